@@ -1,0 +1,241 @@
+"""The editors' side: the Django admin, in Korean, for every content model."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.text import slugify
+
+from articles.models import (
+    Article,
+    Collection,
+    CollectionItem,
+    Company,
+    DailyView,
+    Person,
+    Series,
+    Status,
+    Tag,
+    unique_slug,
+)
+from articles.rendering import check_body_length
+
+admin.site.site_header = "컬처 스토리 편집실"
+admin.site.site_title = "컬처 스토리 편집실"
+admin.site.index_title = "편집"
+
+
+class ArticleAdminForm(forms.ModelForm):
+    class Meta:
+        model = Article
+        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose what is shown
+        widgets = {
+            "body": forms.Textarea(attrs={"rows": 30, "class": "vLargeTextField"}),
+            "excerpt": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def clean_body(self):
+        body = self.cleaned_data["body"]
+        check_body_length(body)
+        return body
+
+    def clean_slug(self):
+        """A slug the title produced by itself never blocks a save: two stories with the same
+        title get "제목" and "제목-2". A slug an editor typed must be free."""
+        slug = self.cleaned_data.get("slug", "")
+        title = self.cleaned_data.get("title", "")
+        exclude_pk = self.instance.pk
+        if not slug or slug == slugify(title, allow_unicode=True):
+            return unique_slug(Article, slug or title, fallback="story", exclude_pk=exclude_pk)
+        if Article.objects.filter(slug=slug).exclude(pk=exclude_pk).exists():
+            raise forms.ValidationError("이 슬러그는 다른 스토리가 쓰고 있습니다. 다른 슬러그를 적어 주세요.")
+        return slug
+
+    def clean(self):
+        cleaned = super().clean()
+        status = cleaned.get("status")
+        published_at = cleaned.get("published_at")
+        unpublish_at = cleaned.get("unpublish_at")
+        if unpublish_at and published_at and unpublish_at <= published_at:
+            self.add_error("unpublish_at", "내릴 시각은 발행 시각보다 뒤여야 합니다.")
+        if status == Status.PUBLISHED and not published_at:
+            cleaned["published_at"] = timezone.now()
+        if cleaned.get("series_part") and not cleaned.get("series"):
+            self.add_error("series_part", "시리즈 순서는 시리즈를 고른 뒤에 적습니다.")
+        return cleaned
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    form = ArticleAdminForm
+    list_display = [
+        "title",
+        "kind",
+        "company",
+        "state_label",
+        "published_at",
+        "view_count",
+        "updated_at",
+    ]
+    list_display_links = ["title"]
+    list_filter = ["kind", "status", "job_family", "is_featured", "company", "published_at"]
+    list_select_related = ["company"]
+    search_fields = ["title", "excerpt", "body", "company__name", "tags__name", "people__name"]
+    search_help_text = "제목, 요약, 본문, 회사, 해시태그, 인물 이름으로 찾습니다."
+    date_hierarchy = "published_at"
+    prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["company", "people", "tags", "series", "authors"]
+    readonly_fields = ["view_count", "reading_minutes", "version", "created_at", "updated_at"]
+    actions = ["publish_now", "unpublish_now", "move_to_draft"]
+    list_per_page = 50
+    save_on_top = True
+    fieldsets = [
+        (None, {"fields": ["kind", "title", "slug", "excerpt", "body"]}),
+        ("회사와 사람", {"fields": ["company", "people", "authors", "byline"]}),
+        ("분류", {"fields": ["tags", "job_family", "series", "series_part"]}),
+        ("발행", {"fields": ["status", "published_at", "unpublish_at", "is_featured"]}),
+        ("커버 이미지", {"fields": ["cover_image", "cover_alt", "cover_credit"]}),
+        ("검색과 공유", {"fields": ["meta_description", "original_url"]}),
+        (
+            "통계",
+            {"fields": ["view_count", "reading_minutes", "version", "created_at", "updated_at"]},
+        ),
+    ]
+
+    @admin.display(description="상태", ordering="status")
+    def state_label(self, obj):
+        state = obj.state
+        if state == "예약":
+            when = timezone.localtime(obj.published_at)
+            return format_html("예약 <small>({})</small>", when.strftime("%Y-%m-%d %H:%M"))
+        return state
+
+    def save_model(self, request, obj, form, change):
+        if not change and obj.created_by_id is None:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="지금 발행하기")
+    def publish_now(self, request, queryset):
+        now = timezone.now()
+        count = 0
+        for article in queryset.exclude(status=Status.PUBLISHED, published_at__lte=now):
+            article.status = Status.PUBLISHED
+            if article.published_at is None or article.published_at > now:
+                article.published_at = now
+            if article.unpublish_at is not None and article.unpublish_at <= now:
+                article.unpublish_at = None
+            article.save(update_fields=["status", "published_at", "unpublish_at"])
+            count += 1
+        self.message_user(request, f"스토리 {count}개를 발행했습니다.", messages.SUCCESS)
+
+    @admin.action(description="지금 내리기")
+    def unpublish_now(self, request, queryset):
+        now = timezone.now()
+        count = 0
+        for article in queryset.published(now):
+            article.unpublish_at = now
+            article.save(update_fields=["unpublish_at"])
+            count += 1
+        self.message_user(request, f"스토리 {count}개를 내렸습니다.", messages.SUCCESS)
+
+    @admin.action(description="초안으로 돌리기")
+    def move_to_draft(self, request, queryset):
+        count = queryset.exclude(status=Status.DRAFT).count()
+        for article in queryset.exclude(status=Status.DRAFT):
+            article.status = Status.DRAFT
+            article.save(update_fields=["status"])
+        self.message_user(request, f"스토리 {count}개를 초안으로 돌렸습니다.", messages.SUCCESS)
+
+
+class StoryCountMixin:
+    """Show how many stories each row has, counted in the changelist's one query."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(story_count=Count("articles", distinct=True))
+
+    @admin.display(description="스토리 수", ordering="story_count")
+    def story_count(self, obj):
+        return obj.story_count
+
+
+@admin.register(Company)
+class CompanyAdmin(StoryCountMixin, admin.ModelAdmin):
+    list_display = ["name", "slug", "location", "size", "story_count", "hiring_link"]
+    list_filter = ["location", "size"]
+    search_fields = ["name", "one_liner", "tech_stack"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["created_at", "updated_at"]
+
+    @admin.display(description="채용 페이지")
+    def hiring_link(self, obj):
+        if not obj.hiring_url:
+            return "-"
+        return format_html('<a href="{}" rel="noopener" target="_blank">열기</a>', obj.hiring_url)
+
+
+@admin.register(Person)
+class PersonAdmin(StoryCountMixin, admin.ModelAdmin):
+    list_display = ["name", "nickname", "company", "role", "team", "story_count"]
+    list_filter = ["company"]
+    list_select_related = ["company"]
+    search_fields = ["name", "nickname", "role", "team", "company__name"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["company"]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+@admin.register(Tag)
+class TagAdmin(StoryCountMixin, admin.ModelAdmin):
+    list_display = ["name", "slug", "story_count"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Series)
+class SeriesAdmin(StoryCountMixin, admin.ModelAdmin):
+    list_display = ["title", "slug", "story_count", "created_at"]
+    search_fields = ["title", "description"]
+    prepopulated_fields = {"slug": ["title"]}
+
+
+class CollectionItemInline(admin.TabularInline):
+    model = CollectionItem
+    extra = 1
+    autocomplete_fields = ["article"]
+    fields = ["position", "article"]
+    ordering = ["position", "id"]
+
+
+@admin.register(Collection)
+class CollectionAdmin(admin.ModelAdmin):
+    list_display = ["title", "position", "show_on_home", "starts_at", "ends_at", "item_count"]
+    list_editable = ["position", "show_on_home"]
+    list_filter = ["show_on_home"]
+    search_fields = ["title", "description"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [CollectionItemInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(item_total=Count("items"))
+
+    @admin.display(description="스토리 수", ordering="item_total")
+    def item_count(self, obj):
+        return obj.item_total
+
+
+@admin.register(DailyView)
+class DailyViewAdmin(admin.ModelAdmin):
+    list_display = ["day", "article", "count"]
+    list_filter = ["day"]
+    list_select_related = ["article"]
+    search_fields = ["article__title"]
+    date_hierarchy = "day"
+    readonly_fields = ["article", "day", "count"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

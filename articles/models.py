@@ -1,0 +1,522 @@
+"""The story hub's content: stories (Article) and the companies, people, tags, collections and
+series around them.
+
+One definition of "published" lives in ArticleQuerySet.published(); the pages, the API, the
+feeds, the sitemap and search all go through it, so no front door can disagree about a draft.
+Scheduling is decided at query time (a future published_at is simply not yet published), so no
+cron job is needed to publish or unpublish.
+"""
+
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Prefetch, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from articles.rendering import (
+    check_body_length,
+    excerpt_from,
+    plain_text,
+    reading_minutes,
+    render_markdown,
+)
+
+SLUG_MAX_LENGTH = 120
+
+
+def unique_slug(model, base: str, *, fallback: str, exclude_pk=None, field: str = "slug") -> str:
+    """A slug for `model` built from `base` that no other row uses: "제목", "제목-2", "제목-3"…
+
+    Korean titles keep their syllables (allow_unicode), so the slug stays readable; a title
+    made only of punctuation falls back to `fallback`.
+    """
+    stem = slugify(base, allow_unicode=True)[: SLUG_MAX_LENGTH - 8].strip("-") or fallback
+    taken = set(
+        model._default_manager.filter(**{f"{field}__startswith": stem})
+        .exclude(pk=exclude_pk)
+        .values_list(field, flat=True)
+    )
+    if stem not in taken:
+        return stem
+    number = 2
+    while f"{stem}-{number}" in taken:
+        number += 1
+    return f"{stem}-{number}"
+
+
+def generated_name(folder: str, filename: str) -> str:
+    """Store uploads under server-generated names: nothing of the client's file name survives
+    but a lower-cased extension."""
+    suffix = PurePath(filename).suffix.lower()[:8]
+    return f"{folder}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+def cover_upload_to(instance, filename):
+    return generated_name("covers", filename)
+
+
+def logo_upload_to(instance, filename):
+    return generated_name("logos", filename)
+
+
+def photo_upload_to(instance, filename):
+    return generated_name("people", filename)
+
+
+class HttpsURLField(models.URLField):
+    """A URL field whose form assumes https:// when an editor leaves the scheme out."""
+
+    def formfield(self, **kwargs):
+        kwargs.setdefault("assume_scheme", "https")
+        return super().formfield(**kwargs)
+
+
+class Kind(models.TextChoices):
+    INTERVIEW = "interview", "인터뷰"
+    FEED = "feed", "피드"
+    NEWS = "news", "뉴스"
+
+
+class JobFamily(models.TextChoices):
+    DEVELOPMENT = "dev", "개발"
+    DESIGN = "design", "디자인"
+    PRODUCT = "product", "기획"
+    DATA = "data", "데이터"
+    BUSINESS = "business", "비즈니스"
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "초안"
+    REVIEW = "review", "검토 중"
+    PUBLISHED = "published", "발행"
+
+
+class Company(models.Model):
+    name = models.CharField("이름", max_length=100, unique=True)
+    slug = models.SlugField(
+        "슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True,
+        help_text="회사 페이지 주소에 쓰입니다. 한글도 됩니다.",
+    )  # fmt: skip
+    one_liner = models.CharField("한 줄 소개", max_length=120, blank=True)
+    description = models.TextField("소개", blank=True)
+    logo = models.ImageField("로고", upload_to=logo_upload_to, blank=True)
+    website = HttpsURLField("웹사이트", blank=True)
+    hiring_url = HttpsURLField(
+        "채용 페이지", blank=True, help_text="스토리 페이지의 회사 카드에 ‘채용 중’ 링크로 나옵니다."
+    )
+    location = models.CharField("위치", max_length=100, blank=True)
+    size = models.CharField("규모", max_length=40, blank=True, help_text="예: 51–100명")
+    tech_stack = models.CharField(
+        "기술 스택", max_length=500, blank=True, help_text="쉼표로 구분합니다. 예: Python, Django"
+    )
+    created_at = models.DateTimeField("만든 때", auto_now_add=True)
+    updated_at = models.DateTimeField("고친 때", auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "회사"
+        verbose_name_plural = "회사"
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(Company, self.name, fallback="company", exclude_pk=self.pk)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("articles:company", args=[self.slug])
+
+    @property
+    def tech_list(self) -> list[str]:
+        return [item.strip() for item in self.tech_stack.split(",") if item.strip()]
+
+
+class Person(models.Model):
+    name = models.CharField("이름", max_length=60)
+    nickname = models.CharField(
+        "닉네임", max_length=40, blank=True, help_text="사내에서 부르는 이름. 예: 레드"
+    )
+    slug = models.SlugField("슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True)
+    company = models.ForeignKey(
+        Company, verbose_name="회사", on_delete=models.PROTECT, related_name="people",
+        null=True, blank=True,
+    )  # fmt: skip
+    role = models.CharField(
+        "직무", max_length=80, blank=True, help_text="스토리에 나온 당시의 직무. 예: 웹 프론트엔드 개발자"
+    )
+    team = models.CharField("팀", max_length=80, blank=True)
+    photo = models.ImageField("사진", upload_to=photo_upload_to, blank=True)
+    bio = models.TextField("짧은 소개", blank=True)
+    created_at = models.DateTimeField("만든 때", auto_now_add=True)
+    updated_at = models.DateTimeField("고친 때", auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "사람"
+        verbose_name_plural = "사람"
+
+    def __str__(self):
+        if self.nickname:
+            return f"{self.name}({self.nickname})"
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(Person, self.name, fallback="person", exclude_pk=self.pk)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("articles:person", args=[self.slug])
+
+
+class Tag(models.Model):
+    name = models.CharField("이름", max_length=60, unique=True, help_text="# 없이 적습니다.")
+    slug = models.SlugField("슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "해시태그"
+        verbose_name_plural = "해시태그"
+
+    def __str__(self):
+        return f"#{self.name}"
+
+    def save(self, *args, **kwargs):
+        self.name = self.name.strip().lstrip("#").strip()
+        if not self.slug:
+            self.slug = unique_slug(Tag, self.name, fallback="tag", exclude_pk=self.pk)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("articles:tag", args=[self.slug])
+
+
+class Series(models.Model):
+    title = models.CharField("제목", max_length=200)
+    slug = models.SlugField("슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True)
+    description = models.TextField("소개", blank=True)
+    created_at = models.DateTimeField("만든 때", auto_now_add=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = "시리즈"
+        verbose_name_plural = "시리즈"
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(Series, self.title, fallback="series", exclude_pk=self.pk)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("articles:series", args=[self.slug])
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self, now=None):
+        """Stories a reader may see now: published, due, and not yet withdrawn."""
+        now = now or timezone.now()
+        return self.filter(
+            Q(unpublish_at__isnull=True) | Q(unpublish_at__gt=now),
+            status=Status.PUBLISHED,
+            published_at__lte=now,
+        )
+
+    def visible_to(self, user, now=None):
+        """Everything for staff who may edit stories (they get a marked preview); the published
+        stories for everybody else."""
+        if user is not None and user.is_active and user.is_staff and user.has_perm(
+            "articles.change_article"
+        ):
+            return self.all()
+        return self.published(now)
+
+    def for_listing(self):
+        """The query plan of every story card: one query for the stories with their company and
+        series, one for all their tags, whatever the number of stories."""
+        return (
+            self.select_related("company", "series")
+            .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+            .defer("body", "body_html")
+        )
+
+    def recent(self):
+        return self.order_by(F("published_at").desc(nulls_last=True), "-id")
+
+
+class Article(models.Model):
+    kind = models.CharField("종류", max_length=16, choices=Kind.choices, default=Kind.FEED)
+    title = models.CharField("제목", max_length=200)
+    slug = models.SlugField(
+        "슬러그", max_length=SLUG_MAX_LENGTH, allow_unicode=True, blank=True,
+        help_text="주소에 쓰이는 이름. 비워 두면 제목으로 만듭니다. 바꿔도 옛 주소는 새 주소로 이어집니다.",
+    )  # fmt: skip
+    excerpt = models.TextField(
+        "요약", max_length=300, blank=True, help_text="목록과 링크 미리보기에 나옵니다. 비워 두면 본문 앞부분을 씁니다."
+    )
+    body = models.TextField(
+        "본문", blank=True,
+        help_text="Markdown으로 씁니다. 인용은 > , 각주는 [^1] 과 [^1]: 설명, 코드는 ``` 로 감쌉니다.",
+    )  # fmt: skip
+    body_html = models.TextField("본문 HTML", editable=False, default="")
+    cover_image = models.ImageField("커버 이미지", upload_to=cover_upload_to, blank=True)
+    cover_alt = models.CharField(
+        "커버 대체 텍스트", max_length=200, blank=True, help_text="이미지를 볼 수 없는 독자를 위한 설명"
+    )
+    cover_credit = models.CharField("커버 출처", max_length=200, blank=True)
+    company = models.ForeignKey(
+        Company, verbose_name="회사", on_delete=models.PROTECT, related_name="articles",
+        null=True, blank=True,
+    )  # fmt: skip
+    people = models.ManyToManyField(
+        Person, verbose_name="등장 인물", related_name="articles", blank=True,
+        help_text="스토리에 나오는 사람들. 글쓴이가 아닙니다.",
+    )  # fmt: skip
+    authors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name="작성자", related_name="articles", blank=True
+    )
+    byline = models.CharField(
+        "바이라인", max_length=120, blank=True, help_text="독자에게 보이는 글쓴이. 예: 플랫폼팀 김하늘"
+    )
+    tags = models.ManyToManyField(Tag, verbose_name="해시태그", related_name="articles", blank=True)
+    job_family = models.CharField(
+        "직군", max_length=16, choices=JobFamily.choices, blank=True
+    )
+    series = models.ForeignKey(
+        Series, verbose_name="시리즈", on_delete=models.SET_NULL, related_name="articles",
+        null=True, blank=True,
+    )  # fmt: skip
+    series_part = models.PositiveSmallIntegerField(
+        "시리즈 순서", null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    status = models.CharField("상태", max_length=16, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(
+        "발행 시각", null=True, blank=True, db_index=True,
+        help_text="미래 시각이면 그때 저절로 공개됩니다(예약 발행).",
+    )  # fmt: skip
+    unpublish_at = models.DateTimeField(
+        "내릴 시각", null=True, blank=True, help_text="이 시각이 지나면 독자에게 보이지 않습니다."
+    )
+    is_featured = models.BooleanField(
+        "홈 대표 스토리", default=False, help_text="스토리 홈 맨 위에 크게 보입니다."
+    )
+    original_url = HttpsURLField(
+        "원문 주소", max_length=500, blank=True, help_text="다른 곳에 먼저 실린 글이면 원문 주소(canonical)"
+    )
+    meta_description = models.CharField(
+        "검색엔진 설명", max_length=160, blank=True, help_text="비워 두면 요약을 씁니다."
+    )
+    reading_minutes = models.PositiveSmallIntegerField("읽는 시간(분)", default=1, editable=False)
+    view_count = models.PositiveBigIntegerField("조회수", default=0, editable=False)
+    version = models.PositiveIntegerField("버전", default=1, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="만든 사람", on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+", editable=False,
+    )  # fmt: skip
+    created_at = models.DateTimeField("만든 때", auto_now_add=True)
+    updated_at = models.DateTimeField("고친 때", auto_now=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    # Maintained by the server, never written back from an editor's (possibly stale) instance.
+    SERVER_FIELDS = frozenset({"view_count"})
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        verbose_name = "스토리"
+        verbose_name_plural = "스토리"
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], name="article_unique_slug"),
+            models.UniqueConstraint(
+                fields=["series", "series_part"],
+                condition=Q(series__isnull=False, series_part__isnull=False),
+                name="article_unique_series_part",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.PUBLISHED) | Q(published_at__isnull=False),
+                name="article_published_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(unpublish_at__isnull=True)
+                | Q(published_at__isnull=True)
+                | Q(unpublish_at__gt=F("published_at")),
+                name="article_unpublish_after_publish",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "kind", "-published_at"], name="article_kind_listing"),
+            models.Index(fields=["company", "-published_at"], name="article_company_listing"),
+            models.Index(fields=["-view_count"], name="article_popular"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        check_body_length(self.body)
+        if not self.slug:
+            self.slug = unique_slug(Article, self.title, fallback="story", exclude_pk=self.pk)
+        if self.status == Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+        self.render()
+        update_fields = kwargs.get("update_fields")
+        if self.pk and not self._state.adding:
+            self.version = (self.version or 0) + 1
+            if update_fields is None:
+                # A full save from an editor's copy must not reset counters that readers were
+                # incrementing with F() in the meantime.
+                kwargs["update_fields"] = [
+                    f.name
+                    for f in self._meta.concrete_fields
+                    if not f.primary_key and f.name not in self.SERVER_FIELDS
+                ]
+            else:
+                kwargs["update_fields"] = {*update_fields, "version", "updated_at"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("articles:story", args=[self.pk, self.slug])
+
+    def render(self) -> None:
+        """Derive the HTML, reading time and default excerpt from the Markdown body."""
+        self.body_html = render_markdown(self.body)
+        text = plain_text(self.body_html)
+        self.reading_minutes = reading_minutes(text)
+        if not self.excerpt.strip():
+            self.excerpt = excerpt_from(text)
+
+    @property
+    def is_public(self) -> bool:
+        now = timezone.now()
+        return (
+            self.status == Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= now
+            and (self.unpublish_at is None or self.unpublish_at > now)
+        )
+
+    @property
+    def state(self) -> str:
+        """What an editor calls the story's state: 초안, 검토 중, 예약, 발행, 내림."""
+        if self.status != Status.PUBLISHED:
+            return self.get_status_display()
+        now = timezone.now()
+        if self.unpublish_at is not None and self.unpublish_at <= now:
+            return "내림"
+        if self.published_at is not None and self.published_at > now:
+            return "예약"
+        return "발행"
+
+    @property
+    def description(self) -> str:
+        return self.meta_description or self.excerpt
+
+
+class CollectionQuerySet(models.QuerySet):
+    def on_home(self, now=None):
+        """Collections placed on the home page whose time box (if any) includes now."""
+        now = now or timezone.now()
+        return self.filter(
+            Q(starts_at__isnull=True) | Q(starts_at__lte=now),
+            Q(ends_at__isnull=True) | Q(ends_at__gt=now),
+            show_on_home=True,
+        ).order_by("position", "id")
+
+
+class Collection(models.Model):
+    title = models.CharField("제목", max_length=200)
+    slug = models.SlugField("슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True)
+    description = models.TextField("소개", blank=True)
+    show_on_home = models.BooleanField("홈에 보이기", default=True)
+    position = models.PositiveSmallIntegerField(
+        "홈에서의 순서", default=0, help_text="작은 수가 위에 옵니다."
+    )
+    starts_at = models.DateTimeField("보이기 시작", null=True, blank=True)
+    ends_at = models.DateTimeField("보이기 끝", null=True, blank=True)
+    articles = models.ManyToManyField(
+        Article, through="CollectionItem", related_name="collections", verbose_name="스토리"
+    )
+    created_at = models.DateTimeField("만든 때", auto_now_add=True)
+    updated_at = models.DateTimeField("고친 때", auto_now=True)
+
+    objects = CollectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = "컬렉션"
+        verbose_name_plural = "컬렉션"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True)
+                | Q(starts_at__isnull=True)
+                | Q(ends_at__gt=F("starts_at")),
+                name="collection_ends_after_start",
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(
+                Collection, self.title, fallback="collection", exclude_pk=self.pk
+            )
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("articles:collection", args=[self.slug])
+
+
+class CollectionItem(models.Model):
+    collection = models.ForeignKey(
+        Collection, verbose_name="컬렉션", on_delete=models.CASCADE, related_name="items"
+    )
+    article = models.ForeignKey(
+        Article, verbose_name="스토리", on_delete=models.CASCADE, related_name="collection_items"
+    )
+    position = models.PositiveSmallIntegerField("순서", default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = "컬렉션 항목"
+        verbose_name_plural = "컬렉션 항목"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collection", "article"], name="collection_item_unique_article"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.collection} · {self.position} · {self.article}"
+
+
+class DailyView(models.Model):
+    """Views of one story on one day (Asia/Seoul), for 인기순 and "popular this week"."""
+
+    article = models.ForeignKey(
+        Article, verbose_name="스토리", on_delete=models.CASCADE, related_name="daily_views"
+    )
+    day = models.DateField("날짜")
+    count = models.PositiveIntegerField("조회수", default=0)
+
+    class Meta:
+        ordering = ["-day"]
+        verbose_name = "일별 조회수"
+        verbose_name_plural = "일별 조회수"
+        constraints = [
+            models.UniqueConstraint(fields=["article", "day"], name="daily_view_unique_day")
+        ]
+        indexes = [models.Index(fields=["day", "article"], name="daily_view_by_day")]
+
+    def __str__(self):
+        return f"{self.article_id} {self.day}: {self.count}"

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from articles import views
+
+app_name = "articles"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("interviews/", views.kind_list, {"kind_path": "interviews"}, name="interviews"),
+    path("feed/", views.kind_list, {"kind_path": "feed"}, name="feed"),
+    path("news/", views.kind_list, {"kind_path": "news"}, name="news"),
+    path("stories/<int:pk>/", views.story, name="story-by-id"),
+    path("stories/<int:pk>/<str:slug>/", views.story, name="story"),
+    path("companies/", views.company_index, name="companies"),
+    path("companies/<str:slug>/", views.company, name="company"),
+    path("people/<str:slug>/", views.person, name="person"),
+    path("tags/", views.tag_index, name="tags"),
+    path("tags/<str:slug>/", views.tag, name="tag"),
+    path("collections/<str:slug>/", views.collection, name="collection"),
+    path("series/<str:slug>/", views.series, name="series"),
+]

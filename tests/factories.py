@@ -1,0 +1,126 @@
+"""Factories build valid, published objects by default; traits give drafts and schedules."""
+
+from datetime import timedelta
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from articles.models import (
+    Article,
+    Collection,
+    CollectionItem,
+    Company,
+    Kind,
+    Person,
+    Series,
+    Status,
+    Tag,
+)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+
+    class Params:
+        superuser = factory.Trait(is_staff=True, is_superuser=True)
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class CompanyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Company
+
+    name = factory.Sequence(lambda n: f"테스트컴퍼니{n}")
+    slug = factory.Sequence(lambda n: f"company-{n}")
+    one_liner = "함께 성장하는 개발 조직"
+    hiring_url = factory.LazyAttribute(lambda c: f"https://{c.slug}.example.com/jobs")
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Person
+
+    name = factory.Sequence(lambda n: f"김개발{n}")
+    slug = factory.Sequence(lambda n: f"person-{n}")
+    company = factory.SubFactory(CompanyFactory)
+    role = "백엔드 개발자"
+    team = "플랫폼팀"
+
+
+class TagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tag
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"태그{n}")
+
+
+class SeriesFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Series
+
+    title = factory.Sequence(lambda n: f"연재 {n}")
+    slug = factory.Sequence(lambda n: f"series-{n}")
+
+
+class ArticleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Article
+        skip_postgeneration_save = True
+
+    kind = Kind.FEED
+    title = factory.Sequence(lambda n: f"개발 문화 이야기 {n}")
+    body = "## 시작하며\n\n우리 팀은 매주 코드 리뷰 회고를 합니다.\n\n> “작게 자주 배포합니다”\n"
+    company = factory.SubFactory(CompanyFactory)
+    status = Status.PUBLISHED
+    published_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+
+    class Params:
+        draft = factory.Trait(status=Status.DRAFT, published_at=None)
+        in_review = factory.Trait(status=Status.REVIEW, published_at=None)
+        scheduled = factory.Trait(
+            published_at=factory.LazyFunction(lambda: timezone.now() + timedelta(days=1))
+        )
+        expired = factory.Trait(
+            published_at=factory.LazyFunction(lambda: timezone.now() - timedelta(days=3)),
+            unpublish_at=factory.LazyFunction(lambda: timezone.now() - timedelta(hours=1)),
+        )
+
+    @factory.post_generation
+    def tags(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.tags.set(extracted)
+
+    @factory.post_generation
+    def people(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.people.set(extracted)
+
+
+class CollectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Collection
+
+    title = factory.Sequence(lambda n: f"추천 모음 {n}")
+    slug = factory.Sequence(lambda n: f"collection-{n}")
+
+
+class CollectionItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CollectionItem
+
+    collection = factory.SubFactory(CollectionFactory)
+    article = factory.SubFactory(ArticleFactory)
+    position = factory.Sequence(int)

@@ -1,0 +1,159 @@
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db.models import F
+from django.test import override_settings
+from django.utils import timezone
+
+from articles.models import Article, Collection, Status
+from tests.factories import (
+    ArticleFactory,
+    CollectionFactory,
+    CollectionItemFactory,
+    CompanyFactory,
+    TagFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_published_returns_only_due_published_stories():
+    live = ArticleFactory(title="공개된 글")
+    ArticleFactory(draft=True, title="초안")
+    ArticleFactory(in_review=True, title="검토 중")
+    ArticleFactory(scheduled=True, title="예약")
+    ArticleFactory(expired=True, title="내린 글")
+
+    assert list(Article.objects.published()) == [live]
+
+
+def test_scheduled_story_becomes_published_at_its_time_without_any_job():
+    story = ArticleFactory(scheduled=True)
+    assert story not in Article.objects.published()
+    assert story in Article.objects.published(now=story.published_at + timedelta(seconds=1))
+
+
+def test_story_is_withdrawn_exactly_at_unpublish_at():
+    story = ArticleFactory(unpublish_at=timezone.now() + timedelta(hours=1))
+    assert story in Article.objects.published()
+    assert story not in Article.objects.published(now=story.unpublish_at)
+
+
+def test_visible_to_shows_everything_to_editors_and_only_published_to_others():
+    live = ArticleFactory()
+    draft = ArticleFactory(draft=True)
+    editor = UserFactory(superuser=True)
+    reader = UserFactory()
+
+    assert set(Article.objects.visible_to(editor)) == {live, draft}
+    assert list(Article.objects.visible_to(reader)) == [live]
+    assert list(Article.objects.visible_to(None)) == [live]
+
+
+def test_inactive_staff_sees_only_published():
+    ArticleFactory(draft=True)
+    staff = UserFactory(superuser=True, is_active=False)
+    assert not Article.objects.visible_to(staff).exists()
+
+
+def test_for_listing_runs_two_queries_whatever_the_number_of_stories(django_assert_num_queries):
+    for _ in range(6):
+        ArticleFactory(tags=[TagFactory(), TagFactory()])
+    with django_assert_num_queries(2):
+        stories = list(Article.objects.published().for_listing())
+        names = [(s.company.name, [t.name for t in s.tags.all()]) for s in stories]
+    assert len(names) == 6
+
+
+def test_korean_title_gives_readable_korean_slug():
+    story = ArticleFactory(title="오픈소스 기여로 성장하기: 우리 팀 이야기!", slug="")
+    assert story.slug == "오픈소스-기여로-성장하기-우리-팀-이야기"
+
+
+def test_punctuation_only_title_still_gets_a_slug():
+    story = ArticleFactory(title="?!…", slug="")
+    assert story.slug == "story"
+
+
+def test_same_title_twice_gives_distinct_slugs():
+    first = ArticleFactory(title="같은 제목", slug="")
+    second = ArticleFactory(title="같은 제목", slug="")
+    third = ArticleFactory(title="같은 제목", slug="")
+    assert [first.slug, second.slug, third.slug] == ["같은-제목", "같은-제목-2", "같은-제목-3"]
+
+
+def test_body_is_rendered_once_at_save_with_reading_time_and_excerpt():
+    story = ArticleFactory(body="첫 문장입니다. " * 300, excerpt="")
+    assert story.body_html.startswith("<p>첫 문장입니다.")
+    assert story.reading_minutes == 4  # 1,800 Hangul syllables at 500 a minute
+    assert story.excerpt.startswith("첫 문장입니다.")
+    assert len(story.excerpt) <= 160
+
+
+def test_publishing_without_a_date_stamps_now():
+    story = ArticleFactory(status=Status.PUBLISHED, published_at=None)
+    assert story.published_at is not None
+    assert story in Article.objects.published()
+
+
+@override_settings(ARTICLE_BODY_MAX_CHARS=100)
+def test_body_over_the_cap_is_refused_with_a_clear_message():
+    with pytest.raises(ValidationError, match="본문이 너무 깁니다"):
+        ArticleFactory(body="가" * 101)
+
+
+def test_saving_a_stale_instance_keeps_view_counts_added_meanwhile():
+    story = ArticleFactory()
+    stale = Article.objects.get(pk=story.pk)
+    Article.objects.filter(pk=story.pk).update(view_count=F("view_count") + 5)
+
+    stale.title = "편집자가 고친 제목"
+    stale.save()
+
+    story.refresh_from_db()
+    assert story.view_count == 5
+    assert story.title == "편집자가 고친 제목"
+
+
+def test_every_save_bumps_the_version():
+    story = ArticleFactory()
+    version = story.version
+    story.save()
+    story.refresh_from_db()
+    assert story.version == version + 1
+
+
+def test_state_names_each_stage_for_editors():
+    assert ArticleFactory(draft=True).state == "초안"
+    assert ArticleFactory(in_review=True).state == "검토 중"
+    assert ArticleFactory(scheduled=True).state == "예약"
+    assert ArticleFactory().state == "발행"
+    assert ArticleFactory(expired=True).state == "내림"
+
+
+def test_collections_on_home_respect_their_time_box_and_order():
+    now = timezone.now()
+    second = CollectionFactory(position=2)
+    first = CollectionFactory(position=1)
+    CollectionFactory(show_on_home=False)
+    CollectionFactory(starts_at=now + timedelta(days=1))
+    CollectionFactory(starts_at=now - timedelta(days=3), ends_at=now - timedelta(days=1))
+
+    assert list(Collection.objects.on_home(now)) == [first, second]
+
+
+def test_collection_items_keep_their_order():
+    collection = CollectionFactory()
+    b = CollectionItemFactory(collection=collection, position=2).article
+    a = CollectionItemFactory(collection=collection, position=1).article
+    ordered = [item.article for item in collection.items.all()]
+    assert ordered == [a, b]
+
+
+def test_company_and_tag_slugs_are_made_from_korean_names():
+    company = CompanyFactory(name="한빛 데이터", slug="")
+    tag = TagFactory(name="#개발 문화")
+    assert company.slug == "한빛-데이터"
+    assert (tag.name, tag.slug) == ("개발 문화", "개발-문화")
