@@ -10,7 +10,7 @@ ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql"
 def pytest_collection_modifyitems(config, items):
     skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://…")
     for item in items:
-        if "postgres" in item.keywords and not ON_POSTGRES:
+        if item.get_closest_marker("postgres") and not ON_POSTGRES:
             item.add_marker(skip)
 
 

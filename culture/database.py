@@ -1,0 +1,339 @@
+"""DATABASES["default"] from environment values: the heart of the pooling case study.
+
+`database_config()` is pure (a mapping in, a dict out) so every strategy can be unit-tested
+without a database. It refuses nonsense with ImproperlyConfigured at startup, naming the
+variable to fix, instead of letting Django fail at the first query or ignore a setting.
+The measured reasons behind the choices are in docs/pooling.md.
+"""
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+SQLITE_ENGINE = "django.db.backends.sqlite3"
+POSTGRES_ENGINE = "django.db.backends.postgresql"
+POSTGRES_SCHEMES = frozenset({"postgres", "postgresql", "pgsql"})
+
+# Each variable maps to a psycopg_pool.ConnectionPool keyword. Django itself passes `check`
+# (from CONN_HEALTH_CHECKS), `kwargs`, `open` and `configure`, so those are never set here.
+POOL_VARIABLES = {
+    "DB_POOL_MIN_SIZE": "min_size",
+    "DB_POOL_MAX_SIZE": "max_size",
+    "DB_POOL_TIMEOUT": "timeout",
+    "DB_POOL_MAX_IDLE": "max_idle",
+    "DB_POOL_MAX_LIFETIME": "max_lifetime",
+    "DB_POOL_MAX_WAITING": "max_waiting",
+}
+# Variables that mean something only to the PostgreSQL backend.
+POSTGRES_ONLY_FLAGS = ("DB_POOL", "DB_DISABLE_SERVER_SIDE_CURSORS")
+POSTGRES_ONLY_VALUES = (
+    *POOL_VARIABLES,
+    "DB_APPLICATION_NAME",
+    "DB_CONNECT_TIMEOUT",
+    "DB_STATEMENT_TIMEOUT_MS",
+)
+SQLITE_ONLY = ("SQLITE_PATH", "SQLITE_BUSY_TIMEOUT")
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+_WHOLE = re.compile(r"\d+", re.ASCII)
+# Plain decimals only: this also keeps out nan, inf, negatives, exponents and underscores.
+_DECIMAL = re.compile(r"\d+(?:\.\d+)?|\.\d+", re.ASCII)
+
+
+def database_config(env: Mapping[str, str], *, base_dir: Path) -> dict:
+    """Return Django's DATABASES["default"] for these environment values."""
+    url = _get(env, "DATABASE_URL")
+    if url is None:
+        return _sqlite_config(env, None, base_dir)
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        scheme = ""
+    if scheme == "sqlite":
+        return _sqlite_config(env, url, base_dir)
+    if scheme in POSTGRES_SCHEMES:
+        return _postgres_config(env, url)
+    # The URL itself is never echoed: it usually carries a password.
+    raise ImproperlyConfigured(
+        f"DATABASE_URL has an unsupported scheme {scheme!r}: use "
+        "postgres://user:password@host:5432/name, sqlite:///path/to/db.sqlite3, "
+        "or leave DATABASE_URL empty for SQLite in db.sqlite3."
+    )
+
+
+def describe_strategy(config: Mapping) -> str:
+    """Name the connection strategy of a DATABASES entry, for the status page."""
+    if "sqlite" in config.get("ENGINE", ""):
+        return "sqlite"
+    # Django treats a falsy "pool" ({} included) as no pool; so does this.
+    if (config.get("OPTIONS") or {}).get("pool"):
+        return "pool"
+    if config.get("CONN_MAX_AGE", 0) == 0:
+        return "connect-per-request"
+    return "persistent"
+
+
+# --- SQLite -----------------------------------------------------------------------------
+
+
+def _sqlite_config(env: Mapping[str, str], url: str | None, base_dir: Path) -> dict:
+    _refuse_postgres_only_variables(env)
+    path = _get(env, "SQLITE_PATH")
+    if url is not None:
+        if path is not None:
+            raise ImproperlyConfigured(
+                "DATABASE_URL and SQLITE_PATH both name a SQLite file: set only one of them."
+            )
+        path = _sqlite_url_path(url)
+    name = Path(path) if path is not None else Path("db.sqlite3")
+    return {
+        "ENGINE": SQLITE_ENGINE,
+        "NAME": base_dir / name,  # an absolute path replaces base_dir
+        "CONN_MAX_AGE": _conn_max_age(env),
+        # SQLite's is_usable() is always True, so a health check would only cost a call.
+        "CONN_HEALTH_CHECKS": _bool(env, "CONN_HEALTH_CHECKS", default=False),
+        "OPTIONS": {
+            # A DEFERRED transaction that later writes fails at once with "database is
+            # locked" (the busy timeout cannot help it); IMMEDIATE takes the write lock up
+            # front, so concurrent writers wait for the timeout instead.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": _seconds(env, "SQLITE_BUSY_TIMEOUT", default=20.0),
+            # WAL lets readers run during a write. journal_mode sticks to the file, but
+            # synchronous is per connection, so both run on every new connection
+            # (Django 5.1+ splits init_command on ";").
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+    }
+
+
+def _sqlite_url_path(url: str) -> str:
+    parts = urlsplit(url)
+    path = unquote(parts.path)[1:]  # sqlite:///rel.db -> rel.db, sqlite:////abs.db -> /abs.db
+    if parts.netloc or not path:
+        # Also refuses sqlite://:memory:, which is private to each connection.
+        raise ImproperlyConfigured(
+            "DATABASE_URL for SQLite must be sqlite:///relative/path or sqlite:////absolute/path."
+        )
+    if parts.query:
+        raise ImproperlyConfigured(
+            "DATABASE_URL for SQLite takes no query options: use SQLITE_BUSY_TIMEOUT for the "
+            "busy timeout."
+        )
+    return path
+
+
+def _refuse_postgres_only_variables(env: Mapping[str, str]) -> None:
+    if _bool(env, "DB_POOL", default=False):
+        raise ImproperlyConfigured(
+            "DB_POOL=true needs PostgreSQL: Django's connection pool is psycopg's and SQLite "
+            "has none. Set DATABASE_URL to a postgres:// URL or unset DB_POOL."
+        )
+    # A flag that is off asks for nothing, so it is harmless; a value would silently vanish.
+    offending = [name for name in POSTGRES_ONLY_FLAGS if _bool(env, name, default=False)]
+    offending += [name for name in POSTGRES_ONLY_VALUES if _get(env, name) is not None]
+    if offending:
+        raise ImproperlyConfigured(
+            "PostgreSQL-only variables are set but DATABASE_URL selects SQLite: "
+            f"{', '.join(offending)}. Unset them or set DATABASE_URL to a postgres:// URL."
+        )
+
+
+# --- PostgreSQL -------------------------------------------------------------------------
+
+
+def _postgres_config(env: Mapping[str, str], url: str) -> dict:
+    for name in SQLITE_ONLY:
+        if _get(env, name) is not None:
+            raise ImproperlyConfigured(
+                f"{name} only applies to SQLite but DATABASE_URL selects PostgreSQL: unset {name}."
+            )
+    try:
+        parsed = dj_database_url.parse(url)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "DATABASE_URL is not a valid URL: check the port and percent-encode special "
+            "characters in the user and password (urllib.parse.quote)."
+        ) from None
+    options = _url_options(parsed.get("OPTIONS", {}))
+    if not parsed["NAME"]:
+        raise ImproperlyConfigured(
+            "DATABASE_URL names no database: use postgres://user:password@host:5432/name."
+        )
+    if not parsed["HOST"] and "host" not in options:
+        # Otherwise libpq silently falls back to a local socket or PGHOST.
+        raise ImproperlyConfigured(
+            "DATABASE_URL names no host: use postgres://user:password@host:5432/name."
+        )
+
+    options["application_name"] = _url_or_env(
+        options,
+        "application_name",
+        "DB_APPLICATION_NAME",
+        _get(env, "DB_APPLICATION_NAME"),
+        default="culture-web",
+    )
+    # libpq otherwise waits for the OS TCP timeout (minutes) on an unreachable server.
+    options["connect_timeout"] = _url_or_env(
+        options,
+        "connect_timeout",
+        "DB_CONNECT_TIMEOUT",
+        _optional_whole(env, "DB_CONNECT_TIMEOUT", minimum=1),
+        default=5,
+    )
+    statement_timeout = _optional_whole(env, "DB_STATEMENT_TIMEOUT_MS", minimum=0)
+    if statement_timeout is not None:
+        # Sent as a startup parameter. PgBouncer rejects `options` it does not track;
+        # behind it, prefer ALTER ROLE ... SET statement_timeout.
+        existing = str(options.get("options", ""))
+        if "statement_timeout" in existing:
+            raise ImproperlyConfigured(
+                "DATABASE_URL's options already set statement_timeout: remove it there or "
+                "unset DB_STATEMENT_TIMEOUT_MS."
+            )
+        options["options"] = f"{existing} -c statement_timeout={statement_timeout}".strip()
+
+    conn_max_age = _conn_max_age(env)
+    pool = _pool_options(env, conn_max_age)
+    if pool is not None:
+        options["pool"] = pool
+
+    return {
+        "ENGINE": POSTGRES_ENGINE,
+        "NAME": parsed["NAME"],
+        "USER": parsed["USER"],
+        "PASSWORD": parsed["PASSWORD"],
+        "HOST": parsed["HOST"],
+        "PORT": parsed["PORT"],
+        "CONN_MAX_AGE": conn_max_age,
+        # After a database restart, every stale connection fails one request without this.
+        # With the pool it becomes psycopg_pool's check on checkout; with persistent
+        # connections it costs a SELECT 1 per request.
+        "CONN_HEALTH_CHECKS": _bool(env, "CONN_HEALTH_CHECKS", default=True),
+        # PgBouncer in transaction mode hands each transaction any server connection, so a
+        # named cursor declared in one transaction is gone in the next: .iterator() breaks.
+        "DISABLE_SERVER_SIDE_CURSORS": _bool(env, "DB_DISABLE_SERVER_SIDE_CURSORS", default=False),
+        "OPTIONS": options,
+    }
+
+
+def _url_options(options: dict) -> dict:
+    for key, value in options.items():
+        if isinstance(value, list):
+            raise ImproperlyConfigured(f"DATABASE_URL repeats the query option {key!r}: keep one.")
+    if "pool" in options or set(options) & set(POOL_VARIABLES.values()):
+        # dj-database-url would pass these to libpq (which rejects them) or, for ?pool=true,
+        # turn on Django's 4-connection, 30-second-timeout default pool behind our back.
+        raise ImproperlyConfigured(
+            "DATABASE_URL carries pool options in its query string: configure the pool "
+            "with DB_POOL and DB_POOL_* instead."
+        )
+    return dict(options)
+
+
+def _url_or_env(options: dict, key: str, name: str, env_value: object, *, default: object):
+    if env_value is None:
+        return options.get(key, default)
+    if key in options:
+        raise ImproperlyConfigured(
+            f"{key} is set both in DATABASE_URL and by {name}: keep only one of them."
+        )
+    return env_value
+
+
+def _pool_options(env: Mapping[str, str], conn_max_age: int | None) -> dict | None:
+    if not _bool(env, "DB_POOL", default=False):
+        stray = [name for name in POOL_VARIABLES if _get(env, name) is not None]
+        if stray:
+            raise ImproperlyConfigured(
+                f"DB_POOL is off, so these would do nothing: {', '.join(stray)}. "
+                "Set DB_POOL=true or unset them."
+            )
+        return None
+    if conn_max_age != 0:
+        # The pool already keeps connections open; a persistent connection would be held by
+        # its thread and never returned. Django raises this only at the first query.
+        raise ImproperlyConfigured(
+            "Pooling doesn't support persistent connections: with DB_POOL=true, set "
+            "CONN_MAX_AGE=0 or unset CONN_MAX_AGE."
+        )
+    # Django keeps one pool per alias in a class attribute, so it lives per process: W
+    # gunicorn workers hold up to W x max_size server connections (plus commands and cron).
+    # With --threads T, max_size = T lets every thread get a connection without waiting.
+    min_size = _whole(env, "DB_POOL_MIN_SIZE", default=2, minimum=0)
+    max_size = _whole(env, "DB_POOL_MAX_SIZE", default=max(4, min_size), minimum=1)
+    if max_size < min_size:
+        raise ImproperlyConfigured(
+            f"DB_POOL_MAX_SIZE ({max_size}) is below DB_POOL_MIN_SIZE ({min_size}): raise "
+            "DB_POOL_MAX_SIZE or lower DB_POOL_MIN_SIZE."
+        )
+    return {
+        "min_size": min_size,
+        "max_size": max_size,
+        # A request waiting for a connection fails with OperationalError after this. Keep it
+        # well below gunicorn's 30 s worker timeout: with gthread workers it is the only
+        # bound on a stuck request, and a fast 500 beats a killed worker.
+        "timeout": _seconds(env, "DB_POOL_TIMEOUT", default=5.0),
+        # Connections above min_size close after this long unused.
+        "max_idle": _seconds(env, "DB_POOL_MAX_IDLE", default=600.0),
+        # Recycled so server-side memory and failovers do not pin old connections forever.
+        "max_lifetime": _seconds(env, "DB_POOL_MAX_LIFETIME", default=3600.0),
+        # 0 = unbounded queue; N fails the N+1th waiting request at once.
+        "max_waiting": _whole(env, "DB_POOL_MAX_WAITING", default=0, minimum=0),
+    }
+
+
+# --- Values -----------------------------------------------------------------------------
+
+
+def _get(env: Mapping[str, str], name: str) -> str | None:
+    """The stripped value, or None when unset or empty (as `NAME=` in a .env file)."""
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name} must be true or false (or 1/0, yes/no, on/off), got {raw!r}."
+    )
+
+
+def _optional_whole(env: Mapping[str, str], name: str, *, minimum: int) -> int | None:
+    raw = _get(env, name)
+    if raw is None:
+        return None
+    if not _WHOLE.fullmatch(raw) or int(raw) < minimum:
+        raise ImproperlyConfigured(f"{name} must be a whole number >= {minimum}, got {raw!r}.")
+    return int(raw)
+
+
+def _whole(env: Mapping[str, str], name: str, *, default: int, minimum: int) -> int:
+    value = _optional_whole(env, name, minimum=minimum)
+    return default if value is None else value
+
+
+def _seconds(env: Mapping[str, str], name: str, *, default: float) -> float:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    if not _DECIMAL.fullmatch(raw) or float(raw) <= 0:
+        raise ImproperlyConfigured(f"{name} must be a number of seconds > 0, got {raw!r}.")
+    return float(raw)
+
+
+def _conn_max_age(env: Mapping[str, str]) -> int | None:
+    raw = _get(env, "CONN_MAX_AGE")
+    if raw is not None and raw.lower() in {"none", "unlimited"}:
+        return None  # keep each thread's connection for its whole life
+    return _whole(env, "CONN_MAX_AGE", default=0, minimum=0)

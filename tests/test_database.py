@@ -1,0 +1,695 @@
+"""Unit tests for culture.database: environment values in, DATABASES["default"] out.
+
+Pure function tests need no settings and no database. The two tests at the end hand the
+result to Django 5.2 in a fresh interpreter (its own settings.configure()), so they cannot
+clash with whatever DJANGO_SETTINGS_MODULE pytest-django loads.
+"""
+
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from types import MappingProxyType
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from culture.database import database_config, describe_strategy
+
+BASE_DIR = Path("/srv/culture")
+PG_URL = "postgres://culture:s3cret@db.example.com:5433/culture_db"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def config(**env: str) -> dict:
+    return database_config(env, base_dir=BASE_DIR)
+
+
+def pg(**env: str) -> dict:
+    return config(DATABASE_URL=PG_URL, **env)
+
+
+def refusal(**env: str) -> str:
+    with pytest.raises(ImproperlyConfigured) as excinfo:
+        config(**env)
+    return str(excinfo.value)
+
+
+# --- SQLite ------------------------------------------------------------------------------
+
+
+def test_without_database_url_sqlite_lives_in_base_dir():
+    result = config()
+
+    assert result["ENGINE"] == "django.db.backends.sqlite3"
+    assert result["NAME"] == BASE_DIR / "db.sqlite3"
+
+
+def test_empty_or_blank_database_url_means_sqlite():
+    assert config(DATABASE_URL="")["NAME"] == BASE_DIR / "db.sqlite3"
+    assert config(DATABASE_URL="   ")["NAME"] == BASE_DIR / "db.sqlite3"
+
+
+def test_sqlite_turns_on_wal_and_normal_sync_on_every_connection():
+    assert config()["OPTIONS"]["init_command"] == (
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    )
+
+
+def test_sqlite_takes_the_write_lock_when_a_transaction_begins():
+    assert config()["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+def test_sqlite_busy_timeout_defaults_to_20_seconds():
+    assert config()["OPTIONS"]["timeout"] == 20
+
+
+def test_sqlite_busy_timeout_is_configurable_in_seconds():
+    assert config(SQLITE_BUSY_TIMEOUT="2.5")["OPTIONS"]["timeout"] == 2.5
+
+
+def test_sqlite_defaults_to_connect_per_request_without_health_checks():
+    result = config()
+
+    assert result["CONN_MAX_AGE"] == 0
+    assert result["CONN_HEALTH_CHECKS"] is False
+    assert "DISABLE_SERVER_SIDE_CURSORS" not in result
+    assert "pool" not in result["OPTIONS"]
+
+
+def test_sqlite_accepts_persistent_connections_and_health_checks():
+    result = config(CONN_MAX_AGE="60", CONN_HEALTH_CHECKS="yes")
+
+    assert result["CONN_MAX_AGE"] == 60
+    assert result["CONN_HEALTH_CHECKS"] is True
+
+
+def test_sqlite_path_overrides_the_default_file():
+    assert config(SQLITE_PATH="/var/lib/culture/site.db")["NAME"] == Path(
+        "/var/lib/culture/site.db"
+    )
+
+
+def test_relative_sqlite_path_is_relative_to_base_dir_not_the_working_directory():
+    assert config(SQLITE_PATH="data/site.db")["NAME"] == BASE_DIR / "data/site.db"
+
+
+def test_sqlite_url_with_absolute_path():
+    result = config(DATABASE_URL="sqlite:////var/lib/culture/site.db")
+
+    assert result["ENGINE"] == "django.db.backends.sqlite3"
+    assert result["NAME"] == Path("/var/lib/culture/site.db")
+    assert result["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+def test_sqlite_url_with_relative_path_resolves_against_base_dir():
+    assert config(DATABASE_URL="sqlite:///site.db")["NAME"] == BASE_DIR / "site.db"
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///", "sqlite://:memory:", "sqlite://h/x"])
+def test_sqlite_url_without_a_file_path_is_refused(url):
+    assert "DATABASE_URL" in refusal(DATABASE_URL=url)
+
+
+def test_sqlite_url_with_query_options_is_refused_pointing_at_busy_timeout():
+    message = refusal(DATABASE_URL="sqlite:///site.db?timeout=5")
+
+    assert "DATABASE_URL" in message
+    assert "SQLITE_BUSY_TIMEOUT" in message
+
+
+def test_sqlite_url_and_sqlite_path_together_are_refused_naming_both():
+    message = refusal(DATABASE_URL="sqlite:///a.db", SQLITE_PATH="b.db")
+
+    assert "DATABASE_URL" in message
+    assert "SQLITE_PATH" in message
+
+
+def test_pool_on_sqlite_is_refused_naming_db_pool():
+    message = refusal(DB_POOL="true")
+
+    assert "DB_POOL" in message
+    assert "PostgreSQL" in message
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DB_POOL_MIN_SIZE", "2"),
+        ("DB_POOL_MAX_SIZE", "4"),
+        ("DB_POOL_TIMEOUT", "5"),
+        ("DB_POOL_MAX_IDLE", "600"),
+        ("DB_POOL_MAX_LIFETIME", "3600"),
+        ("DB_POOL_MAX_WAITING", "0"),
+        ("DB_DISABLE_SERVER_SIDE_CURSORS", "true"),
+        ("DB_STATEMENT_TIMEOUT_MS", "1000"),
+        ("DB_APPLICATION_NAME", "culture-worker"),
+        ("DB_CONNECT_TIMEOUT", "3"),
+    ],
+)
+def test_postgresql_only_variable_on_sqlite_is_refused_naming_it(name, value):
+    message = refusal(**{name: value})
+
+    assert name in message
+    assert "SQLite" in message
+
+
+def test_postgresql_only_flags_that_are_off_are_harmless_on_sqlite():
+    result = config(DB_POOL="false", DB_DISABLE_SERVER_SIDE_CURSORS="0")
+
+    assert result["ENGINE"] == "django.db.backends.sqlite3"
+
+
+@pytest.mark.parametrize("name", ["SQLITE_PATH", "SQLITE_BUSY_TIMEOUT"])
+def test_sqlite_only_variable_with_postgresql_is_refused_naming_it(name):
+    message = refusal(DATABASE_URL=PG_URL, **{name: "5"})
+
+    assert name in message
+
+
+# --- PostgreSQL: URL parsing -------------------------------------------------------------
+
+
+def test_postgres_url_gives_engine_host_port_name_user_and_password():
+    result = pg()
+
+    assert result["ENGINE"] == "django.db.backends.postgresql"
+    assert result["HOST"] == "db.example.com"
+    assert result["PORT"] == 5433
+    assert result["NAME"] == "culture_db"
+    assert result["USER"] == "culture"
+    assert result["PASSWORD"] == "s3cret"
+
+
+@pytest.mark.parametrize(
+    "scheme",
+    ["postgres", "postgresql", "pgsql", "POSTGRES"],
+    # An id of bare "postgres" would match the conftest's postgres marker check and skip.
+    ids=lambda scheme: f"{scheme}-scheme",
+)
+def test_every_postgresql_scheme_selects_the_postgresql_backend(scheme):
+    result = config(DATABASE_URL=f"{scheme}://u:p@db/app")
+
+    assert result["ENGINE"] == "django.db.backends.postgresql"
+    assert result["NAME"] == "app"
+
+
+def test_postgres_url_without_port_leaves_it_to_libpq():
+    assert config(DATABASE_URL="postgres://u:p@db/app")["PORT"] == ""
+
+
+def test_percent_encoded_password_is_decoded():
+    assert config(DATABASE_URL="postgres://u:p%40ss%2Fw0rd@db/app")["PASSWORD"] == "p@ss/w0rd"
+
+
+def test_url_query_parameters_become_libpq_options():
+    result = config(DATABASE_URL=f"{PG_URL}?sslmode=require&sslrootcert=/etc/ssl/ca.pem")
+
+    assert result["OPTIONS"]["sslmode"] == "require"
+    assert result["OPTIONS"]["sslrootcert"] == "/etc/ssl/ca.pem"
+
+
+def test_unix_socket_host_may_come_from_the_query_string():
+    result = config(DATABASE_URL="postgres://u@/app?host=/var/run/postgresql")
+
+    assert result["HOST"] == ""
+    assert result["OPTIONS"]["host"] == "/var/run/postgresql"
+
+
+def test_url_options_and_connect_timeout_from_the_query_string_are_kept():
+    result = config(
+        DATABASE_URL=f"{PG_URL}?options=-c%20search_path%3Dapp&connect_timeout=9"
+        "&application_name=from-url"
+    )
+
+    assert result["OPTIONS"]["options"] == "-c search_path=app"
+    assert result["OPTIONS"]["connect_timeout"] == 9
+    assert result["OPTIONS"]["application_name"] == "from-url"
+
+
+# --- PostgreSQL: defaults and knobs ------------------------------------------------------
+
+
+def test_postgres_defaults_connect_per_request_with_health_checks():
+    result = pg()
+
+    assert result["CONN_MAX_AGE"] == 0
+    assert result["CONN_HEALTH_CHECKS"] is True
+    assert result["DISABLE_SERVER_SIDE_CURSORS"] is False
+
+
+def test_postgres_default_options_name_the_app_and_bound_the_connect_time():
+    assert pg()["OPTIONS"] == {"application_name": "culture-web", "connect_timeout": 5}
+
+
+def test_pool_is_off_by_default():
+    assert "pool" not in pg()["OPTIONS"]
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("0", 0), ("60", 60), ("600", 600)])
+def test_conn_max_age_in_seconds(raw, expected):
+    assert pg(CONN_MAX_AGE=raw)["CONN_MAX_AGE"] == expected
+
+
+@pytest.mark.parametrize("raw", ["None", "none", "unlimited", "UNLIMITED"])
+def test_conn_max_age_none_or_unlimited_keeps_connections_forever(raw):
+    assert pg(CONN_MAX_AGE=raw)["CONN_MAX_AGE"] is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("true", True),
+        ("TRUE", True),
+        ("1", True),
+        ("yes", True),
+        ("On", True),
+        ("false", False),
+        ("False", False),
+        ("0", False),
+        ("no", False),
+        ("OFF", False),
+    ],
+)
+def test_boolean_spellings(raw, expected):
+    result = pg(CONN_HEALTH_CHECKS=raw, DB_DISABLE_SERVER_SIDE_CURSORS=raw)
+
+    assert result["CONN_HEALTH_CHECKS"] is expected
+    assert result["DISABLE_SERVER_SIDE_CURSORS"] is expected
+
+
+def test_health_checks_can_be_turned_off():
+    assert pg(CONN_HEALTH_CHECKS="false")["CONN_HEALTH_CHECKS"] is False
+
+
+def test_server_side_cursors_can_be_disabled_for_pgbouncer_transaction_mode():
+    assert pg(DB_DISABLE_SERVER_SIDE_CURSORS="true")["DISABLE_SERVER_SIDE_CURSORS"] is True
+
+
+def test_application_name_is_configurable():
+    assert pg(DB_APPLICATION_NAME="culture-cron")["OPTIONS"]["application_name"] == "culture-cron"
+
+
+def test_connect_timeout_is_configurable():
+    assert pg(DB_CONNECT_TIMEOUT="2")["OPTIONS"]["connect_timeout"] == 2
+
+
+def test_statement_timeout_goes_into_libpq_options():
+    options = pg(DB_STATEMENT_TIMEOUT_MS="1500")["OPTIONS"]
+
+    assert options["options"] == "-c statement_timeout=1500"
+
+
+def test_statement_timeout_is_merged_with_options_from_the_url():
+    result = config(
+        DATABASE_URL=f"{PG_URL}?options=-c%20search_path%3Dapp", DB_STATEMENT_TIMEOUT_MS="250"
+    )
+
+    assert result["OPTIONS"]["options"] == "-c search_path=app -c statement_timeout=250"
+
+
+def test_statement_timeout_is_merged_with_current_schema_from_the_url():
+    result = config(DATABASE_URL=f"{PG_URL}?currentSchema=app", DB_STATEMENT_TIMEOUT_MS="0")
+
+    assert result["OPTIONS"]["options"] == "-c search_path=app -c statement_timeout=0"
+
+
+def test_empty_values_count_as_unset():
+    result = pg(
+        CONN_MAX_AGE="",
+        CONN_HEALTH_CHECKS="",
+        DB_POOL="",
+        DB_POOL_MIN_SIZE="",
+        DB_APPLICATION_NAME="",
+        DB_STATEMENT_TIMEOUT_MS="",
+    )
+
+    assert result == pg()
+
+
+def test_accepts_any_read_only_mapping_and_leaves_it_untouched():
+    env = {"DATABASE_URL": PG_URL, "DB_POOL": "true"}
+    frozen = MappingProxyType(dict(env))
+
+    database_config(frozen, base_dir=BASE_DIR)
+
+    assert dict(frozen) == env
+
+
+# --- PostgreSQL: the pool -----------------------------------------------------------------
+
+
+def test_pool_defaults_are_small_and_fail_fast():
+    assert pg(DB_POOL="true")["OPTIONS"]["pool"] == {
+        "min_size": 2,
+        "max_size": 4,
+        "timeout": 5,
+        "max_idle": 600,
+        "max_lifetime": 3600,
+        "max_waiting": 0,
+    }
+
+
+def test_every_pool_knob_is_passed_to_psycopg_pool():
+    result = pg(
+        DB_POOL="on",
+        DB_POOL_MIN_SIZE="1",
+        DB_POOL_MAX_SIZE="16",
+        DB_POOL_TIMEOUT="2.5",
+        DB_POOL_MAX_IDLE="120",
+        DB_POOL_MAX_LIFETIME="1800.5",
+        DB_POOL_MAX_WAITING="32",
+    )
+
+    assert result["OPTIONS"]["pool"] == {
+        "min_size": 1,
+        "max_size": 16,
+        "timeout": 2.5,
+        "max_idle": 120,
+        "max_lifetime": 1800.5,
+        "max_waiting": 32,
+    }
+
+
+def test_pool_never_sets_the_keywords_django_owns():
+    pool = pg(DB_POOL="true")["OPTIONS"]["pool"]
+
+    assert not {"check", "kwargs", "open", "configure"} & set(pool)
+
+
+def test_pool_max_size_follows_a_min_size_above_the_default():
+    pool = pg(DB_POOL="true", DB_POOL_MIN_SIZE="6")["OPTIONS"]["pool"]
+
+    assert pool["min_size"] == 6
+    assert pool["max_size"] == 6
+
+
+def test_pool_min_size_zero_is_allowed():
+    assert pg(DB_POOL="true", DB_POOL_MIN_SIZE="0")["OPTIONS"]["pool"]["min_size"] == 0
+
+
+def test_pool_keeps_the_other_options():
+    result = config(
+        DATABASE_URL=f"{PG_URL}?sslmode=require", DB_POOL="true", DB_STATEMENT_TIMEOUT_MS="900"
+    )
+
+    assert result["OPTIONS"]["sslmode"] == "require"
+    assert result["OPTIONS"]["options"] == "-c statement_timeout=900"
+    assert result["CONN_HEALTH_CHECKS"] is True
+
+
+def test_pool_options_are_accepted_by_psycopg_pool():
+    psycopg_pool = pytest.importorskip("psycopg_pool")
+    options = pg(DB_POOL="true", DB_POOL_MAX_WAITING="8")["OPTIONS"]["pool"]
+
+    pool = psycopg_pool.ConnectionPool("", open=False, **options)
+
+    assert (pool.min_size, pool.max_size, pool.timeout) == (2, 4, 5)
+    assert (pool.max_idle, pool.max_lifetime, pool.max_waiting) == (600, 3600, 8)
+
+
+# --- Refusals ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("conn_max_age", ["60", "None", "unlimited"])
+def test_pool_with_persistent_connections_is_refused_naming_conn_max_age(conn_max_age):
+    message = refusal(DATABASE_URL=PG_URL, DB_POOL="true", CONN_MAX_AGE=conn_max_age)
+
+    assert "Pooling doesn't support persistent connections" in message
+    assert "CONN_MAX_AGE" in message
+
+
+def test_pool_with_explicit_conn_max_age_zero_is_fine():
+    assert describe_strategy(pg(DB_POOL="true", CONN_MAX_AGE="0")) == "pool"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "DB_POOL_MIN_SIZE",
+        "DB_POOL_MAX_SIZE",
+        "DB_POOL_TIMEOUT",
+        "DB_POOL_MAX_IDLE",
+        "DB_POOL_MAX_LIFETIME",
+        "DB_POOL_MAX_WAITING",
+    ],
+)
+@pytest.mark.parametrize("db_pool", [None, "false"])
+def test_pool_knob_without_the_pool_is_refused_naming_it(name, db_pool):
+    env = {"DATABASE_URL": PG_URL, name: "3"}
+    if db_pool is not None:
+        env["DB_POOL"] = db_pool
+
+    message = refusal(**env)
+
+    assert name in message
+    assert "DB_POOL" in message
+
+
+def test_pool_max_size_below_min_size_is_refused_naming_both():
+    message = refusal(
+        DATABASE_URL=PG_URL, DB_POOL="true", DB_POOL_MIN_SIZE="5", DB_POOL_MAX_SIZE="3"
+    )
+
+    assert "DB_POOL_MAX_SIZE" in message
+    assert "DB_POOL_MIN_SIZE" in message
+
+
+def test_pool_max_size_zero_is_refused():
+    message = refusal(DATABASE_URL=PG_URL, DB_POOL="true", DB_POOL_MAX_SIZE="0")
+
+    assert "DB_POOL_MAX_SIZE" in message
+
+
+@pytest.mark.parametrize("name", ["DB_POOL_TIMEOUT", "DB_POOL_MAX_IDLE", "DB_POOL_MAX_LIFETIME"])
+@pytest.mark.parametrize("value", ["0", "0.0", "-1", "-0.5"])
+def test_pool_durations_must_be_positive(name, value):
+    message = refusal(DATABASE_URL=PG_URL, DB_POOL="true", **{name: value})
+
+    assert name in message
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "CONN_MAX_AGE",
+        "DB_CONNECT_TIMEOUT",
+        "DB_STATEMENT_TIMEOUT_MS",
+        "DB_POOL_MIN_SIZE",
+        "DB_POOL_MAX_SIZE",
+        "DB_POOL_TIMEOUT",
+        "DB_POOL_MAX_IDLE",
+        "DB_POOL_MAX_LIFETIME",
+        "DB_POOL_MAX_WAITING",
+    ],
+)
+@pytest.mark.parametrize(
+    "value", ["abc", "-1", "nan", "NaN", "inf", "-inf", "1e3", "1_000", "\uff15", "0x10", "1 2"]
+)
+def test_bad_numbers_are_refused_naming_the_variable(name, value):
+    message = refusal(DATABASE_URL=PG_URL, DB_POOL="true", **{name: value})
+
+    assert name in message
+    assert repr(value) in message
+
+
+@pytest.mark.parametrize(
+    "name", ["CONN_MAX_AGE", "DB_CONNECT_TIMEOUT", "DB_POOL_MIN_SIZE", "DB_POOL_MAX_WAITING"]
+)
+def test_whole_number_variables_refuse_fractions(name):
+    message = refusal(DATABASE_URL=PG_URL, DB_POOL="true", **{name: "2.5"})
+
+    assert name in message
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "inf", "0", "abc"])
+def test_bad_sqlite_busy_timeout_is_refused(value):
+    assert "SQLITE_BUSY_TIMEOUT" in refusal(SQLITE_BUSY_TIMEOUT=value)
+
+
+def test_connect_timeout_zero_meaning_wait_forever_is_refused():
+    assert "DB_CONNECT_TIMEOUT" in refusal(DATABASE_URL=PG_URL, DB_CONNECT_TIMEOUT="0")
+
+
+@pytest.mark.parametrize(
+    "name", ["CONN_HEALTH_CHECKS", "DB_POOL", "DB_DISABLE_SERVER_SIDE_CURSORS"]
+)
+@pytest.mark.parametrize("value", ["maybe", "2", "y", "n", "enabled", "t"])
+def test_unparsable_booleans_are_refused_naming_the_variable(name, value):
+    message = refusal(DATABASE_URL=PG_URL, **{name: value})
+
+    assert name in message
+    assert repr(value) in message
+
+
+def test_unparsable_boolean_is_refused_on_sqlite_too():
+    assert "DB_POOL" in refusal(DB_POOL="sometimes")
+
+
+def test_postgres_url_without_database_name_is_refused():
+    message = refusal(DATABASE_URL="postgres://u:p@db.example.com:5432/")
+
+    assert "DATABASE_URL" in message
+    assert "database" in message
+
+
+def test_postgres_url_without_host_is_refused():
+    message = refusal(DATABASE_URL="postgres://u:p@/culture")
+
+    assert "DATABASE_URL" in message
+    assert "host" in message
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://u:p@db/app",
+        "redis://localhost:6379/0",
+        "postgis://u:p@db/app",
+        "db.example.com/app",
+        "http://[broken",
+    ],
+)
+def test_unknown_scheme_is_refused_naming_database_url(url):
+    message = refusal(DATABASE_URL=url)
+
+    assert "DATABASE_URL" in message
+    assert "postgres://" in message
+
+
+def test_unparsable_postgres_url_is_refused_without_echoing_the_password():
+    message = refusal(DATABASE_URL="postgres://u:hunter2@db:notaport/app")
+
+    assert "DATABASE_URL" in message
+    assert "hunter2" not in message
+
+
+@pytest.mark.parametrize("query", ["pool=true", "min_size=2", "max_size=8", "timeout=5"])
+def test_pool_settings_in_the_url_query_are_refused_pointing_at_db_pool(query):
+    message = refusal(DATABASE_URL=f"{PG_URL}?{query}")
+
+    assert "DATABASE_URL" in message
+    assert "DB_POOL" in message
+
+
+def test_repeated_url_query_option_is_refused():
+    message = refusal(DATABASE_URL=f"{PG_URL}?sslmode=require&sslmode=disable")
+
+    assert "DATABASE_URL" in message
+    assert "sslmode" in message
+
+
+@pytest.mark.parametrize(
+    ("query", "name", "value"),
+    [
+        ("application_name=x", "DB_APPLICATION_NAME", "y"),
+        ("connect_timeout=9", "DB_CONNECT_TIMEOUT", "3"),
+        ("options=-c%20statement_timeout%3D5", "DB_STATEMENT_TIMEOUT_MS", "10"),
+    ],
+)
+def test_setting_in_both_url_and_variable_is_refused_naming_both(query, name, value):
+    message = refusal(DATABASE_URL=f"{PG_URL}?{query}", **{name: value})
+
+    assert "DATABASE_URL" in message
+    assert name in message
+
+
+# --- describe_strategy -------------------------------------------------------------------
+
+
+def test_strategy_of_sqlite_is_sqlite_whatever_conn_max_age():
+    assert describe_strategy(config()) == "sqlite"
+    assert describe_strategy(config(CONN_MAX_AGE="60")) == "sqlite"
+
+
+def test_strategy_of_postgres_defaults_is_connect_per_request():
+    assert describe_strategy(pg()) == "connect-per-request"
+
+
+@pytest.mark.parametrize("conn_max_age", ["60", "None"])
+def test_strategy_with_conn_max_age_is_persistent(conn_max_age):
+    assert describe_strategy(pg(CONN_MAX_AGE=conn_max_age)) == "persistent"
+
+
+def test_strategy_with_pool_is_pool():
+    assert describe_strategy(pg(DB_POOL="true")) == "pool"
+
+
+def test_strategy_reads_django_shaped_dicts_too():
+    # settings.DATABASES after Django fills its defaults; "pool": {} is no pool to Django.
+    engine = "django.db.backends.postgresql"
+
+    assert describe_strategy({"ENGINE": engine}) == "connect-per-request"
+    assert describe_strategy({"ENGINE": engine, "OPTIONS": {"pool": {}}}) == "connect-per-request"
+
+
+# --- Django 5.2 accepts the result ------------------------------------------------------
+
+
+def run_with_django(script: str, databases: dict) -> str:
+    """Run `script` in a fresh interpreter whose only settings are these DATABASES."""
+    prelude = textwrap.dedent(
+        f"""
+        import django
+        from django.conf import settings
+        settings.configure(DATABASES={databases!r}, USE_TZ=True)
+        django.setup()
+        from django.db import connections
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    completed = subprocess.run(
+        [sys.executable, "-c", prelude + textwrap.dedent(script)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout
+
+
+def test_django_applies_the_sqlite_pragmas_and_transaction_mode(tmp_path):
+    sqlite_config = database_config({"SQLITE_BUSY_TIMEOUT": "7"}, base_dir=tmp_path)
+    sqlite_config["NAME"] = str(sqlite_config["NAME"])  # repr-able for the child
+
+    output = run_with_django(
+        """
+        connection = connections["default"]
+        with connection.cursor() as cursor:
+            for pragma in ("journal_mode", "synchronous", "busy_timeout"):
+                cursor.execute(f"PRAGMA {pragma}")
+                print(cursor.fetchone()[0])
+        print(connection.transaction_mode)
+        """,
+        {"default": sqlite_config},
+    )
+
+    # synchronous NORMAL is 1; busy_timeout is in milliseconds.
+    assert output.split() == ["wal", "1", "7000", "IMMEDIATE"]
+    with sqlite3.connect(tmp_path / "db.sqlite3") as check:
+        assert check.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_django_builds_its_pool_from_the_options_without_connecting():
+    pool_config = config(
+        DATABASE_URL="postgres://u:p@db.invalid:5432/app",
+        DB_POOL="true",
+        DB_POOL_MAX_SIZE="8",
+        DB_POOL_TIMEOUT="3",
+    )
+
+    output = run_with_django(
+        """
+        pool = connections["default"].pool
+        print(pool.min_size, pool.max_size, pool.timeout, pool._check is not None)
+        print(pool.kwargs["application_name"], pool.kwargs["connect_timeout"])
+        """,
+        {"default": pool_config},
+    )
+
+    assert output.split() == ["2", "8", "3.0", "True", "culture-web", "5"]
