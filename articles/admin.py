@@ -153,7 +153,11 @@ class StoryCountMixin:
     """Show how many stories each row has, counted in the changelist's one query."""
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(story_count=Count("articles", distinct=True))
+        # Meta.ordering is dropped from GROUP BY queries, so it is restated here.
+        queryset = super().get_queryset(request)
+        return queryset.annotate(story_count=Count("articles", distinct=True)).order_by(
+            *queryset.model._meta.ordering
+        )
 
     @admin.display(description="스토리 수", ordering="story_count")
     def story_count(self, obj):
@@ -218,7 +222,11 @@ class CollectionAdmin(admin.ModelAdmin):
     inlines = [CollectionItemInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(item_total=Count("items"))
+        return (
+            super().get_queryset(request).annotate(item_total=Count("items")).order_by(
+                "position", "id"
+            )
+        )
 
     @admin.display(description="스토리 수", ordering="item_total")
     def item_count(self, obj):
