@@ -49,7 +49,9 @@ class ArticleAdminForm(forms.ModelForm):
         if not slug or slug == slugify(title, allow_unicode=True):
             return unique_slug(Article, slug or title, fallback="story", exclude_pk=exclude_pk)
         if Article.objects.filter(slug=slug).exclude(pk=exclude_pk).exists():
-            raise forms.ValidationError("이 슬러그는 다른 스토리가 쓰고 있습니다. 다른 슬러그를 적어 주세요.")
+            raise forms.ValidationError(
+                "이 슬러그는 다른 스토리가 쓰고 있습니다. 다른 슬러그를 적어 주세요."
+            )
         return slug
 
     def clean(self):
@@ -223,9 +225,10 @@ class CollectionAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return (
-            super().get_queryset(request).annotate(item_total=Count("items")).order_by(
-                "position", "id"
-            )
+            super()
+            .get_queryset(request)
+            .annotate(item_total=Count("items"))
+            .order_by("position", "id")
         )
 
     @admin.display(description="스토리 수", ordering="item_total")

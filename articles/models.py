@@ -107,7 +107,9 @@ class Company(models.Model):
     logo = models.ImageField("로고", upload_to=logo_upload_to, blank=True)
     website = HttpsURLField("웹사이트", blank=True)
     hiring_url = HttpsURLField(
-        "채용 페이지", blank=True, help_text="스토리 페이지의 회사 카드에 ‘채용 중’ 링크로 나옵니다."
+        "채용 페이지",
+        blank=True,
+        help_text="스토리 페이지의 회사 카드에 ‘채용 중’ 링크로 나옵니다.",
     )
     location = models.CharField("위치", max_length=100, blank=True)
     size = models.CharField("규모", max_length=40, blank=True, help_text="예: 51–100명")
@@ -149,7 +151,10 @@ class Person(models.Model):
         null=True, blank=True,
     )  # fmt: skip
     role = models.CharField(
-        "직무", max_length=80, blank=True, help_text="스토리에 나온 당시의 직무. 예: 웹 프론트엔드 개발자"
+        "직무",
+        max_length=80,
+        blank=True,
+        help_text="스토리에 나온 당시의 직무. 예: 웹 프론트엔드 개발자",
     )
     team = models.CharField("팀", max_length=80, blank=True)
     photo = models.ImageField("사진", upload_to=photo_upload_to, blank=True)
@@ -234,8 +239,11 @@ class ArticleQuerySet(models.QuerySet):
     def visible_to(self, user, now=None):
         """Everything for staff who may edit stories (they get a marked preview); the published
         stories for everybody else."""
-        if user is not None and user.is_active and user.is_staff and user.has_perm(
-            "articles.change_article"
+        if (
+            user is not None
+            and user.is_active
+            and user.is_staff
+            and user.has_perm("articles.change_article")
         ):
             return self.all()
         return self.published(now)
@@ -261,7 +269,10 @@ class Article(models.Model):
         help_text="주소에 쓰이는 이름. 비워 두면 제목으로 만듭니다. 바꿔도 옛 주소는 새 주소로 이어집니다.",
     )  # fmt: skip
     excerpt = models.TextField(
-        "요약", max_length=300, blank=True, help_text="목록과 링크 미리보기에 나옵니다. 비워 두면 본문 앞부분을 씁니다."
+        "요약",
+        max_length=300,
+        blank=True,
+        help_text="목록과 링크 미리보기에 나옵니다. 비워 두면 본문 앞부분을 씁니다.",
     )
     body = models.TextField(
         "본문", blank=True,
@@ -270,7 +281,10 @@ class Article(models.Model):
     body_html = models.TextField("본문 HTML", editable=False, default="")
     cover_image = models.ImageField("커버 이미지", upload_to=cover_upload_to, blank=True)
     cover_alt = models.CharField(
-        "커버 대체 텍스트", max_length=200, blank=True, help_text="이미지를 볼 수 없는 독자를 위한 설명"
+        "커버 대체 텍스트",
+        max_length=200,
+        blank=True,
+        help_text="이미지를 볼 수 없는 독자를 위한 설명",
     )
     cover_credit = models.CharField("커버 출처", max_length=200, blank=True)
     company = models.ForeignKey(
@@ -285,12 +299,13 @@ class Article(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="작성자", related_name="articles", blank=True
     )
     byline = models.CharField(
-        "바이라인", max_length=120, blank=True, help_text="독자에게 보이는 글쓴이. 예: 플랫폼팀 김하늘"
+        "바이라인",
+        max_length=120,
+        blank=True,
+        help_text="독자에게 보이는 글쓴이. 예: 플랫폼팀 김하늘",
     )
     tags = models.ManyToManyField(Tag, verbose_name="해시태그", related_name="articles", blank=True)
-    job_family = models.CharField(
-        "직군", max_length=16, choices=JobFamily.choices, blank=True
-    )
+    job_family = models.CharField("직군", max_length=16, choices=JobFamily.choices, blank=True)
     series = models.ForeignKey(
         Series, verbose_name="시리즈", on_delete=models.SET_NULL, related_name="articles",
         null=True, blank=True,
@@ -310,7 +325,10 @@ class Article(models.Model):
         "홈 대표 스토리", default=False, help_text="스토리 홈 맨 위에 크게 보입니다."
     )
     original_url = HttpsURLField(
-        "원문 주소", max_length=500, blank=True, help_text="다른 곳에 먼저 실린 글이면 원문 주소(canonical)"
+        "원문 주소",
+        max_length=500,
+        blank=True,
+        help_text="다른 곳에 먼저 실린 글이면 원문 주소(canonical)",
     )
     meta_description = models.CharField(
         "검색엔진 설명", max_length=160, blank=True, help_text="비워 두면 요약을 씁니다."

@@ -51,9 +51,7 @@ def home(request):
     collections = Collection.objects.on_home(now).prefetch_related(
         Prefetch("items", queryset=visible_items.order_by("position", "id"), to_attr="visible")
     )
-    latest = {
-        kind: list(published.filter(kind=kind).recent()[:4]) for kind in Kind.values
-    }
+    latest = {kind: list(published.filter(kind=kind).recent()[:4]) for kind in Kind.values}
     return render(
         request,
         "articles/home.html",

@@ -1,17 +1,45 @@
 import os
+from pathlib import Path
 
 import pytest
 
 from tests.factories import UserFactory
 
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql"))
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+
+# CI sets REQUIRE_MARKERS=postgres,browser on the run where those tests must run: a skipped
+# test with one of these markers then fails the session instead of passing quietly.
+REQUIRED_MARKERS = {m for m in os.environ.get("REQUIRE_MARKERS", "").split(",") if m}
 
 
 def pytest_collection_modifyitems(config, items):
-    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://…")
+    skip_postgres = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://…")
+    skip_browser = pytest.mark.skip(reason=f"needs Chromium at {CHROMIUM}")
     for item in items:
+        if any(item.get_closest_marker(name) for name in REQUIRED_MARKERS):
+            _required.add(item.nodeid)
         if item.get_closest_marker("postgres") and not ON_POSTGRES:
-            item.add_marker(skip)
+            item.add_marker(skip_postgres)
+        if item.get_closest_marker("browser") and not CHROMIUM.exists():
+            item.add_marker(skip_browser)
+
+
+_required = set()
+_skipped_required = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and report.nodeid in _required:
+        _skipped_required.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _skipped_required:
+        print(f"\n{len(_skipped_required)} required test(s) were skipped:")
+        for nodeid in _skipped_required:
+            print(f"  {nodeid}")
+        session.exitstatus = 1
 
 
 @pytest.fixture

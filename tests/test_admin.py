@@ -49,7 +49,7 @@ def test_every_changelist_renders(admin_client, content, model):
 def test_every_add_page_renders(admin_client, model):
     response = admin_client.get(reverse(f"admin:articles_{model}_add"))
     assert response.status_code == 200
-    assert '<form' in response.content.decode()
+    assert "<form" in response.content.decode()
 
 
 @pytest.mark.parametrize("model", [m for m in MODELS if m != "dailyview"])
@@ -78,9 +78,7 @@ def test_changelist_search_finds_rows(admin_client, content, model, query, expec
     url = reverse(f"admin:articles_{model}_changelist")
     response = admin_client.get(url, {"q": query})
     assert expected in response.content.decode()
-    assert [str(row) for row in response.context["cl"].result_list] == [
-        str(content[model])
-    ]
+    assert [str(row) for row in response.context["cl"].result_list] == [str(content[model])]
 
 
 def test_changelist_shows_scheduled_time(admin_client):

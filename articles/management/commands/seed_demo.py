@@ -1,0 +1,157 @@
+"""Fill the site with the original demo content of articles/demo_content.py.
+
+Idempotent: every object is looked up by its natural key first and left alone when it exists,
+so running the command twice, or after an editor changed a demo story, changes nothing.
+"""
+
+import zlib
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from articles import demo_content
+from articles.models import (
+    Article,
+    Collection,
+    CollectionItem,
+    Company,
+    DailyView,
+    Person,
+    Series,
+    Status,
+    Tag,
+)
+
+DEMO_ADMIN_USERNAME = "admin"
+DEMO_ADMIN_PASSWORD = "culture-demo"  # a local demo login, printed on purpose
+
+
+class Command(BaseCommand):
+    help = "빈 사이트를 데모 스토리로 채웁니다. 두 번 실행해도 바뀌는 것이 없습니다."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--with-admin",
+            action="store_true",
+            help=f"데모용 관리자 계정({DEMO_ADMIN_USERNAME})이 없으면 만듭니다.",
+        )
+
+    @transaction.atomic
+    def handle(self, *args, with_admin=False, **options):
+        self.created = {}
+        now = timezone.now()
+        companies = {row["slug"]: self.company(row) for row in demo_content.COMPANIES}
+        people = {row["slug"]: self.person(row, companies) for row in demo_content.PEOPLE}
+        series = {row["slug"]: self.series(row) for row in demo_content.SERIES}
+        stories = {
+            row["title"]: self.story(row, now, companies, people, series)
+            for row in demo_content.STORIES
+        }
+        for row in demo_content.COLLECTIONS:
+            self.collection(row, stories)
+        if with_admin:
+            self.admin_user()
+
+        if self.created:
+            summary = ", ".join(f"{name} {count}개" for name, count in self.created.items())
+            self.stdout.write(self.style.SUCCESS(f"데모 콘텐츠를 만들었습니다: {summary}"))
+        else:
+            self.stdout.write("데모 콘텐츠가 이미 있습니다. 바꾼 것이 없습니다.")
+
+    def count(self, label):
+        self.created[label] = self.created.get(label, 0) + 1
+
+    def company(self, row):
+        fields = {**row, "tech_stack": ", ".join(row["tech_stack"])}
+        company, created = Company.objects.get_or_create(slug=row["slug"], defaults=fields)
+        if created:
+            self.count("회사")
+        return company
+
+    def person(self, row, companies):
+        fields = {**row, "company": companies[row["company"]]}
+        person, created = Person.objects.get_or_create(slug=row["slug"], defaults=fields)
+        if created:
+            self.count("사람")
+        return person
+
+    def series(self, row):
+        series, created = Series.objects.get_or_create(slug=row["slug"], defaults=row)
+        if created:
+            self.count("시리즈")
+        return series
+
+    def story(self, row, now, companies, people, series):
+        existing = Article.objects.filter(title=row["title"]).first()
+        if existing is not None:
+            return existing
+        if "publish_in_days" in row:
+            published_at = now + timedelta(days=row["publish_in_days"])
+        else:
+            published_at = now - timedelta(days=row.get("days_ago", 1), hours=row.get("hour", 0))
+        status = row.get("status", Status.PUBLISHED)
+        article = Article(
+            kind=row["kind"],
+            title=row["title"],
+            excerpt=row.get("excerpt", ""),
+            body=row["body"],
+            company=companies.get(row.get("company")),
+            byline=row.get("byline", ""),
+            job_family=row.get("job_family", ""),
+            series=series.get(row.get("series")),
+            series_part=row.get("series_part"),
+            status=status,
+            published_at=published_at if status == Status.PUBLISHED else None,
+            original_url=row.get("original_url", ""),
+            is_featured=row.get("featured", False),
+            view_count=row.get("view_count", 0),
+        )
+        article.save()
+        article.people.set(people[slug] for slug in row.get("people", []))
+        article.tags.set(Tag.objects.get_or_create(name=name)[0] for name in row.get("tags", []))
+        if article.is_public:
+            self.daily_views(article, now)
+        self.count("스토리")
+        return article
+
+    def daily_views(self, article, now):
+        """A deterministic week of daily views, so 인기순 and "popular this week" have data."""
+        seed = zlib.crc32(article.title.encode())
+        today = timezone.localdate(now)
+        published = timezone.localdate(article.published_at)
+        rows = []
+        for days_back in range(14):
+            day = today - timedelta(days=days_back)
+            if day < published:
+                break
+            count = (seed >> days_back) % 40 + article.view_count // 200
+            if count:
+                rows.append(DailyView(article=article, day=day, count=count))
+        DailyView.objects.bulk_create(rows)
+
+    def collection(self, row, stories):
+        fields = {k: v for k, v in row.items() if k not in {"stories", "slug"}}
+        fields.setdefault("position", demo_content.COLLECTIONS.index(row))
+        collection, created = Collection.objects.get_or_create(slug=row["slug"], defaults=fields)
+        if created:
+            CollectionItem.objects.bulk_create(
+                CollectionItem(collection=collection, article=stories[title], position=position)
+                for position, title in enumerate(row["stories"], start=1)
+            )
+            self.count("컬렉션")
+
+    def admin_user(self):
+        user_model = get_user_model()
+        if user_model.objects.filter(username=DEMO_ADMIN_USERNAME).exists():
+            return
+        user_model.objects.create_superuser(
+            DEMO_ADMIN_USERNAME, "admin@example.com", DEMO_ADMIN_PASSWORD
+        )
+        self.count("관리자 계정")
+        self.stdout.write(
+            f"편집실: http://127.0.0.1:8000/admin/ — 아이디 {DEMO_ADMIN_USERNAME}, "
+            f"비밀번호 {DEMO_ADMIN_PASSWORD}"
+        )
