@@ -1,18 +1,27 @@
 """The editors' side: the Django admin, in Korean, for every content model."""
 
+import base64
+import binascii
+
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import slugify
 
+from articles.importing import import_dump
 from articles.models import (
     Article,
     Collection,
     CollectionItem,
     Company,
     DailyView,
+    Kind,
     Person,
     Series,
     Status,
@@ -20,6 +29,9 @@ from articles.models import (
     unique_slug,
 )
 from articles.rendering import check_body_length
+from articles.theteams import DumpError
+
+IMPORT_MAX_BYTES = 2 * 1024 * 1024
 
 admin.site.site_header = "컬처 스토리 편집실"
 admin.site.site_title = "컬처 스토리 편집실"
@@ -68,6 +80,39 @@ class ArticleAdminForm(forms.ModelForm):
         return cleaned
 
 
+class TheTeamsImportForm(forms.Form):
+    """Step one uploads a dump; step two confirms the previewed import. The dump travels from
+    one step to the next in a hidden field, so nothing is stored between them."""
+
+    file = forms.FileField(label="더팀스 페이지 텍스트 파일", required=False)
+    dump = forms.CharField(widget=forms.HiddenInput, required=False)
+    kind = forms.ChoiceField(
+        label="종류",
+        choices=[("", "본문을 보고 추정"), *Kind.choices],
+        required=False,
+    )
+    draft = forms.BooleanField(label="발행하지 않고 초안으로 가져오기", required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        if upload is not None:
+            if upload.size > IMPORT_MAX_BYTES:
+                raise forms.ValidationError("파일이 너무 큽니다. 2 MB 이하의 파일을 올려 주세요.")
+            cleaned["data"] = upload.read()
+        elif cleaned.get("dump"):
+            try:
+                cleaned["data"] = base64.b64decode(cleaned["dump"], validate=True)
+            except (binascii.Error, ValueError):
+                raise forms.ValidationError(
+                    "미리보기 내용이 손상되었습니다. 파일을 다시 올려 주세요."
+                ) from None
+        else:
+            raise forms.ValidationError("가져올 파일을 골라 주세요.")
+        cleaned["dump"] = base64.b64encode(cleaned["data"]).decode()
+        return cleaned
+
+
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
     form = ArticleAdminForm
@@ -104,6 +149,55 @@ class ArticleAdmin(admin.ModelAdmin):
             {"fields": ["view_count", "reading_minutes", "version", "created_at", "updated_at"]},
         ),
     ]
+
+    def get_urls(self):
+        return [
+            path(
+                "import-theteams/",
+                self.admin_site.admin_view(self.import_theteams_view),
+                name="articles_article_import_theteams",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_theteams_view(self, request):
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
+        form = TheTeamsImportForm(request.POST or None, request.FILES or None)
+        report = None
+        if request.method == "POST" and form.is_valid():
+            options = {
+                "kind": form.cleaned_data["kind"] or None,
+                "status": Status.DRAFT if form.cleaned_data["draft"] else Status.PUBLISHED,
+            }
+            confirmed = "confirm" in request.POST
+            try:
+                report = import_dump(form.cleaned_data["data"], dry_run=not confirmed, **options)
+            except DumpError as error:
+                form.add_error(None, f"가져올 수 없습니다: {error} 아무것도 쓰지 않았습니다.")
+            else:
+                if confirmed:
+                    self.message_user(
+                        request,
+                        f"더팀스에서 스토리 {len(report.stories)}개를 가져왔습니다: {report.totals}",
+                        messages.SUCCESS,
+                    )
+                    return redirect(reverse("admin:articles_article_changelist"))
+                form = TheTeamsImportForm(
+                    initial={
+                        "dump": form.cleaned_data["dump"],
+                        "kind": form.cleaned_data["kind"],
+                        "draft": form.cleaned_data["draft"],
+                    }
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "더팀스에서 스토리 가져오기",
+            "opts": self.model._meta,
+            "form": form,
+            "report": report,
+        }
+        return TemplateResponse(request, "admin/articles/article/import_theteams.html", context)
 
     @admin.display(description="상태", ordering="status")
     def state_label(self, obj):

@@ -333,6 +333,13 @@ class Article(models.Model):
     meta_description = models.CharField(
         "검색엔진 설명", max_length=160, blank=True, help_text="비워 두면 요약을 씁니다."
     )
+    source_key = models.CharField(
+        "가져온 원본",
+        max_length=300,
+        blank=True,
+        editable=False,
+        help_text="다른 사이트에서 가져온 스토리를 다시 가져올 때 같은 스토리를 찾는 열쇠",
+    )
     reading_minutes = models.PositiveSmallIntegerField("읽는 시간(분)", default=1, editable=False)
     view_count = models.PositiveBigIntegerField("조회수", default=0, editable=False)
     version = models.PositiveIntegerField("버전", default=1, editable=False)
@@ -354,6 +361,9 @@ class Article(models.Model):
         verbose_name_plural = "스토리"
         constraints = [
             models.UniqueConstraint(fields=["slug"], name="article_unique_slug"),
+            models.UniqueConstraint(
+                fields=["source_key"], condition=~Q(source_key=""), name="article_unique_source"
+            ),
             models.UniqueConstraint(
                 fields=["series", "series_part"],
                 condition=Q(series__isnull=False, series_part__isnull=False),

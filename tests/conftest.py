@@ -7,6 +7,8 @@ from tests.factories import UserFactory
 
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql"))
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+# The TheTeams page dump the import is checked against lives beside the repository, never in it.
+SEED_DIR = Path(os.environ.get("SEED_DIR", Path(__file__).resolve().parents[2] / "shared" / "seed"))
 
 # CI sets REQUIRE_MARKERS=postgres,browser on the run where those tests must run: a skipped
 # test with one of these markers then fails the session instead of passing quietly.
@@ -23,6 +25,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_postgres)
         if item.get_closest_marker("browser") and not CHROMIUM.exists():
             item.add_marker(skip_browser)
+        if item.get_closest_marker("seed") and not SEED_DIR.is_dir():
+            item.add_marker(pytest.mark.skip(reason=f"needs the seed page dump in {SEED_DIR}"))
 
 
 _required = set()
@@ -40,6 +44,12 @@ def pytest_sessionfinish(session, exitstatus):
         for nodeid in _skipped_required:
             print(f"  {nodeid}")
         session.exitstatus = 1
+
+
+@pytest.fixture
+def seed_file() -> Path:
+    """The TheTeams page dump with three real stories."""
+    return sorted(SEED_DIR.glob("*.txt"))[0]
 
 
 @pytest.fixture

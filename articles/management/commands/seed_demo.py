@@ -85,7 +85,8 @@ class Command(BaseCommand):
         return series
 
     def story(self, row, now, companies, people, series):
-        existing = Article.objects.filter(title=row["title"]).first()
+        source_key = f"demo:{row['title']}"
+        existing = Article.objects.filter(source_key=source_key).first()
         if existing is not None:
             return existing
         if "publish_in_days" in row:
@@ -94,6 +95,7 @@ class Command(BaseCommand):
             published_at = now - timedelta(days=row.get("days_ago", 1), hours=row.get("hour", 0))
         status = row.get("status", Status.PUBLISHED)
         article = Article(
+            source_key=source_key,
             kind=row["kind"],
             title=row["title"],
             excerpt=row.get("excerpt", ""),

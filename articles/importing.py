@@ -1,0 +1,177 @@
+"""Bring a TheTeams (더팀스) story-hub page dump into the hub: stories, companies, tags and the
+page's curated section as a collection.
+
+Used by `manage.py import_theteams` and by the admin's upload page. One transaction: a dump
+either imports whole or writes nothing. Importing the same page again finds each story by its
+source key (the page's title), updates what changed and says which stories were created,
+updated or left unchanged; a dry run does all of that and rolls back.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from articles.models import Article, Collection, CollectionItem, Company, Status, Tag
+from articles.theteams import DumpError, ParsedStory, parse_dump
+
+SOURCE_PREFIX = "theteams:"
+
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+ACTION_LABELS = {CREATED: "새로 만듦", UPDATED: "고침", UNCHANGED: "그대로"}
+
+FOOTNOTE_DEFINITION = re.compile(r"\[\^\w+\]:")
+TITLE_MAX_LENGTH = Article._meta.get_field("title").max_length
+
+
+@dataclass
+class StoryOutcome:
+    action: str
+    article: Article
+    parsed: ParsedStory
+    changed: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return ACTION_LABELS[self.action]
+
+    @property
+    def paragraphs(self) -> int:
+        return sum(1 for block in self._blocks if not block.startswith((">", "#", "[^")))
+
+    @property
+    def quotes(self) -> int:
+        return sum(1 for block in self._blocks if block.startswith(">"))
+
+    @property
+    def footnotes(self) -> int:
+        return sum(1 for block in self._blocks if FOOTNOTE_DEFINITION.match(block))
+
+    @property
+    def _blocks(self) -> list[str]:
+        return [b.strip() for b in self.parsed.body_markdown.split("\n\n") if b.strip()]
+
+
+@dataclass
+class ImportReport:
+    dry_run: bool
+    collection: Collection | None
+    collection_action: str | None
+    stories: list[StoryOutcome]
+
+    def count(self, action: str) -> int:
+        return sum(1 for outcome in self.stories if outcome.action == action)
+
+    @property
+    def totals(self) -> str:
+        return ", ".join(
+            f"{ACTION_LABELS[a]} {self.count(a)}" for a in (CREATED, UPDATED, UNCHANGED)
+        )
+
+
+def import_dump(
+    data: bytes | str,
+    *,
+    kind: str | None = None,
+    status: str = Status.PUBLISHED,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Import a page dump. Raises DumpError (naming the line) before writing anything."""
+    page = parse_dump(
+        data, known_companies=Company.objects.values_list("name", flat=True), kind=kind
+    )
+    for story in page.stories:
+        if len(story.title) > TITLE_MAX_LENGTH:
+            raise DumpError(
+                story.line + 2,
+                f"제목이 {len(story.title)}자로 너무 깁니다({TITLE_MAX_LENGTH}자까지).",
+            )
+
+    with transaction.atomic():
+        now = timezone.now()
+        outcomes = [
+            # Earlier stories on the page get slightly later times, so "recent" keeps page order.
+            _import_story(story, now - timedelta(seconds=index), kind=kind, status=status)
+            for index, story in enumerate(page.stories)
+        ]
+        collection, collection_action = (None, None)
+        if page.section_title:
+            collection, collection_action = _import_collection(
+                page.section_title[: Collection._meta.get_field("title").max_length],
+                [outcome.article for outcome in outcomes],
+            )
+        if dry_run:
+            transaction.set_rollback(True)
+    return ImportReport(dry_run, collection, collection_action, outcomes)
+
+
+def _import_story(parsed: ParsedStory, published_at, *, kind: str | None, status: str):
+    company = _company(parsed.company_name)
+    tags = [Tag.objects.get_or_create(name=name[:60])[0] for name in parsed.tags]
+    source_key = SOURCE_PREFIX + parsed.title
+    article = Article.objects.filter(source_key=source_key).first()
+
+    if article is None:
+        article = Article(
+            source_key=source_key,
+            title=parsed.title,
+            kind=parsed.kind,
+            body=parsed.body_markdown,
+            excerpt=parsed.excerpt,
+            company=company,
+            view_count=parsed.view_count,
+            status=status,
+            published_at=published_at if status == Status.PUBLISHED else None,
+        )
+        article.save()
+        article.tags.set(tags)
+        return StoryOutcome(CREATED, article, parsed)
+
+    wanted = {"title": parsed.title, "body": parsed.body_markdown, "company": company}
+    # The kind an editor chose survives a re-import unless the import names one.
+    if kind is not None:
+        wanted["kind"] = kind
+    changed = [name for name, value in wanted.items() if getattr(article, name) != value]
+    for name in changed:
+        setattr(article, name, wanted[name])
+    # The page's count is where counting started; views counted here since are never lost,
+    # and a count is never added twice.
+    if parsed.view_count > article.view_count:
+        article.view_count = parsed.view_count
+        changed.append("view_count")
+    if changed:
+        article.save(update_fields=[*changed, "body_html", "reading_minutes", "excerpt"])
+    if {tag.pk for tag in tags} != set(article.tags.values_list("pk", flat=True)):
+        article.tags.set(tags)
+        changed.append("tags")
+    return StoryOutcome(UPDATED if changed else UNCHANGED, article, parsed, changed)
+
+
+def _company(name: str | None) -> Company | None:
+    if not name:
+        return None
+    company = Company.objects.filter(name=name).first()
+    return company or Company.objects.create(name=name)
+
+
+def _import_collection(title: str, articles: list[Article]):
+    collection = Collection.objects.filter(title=title).first()
+    action = UNCHANGED
+    if collection is None:
+        collection = Collection.objects.create(title=title)
+        action = CREATED
+    current = {item.article_id: item for item in collection.items.all()}
+    for position, article in enumerate(articles, start=1):
+        item = current.get(article.pk)
+        if item is None:
+            CollectionItem.objects.create(collection=collection, article=article, position=position)
+        elif item.position != position:
+            item.position = position
+            item.save(update_fields=["position"])
+        else:
+            continue
+        if action == UNCHANGED:
+            action = UPDATED
+    return collection, action
