@@ -69,10 +69,10 @@ class ParsedStory:
     view_count: int
     source_body: str  # the body line exactly as in the dump, without its line break
     body_markdown: str
-    tags: list[str] = field(default_factory=list)
-    company_name: str | None = None
-    kind: str = "feed"
-    excerpt: str = ""
+    tags: list[str]  # hashtags without "#", in order, de-duplicated
+    company_name: str | None
+    kind: str  # one of KINDS
+    excerpt: str  # first sentence(s), at most EXCERPT_CHARS characters, plain text
 
 
 @dataclass(frozen=True)
@@ -117,8 +117,6 @@ def _decode(data: bytes | bytearray | memoryview | str) -> str:
     if isinstance(data, bytes):
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
-        if not data.strip():
-            raise DumpError(1, "입력이 비어 있습니다.")
         _check_binary(data)
         try:
             text = data.decode("utf-8")
@@ -130,11 +128,11 @@ def _decode(data: bytes | bytearray | memoryview | str) -> str:
             ) from None
     elif isinstance(data, str):
         text = data.removeprefix(_BOM)
-        if not text.strip():
-            raise DumpError(1, "입력이 비어 있습니다.")
         _check_binary(text)
     else:
         raise TypeError(f"bytes 또는 str이 필요합니다: {type(data).__name__}")
+    if not text.strip():
+        raise DumpError(1, "입력이 비어 있습니다.")
     # Universal newlines, but without str.splitlines(), which also splits at \x1c, \u2028, …
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
@@ -365,14 +363,16 @@ def _quote_spans(text: str) -> list[tuple[int, int]]:
 
 def _split_glued(segment: str) -> list[tuple[str, bool]]:
     """Split a segment at glued sentence boundaries: [(paragraph, glued_to_previous)]."""
-    spans = _quote_spans(segment)
+    inside = bytearray(len(segment) + 1)
+    for start, end in _quote_spans(segment):
+        inside[start + 1 : end + 1] = b"\x01" * (end - start)
     pieces: list[tuple[str, bool]] = []
     last = 0
     for i in range(1, len(segment)):
         previous = segment[i - 1]
         if previous not in _MAY_END and not (previous.isascii() and previous.isalpha()):
             continue
-        if any(start < i <= end for start, end in spans):
+        if inside[i]:
             continue
         if _glued_boundary(segment, i):
             pieces.append((segment[last:i], bool(pieces) or last > 0))
@@ -632,7 +632,10 @@ def _markdown(blocks: list[_Block], footnotes: list[_Text]) -> str:
         if block.kind == "quote":
             parts.append("\n".join(f"> {_escape(text)}" for text in block.texts))
         elif block.kind == "heading":
-            parts.append(f"## {_escape(block.texts[0])}")
+            heading = _escape(block.texts[0])
+            if heading.endswith("#"):  # would be read as the heading's closing sequence
+                heading = heading[:-1] + "\\#"
+            parts.append(f"## {heading}")
         else:
             parts.append(_escape(block.texts[0]))
     parts.extend(f"[^{number}]: {_escape(text)}" for number, text in enumerate(footnotes, 1))

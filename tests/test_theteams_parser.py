@@ -6,7 +6,6 @@ synthetic dumps below are invented text. No database is needed.
 
 import dataclasses
 import re
-from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
@@ -20,8 +19,8 @@ from articles.theteams import (
     is_faithful,
     parse_dump,
 )
+from tests.conftest import SEED_DIR
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "shared" / "seed"
 SEED_FILE = SEED_DIR / "000_66209d255b7218c4.txt"
 NAVIGATION = {"스토리 홈", "인터뷰", "피드", "뉴스"}
 
@@ -82,6 +81,7 @@ def expected_blocks(lines: list[str]) -> list[tuple[int, int, str, str]]:
     return blocks
 
 
+@pytest.mark.seed
 def test_seed_has_three_stories_with_the_dumps_titles_and_view_counts(seed_lines, seed_stories):
     expected = expected_blocks(seed_lines)
     assert len(seed_stories) == 3
@@ -92,17 +92,20 @@ def test_seed_has_three_stories_with_the_dumps_titles_and_view_counts(seed_lines
     assert "코인원" in seed_stories[2].title
 
 
+@pytest.mark.seed
 def test_seed_story_line_points_at_its_view_count_line(seed_lines, seed_stories):
     for story in seed_stories:
         assert seed_lines[story.line - 1] == f"조회수 {story.view_count}"
 
 
+@pytest.mark.seed
 def test_seed_source_body_is_the_body_line_verbatim(seed_lines, seed_stories):
     assert [story.source_body for story in seed_stories] == [
         body for *_, body in expected_blocks(seed_lines)
     ]
 
 
+@pytest.mark.seed
 def test_seed_section_title_is_the_first_non_navigation_line(seed_lines, seed_page):
     first_block = next(i for i, line in enumerate(seed_lines) if line.startswith("조회수"))
     header = [line.strip() for line in seed_lines[:first_block] if line.strip()]
@@ -110,10 +113,12 @@ def test_seed_section_title_is_the_first_non_navigation_line(seed_lines, seed_pa
     assert seed_page.section_title == next(line for line in header if line not in NAVIGATION)
 
 
+@pytest.mark.seed
 def test_seed_companies(seed_stories):
     assert [story.company_name for story in seed_stories] == ["오픈서베이", "스포카", "코인원"]
 
 
+@pytest.mark.seed
 def test_seed_companies_with_known_companies_given():
     if not SEED_FILE.is_file():
         pytest.skip(f"seed dump is absent from {SEED_DIR}")
@@ -121,10 +126,12 @@ def test_seed_companies_with_known_companies_given():
     assert [story.company_name for story in page.stories] == ["오픈서베이", "스포카", "코인원"]
 
 
+@pytest.mark.seed
 def test_seed_kinds(seed_stories):
     assert [story.kind for story in seed_stories] == ["interview", "feed", "feed"]
 
 
+@pytest.mark.seed
 def test_seed_tags_come_from_the_trailing_hashtag_run(seed_stories):
     interview, sqlalchemy, coinone = seed_stories
     assert interview.tags == []
@@ -137,6 +144,7 @@ def test_seed_tags_come_from_the_trailing_hashtag_run(seed_stories):
         assert all(not tag.startswith("#") and tag.strip() == tag for tag in story.tags)
 
 
+@pytest.mark.seed
 def test_seed_hashtags_are_removed_from_the_markdown(seed_stories):
     for story in seed_stories:
         for tag in story.tags:
@@ -145,11 +153,13 @@ def test_seed_hashtags_are_removed_from_the_markdown(seed_stories):
     assert "C#" in seed_stories[2].body_markdown
 
 
+@pytest.mark.seed
 def test_seed_markdown_is_faithful_to_the_source(seed_stories):
     for story in seed_stories:
         assert is_faithful(story), story.title
 
 
+@pytest.mark.seed
 def test_seed_paragraphs_are_restored(seed_stories):
     for story in seed_stories:
         assert len(paragraphs(story.body_markdown)) >= 20, story.title
@@ -158,6 +168,7 @@ def test_seed_paragraphs_are_restored(seed_stories):
             assert "\n" not in block or block.startswith("> ")
 
 
+@pytest.mark.seed
 def test_seed_interview_pull_quotes_become_block_quotes(seed_stories):
     markdown = seed_stories[0].body_markdown
     quote_starts = [line for line in markdown.split("\n") if line.startswith("> “")]
@@ -169,6 +180,7 @@ def test_seed_interview_pull_quotes_become_block_quotes(seed_stories):
     assert render(markdown).count("<blockquote>") == len(quote_starts)
 
 
+@pytest.mark.seed
 def test_seed_footnotes_become_markdown_footnotes(seed_stories):
     markdown = seed_stories[1].body_markdown
     definitions = re.findall(r"^\[\^(\d+)\]: ", markdown, flags=re.MULTILINE)
@@ -186,6 +198,7 @@ def test_seed_footnotes_become_markdown_footnotes(seed_stories):
         assert "[^" not in story.body_markdown
 
 
+@pytest.mark.seed
 def test_seed_footnotes_render_as_a_footnotes_section(seed_stories):
     html = render(seed_stories[1].body_markdown)
     assert '<section class="footnotes">' in html
@@ -194,12 +207,14 @@ def test_seed_footnotes_render_as_a_footnotes_section(seed_stories):
     assert 'href="#fn2"' in html
 
 
+@pytest.mark.seed
 def test_seed_block_quotes_render_as_blockquote(seed_stories):
     html = render(seed_stories[0].body_markdown)
     assert html.count("<blockquote>") >= 2
     assert "<blockquote>\n<p>“" in html
 
 
+@pytest.mark.seed
 def test_seed_numbers_are_not_taken_for_footnote_references(seed_stories):
     interview, sqlalchemy, _ = seed_stories
     assert "2번째" in interview.body_markdown
@@ -208,6 +223,7 @@ def test_seed_numbers_are_not_taken_for_footnote_references(seed_stories):
     assert re.search(r"^4번 ", sqlalchemy.body_markdown, flags=re.MULTILINE)
 
 
+@pytest.mark.seed
 def test_seed_decimals_domains_and_abbreviations_are_not_split(seed_stories):
     _, sqlalchemy, coinone = seed_stories
     assert "0.7부터" in sqlalchemy.body_markdown
@@ -222,6 +238,7 @@ def test_seed_decimals_domains_and_abbreviations_are_not_split(seed_stories):
             assert not paragraph.startswith(broken_starts), paragraph[:20]
 
 
+@pytest.mark.seed
 def test_seed_glued_sentences_are_separated(seed_stories):
     _, sqlalchemy, coinone = seed_stories
     firsts = [block.split(" ", 1)[0] for block in paragraphs(sqlalchemy.body_markdown)]
@@ -232,6 +249,7 @@ def test_seed_glued_sentences_are_separated(seed_stories):
     assert any(block.endswith(":)") for block in coinone_blocks)
 
 
+@pytest.mark.seed
 def test_seed_glued_headings_become_markdown_headings(seed_stories):
     markdown = seed_stories[1].body_markdown
     headings = re.findall(r"^## (.+)$", markdown, flags=re.MULTILINE)
@@ -242,6 +260,7 @@ def test_seed_glued_headings_become_markdown_headings(seed_stories):
     assert html.count("<h2>") == len(headings)
 
 
+@pytest.mark.seed
 def test_seed_source_emphasis_markers_do_not_garble_rendering(seed_stories):
     html = render(seed_stories[2].body_markdown)
     assert "<em>" not in html
@@ -249,6 +268,7 @@ def test_seed_source_emphasis_markers_do_not_garble_rendering(seed_stories):
     assert "pool_size" in render(seed_stories[1].body_markdown)
 
 
+@pytest.mark.seed
 def test_seed_excerpts_are_short_plain_leading_sentences(seed_stories):
     for story in seed_stories:
         assert 0 < len(story.excerpt) <= 200
@@ -258,6 +278,7 @@ def test_seed_excerpts_are_short_plain_leading_sentences(seed_stories):
         assert story.excerpt.endswith((".", "!", "?", "…"))
 
 
+@pytest.mark.seed
 def test_seed_kind_override_applies_to_every_story():
     if not SEED_FILE.is_file():
         pytest.skip(f"seed dump is absent from {SEED_DIR}")
@@ -265,6 +286,7 @@ def test_seed_kind_override_applies_to_every_story():
     assert [story.kind for story in page.stories] == ["news", "news", "news"]
 
 
+@pytest.mark.seed
 def test_seed_parse_is_deterministic(seed_page):
     assert parse_dump(SEED_FILE.read_bytes()) == seed_page
 
