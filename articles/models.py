@@ -8,12 +8,14 @@ cron job is needed to publish or unpublish.
 """
 
 import uuid
+from datetime import timedelta
 from pathlib import PurePath
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Prefetch, Q
+from django.db.models import Case, Count, F, Prefetch, Q, Sum, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -27,6 +29,7 @@ from articles.rendering import (
 )
 
 SLUG_MAX_LENGTH = 120
+POPULAR_WINDOW_DAYS = 30
 
 
 def unique_slug(model, base: str, *, fallback: str, exclude_pk=None, field: str = "slug") -> str:
@@ -80,6 +83,13 @@ class Kind(models.TextChoices):
     INTERVIEW = "interview", "인터뷰"
     FEED = "feed", "피드"
     NEWS = "news", "뉴스"
+
+
+KIND_URL_NAMES = {
+    Kind.INTERVIEW: "articles:interviews",
+    Kind.FEED: "articles:feed",
+    Kind.NEWS: "articles:news",
+}
 
 
 class JobFamily(models.TextChoices):
@@ -260,6 +270,38 @@ class ArticleQuerySet(models.QuerySet):
     def recent(self):
         return self.order_by(F("published_at").desc(nulls_last=True), "-id")
 
+    def popular(self, days=POPULAR_WINDOW_DAYS, now=None):
+        """인기순: views of the last `days` days (from DailyView), then all-time views."""
+        since = timezone.localdate(now or timezone.now()) - timedelta(days=days - 1)
+        return self.annotate(
+            recent_views=Coalesce(
+                Sum("daily_views__count", filter=Q(daily_views__day__gte=since)), 0
+            )
+        ).order_by("-recent_views", "-view_count", F("published_at").desc(nulls_last=True), "-id")
+
+    def related_to(self, article, tag_ids=None):
+        """Stories like `article`: the same company first, then the most shared tags, then the
+        same kind; newest first within each. Call on published() so drafts never leak."""
+        if tag_ids is None:
+            tag_ids = list(article.tags.values_list("pk", flat=True))
+        same_company = Q(company_id=article.company_id) if article.company_id else Q(pk__in=[])
+        return (
+            self.exclude(pk=article.pk)
+            .annotate(
+                same_company=Case(When(same_company, then=1), default=0),
+                shared_tags=Count("tags", filter=Q(tags__in=tag_ids), distinct=True),
+                same_kind=Case(When(kind=article.kind, then=1), default=0),
+            )
+            .filter(Q(same_company=1) | Q(shared_tags__gt=0) | Q(same_kind=1))
+            .order_by(
+                "-same_company",
+                "-shared_tags",
+                "-same_kind",
+                F("published_at").desc(nulls_last=True),
+                "-id",
+            )
+        )
+
 
 class Article(models.Model):
     kind = models.CharField("종류", max_length=16, choices=Kind.choices, default=Kind.FEED)
@@ -413,6 +455,10 @@ class Article(models.Model):
 
     def get_absolute_url(self):
         return reverse("articles:story", args=[self.pk, self.slug])
+
+    @property
+    def kind_list_url(self) -> str:
+        return reverse(KIND_URL_NAMES[self.kind])
 
     def render(self) -> None:
         """Derive the HTML, reading time and default excerpt from the Markdown body."""

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from articles import views
+from articles import feeds, views
 
 app_name = "articles"
 
@@ -18,4 +18,13 @@ urlpatterns = [
     path("tags/<str:slug>/", views.tag, name="tag"),
     path("collections/<str:slug>/", views.collection, name="collection"),
     path("series/<str:slug>/", views.series, name="series"),
+    path("feeds/atom/", feeds.StoryFeed(), name="feed-all"),
+    path(
+        "feeds/atom/<str:kind>/",
+        feeds.KindFeed(),
+        name="feed-kind",
+    ),
+    path("companies/<str:slug>/atom/", feeds.CompanyFeed(), name="feed-company"),
+    path("tags/<str:slug>/atom/", feeds.TagFeed(), name="feed-tag"),
+    path("robots.txt", views.robots_txt, name="robots"),
 ]

@@ -1,12 +1,17 @@
 """Reader pages. Each view reads top to bottom: a queryset from ArticleQuerySet, the object
 from that queryset (so a draft is a 404 exactly like a missing id), render."""
 
+import json
+
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
+from articles import viewcount
 from articles.models import (
     Article,
     Collection,
@@ -20,6 +25,11 @@ from articles.models import (
 )
 
 PAGE_SIZE = 20
+RELATED_COUNT = 4
+HOME_COLLECTION_SIZE = 6
+POPULAR_COUNT = 5
+# Characters that could end a <script> element or start markup, escaped inside JSON.
+JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 KIND_BY_PATH = {
     "interviews": Kind.INTERVIEW,
@@ -45,13 +55,18 @@ def home(request):
     now = timezone.now()
     published = Article.objects.published(now).for_listing()
     featured = published.filter(is_featured=True).recent().first() or published.recent().first()
-    visible_items = CollectionItem.objects.filter(
-        article__in=Article.objects.published(now)
-    ).select_related("article__company", "article__series")
+    visible_items = (
+        CollectionItem.objects.filter(article__in=Article.objects.published(now))
+        .select_related("article__company", "article__series")
+        .prefetch_related(Prefetch("article__tags", queryset=Tag.objects.order_by("name")))
+        .defer("article__body", "article__body_html")
+        .order_by("position", "id")
+    )
     collections = Collection.objects.on_home(now).prefetch_related(
-        Prefetch("items", queryset=visible_items.order_by("position", "id"), to_attr="visible")
+        Prefetch("items", queryset=visible_items[:HOME_COLLECTION_SIZE], to_attr="visible")
     )
     latest = {kind: list(published.filter(kind=kind).recent()[:4]) for kind in Kind.values}
+    popular = published.popular(days=7, now=now).filter(recent_views__gt=0)[:POPULAR_COUNT]
     return render(
         request,
         "articles/home.html",
@@ -59,6 +74,7 @@ def home(request):
             "featured": featured,
             "collections": [c for c in collections if c.visible],
             "latest": [(Kind(kind), stories) for kind, stories in latest.items() if stories],
+            "popular": popular,
         },
     )
 
@@ -73,7 +89,7 @@ def kind_list(request, kind_path):
         job_family = ""
     sort = request.GET.get("sort")
     if sort == "popular":
-        stories = stories.order_by("-view_count", "-published_at", "-id")
+        stories = stories.popular()
     else:
         sort = "recent"
         stories = stories.recent()
@@ -96,17 +112,76 @@ def story(request, pk, slug=None):
     article = get_object_or_404(queryset, pk=pk)
     if slug != article.slug:
         return redirect(article, permanent=True)
-    people = article.people.select_related("company")
-    return render(
+
+    counted = viewcount.should_count(request, article)
+    if counted:
+        viewcount.record_view(article.pk)
+        article.view_count += 1
+
+    tags = list(article.tags.all())
+    published = Article.objects.published()
+    related = published.related_to(article, [tag.pk for tag in tags]).for_listing()
+    parts = []
+    if article.series_id:
+        parts = list(
+            published.filter(series=article.series_id)
+            .order_by("series_part", "published_at", "id")
+            .only("pk", "slug", "title", "series_part")
+        )
+    position = next((i for i, part in enumerate(parts) if part.pk == article.pk), None)
+    is_preview = not article.is_public
+
+    response = render(
         request,
         "articles/story.html",
         {
             "article": article,
-            "people": people,
-            "tags": article.tags.all(),
-            "is_preview": not article.is_public,
+            "people": article.people.select_related("company"),
+            "tags": tags,
+            "related": related[:RELATED_COUNT],
+            "series_parts": parts,
+            "series_position": None if position is None else position + 1,
+            "series_previous": parts[position - 1] if position else None,
+            "series_next": parts[position + 1]
+            if position is not None and position + 1 < len(parts)
+            else None,
+            "is_preview": is_preview,
+            "json_ld": story_json_ld(request, article, tags),
         },
     )
+    if counted:
+        viewcount.remember(response, request, article.pk)
+    if is_preview:
+        # A preview is for the editor who asked for it: never cached, never indexed.
+        response["Cache-Control"] = "private, no-store"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def story_json_ld(request, article, tags):
+    """schema.org Article metadata for search engines, as safe <script> content."""
+    url = request.build_absolute_uri(article.get_absolute_url())
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Article",
+        "headline": article.title,
+        "description": article.description,
+        "url": url,
+        "mainEntityOfPage": article.original_url or url,
+        "datePublished": article.published_at.isoformat() if article.published_at else None,
+        "dateModified": article.updated_at.isoformat(),
+        "inLanguage": "ko",
+        "keywords": [tag.name for tag in tags],
+        "author": {"@type": "Person", "name": article.byline} if article.byline else None,
+        "publisher": (
+            {"@type": "Organization", "name": article.company.name} if article.company else None
+        ),
+        "image": request.build_absolute_uri(article.cover_image.url)
+        if article.cover_image
+        else None,
+    }
+    text = json.dumps({k: v for k, v in data.items() if v}, ensure_ascii=False)
+    return mark_safe(text.translate(JSON_SCRIPT_ESCAPES))  # < > & are escaped: safe in <script>
 
 
 def company_index(request):
@@ -181,3 +256,14 @@ def series(request, slug):
         .order_by("series_part", "published_at", "id")
     )
     return render(request, "articles/series.html", {"series": series, "stories": stories})
+
+
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /api/",
+        "Disallow: /search/",
+        f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

@@ -90,10 +90,14 @@ def _sqlite_config(env: Mapping[str, str], url: str | None, base_dir: Path) -> d
                 "DATABASE_URL and SQLITE_PATH both name a SQLite file: set only one of them."
             )
         path = _sqlite_url_path(url)
-    name = Path(path) if path is not None else Path("db.sqlite3")
+    name = base_dir / (Path(path) if path is not None else Path("db.sqlite3"))
     return {
         "ENGINE": SQLITE_ENGINE,
-        "NAME": base_dir / name,  # an absolute path replaces base_dir
+        "NAME": name,  # an absolute path replaces base_dir
+        # Tests use a file too, not Django's shared-cache in-memory database: its table locks
+        # ignore the busy timeout, so concurrent writers in tests would fail where the real
+        # site waits.
+        "TEST": {"NAME": str(name.with_name(f"test_{name.name}"))},
         "CONN_MAX_AGE": _conn_max_age(env),
         # SQLite's is_usable() is always True, so a health check would only cost a call.
         "CONN_HEALTH_CHECKS": _bool(env, "CONN_HEALTH_CHECKS", default=False),

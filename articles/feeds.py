@@ -1,0 +1,91 @@
+"""Atom feeds: every story, each kind, each company and each tag. Published stories only."""
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+
+from articles.models import KIND_URL_NAMES, Article, Company, Kind, Tag
+
+FEED_SIZE = 30
+
+
+class StoryFeed(Feed):
+    feed_type = Atom1Feed
+    title = f"{settings.SITE_NAME} — 모든 스토리"
+    subtitle = "개발자 인터뷰, 기술 블로그, 회사 소식"
+
+    def link(self):
+        return reverse("articles:home")
+
+    def stories(self, obj):
+        return Article.objects.published()
+
+    def items(self, obj=None):
+        return self.stories(obj).for_listing().recent()[:FEED_SIZE]
+
+    def item_title(self, item):
+        return item.title
+
+    def item_description(self, item):
+        return item.excerpt
+
+    def item_pubdate(self, item):
+        return item.published_at
+
+    def item_updateddate(self, item):
+        return item.updated_at
+
+    def item_author_name(self, item):
+        return item.byline or (item.company.name if item.company else None)
+
+    def item_categories(self, item):
+        return [tag.name for tag in item.tags.all()]
+
+
+class KindFeed(StoryFeed):
+    def get_object(self, request, kind):
+        # The same words as the tabs' addresses: /feeds/atom/interviews/ for /interviews/.
+        for value, url_name in KIND_URL_NAMES.items():
+            if url_name.endswith(f":{kind}"):
+                return Kind(value)
+        raise Http404("그런 종류의 스토리는 없습니다.")
+
+    def title(self, obj):
+        return f"{settings.SITE_NAME} — {obj.label}"
+
+    def link(self, obj):
+        return reverse(KIND_URL_NAMES[obj])
+
+    def stories(self, obj):
+        return Article.objects.published().filter(kind=obj)
+
+
+class CompanyFeed(StoryFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(Company, slug=slug)
+
+    def title(self, obj):
+        return f"{settings.SITE_NAME} — {obj.name}"
+
+    def link(self, obj):
+        return obj.get_absolute_url()
+
+    def stories(self, obj):
+        return Article.objects.published().filter(company=obj)
+
+
+class TagFeed(StoryFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(Tag, slug=slug)
+
+    def title(self, obj):
+        return f"{settings.SITE_NAME} — #{obj.name}"
+
+    def link(self, obj):
+        return obj.get_absolute_url()
+
+    def stories(self, obj):
+        return Article.objects.published().filter(tags=obj)

@@ -1,0 +1,80 @@
+from django.contrib.sitemaps import Sitemap
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
+
+from articles.models import Article, Company, Person, Series, Tag
+
+
+def has_published(model, relation):
+    """Rows with at least one published story: empty pages stay out of the sitemap."""
+    stories = Article.objects.published().filter(**{relation: OuterRef("pk")})
+    return model.objects.filter(Exists(stories))
+
+
+class StorySitemap(Sitemap):
+    changefreq = "weekly"
+    priority = 0.8
+    limit = 5000
+
+    def items(self):
+        return Article.objects.published().only("pk", "slug", "updated_at").order_by("pk")
+
+    def lastmod(self, item):
+        return item.updated_at
+
+
+class CompanySitemap(Sitemap):
+    changefreq = "weekly"
+
+    def items(self):
+        return has_published(Company, "company").order_by("pk")
+
+    def lastmod(self, item):
+        return item.updated_at
+
+
+class PersonSitemap(Sitemap):
+    changefreq = "monthly"
+
+    def items(self):
+        return has_published(Person, "people").order_by("pk")
+
+
+class TagSitemap(Sitemap):
+    changefreq = "weekly"
+
+    def items(self):
+        return has_published(Tag, "tags").order_by("pk")
+
+
+class SeriesSitemap(Sitemap):
+    def items(self):
+        return has_published(Series, "series").order_by("pk")
+
+
+class PageSitemap(Sitemap):
+    priority = 1.0
+    changefreq = "daily"
+
+    def items(self):
+        return [
+            "articles:home",
+            "articles:interviews",
+            "articles:feed",
+            "articles:news",
+            "articles:companies",
+            "articles:tags",
+        ]
+
+    def location(self, item):
+        return reverse(item)
+
+
+SITEMAPS = {
+    "pages": PageSitemap,
+    "stories": StorySitemap,
+    "companies": CompanySitemap,
+    "people": PersonSitemap,
+    "tags": TagSitemap,
+    "series": SeriesSitemap,
+}

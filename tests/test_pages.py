@@ -1,0 +1,416 @@
+"""The reader site through its real URLs: what a reader sees, and what they never see."""
+
+import json
+import re
+from datetime import timedelta
+from urllib.parse import quote
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from articles.models import Article, DailyView, JobFamily, Kind
+from tests.factories import (
+    ArticleFactory,
+    CollectionFactory,
+    CollectionItemFactory,
+    CompanyFactory,
+    PersonFactory,
+    SeriesFactory,
+    TagFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+BROWSER = {"HTTP_USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0 Safari/537.36"}
+
+
+def page(client, url, **params):
+    response = client.get(url, params, **BROWSER)
+    assert response.status_code == 200, (url, response.status_code)
+    return response.content.decode()
+
+
+@pytest.fixture
+def hidden_stories():
+    """One story in each state a reader must never see, all sharing a company and a tag with a
+    published story, so any leak through a list, a filter or a relation shows."""
+    company = CompanyFactory(name="숨김회사", slug="hidden-co")
+    tag = TagFactory(name="비밀태그")
+    series = SeriesFactory(slug="hidden-series")
+    visible = ArticleFactory(title="공개된 이야기", company=company, tags=[tag])
+    hidden = [
+        ArticleFactory(title="초안 이야기", draft=True, company=company, tags=[tag]),
+        ArticleFactory(title="검토 중 이야기", in_review=True, company=company, tags=[tag]),
+        ArticleFactory(title="예약된 이야기", scheduled=True, company=company, tags=[tag]),
+        ArticleFactory(title="내린 이야기", expired=True, company=company, tags=[tag]),
+    ]
+    for part, story in enumerate([visible, *hidden], start=1):
+        story.series, story.series_part, story.kind = series, part, Kind.INTERVIEW
+        story.save()
+    collection = CollectionFactory(slug="hidden-collection")
+    for position, story in enumerate([visible, *hidden]):
+        CollectionItemFactory(collection=collection, article=story, position=position)
+    return {"visible": visible, "hidden": hidden, "company": company, "tag": tag}
+
+
+def test_home_shows_featured_story_collections_latest_and_popular(client):
+    featured = ArticleFactory(title="대표 스토리", is_featured=True)
+    collection = CollectionFactory(title="꼭 읽을 글", position=1)
+    picked = ArticleFactory(title="추천된 글", kind=Kind.INTERVIEW)
+    CollectionItemFactory(collection=collection, article=picked)
+    popular = ArticleFactory(title="이번 주 인기 글", kind=Kind.NEWS)
+    DailyView.objects.create(article=popular, day=timezone.localdate(), count=50)
+
+    html = page(client, "/")
+
+    assert 'lang="ko"' in html
+    assert html.index("대표 스토리") < html.index("꼭 읽을 글") < html.index("추천된 글")
+    assert "이번 주 인기 스토리" in html
+    assert "이번 주 조회수 50" in html
+    assert "최신 인터뷰" in html
+    assert "최신 뉴스" in html
+    assert featured.get_absolute_url() in html
+
+
+def test_tabs_list_their_kind_only(client):
+    ArticleFactory(title="인터뷰 글", kind=Kind.INTERVIEW)
+    ArticleFactory(title="피드 글", kind=Kind.FEED)
+    ArticleFactory(title="뉴스 글", kind=Kind.NEWS)
+    for url, title in [("/interviews/", "인터뷰 글"), ("/feed/", "피드 글"), ("/news/", "뉴스 글")]:
+        html = page(client, url)
+        assert title in html
+        assert sum(t in html for t in ["인터뷰 글", "피드 글", "뉴스 글"]) == 1
+        assert 'aria-current="page"' in html
+
+
+def test_popular_sort_orders_by_recent_daily_views(client):
+    old_hit = ArticleFactory(title="오래된 인기글", kind=Kind.FEED)
+    Article.objects.filter(pk=old_hit.pk).update(view_count=10_000)
+    fresh = ArticleFactory(
+        title="요즘 인기글", kind=Kind.FEED, published_at=timezone.now() - timedelta(days=5)
+    )
+    DailyView.objects.create(article=fresh, day=timezone.localdate(), count=30)
+
+    recent = page(client, "/feed/")
+    popular = page(client, "/feed/", sort="popular")
+
+    assert recent.index("오래된 인기글") < recent.index("요즘 인기글")
+    assert popular.index("요즘 인기글") < popular.index("오래된 인기글")
+    assert '<option value="popular" selected>' in popular
+
+
+def test_job_family_filter_and_pagination_keep_each_other(client):
+    for number in range(25):
+        ArticleFactory(title=f"디자인 글 {number:02}", job_family=JobFamily.DESIGN)
+    ArticleFactory(title="개발 글", job_family=JobFamily.DEVELOPMENT)
+
+    first = page(client, "/feed/", job="design", sort="recent")
+    second = page(client, "/feed/", job="design", sort="recent", page=2)
+
+    assert "개발 글" not in first + second
+    assert "1 / 2" in first
+    assert 'href="?job=design&amp;sort=recent&amp;page=2"' in first
+    assert second.count('class="card"') == 5
+
+
+@pytest.mark.parametrize("number", ["abc", "0", "-3", "999", "1.5", "9" * 40])
+def test_bad_page_numbers_give_a_real_page(client, number):
+    for index in range(3):
+        ArticleFactory(title=f"글 {index}")
+    html = page(client, "/feed/", page=number)
+    assert html.count('class="card"') == 3
+
+
+def test_unknown_job_family_is_ignored_not_an_error(client):
+    ArticleFactory(title="아무 글")
+    assert "아무 글" in page(client, "/feed/", job="<script>", sort="nonsense")
+
+
+def test_story_page_shows_everything_a_reader_needs(client):
+    company = CompanyFactory(name="물결랩", hiring_url="https://jobs.mulgyeol.example/")
+    person = PersonFactory(name="이서연", nickname="루나", role="안드로이드 개발자", team="앱팀")
+    tag = TagFactory(name="코틀린")
+    story = ArticleFactory(
+        title="앱팀의 하루",
+        company=company,
+        people=[person],
+        tags=[tag],
+        byline="에디터 김하나",
+        body="> “작게 나눠 배포합니다”\n\n본문[^1]\n\n[^1]: 각주입니다.\n\n```kotlin\nval x = 1\n```",
+    )
+
+    html = page(client, story.get_absolute_url())
+
+    assert "<h1>앱팀의 하루</h1>" in html
+    assert "https://jobs.mulgyeol.example/" in html
+    assert "채용 중" in html
+    assert "이서연(루나)" in html
+    assert "안드로이드 개발자 · 앱팀" in html
+    assert "에디터 김하나" in html
+    assert re.search(r"조회수 <strong>1</strong>", html)
+    assert "분 읽기" in html
+    assert "<blockquote>" in html
+    assert 'class="footnotes"' in html
+    assert 'class="language-kotlin"' in html
+    assert f'href="{tag.get_absolute_url()}">#코틀린</a>' in html
+
+
+def test_story_page_has_share_metadata_and_canonical(client):
+    story = ArticleFactory(title="메타데이터 확인", excerpt="링크 미리보기에 쓰입니다.")
+    html = page(client, story.get_absolute_url())
+
+    assert '<meta property="og:title" content="메타데이터 확인">' in html
+    assert '<meta property="og:description" content="링크 미리보기에 쓰입니다.">' in html
+    assert f'<link rel="canonical" href="http://127.0.0.1:8000{story.get_absolute_url()}">' in html
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html)[1])
+    assert data["@type"] == "Article"
+    assert data["headline"] == "메타데이터 확인"
+    assert data["publisher"]["name"] == story.company.name
+
+
+def test_cross_post_points_canonical_at_the_original(client):
+    story = ArticleFactory(original_url="https://blog.example.com/original")
+    html = page(client, story.get_absolute_url())
+    assert '<link rel="canonical" href="https://blog.example.com/original">' in html
+
+
+def test_json_ld_cannot_break_out_of_its_script(client):
+    story = ArticleFactory(title="</script><script>alert(1)</script>")
+    html = page(client, story.get_absolute_url())
+    script = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)[1]
+    assert "<" not in script
+    assert json.loads(script)["headline"] == story.title
+
+
+def test_other_slug_or_none_redirects_permanently_to_the_canonical_address(client):
+    story = ArticleFactory(title="한글 주소 확인", slug="")
+    canonical = story.get_absolute_url()
+    assert canonical == f"/stories/{story.pk}/{quote('한글-주소-확인')}/"
+
+    for url in [f"/stories/{story.pk}/", f"/stories/{story.pk}/old-slug/"]:
+        response = client.get(url)
+        assert response.status_code == 301
+        assert response.url == canonical
+
+    for url in [f"/stories/{story.pk}/한글-주소-확인/", canonical]:
+        response = client.get(url, **BROWSER)
+        assert response.status_code == 200
+        assert "한글 주소 확인" in response.content.decode()
+
+
+def test_series_navigation_shows_position_and_neighbours(client):
+    series = SeriesFactory(title="이사 연재")
+    parts = [ArticleFactory(title=f"연재 {n}편", series=series, series_part=n) for n in (1, 2, 3)]
+    html = page(client, parts[1].get_absolute_url())
+    assert "2/3" in html
+    assert f'rel="prev" href="{parts[0].get_absolute_url()}"' in html
+    assert f'rel="next" href="{parts[2].get_absolute_url()}"' in html
+
+
+def test_related_stories_prefer_company_then_tags_then_kind(client):
+    company = CompanyFactory()
+    tag = TagFactory()
+    story = ArticleFactory(company=company, tags=[tag], kind=Kind.FEED)
+    same_kind = ArticleFactory(title="같은 종류", kind=Kind.FEED)
+    shared_tag = ArticleFactory(title="같은 태그", tags=[tag], kind=Kind.NEWS)
+    same_company = ArticleFactory(title="같은 회사", company=company, kind=Kind.NEWS)
+    ArticleFactory(title="관계없는 글", kind=Kind.INTERVIEW)
+
+    html = page(client, story.get_absolute_url())
+    related = html[html.index("함께 읽으면 좋은 스토리") :]
+
+    assert related.index("같은 회사") < related.index("같은 태그") < related.index("같은 종류")
+    assert "관계없는 글" not in related
+    assert same_kind.title in related
+    assert shared_tag.title in related
+    assert same_company.title in related
+
+
+def test_company_person_tag_collection_and_series_pages(client):
+    company = CompanyFactory(name="온숨", location="서울 성동구", tech_stack="Python, Django")
+    person = PersonFactory(name="한지민", company=company, role="데이터 엔지니어")
+    tag = TagFactory(name="데이터")
+    series = SeriesFactory(title="데이터 연재")
+    story = ArticleFactory(
+        title="데이터 팀 이야기", company=company, people=[person], tags=[tag], series=series
+    )
+    collection = CollectionItemFactory(article=story).collection
+
+    assert "Python, Django" in page(client, company.get_absolute_url())
+    assert "데이터 팀 이야기" in page(client, company.get_absolute_url())
+    assert "데이터 엔지니어" in page(client, person.get_absolute_url())
+    assert "데이터 팀 이야기" in page(client, person.get_absolute_url())
+    assert "데이터 팀 이야기" in page(client, tag.get_absolute_url())
+    assert "데이터 팀 이야기" in page(client, collection.get_absolute_url())
+    assert "데이터 팀 이야기" in page(client, series.get_absolute_url())
+    assert "온숨" in page(client, reverse("articles:companies"))
+    assert "#데이터" in page(client, reverse("articles:tags"))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/interviews/",
+        "/feed/",
+        "/news/",
+        "/interviews/?sort=popular",
+        "/companies/",
+        "/companies/hidden-co/",
+        "/tags/",
+        "/tags/비밀태그/",
+        "/collections/hidden-collection/",
+        "/series/hidden-series/",
+        "/feeds/atom/",
+        "/feeds/atom/interviews/",
+        "/companies/hidden-co/atom/",
+        "/tags/비밀태그/atom/",
+        "/sitemap.xml",
+    ],
+)
+def test_hidden_stories_appear_nowhere_for_readers(client, hidden_stories, url):
+    html = page(client, url)
+    for story in hidden_stories["hidden"]:
+        assert story.title not in html
+        assert story.get_absolute_url() not in html
+        assert f"/stories/{story.pk}/" not in html
+
+
+def test_counts_never_include_hidden_stories(client, hidden_stories):
+    assert "스토리 1개" in page(client, "/companies/")
+    assert "#비밀태그 <small>1</small>" in page(client, "/tags/")
+
+
+def test_related_stories_never_include_hidden_ones(client, hidden_stories):
+    html = page(client, hidden_stories["visible"].get_absolute_url())
+    for story in hidden_stories["hidden"]:
+        assert story.title not in html
+    assert "1/1" in html  # series position counts published parts only
+
+
+def test_hidden_story_answers_404_exactly_like_a_missing_one(client, hidden_stories):
+    missing = client.get("/stories/999999/nothing/")
+    for story in hidden_stories["hidden"]:
+        for url in [story.get_absolute_url(), f"/stories/{story.pk}/"]:
+            response = client.get(url)
+            assert response.status_code == 404
+            assert response.content == missing.content
+
+
+def test_staff_see_a_marked_preview_that_is_not_indexed_or_cached(client, hidden_stories):
+    editor = UserFactory(superuser=True)
+    client.force_login(editor)
+    scheduled = hidden_stories["hidden"][2]
+    response = client.get(scheduled.get_absolute_url(), **BROWSER)
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    assert "미리보기" in html
+    assert "예약" in html
+    assert '<meta name="robots" content="noindex, nofollow">' in html
+    assert response["Cache-Control"] == "private, no-store"
+    scheduled.refresh_from_db()
+    assert scheduled.view_count == 0
+
+
+def test_feeds_are_atom_with_published_stories(client):
+    story = ArticleFactory(title="피드에 나올 글", kind=Kind.NEWS, tags=[TagFactory(name="소식")])
+    response = client.get("/feeds/atom/news/")
+    xml = response.content.decode()
+    assert response["Content-Type"].startswith("application/atom+xml")
+    assert "<title>피드에 나올 글</title>" in xml
+    assert 'term="소식"' in xml
+    assert story.get_absolute_url() in xml
+    assert client.get("/feeds/atom/nonsense/").status_code == 404
+
+
+def test_sitemap_and_robots(client):
+    story = ArticleFactory()
+    sitemap = client.get("/sitemap.xml").content.decode()
+    assert f"http://testserver/stories/{story.pk}/" in sitemap
+    robots = client.get("/robots.txt").content.decode()
+    assert "Disallow: /admin/" in robots
+    assert "Sitemap: http://testserver/sitemap.xml" in robots
+
+
+def test_404_page_is_in_the_sites_style(client):
+    response = client.get("/no-such-page/")
+    html = response.content.decode()
+    assert response.status_code == 404
+    assert "페이지를 찾을 수 없습니다" in html
+    assert "스토리 홈으로" in html
+
+
+def test_500_page_is_static_and_in_korean(client):
+    from django.template.loader import render_to_string
+
+    html = render_to_string("500.html")
+    assert "잠시 문제가 생겼습니다" in html
+
+
+class World:
+    """Shared objects, and a way to add stories to them: a page's query count must not change
+    when the number of its items does."""
+
+    def __init__(self):
+        self.company = CompanyFactory(slug="many-company")
+        self.tags = [TagFactory(name="많은태그"), TagFactory()]
+        self.series = SeriesFactory(slug="many-series")
+        self.collection = CollectionFactory(slug="many-collection")
+        self.person = PersonFactory(slug="many-person", company=self.company)
+        self.stories = []
+
+    def add(self, count):
+        for _ in range(count):
+            number = len(self.stories)
+            story = ArticleFactory(
+                company=self.company,
+                tags=self.tags,
+                people=[self.person],
+                series=self.series,
+                series_part=number + 1,
+                kind=[Kind.INTERVIEW, Kind.FEED, Kind.NEWS][number % 3],
+                is_featured=number == 0,
+            )
+            CollectionItemFactory(collection=self.collection, article=story, position=number)
+            DailyView.objects.create(
+                article=story,
+                day=timezone.localdate() - timedelta(days=number % 3),
+                count=number + 1,
+            )
+            self.stories.append(story)
+
+
+@pytest.mark.parametrize(
+    ("url", "queries"),
+    [
+        ("/", 13),
+        ("/interviews/", 3),
+        ("/feed/?sort=popular", 3),
+        ("/companies/", 1),
+        ("/companies/many-company/", 5),
+        ("/people/many-person/", 4),
+        ("/tags/", 1),
+        ("/tags/많은태그/", 4),
+        ("/collections/many-collection/", 4),
+        ("/series/many-series/", 3),
+        ("/feeds/atom/", 2),
+        ("story", 10),  # with the view counted: an UPDATE and the day's upsert
+    ],
+)
+def test_every_page_runs_a_fixed_number_of_queries(client, url, queries):
+    world = World()
+    counts = []
+    for size in (3, 12):
+        world.add(size - len(world.stories))
+        target = world.stories[1].get_absolute_url() if url == "story" else url
+        client.cookies.clear()  # a new reader each time: the story page counts the view
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(target, **BROWSER)
+        assert response.status_code == 200
+        counts.append(len(captured))
+    assert counts == [queries, queries], "\n".join(q["sql"] for q in captured.captured_queries)

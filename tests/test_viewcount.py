@@ -1,0 +1,168 @@
+"""조회수: one view per reader's GET, never for bots, HEAD, staff or a quick reload; exact when
+many readers arrive at once."""
+
+import threading
+import time
+
+import pytest
+from django.db import close_old_connections
+from django.test import Client
+from django.utils import timezone
+
+from articles.models import Article, DailyView
+from articles.viewcount import COOKIE_NAME, REPEAT_WINDOW_SECONDS
+from tests.factories import ArticleFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/156.0 Safari/537.36"
+
+
+def views(story):
+    story.refresh_from_db()
+    return story.view_count
+
+
+def visit(client, story, method="get", agent=CHROME):
+    response = getattr(client, method)(story.get_absolute_url(), HTTP_USER_AGENT=agent)
+    assert response.status_code == 200
+    return response
+
+
+def test_a_readers_get_counts_one_view_and_shows_it():
+    story = ArticleFactory()
+    response = visit(Client(), story)
+    assert views(story) == 1
+    assert "조회수 <strong>1</strong>" in response.content.decode()
+
+
+def test_each_new_browser_counts():
+    story = ArticleFactory()
+    for _ in range(3):
+        visit(Client(), story)
+    assert views(story) == 3
+
+
+def test_a_reload_within_30_minutes_does_not_count_again():
+    story = ArticleFactory()
+    client = Client()
+    first = visit(client, story)
+    visit(client, story)
+    visit(client, story)
+
+    assert views(story) == 1
+    cookie = first.cookies[COOKIE_NAME]
+    assert cookie["max-age"] == REPEAT_WINDOW_SECONDS
+    assert cookie["httponly"]
+    assert cookie["samesite"] == "Lax"
+
+
+def test_an_expired_cookie_entry_counts_again():
+    story = ArticleFactory()
+    client = Client()
+    client.cookies[COOKIE_NAME] = f"{story.pk}-{int(time.time()) - 1}"
+    visit(client, story)
+    assert views(story) == 1
+
+
+def test_the_cookie_remembers_several_stories():
+    first, second = ArticleFactory(), ArticleFactory()
+    client = Client()
+    visit(client, first)
+    visit(client, second)
+    visit(client, first)
+    visit(client, second)
+    assert (views(first), views(second)) == (1, 1)
+
+
+def test_garbage_in_the_cookie_is_ignored():
+    story = ArticleFactory()
+    client = Client()
+    client.cookies[COOKIE_NAME] = "nonsense.1-x.-.<script>"
+    visit(client, story)
+    assert views(story) == 1
+
+
+def test_head_requests_do_not_count():
+    story = ArticleFactory()
+    visit(Client(), story, method="head")
+    assert views(story) == 0
+
+
+@pytest.mark.parametrize(
+    "agent",
+    [
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        "Mozilla/5.0 (compatible; Yeti/1.1; +https://naver.me/spd)",
+        "facebookexternalhit/1.1",
+        "kakaotalk-scrap/1.0",
+        "Slackbot-LinkExpanding 1.0",
+        "curl/8.5.0",
+        "python-requests/2.32",
+        "",
+    ],
+)
+def test_known_bots_do_not_count(agent):
+    story = ArticleFactory()
+    visit(Client(), story, agent=agent)
+    assert views(story) == 0
+
+
+def test_staff_views_and_previews_do_not_count():
+    story = ArticleFactory()
+    draft = ArticleFactory(draft=True)
+    client = Client()
+    client.force_login(UserFactory(superuser=True))
+    visit(client, story)
+    visit(client, draft)
+    assert (views(story), views(draft)) == (0, 0)
+
+
+def test_views_are_recorded_per_day():
+    story = ArticleFactory()
+    for _ in range(4):
+        visit(Client(), story)
+    assert list(DailyView.objects.values_list("article", "day", "count")) == [
+        (story.pk, timezone.localdate(), 4)
+    ]
+
+
+def test_an_editors_save_and_readers_views_both_survive():
+    story = ArticleFactory(title="원래 제목")
+    editor_copy = Article.objects.get(pk=story.pk)  # opened in the admin before the views
+    for _ in range(5):
+        visit(Client(), story)
+    editor_copy.title = "고친 제목"
+    editor_copy.save()
+
+    story.refresh_from_db()
+    assert (story.title, story.view_count) == ("고친 제목", 5)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_cookieless_views_add_exactly_n():
+    story = ArticleFactory()
+    readers = 24
+    start = threading.Barrier(readers)
+    errors = []
+
+    def read():
+        try:
+            start.wait()
+            response = Client().get(story.get_absolute_url(), HTTP_USER_AGENT=CHROME)
+            if response.status_code != 200:
+                errors.append(response.status_code)
+        except Exception as error:  # a failed reader must fail the test, not vanish
+            errors.append(repr(error))
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=read) for _ in range(readers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert views(story) == readers
+    assert DailyView.objects.get(article=story).count == readers
