@@ -6,7 +6,7 @@ import binascii
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import slugify
 
+from articles.images import UPLOAD_FORMFIELDS
 from articles.importing import import_dump
 from articles.models import (
     Article,
@@ -29,7 +30,11 @@ from articles.models import (
     unique_slug,
 )
 from articles.rendering import check_body_length
+from articles.search import index_article
 from articles.theteams import DumpError
+from editorial.admin import EditorialArticleAdmin, KeepsStoriesAdmin
+from editorial.roles import can_publish
+from editorial.services import edit_conflict
 
 IMPORT_MAX_BYTES = 2 * 1024 * 1024
 
@@ -39,6 +44,10 @@ admin.site.index_title = "편집"
 
 
 class ArticleAdminForm(forms.ModelForm):
+    # The version the editor started from, rendered as a hidden input (change_form.html):
+    # saving over a newer version is refused instead of silently overwriting it.
+    base_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
     class Meta:
         model = Article
         fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose what is shown
@@ -46,6 +55,11 @@ class ArticleAdminForm(forms.ModelForm):
             "body": forms.Textarea(attrs={"rows": 30, "class": "vLargeTextField"}),
             "excerpt": forms.Textarea(attrs={"rows": 3}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["base_version"].initial = self.instance.version
 
     def clean_body(self):
         body = self.cleaned_data["body"]
@@ -77,6 +91,11 @@ class ArticleAdminForm(forms.ModelForm):
             cleaned["published_at"] = timezone.now()
         if cleaned.get("series_part") and not cleaned.get("series"):
             self.add_error("series_part", "시리즈 순서는 시리즈를 고른 뒤에 적습니다.")
+        if self.instance.pk is not None:
+            # Runs inside the admin's transaction: the row stays locked until the save.
+            conflict = edit_conflict(self.instance.pk, cleaned.get("base_version"))
+            if conflict:
+                self.add_error(None, forms.ValidationError(conflict, code="edit_conflict"))
         return cleaned
 
 
@@ -113,8 +132,38 @@ class TheTeamsImportForm(forms.Form):
         return cleaned
 
 
+class StateFilter(admin.SimpleListFilter):
+    """The five states editors speak of, decided at query time like Article.state and
+    ArticleQuerySet.published(): a scheduled story moves to 발행 by itself."""
+
+    title = "상태"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("draft", "초안"),
+            ("review", "검토 중"),
+            ("scheduled", "예약"),
+            ("published", "발행"),
+            ("unpublished", "내림"),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        value = self.value()
+        if value in (Status.DRAFT, Status.REVIEW):
+            return queryset.filter(status=value)
+        if value == "scheduled":
+            return queryset.filter(status=Status.PUBLISHED, published_at__gt=now)
+        if value == "published":
+            return queryset.published(now)
+        if value == "unpublished":
+            return queryset.filter(Q(unpublish_at__lte=now), status=Status.PUBLISHED)
+        return queryset
+
+
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(EditorialArticleAdmin, admin.ModelAdmin):
     form = ArticleAdminForm
     list_display = [
         "title",
@@ -126,7 +175,7 @@ class ArticleAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     list_display_links = ["title"]
-    list_filter = ["kind", "status", "job_family", "is_featured", "company", "published_at"]
+    list_filter = ["kind", StateFilter, "job_family", "is_featured", "company", "published_at"]
     list_select_related = ["company"]
     search_fields = ["title", "excerpt", "body", "company__name", "tags__name", "people__name"]
     search_help_text = "제목, 요약, 본문, 회사, 해시태그, 인물 이름으로 찾습니다."
@@ -134,7 +183,8 @@ class ArticleAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["company", "people", "tags", "series", "authors"]
     readonly_fields = ["view_count", "reading_minutes", "version", "created_at", "updated_at"]
-    actions = ["publish_now", "unpublish_now", "move_to_draft"]
+    actions = ["submit_for_review", "publish_now", "unpublish_now", "move_to_draft"]
+    formfield_overrides = UPLOAD_FORMFIELDS
     list_per_page = 50
     save_on_top = True
     fieldsets = [
@@ -161,7 +211,12 @@ class ArticleAdmin(admin.ModelAdmin):
         ]
 
     def import_theteams_view(self, request):
-        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+        # An import publishes what it brings in: editors only.
+        if not (
+            self.has_add_permission(request)
+            and self.has_change_permission(request)
+            and can_publish(request.user)
+        ):
             raise PermissionDenied
         form = TheTeamsImportForm(request.POST or None, request.FILES or None)
         report = None
@@ -201,10 +256,17 @@ class ArticleAdmin(admin.ModelAdmin):
 
     @admin.display(description="상태", ordering="status")
     def state_label(self, obj):
+        """초안, 검토 중, 예약 (when), 발행 (until when), 내림 (since when), in Seoul time."""
         state = obj.state
         if state == "예약":
             when = timezone.localtime(obj.published_at)
             return format_html("예약 <small>({})</small>", when.strftime("%Y-%m-%d %H:%M"))
+        if state == "내림":
+            when = timezone.localtime(obj.unpublish_at)
+            return format_html("내림 <small>({})</small>", when.strftime("%Y-%m-%d %H:%M"))
+        if state == "발행" and obj.unpublish_at is not None:
+            when = timezone.localtime(obj.unpublish_at)
+            return format_html("발행 <small>({}에 내림)</small>", when.strftime("%Y-%m-%d %H:%M"))
         return state
 
     def save_model(self, request, obj, form, change):
@@ -212,37 +274,70 @@ class ArticleAdmin(admin.ModelAdmin):
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
 
-    @admin.action(description="지금 발행하기")
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Tags, people and the company's name are searched too: index once they are saved.
+        index_article(form.instance)
+
+    # Publishing actions: offered only to editors (permissions=["publish"] asks
+    # has_publish_permission), and checked again here against a crafted POST. Each story is
+    # saved as a revision and audited ("발행", "발행 취소") by change_stories().
+
+    @admin.action(description="지금 발행하기", permissions=["publish"])
     def publish_now(self, request, queryset):
+        if not self.has_publish_permission(request):
+            raise PermissionDenied
         now = timezone.now()
-        count = 0
-        for article in queryset.exclude(status=Status.PUBLISHED, published_at__lte=now):
+
+        def publish(article):
+            if article.is_public:
+                return None
             article.status = Status.PUBLISHED
             if article.published_at is None or article.published_at > now:
                 article.published_at = now
             if article.unpublish_at is not None and article.unpublish_at <= now:
                 article.unpublish_at = None
-            article.save(update_fields=["status", "published_at", "unpublish_at"])
-            count += 1
+            return ["status", "published_at", "unpublish_at"]
+
+        count = self.change_stories(request, queryset, publish, "발행", permission=editor_only)
         self.message_user(request, f"스토리 {count}개를 발행했습니다.", messages.SUCCESS)
 
-    @admin.action(description="지금 내리기")
+    @admin.action(description="지금 내리기", permissions=["publish"])
     def unpublish_now(self, request, queryset):
+        if not self.has_publish_permission(request):
+            raise PermissionDenied
         now = timezone.now()
-        count = 0
-        for article in queryset.published(now):
+
+        def unpublish(article):
+            if not article.is_public:
+                return None
             article.unpublish_at = now
-            article.save(update_fields=["unpublish_at"])
-            count += 1
+            return ["unpublish_at"]
+
+        count = self.change_stories(
+            request, queryset, unpublish, "발행 취소", permission=editor_only
+        )
         self.message_user(request, f"스토리 {count}개를 내렸습니다.", messages.SUCCESS)
 
-    @admin.action(description="초안으로 돌리기")
+    @admin.action(description="초안으로 돌리기", permissions=["publish"])
     def move_to_draft(self, request, queryset):
-        count = queryset.exclude(status=Status.DRAFT).count()
-        for article in queryset.exclude(status=Status.DRAFT):
+        if not self.has_publish_permission(request):
+            raise PermissionDenied
+
+        def to_draft(article):
+            if article.status == Status.DRAFT:
+                return None
             article.status = Status.DRAFT
-            article.save(update_fields=["status"])
+            return ["status"]
+
+        count = self.change_stories(
+            request, queryset, to_draft, "초안으로 돌림", permission=editor_only
+        )
         self.message_user(request, f"스토리 {count}개를 초안으로 돌렸습니다.", messages.SUCCESS)
+
+
+def editor_only(user, article):
+    return can_publish(user)
 
 
 class StoryCountMixin:
@@ -262,6 +357,7 @@ class StoryCountMixin:
 
 @admin.register(Company)
 class CompanyAdmin(StoryCountMixin, admin.ModelAdmin):
+    formfield_overrides = UPLOAD_FORMFIELDS
     list_display = ["name", "slug", "location", "size", "story_count", "hiring_link"]
     list_filter = ["location", "size"]
     search_fields = ["name", "one_liner", "tech_stack"]
@@ -276,7 +372,8 @@ class CompanyAdmin(StoryCountMixin, admin.ModelAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(StoryCountMixin, admin.ModelAdmin):
+class PersonAdmin(KeepsStoriesAdmin, StoryCountMixin, admin.ModelAdmin):
+    formfield_overrides = UPLOAD_FORMFIELDS
     list_display = ["name", "nickname", "company", "role", "team", "story_count"]
     list_filter = ["company"]
     list_select_related = ["company"]

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from articles.models import Article, Collection, CollectionItem, Company, Status, Tag
+from articles.search import index_article
 from articles.theteams import DumpError, ParsedStory, parse_dump
 
 SOURCE_PREFIX = "theteams:"
@@ -96,6 +97,8 @@ def import_dump(
             _import_story(story, now - timedelta(seconds=index), kind=kind, status=status)
             for index, story in enumerate(page.stories)
         ]
+        for outcome in outcomes:
+            index_article(outcome.article)  # again, now that its tags are set
         collection, collection_action = (None, None)
         if page.section_title:
             collection, collection_action = _import_collection(

@@ -14,12 +14,12 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Case, Count, F, Prefetch, Q, Sum, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, F, OuterRef, Prefetch, Q, Subquery, Sum, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from articles.images import validate_image
 from articles.rendering import (
     check_body_length,
     excerpt_from,
@@ -114,7 +114,9 @@ class Company(models.Model):
     )  # fmt: skip
     one_liner = models.CharField("한 줄 소개", max_length=120, blank=True)
     description = models.TextField("소개", blank=True)
-    logo = models.ImageField("로고", upload_to=logo_upload_to, blank=True)
+    logo = models.ImageField(
+        "로고", upload_to=logo_upload_to, blank=True, validators=[validate_image]
+    )
     website = HttpsURLField("웹사이트", blank=True)
     hiring_url = HttpsURLField(
         "채용 페이지",
@@ -167,7 +169,9 @@ class Person(models.Model):
         help_text="스토리에 나온 당시의 직무. 예: 웹 프론트엔드 개발자",
     )
     team = models.CharField("팀", max_length=80, blank=True)
-    photo = models.ImageField("사진", upload_to=photo_upload_to, blank=True)
+    photo = models.ImageField(
+        "사진", upload_to=photo_upload_to, blank=True, validators=[validate_image]
+    )
     bio = models.TextField("짧은 소개", blank=True)
     created_at = models.DateTimeField("만든 때", auto_now_add=True)
     updated_at = models.DateTimeField("고친 때", auto_now=True)
@@ -247,15 +251,22 @@ class ArticleQuerySet(models.QuerySet):
         )
 
     def visible_to(self, user, now=None):
-        """Everything for staff who may edit stories (they get a marked preview); the published
-        stories for everybody else."""
+        """Everything for editors (they get a marked preview); for a writer, who may edit only
+        their own stories, those too; the published stories for everybody else."""
         if (
             user is not None
             and user.is_active
             and user.is_staff
             and user.has_perm("articles.change_article")
         ):
-            return self.all()
+            if user.has_perm("articles.publish_article"):
+                return self.all()
+            authored = Article.authors.through.objects.filter(user_id=user.pk)
+            return self.filter(
+                Q(pk__in=self.published(now).values("pk"))
+                | Q(created_by_id=user.pk)
+                | Q(pk__in=authored.values("article_id"))
+            )
         return self.published(now)
 
     def for_listing(self):
@@ -271,36 +282,68 @@ class ArticleQuerySet(models.QuerySet):
         return self.order_by(F("published_at").desc(nulls_last=True), "-id")
 
     def popular(self, days=POPULAR_WINDOW_DAYS, now=None):
-        """인기순: views of the last `days` days (from DailyView), then all-time views."""
+        """인기순: views of the last `days` days (from DailyView), then all-time views.
+
+        The day totals are a correlated subquery that only runs for stories that had views in
+        the window (the IN list is computed once), so sorting a long list stays cheap."""
         since = timezone.localdate(now or timezone.now()) - timedelta(days=days - 1)
+        in_window = DailyView.objects.filter(day__gte=since)
+        totals = (
+            in_window.filter(article=OuterRef("pk"))
+            .values("article")
+            .annotate(total=Sum("count"))
+            .values("total")
+        )
         return self.annotate(
-            recent_views=Coalesce(
-                Sum("daily_views__count", filter=Q(daily_views__day__gte=since)), 0
+            recent_views=Case(
+                When(pk__in=in_window.values("article"), then=Subquery(totals)),
+                default=0,
             )
         ).order_by("-recent_views", "-view_count", F("published_at").desc(nulls_last=True), "-id")
 
-    def related_to(self, article, tag_ids=None):
-        """Stories like `article`: the same company first, then the most shared tags, then the
-        same kind; newest first within each. Call on published() so drafts never leak."""
+    def most_viewed(self, days, limit, now=None):
+        """The `limit` stories with the most views in the last `days` days, each with its
+        `recent_views`: read from the day rows of the window, not from every story."""
+        since = timezone.localdate(now or timezone.now()) - timedelta(days=days - 1)
+        top = list(
+            DailyView.objects.filter(day__gte=since, article__in=self.values("pk"))
+            .values_list("article")
+            .annotate(total=Sum("count"))
+            .order_by("-total", "-article")[:limit]
+        )
+        stories = self.select_related("company").in_bulk([pk for pk, _ in top])
+        ranked = []
+        for pk, total in top:
+            stories[pk].recent_views = total
+            ranked.append(stories[pk])
+        return ranked
+
+    def related_to(self, article, tag_ids=None, limit=4):
+        """Up to `limit` stories like `article`: the same company first, then the most shared
+        tags, then the same kind; newest first within each. Call on published() so drafts
+        never leak. Three small indexed queries pick the ids, one more (plus the listing's
+        prefetch) loads them: no scan of every story."""
         if tag_ids is None:
             tag_ids = list(article.tags.values_list("pk", flat=True))
-        same_company = Q(company_id=article.company_id) if article.company_id else Q(pk__in=[])
-        return (
-            self.exclude(pk=article.pk)
-            .annotate(
-                same_company=Case(When(same_company, then=1), default=0),
-                shared_tags=Count("tags", filter=Q(tags__in=tag_ids), distinct=True),
-                same_kind=Case(When(kind=article.kind, then=1), default=0),
+        others = self.exclude(pk=article.pk)
+        pools = []
+        if article.company_id:
+            pools.append(others.filter(company_id=article.company_id).recent())
+        if tag_ids:
+            pools.append(
+                others.filter(tags__in=tag_ids)
+                .annotate(shared=Count("tags"))
+                .order_by("-shared", F("published_at").desc(nulls_last=True), "-id")
             )
-            .filter(Q(same_company=1) | Q(shared_tags__gt=0) | Q(same_kind=1))
-            .order_by(
-                "-same_company",
-                "-shared_tags",
-                "-same_kind",
-                F("published_at").desc(nulls_last=True),
-                "-id",
-            )
-        )
+        pools.append(others.filter(kind=article.kind).recent())
+        chosen = []
+        for pool in pools:
+            for pk in pool.values_list("pk", flat=True)[:limit]:
+                if pk not in chosen:
+                    chosen.append(pk)
+        chosen = chosen[:limit]
+        stories = self.for_listing().in_bulk(chosen)
+        return [stories[pk] for pk in chosen if pk in stories]
 
 
 class Article(models.Model):
@@ -321,7 +364,9 @@ class Article(models.Model):
         help_text="Markdown으로 씁니다. 인용은 > , 각주는 [^1] 과 [^1]: 설명, 코드는 ``` 로 감쌉니다.",
     )  # fmt: skip
     body_html = models.TextField("본문 HTML", editable=False, default="")
-    cover_image = models.ImageField("커버 이미지", upload_to=cover_upload_to, blank=True)
+    cover_image = models.ImageField(
+        "커버 이미지", upload_to=cover_upload_to, blank=True, validators=[validate_image]
+    )
     cover_alt = models.CharField(
         "커버 대체 텍스트",
         max_length=200,
@@ -401,6 +446,9 @@ class Article(models.Model):
         ordering = ["-published_at", "-id"]
         verbose_name = "스토리"
         verbose_name_plural = "스토리"
+        # Editors hold it, writers do not (editorial/roles.py): publishing, scheduling and
+        # unpublishing, and editing any story rather than only one's own drafts.
+        permissions = [("publish_article", "스토리를 발행·예약·내리고 모든 스토리를 고칠 수 있음")]
         constraints = [
             models.UniqueConstraint(fields=["slug"], name="article_unique_slug"),
             models.UniqueConstraint(
@@ -452,6 +500,9 @@ class Article(models.Model):
             else:
                 kwargs["update_fields"] = {*update_fields, "version", "updated_at"}
         super().save(*args, **kwargs)
+        from articles.search import index_article  # search imports this module
+
+        index_article(self, fields=update_fields)
 
     def get_absolute_url(self):
         return reverse("articles:story", args=[self.pk, self.slug])
@@ -594,3 +645,30 @@ class DailyView(models.Model):
 
     def __str__(self):
         return f"{self.article_id} {self.day}: {self.count}"
+
+
+class SearchDocument(models.Model):
+    """What search reads for one story: its title and the rest as Hangul bigram text (see
+    articles/search.py), and the body's plain text for result snippets. Written by
+    articles.search.index_article(); deleted with its story.
+
+    Migration 0003_search_index adds what only one database has: on PostgreSQL the stored
+    tsvector column `document` and its GIN index; on SQLite the FTS5 table articles_search_fts
+    and the triggers that feed it from this table. Django rebuilds a SQLite table for most
+    ALTERs and that drops its triggers: a migration that alters this model must recreate them.
+    """
+
+    article = models.OneToOneField(
+        Article, verbose_name="스토리", on_delete=models.CASCADE, primary_key=True,
+        related_name="search_document",
+    )  # fmt: skip
+    title_terms = models.TextField("제목 색인어")
+    body_terms = models.TextField("본문 색인어")
+    text = models.TextField("본문 텍스트")
+
+    class Meta:
+        verbose_name = "검색 문서"
+        verbose_name_plural = "검색 문서"
+
+    def __str__(self):
+        return f"검색 문서 {self.article_id}"

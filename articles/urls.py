@@ -18,6 +18,7 @@ urlpatterns = [
     path("tags/<str:slug>/", views.tag, name="tag"),
     path("collections/<str:slug>/", views.collection, name="collection"),
     path("series/<str:slug>/", views.series, name="series"),
+    path("search/", views.search, name="search"),
     path("feeds/atom/", feeds.StoryFeed(), name="feed-all"),
     path(
         "feeds/atom/<str:kind>/",

@@ -10,7 +10,6 @@ import re
 import time
 
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from articles.models import Article, DailyView
@@ -45,23 +44,32 @@ def seen_recently(request, now: float | None = None) -> dict[int, int]:
     return seen
 
 
-def should_count(request, article) -> bool:
-    return (
-        request.method == "GET"
-        and article.is_public
-        and not request.user.is_staff
-        and not is_bot(request)
-        and article.pk not in seen_recently(request)
-    )
+def counts_for(request, article_id: int) -> bool:
+    """Whether this GET of a published story by an anonymous reader is a new view."""
+    return not is_bot(request) and article_id not in seen_recently(request)
 
 
-def record_view(article_id: int) -> None:
-    """Count one view of the story, in total and for today (Asia/Seoul)."""
+def record_view(article_id: int) -> int | None:
+    """Count one view of the story, in total and for today (Asia/Seoul); return the new
+    total (None if the story is gone)."""
     today = timezone.localdate()
-    with transaction.atomic():
-        Article.objects.filter(pk=article_id).update(view_count=F("view_count") + 1)
-        with connection.cursor() as cursor:
-            cursor.execute(_upsert_sql(), [article_id, today])
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_increment_sql(), [article_id])
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        cursor.execute(_upsert_sql(), [article_id, today])
+    return row[0]
+
+
+def current_count(article_id: int) -> int | None:
+    return Article.objects.filter(pk=article_id).values_list("view_count", flat=True).first()
+
+
+def _increment_sql() -> str:
+    # RETURNING (SQLite 3.35+, PostgreSQL) gives the count this request made, in one statement.
+    table, views, key = map(connection.ops.quote_name, [Article._meta.db_table, "view_count", "id"])
+    return f"UPDATE {table} SET {views} = {views} + 1 WHERE {key} = %s RETURNING {views}"
 
 
 def _upsert_sql() -> str:

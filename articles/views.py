@@ -3,6 +3,7 @@ from that queryset (so a draft is a 404 exactly like a missing id), render."""
 
 import json
 
+from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse
@@ -11,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from articles import viewcount
+from articles import pagecache, viewcount
 from articles.models import (
     Article,
     Collection,
@@ -22,6 +23,14 @@ from articles.models import (
     Person,
     Series,
     Tag,
+)
+from articles.search import (
+    MAX_QUERY_LENGTH,
+    ORDER_TITLE_FIRST,
+    ORDERS,
+    add_highlights,
+    parse_query,
+    search_stories,
 )
 
 PAGE_SIZE = 20
@@ -51,6 +60,7 @@ def paginate(request, queryset, per_page=PAGE_SIZE):
         return paginator.page(paginator.num_pages if str(number).lstrip("-").isdigit() else 1)
 
 
+@pagecache.cached_for_readers()
 def home(request):
     now = timezone.now()
     published = Article.objects.published(now).for_listing()
@@ -66,7 +76,7 @@ def home(request):
         Prefetch("items", queryset=visible_items[:HOME_COLLECTION_SIZE], to_attr="visible")
     )
     latest = {kind: list(published.filter(kind=kind).recent()[:4]) for kind in Kind.values}
-    popular = published.popular(days=7, now=now).filter(recent_views__gt=0)[:POPULAR_COUNT]
+    popular = Article.objects.published(now).most_viewed(days=7, limit=POPULAR_COUNT, now=now)
     return render(
         request,
         "articles/home.html",
@@ -79,6 +89,7 @@ def home(request):
     )
 
 
+@pagecache.cached_for_readers()
 def kind_list(request, kind_path):
     kind = KIND_BY_PATH[kind_path]
     stories = Article.objects.published().filter(kind=kind).for_listing()
@@ -108,19 +119,56 @@ def kind_list(request, kind_path):
 
 
 def story(request, pk, slug=None):
+    if not pagecache.is_reader(request):
+        return story_for_staff(request, pk, slug)
+
+    # Readers: the page comes from the cache (rendered once per content version) and only
+    # the 조회수 is filled in per request.
+    key = f"story:{pagecache.content_version()}:{pk}"
+    entry = pagecache.pages().get(key)
+    if entry is None:
+        article = (
+            Article.objects.published().select_related("company", "series").filter(pk=pk).first()
+        )
+        entry = (None, None)
+        if article is not None:
+            html = render_story(request, article, pagecache.VIEW_COUNT_MARKER).content.decode()
+            entry = (article.slug, html)
+        pagecache.pages().set(key, entry, pagecache.STORY_TIMEOUT)
+    canonical_slug, html = entry
+    if html is None:
+        raise Http404("스토리가 없습니다.")
+    if slug != canonical_slug:
+        return redirect("articles:story", pk, canonical_slug, permanent=True)
+
+    counted = request.method == "GET" and viewcount.counts_for(request, pk)
+    count = viewcount.record_view(pk) if counted else viewcount.current_count(pk)
+    if count is None:
+        raise Http404("스토리가 없습니다.")
+    response = HttpResponse(html.replace(pagecache.VIEW_COUNT_MARKER, str(count)))
+    if counted:
+        viewcount.remember(response, request, pk)
+    return response
+
+
+def story_for_staff(request, pk, slug):
+    """Editors see any story, a draft as a clearly marked preview; their visits never count."""
     queryset = Article.objects.visible_to(request.user).select_related("company", "series")
     article = get_object_or_404(queryset, pk=pk)
     if slug != article.slug:
         return redirect(article, permanent=True)
+    response = render_story(request, article, article.view_count)
+    if not article.is_public:
+        # A preview is for the editor who asked for it: never cached, never indexed.
+        response["Cache-Control"] = "private, no-store"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
 
-    counted = viewcount.should_count(request, article)
-    if counted:
-        viewcount.record_view(article.pk)
-        article.view_count += 1
 
+def render_story(request, article, view_count):
     tags = list(article.tags.all())
     published = Article.objects.published()
-    related = published.related_to(article, [tag.pk for tag in tags]).for_listing()
+    related = published.related_to(article, [tag.pk for tag in tags], limit=RELATED_COUNT)
     parts = []
     if article.series_id:
         parts = list(
@@ -129,38 +177,29 @@ def story(request, pk, slug=None):
             .only("pk", "slug", "title", "series_part")
         )
     position = next((i for i, part in enumerate(parts) if part.pk == article.pk), None)
-    is_preview = not article.is_public
-
-    response = render(
+    following = position is not None and position + 1 < len(parts)
+    return render(
         request,
         "articles/story.html",
         {
             "article": article,
+            "view_count": view_count,
             "people": article.people.select_related("company"),
             "tags": tags,
-            "related": related[:RELATED_COUNT],
+            "related": related,
             "series_parts": parts,
             "series_position": None if position is None else position + 1,
             "series_previous": parts[position - 1] if position else None,
-            "series_next": parts[position + 1]
-            if position is not None and position + 1 < len(parts)
-            else None,
-            "is_preview": is_preview,
-            "json_ld": story_json_ld(request, article, tags),
+            "series_next": parts[position + 1] if following else None,
+            "is_preview": not article.is_public,
+            "json_ld": story_json_ld(article, tags),
         },
     )
-    if counted:
-        viewcount.remember(response, request, article.pk)
-    if is_preview:
-        # A preview is for the editor who asked for it: never cached, never indexed.
-        response["Cache-Control"] = "private, no-store"
-        response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
 
 
-def story_json_ld(request, article, tags):
+def story_json_ld(article, tags):
     """schema.org Article metadata for search engines, as safe <script> content."""
-    url = request.build_absolute_uri(article.get_absolute_url())
+    url = settings.SITE_URL + article.get_absolute_url()
     data = {
         "@context": "https://schema.org",
         "@type": "Article",
@@ -176,14 +215,13 @@ def story_json_ld(request, article, tags):
         "publisher": (
             {"@type": "Organization", "name": article.company.name} if article.company else None
         ),
-        "image": request.build_absolute_uri(article.cover_image.url)
-        if article.cover_image
-        else None,
+        "image": settings.SITE_URL + article.cover_image.url if article.cover_image else None,
     }
     text = json.dumps({k: v for k, v in data.items() if v}, ensure_ascii=False)
     return mark_safe(text.translate(JSON_SCRIPT_ESCAPES))  # < > & are escaped: safe in <script>
 
 
+@pagecache.cached_for_readers()
 def company_index(request):
     companies = Company.objects.annotate(
         story_total=Count("articles", filter=Q(articles__in=Article.objects.published()))
@@ -191,6 +229,7 @@ def company_index(request):
     return render(request, "articles/company_index.html", {"companies": companies})
 
 
+@pagecache.cached_for_readers()
 def company(request, slug):
     company = get_object_or_404(Company, slug=slug)
     stories = Article.objects.published().filter(company=company).for_listing().recent()
@@ -205,6 +244,7 @@ def company(request, slug):
     )
 
 
+@pagecache.cached_for_readers()
 def person(request, slug):
     person = get_object_or_404(Person.objects.select_related("company"), slug=slug)
     stories = Article.objects.published().filter(people=person).for_listing().recent()
@@ -213,6 +253,7 @@ def person(request, slug):
     )
 
 
+@pagecache.cached_for_readers()
 def tag_index(request):
     tags = (
         Tag.objects.annotate(
@@ -224,12 +265,14 @@ def tag_index(request):
     return render(request, "articles/tag_index.html", {"tags": tags})
 
 
+@pagecache.cached_for_readers()
 def tag(request, slug):
     tag = get_object_or_404(Tag, slug=slug)
     stories = Article.objects.published().filter(tags=tag).for_listing().recent()
     return render(request, "articles/tag.html", {"tag": tag, "page": paginate(request, stories)})
 
 
+@pagecache.cached_for_readers()
 def collection(request, slug):
     collection = get_object_or_404(Collection, slug=slug)
     stories = (
@@ -247,6 +290,7 @@ def collection(request, slug):
     )
 
 
+@pagecache.cached_for_readers()
 def series(request, slug):
     series = get_object_or_404(Series, slug=slug)
     stories = (
@@ -267,3 +311,27 @@ def robots_txt(request):
         f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+def search(request):
+    """검색: published stories only, every word of the query, title matches first. An empty
+    query shows a prompt and runs nothing; a query of symbols only says so."""
+    query = parse_query(request.GET.get("q"))
+    order = request.GET.get("order")
+    if order not in ORDERS:
+        order = ORDER_TITLE_FIRST
+    page = None
+    if query:
+        page = paginate(request, search_stories(query, order=order))
+        add_highlights(page, query)
+    return render(
+        request,
+        "articles/search.html",
+        {
+            "query": query,
+            "page": page,
+            "order": order,
+            "orders": ORDERS.items(),
+            "max_length": MAX_QUERY_LENGTH,
+        },
+    )

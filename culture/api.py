@@ -1,11 +1,48 @@
 """The one NinjaAPI of the site, mounted at /api/v1/. Each resource brings its own Router."""
 
 from ninja import NinjaAPI
+from ninja.renderers import JSONRenderer
+
+from articles.api import ROUTERS
+from culture.api_errors import install_exception_handlers
+from ops.api import register_database_unavailable_handler
+from ops.api import router as ops_router
+
+DESCRIPTION = """엔지니어링 문화 스토리 허브의 공개 API입니다.
+
+- **읽기**는 누구나 합니다. 발행된 스토리만 보입니다(초안·예약·내린 스토리는 목록, 개수, 필터,
+  정렬, 검색, 상세 어디에도 없고, 그 id는 없는 id와 똑같이 404입니다).
+- **쓰기**는 `Authorization: Bearer cs_…` 토큰으로 합니다. 토큰은 편집실(관리자)이나
+  `manage.py create_api_token`으로 만들고 한 번만 보여 줍니다. 권한(scope): `stories:write`(초안
+  만들기·고치기), `stories:publish`(발행, 발행된 스토리 고치기). 주소(쿼리 문자열)에 넣은 토큰은
+  거절합니다.
+- **조건부 GET**: 모든 GET은 `ETag`와 `Last-Modified`를 줍니다. `If-None-Match`나
+  `If-Modified-Since`가 맞으면 본문 없이 304입니다.
+- **동시 편집**: PATCH는 `If-Match`에 스토리의 ETag나 version을 보내야 합니다(없으면 428, 낡았으면 412).
+- **요청 한도**: 익명 읽기는 클라이언트마다, 쓰기는 토큰마다 셉니다. 넘으면 429와 `Retry-After`.
+- **오류**는 언제나 같은 JSON입니다:
+  `{"status": 404, "code": "not_found", "message": "…", "errors": [], "request_id": "…"}`.
+  422의 `errors`는 틀린 곳(`loc`)과 이유를 줍니다. `request_id`는 `X-Request-ID` 헤더와 같습니다.
+"""
+
+
+class KoreanJSONRenderer(JSONRenderer):
+    """UTF-8 JSON: Korean text stays readable (and half the bytes) instead of \\uXXXX."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
 
 api = NinjaAPI(
     title="컬처 스토리 API",
     version="1",
-    description="엔지니어링 문화 스토리 허브의 공개 API입니다. 모든 오류는 같은 JSON 모양으로 답합니다.",
+    description=DESCRIPTION,
     urls_namespace="api",
     docs_url="/docs",
+    renderer=KoreanJSONRenderer(),
 )
+
+for prefix, router in ROUTERS:
+    api.add_router(prefix, router)
+install_exception_handlers(api)
+api.add_router("/ops", ops_router)
+register_database_unavailable_handler(api)

@@ -6,8 +6,11 @@ unless asked for) and `manage.py check --deploy` refuses the development secret 
 """
 
 import os
+import re
+from datetime import timedelta
 from pathlib import Path
 
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from culture.database import database_config
@@ -40,6 +43,13 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name}={raw!r} is not an integer.") from None
 
 
+def env_rate(name: str, default: str) -> str:
+    rate = os.environ.get(name, "").strip() or default
+    if not re.fullmatch(r"[0-9]+/(s|sec|m|min|h|hour|d|day)", rate):
+        raise ImproperlyConfigured(f"{name}={rate!r} is not a rate: write it as 300/min.")
+    return rate
+
+
 DEBUG = env_bool("DEBUG", False)
 
 # The fallback starts with "django-insecure-" so that `check --deploy` refuses it.
@@ -66,11 +76,18 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "ninja",
     "articles",
+    "ops",
+    "tokens",
+    "editorial",
+    "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # JSON for every answer under /api/ (errors included), request ids and the body size cap.
+    "culture.api_errors.ApiErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -78,6 +95,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "culture.security.PermissionsPolicyMiddleware",
+    # Answers a locked-out login attempt (AXES_* below) with 429.
+    "axes.middleware.AxesMiddleware",
+    # Last, so its process_exception sees a view's "no database connection" first: 503.
+    "ops.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "culture.urls"
@@ -101,6 +124,12 @@ TEMPLATES = [
 
 DATABASES = {"default": database_config(os.environ, base_dir=BASE_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# django-axes first: it refuses a locked-out user+address before a password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -146,16 +175,65 @@ SECURE_HSTS_PRELOAD = SECURE_SSL
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
 )
+# Probes from a load balancer or orchestrator speak plain HTTP to the worker.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
+# Content-Security-Policy (django-csp 4): scripts, styles, images and fonts only from this
+# origin, no inline script or style anywhere (the site, the admin and the API docs, whose
+# Swagger UI ninja serves from its own static files). <script type="application/ld+json"> is
+# data, not script, so the story pages' JSON-LD needs no exception.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        **({"upgrade-insecure-requests": True} if SECURE_SSL else {}),
+    }
+}
+# Browser features no page uses, switched off (culture/security.py).
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+}
+
+# Login brute force (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one user from
+# one address, that pair is locked out for AXES_COOLOFF_MINUTES; a good login resets the count.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "culture.security.client_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_COOLOFF_MESSAGE = "로그인에 여러 번 실패해서 잠시 막았습니다. 잠시 뒤에 다시 시도하세요."
+AXES_PERMALOCK_MESSAGE = "로그인에 여러 번 실패해서 막았습니다. 관리자에게 문의하세요."
+
 # Uploads and bodies: refuse absurd requests before they reach a view.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# One cache shared by every worker: rate limits must count across processes. Redis when
+# REDIS_URL is set; otherwise a table in the database (created by a migration of tokens/).
 CACHES = {
     "default": (
         {
@@ -163,9 +241,32 @@ CACHES = {
             "LOCATION": os.environ["REDIS_URL"],
         }
         if os.environ.get("REDIS_URL")
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "culture_cache",
+            # The default culls at 300 entries, which would forget rate-limit counters.
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        }
+    ),
+    # Rendered pages for anonymous readers, kept in each process's memory and filed under the
+    # shared content version (articles/pagecache.py), so no worker serves a stale page.
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pages",
+        "OPTIONS": {"MAX_ENTRIES": env_int("PAGE_CACHE_ENTRIES", 2000)},
+    },
 }
+
+# The API (culture/api.py): request rates per client for anonymous reads and per token for
+# writes ("number/s|min|hour|day"), and the largest request body it reads.
+API_THROTTLE_RATES = {
+    "read": env_rate("API_THROTTLE_READ", "300/min"),
+    "write": env_rate("API_THROTTLE_WRITE", "60/min"),
+}
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)
+# Behind a proxy the client is the last address it appends to X-Forwarded-For; otherwise a
+# client could name any address there and escape its rate limit.
+NINJA_NUM_PROXIES = 1 if env_bool("BEHIND_PROXY", False) else 0
 
 LOGGING = {
     "version": 1,
@@ -173,7 +274,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Lockouts are warnings; every failed attempt and the start-up banner are not news.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # The longest Markdown body an editor may save (characters). Past this the form says so.

@@ -10,8 +10,13 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("", include("ops.urls")),
+    path("", include("editorial.urls")),
     path("", include("articles.urls")),
 ]
+
+# A "no database connection" raised in a middleware becomes a 503 here (ops/middleware.py).
+handler500 = "ops.views.server_error"
 
 if settings.DEBUG:
     from django.conf.urls.static import static

@@ -2,6 +2,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.core.cache import caches
 
 from tests.factories import UserFactory
 
@@ -44,6 +45,21 @@ def pytest_sessionfinish(session, exitstatus):
         for nodeid in _skipped_required:
             print(f"  {nodeid}")
         session.exitstatus = 1
+
+
+@pytest.fixture(autouse=True)
+def fresh_page_cache():
+    """Every test starts without cached pages. (The content version lives in the default
+    cache, a database table that each test's transaction rolls back.)"""
+    caches["pages"].clear()
+
+
+@pytest.fixture(autouse=True)
+def api_rate_limits_off(settings):
+    """The API's rate limits count in the default cache. Tests turn them on where they test
+    them (tests/test_api_errors.py); elsewhere they would only add cache queries to the
+    query counts the API tests pin."""
+    settings.API_THROTTLE_RATES = {"read": None, "write": None}
 
 
 @pytest.fixture

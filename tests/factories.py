@@ -124,3 +124,25 @@ class CollectionItemFactory(factory.django.DjangoModelFactory):
     collection = factory.SubFactory(CollectionFactory)
     article = factory.SubFactory(ArticleFactory)
     position = factory.Sequence(int)
+
+
+class StaffFactory(UserFactory):
+    """A staff member in one editorial role (editorial/roles.py): StaffFactory(role="editor").
+    Writer by default."""
+
+    is_staff = True
+
+    @factory.post_generation
+    def role(obj, create, extracted, **kwargs):
+        if not create:
+            return
+        from django.contrib.auth.models import Group
+
+        from editorial.roles import sync_roles
+
+        name = extracted or "writer"
+        group = Group.objects.filter(name=name).first()
+        if group is None:  # a transactional test's flush emptied the groups table
+            sync_roles()
+            group = Group.objects.get(name=name)
+        obj.groups.add(group)

@@ -182,6 +182,7 @@ def test_view_count_cannot_be_written_from_the_change_form(admin_client):
         reverse("admin:articles_article_change", args=[story.pk]),
         story_form(
             title="조회수 지키기", slug=story.slug, status="published", view_count="0",
+            base_version=str(story.version),
             published_at_0=timezone.localtime(story.published_at).strftime("%Y-%m-%d"),
             published_at_1=timezone.localtime(story.published_at).strftime("%H:%M:%S"),
         ),

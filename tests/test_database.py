@@ -70,10 +70,10 @@ def test_sqlite_busy_timeout_is_configurable_in_seconds():
     assert config(SQLITE_BUSY_TIMEOUT="2.5")["OPTIONS"]["timeout"] == 2.5
 
 
-def test_sqlite_defaults_to_connect_per_request_without_health_checks():
+def test_sqlite_keeps_its_file_open_between_requests_without_health_checks():
     result = config()
 
-    assert result["CONN_MAX_AGE"] == 0
+    assert result["CONN_MAX_AGE"] == 600
     assert result["CONN_HEALTH_CHECKS"] is False
     assert "DISABLE_SERVER_SIDE_CURSORS" not in result
     assert "pool" not in result["OPTIONS"]

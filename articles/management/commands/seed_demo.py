@@ -24,6 +24,7 @@ from articles.models import (
     Status,
     Tag,
 )
+from articles.search import index_article
 
 DEMO_ADMIN_USERNAME = "admin"
 DEMO_ADMIN_PASSWORD = "culture-demo"  # a local demo login, printed on purpose
@@ -114,6 +115,7 @@ class Command(BaseCommand):
         article.save()
         article.people.set(people[slug] for slug in row.get("people", []))
         article.tags.set(Tag.objects.get_or_create(name=name)[0] for name in row.get("tags", []))
+        index_article(article)  # again, now that its people and tags are set
         if article.is_public:
             self.daily_views(article, now)
         self.count("스토리")

@@ -1,0 +1,169 @@
+"""What every router of the API shares: documented error answers, the query-string allow-list,
+pagination, conditional GET and time stamps from clients."""
+
+import hashlib
+import math
+from datetime import UTC, datetime
+
+from django.db.models import Count, Max, Q, Sum
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.http import http_date, parse_etags, parse_http_date_safe
+
+from articles.models import Article
+from articles.schemas import ErrorOut
+from culture.api_errors import ApiError, field_error
+
+# Bump when a representation changes shape, so that no client keeps an old one with a 304.
+REPRESENTATION = "1"
+
+PAGE_PARAMS = frozenset({"page", "page_size"})
+
+READ_ERRORS = {400: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+WRITE_ERRORS = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    413: ErrorOut,
+    422: ErrorOut,
+    429: ErrorOut,
+}
+
+
+def allow_only(request: HttpRequest, allowed) -> None:
+    """Refuse query parameters that are not on the operation's allow-list: a filter the API
+    does not have (say ?status=draft) is an error the client should hear about."""
+    unknown = sorted(set(request.GET) - set(allowed))
+    if unknown:
+        raise ApiError(
+            422,
+            errors=[
+                field_error(
+                    ["query", name], "이 주소가 받지 않는 매개변수입니다.", "extra_forbidden"
+                )
+                for name in unknown
+            ],
+        )
+
+
+def page_of(queryset, *, count: int, page: int, page_size: int) -> dict:
+    start = (page - 1) * page_size
+    items = list(queryset[start : start + page_size]) if start < count else []
+    return {
+        "count": count,
+        "page": page,
+        "page_size": page_size,
+        "pages": math.ceil(count / page_size),
+        "items": items,
+    }
+
+
+def aware(value: datetime | None, loc) -> datetime | None:
+    """A client's time as an aware UTC datetime; a time without a zone is Seoul time (the
+    site's TIME_ZONE). Times too close to year 1 or 9999 to move to UTC are a 422."""
+    if value is None:
+        return None
+    try:
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ApiError(
+            422, errors=[field_error(loc, "다룰 수 없는 시각입니다.", "datetime_range")]
+        ) from None
+
+
+def etag_of(*parts) -> str:
+    digest = hashlib.sha256(repr((REPRESENTATION, *parts)).encode()).hexdigest()[:32]
+    return f'W/"{digest}"'
+
+
+def story_etag(article: Article) -> str:
+    """A story's ETag names its id and version, so If-Match can check the version; the view
+    count and the company's last change make it follow what else the story shows."""
+    company_stamp = article.company.updated_at.timestamp() if article.company else 0
+    extra = hashlib.sha256(
+        repr((REPRESENTATION, article.view_count, company_stamp)).encode()
+    ).hexdigest()[:12]
+    return f'W/"story{article.pk}-v{article.version}-{extra}"'
+
+
+def list_stamp(queryset) -> dict:
+    """One query that changes whenever a list of stories would: how many there are, the latest
+    edit, publication and company change among them, and their views."""
+    return queryset.order_by().aggregate(
+        count=Count("pk"),
+        updated=Max("updated_at"),
+        published=Max("published_at"),
+        company_updated=Max("company__updated_at"),
+        views=Sum("view_count"),
+    )
+
+
+def last_modified_of(*stamps: datetime | None) -> datetime | None:
+    present = [stamp for stamp in stamps if stamp is not None]
+    return max(present) if present else None
+
+
+def conditional(
+    request: HttpRequest,
+    response: HttpResponse,
+    *,
+    etag: str,
+    last_modified: datetime | None,
+    private: bool = False,
+) -> HttpResponse | None:
+    """Put the validators on `response` (ninja's temporal response) and return a 304 when the
+    client's copy is current: If-None-Match when sent (weak comparison), else If-Modified-Since.
+    """
+    headers = {
+        "ETag": etag,
+        # Clients and caches may keep the answer but must ask again each time; the 304
+        # makes asking cheap.
+        "Cache-Control": "private, no-cache" if private else "no-cache",
+    }
+    if last_modified is not None:
+        headers["Last-Modified"] = http_date(last_modified.timestamp())
+    for name, value in headers.items():
+        response[name] = value
+    patch_vary_headers(response, ["Authorization"])
+    if not_modified(request, etag, last_modified):
+        not_modified_response = HttpResponseNotModified()
+        for name, value in headers.items():
+            not_modified_response[name] = value
+        patch_vary_headers(not_modified_response, ["Authorization"])
+        return not_modified_response
+    return None
+
+
+def not_modified(request: HttpRequest, etag: str, last_modified: datetime | None) -> bool:
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        wanted = {tag.removeprefix("W/") for tag in parse_etags(if_none_match)}
+        return "*" in wanted or etag.removeprefix("W/") in wanted
+    if_modified_since = request.headers.get("If-Modified-Since")
+    if if_modified_since and last_modified is not None:
+        since = parse_http_date_safe(if_modified_since)
+        return since is not None and int(last_modified.timestamp()) <= since
+    return False
+
+
+def published_count():
+    """The number of published stories of each row, counted in the row's own query with the
+    one definition of "published"."""
+    return Count("articles", filter=Q(articles__in=Article.objects.published()), distinct=True)
+
+
+def latest_published_change():
+    """The latest edit among a row's published stories: the Last-Modified of rows (tags,
+    series) that keep no time stamp of their own."""
+    return Max("articles__updated_at", filter=Q(articles__in=Article.objects.published()))
+
+
+def story_stamp(article: Article) -> tuple:
+    """What of a loaded story card can change: enough to make an ETag from a list of them."""
+    company_stamp = article.company.updated_at if article.company_id else None
+    return (article.pk, article.updated_at, article.view_count, company_stamp)

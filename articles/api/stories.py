@@ -1,0 +1,375 @@
+"""Stories: read by anyone (published only), written with a scoped token.
+
+Reads go through Article.objects.published(), the same definition the pages use, so a draft,
+a scheduled or a withdrawn story is absent from every list, count, filter, ordering and search
+and its id answers the same 404 as an id that never existed.
+
+Writes (helpers in editing.py) are atomic; each leaves an entry in the admin history and a
+revision of the story (editorial/services.py), as an edit in the admin does. A new story is
+always a draft; PATCH needs If-Match with the story's ETag or version (428 without, 412 when
+another edit came first); publishing is its own operation with its own scope.
+"""
+
+from typing import Annotated
+
+from django.contrib.admin.models import ADDITION, CHANGE
+from django.db.models import F, Prefetch, prefetch_related_objects
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from ninja import Body, Header, Path, Query, Router, Status
+
+from articles.api.common import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    allow_only,
+    aware,
+    conditional,
+    etag_of,
+    last_modified_of,
+    list_stamp,
+    page_of,
+    story_etag,
+)
+from articles.api.editing import (
+    BODY,
+    apply_changes,
+    atomic_write,
+    check_version,
+    edited,
+    locked_story,
+    log,
+    set_relations,
+)
+from articles.models import Article, Person, Tag
+from articles.models import Status as StoryStatus
+from articles.schemas import (
+    ID_MAX,
+    ErrorOut,
+    PublishIn,
+    Slug,
+    StoryDetailOut,
+    StoryEditOut,
+    StoryFilter,
+    StoryIn,
+    StoryPageOut,
+    StoryPatch,
+)
+from articles.search import parse_query, search_stories
+from culture.api_errors import ApiError
+from editorial.roles import PUBLISH_PERMISSION, can_edit, stories_for
+from editorial.services import ensure_baseline, record_revision
+from tokens.auth import TokenAuth
+from tokens.models import Scope
+from tokens.throttling import ClientRateThrottle, TokenRateThrottle
+
+router = Router(tags=["stories"])
+
+RELATED_COUNT = 4
+FILTER_PARAMS = frozenset(StoryFilter.model_fields)
+
+StoryId = Annotated[int, Path(ge=1, le=ID_MAX, description="스토리 id")]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=200,
+        description="고칠 스토리의 ETag, 또는 version 숫자",
+    ),
+]
+
+# A token never does more than its user may in the admin (editorial/roles.py): writers add
+# stories and change their own drafts, editors (publish_article) change and publish any.
+write_auth = TokenAuth(scope=Scope.STORIES_WRITE, perms=["articles.add_article"])
+change_auth = TokenAuth(scope=Scope.STORIES_WRITE, perms=["articles.change_article"])
+publish_auth = TokenAuth(scope=Scope.STORIES_PUBLISH, perms=[PUBLISH_PERMISSION])
+
+
+def listing(queryset):
+    return queryset.for_listing().prefetch_related(
+        Prefetch("people", queryset=Person.objects.order_by("name", "pk"))
+    )
+
+
+# --- Reading ---------------------------------------------------------------------------------
+
+
+@router.get(
+    "",
+    response={200: StoryPageOut, 304: None, **READ_ERRORS},
+    throttle=[ClientRateThrottle()],
+    summary="스토리 목록",
+    url_name="stories",
+)
+def list_stories(request: HttpRequest, response: HttpResponse, filters: Query[StoryFilter]):
+    """Published stories, newest first or most read first, with filters from an allow-list.
+    `count` and every filter see only what a reader may see."""
+    allow_only(request, FILTER_PARAMS)
+    stories = filtered(filters)
+    stamp = list_stamp(stories)
+    # 인기순 counts the views of the last 30 days: the ranking moves with the calendar too.
+    day = timezone.localdate() if filters.ordering == "popular" else None
+    etag = etag_of("stories", sorted(filters.model_dump(mode="json").items()), stamp, day)
+    last_modified = last_modified_of(stamp["updated"], stamp["published"], stamp["company_updated"])
+    not_modified = conditional(request, response, etag=etag, last_modified=last_modified)
+    if not_modified is not None:
+        return not_modified
+    ordered = stories.popular() if filters.ordering == "popular" else stories.recent()
+    return page_of(
+        listing(ordered), count=stamp["count"], page=filters.page, page_size=filters.page_size
+    )
+
+
+def filtered(filters: StoryFilter):
+    stories = Article.objects.published()
+    if filters.kind:
+        stories = stories.filter(kind=filters.kind)
+    if filters.company:
+        stories = stories.filter(company__slug=filters.company)
+    if filters.tag:
+        stories = stories.filter(tags__slug=filters.tag)
+    if filters.person:
+        stories = stories.filter(people__slug=filters.person)
+    if filters.job_family:
+        stories = stories.filter(job_family=filters.job_family)
+    if filters.collection:
+        stories = stories.filter(collection_items__collection__slug=filters.collection)
+    if filters.series:
+        stories = stories.filter(series__slug=filters.series)
+    if filters.updated_since:
+        stories = stories.filter(
+            updated_at__gte=aware(filters.updated_since, ["query", "updated_since"])
+        )
+    if filters.q:
+        stories = search(stories, filters.q)
+    return stories
+
+
+def search(stories, q: str):
+    """The site's Korean-aware search (articles/search.py) as one more filter: the matches
+    are a subquery, so the list keeps its ordering and its query count."""
+    matches = search_stories(parse_query(q)).values("pk")
+    return stories.filter(pk__in=matches)
+
+
+@router.get(
+    "/{int:story_id}",
+    response={200: StoryDetailOut, 304: None, **READ_ERRORS},
+    throttle=[ClientRateThrottle()],
+    summary="스토리 하나(id)",
+    url_name="story",
+)
+def get_story(request: HttpRequest, response: HttpResponse, story_id: StoryId):
+    """A published story with its body, its place in a series and related stories."""
+    allow_only(request, ())
+    article = get_object_or_404(
+        Article.objects.published().select_related("company", "series"), pk=story_id
+    )
+    return detail(request, response, article)
+
+
+@router.get(
+    "/by-slug/{slug}",
+    response={200: StoryDetailOut, 304: None, **READ_ERRORS},
+    throttle=[ClientRateThrottle()],
+    summary="스토리 하나(슬러그)",
+    url_name="story-by-slug",
+)
+def get_story_by_slug(request: HttpRequest, response: HttpResponse, slug: Path[Slug]):
+    """The same as by id, found by the story's current slug (Korean slugs percent-encoded)."""
+    allow_only(request, ())
+    article = get_object_or_404(
+        Article.objects.published().select_related("company", "series"), slug=slug
+    )
+    return detail(request, response, article)
+
+
+def detail(request, response, article: Article):
+    """A fixed number of queries: the story (already loaded), its tags, its people, its
+    series' published parts, and the related stories (ArticleQuerySet.related_to)."""
+    not_modified = conditional(
+        request,
+        response,
+        etag=story_etag(article),
+        last_modified=article.updated_at,
+    )
+    if not_modified is not None:
+        return not_modified
+    prefetch_related_objects(
+        [article],
+        Prefetch("tags", queryset=Tag.objects.order_by("name")),
+        Prefetch("people", queryset=Person.objects.order_by("name", "pk")),
+    )
+    article.series_position = series_position(request, article)
+    tag_ids = [tag.pk for tag in article.tags.all()]
+    article.related = Article.objects.published().related_to(
+        article, tag_ids=tag_ids, limit=RELATED_COUNT
+    )
+    return article
+
+
+def series_position(request, article: Article) -> dict | None:
+    if article.series_id is None:
+        return None
+    parts = list(
+        Article.objects.published()
+        .filter(series_id=article.series_id)
+        .order_by(F("series_part").asc(nulls_last=True), "published_at", "id")
+        .only("id", "title", "slug", "series_part")
+    )
+    index = next((i for i, part in enumerate(parts) if part.pk == article.pk), None)
+    if index is None:  # a draft read by its editor is not a part yet
+        return None
+
+    def link(part):
+        return {
+            "id": part.pk,
+            "title": part.title,
+            "part": part.series_part,
+            "url": request.build_absolute_uri(part.get_absolute_url()),
+        }
+
+    return {
+        "series": article.series,
+        "position": index + 1,
+        "total": len(parts),
+        "previous": link(parts[index - 1]) if index > 0 else None,
+        "next": link(parts[index + 1]) if index + 1 < len(parts) else None,
+    }
+
+
+# --- Writing ---------------------------------------------------------------------------------
+
+
+@router.get(
+    "/{int:story_id}/editor",
+    response={200: StoryEditOut, 304: None, 401: ErrorOut, 403: ErrorOut, **READ_ERRORS},
+    auth=change_auth,
+    throttle=[TokenRateThrottle()],
+    summary="편집자가 보는 스토리 하나",
+    url_name="story-editor",
+)
+def get_story_for_editor(request: HttpRequest, response: HttpResponse, story_id: StoryId):
+    """A story as the write operations answer it, drafts and scheduled ones included
+    (writers see their own, editors all): Markdown body, status and version. Its ETag is
+    what PATCH wants in If-Match."""
+    allow_only(request, ())
+    stories = stories_for(request.user, Article.objects.select_related("company", "series"))
+    article = get_object_or_404(stories, pk=story_id)
+    not_modified = conditional(
+        request, response, etag=story_etag(article), last_modified=article.updated_at, private=True
+    )
+    if not_modified is not None:
+        return not_modified
+    return edited(response, article, cache_control="private, no-cache")
+
+
+@router.post(
+    "",
+    response={201: StoryEditOut, **WRITE_ERRORS},
+    auth=write_auth,
+    throttle=[TokenRateThrottle()],
+    summary="스토리 초안 만들기",
+    url_name="story-create",
+)
+def create_story(request: HttpRequest, response: HttpResponse, payload: StoryIn):
+    """A new draft (token scope stories:write). Server-controlled fields (id, status,
+    view_count, version, timestamps) are refused with 422; a taken slug answers 409."""
+    allow_only(request, ())
+    data = payload.model_dump()
+    article = Article(status=StoryStatus.DRAFT, created_by=request.user)
+    with atomic_write():
+        relations = apply_changes(article, data)
+        article.save()
+        set_relations(article, relations)
+        record_revision(article, request.user, note="API")
+        log(request, article, ADDITION, "API로 초안을 만들었습니다")
+    response["Location"] = request.build_absolute_uri(reverse("api:story", args=[article.pk]))
+    return Status(201, edited(response, article))
+
+
+@router.patch(
+    "/{int:story_id}",
+    response={200: StoryEditOut, 412: ErrorOut, 428: ErrorOut, **WRITE_ERRORS},
+    auth=change_auth,
+    throttle=[TokenRateThrottle()],
+    summary="스토리 고치기",
+    url_name="story-update",
+)
+def update_story(
+    request: HttpRequest,
+    response: HttpResponse,
+    story_id: StoryId,
+    payload: StoryPatch,
+    if_match: IfMatch = None,
+):
+    """Change the fields sent, nothing else (token scope stories:write; a published story
+    also needs stories:publish). The token's user must be allowed to edit the story in the
+    admin: writers their own drafts, editors any. If-Match must carry the story's current
+    ETag or version: without it 428, with an old one 412, so two editors never overwrite
+    each other."""
+    allow_only(request, ())
+    data = payload.model_dump(exclude_unset=True)
+    with atomic_write():
+        article = locked_story(story_id)
+        if if_match is None:
+            raise ApiError(428, "If-Match 헤더에 스토리의 ETag나 version을 보내 주세요.")
+        check_version(if_match, article)
+        if article.status == StoryStatus.PUBLISHED and not request.auth.has_scope(
+            Scope.STORIES_PUBLISH
+        ):
+            raise ApiError(403, "발행된 스토리를 고치려면 stories:publish 권한도 있어야 합니다.")
+        if not can_edit(request.user, article):
+            raise ApiError(403, "이 스토리를 고칠 권한이 없습니다. 편집자에게 부탁해 주세요.")
+        relations = apply_changes(article, data)
+        if data:
+            ensure_baseline(article.pk)
+            article.save()
+            set_relations(article, relations)
+            record_revision(article, request.user, note="API")
+            labels = [str(Article._meta.get_field(name).verbose_name) for name in data]
+            log(request, article, CHANGE, f"API로 고쳤습니다: {', '.join(labels)}")
+    return edited(response, article)
+
+
+@router.post(
+    "/{int:story_id}/publish",
+    response={200: StoryEditOut, 412: ErrorOut, **WRITE_ERRORS},
+    auth=publish_auth,
+    throttle=[TokenRateThrottle()],
+    summary="스토리 발행하기",
+    url_name="story-publish",
+)
+def publish_story(
+    request: HttpRequest,
+    response: HttpResponse,
+    story_id: StoryId,
+    payload: Body[PublishIn | None] = None,
+    if_match: IfMatch = None,
+):
+    """Publish now, or at `at` (a future time schedules it; readers see it from then on).
+    Token scope stories:publish, and a user who may publish in the admin (an editor).
+    If-Match is optional here; when sent it must be current."""
+    allow_only(request, ())
+    now = timezone.now()
+    at = aware(payload.at, [*BODY, "at"]) if payload is not None else None
+    with atomic_write():
+        article = locked_story(story_id)
+        if if_match is not None:
+            check_version(if_match, article)
+        article.status = StoryStatus.PUBLISHED
+        if at is not None:
+            article.published_at = at
+        elif article.published_at is None or article.published_at > now:
+            article.published_at = now
+        if article.unpublish_at is not None and article.unpublish_at <= max(
+            article.published_at, now
+        ):
+            article.unpublish_at = None
+        ensure_baseline(article.pk)
+        article.save(update_fields=["status", "published_at", "unpublish_at"])
+        record_revision(article, request.user, note="API 발행")
+        when = timezone.localtime(article.published_at).strftime("%Y-%m-%d %H:%M")
+        log(request, article, CHANGE, f"API로 발행했습니다: {when}")
+    return edited(response, article)

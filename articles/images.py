@@ -1,0 +1,99 @@
+"""Checks for uploaded pictures (covers, logos, photos): a real raster image in a format browsers
+show, not too heavy and not too many pixels. SVG is refused: it is a document that can carry
+script, not a picture.
+
+The model fields carry `validate_image` as a validator, so every ModelForm and full_clean()
+checks it. The admin's file input is a plain FileField (`ImageUploadField`), so that the
+validator's clear messages reach the editor instead of the generic "not an image" of
+forms.ImageField, which would speak first.
+"""
+
+import warnings
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.fields.files import FieldFile
+from PIL import Image, UnidentifiedImageError
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_PIXELS = 40_000_000
+# Pillow's format names; MPO is the multi-picture JPEG some phone cameras write.
+ALLOWED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "GIF"}
+ACCEPT = "image/jpeg,image/png,image/webp,image/gif"
+
+# Pillow refuses to decode past twice this (a decompression bomb) and warns past it.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+SVG_MARKERS = (b"<svg", b"<?xml", b"<!doctype svg")
+
+
+def validate_image(value) -> None:
+    """Raise ValidationError unless `value` (an uploaded file) is an image we may store."""
+    if isinstance(value, FieldFile) and value._committed:
+        # The file already stored with the object was checked when it was uploaded; it may
+        # not even be on this machine's disk.
+        return
+    name = (getattr(value, "name", "") or "").lower()
+    size = getattr(value, "size", None)
+    if size is not None and size > MAX_BYTES:
+        raise ValidationError(
+            "이미지가 너무 큽니다(%(size)s MB). %(max)s MB 이하로 올려 주세요.",
+            code="image_too_large",
+            params={"size": f"{size / 1024 / 1024:.1f}", "max": MAX_BYTES // 1024 // 1024},
+        )
+    value.seek(0)
+    head = value.read(512).lstrip().lower()
+    value.seek(0)
+    if name.endswith((".svg", ".svgz")) or head.startswith(SVG_MARKERS):
+        raise ValidationError(
+            "SVG 이미지는 올릴 수 없습니다. JPEG, PNG, WebP, GIF로 바꿔서 올려 주세요.",
+            code="image_svg",
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(value) as image:
+                image_format = image.format
+                width, height = image.size
+                image.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise pixels_error() from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ValidationError(
+            "이미지 파일이 아니거나 손상된 파일입니다. JPEG, PNG, WebP, GIF 이미지를 올려 주세요.",
+            code="image_invalid",
+        ) from None
+    finally:
+        value.seek(0)
+    if image_format not in ALLOWED_FORMATS:
+        raise ValidationError(
+            "%(format)s 형식은 받지 않습니다. JPEG, PNG, WebP, GIF 이미지를 올려 주세요.",
+            code="image_format",
+            params={"format": image_format or "알 수 없는"},
+        )
+    if width * height > MAX_PIXELS:
+        raise pixels_error()
+
+
+def pixels_error() -> ValidationError:
+    return ValidationError(
+        "이미지의 화소가 너무 많습니다. %(max)s백만 화소 이하로 줄여서 올려 주세요.",
+        code="image_too_many_pixels",
+        params={"max": MAX_PIXELS // 1_000_000},
+    )
+
+
+class ImageUploadField(forms.FileField):
+    """The admin's input for an image: the browser offers only the allowed formats; the
+    model field's validate_image decides."""
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        if isinstance(widget, forms.FileInput) and "accept" not in widget.attrs:
+            attrs.setdefault("accept", ACCEPT)
+        return attrs
+
+
+# A ModelAdmin's formfield_overrides for models with image fields.
+UPLOAD_FORMFIELDS = {models.ImageField: {"form_class": ImageUploadField}}

@@ -1,0 +1,517 @@
+"""The API's schemas, named by role: *Out for what it answers, *In / *Patch for what it reads,
+*Filter for the query string of a list. Every field is listed; nothing is exposed by default.
+
+Input schemas forbid unknown fields, so a client that sends a server-controlled field (id,
+status, view_count, version, timestamps) hears about it instead of being silently ignored.
+Every string the API reads refuses NUL characters and lone surrogates, which no database
+column can store, and is capped at its column's length.
+"""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
+from ninja import Schema
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
+
+from articles.models import SLUG_MAX_LENGTH, JobFamily, Kind
+from articles.search import MAX_QUERY_LENGTH
+
+PAGE_SIZE_DEFAULT = 20
+PAGE_SIZE_MAX = 100
+PAGE_MAX = 10_000
+# The story ids a client may name: a BigAutoField's range.
+ID_MAX = 2**63 - 1
+SERIES_PART_MAX = 32767  # PositiveSmallIntegerField
+TAGS_MAX = 30
+PEOPLE_MAX = 30
+
+
+def storable(value: str) -> str:
+    """Refuse what no database column can hold: NUL characters and lone surrogates."""
+    if "\x00" in value:
+        raise PydanticCustomError("nul_character", "NUL 문자(\\u0000)는 쓸 수 없습니다.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PydanticCustomError(
+            "lone_surrogate", "짝이 없는 서로게이트 문자는 쓸 수 없습니다."
+        ) from None
+    return value
+
+
+def web_url(value: str) -> str:
+    if value:
+        try:
+            URLValidator(schemes=["http", "https"])(value)
+        except DjangoValidationError:
+            raise PydanticCustomError(
+                "url", "http:// 또는 https://로 시작하는 올바른 주소를 적어 주세요."
+            ) from None
+    return value
+
+
+def tag_name(value: str) -> str:
+    name = value.strip().lstrip("#").strip()
+    if not name:
+        raise PydanticCustomError("tag_name", "해시태그 이름이 비었습니다.")
+    return name
+
+
+def Text(max_length: int, *, min_length: int = 0, strip: bool = True):
+    """A string of at most `max_length` characters that a database can store."""
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=strip, min_length=min_length, max_length=max_length),
+        AfterValidator(storable),
+    ]
+
+
+Slug = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=SLUG_MAX_LENGTH, pattern=r"^[-\w]+$"),
+    AfterValidator(storable),
+]
+Url = Annotated[
+    str, StringConstraints(max_length=500), AfterValidator(storable), AfterValidator(web_url)
+]
+TagName = Annotated[
+    str, StringConstraints(max_length=60), AfterValidator(storable), AfterValidator(tag_name)
+]
+SeriesPart = Annotated[int, Field(ge=1, le=SERIES_PART_MAX)]
+# ARTICLE_BODY_MAX_CHARS is checked when the story is saved; this cap only keeps a request
+# body under the API's byte limit from turning into an absurd string.
+Body = Text(1_000_000, strip=False)
+
+
+# --- Errors ----------------------------------------------------------------------------------
+
+
+class FieldErrorOut(Schema):
+    loc: list[str | int] = Field(description='어디가 틀렸는지. 예: ["body", "payload", "title"]')
+    message: str
+    type: str
+
+
+class ErrorOut(Schema):
+    """Every error of the API, whatever its status."""
+
+    status: int = Field(description="HTTP 상태 코드와 같습니다.")
+    code: str = Field(description="오류의 종류. 예: not_found, validation_error, throttled")
+    message: str = Field(description="사람이 읽을 설명")
+    errors: list[FieldErrorOut] = Field(description="422에서 틀린 입력값들")
+    request_id: str = Field(description="X-Request-ID 헤더와 같습니다. 문의할 때 알려 주세요.")
+
+
+# --- Companies, people, tags, series, collections ----------------------------------------------
+
+
+class CompanyRefOut(Schema):
+    name: str
+    slug: str
+
+
+class PersonRefOut(Schema):
+    name: str
+    slug: str
+    nickname: str
+    role: str = Field(description="스토리에 나온 당시의 직무")
+    team: str
+
+
+class TagOut(Schema):
+    name: str
+    slug: str
+
+
+class SeriesRefOut(Schema):
+    title: str
+    slug: str
+
+
+def absolute_url(context, path: str) -> str:
+    return context["request"].build_absolute_uri(path)
+
+
+def media_url(context, field) -> str | None:
+    return absolute_url(context, field.url) if field else None
+
+
+class CompanyOut(Schema):
+    name: str
+    slug: str
+    one_liner: str
+    location: str
+    size: str
+    logo_url: str | None
+    story_count: int = Field(description="발행된 스토리 수")
+    url: str
+
+    @staticmethod
+    def resolve_logo_url(obj, context) -> str | None:
+        return media_url(context, obj.logo)
+
+    @staticmethod
+    def resolve_url(obj, context) -> str:
+        return absolute_url(context, obj.get_absolute_url())
+
+
+class CompanyDetailOut(CompanyOut):
+    description: str
+    website: str
+    hiring_url: str
+    tech_stack: list[str]
+    people: list[PersonRefOut]
+
+    @staticmethod
+    def resolve_tech_stack(obj) -> list[str]:
+        return obj.tech_list
+
+
+class PersonOut(Schema):
+    name: str
+    slug: str
+    nickname: str
+    role: str
+    team: str
+    company: CompanyRefOut | None
+    photo_url: str | None
+    story_count: int = Field(description="등장한 발행 스토리 수")
+    url: str
+
+    @staticmethod
+    def resolve_photo_url(obj, context) -> str | None:
+        return media_url(context, obj.photo)
+
+    @staticmethod
+    def resolve_url(obj, context) -> str:
+        return absolute_url(context, obj.get_absolute_url())
+
+
+class PersonDetailOut(PersonOut):
+    bio: str
+
+
+class TagCountOut(Schema):
+    name: str
+    slug: str
+    story_count: int = Field(description="발행된 스토리 수")
+    url: str
+
+    @staticmethod
+    def resolve_url(obj, context) -> str:
+        return absolute_url(context, obj.get_absolute_url())
+
+
+# --- Stories -----------------------------------------------------------------------------------
+
+
+class StoryOut(Schema):
+    """A story as a card: what every list gives."""
+
+    id: int
+    kind: Kind
+    title: str
+    slug: str
+    excerpt: str
+    company: CompanyRefOut | None
+    tags: list[TagOut]
+    people: list[PersonRefOut] = Field(description="스토리에 나오는 사람들(글쓴이가 아님)")
+    job_family: JobFamily | None
+    series: SeriesRefOut | None
+    series_part: int | None
+    published_at: datetime
+    updated_at: datetime
+    view_count: int
+    reading_minutes: int = Field(description="읽는 시간(분)")
+    cover_image_url: str | None
+    cover_alt: str
+    url: str = Field(description="독자가 보는 스토리 페이지의 절대 주소")
+
+    @staticmethod
+    def resolve_job_family(obj) -> str | None:
+        return obj.job_family or None
+
+    @staticmethod
+    def resolve_cover_image_url(obj, context) -> str | None:
+        return media_url(context, obj.cover_image)
+
+    @staticmethod
+    def resolve_url(obj, context) -> str:
+        return absolute_url(context, obj.get_absolute_url())
+
+
+class StoryLinkOut(Schema):
+    id: int
+    kind: Kind
+    title: str
+    slug: str
+    company: CompanyRefOut | None
+    published_at: datetime
+    url: str
+
+    @staticmethod
+    def resolve_url(obj, context) -> str:
+        return absolute_url(context, obj.get_absolute_url())
+
+
+class SeriesPartOut(Schema):
+    id: int
+    title: str
+    part: int | None
+    url: str
+
+
+class SeriesPositionOut(Schema):
+    series: SeriesRefOut
+    position: int = Field(description="시리즈에서 몇 번째인지(1부터)")
+    total: int = Field(description="발행된 편 수")
+    previous: SeriesPartOut | None
+    next: SeriesPartOut | None
+
+
+class StoryDetailOut(StoryOut):
+    """A story with its body, its place in a series and stories like it."""
+
+    body_html: str = Field(description="렌더링하고 정리한 본문 HTML")
+    byline: str
+    description: str = Field(description="검색엔진과 링크 미리보기용 설명")
+    original_url: str = Field(description="다른 곳에 먼저 실린 글이면 원문 주소")
+    cover_credit: str
+    version: int = Field(description="고칠 때마다 1씩 늘어납니다. If-Match에 씁니다.")
+    series_position: SeriesPositionOut | None
+    related: list[StoryLinkOut]
+
+
+class StoryPageOut(Schema):
+    count: int = Field(description="필터에 맞는 발행 스토리 수")
+    page: int
+    page_size: int
+    pages: int
+    items: list[StoryOut]
+
+
+class StoryFilter(Schema):
+    """The only filters and orderings a list of stories takes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Kind | None = None
+    company: Slug | None = Field(None, description="회사 슬러그")
+    tag: Slug | None = Field(None, description="해시태그 슬러그")
+    person: Slug | None = Field(None, description="인물 슬러그")
+    job_family: JobFamily | None = None
+    collection: Slug | None = Field(None, description="컬렉션 슬러그")
+    series: Slug | None = Field(None, description="시리즈 슬러그")
+    q: Text(MAX_QUERY_LENGTH) | None = Field(
+        None,
+        description="검색어: 사이트 검색과 같은 한국어 검색(‘풀링’, ‘연결 풀’, ‘QueuePool’). "
+        "걸러 내기만 하고 순서는 ordering을 따릅니다.",
+    )
+    updated_since: datetime | None = Field(
+        None, description="이 시각 이후에 고친 스토리만. 시간대가 없으면 서울 시간으로 봅니다."
+    )
+    ordering: Literal["recent", "popular"] = Field(
+        "recent", description="recent: 최신순, popular: 인기순(최근 30일 조회수)"
+    )
+    page: int = Field(1, ge=1, le=PAGE_MAX)
+    page_size: int = Field(PAGE_SIZE_DEFAULT, ge=1, le=PAGE_SIZE_MAX)
+
+
+class PageQuery(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    page: int = Field(1, ge=1, le=PAGE_MAX)
+    page_size: int = Field(PAGE_SIZE_DEFAULT, ge=1, le=PAGE_SIZE_MAX)
+
+
+class StoryIn(Schema):
+    """A new story. It is always saved as a draft; publishing is its own step."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Kind = Kind.FEED
+    title: Text(200, min_length=1)
+    slug: Slug | None = Field(None, description="비워 두면 제목으로 만듭니다.")
+    excerpt: Text(300) = ""
+    body: Body = Field("", description="Markdown 본문")
+    company: Slug | None = Field(None, description="회사 슬러그")
+    people: list[Slug] = Field([], max_length=PEOPLE_MAX, description="인물 슬러그들")
+    tags: list[TagName] = Field([], max_length=TAGS_MAX, description="해시태그 이름들(# 없이)")
+    job_family: JobFamily | None = None
+    series: Slug | None = Field(None, description="시리즈 슬러그")
+    series_part: SeriesPart | None = None
+    byline: Text(120) = ""
+    original_url: Url = ""
+    meta_description: Text(160) = ""
+    cover_alt: Text(200) = ""
+    cover_credit: Text(200) = ""
+
+
+class StoryPatch(Schema):
+    """Only the fields sent change. Send If-Match with the story's ETag or version."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Kind = None
+    title: Text(200, min_length=1) = None
+    slug: Slug = None
+    excerpt: Text(300) = None
+    body: Body = None
+    company: Slug | None = None
+    people: Annotated[list[Slug], Field(max_length=PEOPLE_MAX)] = None
+    tags: Annotated[list[TagName], Field(max_length=TAGS_MAX)] = None
+    job_family: JobFamily | None = None
+    series: Slug | None = None
+    series_part: SeriesPart | None = None
+    byline: Text(120) = None
+    original_url: Url = None
+    meta_description: Text(160) = None
+    cover_alt: Text(200) = None
+    cover_credit: Text(200) = None
+
+
+class PublishIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    at: datetime | None = Field(
+        None, description="발행 시각. 비우면 지금, 미래면 그때 공개(예약 발행)."
+    )
+
+
+class StoryEditOut(Schema):
+    """A story as its editors see it, drafts included: what the write operations answer."""
+
+    id: int
+    kind: Kind
+    title: str
+    slug: str
+    excerpt: str
+    body: str
+    body_html: str
+    company: CompanyRefOut | None
+    people: list[PersonRefOut]
+    tags: list[TagOut]
+    job_family: JobFamily | None
+    series: SeriesRefOut | None
+    series_part: int | None
+    byline: str
+    original_url: str
+    meta_description: str
+    cover_alt: str
+    cover_credit: str
+    status: Literal["draft", "review", "published"]
+    state: str = Field(description="초안, 검토 중, 예약, 발행, 내림")
+    is_public: bool = Field(description="지금 독자에게 보이는지")
+    published_at: datetime | None
+    unpublish_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    url: str
+
+    @staticmethod
+    def resolve_job_family(obj) -> str | None:
+        return obj.job_family or None
+
+    @staticmethod
+    def resolve_url(obj, context) -> str:
+        return absolute_url(context, obj.get_absolute_url())
+
+
+# --- Series and collections ---------------------------------------------------------------------
+
+
+class SeriesOut(Schema):
+    title: str
+    slug: str
+    description: str
+    story_count: int = Field(description="발행된 편 수")
+    url: str
+
+    @staticmethod
+    def resolve_url(obj, context) -> str:
+        return absolute_url(context, obj.get_absolute_url())
+
+
+class SeriesDetailOut(SeriesOut):
+    stories: list[StoryOut] = Field(description="발행된 편, 순서대로(100편까지)")
+
+    @staticmethod
+    def resolve_stories(obj) -> list:
+        return obj.published_parts
+
+
+class CollectionOut(Schema):
+    title: str
+    slug: str
+    description: str
+    position: int = Field(description="홈에서의 순서(작을수록 위)")
+    on_home: bool = Field(description="지금 홈에 보이는지")
+    story_count: int = Field(description="발행된 스토리 수")
+    url: str
+
+    @staticmethod
+    def resolve_url(obj, context) -> str:
+        return absolute_url(context, obj.get_absolute_url())
+
+
+class CollectionItemOut(Schema):
+    position: int
+    story: StoryOut
+
+    @staticmethod
+    def resolve_story(obj):
+        return obj.article
+
+
+class CollectionDetailOut(CollectionOut):
+    items: list[CollectionItemOut] = Field(
+        description="발행된 스토리, 편집자가 정한 순서대로(100개까지)"
+    )
+
+    @staticmethod
+    def resolve_items(obj) -> list:
+        return obj.visible_items
+
+
+class CompanyPageOut(Schema):
+    count: int
+    page: int
+    page_size: int
+    pages: int
+    items: list[CompanyOut]
+
+
+class PersonPageOut(Schema):
+    count: int
+    page: int
+    page_size: int
+    pages: int
+    items: list[PersonOut]
+
+
+class TagPageOut(Schema):
+    count: int
+    page: int
+    page_size: int
+    pages: int
+    items: list[TagCountOut]
+
+
+class SeriesPageOut(Schema):
+    count: int
+    page: int
+    page_size: int
+    pages: int
+    items: list[SeriesOut]
+
+
+class CollectionPageOut(Schema):
+    count: int
+    page: int
+    page_size: int
+    pages: int
+    items: list[CollectionOut]

@@ -1,0 +1,421 @@
+"""Korean-aware story search on SQLite and on PostgreSQL.
+
+Korean glues particles to words (풀링은, 풀을, 연결이), so whole-word full-text search misses
+most queries, and trigrams cannot index the one- and two-syllable words Korean is made of. So
+text is indexed as Hangul bigrams: every run of syllables becomes its overlapping two-syllable
+pieces ("풀링은" → "풀링 링은"); a lone syllable stays as it is; Latin letters and digits stay
+whole words, lower-cased. Python computes this text once per save, for both databases, so the
+index and the query are always cut the same way:
+
+- a query word of two or more syllables is the phrase of its bigrams (an exact substring match);
+- a one-syllable word, and a Latin word of three or more letters, match as a prefix
+  ("풀" finds 풀링, "queue" finds QueuePool);
+- punctuation splits words ("pool_size" is the phrase "pool size"), and every word must match.
+
+Where the index lives (created by migration 0003_search_index):
+
+- SQLite: the FTS5 table articles_search_fts reads SearchDocument's bigram columns (an
+  external-content table); triggers on articles_searchdocument keep it in step.
+- PostgreSQL: SearchDocument.document, a stored tsvector generated from the same columns with
+  to_tsvector('simple', …) (title weight A, the rest B), and title_document (the title alone),
+  each with a GIN index. Neither pg_trgm nor the server's locale is involved.
+
+Keeping it in sync: Article.save() calls index_article(), the admin and the importers call it
+again once the tags and people are set, and deleting a story deletes its document (CASCADE).
+QuerySet.update(), bulk_create() and raw SQL bypass all of that, as does renaming a company,
+person or tag: run `manage.py reindex_search` after them.
+
+Ranking: stories with every query word in the title first, then the newest. order="relevance"
+keeps title matches first but then ranks by bm25 (SQLite) or ts_rank (PostgreSQL), the title
+counting ten times the body, instead of by date; its cost grows with the number of matches.
+"""
+
+import functools
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.db.models import BooleanField, Case, F, FloatField, OuterRef, Subquery, Value, When
+from django.db.models.expressions import RawSQL
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from articles.models import Article, SearchDocument
+from articles.rendering import plain_text
+
+MAX_QUERY_LENGTH = 100
+MAX_QUERY_WORDS = 10
+# A Latin query word this long or longer also matches longer words that start with it.
+LATIN_PREFIX_MIN = 3
+# A longer "word" (a hash, a base64 blob) is cut here, in the index and in the query alike.
+MAX_WORD_LENGTH = 60
+# PostgreSQL refuses a tsvector over 1 MB, so the text after this many pieces (about 50,000
+# characters of Korean) is not indexed, on either database. PostgreSQL also stops counting
+# positions at 16,383: past about 16,000 pieces its words still match, its phrases may not.
+MAX_INDEX_TOKENS = 50_000
+SNIPPET_WIDTH = 160
+
+ORDER_TITLE_FIRST = "recent"
+ORDER_RELEVANCE = "relevance"
+ORDERS = {ORDER_TITLE_FIRST: "제목 일치 · 최신순", ORDER_RELEVANCE: "관련도순"}
+
+# Query-side only, and short on purpose: every entry widens results. A word typed by a reader
+# also finds these words.
+SYNONYMS = {
+    "병특": ("병역특례",),
+    "타임아웃": ("timeout",),
+}
+
+FTS_TABLE = "articles_search_fts"
+# bm25() weights per FTS5 column (title_terms, body_terms); ts_rank() weights for D, C, B, A.
+BM25_WEIGHTS = "10.0, 1.0"
+TS_RANK_WEIGHTS = "{0.1, 0.1, 0.1, 1.0}"
+
+_SYLLABLES = "\uac00-\ud7a3"
+# A run of Hangul syllables, or a run of other letters and digits ("_" is punctuation).
+_RUN = re.compile(rf"[{_SYLLABLES}]+|[^\W_{_SYLLABLES}]+")
+_LATIN_REST = rf"[^\W_{_SYLLABLES}]*"
+_LATIN_BEFORE = rf"(?<![^\W_{_SYLLABLES}])"
+_GAP = r"[\W_]*"
+
+
+def _is_hangul(run: str) -> bool:
+    return "\uac00" <= run[0] <= "\ud7a3"
+
+
+def _runs(text: str) -> list[str]:
+    # NFKC composes jamo typed one by one and folds full-width Latin ("ＱｕｅｕｅＰｏｏｌ").
+    return _RUN.findall(unicodedata.normalize("NFKC", text).lower())
+
+
+def _tokens_of_run(run: str) -> list[str]:
+    if not _is_hangul(run):
+        return [run[:MAX_WORD_LENGTH]]
+    if len(run) == 1:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def tokens(text: str) -> list[str]:
+    """The index pieces of `text`, in order."""
+    return [token for run in _runs(text) for token in _tokens_of_run(run)]
+
+
+def bigrams(text: str, limit: int | None = None) -> str:
+    """The index text of `text`: "연결 풀링은 QueuePool" → "연결 풀링 링은 queuepool"."""
+    pieces = tokens(text)
+    return " ".join(pieces if limit is None else pieces[:limit])
+
+
+# --- Documents ----------------------------------------------------------------------------
+
+
+def build_document(*, title: str, excerpt: str, body_html: str, names: list[str]) -> dict:
+    """The SearchDocument fields of one story. `names` are its company's, people's (and their
+    nicknames) and tags' names; they are indexed with the body, before it."""
+    # strip_tags() leaves entities as they are ("&lt;script&gt;"): the snippet escapes again.
+    text = html.unescape(plain_text(body_html))
+    return {
+        "title_terms": bigrams(title),
+        "body_terms": bigrams("\n".join([excerpt, *names, text]), limit=MAX_INDEX_TOKENS),
+        "text": text,
+    }
+
+
+def names_of(article: Article) -> list[str]:
+    names = [article.company.name] if article.company_id else []
+    for person in article.people.all():
+        names += [person.name, person.nickname]
+    names += [tag.name for tag in article.tags.all()]
+    return [name for name in names if name]
+
+
+# Saves that change none of these leave the document as it was (view counts, status, dates).
+INDEXED_FIELDS = frozenset({"title", "excerpt", "body", "body_html", "company", "company_id"})
+
+
+def index_article(article: Article, *, fields=None) -> None:
+    """Write the story's search document. `fields` are the update_fields of the save that
+    triggered this (None for a full save); a save of none of INDEXED_FIELDS costs nothing.
+
+    Drafts and scheduled stories are indexed too: search filters with published() when it
+    runs, so a scheduled story appears on time without anything re-indexing it."""
+    if fields is not None and not INDEXED_FIELDS.intersection(fields):
+        return
+    document = build_document(
+        title=article.title,
+        excerpt=article.excerpt,
+        body_html=article.body_html,
+        names=names_of(article),
+    )
+    # An UPDATE, then an INSERT if there was no row yet. On SQLite a trigger re-indexes the row
+    # only when its bigram text really changed.
+    SearchDocument(article=article, **document).save()
+
+
+def reindex(batch_size: int = 500) -> int:
+    """Rebuild every story's search document in one transaction; returns how many."""
+    stories = (
+        Article.objects.select_related("company").prefetch_related("people", "tags").order_by("pk")
+    )
+    count = 0
+    with transaction.atomic():
+        SearchDocument.objects.all().delete()
+        batch = []
+        for article in stories.iterator(chunk_size=batch_size):
+            fields = build_document(
+                title=article.title,
+                excerpt=article.excerpt,
+                body_html=article.body_html,
+                names=names_of(article),
+            )
+            batch.append(SearchDocument(article=article, **fields))
+            if len(batch) >= batch_size:
+                SearchDocument.objects.bulk_create(batch)
+                count += len(batch)
+                batch = []
+        SearchDocument.objects.bulk_create(batch)
+        count += len(batch)
+        with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                # Rebuilt from articles_searchdocument: whatever drifted is gone.
+                cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+            elif connection.vendor == "postgresql":
+                # Until autovacuum got to them, the GIN index's pending list (where a bulk
+                # insert lands) and missing statistics would make the planner read every
+                # tsvector instead: 100–200 ms a query at 10,000 stories instead of 1 ms.
+                for index in ("articles_search_document_gin", "articles_search_title_gin"):
+                    cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
+                cursor.execute("ANALYZE articles_searchdocument")
+    return count
+
+
+# --- Queries ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    """One query word: a phrase of index pieces, the last one maybe a prefix."""
+
+    tokens: tuple[str, ...]
+    prefix: bool
+    pattern: str  # a regular expression finding the word in plain text, for <mark>
+
+
+@dataclass(frozen=True)
+class Query:
+    """A reader's query, parsed. False when there is nothing to look for."""
+
+    text: str  # what the reader typed, spaces collapsed, cut at MAX_QUERY_LENGTH
+    groups: tuple[tuple[Term, ...], ...]  # every group must match; any Term of a group will do
+    truncated: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.groups)
+
+
+def _term(word: str) -> Term | None:
+    runs = _runs(word)
+    if not runs:
+        return None
+    pieces = [token for run in runs for token in _tokens_of_run(run)]
+    last = runs[-1]
+    prefix = len(last) == 1 if _is_hangul(last) else len(last) >= LATIN_PREFIX_MIN
+    parts = []
+    for run in runs:
+        part = re.escape(run[:MAX_WORD_LENGTH])
+        parts.append(part if _is_hangul(run) else _LATIN_BEFORE + part)
+    pattern = _GAP.join(parts)
+    if prefix and not _is_hangul(last):
+        pattern += _LATIN_REST
+    return Term(tuple(pieces), prefix, pattern)
+
+
+def parse_query(raw: str | None) -> Query:
+    """Split what a reader typed into words. Nothing of it reaches a database as syntax:
+    only the pieces of `tokens()` (letters, digits, syllables) do, each one quoted."""
+    text = " ".join((raw or "").split())
+    truncated = len(text) > MAX_QUERY_LENGTH
+    text = text[:MAX_QUERY_LENGTH].strip()
+    groups = []
+    for word in text.split()[:MAX_QUERY_WORDS]:
+        key = "".join(_runs(word))
+        alternatives = []
+        for variant in (word, *SYNONYMS.get(key, ())):
+            term = _term(variant)
+            if term is not None and term not in alternatives:
+                alternatives.append(term)
+        if alternatives and tuple(alternatives) not in groups:
+            groups.append(tuple(alternatives))
+    return Query(text=text, groups=tuple(groups), truncated=truncated)
+
+
+def fts5_match(query: Query, column: str | None = None) -> str:
+    """The FTS5 MATCH expression of `query`: every piece inside double quotes, so no
+    operator (AND, NEAR, -, ^, *, parentheses) a reader typed can reach FTS5 as syntax."""
+
+    def phrase(term: Term) -> str:
+        quoted = '"' + " ".join(term.tokens).replace('"', '""') + '"'
+        return quoted + ("*" if term.prefix else "")
+
+    groups = ["(" + " OR ".join(phrase(term) for term in group) + ")" for group in query.groups]
+    expression = " AND ".join(groups)
+    return f"{column} : ({expression})" if column else expression
+
+
+def tsquery(query: Query) -> str:
+    """The to_tsquery('simple', …) text of `query`: every piece quoted as a lexeme."""
+
+    def lexeme(token: str, last: bool, prefix: bool) -> str:
+        quoted = "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+        return quoted + (":*" if last and prefix else "")
+
+    def phrase(term: Term) -> str:
+        last = len(term.tokens) - 1
+        return " <-> ".join(
+            lexeme(token, i == last, term.prefix) for i, token in enumerate(term.tokens)
+        )
+
+    return " & ".join(
+        "(" + " | ".join(phrase(term) for term in group) + ")" for group in query.groups
+    )
+
+
+def _matching_ids(query: Query, *, title_only: bool = False) -> RawSQL:
+    if connection.vendor == "postgresql":
+        column = "title_document" if title_only else "document"
+        return RawSQL(
+            f"SELECT article_id FROM articles_searchdocument "
+            f"WHERE {column} @@ to_tsquery('simple', %s)",
+            [tsquery(query)],
+        )
+    return RawSQL(
+        f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s",
+        [fts5_match(query, "title_terms" if title_only else None)],
+    )
+
+
+def search_stories(query: Query, *, order: str = ORDER_TITLE_FIRST):
+    """Published stories matching every word of `query`, as story cards (for_listing()) with
+    `title_hit` (every word is in the title). A query with nothing to look for finds nothing.
+
+    The body's text is left out on purpose: the database sorts every match before it cuts a
+    page, and it would carry each story's whole text through that sort. add_highlights()
+    reads the text of the page's stories only."""
+    if not query:
+        return Article.objects.none()
+    stories = (
+        Article.objects.published()
+        .for_listing()
+        .annotate(
+            title_hit=Case(
+                When(pk__in=_matching_ids(query, title_only=True), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+        )
+    )
+    newest = [F("published_at").desc(), F("pk").desc()]
+    if order != ORDER_RELEVANCE:
+        return stories.filter(pk__in=_matching_ids(query)).order_by(F("title_hit").desc(), *newest)
+    if connection.vendor == "postgresql":
+        rank = SearchDocument.objects.filter(article=OuterRef("pk")).annotate(
+            rank=RawSQL(
+                f"ts_rank('{TS_RANK_WEIGHTS}', document, to_tsquery('simple', %s))",
+                [tsquery(query)],
+                output_field=FloatField(),
+            )
+        )
+        return (
+            stories.filter(pk__in=_matching_ids(query))
+            .annotate(rank=Subquery(rank.values("rank")))
+            .order_by(F("title_hit").desc(), F("rank").desc(), *newest)
+        )
+    # bm25() only works in the query that runs MATCH, so the FTS5 table is joined, not
+    # asked in a subquery; extra() is the ORM's way to join a table it has no model for.
+    # The unary + keeps SQLite from using the rowid as a lookup into the FTS5 table: it would
+    # then scan the stories and run the MATCH once per story (90 s at 10,000 matches) instead
+    # of running it once and looking each match up by its primary key.
+    # The SQL is fixed; the reader's query travels as a parameter.
+    return stories.extra(
+        tables=[FTS_TABLE],
+        where=[f"+{FTS_TABLE}.rowid = articles_article.id", f"{FTS_TABLE} MATCH %s"],
+        params=[fts5_match(query)],
+        select={"rank": f"bm25({FTS_TABLE}, {BM25_WEIGHTS})"},
+    ).order_by(F("title_hit").desc(), "rank", *newest)
+
+
+# --- Highlighting -------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=32)
+def _pattern(query: Query) -> re.Pattern | None:
+    patterns = sorted(
+        {term.pattern for group in query.groups for term in group}, key=len, reverse=True
+    )
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+def _marked(text: str, pattern: re.Pattern | None) -> str:
+    """`text` escaped, with each match of `pattern` in <mark>. Every piece of the text goes
+    through escape(); only the <mark> tags are added as markup."""
+    if pattern is None:
+        return escape(text)
+    pieces, end = [], 0
+    for match in pattern.finditer(text):
+        if match.end() == match.start():
+            continue
+        pieces += [escape(text[end : match.start()]), "<mark>", escape(match.group()), "</mark>"]
+        end = match.end()
+    pieces.append(escape(text[end:]))
+    return "".join(pieces)
+
+
+def highlight(text: str, query: Query) -> SafeString:
+    """All of `text`, escaped, with the query's words in <mark>."""
+    return mark_safe(_marked(text, _pattern(query)))  # every piece was escaped
+
+
+def snippet(text: str, query: Query, *, fallback: str = "", width: int = SNIPPET_WIDTH):
+    """About `width` characters of `text` around the query's first match, escaped, with the
+    matched words in <mark>. When the words are not in `text` (they were in the title or a
+    tag) the start of `fallback` is used instead."""
+    pattern = _pattern(query)
+    match = pattern.search(text) if pattern and text else None
+    if match is None:
+        text = fallback or text or ""
+        start = 0
+    else:
+        start = max(0, match.start() - width // 3)
+        if start:
+            # Start at a word, not inside one, when one begins close by.
+            space = text.find(" ", start, match.start())
+            if space != -1 and space - start < 20:
+                start = space + 1
+    end = start + width
+    if end < len(text):
+        space = text.rfind(" ", end - 20, end)
+        if space > start and (match is None or space > match.end()):
+            end = space
+    window = text[start:end].strip()
+    before = "…" if start > 0 else ""
+    after = "…" if end < len(text) else ""
+    return mark_safe(before + _marked(window, pattern) + after)  # every piece was escaped
+
+
+def add_highlights(stories, query: Query) -> None:
+    """Give each found story `marked_title` and `snippet` (both escaped HTML). One query
+    reads the plain text of all of them."""
+    stories = list(stories)
+    texts = dict(
+        SearchDocument.objects.filter(pk__in=[story.pk for story in stories]).values_list(
+            "pk", "text"
+        )
+    )
+    for story in stories:
+        story.marked_title = highlight(story.title, query)
+        story.snippet = snippet(texts.get(story.pk, ""), query, fallback=story.excerpt)

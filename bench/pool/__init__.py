@@ -1,0 +1,1 @@
+"""The connection-pooling benchmark: `bench/pool/run` (see bench/pool/README.md)."""

@@ -1,0 +1,294 @@
+"""The editorial workflow's writes: revisions (record, restore, compare), edit conflicts, and the
+audit trail in the admin's LogEntry table.
+
+Every save of a story by a person goes through record_revision() once the story and its
+relations are saved: the admin does it in ArticleAdmin.save_related, the API after its writes.
+
+    from editorial.services import record_revision
+    article.save(); article.tags.set(...)
+    record_revision(article, request.user, note="API")
+"""
+
+import difflib
+from dataclasses import dataclass
+
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from articles.models import Article, Company, Person, Series, Status, Tag
+from articles.search import index_article
+from editorial.models import Revision
+
+# The fields a revision keeps and a restore writes back, in the order the admin shows them.
+SCALAR_FIELDS = (
+    "kind",
+    "title",
+    "slug",
+    "excerpt",
+    "body",
+    "cover_image",
+    "cover_alt",
+    "cover_credit",
+    "company",
+    "byline",
+    "job_family",
+    "series",
+    "series_part",
+    "status",
+    "published_at",
+    "unpublish_at",
+    "is_featured",
+    "original_url",
+    "meta_description",
+)
+RELATION_FIELDS = ("people", "authors", "tags")
+DATETIME_FIELDS = {"published_at", "unpublish_at"}
+FOREIGN_KEYS = {"company": Company, "series": Series}
+# A restore brings back what was written, never the publication state: restoring an old version
+# must not publish, unpublish or reschedule the story behind the editors' backs.
+PUBLICATION_FIELDS = ("status", "published_at", "unpublish_at", "is_featured")
+
+
+def snapshot(article: Article) -> dict:
+    """The editable fields of a saved story as JSON."""
+    data = {}
+    for name in SCALAR_FIELDS:
+        field = Article._meta.get_field(name)
+        value = getattr(article, field.attname)
+        if name in DATETIME_FIELDS:
+            value = value.isoformat() if value else None
+        elif name == "cover_image":
+            value = value.name or ""
+        data[name] = value
+    for name in RELATION_FIELDS:
+        data[name] = sorted(getattr(article, name).values_list("pk", flat=True))
+    return data
+
+
+def record_revision(article: Article, user, *, note: str = "") -> Revision:
+    """Keep the story as it is now (saved, with its relations) as its next revision, by
+    `user`. Call it inside the transaction of the save, after the relations are set."""
+    with transaction.atomic():
+        last = Revision.objects.filter(article=article).aggregate(last=Max("number"))["last"]
+        return Revision.objects.create(
+            article=article,
+            number=(last or 0) + 1,
+            article_version=article.version,
+            author=user if getattr(user, "pk", None) else None,
+            snapshot=snapshot(article),
+            note=note[:200],
+        )
+
+
+def ensure_baseline(article_id: int) -> None:
+    """Before the first recorded save of a story made elsewhere (the import, the demo content,
+    a story older than revisions), keep the state it has in the database as revision 1, so the
+    edit about to happen can be compared and undone too. Call it before saving."""
+    if Revision.objects.filter(article_id=article_id).exists():
+        return
+    stored = Article.objects.filter(pk=article_id).first()
+    if stored is not None:
+        record_revision(stored, stored.created_by, note="기록 시작 전 상태")
+
+
+def last_revision(article_id: int) -> Revision | None:
+    return (
+        Revision.objects.filter(article_id=article_id)
+        .select_related("author")
+        .order_by("-number")
+        .first()
+    )
+
+
+def edit_conflict(article_id: int, base_version: int | None) -> str | None:
+    """Why saving an edit that started from `base_version` would overwrite somebody else's
+    work, or None when it is safe.
+
+    Inside the admin's transaction the story's row is locked (SELECT … FOR UPDATE) until the
+    save commits, so two saves cannot both pass this check. SQLite has no row locks, but its
+    IMMEDIATE transactions (culture/database.py) take the write lock at BEGIN: the second
+    save's transaction starts only after the first one committed."""
+    rows = Article.objects.filter(pk=article_id)
+    if connection.in_atomic_block:
+        rows = rows.select_for_update()
+    current = rows.values_list("version", flat=True).first()
+    if current is None or current == base_version:
+        return None
+    if base_version is None:
+        return "이 화면이 언제 열렸는지 알 수 없습니다. 페이지를 새로 고친 뒤 다시 고쳐 주세요."
+    revision = last_revision(article_id)
+    if revision is not None and revision.article_version == current:
+        who = revision.author_name
+        when = timezone.localtime(revision.created_at)
+    else:
+        who = "다른 작업(가져오기 등)"
+        when = timezone.localtime(Article.objects.get(pk=article_id).updated_at)
+    return (
+        f"이 화면을 연 뒤에 {who}님이 {when:%Y-%m-%d %H:%M}(한국 시간)에 이 스토리를 고쳤습니다. "
+        "덮어쓰지 않도록 저장하지 않았습니다. 고친 내용을 따로 복사해 두고, 페이지를 새로 고친 뒤 "
+        "다시 적용해 주세요."
+    )
+
+
+def restore_revision(revision: Revision, user) -> Revision:
+    """Write the revision's content back to its story as a new revision ("복원: 3번에서").
+
+    The publication state (status, times, featured) stays as it is now. References that no
+    longer exist are skipped; a slug or series part now taken by another story is kept as
+    it is now rather than failing the restore."""
+    with transaction.atomic():
+        article = Article.objects.select_for_update().get(pk=revision.article_id)
+        ensure_baseline(article.pk)
+        data = revision.snapshot
+        for name in SCALAR_FIELDS:
+            if name in PUBLICATION_FIELDS or name not in data:
+                continue
+            value = data[name]
+            if name in FOREIGN_KEYS:
+                model = FOREIGN_KEYS[name]
+                value = value if value and model.objects.filter(pk=value).exists() else None
+                setattr(article, f"{name}_id", value)
+            elif name == "cover_image":
+                article.cover_image.name = value or ""
+            elif name == "slug":
+                if not Article.objects.filter(slug=value).exclude(pk=article.pk).exists():
+                    article.slug = value
+            else:
+                setattr(article, name, value)
+        if article.series_part is not None and (
+            article.series_id is None
+            or Article.objects.filter(series_id=article.series_id, series_part=article.series_part)
+            .exclude(pk=article.pk)
+            .exists()
+        ):
+            article.series_part = None
+        article.save()
+        article.tags.set(Tag.objects.filter(pk__in=data.get("tags", [])))
+        article.people.set(Person.objects.filter(pk__in=data.get("people", [])))
+        article.authors.set(
+            Article.authors.field.related_model.objects.filter(pk__in=data.get("authors", []))
+        )
+        index_article(article)
+        restored = record_revision(article, user, note=f"복원: {revision.number}번에서")
+        log_change(user, article, f"{revision.number}번 버전으로 복원")
+    return restored
+
+
+# --- Audit ----------------------------------------------------------------------------------
+
+
+def log_change(user, article: Article, message: str, *, action_flag: int = CHANGE) -> None:
+    """One line in the story's admin history (히스토리): who, when, what."""
+    if getattr(user, "pk", None) is None:
+        return
+    LogEntry.objects.log_actions(
+        user_id=user.pk,
+        queryset=[article],
+        action_flag=action_flag,
+        change_message=message,
+        single_object=True,
+    )
+
+
+def publication_state(article: Article) -> tuple:
+    return (article.status, article.published_at, article.unpublish_at)
+
+
+def publication_message(before: tuple | None, article: Article) -> str | None:
+    """What an edit did to the story's publication, in the words the audit uses: "발행",
+    "예약 발행", "발행 취소", or None when it did not change it."""
+    after = publication_state(article)
+    if before == after:
+        return None
+    now = timezone.now()
+    was_published = before is not None and before[0] == Status.PUBLISHED
+    is_published = article.status == Status.PUBLISHED
+    withdrawn = article.unpublish_at is not None and article.unpublish_at <= now
+    if was_published and (not is_published or withdrawn):
+        return "발행 취소"
+    if is_published and not withdrawn and (not was_published or before[1] != after[1]):
+        if article.published_at > now:
+            when = timezone.localtime(article.published_at)
+            return f"예약 발행: {when:%Y-%m-%d %H:%M}"
+        return "발행"
+    return None
+
+
+# --- Comparing ------------------------------------------------------------------------------
+
+
+@dataclass
+class FieldChange:
+    label: str
+    before: str
+    after: str
+
+
+@dataclass
+class DiffLine:
+    kind: str  # "added", "removed", "context" or "hunk"
+    text: str
+
+
+def compare(older: Revision, newer: Revision) -> tuple[list[FieldChange], list[DiffLine]]:
+    """The fields that differ between two revisions, in words, and a line diff of the body."""
+    a, b = older.snapshot, newer.snapshot
+    names = {}
+    for field, model in (*FOREIGN_KEYS.items(), ("tags", Tag), ("people", Person)):
+        ids = set()
+        for data in (a, b):
+            value = data.get(field)
+            ids.update(value if isinstance(value, list) else [value] if value else [])
+        names[field] = {obj.pk: str(obj) for obj in model.objects.filter(pk__in=ids)}
+    user_model = Article.authors.field.related_model
+    author_ids = set(a.get("authors", [])) | set(b.get("authors", []))
+    names["authors"] = {
+        user.pk: user.get_username() for user in user_model.objects.filter(pk__in=author_ids)
+    }
+    changes = []
+    for name in (*SCALAR_FIELDS, *RELATION_FIELDS):
+        if name == "body" or a.get(name) == b.get(name):
+            continue
+        label = str(Article._meta.get_field(name).verbose_name)
+        changes.append(
+            FieldChange(label, shown(name, a.get(name), names), shown(name, b.get(name), names))
+        )
+    return changes, body_diff(a.get("body", ""), b.get("body", ""))
+
+
+def shown(name: str, value, names: dict) -> str:
+    """A snapshot value as an editor reads it."""
+    if value in (None, "", []):
+        return "—"
+    field = Article._meta.get_field(name)
+    if name in names:
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(names[name].get(pk, f"(지워짐 #{pk})") for pk in values)
+    if name in DATETIME_FIELDS:
+        moment = parse_datetime(value)
+        return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}" if moment else str(value)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "예" if value else "아니요"
+    return str(value)
+
+
+def body_diff(before: str, after: str, context: int = 3) -> list[DiffLine]:
+    lines = difflib.unified_diff(before.splitlines(), after.splitlines(), n=context, lineterm="")
+    result = []
+    for line in lines:
+        if line.startswith(("---", "+++")):
+            continue
+        if line.startswith("@@"):
+            result.append(DiffLine("hunk", "…"))
+        elif line.startswith("+"):
+            result.append(DiffLine("added", line[1:]))
+        elif line.startswith("-"):
+            result.append(DiffLine("removed", line[1:]))
+        else:
+            result.append(DiffLine("context", line[1:]))
+    return result

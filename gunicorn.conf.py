@@ -1,0 +1,90 @@
+"""gunicorn settings for the story hub, from the environment (see .env.example).
+
+    gunicorn -c gunicorn.conf.py
+
+Django keeps one connection pool per process, so each worker has its own: W workers hold up to
+W x DB_POOL_MAX_SIZE server connections. This file keeps that arithmetic honest:
+
+- at start it refuses a pool smaller than the threads of a worker, and a pool timeout that is
+  not below the worker timeout (a request must give up on the pool, with a 503, before gunicorn
+  kills the worker);
+- the master closes every connection and pool before it forks (a query at import time with
+  --preload would otherwise open the pool in the master and share its sockets with every
+  worker), and each worker drops anything it inherited and builds its own pool lazily;
+- each worker names its connections `<DB_APPLICATION_NAME>:<pid>`, so pg_stat_activity and
+  /ops/db/ show which worker holds what.
+
+The numbers behind the defaults are in docs/pooling.md.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+if str(BASE_DIR) not in sys.path:
+    sys.path.insert(0, str(BASE_DIR))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "culture.settings")
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise SystemExit(f"{name} must be a whole number, got {raw!r}.")
+    return int(raw)
+
+
+wsgi_app = "culture.wsgi:application"
+bind = os.environ.get("GUNICORN_BIND", "").strip() or "127.0.0.1:8000"
+# Two cores: two processes, each with four request threads and a pool of four connections.
+workers = _int("GUNICORN_WORKERS", 2)
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "").strip() or "gthread"
+threads = _int("GUNICORN_THREADS", 4)
+# Seconds of silence before the master kills a worker; the pool timeout must stay below it.
+timeout = _int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
+# "-" logs requests to stdout; empty logs none (a proxy in front usually does).
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "").strip() or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "").strip() or "info"
+proc_name = "culture-web"
+
+
+def _check(worker_class: str, threads: int, timeout: float) -> None:
+    import django
+    from django.conf import settings
+
+    from ops.serving import check_serving
+
+    django.setup(set_prefix=False)
+    check_serving(
+        settings.DATABASES, worker_class=worker_class, threads=threads, worker_timeout=timeout
+    )
+
+
+# Refuse impossible settings when the file is read, so `gunicorn --check-config` catches them.
+_check(worker_class, threads, timeout)
+
+
+def on_starting(server):
+    # Again with the effective values: command-line options override this file.
+    cfg = server.cfg
+    _check(cfg.worker_class_str, cfg.threads, cfg.timeout)
+
+
+def pre_fork(server, worker):
+    from ops.serving import close_connections_before_fork
+
+    close_connections_before_fork()
+
+
+def post_fork(server, worker):
+    from django.conf import settings
+
+    from ops.serving import forget_inherited_connections, name_connections
+
+    forget_inherited_connections()
+    name_connections(settings.DATABASES, worker.pid)

@@ -1,0 +1,111 @@
+"""Operators' pages: liveness and readiness probes, the database status page, the case study."""
+
+import re
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.db import Error as DatabaseError
+from django.db import connections
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.views import defaults
+from django.views.decorators.cache import never_cache
+
+from articles.rendering import render_markdown
+from ops.availability import (
+    DATABASE_UNREACHABLE,
+    RETRY_AFTER,
+    log_unavailable,
+    unavailable_reason,
+    unavailable_response,
+)
+from ops.status import database_status
+
+CASE_STUDY_PATH = settings.BASE_DIR / "docs" / "pooling.md"
+CHARTS_DIR = settings.BASE_DIR / "docs" / "pooling"
+CHART_NAME = re.compile(r"[a-z0-9][a-z0-9-]*\.png")
+# docs/pooling.md links its charts relative to itself, so they also show when the file is
+# read in the repository; on the site they are served by case_study_chart.
+CHART_SRC = 'src="pooling/'
+
+
+@never_cache
+def healthz(request):
+    """Liveness: the process answers. It touches no database, so a database outage never
+    makes an orchestrator restart healthy workers (and the probe never takes a connection)."""
+    return HttpResponse("ok\n", content_type="text/plain; charset=utf-8")
+
+
+@never_cache
+def readyz(request):
+    """Readiness: a connection can be had and answers. 503 when it cannot, so a load balancer
+    stops sending traffic to this process until it can."""
+    try:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as exc:
+        reason = unavailable_reason(exc) or DATABASE_UNREACHABLE
+        log_unavailable(request, reason, exc)
+        response = JsonResponse({"status": "unavailable", "reason": reason}, status=503)
+        response["Retry-After"] = str(RETRY_AFTER[reason])
+        return response
+    return JsonResponse({"status": "ready"})
+
+
+@never_cache
+@staff_member_required
+def database(request):
+    return render(request, "ops/database.html", {"status": database_status()})
+
+
+def case_study(request):
+    return render(
+        request,
+        "ops/case_study.html",
+        {"body_html": mark_safe(_case_study_html(_mtime(CASE_STUDY_PATH)))},
+    )
+
+
+def case_study_chart(request, name):
+    if not CHART_NAME.fullmatch(name):
+        raise Http404("그래프가 없습니다.")
+    path = CHARTS_DIR / name
+    if not path.is_file():
+        raise Http404("그래프가 없습니다.")
+    response = FileResponse(path.open("rb"), content_type="image/png")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+def server_error(request):
+    """handler500: a 503 when the error was "no connection could be had" (raised in a
+    middleware rather than a view), else Django's plain 500 page."""
+    exc = sys.exc_info()[1]
+    reason = unavailable_reason(exc)
+    if reason is not None:
+        return unavailable_response(request, reason, exc)
+    return defaults.server_error(request)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+@lru_cache(maxsize=1)
+def _case_study_html(mtime: float) -> str:
+    """docs/pooling.md as sanitised HTML, rendered once per process (and again only when the
+    file changes, which the benchmark does when it regenerates the tables)."""
+    if not mtime:
+        return "<p>사례 연구 문서가 아직 없습니다.</p>"
+    html = render_markdown(CASE_STUDY_PATH.read_text(encoding="utf-8"))
+    chart_root = reverse("ops:case-study-chart", args=["x.png"]).removesuffix("x.png")
+    return html.replace(CHART_SRC, f'src="{chart_root}')

@@ -1,0 +1,178 @@
+"""Companies, people, tags, collections and series through the API."""
+
+from urllib.parse import quote
+
+import pytest
+
+from tests.api_support import API, error_of
+from tests.factories import (
+    ArticleFactory,
+    CollectionFactory,
+    CollectionItemFactory,
+    CompanyFactory,
+    PersonFactory,
+    SeriesFactory,
+    TagFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+HIDDEN_TRAITS = ["draft", "in_review", "scheduled", "expired"]
+
+
+def names(response, key="name") -> list[str]:
+    assert response.status_code == 200, response.content[:500]
+    return [item[key] for item in response.json()["items"]]
+
+
+def test_companies_are_listed_by_name_with_published_story_counts(client):
+    spoqa = CompanyFactory(name="스포카", slug="spoqa")
+    CompanyFactory(name="오픈서베이", slug="opensurvey")
+    ArticleFactory(company=spoqa)
+    ArticleFactory(company=spoqa, draft=True)
+
+    response = client.get(f"{API}/companies")
+
+    assert names(response) == ["스포카", "오픈서베이"]
+    assert [c["story_count"] for c in response.json()["items"]] == [1, 0]
+    assert response.json()["items"][0]["url"] == "http://testserver/companies/spoqa/"
+
+
+def test_company_detail_by_korean_slug_with_its_people(client):
+    company = CompanyFactory(name="코인원", slug="코인원", tech_stack="Python, Django")
+    PersonFactory(name="나개발", company=company)
+    PersonFactory(name="가디자인", company=company)
+
+    response = client.get(f"{API}/companies/{quote('코인원')}")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["name"] == "코인원"
+    assert body["tech_stack"] == ["Python", "Django"]
+    assert [p["name"] for p in body["people"]] == ["가디자인", "나개발"]
+    error_of(client.get(f"{API}/companies/nobody"), 404, "not_found")
+
+
+def test_people_list_and_detail(client):
+    company = CompanyFactory(name="스포카")
+    red = PersonFactory(
+        name="김레드", nickname="레드", slug="red", company=company, bio="안녕하세요"
+    )
+    ArticleFactory(people=[red])
+    ArticleFactory(people=[red], scheduled=True)
+
+    listed = client.get(f"{API}/people").json()["items"]
+    detail = client.get(f"{API}/people/red").json()
+
+    assert [p["slug"] for p in listed] == ["red"]
+    assert listed[0]["story_count"] == 1
+    assert detail["company"]["name"] == "스포카"
+    assert (detail["nickname"], detail["bio"], detail["story_count"]) == ("레드", "안녕하세요", 1)
+
+
+@pytest.mark.parametrize("trait", HIDDEN_TRAITS)
+def test_tags_only_hidden_stories_use_are_not_shown(client, trait):
+    shown = TagFactory(name="개발팀")
+    secret = TagFactory(name="곧-발표")
+    ArticleFactory(tags=[shown])
+    ArticleFactory(tags=[shown, secret], **{trait: True})
+
+    response = client.get(f"{API}/tags")
+
+    assert names(response) == ["개발팀"]
+    assert response.json()["items"][0]["story_count"] == 1
+    assert client.get(f"{API}/tags/{quote(shown.slug)}").json()["story_count"] == 1
+    error_of(client.get(f"{API}/tags/{quote(secret.slug)}"), 404)
+
+
+def test_tags_are_listed_most_used_first(client):
+    common, rare = TagFactory(name="백엔드"), TagFactory(name="디자인")
+    ArticleFactory(tags=[common, rare])
+    ArticleFactory(tags=[common])
+
+    assert names(client.get(f"{API}/tags")) == ["백엔드", "디자인"]
+
+
+@pytest.mark.parametrize("trait", HIDDEN_TRAITS)
+def test_collection_shows_its_published_stories_in_the_editors_order(client, trait):
+    collection = CollectionFactory(title="꼭 읽어야 하는 글", slug="must-read")
+    second = CollectionItemFactory(collection=collection, position=2).article
+    first = CollectionItemFactory(collection=collection, position=1).article
+    CollectionItemFactory(
+        collection=collection, position=0, article=ArticleFactory(**{trait: True})
+    )
+
+    listed = client.get(f"{API}/collections").json()["items"]
+    detail = client.get(f"{API}/collections/must-read").json()
+
+    assert [(c["slug"], c["story_count"], c["on_home"]) for c in listed] == [("must-read", 2, True)]
+    assert [item["story"]["id"] for item in detail["items"]] == [first.pk, second.pk]
+    assert [item["position"] for item in detail["items"]] == [1, 2]
+
+
+@pytest.mark.parametrize("trait", HIDDEN_TRAITS)
+def test_a_collection_or_series_of_hidden_stories_only_is_not_shown(client, trait):
+    collection = CollectionFactory(slug="coming-soon")
+    CollectionItemFactory(collection=collection, article=ArticleFactory(**{trait: True}))
+    series = SeriesFactory(slug="next-season")
+    ArticleFactory(series=series, series_part=1, **{trait: True})
+
+    assert client.get(f"{API}/collections").json()["count"] == 0
+    assert client.get(f"{API}/series").json()["count"] == 0
+    error_of(client.get(f"{API}/collections/coming-soon"), 404)
+    error_of(client.get(f"{API}/series/next-season"), 404)
+
+
+def test_series_lists_its_published_parts_in_order(client):
+    series = SeriesFactory(title="PostgreSQL로 이사하기", slug="moving")
+    second = ArticleFactory(series=series, series_part=2)
+    first = ArticleFactory(series=series, series_part=1)
+    ArticleFactory(series=series, series_part=3, draft=True)
+
+    listed = client.get(f"{API}/series").json()["items"]
+    detail = client.get(f"{API}/series/moving").json()
+
+    assert [(s["slug"], s["story_count"]) for s in listed] == [("moving", 2)]
+    assert [story["id"] for story in detail["stories"]] == [first.pk, second.pk]
+
+
+@pytest.mark.parametrize(
+    ("path", "queries"),
+    [
+        ("/companies", 2),  # the count, the page with story counts
+        ("/companies/c-1", 2),  # the company with its story count, its people
+        ("/people", 2),
+        ("/people/p-1", 1),
+        ("/tags", 2),
+        ("/tags/t-1", 1),
+        ("/collections", 2),
+        ("/collections/col-1", 4),  # the collection, its items, their tags, their people
+        ("/series", 2),
+        ("/series/s-1", 4),  # the series, its parts, their tags, their people
+    ],
+)
+def test_every_resource_runs_a_fixed_number_of_queries(
+    client, django_assert_num_queries, path, queries
+):
+    def build(n):
+        company = CompanyFactory(slug=f"c-{n}")
+        tag = TagFactory(name=f"t-{n}")
+        tag.slug = f"t-{n}"
+        tag.save()
+        series = SeriesFactory(slug=f"s-{n}")
+        collection = CollectionFactory(slug=f"col-{n}")
+        for part in range(1, 4):
+            person = PersonFactory(slug=f"p-{n}-{part}" if part > 1 else f"p-{n}", company=company)
+            story = ArticleFactory(
+                company=company, tags=[tag], people=[person], series=series, series_part=part
+            )
+            CollectionItemFactory(collection=collection, article=story)
+
+    build(1)
+    with django_assert_num_queries(queries):
+        small = client.get(f"{API}{path}")
+    for n in range(2, 6):
+        build(n)
+    with django_assert_num_queries(queries):
+        large = client.get(f"{API}{path}?page_size=100" if path.count("/") == 1 else f"{API}{path}")
+    assert small.status_code == large.status_code == 200

@@ -1,0 +1,349 @@
+"""Reading stories through the API: lists, filters, orderings, pages, details, and the rule
+that a reader never learns anything about a story that is not published."""
+
+from datetime import timedelta
+from urllib.parse import quote
+
+import pytest
+from django.utils import timezone
+
+from articles.models import DailyView, JobFamily, Kind
+from tests.api_support import API, error_of, ids
+from tests.factories import (
+    ArticleFactory,
+    CollectionFactory,
+    CollectionItemFactory,
+    CompanyFactory,
+    PersonFactory,
+    SeriesFactory,
+    TagFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+HIDDEN_TRAITS = ["draft", "in_review", "scheduled", "expired"]
+
+
+def days_ago(days):
+    return timezone.now() - timedelta(days=days)
+
+
+def test_story_list_shows_published_stories_newest_first(client):
+    old = ArticleFactory(published_at=days_ago(3))
+    new = ArticleFactory(published_at=days_ago(1))
+    middle = ArticleFactory(published_at=days_ago(2))
+
+    response = client.get(f"{API}/stories")
+
+    assert ids(response) == [new.pk, middle.pk, old.pk]
+    body = response.json()
+    assert (body["count"], body["page"], body["page_size"], body["pages"]) == (3, 1, 20, 1)
+
+
+def test_story_card_carries_what_a_client_needs(client):
+    company = CompanyFactory(name="스포카", slug="spoqa")
+    person = PersonFactory(name="김레드", nickname="레드", slug="red", company=company)
+    tag = TagFactory(name="개발팀")
+    story = ArticleFactory(
+        title="스포카 개발팀 이야기",
+        kind=Kind.INTERVIEW,
+        company=company,
+        job_family=JobFamily.DEVELOPMENT,
+        tags=[tag],
+        people=[person],
+        view_count=42,
+    )
+
+    item = client.get(f"{API}/stories").json()["items"][0]
+
+    assert item["id"] == story.pk
+    assert item["kind"] == "interview"
+    assert item["title"] == "스포카 개발팀 이야기"
+    assert item["slug"] == story.slug
+    assert item["excerpt"] == story.excerpt
+    assert item["company"] == {"name": "스포카", "slug": "spoqa"}
+    assert item["tags"] == [{"name": "개발팀", "slug": tag.slug}]
+    assert item["people"] == [
+        {
+            "name": "김레드",
+            "slug": "red",
+            "nickname": "레드",
+            "role": "백엔드 개발자",
+            "team": "플랫폼팀",
+        }
+    ]
+    assert item["job_family"] == "dev"
+    assert item["view_count"] == 42
+    assert item["reading_minutes"] == story.reading_minutes
+    assert item["cover_image_url"] is None
+    assert item["url"] == f"http://testserver{story.get_absolute_url()}"
+    assert item["published_at"]
+    assert item["updated_at"]
+    assert "body" not in item
+    assert "status" not in item
+    assert "version" not in item
+
+
+def filter_cases():
+    """(query string, story that matches, story that does not) for every filter."""
+    cases = {}
+
+    def case(name):
+        def register(build):
+            cases[name] = build
+            return build
+
+        return register
+
+    @case("kind")
+    def _():
+        return "kind=news", ArticleFactory(kind=Kind.NEWS), ArticleFactory(kind=Kind.FEED)
+
+    @case("company")
+    def _():
+        match = ArticleFactory(company=CompanyFactory(slug="오픈서베이"))
+        return f"company={quote('오픈서베이')}", match, ArticleFactory()
+
+    @case("tag")
+    def _():
+        tag = TagFactory(name="스포카")
+        return f"tag={quote(tag.slug)}", ArticleFactory(tags=[tag]), ArticleFactory()
+
+    @case("person")
+    def _():
+        person = PersonFactory(slug="red")
+        return "person=red", ArticleFactory(people=[person]), ArticleFactory()
+
+    @case("job_family")
+    def _():
+        return (
+            "job_family=design",
+            ArticleFactory(job_family=JobFamily.DESIGN),
+            ArticleFactory(job_family=JobFamily.DEVELOPMENT),
+        )
+
+    @case("collection")
+    def _():
+        item = CollectionItemFactory(collection=CollectionFactory(slug="must-read"))
+        return "collection=must-read", item.article, ArticleFactory()
+
+    @case("series")
+    def _():
+        series = SeriesFactory(slug="pooling")
+        return "series=pooling", ArticleFactory(series=series, series_part=1), ArticleFactory()
+
+    @case("q")
+    def _():
+        match = ArticleFactory(title="커넥션 풀링 이야기", body="QueuePool의 pool_size를 봅니다.")
+        return f"q={quote('풀링')}", match, ArticleFactory(title="코드 리뷰 이야기")
+
+    @case("updated_since")
+    def _():
+        old = ArticleFactory()
+        type(old).objects.filter(pk=old.pk).update(updated_at=days_ago(10))
+        since = quote(days_ago(5).isoformat())
+        return f"updated_since={since}", ArticleFactory(), old
+
+    return cases
+
+
+FILTERS = filter_cases()
+
+
+@pytest.mark.parametrize("name", FILTERS)
+def test_each_filter_narrows_the_list(client, name):
+    query, match, other = FILTERS[name]()
+
+    response = client.get(f"{API}/stories?{query}")
+
+    assert ids(response) == [match.pk]
+    assert other.pk not in ids(response)
+    assert response.json()["count"] == 1
+
+
+@pytest.mark.parametrize("trait", HIDDEN_TRAITS)
+@pytest.mark.parametrize("name", FILTERS)
+def test_hidden_stories_never_pass_a_filter(client, name, trait):
+    query, match, _ = FILTERS[name]()
+    hidden = ArticleFactory(**{trait: True})
+    # Give the hidden story everything that made `match` match.
+    hidden.title, hidden.body = match.title, match.body
+    hidden.kind, hidden.job_family = match.kind, match.job_family
+    hidden.company, hidden.series = match.company, match.series
+    hidden.series_part = 2 if match.series_id else None
+    hidden.save()
+    hidden.tags.set(match.tags.all())
+    hidden.people.set(match.people.all())
+    for item in match.collection_items.all():
+        CollectionItemFactory(collection=item.collection, article=hidden)
+
+    for ordering in ("recent", "popular"):
+        response = client.get(f"{API}/stories?{query}&ordering={ordering}")
+        assert ids(response) == [match.pk]
+        assert response.json()["count"] == 1
+
+
+@pytest.mark.parametrize("trait", HIDDEN_TRAITS)
+def test_hidden_stories_are_absent_from_every_ordering_count_and_page(client, trait):
+    visible = ArticleFactory(view_count=1)
+    hidden = ArticleFactory(view_count=10**6, **{trait: True})
+    DailyView.objects.create(article=hidden, day=timezone.localdate(), count=10**6)
+
+    for query in ("", "ordering=recent", "ordering=popular", "page_size=1", "page=2&page_size=1"):
+        body = client.get(f"{API}/stories?{query}").json()
+        assert body["count"] == 1
+        assert hidden.pk not in [item["id"] for item in body["items"]]
+    assert ids(client.get(f"{API}/stories?ordering=popular")) == [visible.pk]
+
+
+@pytest.mark.parametrize("trait", HIDDEN_TRAITS)
+def test_hidden_story_detail_is_the_same_404_as_a_missing_id(client, trait):
+    hidden = ArticleFactory(**{trait: True})
+    missing = error_of(client.get(f"{API}/stories/{hidden.pk + 1000}"), 404, "not_found")
+
+    by_id = error_of(client.get(f"{API}/stories/{hidden.pk}"), 404, "not_found")
+    by_slug = error_of(client.get(f"{API}/stories/by-slug/{quote(hidden.slug)}"), 404)
+
+    for body in (by_id, by_slug):
+        assert {**body, "request_id": ""} == {**missing, "request_id": ""}
+
+
+@pytest.mark.parametrize("q", ["풀링", "연결 풀", "병특", "QueuePool", "queue", "pool_size"])
+def test_search_is_the_sites_korean_aware_search(client, q):
+    story = ArticleFactory(
+        title="연결 풀링은 왜 필요할까",
+        body="병역특례로 입사한 개발자가 QueuePool의 pool_size를 설명합니다.",
+    )
+    ArticleFactory(title="코드 리뷰 문화", body="리뷰는 하루 안에 합니다.")
+
+    assert ids(client.get(f"{API}/stories?q={quote(q)}")) == [story.pk]
+
+
+def test_search_combines_with_filters_and_orderings(client):
+    feed = ArticleFactory(title="풀링 이야기", kind=Kind.FEED, view_count=1)
+    news = ArticleFactory(title="풀링 소식", kind=Kind.NEWS, view_count=9)
+
+    assert ids(client.get(f"{API}/stories?q={quote('풀링')}&kind=news")) == [news.pk]
+    assert ids(client.get(f"{API}/stories?q={quote('풀링')}&ordering=popular")) == [
+        news.pk,
+        feed.pk,
+    ]
+    assert client.get(f"{API}/stories?q=").json()["count"] == 2
+    assert client.get(f"{API}/stories?q=%21%21").json()["count"] == 0
+
+
+def test_popular_orders_by_recent_views_then_all_time_views(client):
+    quiet = ArticleFactory(view_count=5000)
+    trending = ArticleFactory(view_count=10)
+    DailyView.objects.create(article=trending, day=timezone.localdate(), count=300)
+    steady = ArticleFactory(view_count=100)
+
+    assert ids(client.get(f"{API}/stories?ordering=popular")) == [trending.pk, quiet.pk, steady.pk]
+
+
+def test_unknown_ordering_and_unknown_filters_are_refused(client):
+    ArticleFactory()
+
+    body = error_of(client.get(f"{API}/stories?ordering=view_count"), 422, "validation_error")
+    assert body["errors"][0]["loc"] == ["query", "ordering"]
+    for private in ("status=draft", "view_count=1", "is_featured=true", "created_by=1"):
+        body = error_of(client.get(f"{API}/stories?{private}"), 422)
+        assert body["errors"][0]["loc"] == ["query", private.split("=")[0]]
+
+
+def test_pages_have_a_hard_maximum_size(client):
+    for day in range(5):
+        ArticleFactory(published_at=days_ago(day + 1))
+
+    second = client.get(f"{API}/stories?page=2&page_size=2").json()
+    assert (second["count"], second["page"], second["pages"], len(second["items"])) == (5, 2, 3, 2)
+    assert client.get(f"{API}/stories?page_size=100").json()["page_size"] == 100
+    for query in ("page_size=101", "page_size=0", "page=0", "page=-1", "page=10001", "page=abc"):
+        error_of(client.get(f"{API}/stories?{query}"), 422)
+
+
+def test_a_page_past_the_end_is_empty_not_an_error(client):
+    ArticleFactory()
+
+    body = client.get(f"{API}/stories?page=9").json()
+
+    assert (body["count"], body["items"]) == (1, [])
+
+
+def test_story_detail_by_id_and_by_korean_slug(client):
+    series = SeriesFactory(title="풀링 연재", slug="풀링-연재")
+    first = ArticleFactory(series=series, series_part=1, published_at=days_ago(3))
+    story = ArticleFactory(
+        title="커넥션 풀, 왜 필요할까?",
+        body="## 풀이란\n\n> “연결은 비쌉니다”\n",
+        series=series,
+        series_part=2,
+        published_at=days_ago(2),
+    )
+    ArticleFactory(series=series, series_part=3, draft=True)
+    assert story.slug == "커넥션-풀-왜-필요할까"
+
+    by_id = client.get(f"{API}/stories/{story.pk}")
+    by_slug = client.get(f"{API}/stories/by-slug/{quote(story.slug)}")
+
+    assert by_id.status_code == by_slug.status_code == 200
+    assert by_id.json() == by_slug.json()
+    detail = by_id.json()
+    assert '<h2 id="풀이란">' in detail["body_html"]
+    assert "<blockquote>" in detail["body_html"]
+    assert detail["version"] == story.version
+    position = detail["series_position"]
+    assert position["series"] == {"title": "풀링 연재", "slug": "풀링-연재"}
+    assert (position["position"], position["total"]) == (2, 2)
+    assert position["previous"]["id"] == first.pk
+    assert position["next"] is None  # the draft third part is not a part yet
+
+
+def test_related_stories_prefer_the_same_company_and_skip_hidden_ones(client):
+    company = CompanyFactory()
+    tag = TagFactory()
+    story = ArticleFactory(company=company, tags=[tag])
+    same_company = ArticleFactory(company=company)
+    shared_tag = ArticleFactory(tags=[tag])
+    ArticleFactory(company=company, draft=True)
+    ArticleFactory(tags=[tag], scheduled=True)
+
+    related = client.get(f"{API}/stories/{story.pk}").json()["related"]
+
+    assert [item["id"] for item in related][:2] == [same_company.pk, shared_tag.pk]
+    assert all(item["id"] != story.pk for item in related)
+    assert len(related) <= 4
+
+
+def test_story_list_runs_four_queries_whatever_the_page_size(client, django_assert_num_queries):
+    tags = [TagFactory() for _ in range(3)]
+    people = [PersonFactory() for _ in range(2)]
+    for _ in range(30):
+        ArticleFactory(tags=tags, people=people, series=None)
+
+    for query in (
+        "page_size=1",
+        "page_size=30",
+        "ordering=popular&page_size=30",
+        "q=%EC%9D%B4%EC%95%BC%EA%B8%B0",
+    ):
+        # The fingerprint and count, the page, its tags, its people.
+        with django_assert_num_queries(4):
+            response = client.get(f"{API}/stories?{query}")
+        assert response.status_code == 200
+
+
+def test_story_detail_runs_a_fixed_number_of_queries(client, django_assert_num_queries):
+    company = CompanyFactory()
+    tags = [TagFactory() for _ in range(3)]
+    series = SeriesFactory()
+    for part in range(1, 4):
+        ArticleFactory(company=company, tags=tags, series=series, series_part=part)
+    story = ArticleFactory(company=company, tags=tags, series=series, series_part=4)
+
+    # The story, its tags, its people, its series' parts, then the related stories: three
+    # picks (same company, shared tags, same kind), their load and their tags.
+    with django_assert_num_queries(9):
+        response = client.get(f"{API}/stories/{story.pk}")
+    assert response.status_code == 200
+    assert len(response.json()["related"]) == 3

@@ -1,0 +1,159 @@
+"""A reader's walk through the site in headless Chromium: home → tab → story → tag → company →
+search, with what they see checked on the way and screenshots saved for the README."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from tests.conftest import CHROMIUM
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself
+# stay synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+VIEWS = re.compile(r"조회수\s*(\d+)")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def site(live_server, seed_file):
+    call_command("seed_demo", verbosity=0)
+    call_command("import_theteams", str(seed_file), verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    return live_server.url
+
+
+class Reader:
+    """One browser context (one reader) that records every console error and page error."""
+
+    def __init__(self, browser, viewport=DESKTOP):
+        self.context = browser.new_context(viewport=viewport, locale="ko-KR")
+        self.page = self.context.new_page()
+        self.errors = []
+        self.page.on(
+            "console",
+            lambda message: message.type == "error" and self.errors.append(message.text),
+        )
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def views(self) -> int:
+        return int(VIEWS.search(self.page.locator(".byline .views").inner_text())[1])
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.mark.seed
+def test_a_reader_walks_from_home_to_search(browser, site):
+    reader = Reader(browser)
+    page = reader.page
+
+    page.goto(site + "/")
+    assert page.locator("html").get_attribute("lang") == "ko"
+    assert page.get_by_role("navigation", name="스토리 종류").is_visible()
+    assert page.get_by_role("heading", name="개발에 관심있다면 꼭 읽어야하는 글").is_visible()
+
+    page.get_by_role("link", name="인터뷰", exact=True).click()
+    page.wait_for_url("**/interviews/")
+    assert page.get_by_role("heading", level=1).inner_text() == "인터뷰"
+    page.get_by_role(
+        "link", name="오픈서베이가 구성원과 함께하는 방식, 병특 Z세대에게 묻다"
+    ).click()
+
+    assert page.get_by_role("heading", level=1).inner_text().startswith("오픈서베이가")
+    first_count = reader.views()
+    assert page.locator(".story-body blockquote").count() >= 3
+
+    # A second reader (a fresh browser) adds exactly one view; a reload does not.
+    other = Reader(browser)
+    other.page.goto(page.url)
+    assert other.views() == first_count + 1
+    other.page.reload()
+    assert other.views() == first_count + 1
+    other.close()
+
+    page.goto(site + "/feed/")
+    page.get_by_role("link", name="SQLAlchemy의 연결 풀링 이해하기").click()
+    assert page.locator(".story-body .footnotes li").count() == 2
+    hiring = page.locator(".company-card")
+    assert "스포카" in hiring.inner_text()
+    page.get_by_role("link", name="#개발팀").click()
+    page.wait_for_url("**/tags/**")
+    assert page.get_by_role("heading", level=1).inner_text() == "#개발팀"
+    assert page.get_by_role("link", name="SQLAlchemy의 연결 풀링 이해하기").is_visible()
+
+    page.goto(site + "/")
+    page.get_by_role("link", name="코드 리뷰, 왜 하루를 넘기지 않을까요?").first.click()
+    company_link = page.locator(".company-card h2 a")
+    company_name = company_link.inner_text()
+    assert page.locator(".company-card a.button").get_attribute("href").startswith("https://")
+    company_link.click()
+    assert page.get_by_role("heading", level=1).inner_text() == company_name
+
+    page.get_by_role("searchbox").fill("연결 풀")
+    page.get_by_role("searchbox").press("Enter")
+    page.wait_for_url("**/search/**")
+    first_result = page.locator("main article").first
+    assert "SQLAlchemy의 연결 풀링 이해하기" in first_result.inner_text()
+    assert first_result.locator("mark").count() >= 1
+
+    assert reader.errors == []
+    reader.close()
+
+
+@pytest.mark.seed
+@pytest.mark.parametrize(("name", "viewport"), [("phone", PHONE), ("desktop", DESKTOP)])
+def test_screenshots_of_home_and_a_story(browser, site, name, viewport):
+    reader = Reader(browser, viewport)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    reader.page.goto(site + "/")
+    reader.page.screenshot(path=SCREENSHOTS / f"home-{name}.png")
+    reader.page.get_by_role("link", name="SQLAlchemy의 연결 풀링 이해하기").first.click()
+    reader.page.locator(".story-body").wait_for()
+    reader.page.screenshot(path=SCREENSHOTS / f"story-{name}.png")
+
+    # Nothing may overflow the phone's width.
+    overflow = reader.page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    assert reader.errors == []
+    reader.close()
+
+
+def test_keyboard_users_can_skip_to_the_content(browser, live_server):
+    reader = Reader(browser)
+    reader.page.goto(live_server.url + "/")
+    reader.page.keyboard.press("Tab")
+    skip = reader.page.locator(".skip-link")
+    assert skip.evaluate("element => element === document.activeElement")
+    assert skip.bounding_box()["x"] >= 0  # shown on focus
+    reader.close()

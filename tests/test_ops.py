@@ -1,0 +1,341 @@
+"""Operators' behaviour on any database: the 503 when no connection can be had, the probes, the
+status page's access rules, the case study page and the serving checks behind gunicorn.conf.py."""
+
+import logging
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import psycopg_pool
+import pytest
+from django.core.signals import got_request_exception
+from django.db import InterfaceError, OperationalError, connection
+from django.db.backends.signals import connection_created
+from django.test import Client
+from django.urls import reverse
+
+from ops.availability import (
+    DATABASE_UNREACHABLE,
+    POOL_EXHAUSTED,
+    POOL_QUEUE_FULL,
+    unavailable_reason,
+)
+from ops.serving import name_connections, serving_problems, threads_per_process
+from tests.factories import UserFactory
+from tokens.models import ApiToken
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def wrapped(cause: BaseException, django_class=OperationalError) -> BaseException:
+    """What Django raises: its own error class with psycopg's error as the cause."""
+    try:
+        try:
+            raise cause
+        except Exception as exc:
+            raise django_class(str(exc)) from exc
+    except Exception as outer:
+        return outer
+
+
+def pool_timeout():
+    return wrapped(psycopg_pool.PoolTimeout("couldn't get a connection after 5.00 sec"))
+
+
+@pytest.fixture
+def no_database(monkeypatch):
+    """Every attempt to use the default connection fails as an exhausted pool does."""
+
+    def refuse(*args, **kwargs):
+        raise pool_timeout()
+
+    monkeypatch.setattr(connection, "ensure_connection", refuse)
+
+
+# --- which errors mean "no connection" -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (pool_timeout(), POOL_EXHAUSTED),
+        (wrapped(psycopg_pool.TooManyRequests("the pool has already 2 requests waiting")), POOL_QUEUE_FULL),
+        (psycopg_pool.PoolTimeout("raised by the pool itself"), POOL_EXHAUSTED),
+        (wrapped(psycopg.OperationalError("connection failed: Connection refused")), DATABASE_UNREACHABLE),
+        (wrapped(psycopg.errors.AdminShutdown("terminating connection")), DATABASE_UNREACHABLE),
+        (wrapped(psycopg.errors.CannotConnectNow("the database system is starting up")), DATABASE_UNREACHABLE),
+        (wrapped(psycopg.errors.TooManyConnections("too many clients")), DATABASE_UNREACHABLE),
+        (wrapped(psycopg.InterfaceError("the connection is closed"), InterfaceError), DATABASE_UNREACHABLE),
+        (wrapped(psycopg.errors.QueryCanceled("statement timeout")), None),
+        (wrapped(psycopg.errors.SerializationFailure("could not serialize")), None),
+        (wrapped(sqlite3.OperationalError("database is locked")), None),
+        (OperationalError("no cause at all"), None),
+        (ValueError("not a database error"), None),
+    ],
+)  # fmt: skip
+def test_only_errors_that_mean_no_connection_become_503(error, reason):
+    assert unavailable_reason(error) == reason
+
+
+# --- the 503 -----------------------------------------------------------------------------
+
+
+def test_page_without_a_connection_answers_503_in_the_site_style(client, no_database, caplog):
+    caplog.set_level(logging.WARNING)
+    response = client.get(reverse("articles:home"))
+    assert response.status_code == 503
+    assert response["Retry-After"] == "2"
+    assert response["Cache-Control"] == "no-store"
+    html = response.content.decode()
+    assert "잠시 후 다시 시도해 주세요" in html
+    assert "데이터베이스 연결을 얻지 못했습니다" in html
+    assert 'class="site-footer"' in html  # the site's own layout, drawn without the database
+    records = [r for r in caplog.records if r.name == "ops.database"]
+    assert len(records) == 1
+    assert "pool-exhausted" in records[0].getMessage()
+    assert not [r for r in caplog.records if r.name == "django.request"]
+
+
+def test_api_without_a_connection_answers_503_json(client, no_database):
+    response = client.get("/api/v1/stories")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "2"
+    body = response.json()
+    assert body["status"] == 503
+    assert "데이터베이스" in body["message"]
+
+
+def test_database_error_raised_in_a_middleware_is_a_503_too(monkeypatch):
+    """A session read in middleware fails before any view runs: handler500 answers 503."""
+    from django.contrib.sessions.middleware import SessionMiddleware
+
+    def refuse(self, request):
+        raise pool_timeout()
+
+    monkeypatch.setattr(SessionMiddleware, "process_request", refuse)
+    response = Client(raise_request_exception=False).get(reverse("ops:healthz"))
+    assert response.status_code == 503
+    assert response["Retry-After"] == "2"
+    assert "잠시 후 다시 시도해 주세요" in response.content.decode()
+
+
+def test_other_database_errors_stay_errors(monkeypatch):
+    def fail(*args, **kwargs):
+        raise wrapped(psycopg.errors.QueryCanceled("canceling statement due to statement timeout"))
+
+    monkeypatch.setattr(connection, "ensure_connection", fail)
+    response = Client(raise_request_exception=False).get(reverse("articles:home"))
+    assert response.status_code == 500
+
+
+# --- probes ------------------------------------------------------------------------------
+
+
+def test_healthz_opens_no_database_connection():
+    """No `db` fixture: pytest-django would fail any attempt to connect; the signal counts
+    connections opened anyway (the seed's before_request lesson)."""
+    opened = []
+
+    def count(sender, connection, **kwargs):
+        opened.append(connection.alias)
+
+    connection_created.connect(count)
+    failures = []
+    got_request_exception.connect(lambda **kw: failures.append(kw), weak=False)
+    try:
+        response = Client().get(reverse("ops:healthz"))
+    finally:
+        connection_created.disconnect(count)
+    assert response.status_code == 200
+    assert response.content == b"ok\n"
+    assert opened == []
+    assert failures == []
+
+
+@pytest.mark.django_db
+def test_readyz_answers_ready_when_the_database_answers(client):
+    response = client.get(reverse("ops:readyz"))
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready"}
+
+
+def test_readyz_answers_503_when_no_connection_can_be_had(client, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise wrapped(psycopg.OperationalError("connection failed: Connection refused"))
+
+    monkeypatch.setattr(connection, "ensure_connection", refuse)
+    response = client.get(reverse("ops:readyz"))
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "reason": "database-unreachable"}
+    assert response["Retry-After"] == "5"
+
+
+# --- the status page and its API -------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_status_page_sends_anonymous_visitors_to_the_login(client):
+    response = client.get(reverse("ops:database"))
+    assert response.status_code == 302
+    assert reverse("admin:login") in response["Location"]
+
+
+@pytest.mark.django_db
+def test_status_page_is_closed_to_readers_who_are_not_staff(client):
+    client.force_login(UserFactory())
+    response = client.get(reverse("ops:database"))
+    assert response.status_code == 302
+    assert reverse("admin:login") in response["Location"]
+
+
+@pytest.mark.django_db
+def test_status_page_shows_staff_the_strategy_and_every_knob(client, settings):
+    client.force_login(UserFactory(is_staff=True))
+    response = client.get(reverse("ops:database"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "데이터베이스 연결 상태" in html
+    assert f"pid {os.getpid()}" in html
+    for knob in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "DISABLE_SERVER_SIDE_CURSORS"):
+        assert knob in html
+    if connection.vendor == "sqlite":
+        assert '<strong id="strategy">sqlite</strong>' in html
+        assert "풀을 쓰지 않습니다" in html
+
+
+@pytest.mark.django_db
+def test_ops_api_refuses_anonymous_callers_and_readers(client):
+    assert client.get("/api/v1/ops/db").status_code == 401
+    client.force_login(UserFactory())
+    assert client.get("/api/v1/ops/db").status_code == 401
+
+
+@pytest.mark.django_db
+def test_ops_api_answers_a_staff_session(client):
+    client.force_login(UserFactory(is_staff=True))
+    response = client.get("/api/v1/ops/db")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["alias"] == "default"
+    assert body["process"]["pid"] == os.getpid()
+    assert "CONN_MAX_AGE" in body["knobs"]
+    assert isinstance(body["results"], list)
+
+
+@pytest.mark.django_db
+def test_ops_api_answers_a_token_with_the_ops_scope_only(client):
+    user = UserFactory()
+    _, ops = ApiToken.issue(user=user, name="monitoring", scopes=["ops:read"])
+    _, writer = ApiToken.issue(user=user, name="editor", scopes=["stories:write"])
+    response = client.get("/api/v1/ops/db", headers={"Authorization": f"Bearer {ops}"})
+    assert response.status_code == 200
+    assert response.json()["strategy"]
+    refused = client.get("/api/v1/ops/db", headers={"Authorization": f"Bearer {writer}"})
+    assert refused.status_code == 403
+
+
+# --- the case study -------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_case_study_page_renders_the_write_up_and_its_charts(client):
+    response = client.get(reverse("ops:case-study"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "QueuePool" in html
+    chart_root = reverse("ops:case-study-chart", args=["throughput.png"])
+    assert f'src="{chart_root}"' in html
+    chart = client.get(chart_root)
+    assert chart.status_code == 200
+    assert chart["Content-Type"] == "image/png"
+    assert b"".join(chart.streaming_content).startswith(b"\x89PNG")
+
+
+@pytest.mark.django_db
+def test_case_study_charts_serve_only_charts(client):
+    for name in ["..%2Fpooling.md", "results.json", "nope.png"]:
+        assert client.get(f"/case-study/pooling/charts/{name}").status_code == 404
+
+
+@pytest.mark.django_db
+def test_footer_links_the_case_study(client):
+    html = client.get(reverse("articles:home")).content.decode()
+    assert f'href="{reverse("ops:case-study")}"' in html
+
+
+# --- serving: the rules gunicorn.conf.py applies --------------------------------------
+
+POOLED = {
+    "default": {
+        "ENGINE": "django.db.backends.postgresql",
+        "OPTIONS": {"application_name": "culture-web", "connect_timeout": 5,
+                    "pool": {"min_size": 2, "max_size": 4, "timeout": 5.0}},
+    }
+}  # fmt: skip
+
+
+def test_a_pool_that_fits_the_threads_passes():
+    assert serving_problems(POOLED, worker_class="gthread", threads=4, worker_timeout=30) == []
+    assert serving_problems(POOLED, worker_class="sync", threads=1, worker_timeout=30) == []
+
+
+def test_a_pool_smaller_than_the_threads_is_refused():
+    problems = serving_problems(POOLED, worker_class="gthread", threads=8, worker_timeout=30)
+    assert len(problems) == 1
+    assert "DB_POOL_MAX_SIZE (4)" in problems[0]
+    assert "8 request threads" in problems[0]
+
+
+def test_a_pool_timeout_not_below_the_worker_timeout_is_refused():
+    problems = serving_problems(POOLED, worker_class="gthread", threads=4, worker_timeout=5)
+    assert any("DB_POOL_TIMEOUT (5 s)" in problem for problem in problems)
+    assert any("DB_CONNECT_TIMEOUT" in problem for problem in problems)
+
+
+def test_sync_workers_with_threads_count_as_threaded():
+    assert threads_per_process("sync", 1) == 1
+    assert threads_per_process("sync", 4) == 4
+    assert threads_per_process("gthread", 4) == 4
+
+
+def test_each_worker_names_its_connections_after_its_pid():
+    databases = {
+        "default": {"ENGINE": "django.db.backends.postgresql", "OPTIONS": {}},
+        "local": {"ENGINE": "django.db.backends.sqlite3", "OPTIONS": {}},
+    }
+    name_connections(databases, pid=4321)
+    assert databases["default"]["OPTIONS"]["application_name"] == "culture-web:4321"
+    name_connections(databases, pid=99)  # a worker forked again keeps one suffix
+    assert databases["default"]["OPTIONS"]["application_name"] == "culture-web:99"
+    assert "application_name" not in databases["local"]["OPTIONS"]
+
+
+def _check_config(**env) -> subprocess.CompletedProcess:
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DB_", "GUNICORN_", "SQLITE_", "CONN_"))
+    }
+    environment.update(env)
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py", "--check-config"],
+        cwd=REPO, env=environment, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_gunicorn_config_checks_cleanly_with_the_defaults():
+    result = _check_config(DATABASE_URL="postgres://app@127.0.0.1:5432/culture", DB_POOL="true")
+    assert result.returncode == 0, result.stderr
+
+
+def test_gunicorn_config_refuses_a_pool_timeout_above_the_worker_timeout():
+    result = _check_config(
+        DATABASE_URL="postgres://app@127.0.0.1:5432/culture",
+        DB_POOL="true",
+        DB_POOL_TIMEOUT="45",
+    )
+    assert result.returncode != 0
+    assert "DB_POOL_TIMEOUT (45 s) is not below the worker timeout (30 s)" in result.stderr

@@ -1,0 +1,124 @@
+"""Cached pages for readers: served fast, never stale, never shown to staff."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from articles.models import Article
+from tests.factories import ArticleFactory, TagFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+CHROME = {"HTTP_USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0 Safari/537.36"}
+
+
+def get(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, **CHROME)
+    assert response.status_code == 200
+    return response.content.decode(), len(queries)
+
+
+def test_a_second_reader_gets_the_cached_page_with_one_query(client):
+    ArticleFactory(title="캐시될 글")
+    first, first_queries = get(client, "/feed/")
+    second, second_queries = get(Client(), "/feed/")
+    assert second == first
+    assert first_queries > second_queries == 1  # the shared content version
+
+
+def test_saving_a_story_shows_at_once(client):
+    story = ArticleFactory(title="처음 제목")
+    get(client, "/feed/")
+    story.title = "고친 제목"
+    story.save()
+    html, _ = get(client, "/feed/")
+    assert "고친 제목" in html
+    assert "처음 제목" not in html
+
+
+def test_changing_tags_shows_at_once(client):
+    story = ArticleFactory(title="태그 바꿀 글")
+    get(client, story.get_absolute_url())
+    story.tags.add(TagFactory(name="새태그"))
+    html, _ = get(Client(), story.get_absolute_url())
+    assert "#새태그" in html
+
+
+def test_deleting_a_story_removes_it_at_once(client):
+    story = ArticleFactory(title="지울 글")
+    url = story.get_absolute_url()
+    get(client, url)
+    story.delete()
+    assert client.get(url, **CHROME).status_code == 404
+    assert "지울 글" not in get(client, "/feed/")[0]
+
+
+def test_a_scheduled_story_appears_at_its_time_without_a_save(client):
+    ArticleFactory(title="이미 공개된 글")
+    scheduled = ArticleFactory(
+        title="곧 공개될 글", published_at=timezone.now() + timedelta(seconds=1.5)
+    )
+    assert "곧 공개될 글" not in get(client, "/feed/")[0]
+    assert client.get(scheduled.get_absolute_url(), **CHROME).status_code == 404
+
+    time.sleep(1.6)
+
+    assert "곧 공개될 글" in get(client, "/feed/")[0]
+    assert client.get(scheduled.get_absolute_url(), **CHROME).status_code == 200
+
+
+def test_an_unpublish_time_takes_effect_without_a_save(client):
+    story = ArticleFactory(title="곧 내릴 글", unpublish_at=timezone.now() + timedelta(seconds=1.5))
+    assert "곧 내릴 글" in get(client, "/feed/")[0]
+    time.sleep(1.6)
+    assert "곧 내릴 글" not in get(client, "/feed/")[0]
+    assert client.get(story.get_absolute_url(), **CHROME).status_code == 404
+
+
+def test_the_cached_story_page_shows_the_live_view_count():
+    story = ArticleFactory()
+    counts = []
+    for _ in range(3):
+        html, _ = get(Client(), story.get_absolute_url())
+        counts.append(html.count(f"조회수 <strong>{len(counts) + 1}</strong>"))
+    assert counts == [1, 1, 1]
+    story.refresh_from_db()
+    assert story.view_count == 3
+
+
+def test_a_reload_shows_the_current_count_without_counting(client):
+    story = ArticleFactory()
+    get(client, story.get_absolute_url())
+    Article.objects.filter(pk=story.pk).update(view_count=41)
+    html, _ = get(client, story.get_absolute_url())
+    assert "조회수 <strong>41</strong>" in html
+
+
+def test_staff_never_get_a_cached_page(client):
+    story = ArticleFactory(title="공개 글")
+    draft = ArticleFactory(title="초안 글", draft=True)
+    get(Client(), "/feed/")
+    get(Client(), story.get_absolute_url())
+
+    client.force_login(UserFactory(superuser=True))
+    preview = client.get(draft.get_absolute_url(), **CHROME)
+    page = client.get(story.get_absolute_url(), **CHROME)
+
+    assert preview.status_code == 200
+    assert "미리보기" in preview.content.decode()
+    assert "미리보기" not in page.content.decode()
+    assert "seen" not in page.cookies  # staff visits do not count
+
+
+def test_readers_never_see_a_staff_preview_from_the_cache(client):
+    draft = ArticleFactory(title="초안 글", draft=True)
+    staff = Client()
+    staff.force_login(UserFactory(superuser=True))
+    staff.get(draft.get_absolute_url(), **CHROME)
+    assert client.get(draft.get_absolute_url(), **CHROME).status_code == 404

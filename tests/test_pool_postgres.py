@@ -1,0 +1,366 @@
+"""The native pool on a real PostgreSQL: knobs, refusals, exhaustion, outages and recovery.
+
+CI runs these with DB_POOL=true DB_POOL_MIN_SIZE=1 DB_POOL_MAX_SIZE=4 DB_POOL_TIMEOUT=10.
+Tests that need another configuration start a subprocess; the exhaustion test holds the live
+pool's connections from threads and shortens its timeout for the duration of the test.
+"""
+
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.db import connection, connections, transaction
+from django.test import Client
+from django.urls import reverse
+
+from tests.factories import ArticleFactory, UserFactory
+
+pytestmark = pytest.mark.postgres
+REPO = Path(__file__).resolve().parents[1]
+POOLED = bool(settings.DATABASES["default"]["OPTIONS"].get("pool"))
+needs_pool = pytest.mark.skipif(not POOLED, reason="needs DB_POOL=true (as CI sets)")
+
+
+def run_django(code: str, **env) -> dict:
+    """Run `code` in a fresh process configured by `env`; it prints one JSON line."""
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DB_", "CONN_", "SQLITE_"))
+    }
+    environment.update({"DJANGO_SETTINGS_MODULE": "culture.settings", **env})
+    prelude = "import django, json, time\ndjango.setup()\n"
+    result = subprocess.run(
+        [sys.executable, "-c", prelude + code],
+        cwd=REPO, env=environment, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def admin_connection() -> psycopg.Connection:
+    """A connection of our own, outside Django and its pool, to the test database."""
+    params = connection.get_connection_params()
+    keep = ("dbname", "user", "password", "host", "port")
+    return psycopg.connect(
+        **{key: params[key] for key in keep if key in params},
+        application_name="pool-tests-admin",
+        autocommit=True,
+    )
+
+
+# --- knobs and refusals -------------------------------------------------------------------
+
+KNOBS = """
+from django.db import connection
+connection.ensure_connection()
+pool = connection.pool
+stats = pool.get_stats()
+with connection.cursor() as cursor:
+    cursor.execute("SELECT current_setting('application_name')")
+    name = cursor.fetchone()[0]
+print(json.dumps({
+    "pool_min": stats["pool_min"], "pool_max": stats["pool_max"], "timeout": pool.timeout,
+    "max_idle": pool.max_idle, "max_lifetime": pool.max_lifetime,
+    "max_waiting": pool.max_waiting, "check": pool._check is not None,
+    "application_name": name,
+}))
+"""
+
+
+def test_every_pool_knob_reaches_the_live_pool():
+    live = run_django(
+        KNOBS,
+        DATABASE_URL=os.environ["DATABASE_URL"],
+        DB_POOL="true",
+        DB_POOL_MIN_SIZE="2",
+        DB_POOL_MAX_SIZE="7",
+        DB_POOL_TIMEOUT="3.5",
+        DB_POOL_MAX_IDLE="120",
+        DB_POOL_MAX_LIFETIME="900",
+        DB_POOL_MAX_WAITING="9",
+        DB_APPLICATION_NAME="knob-check",
+        CONN_HEALTH_CHECKS="true",
+    )
+    assert live == {
+        "pool_min": 2,
+        "pool_max": 7,
+        "timeout": 3.5,
+        "max_idle": 120.0,
+        "max_lifetime": 900.0,
+        "max_waiting": 9,
+        "check": True,
+        "application_name": "knob-check",
+    }
+
+
+def test_health_checks_off_leave_the_pool_without_a_check():
+    live = run_django(
+        KNOBS, DATABASE_URL=os.environ["DATABASE_URL"], DB_POOL="true", CONN_HEALTH_CHECKS="false"
+    )
+    assert live["check"] is False
+    assert (live["pool_min"], live["pool_max"], live["timeout"]) == (2, 4, 5.0)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"CONN_MAX_AGE": "60"}, "Pooling doesn't support persistent connections"),
+        ({"DB_POOL_MIN_SIZE": "8", "DB_POOL_MAX_SIZE": "4"}, "is below DB_POOL_MIN_SIZE"),
+        ({"DB_POOL_TIMEOUT": "soon"}, "DB_POOL_TIMEOUT must be a number of seconds"),
+    ],
+)
+def test_impossible_pool_settings_stop_the_site_at_start(env, message):
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DB_", "CONN_", "SQLITE_"))
+    }
+    environment.update({"DB_POOL": "true", **env})
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=REPO, env=environment, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_gunicorn_refuses_a_pool_smaller_than_its_threads():
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DB_", "CONN_", "SQLITE_", "GUNICORN_"))
+    }
+    environment.update(DB_POOL="true", DB_POOL_MAX_SIZE="2", GUNICORN_THREADS="8")
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py", "--check-config"],
+        cwd=REPO, env=environment, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "DB_POOL_MAX_SIZE (2) is below the 8 request threads" in result.stderr
+
+
+# --- exhaustion ---------------------------------------------------------------------------
+
+
+class Holders:
+    """Threads that each take a connection from the live pool and hold it in a transaction,
+    the way a leaked connection or a slow request does, until released."""
+
+    def __init__(self, count: int):
+        self.ready = threading.Barrier(count + 1, timeout=30)
+        self.release = threading.Event()
+        self.errors = []
+        self.threads = [threading.Thread(target=self.hold, daemon=True) for _ in range(count)]
+
+    def hold(self):
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                self.ready.wait()
+                self.release.wait(timeout=60)
+        except threading.BrokenBarrierError:
+            pass
+        except Exception as exc:
+            self.errors.append(exc)
+            self.ready.abort()
+        finally:
+            connections.close_all()  # back to the pool
+
+    def __enter__(self):
+        for thread in self.threads:
+            thread.start()
+        try:
+            self.ready.wait()
+        except threading.BrokenBarrierError:
+            self.__exit__()
+            raise AssertionError(f"a holder could not get a connection: {self.errors}") from None
+        return self
+
+    def __exit__(self, *exc):
+        self.release.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+
+@needs_pool
+@pytest.mark.django_db(transaction=True)
+def test_exhausted_pool_answers_503_within_the_pool_timeout(client, monkeypatch, caplog):
+    caplog.set_level(logging.WARNING)
+    story = ArticleFactory()
+    connection.close()  # this thread's connection goes back to the pool
+    pool = connection.pool
+    monkeypatch.setattr(pool, "timeout", 1.0)
+    with Holders(pool.max_size) as holders:
+        assert pool.get_stats()["pool_available"] == 0
+        started = time.monotonic()
+        page = client.get(story.get_absolute_url())
+        page_seconds = time.monotonic() - started
+        started = time.monotonic()
+        api = client.get("/api/v1/stories")
+        api_seconds = time.monotonic() - started
+    assert holders.errors == []
+    assert page.status_code == 503
+    assert page["Retry-After"] == "2"
+    assert "잠시 후 다시 시도해 주세요" in page.content.decode()
+    assert 1.0 <= page_seconds < 1.5
+    assert api.status_code == 503
+    assert api["Retry-After"] == "2"
+    assert api.json()["status"] == 503
+    assert 1.0 <= api_seconds < 1.5
+    logged = [r.getMessage() for r in caplog.records if r.name == "ops.database"]
+    assert len(logged) == 2
+    assert all("pool-exhausted" in line and "pool_max=" in line for line in logged)
+    # Released: the next request gets a connection at once.
+    assert client.get(story.get_absolute_url()).status_code == 200
+
+
+@needs_pool
+@pytest.mark.django_db(transaction=True)
+def test_a_full_waiting_queue_answers_503_at_once(client, monkeypatch):
+    connection.close()
+    pool = connection.pool
+    monkeypatch.setattr(pool, "timeout", 5.0)
+    monkeypatch.setattr(pool, "max_waiting", 1)
+    with Holders(pool.max_size):
+
+        def wait_for_a_connection():
+            try:
+                Client().get(reverse("ops:readyz"))
+            finally:
+                # The test client keeps request_finished from closing connections.
+                connections.close_all()
+
+        waiter = threading.Thread(target=wait_for_a_connection)
+        waiter.start()
+        deadline = time.monotonic() + 5
+        while pool.get_stats()["requests_waiting"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        started = time.monotonic()
+        response = client.get(reverse("articles:home"))
+        seconds = time.monotonic() - started
+    waiter.join(timeout=10)
+    assert response.status_code == 503
+    assert seconds < 0.5
+    assert "기다릴 자리가 없습니다" in response.content.decode()
+
+
+# --- probes -------------------------------------------------------------------------------
+
+
+@needs_pool
+@pytest.mark.django_db(transaction=True)
+def test_healthz_takes_nothing_from_the_pool(client):
+    connection.close()
+    before = connection.pool.get_stats().get("requests_num", 0)
+    for _ in range(5):
+        assert client.get(reverse("ops:healthz")).status_code == 200
+    assert connection.pool.get_stats().get("requests_num", 0) == before
+
+
+READYZ = """
+from django.test import Client
+started = time.monotonic()
+response = Client().get("/readyz")
+print(json.dumps({"status": response.status_code, "body": response.json(),
+                  "retry_after": response.get("Retry-After"),
+                  "seconds": time.monotonic() - started}))
+"""
+
+
+@pytest.mark.parametrize("pooled", [True, False], ids=["pool", "connect-per-request"])
+def test_readyz_fails_when_the_server_refuses_connections(pooled):
+    url = f"postgres://postgres@127.0.0.1:{free_port()}/culture"  # nothing listens there
+    env = {"DATABASE_URL": url, "DB_CONNECT_TIMEOUT": "2"}
+    if pooled:
+        env.update(DB_POOL="true", DB_POOL_MIN_SIZE="1", DB_POOL_TIMEOUT="1")
+    ready = run_django(READYZ, **env)
+    assert ready["status"] == 503
+    assert ready["body"]["status"] == "unavailable"
+    assert ready["retry_after"] in {"2", "5"}
+    assert ready["seconds"] < (1.5 if pooled else 2.5)
+
+
+# --- recovery -----------------------------------------------------------------------------
+
+
+@needs_pool
+@pytest.mark.django_db(transaction=True)
+def test_requests_recover_after_every_app_connection_is_terminated():
+    assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
+    story = ArticleFactory()
+    connection.close()
+    pool = connection.pool
+    # Fill the pool: every connection is in use at once, then all go back.
+    with Holders(pool.max_size):
+        pass
+    assert pool.get_stats()["pool_size"] == pool.max_size
+    name = connection.settings_dict["OPTIONS"]["application_name"]
+    with admin_connection() as admin:
+        killed = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name = %s AND datname = current_database() "
+            "AND pid <> pg_backend_pid()",
+            [name],
+        ).fetchone()[0]
+    assert killed >= pool.max_size
+    time.sleep(0.2)
+
+    # One reader after another: each may first draw a dead connection, which the pool's check
+    # (CONN_HEALTH_CHECKS) discards and replaces before the request uses it.
+    client = Client()
+    statuses = []
+    started = time.monotonic()
+    for path in [story.get_absolute_url(), reverse("ops:readyz")] * pool.max_size:
+        statuses.append(client.get(path).status_code)
+    seconds = time.monotonic() - started
+    connections.close_all()
+    assert statuses == [200] * 2 * pool.max_size, seconds
+    assert (
+        pool.get_stats().get("connections_lost", 0) + pool.get_stats().get("returns_bad", 0) >= 0
+    )  # counters exist only once non-zero; the answers above are the assertion
+
+
+# --- the status page on PostgreSQL ------------------------------------------------------
+
+
+@needs_pool
+@pytest.mark.django_db(transaction=True)
+def test_status_page_shows_the_pool_the_server_and_the_leak_suspects(client):
+    client.force_login(UserFactory(is_staff=True))
+    with admin_connection() as suspect:
+        suspect.execute("SET application_name = 'leak-suspect'")
+        suspect.autocommit = False
+        suspect.execute("SELECT 1")  # a transaction left open: idle in transaction
+        time.sleep(0.1)
+        html = client.get(reverse("ops:database")).content.decode()
+        data = client.get("/api/v1/ops/db").json()
+        suspect.rollback()
+    assert '<strong id="strategy">pool</strong>' in html
+    for knob in ("pool.min_size", "pool.max_size", "pool.timeout", "pool.max_waiting"):
+        assert knob in html
+    assert "pool_max" in html
+    assert "pool_available" in html
+    assert 'id="max-connections"' in html
+    assert "culture-web" in html
+    assert "leak-suspect" in html
+    assert data["strategy"] == "pool"
+    assert data["pool"]["pool_max"] == settings.DATABASES["default"]["OPTIONS"]["pool"]["max_size"]
+    assert data["server"]["max_connections"] >= 1
+    states = {row["key"] for row in data["server"]["by_state"]}
+    assert {"active", "idle in transaction"} <= states
+    suspects = data["server"]["idle_in_transaction"]
+    assert any(row["application_name"] == "leak-suspect" for row in suspects)
+    apps = {row["key"] for row in data["server"]["by_application"]}
+    assert settings.DATABASES["default"]["OPTIONS"]["application_name"] in apps

@@ -1,0 +1,430 @@
+"""Korean-aware search: the bigram index, the /search/ page, and keeping the index in sync."""
+
+import random
+import re
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from articles.models import Article, SearchDocument, Status
+from articles.search import (
+    MAX_QUERY_LENGTH,
+    bigrams,
+    fts5_match,
+    index_article,
+    parse_query,
+    search_stories,
+    snippet,
+    tsquery,
+)
+from tests.factories import ArticleFactory, CompanyFactory, PersonFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+ON_SQLITE = connection.vendor == "sqlite"
+# The seed's three stories, by company: an interview, a post on connection pooling, a culture post.
+INTERVIEW, POOLING = "오픈서베이", "스포카"
+
+
+def find(client, q, **params):
+    response = client.get(reverse("articles:search"), {"q": q, **params})
+    assert response.status_code == 200
+    return response
+
+
+def found(response):
+    page = response.context["page"]
+    return [story.title for story in page] if page else []
+
+
+def ago(**kwargs):
+    return timezone.now() - timedelta(**kwargs)
+
+
+# --- Cutting text into index pieces --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("풀링은", "풀링 링은"),
+        ("연결 풀을 쓴다", "연결 풀을 쓴다"),
+        ("데이터베이스", "데이 이터 터베 베이 이스"),
+        ("풀", "풀"),
+        ("QueuePool과 TimeoutError", "queuepool 과 timeouterror"),
+        ("pool_size=5, max_overflow=10", "pool size 5 max overflow 10"),
+        ("Jira와 Slack으로", "jira 와 slack 으로"),
+        ("“따옴표”·가운뎃점… (괄호)", "따옴 옴표 가운 운뎃 뎃점 괄호"),
+        ("ＱｕｅｕｅＰｏｏｌ", "queuepool"),
+        ("", ""),
+    ],
+)
+def test_text_is_indexed_as_hangul_bigrams_and_whole_lowercase_latin_words(text, expected):
+    assert bigrams(text) == expected
+
+
+def test_query_words_become_quoted_phrases_anded_together():
+    query = parse_query("연결 풀 QueuePool go")
+    assert fts5_match(query) == '("연결") AND ("풀"*) AND ("queuepool"*) AND ("go")'
+    assert tsquery(query) == "('연결') & ('풀':*) & ('queuepool':*) & ('go')"
+    assert fts5_match(parse_query("풀링은"), "title_terms") == 'title_terms : (("풀링 링은"))'
+
+
+def test_synonyms_widen_a_query_word():
+    assert fts5_match(parse_query("병특")) == '("병특" OR "병역 역특 특례")'
+    assert tsquery(parse_query("타임아웃")) == "('타임' <-> '임아' <-> '아웃' | 'timeout':*)"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["\"*()%_'\\", "NEAR AND OR NOT", '"풀링" OR -연결 ^풀*', "title_terms:풀링", "a'); DROP"],
+)
+def test_no_query_syntax_survives_parsing(raw):
+    expression = fts5_match(parse_query(raw))
+    # Outside the quoted pieces only the operators this module writes itself remain.
+    outside = expression.split('"')[::2]
+    assert set("".join(outside)) <= set("()ANDOR *")
+
+
+# --- Finding the seed's stories ------------------------------------------------------------
+
+
+@pytest.fixture
+def seed_stories(seed_file):
+    call_command("import_theteams", str(seed_file), stdout=StringIO())
+
+
+@pytest.mark.seed
+@pytest.mark.parametrize(
+    ("q", "company"),
+    [
+        ("풀링", POOLING),
+        ("연결 풀", POOLING),
+        ("병특", INTERVIEW),
+        ("QueuePool", POOLING),
+        ("pool_size", POOLING),
+        ("오픈서베이", INTERVIEW),
+    ],
+)
+def test_seed_queries_find_their_story_first(client, seed_stories, q, company):
+    page = find(client, q).context["page"]
+    assert page[0].company.name == company
+
+
+@pytest.mark.seed
+def test_seed_query_words_are_marked_in_the_results(client, seed_stories):
+    html = find(client, "연결 풀").content.decode()
+    assert "<mark>연결</mark> <mark>풀</mark>" in html
+    assert "검색 결과 <strong>" in html
+
+
+@pytest.mark.seed
+def test_a_transliteration_finds_the_latin_word_through_the_synonym_list(client, seed_stories):
+    page = find(client, "타임아웃").context["page"]
+    assert POOLING in [story.company.name for story in page]
+
+
+@pytest.mark.seed
+def test_title_matches_rank_the_interview_first_for_its_title_word(seed_stories):
+    stories = list(search_stories(parse_query("병특")))
+    assert stories[0].company.name == INTERVIEW
+    assert stories[0].title_hit
+
+
+# --- What is found -------------------------------------------------------------------------
+
+
+def test_one_syllable_and_latin_words_match_as_prefixes(client):
+    ArticleFactory(title="커넥션 풀링 정리", body="QueuePool을 씁니다.")
+    assert found(find(client, "풀")) == ["커넥션 풀링 정리"]
+    assert found(find(client, "queue")) == ["커넥션 풀링 정리"]
+    assert found(find(client, "링정")) == []
+
+
+def test_every_word_must_match(client):
+    ArticleFactory(title="배포 자동화", body="매일 배포합니다.")
+    ArticleFactory(title="배포 회고", body="장애를 돌아봅니다.")
+    assert found(find(client, "배포 장애")) == ["배포 회고"]
+
+
+def test_company_people_nicknames_and_tags_are_searched(client):
+    company = CompanyFactory(name="바이트플로우")
+    story = ArticleFactory(title="온보딩 이야기", company=company)
+    story.people.set([PersonFactory(name="한서연", nickname="레드")])
+    story.tags.set([TagFactory(name="온콜")])
+    index_article(story)
+    for q in ["바이트플로우", "한서연", "레드", "온콜"]:
+        assert found(find(client, q)) == ["온보딩 이야기"], q
+
+
+def test_drafts_scheduled_and_unpublished_stories_are_never_found(client):
+    ArticleFactory(title="공개된 비밀번호 정책")
+    ArticleFactory(title="초안 비밀번호 정책", draft=True)
+    ArticleFactory(title="검토 비밀번호 정책", in_review=True)
+    ArticleFactory(title="예약 비밀번호 정책", scheduled=True)
+    ArticleFactory(title="내린 비밀번호 정책", expired=True)
+    response = find(client, "비밀번호")
+    assert found(response) == ["공개된 비밀번호 정책"]
+    assert response.context["page"].paginator.count == 1
+    assert "검색 결과 <strong>1</strong>개" in response.content.decode()
+
+
+def test_stories_with_every_word_in_the_title_come_first_then_the_newest(client):
+    ArticleFactory(title="연결 풀 크기 정하기", published_at=ago(days=30))
+    ArticleFactory(title="장애 회고", body="연결 풀이 모자랐습니다.", published_at=ago(days=2))
+    ArticleFactory(title="연결 끊김", body="풀 설정을 바꿨습니다.", published_at=ago(hours=1))
+    assert found(find(client, "연결 풀")) == ["연결 풀 크기 정하기", "연결 끊김", "장애 회고"]
+
+
+def test_relevance_order_ranks_by_weighted_matches_after_title_matches(client):
+    ArticleFactory(title="무효화 전략", body="규칙을 정리합니다.", published_at=ago(days=9))
+    ArticleFactory(title="캐시", body="무효화, 무효화, 또 무효화.", published_at=ago(days=5))
+    ArticleFactory(
+        title="로그", body="긴 로그 이야기 끝에 무효화 한 번 " * 5, published_at=ago(hours=1)
+    )
+    assert found(find(client, "무효화")) == ["무효화 전략", "로그", "캐시"]
+    assert found(find(client, "무효화", order="relevance")) == ["무효화 전략", "캐시", "로그"]
+
+
+# --- Snippets ------------------------------------------------------------------------------
+
+
+def test_snippet_shows_a_window_around_the_first_match_with_the_words_marked():
+    text = "가" * 300 + " 커넥션 풀링은 연결을 다시 씁니다. " + "나" * 300
+    html = snippet(text, parse_query("풀링 연결"))
+    assert html.startswith("…")
+    assert html.endswith("…")
+    assert "<mark>풀링</mark>은 <mark>연결</mark>을" in html
+    assert len(html) < 260
+
+
+def test_snippet_falls_back_to_the_excerpt_when_the_body_has_no_match():
+    html = snippet("본문에는 없습니다.", parse_query("요약"), fallback="요약에만 있는 낱말")
+    assert html == "<mark>요약</mark>에만 있는 낱말"
+
+
+def test_markup_in_a_story_or_the_query_is_shown_escaped(client):
+    ArticleFactory(title="<b>굵은</b> 보안 점검", body="`<script>alert(1)</script>` 보안 점검 결과")
+    html = find(client, "보안 <script>").content.decode()
+    assert "<script>alert" not in html
+    html = find(client, "보안 script").content.decode()
+    assert "&lt;<mark>script</mark>&gt;alert(1)&lt;/<mark>script</mark>&gt;" in html
+    assert "&lt;b&gt;굵은&lt;/b&gt; <mark>보안</mark>" in html
+    assert "<b>굵은" not in html
+
+
+# --- The page ------------------------------------------------------------------------------
+
+
+def test_every_page_has_a_search_form(client):
+    html = client.get(reverse("articles:home")).content.decode()
+    assert 'role="search"' in html
+    assert 'type="search" name="q"' in html
+    assert f'action="{reverse("articles:search")}"' in html
+
+
+def test_empty_query_shows_a_prompt_and_runs_no_query(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = find(client, "   ")
+    assert "무엇을 찾을까요?" in response.content.decode()
+    assert response.context["page"] is None
+
+
+@pytest.mark.parametrize(
+    "q", ["\"*()%_'\\", "%%%", "___", "---", "^^^", '""', "()", "*", "·…“”", "\\", "\x00"]
+)
+def test_a_query_of_symbols_only_gives_a_friendly_page(client, q):
+    response = find(client, q)
+    assert "찾을 글자나 숫자가 없습니다" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "q", ["풀링 AND OR NOT", '"풀링', "-풀링 ^연결", "풀링*", "(풀링)", "풀링' --", "pool_size%"]
+)
+def test_query_operators_typed_by_a_reader_are_ignored(client, q):
+    ArticleFactory(title="커넥션 풀링 연결 정리", body="pool_size를 정합니다. and or not")
+    assert found(find(client, q)) == ["커넥션 풀링 연결 정리"]
+
+
+@pytest.mark.parametrize(
+    "q",
+    ["NEAR(풀링 연결)", "title_terms:풀링", "{title_terms}:풀링", "풀링' OR 1=1 --", "a:* & !b"],
+)
+def test_query_syntax_glued_to_words_is_searched_as_words_not_run(client, q):
+    ArticleFactory(title="커넥션 풀링 연결 정리")
+    html = find(client, q).content.decode()
+    assert "검색 결과 <strong>" in html
+
+
+def test_an_overlong_query_is_cut_and_the_page_says_so(client):
+    ArticleFactory(title="긴 검색어")
+    response = find(client, "긴 " + "가" * 500)
+    html = response.content.decode()
+    assert f"앞 {MAX_QUERY_LENGTH}자로 찾았습니다" in html
+    assert len(response.context["query"].text) == MAX_QUERY_LENGTH
+    assert "맞는 스토리가 없습니다" in html
+
+
+def test_pagination_keeps_the_query(client):
+    for number in range(25):
+        ArticleFactory(title=f"회고 {number}", published_at=ago(hours=number + 1))
+    response = find(client, "회고")
+    assert response.context["page"].paginator.count == 25
+    assert 'href="?q=%ED%9A%8C%EA%B3%A0&amp;page=2"' in response.content.decode()
+    second = find(client, "회고", page=2)
+    assert found(second) == [f"회고 {number}" for number in range(20, 25)]
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "999", "1.5", ""])
+def test_bad_page_numbers_give_a_real_page(client, page):
+    for number in range(3):
+        ArticleFactory(title=f"테스트 {number}")
+    assert len(found(find(client, "테스트", page=page))) == 3
+
+
+def test_search_page_runs_the_same_number_of_queries_whatever_the_results(
+    client, django_assert_num_queries
+):
+    for number in range(25):
+        ArticleFactory(title=f"회고 {number}", tags=[TagFactory(), TagFactory()])
+    for number in range(2):
+        ArticleFactory(title=f"온보딩 {number}", tags=[TagFactory()])
+    # The count, the page of stories with their company and series, their tags, their text.
+    for q in ["회고", "온보딩"]:
+        with django_assert_num_queries(4):
+            find(client, q)
+    with django_assert_num_queries(4):
+        find(client, "회고", order="relevance")
+    with django_assert_num_queries(1):
+        find(client, "없는낱말")
+
+
+def test_an_unknown_order_falls_back_to_title_first(client):
+    ArticleFactory(title="정렬")
+    response = find(client, "정렬", order="'; DROP TABLE")
+    assert response.context["order"] == "recent"
+    assert found(response) == ["정렬"]
+
+
+# --- Keeping the index in sync -------------------------------------------------------------
+
+
+def test_editing_a_story_updates_what_finds_it(client):
+    story = ArticleFactory(title="모놀리스 분리", excerpt="요약", body="서비스를 나눴습니다.")
+    story.title = "마이크로서비스 통합"
+    story.body = "다시 합쳤습니다."
+    story.save()
+    assert found(find(client, "모놀리스")) == []
+    assert found(find(client, "나눴")) == []
+    assert found(find(client, "통합")) == ["마이크로서비스 통합"]
+    assert found(find(client, "합쳤")) == ["마이크로서비스 통합"]
+
+
+def test_publishing_a_draft_makes_it_findable_without_reindexing(client):
+    story = ArticleFactory(title="숨은 글", draft=True)
+    assert found(find(client, "숨은")) == []
+    story.status = Status.PUBLISHED
+    story.save(update_fields=["status", "published_at"])
+    assert found(find(client, "숨은")) == ["숨은 글"]
+
+
+def test_deleting_a_story_deletes_its_search_document(client):
+    story = ArticleFactory(title="지울 글")
+    ArticleFactory(title="남을 글")
+    story.delete()
+    Article.objects.filter(title="남을 글").delete()
+    assert not SearchDocument.objects.exists()
+    assert found(find(client, "지울")) == []
+
+
+def test_tags_and_people_set_in_the_admin_are_searchable(admin_client, client):
+    story = ArticleFactory(title="관리자 편집")
+    tag = TagFactory(name="카오스엔지니어링")
+    person = PersonFactory(name="문하늘", nickname="블루")
+    published = timezone.localtime(story.published_at)
+    response = admin_client.post(
+        reverse("admin:articles_article_change", args=[story.pk]),
+        {
+            "kind": "feed", "title": "관리자 편집", "slug": story.slug, "excerpt": "",
+            "base_version": story.version,
+            "body": story.body, "byline": "", "job_family": "", "series_part": "",
+            "status": "published", "tags": [tag.pk], "people": [person.pk],
+            "company": story.company_id,
+            "published_at_0": published.strftime("%Y-%m-%d"),
+            "published_at_1": published.strftime("%H:%M:%S"),
+            "unpublish_at_0": "", "unpublish_at_1": "", "meta_description": "",
+            "original_url": "", "cover_alt": "", "cover_credit": "",
+            "collection_items-TOTAL_FORMS": "0", "collection_items-INITIAL_FORMS": "0",
+        },
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert found(find(client, "카오스")) == ["관리자 편집"]
+    assert found(find(client, "블루")) == ["관리자 편집"]
+
+
+def test_reindex_command_catches_up_after_bulk_changes(client):
+    ArticleFactory(title="벌크 수정 전")
+    Article.objects.update(title="벌크 수정 후")
+    assert found(find(client, "수정 후")) == []
+    SearchDocument.objects.all().delete()
+    ArticleFactory(title="그대로인 글")
+    out = StringIO()
+    call_command("reindex_search", stdout=out)
+    assert "스토리 2개의 검색 색인을 다시 만들었습니다" in out.getvalue()
+    assert found(find(client, "수정 후")) == ["벌크 수정 후"]
+    assert found(find(client, "그대로")) == ["그대로인 글"]
+    assert SearchDocument.objects.count() == 2
+
+
+@pytest.mark.skipif(not ON_SQLITE, reason="the FTS5 table exists only on SQLite")
+def test_sqlite_fts_table_follows_its_documents():
+    def matches(word):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT rowid FROM articles_search_fts WHERE articles_search_fts MATCH %s",
+                [f'"{word}"'],
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    story = ArticleFactory(title="트리거 확인")
+    assert matches("트리") == [story.pk]
+    story.title = "바뀐 제목"
+    story.save()
+    assert matches("트리") == []
+    assert matches("바뀐") == [story.pk]
+    story.delete()
+    assert matches("바뀐") == []
+
+
+@pytest.mark.postgres
+def test_postgres_index_is_a_weighted_tsvector_with_a_gin_index():
+    story = ArticleFactory(title="제목 낱말", body="본문 낱말")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'articles_searchdocument'"
+            " AND indexdef LIKE '%%USING gin (document)%%'"
+        )
+        assert cursor.fetchone() is not None
+        cursor.execute(
+            "SELECT document::text FROM articles_searchdocument WHERE article_id = %s",
+            [story.pk],
+        )
+        (document,) = cursor.fetchone()
+    assert re.search(r"'제목':1A\b", document)
+    assert re.search(r"'본문':\d+B\b", document)
+
+
+def test_the_longest_body_an_editor_may_save_is_indexed(client, settings):
+    # Random syllables make every bigram a new word: the worst case for PostgreSQL's
+    # 1 MB tsvector limit.
+    rng = random.Random(1)
+    body = "".join(
+        chr(rng.randrange(0xAC00, 0xD7A4)) for _ in range(settings.ARTICLE_BODY_MAX_CHARS)
+    )
+    ArticleFactory(title="아주 긴 글", excerpt="요약", body=body)
+    assert found(find(client, body[:4])) == ["아주 긴 글"]
