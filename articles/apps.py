@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
 
 class ArticlesConfig(AppConfig):
@@ -8,7 +8,7 @@ class ArticlesConfig(AppConfig):
     verbose_name = "스토리 허브"
 
     def ready(self):
-        from articles import pagecache
+        from articles import pagecache, search
         from articles.models import (
             Article,
             Collection,
@@ -32,4 +32,16 @@ class ArticlesConfig(AppConfig):
                 pagecache.content_changed,
                 sender=relation.through,
                 dispatch_uid=f"pages-m2m-{relation.field.name}",
+            )
+
+        # A story's search document holds its company's, people's and tags' names.
+        for model in (Company, Person, Tag):
+            pre_save.connect(search.remember_names, sender=model, dispatch_uid=f"names-{model}")
+            post_save.connect(search.reindex_renamed, sender=model, dispatch_uid=f"rename-{model}")
+        for model in (Person, Tag):
+            pre_delete.connect(
+                search.remember_stories, sender=model, dispatch_uid=f"search-del-{model}"
+            )
+            post_delete.connect(
+                search.reindex_after_delete, sender=model, dispatch_uid=f"search-deleted-{model}"
             )

@@ -20,10 +20,11 @@ Where the index lives (created by migration 0003_search_index):
   to_tsvector('simple', …) (title weight A, the rest B), and title_document (the title alone),
   each with a GIN index. Neither pg_trgm nor the server's locale is involved.
 
-Keeping it in sync: Article.save() calls index_article(), the admin and the importers call it
-again once the tags and people are set, and deleting a story deletes its document (CASCADE).
-QuerySet.update(), bulk_create() and raw SQL bypass all of that, as does renaming a company,
-person or tag: run `manage.py reindex_search` after them.
+Keeping it in sync: Article.save() calls index_article(), the admin, the API and the importers
+call it again once the tags and people are set, and deleting a story deletes its document
+(CASCADE). Renaming a company, person or tag, or deleting a tag or person, re-indexes the
+stories that name it (signals wired in ArticlesConfig.ready()). QuerySet.update(),
+bulk_create() and raw SQL bypass all of that: run `manage.py reindex_search` after them.
 
 Ranking: stories with every query word in the title first, then the newest. order="relevance"
 keeps title matches first but then ranks by bm25 (SQLite) or ts_rank (PostgreSQL), the title
@@ -153,6 +154,53 @@ def index_article(article: Article, *, fields=None) -> None:
     # An UPDATE, then an INSERT if there was no row yet. On SQLite a trigger re-indexes the row
     # only when its bigram text really changed.
     SearchDocument(article=article, **document).save()
+
+
+# The names a story's document holds of its company, people and tags (see names_of).
+NAMED_FIELDS = {"Company": ("name",), "Person": ("name", "nickname"), "Tag": ("name",)}
+
+
+def _stories_naming(instance):
+    relation = {"Company": "company", "Person": "people", "Tag": "tags"}[type(instance).__name__]
+    return Article.objects.filter(**{relation: instance})
+
+
+def _index_stories(stories) -> None:
+    for article in stories.select_related("company").prefetch_related("people", "tags"):
+        index_article(article)
+
+
+def remember_names(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
+    """pre_save of Company, Person and Tag: note the indexed names before the save."""
+    fields = NAMED_FIELDS[sender.__name__]
+    if (
+        raw
+        or instance.pk is None
+        or (update_fields is not None and not set(fields) & set(update_fields))
+    ):
+        return
+    instance._names_before_save = sender.objects.filter(pk=instance.pk).values(*fields).first()
+
+
+def reindex_renamed(sender, instance, created=False, raw=False, **kwargs) -> None:
+    """post_save of Company, Person and Tag: a new name reaches the stories that show it."""
+    before = instance.__dict__.pop("_names_before_save", None)
+    if raw or created or before is None:
+        return
+    if any(before[field] != getattr(instance, field) for field in before):
+        _index_stories(_stories_naming(instance))
+
+
+def remember_stories(sender, instance, **kwargs) -> None:
+    """pre_delete of Person and Tag: the stories that named it (their rows go with it)."""
+    instance._stories_before_delete = list(_stories_naming(instance).values_list("pk", flat=True))
+
+
+def reindex_after_delete(sender, instance, **kwargs) -> None:
+    """post_delete of Person and Tag: those stories no longer match its name."""
+    ids = instance.__dict__.pop("_stories_before_delete", [])
+    if ids:
+        _index_stories(Article.objects.filter(pk__in=ids))
 
 
 def reindex(batch_size: int = 500) -> int:

@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -365,6 +366,66 @@ def test_tags_and_people_set_in_the_admin_are_searchable(admin_client, client):
     assert response.status_code == 302, response.content.decode()[:2000]
     assert found(find(client, "카오스")) == ["관리자 편집"]
     assert found(find(client, "블루")) == ["관리자 편집"]
+
+
+def test_renaming_a_company_person_or_tag_reaches_the_stories_that_show_it(client):
+    company = CompanyFactory(name="옛회사")
+    person = PersonFactory(name="옛이름", nickname="")
+    tag = TagFactory(name="옛태그")
+    story = ArticleFactory(title="이름 바뀐 글", company=company)
+    story.people.set([person])
+    story.tags.set([tag])
+    index_article(story)
+    other = ArticleFactory(title="상관없는 글")
+    other_document = SearchDocument.objects.get(article=other).body_terms
+
+    company.name = "새회사"
+    company.save()
+    person.name, person.nickname = "새이름", "별명"
+    person.save()
+    tag.name = "새태그"
+    tag.save()
+
+    for old in ("옛회사", "옛이름", "옛태그"):
+        assert found(find(client, old)) == [], old
+    for new in ("새회사", "새이름", "별명", "새태그"):
+        assert found(find(client, new)) == ["이름 바뀐 글"], new
+    assert SearchDocument.objects.get(article=other).body_terms == other_document
+
+
+def test_saving_a_company_without_renaming_it_reindexes_nothing():
+    company = CompanyFactory(name="그대로회사")
+    ArticleFactory.create_batch(3, company=company)
+    company.one_liner = "소개만 바꿈"
+    with CaptureQueriesContext(connection) as full_save:
+        company.save()
+    with CaptureQueriesContext(connection) as partial_save:
+        company.save(update_fields=["one_liner"])
+    touched = [
+        q["sql"]
+        for q in full_save.captured_queries + partial_save.captured_queries
+        if "searchdocument" in q["sql"]
+    ]
+    assert touched == []
+    # A save naming only other fields does not even read the old name.
+    assert not any(
+        '"name"' in q["sql"] for q in partial_save.captured_queries if q["sql"].startswith("SELECT")
+    )
+
+
+def test_deleting_a_tag_or_person_takes_its_name_out_of_the_index(client):
+    tag = TagFactory(name="사라질태그")
+    person = PersonFactory(name="떠난사람", nickname="")
+    story = ArticleFactory(title="남은 글")
+    story.tags.set([tag])
+    story.people.set([person])
+    index_article(story)
+    assert found(find(client, "사라질태그")) == ["남은 글"]
+    tag.delete()
+    person.delete()
+    assert found(find(client, "사라질태그")) == []
+    assert found(find(client, "떠난사람")) == []
+    assert found(find(client, "남은")) == ["남은 글"]
 
 
 def test_reindex_command_catches_up_after_bulk_changes(client):
