@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from tests.conftest import CHROMIUM
-
 # Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself
 # stay synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -20,27 +18,6 @@ SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 VIEWS = re.compile(r"조회수\s*(\d+)")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -128,15 +105,21 @@ def test_a_reader_walks_from_home_to_search(browser, site):
     reader.close()
 
 
-@pytest.mark.seed
+@pytest.fixture
+def demo_site(live_server):
+    call_command("seed_demo", verbosity=0)
+    return live_server.url
+
+
+# The screenshots show the demo content only: the seed page's text stays out of the repository.
 @pytest.mark.parametrize(("name", "viewport"), [("phone", PHONE), ("desktop", DESKTOP)])
-def test_screenshots_of_home_and_a_story(browser, site, name, viewport):
+def test_screenshots_of_home_and_a_story(browser, demo_site, name, viewport):
     reader = Reader(browser, viewport)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    reader.page.goto(site + "/")
+    reader.page.goto(demo_site + "/")
     reader.page.screenshot(path=SCREENSHOTS / f"home-{name}.png")
-    reader.page.get_by_role("link", name="SQLAlchemy의 연결 풀링 이해하기").first.click()
+    reader.page.get_by_role("link", name=re.compile("^PostgreSQL로 이사하기 3편")).first.click()
     reader.page.locator(".story-body").wait_for()
     reader.page.screenshot(path=SCREENSHOTS / f"story-{name}.png")
 

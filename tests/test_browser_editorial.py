@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from articles.models import Article, Status
 from editorial.models import PreviewLink, Revision
-from tests.conftest import CHROMIUM
 from tests.factories import ArticleFactory, PersonFactory, StaffFactory, TagFactory
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself
@@ -27,27 +26,6 @@ document.addEventListener("securitypolicyviolation", (event) => {
   console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`);
 });
 """
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 class Visitor:
