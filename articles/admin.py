@@ -114,6 +114,8 @@ class TheTeamsImportForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        if self.has_error("file"):  # an empty or unreadable upload: its own message says so
+            return cleaned
         upload = cleaned.get("file")
         if upload is not None:
             if upload.size > IMPORT_MAX_BYTES:

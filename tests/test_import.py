@@ -274,6 +274,19 @@ def test_admin_upload_of_a_bad_file_shows_the_error(admin_client, tmp_path):
     assert not Article.objects.exists()
 
 
+def test_admin_upload_of_an_empty_file_says_only_that_it_is_empty(admin_client, tmp_path):
+    path = tmp_path / "empty.txt"
+    path.write_bytes(b"")
+    with path.open("rb") as upload:
+        response = admin_client.post(
+            reverse("admin:articles_article_import_theteams"), {"file": upload}
+        )
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.errors == {"file": ["입력하신 파일은 빈 파일입니다."]}
+    assert not Article.objects.exists()
+
+
 def test_admin_import_requires_permission(client, db):
     from tests.factories import UserFactory
 
