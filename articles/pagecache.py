@@ -10,16 +10,21 @@ moment a new version is drawn, so query-time scheduling stays exact without a cr
 Only anonymous readers get cached pages; staff, who see previews and the admin's links, always
 get a fresh render. The story page keeps its 조회수 live: its cached HTML holds a marker that is
 replaced by the count of this very request (articles.viewcount).
+
+The API's answers to anonymous reads are kept the same way, under the same version
+(articles/api/cache.py).
 """
 
-import time
+import hashlib
 import uuid
 from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache, caches
+from django.db import transaction
 from django.db.models import Min, Q
 from django.http import HttpResponse
+from django.utils import timezone
 
 VERSION_KEY = "content:version"
 VIEW_COUNT_MARKER = "\u2063views\u2063"  # invisible separators: never in real content
@@ -54,7 +59,7 @@ def next_transition(now: float) -> float | None:
 
 def content_version() -> str:
     record = cache.get(VERSION_KEY)
-    now = time.time()
+    now = timezone.now().timestamp()  # the clock the published() queries read
     if record is None or (record[1] is not None and now >= record[1]):
         record = (uuid.uuid4().hex[:16], next_transition(now))
         cache.set(VERSION_KEY, record, None)
@@ -62,7 +67,17 @@ def content_version() -> str:
 
 
 def content_changed(**kwargs) -> None:
-    """Forget every cached page (connected to the content models' save and delete)."""
+    """Forget every cached page and API answer (connected to the content models' save and
+    delete).
+
+    The version is dropped at once and again when the transaction commits. A request served
+    in between still reads the old rows and may draw a new version for them (with Redis the
+    drop is seen before the commit is); the second drop orphans whatever it filed there."""
+    cache.delete(VERSION_KEY)
+    transaction.on_commit(forget_version, using=kwargs.get("using"))
+
+
+def forget_version() -> None:
     cache.delete(VERSION_KEY)
 
 
@@ -74,8 +89,12 @@ def is_reader(request) -> bool:
     return not request.user.is_staff
 
 
-def page_key(request, prefix="page") -> str:
-    return f"{prefix}:{content_version()}:{request.get_full_path()}"
+def page_key(request, prefix="page", address=None) -> str:
+    """Where this request's answer is filed under the current content version. The address
+    (the full path unless given) is hashed, so that a long query string makes no long key."""
+    address = request.get_full_path() if address is None else address
+    digest = hashlib.sha256(address.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+    return f"{prefix}:{content_version()}:{digest}"
 
 
 def cached_for_readers(timeout=LIST_TIMEOUT):

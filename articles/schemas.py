@@ -86,6 +86,21 @@ SeriesPart = Annotated[int, Field(ge=1, le=SERIES_PART_MAX)]
 Body = Text(1_000_000, strip=False)
 
 
+# The fields a client writes, each type once: StoryIn gives them defaults, StoryPatch none.
+Title = Text(200, min_length=1)
+Excerpt = Text(300)
+Byline = Text(120)
+MetaDescription = Text(160)
+Caption = Text(200)
+PeopleSlugs = Annotated[list[Slug], Field(max_length=PEOPLE_MAX)]
+TagNames = Annotated[list[TagName], Field(max_length=TAGS_MAX)]
+# The page of a list and its size, in every list's query string.
+PageNumber = Annotated[int, Field(ge=1, le=PAGE_MAX)]
+PageSize = Annotated[int, Field(ge=1, le=PAGE_SIZE_MAX)]
+# What a company, a tag or a collection answers as its number of published stories.
+StoryCount = Annotated[int, Field(description="발행된 스토리 수")]
+
+
 # --- Errors ----------------------------------------------------------------------------------
 
 
@@ -105,30 +120,7 @@ class ErrorOut(Schema):
     request_id: str = Field(description="X-Request-ID 헤더와 같습니다. 문의할 때 알려 주세요.")
 
 
-# --- Companies, people, tags, series, collections ----------------------------------------------
-
-
-class CompanyRefOut(Schema):
-    name: str
-    slug: str
-
-
-class PersonRefOut(Schema):
-    name: str
-    slug: str
-    nickname: str
-    role: str = Field(description="스토리에 나온 당시의 직무")
-    team: str
-
-
-class TagOut(Schema):
-    name: str
-    slug: str
-
-
-class SeriesRefOut(Schema):
-    title: str
-    slug: str
+# --- Building blocks (never answered on their own, so absent from the OpenAPI schema) -----------
 
 
 def absolute_url(context, path: str) -> str:
@@ -139,23 +131,72 @@ def media_url(context, field) -> str | None:
     return absolute_url(context, field.url) if field else None
 
 
-class CompanyOut(Schema):
+class Linked(Schema):
+    """Fills the `url` field that each subclass declares (where it wants it in its order)
+    with the absolute address of the object's page on the reader site."""
+
+    @staticmethod
+    def resolve_url(obj, context) -> str:
+        return absolute_url(context, obj.get_absolute_url())
+
+
+class Named(Schema):
     name: str
     slug: str
+
+
+class Titled(Schema):
+    title: str
+    slug: str
+
+
+class Strict(Schema):
+    """What a client sends: an unknown field is a 422, never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PageOut(Schema):
+    """The envelope of every list; each subclass adds its `items`."""
+
+    count: int
+    page: int
+    page_size: int
+    pages: int
+
+
+# --- Companies, people, tags, series, collections ----------------------------------------------
+
+
+class CompanyRefOut(Named):
+    pass
+
+
+class PersonRefOut(Named):
+    nickname: str
+    role: str = Field(description="스토리에 나온 당시의 직무")
+    team: str
+
+
+class TagOut(Named):
+    pass
+
+
+class SeriesRefOut(Titled):
+    pass
+
+
+class CompanyOut(Named, Linked):
     one_liner: str
     location: str
     size: str
     logo_url: str | None
-    story_count: int = Field(description="발행된 스토리 수")
+    story_count: StoryCount
     url: str
 
     @staticmethod
     def resolve_logo_url(obj, context) -> str | None:
         return media_url(context, obj.logo)
-
-    @staticmethod
-    def resolve_url(obj, context) -> str:
-        return absolute_url(context, obj.get_absolute_url())
 
 
 class CompanyDetailOut(CompanyOut):
@@ -170,9 +211,7 @@ class CompanyDetailOut(CompanyOut):
         return obj.tech_list
 
 
-class PersonOut(Schema):
-    name: str
-    slug: str
+class PersonOut(Named, Linked):
     nickname: str
     role: str
     team: str
@@ -185,36 +224,35 @@ class PersonOut(Schema):
     def resolve_photo_url(obj, context) -> str | None:
         return media_url(context, obj.photo)
 
-    @staticmethod
-    def resolve_url(obj, context) -> str:
-        return absolute_url(context, obj.get_absolute_url())
-
 
 class PersonDetailOut(PersonOut):
     bio: str
 
 
-class TagCountOut(Schema):
-    name: str
-    slug: str
-    story_count: int = Field(description="발행된 스토리 수")
+class TagCountOut(Named, Linked):
+    story_count: StoryCount
     url: str
-
-    @staticmethod
-    def resolve_url(obj, context) -> str:
-        return absolute_url(context, obj.get_absolute_url())
 
 
 # --- Stories -----------------------------------------------------------------------------------
 
 
-class StoryOut(Schema):
-    """A story as a card: what every list gives."""
+class StoryHead(Linked):
+    """What every representation of a story starts with."""
 
     id: int
     kind: Kind
     title: str
     slug: str
+
+    @staticmethod
+    def resolve_job_family(obj) -> str | None:
+        return obj.job_family or None
+
+
+class StoryOut(StoryHead):
+    """A story as a card: what every list gives."""
+
     excerpt: str
     company: CompanyRefOut | None
     tags: list[TagOut]
@@ -231,30 +269,14 @@ class StoryOut(Schema):
     url: str = Field(description="독자가 보는 스토리 페이지의 절대 주소")
 
     @staticmethod
-    def resolve_job_family(obj) -> str | None:
-        return obj.job_family or None
-
-    @staticmethod
     def resolve_cover_image_url(obj, context) -> str | None:
         return media_url(context, obj.cover_image)
 
-    @staticmethod
-    def resolve_url(obj, context) -> str:
-        return absolute_url(context, obj.get_absolute_url())
 
-
-class StoryLinkOut(Schema):
-    id: int
-    kind: Kind
-    title: str
-    slug: str
+class StoryLinkOut(StoryHead):
     company: CompanyRefOut | None
     published_at: datetime
     url: str
-
-    @staticmethod
-    def resolve_url(obj, context) -> str:
-        return absolute_url(context, obj.get_absolute_url())
 
 
 class SeriesPartOut(Schema):
@@ -285,18 +307,13 @@ class StoryDetailOut(StoryOut):
     related: list[StoryLinkOut]
 
 
-class StoryPageOut(Schema):
+class StoryPageOut(PageOut):
     count: int = Field(description="필터에 맞는 발행 스토리 수")
-    page: int
-    page_size: int
-    pages: int
     items: list[StoryOut]
 
 
-class StoryFilter(Schema):
+class StoryFilter(Strict):
     """The only filters and orderings a list of stories takes."""
-
-    model_config = ConfigDict(extra="forbid")
 
     kind: Kind | None = None
     company: Slug | None = Field(None, description="회사 슬러그")
@@ -316,78 +333,66 @@ class StoryFilter(Schema):
     ordering: Literal["recent", "popular"] = Field(
         "recent", description="recent: 최신순, popular: 인기순(최근 30일 조회수)"
     )
-    page: int = Field(1, ge=1, le=PAGE_MAX)
-    page_size: int = Field(PAGE_SIZE_DEFAULT, ge=1, le=PAGE_SIZE_MAX)
+    page: PageNumber = 1
+    page_size: PageSize = PAGE_SIZE_DEFAULT
 
 
-class PageQuery(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-    page: int = Field(1, ge=1, le=PAGE_MAX)
-    page_size: int = Field(PAGE_SIZE_DEFAULT, ge=1, le=PAGE_SIZE_MAX)
+class PageQuery(Strict):
+    page: PageNumber = 1
+    page_size: PageSize = PAGE_SIZE_DEFAULT
 
 
-class StoryIn(Schema):
+class StoryIn(Strict):
     """A new story. It is always saved as a draft; publishing is its own step."""
 
-    model_config = ConfigDict(extra="forbid")
-
     kind: Kind = Kind.FEED
-    title: Text(200, min_length=1)
+    title: Title
     slug: Slug | None = Field(None, description="비워 두면 제목으로 만듭니다.")
-    excerpt: Text(300) = ""
+    excerpt: Excerpt = ""
     body: Body = Field("", description="Markdown 본문")
     company: Slug | None = Field(None, description="회사 슬러그")
-    people: list[Slug] = Field([], max_length=PEOPLE_MAX, description="인물 슬러그들")
-    tags: list[TagName] = Field([], max_length=TAGS_MAX, description="해시태그 이름들(# 없이)")
+    people: PeopleSlugs = Field([], description="인물 슬러그들")
+    tags: TagNames = Field([], description="해시태그 이름들(# 없이)")
     job_family: JobFamily | None = None
     series: Slug | None = Field(None, description="시리즈 슬러그")
     series_part: SeriesPart | None = None
-    byline: Text(120) = ""
+    byline: Byline = ""
     original_url: Url = ""
-    meta_description: Text(160) = ""
-    cover_alt: Text(200) = ""
-    cover_credit: Text(200) = ""
+    meta_description: MetaDescription = ""
+    cover_alt: Caption = ""
+    cover_credit: Caption = ""
 
 
-class StoryPatch(Schema):
+class StoryPatch(Strict):
     """Only the fields sent change. Send If-Match with the story's ETag or version."""
 
-    model_config = ConfigDict(extra="forbid")
-
     kind: Kind = None
-    title: Text(200, min_length=1) = None
+    title: Title = None
     slug: Slug = None
-    excerpt: Text(300) = None
+    excerpt: Excerpt = None
     body: Body = None
     company: Slug | None = None
-    people: Annotated[list[Slug], Field(max_length=PEOPLE_MAX)] = None
-    tags: Annotated[list[TagName], Field(max_length=TAGS_MAX)] = None
+    people: PeopleSlugs = None
+    tags: TagNames = None
     job_family: JobFamily | None = None
     series: Slug | None = None
     series_part: SeriesPart | None = None
-    byline: Text(120) = None
+    byline: Byline = None
     original_url: Url = None
-    meta_description: Text(160) = None
-    cover_alt: Text(200) = None
-    cover_credit: Text(200) = None
+    meta_description: MetaDescription = None
+    cover_alt: Caption = None
+    cover_credit: Caption = None
 
 
-class PublishIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class PublishIn(Strict):
     at: datetime | None = Field(
         None, description="발행 시각. 비우면 지금, 미래면 그때 공개(예약 발행)."
     )
 
 
-class StoryEditOut(Schema):
+class StoryEditOut(StoryHead):
     """A story as its editors see it, drafts included: what the write operations answer."""
 
-    id: int
-    kind: Kind
-    title: str
-    slug: str
     excerpt: str
     body: str
     body_html: str
@@ -412,28 +417,14 @@ class StoryEditOut(Schema):
     updated_at: datetime
     url: str
 
-    @staticmethod
-    def resolve_job_family(obj) -> str | None:
-        return obj.job_family or None
-
-    @staticmethod
-    def resolve_url(obj, context) -> str:
-        return absolute_url(context, obj.get_absolute_url())
-
 
 # --- Series and collections ---------------------------------------------------------------------
 
 
-class SeriesOut(Schema):
-    title: str
-    slug: str
+class SeriesOut(Titled, Linked):
     description: str
     story_count: int = Field(description="발행된 편 수")
     url: str
-
-    @staticmethod
-    def resolve_url(obj, context) -> str:
-        return absolute_url(context, obj.get_absolute_url())
 
 
 class SeriesDetailOut(SeriesOut):
@@ -444,18 +435,12 @@ class SeriesDetailOut(SeriesOut):
         return obj.published_parts
 
 
-class CollectionOut(Schema):
-    title: str
-    slug: str
+class CollectionOut(Titled, Linked):
     description: str
     position: int = Field(description="홈에서의 순서(작을수록 위)")
     on_home: bool = Field(description="지금 홈에 보이는지")
-    story_count: int = Field(description="발행된 스토리 수")
+    story_count: StoryCount
     url: str
-
-    @staticmethod
-    def resolve_url(obj, context) -> str:
-        return absolute_url(context, obj.get_absolute_url())
 
 
 class CollectionItemOut(Schema):
@@ -477,41 +462,24 @@ class CollectionDetailOut(CollectionOut):
         return obj.visible_items
 
 
-class CompanyPageOut(Schema):
-    count: int
-    page: int
-    page_size: int
-    pages: int
+# --- Pages of the lists -------------------------------------------------------------------------
+
+
+class CompanyPageOut(PageOut):
     items: list[CompanyOut]
 
 
-class PersonPageOut(Schema):
-    count: int
-    page: int
-    page_size: int
-    pages: int
+class PersonPageOut(PageOut):
     items: list[PersonOut]
 
 
-class TagPageOut(Schema):
-    count: int
-    page: int
-    page_size: int
-    pages: int
+class TagPageOut(PageOut):
     items: list[TagCountOut]
 
 
-class SeriesPageOut(Schema):
-    count: int
-    page: int
-    page_size: int
-    pages: int
+class SeriesPageOut(PageOut):
     items: list[SeriesOut]
 
 
-class CollectionPageOut(Schema):
-    count: int
-    page: int
-    page_size: int
-    pages: int
+class CollectionPageOut(PageOut):
     items: list[CollectionOut]

@@ -313,9 +313,12 @@ def robots_txt(request):
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
+@pagecache.cached_for_readers()
 def search(request):
     """검색: published stories only, every word of the query, title matches first. An empty
-    query shows a prompt and runs nothing; a query of symbols only says so."""
+    query shows a prompt and runs nothing; a query of symbols only says so. Readers who ask
+    what someone asked before get the page from the page cache (its 조회수 may be a minute
+    old, as on the lists)."""
     query = parse_query(request.GET.get("q"))
     order = request.GET.get("order")
     if order not in ORDERS:

@@ -109,13 +109,17 @@ def test_an_edit_changes_the_etags_of_the_list_and_the_story(client, content):
     assert response.json()["title"] == "바뀐 제목"
 
 
-def test_a_scheduled_story_coming_due_changes_the_list_etag(client, content):
+def test_a_scheduled_story_coming_due_changes_the_list_etag(client, content, monkeypatch):
     scheduled = ArticleFactory(scheduled=True)
     etag = client.get(f"{API}/stories")["ETag"]
 
-    Article.objects.filter(pk=scheduled.pk).update(published_at=timezone.now())
+    # Its time comes (no save: the clock moves past published_at).
+    later = scheduled.published_at + timedelta(seconds=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
 
-    assert client.get(f"{API}/stories", headers={"If-None-Match": etag}).status_code == 200
+    response = client.get(f"{API}/stories", headers={"If-None-Match": etag})
+    assert response.status_code == 200
+    assert scheduled.pk in [item["id"] for item in response.json()["items"]]
 
 
 def test_different_filters_have_different_etags(client, content):

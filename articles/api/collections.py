@@ -3,19 +3,15 @@ is published, and shows only its published stories."""
 
 from django.db.models import Exists, OuterRef, Prefetch
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
-from ninja import Path, Query, Router
+from ninja import Path, Query
 
+from articles.api.cache import COUNTS_TIMEOUT, read_router
 from articles.api.common import (
-    PAGE_PARAMS,
-    READ_ERRORS,
-    allow_only,
-    conditional,
-    etag_of,
-    last_modified_of,
     latest_published_change,
-    page_of,
+    list_page,
+    one_by_slug,
     published_count,
+    read,
     story_stamp,
 )
 from articles.models import Article, Collection, CollectionItem, Person, Tag
@@ -26,9 +22,8 @@ from articles.schemas import (
     PageQuery,
     Slug,
 )
-from tokens.throttling import ClientRateThrottle
 
-router = Router(tags=["collections"], throttle=[ClientRateThrottle()])
+router = read_router("collections", timeout=COUNTS_TIMEOUT)
 
 
 def published_collections():
@@ -49,42 +44,31 @@ def stamp(collection: Collection) -> tuple:
     )
 
 
-@router.get(
-    "",
-    response={200: CollectionPageOut, 304: None, **READ_ERRORS},
-    summary="컬렉션 목록",
-    url_name="collections",
-)
+def changed(collection: Collection) -> tuple:
+    return (collection.updated_at, collection.last_change)
+
+
+@router.get("", response=read(CollectionPageOut), summary="컬렉션 목록", url_name="collections")
 def list_collections(request: HttpRequest, response: HttpResponse, query: Query[PageQuery]):
     """Collections in their home-page order. Two queries."""
-    allow_only(request, PAGE_PARAMS)
-    collections = published_collections()
-    page = page_of(
-        collections.order_by("position", "id"),
-        count=collections.count(),
-        page=query.page,
-        page_size=query.page_size,
+    return list_page(
+        request,
+        response,
+        query,
+        published_collections(),
+        order_by=("position", "id"),
+        name="collections",
+        stamp=stamp,
+        changed=changed,
     )
-    etag = etag_of(
-        "collections", query.page, query.page_size, page["count"], [stamp(c) for c in page["items"]]
-    )
-    modified = last_modified_of(
-        *(c.updated_at for c in page["items"]), *(c.last_change for c in page["items"])
-    )
-    not_modified = conditional(request, response, etag=etag, last_modified=modified)
-    return page if not_modified is None else not_modified
 
 
 @router.get(
-    "/{slug}",
-    response={200: CollectionDetailOut, 304: None, **READ_ERRORS},
-    summary="컬렉션 하나",
-    url_name="collection",
+    "/{slug}", response=read(CollectionDetailOut), summary="컬렉션 하나", url_name="collection"
 )
 def get_collection(request: HttpRequest, response: HttpResponse, slug: Path[Slug]):
     """A collection with its published stories in the editors' order (at most 100). Four
     queries: the collection, its items with their stories, their tags and their people."""
-    allow_only(request, ())
     items = (
         CollectionItem.objects.filter(article__in=Article.objects.published())
         .select_related("article__company", "article__series")
@@ -95,17 +79,17 @@ def get_collection(request: HttpRequest, response: HttpResponse, slug: Path[Slug
         )
         .order_by("position", "id")
     )
-    collection = get_object_or_404(
+    return one_by_slug(
+        request,
+        response,
         published_collections().prefetch_related(
             Prefetch("items", queryset=items[:PAGE_SIZE_MAX], to_attr="visible_items")
         ),
-        slug=slug,
+        slug,
+        name="collection-detail",
+        stamp=lambda c: (
+            stamp(c),
+            [(item.pk, item.position, story_stamp(item.article)) for item in c.visible_items],
+        ),
+        changed=changed,
     )
-    etag = etag_of(
-        "collection-detail",
-        stamp(collection),
-        [(item.pk, item.position, story_stamp(item.article)) for item in collection.visible_items],
-    )
-    modified = last_modified_of(collection.updated_at, collection.last_change)
-    not_modified = conditional(request, response, etag=etag, last_modified=modified)
-    return collection if not_modified is None else not_modified

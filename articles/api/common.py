@@ -1,5 +1,6 @@
 """What every router of the API shares: documented error answers, the query-string allow-list,
-pagination, conditional GET and time stamps from clients."""
+pagination, conditional GET, the read operations of the resources (a page of a list, one row
+by its slug) and time stamps from clients."""
 
 import hashlib
 import math
@@ -7,6 +8,7 @@ from datetime import UTC, datetime
 
 from django.db.models import Count, Max, Q, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
@@ -31,6 +33,11 @@ WRITE_ERRORS = {
     422: ErrorOut,
     429: ErrorOut,
 }
+
+
+def read(schema) -> dict:
+    """What a read operation answers: `schema`, a 304 to a current copy, or an error."""
+    return {200: schema, 304: None, **READ_ERRORS}
 
 
 def allow_only(request: HttpRequest, allowed) -> None:
@@ -130,16 +137,29 @@ def conditional(
     for name, value in headers.items():
         response[name] = value
     patch_vary_headers(response, ["Authorization"])
-    if not_modified(request, etag, last_modified):
-        not_modified_response = HttpResponseNotModified()
-        for name, value in headers.items():
-            not_modified_response[name] = value
-        patch_vary_headers(not_modified_response, ["Authorization"])
-        return not_modified_response
+    if getattr(request, "full_answer", False):  # the response cache asks for the body (cache.py)
+        return None
+    seconds = None if last_modified is None else int(last_modified.timestamp())
+    if not_modified(request, etag, seconds):
+        return not_modified_response(headers)
     return None
 
 
-def not_modified(request: HttpRequest, etag: str, last_modified: datetime | None) -> bool:
+VALIDATORS = ("ETag", "Cache-Control", "Last-Modified")
+
+
+def not_modified_response(headers: dict) -> HttpResponseNotModified:
+    """The 304 that answers a current copy: the validators again, no body."""
+    response = HttpResponseNotModified()
+    for name, value in headers.items():
+        response[name] = value
+    patch_vary_headers(response, ["Authorization"])
+    return response
+
+
+def not_modified(request: HttpRequest, etag: str, last_modified: int | None) -> bool:
+    """Whether the client's copy is current. `last_modified` in whole epoch seconds, as the
+    Last-Modified header says it."""
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None:
         wanted = {tag.removeprefix("W/") for tag in parse_etags(if_none_match)}
@@ -147,8 +167,46 @@ def not_modified(request: HttpRequest, etag: str, last_modified: datetime | None
     if_modified_since = request.headers.get("If-Modified-Since")
     if if_modified_since and last_modified is not None:
         since = parse_http_date_safe(if_modified_since)
-        return since is not None and int(last_modified.timestamp()) <= since
+        return since is not None and last_modified <= since
     return False
+
+
+def current(request, response, body, *, etag: str, last_modified: datetime | None):
+    """`body` with its validators, or the 304 when the client's copy is current."""
+    not_modified = conditional(request, response, etag=etag, last_modified=last_modified)
+    return body if not_modified is None else not_modified
+
+
+def list_page(request, response, query, rows, *, order_by, name, stamp, changed, total=None):
+    """A page of `rows` (a list of a resource: two queries, the count and the page), its
+    ETag made from what `stamp` says of each row and its Last-Modified from the times
+    `changed` gives. `total` is what to count when that is simpler than `rows` (the rows
+    without the annotations that only the page shows)."""
+    allow_only(request, PAGE_PARAMS)
+    page = page_of(
+        rows.order_by(*order_by),
+        count=(rows if total is None else total).count(),
+        page=query.page,
+        page_size=query.page_size,
+    )
+    items = page["items"]
+    etag = etag_of(name, query.page, query.page_size, page["count"], [stamp(i) for i in items])
+    modified = last_modified_of(*(moment for item in items for moment in changed(item)))
+    return current(request, response, page, etag=etag, last_modified=modified)
+
+
+def one_by_slug(request, response, rows, slug: str, *, name, stamp, changed):
+    """The row of `rows` with this slug (a 404 otherwise), its ETag made from `stamp`'s parts
+    and its Last-Modified from the times `changed` gives."""
+    allow_only(request, ())
+    row = get_object_or_404(rows, slug=slug)
+    return current(
+        request,
+        response,
+        row,
+        etag=etag_of(name, *stamp(row)),
+        last_modified=last_modified_of(*changed(row)),
+    )
 
 
 def published_count():

@@ -18,8 +18,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
-from ninja import Body, Header, Path, Query, Router, Status
+from ninja import Body, Header, Path, Query, Status
 
+from articles.api.cache import COUNTS_TIMEOUT, read_router
 from articles.api.common import (
     READ_ERRORS,
     WRITE_ERRORS,
@@ -30,6 +31,7 @@ from articles.api.common import (
     last_modified_of,
     list_stamp,
     page_of,
+    read,
     story_etag,
 )
 from articles.api.editing import (
@@ -62,9 +64,9 @@ from editorial.roles import PUBLISH_PERMISSION, can_edit, stories_for
 from editorial.services import ensure_baseline, record_revision
 from tokens.auth import TokenAuth
 from tokens.models import Scope
-from tokens.throttling import ClientRateThrottle, TokenRateThrottle
+from tokens.throttling import TokenRateThrottle
 
-router = Router(tags=["stories"])
+router = read_router("stories", timeout=COUNTS_TIMEOUT)
 
 RELATED_COUNT = 4
 FILTER_PARAMS = frozenset(StoryFilter.model_fields)
@@ -97,8 +99,7 @@ def listing(queryset):
 
 @router.get(
     "",
-    response={200: StoryPageOut, 304: None, **READ_ERRORS},
-    throttle=[ClientRateThrottle()],
+    response=read(StoryPageOut),
     summary="스토리 목록",
     url_name="stories",
 )
@@ -155,39 +156,33 @@ def search(stories, q: str):
 
 @router.get(
     "/{int:story_id}",
-    response={200: StoryDetailOut, 304: None, **READ_ERRORS},
-    throttle=[ClientRateThrottle()],
+    response=read(StoryDetailOut),
     summary="스토리 하나(id)",
     url_name="story",
 )
 def get_story(request: HttpRequest, response: HttpResponse, story_id: StoryId):
     """A published story with its body, its place in a series and related stories."""
-    allow_only(request, ())
-    article = get_object_or_404(
-        Article.objects.published().select_related("company", "series"), pk=story_id
-    )
-    return detail(request, response, article)
+    return detail(request, response, pk=story_id)
 
 
 @router.get(
     "/by-slug/{slug}",
-    response={200: StoryDetailOut, 304: None, **READ_ERRORS},
-    throttle=[ClientRateThrottle()],
+    response=read(StoryDetailOut),
     summary="스토리 하나(슬러그)",
     url_name="story-by-slug",
 )
 def get_story_by_slug(request: HttpRequest, response: HttpResponse, slug: Path[Slug]):
     """The same as by id, found by the story's current slug (Korean slugs percent-encoded)."""
+    return detail(request, response, slug=slug)
+
+
+def detail(request, response, **lookup):
+    """A fixed number of queries: the published story, its tags, its people, its series'
+    published parts, and the related stories (ArticleQuerySet.related_to)."""
     allow_only(request, ())
     article = get_object_or_404(
-        Article.objects.published().select_related("company", "series"), slug=slug
+        Article.objects.published().select_related("company", "series"), **lookup
     )
-    return detail(request, response, article)
-
-
-def detail(request, response, article: Article):
-    """A fixed number of queries: the story (already loaded), its tags, its people, its
-    series' published parts, and the related stories (ArticleQuerySet.related_to)."""
     not_modified = conditional(
         request,
         response,
