@@ -14,7 +14,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Case, Count, F, OuterRef, Prefetch, Q, Subquery, Sum, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Sum, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -303,15 +303,19 @@ class ArticleQuerySet(models.QuerySet):
 
     def most_viewed(self, days, limit, now=None):
         """The `limit` stories with the most views in the last `days` days, each with its
-        `recent_views`: read from the day rows of the window, not from every story."""
+        `recent_views`: read from the day rows of the window, not from every story (each
+        day row's story is checked by its key, where `article__in=self` would first list every
+        story of `self`)."""
         since = timezone.localdate(now or timezone.now()) - timedelta(days=days - 1)
         top = list(
-            DailyView.objects.filter(day__gte=since, article__in=self.values("pk"))
+            DailyView.objects.filter(Exists(self.filter(pk=OuterRef("article"))), day__gte=since)
             .values_list("article")
             .annotate(total=Sum("count"))
             .order_by("-total", "-article")[:limit]
         )
-        stories = self.select_related("company").in_bulk([pk for pk, _ in top])
+        stories = (
+            self.select_related("company").defer("body", "body_html").in_bulk([pk for pk, _ in top])
+        )
         ranked = []
         for pk, total in top:
             stories[pk].recent_views = total
@@ -330,8 +334,11 @@ class ArticleQuerySet(models.QuerySet):
         if article.company_id:
             pools.append(others.filter(company_id=article.company_id).recent())
         if tag_ids:
+            # Grouped by id alone (values() first): grouped by the whole story, the database
+            # carried every candidate's body through the grouping.
             pools.append(
                 others.filter(tags__in=tag_ids)
+                .values("pk")
                 .annotate(shared=Count("tags"))
                 .order_by("-shared", F("published_at").desc(nulls_last=True), "-id")
             )
@@ -470,11 +477,36 @@ class Article(models.Model):
                 name="article_unpublish_after_publish",
             ),
         ]
+        # A story's row carries its body twice (Markdown and HTML, tens of KB): on SQLite, reading
+        # any column stored after them walks the row's overflow pages. So the listing indexes
+        # also hold what published() tests (unpublish_at): counting, filtering and ordering
+        # published stories reads an index, not the rows. On PostgreSQL migration 0005 creates
+        # published_at as DESC NULLS LAST, recent()'s order (a plain DESC puts NULLs first and
+        # would not serve it); SQLite's DESC already puts NULLs last.
         indexes = [
-            models.Index(fields=["status", "kind", "-published_at"], name="article_kind_listing"),
+            # A kind's list newest first (the home page's latest per kind, /feed/, its count).
+            models.Index(
+                fields=["status", "kind", "-published_at", "-id", "unpublish_at"],
+                name="article_kind_listing",
+            ),
+            # Every published story newest first (the API's list, published() as a subquery),
+            # with what the API list's fingerprint aggregates (api/common.py list_stamp()).
+            models.Index(
+                fields=[
+                    "status", "-published_at", "-id", "unpublish_at",
+                    "company", "updated_at", "view_count",
+                ],
+                name="article_recent_listing",
+            ),
+            # The home page's featured story: only the featured ones, newest first.
+            models.Index(
+                fields=["status", "-published_at", "-id"],
+                condition=Q(is_featured=True),
+                name="article_featured",
+            ),
             models.Index(fields=["company", "-published_at"], name="article_company_listing"),
             models.Index(fields=["-view_count"], name="article_popular"),
-        ]
+        ]  # fmt: skip
 
     def __str__(self):
         return self.title

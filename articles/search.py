@@ -345,6 +345,18 @@ def _matching_ids(query: Query, *, title_only: bool = False) -> RawSQL:
     )
 
 
+def _title_hit(query: Query) -> Case:
+    return Case(
+        When(pk__in=_matching_ids(query, title_only=True), then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+
+
+# The documented order: every word in the title first, then the newest.
+TITLE_FIRST = (F("title_hit").desc(), F("published_at").desc(), F("pk").desc())
+
+
 def search_stories(query: Query, *, order: str = ORDER_TITLE_FIRST):
     """Published stories matching every word of `query`, as story cards (for_listing()) with
     `title_hit` (every word is in the title). A query with nothing to look for finds nothing.
@@ -354,20 +366,10 @@ def search_stories(query: Query, *, order: str = ORDER_TITLE_FIRST):
     reads the text of the page's stories only."""
     if not query:
         return Article.objects.none()
-    stories = (
-        Article.objects.published()
-        .for_listing()
-        .annotate(
-            title_hit=Case(
-                When(pk__in=_matching_ids(query, title_only=True), then=Value(True)),
-                default=Value(False),
-                output_field=BooleanField(),
-            ),
-        )
-    )
+    stories = Article.objects.published().for_listing().annotate(title_hit=_title_hit(query))
     newest = [F("published_at").desc(), F("pk").desc()]
     if order != ORDER_RELEVANCE:
-        return stories.filter(pk__in=_matching_ids(query)).order_by(F("title_hit").desc(), *newest)
+        return stories.filter(pk__in=_matching_ids(query)).order_by(*TITLE_FIRST)
     if connection.vendor == "postgresql":
         rank = SearchDocument.objects.filter(article=OuterRef("pk")).annotate(
             rank=RawSQL(
@@ -393,6 +395,42 @@ def search_stories(query: Query, *, order: str = ORDER_TITLE_FIRST):
         params=[fts5_match(query)],
         select={"rank": f"bm25({FTS_TABLE}, {BM25_WEIGHTS})"},
     ).order_by(F("title_hit").desc(), "rank", *newest)
+
+
+class TitleFirstPages:
+    """search_stories() in the title-first order, as the search page's paginator reads it.
+
+    Sorting the matches as cards made the database read every matching story's row (and
+    carry its columns through the sort) to keep 20 of them. Here a page is one query in two
+    steps: the ids of all matches are sorted on (title hit, published_at, id), which come from
+    an index (article_recent_listing) and the search index, without reading a story's row;
+    then only that page's cards are loaded, by id, in the same order."""
+
+    def __init__(self, query: Query):
+        self.query = query
+        self.stories = search_stories(query, order=ORDER_TITLE_FIRST)
+
+    def count(self) -> int:
+        return self.stories.count()
+
+    def __getitem__(self, window: slice) -> list[Article]:
+        if not isinstance(window, slice):
+            raise TypeError("TitleFirstPages is read a page (a slice) at a time.")
+        ids = self.stories.values("pk")[window]
+        return list(
+            Article.objects.for_listing()
+            .filter(pk__in=ids)
+            .annotate(title_hit=_title_hit(self.query))
+            .order_by(*TITLE_FIRST)
+        )
+
+
+def search_pages(query: Query, *, order: str = ORDER_TITLE_FIRST):
+    """What the search page paginates: search_stories(), read page by page as cheaply as the
+    order allows. The relevance order ranks every match anyway and is paged as it is."""
+    if query and order != ORDER_RELEVANCE:
+        return TitleFirstPages(query)
+    return search_stories(query, order=order)
 
 
 # --- Highlighting -------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import json
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -30,7 +30,7 @@ from articles.search import (
     ORDERS,
     add_highlights,
     parse_query,
-    search_stories,
+    search_pages,
 )
 
 PAGE_SIZE = 20
@@ -66,7 +66,11 @@ def home(request):
     published = Article.objects.published(now).for_listing()
     featured = published.filter(is_featured=True).recent().first() or published.recent().first()
     visible_items = (
-        CollectionItem.objects.filter(article__in=Article.objects.published(now))
+        # Each item's story checked by its key: `article__in=published` would first list
+        # every published story to keep a few items.
+        CollectionItem.objects.filter(
+            Exists(Article.objects.published(now).filter(pk=OuterRef("article")))
+        )
         .select_related("article__company", "article__series")
         .prefetch_related(Prefetch("article__tags", queryset=Tag.objects.order_by("name")))
         .defer("article__body", "article__body_html")
@@ -325,7 +329,7 @@ def search(request):
         order = ORDER_TITLE_FIRST
     page = None
     if query:
-        page = paginate(request, search_stories(query, order=order))
+        page = paginate(request, search_pages(query, order=order))
         add_highlights(page, query)
     return render(
         request,

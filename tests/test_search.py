@@ -284,6 +284,23 @@ def test_pagination_keeps_the_query(client):
     assert found(second) == [f"회고 {number}" for number in range(20, 25)]
 
 
+def test_pages_follow_the_title_first_order_across_the_title_matches(client):
+    # The page sorts the matches' ids and then loads that page's cards (TitleFirstPages):
+    # page after page, the stories come in search_stories()' order, the title matches first.
+    for number in range(15):
+        ArticleFactory(title=f"회고 {number}", published_at=ago(days=number + 1))
+        ArticleFactory(
+            title=f"장애 {number}", body="회고를 했습니다.", published_at=ago(hours=number + 1)
+        )
+    ArticleFactory(title="회고 초안", status=Status.DRAFT)
+    expected = [story.title for story in search_stories(parse_query("회고"))]
+    assert len(expected) == 30
+    assert expected[:15] == [f"회고 {number}" for number in range(15)]
+    pages = [find(client, "회고", page=number) for number in (1, 2)]
+    assert found(pages[0]) + found(pages[1]) == expected
+    assert [story.title_hit for story in pages[0].context["page"]] == [True] * 15 + [False] * 5
+
+
 @pytest.mark.parametrize("page", ["0", "-1", "abc", "999", "1.5", ""])
 def test_bad_page_numbers_give_a_real_page(client, page):
     for number in range(3):
