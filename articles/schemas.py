@@ -328,7 +328,9 @@ class StoryFilter(Strict):
         "걸러 내기만 하고 순서는 ordering을 따릅니다.",
     )
     updated_since: datetime | None = Field(
-        None, description="이 시각 이후에 고친 스토리만. 시간대가 없으면 서울 시간으로 봅니다."
+        None,
+        description="이 시각 이후에 고쳤거나 발행된(예약 발행 포함) 스토리만. "
+        "시간대가 없으면 서울 시간으로 봅니다.",
     )
     ordering: Literal["recent", "popular"] = Field(
         "recent", description="recent: 최신순, popular: 인기순(최근 30일 조회수)"

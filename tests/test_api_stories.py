@@ -140,7 +140,7 @@ def filter_cases():
 
     @case("updated_since")
     def _():
-        old = ArticleFactory()
+        old = ArticleFactory(published_at=days_ago(20))
         type(old).objects.filter(pk=old.pk).update(updated_at=days_ago(10))
         since = quote(days_ago(5).isoformat())
         return f"updated_since={since}", ArticleFactory(), old
@@ -160,6 +160,20 @@ def test_each_filter_narrows_the_list(client, name):
     assert ids(response) == [match.pk]
     assert other.pk not in ids(response)
     assert response.json()["count"] == 1
+
+
+def test_updated_since_includes_a_scheduled_story_that_went_live_since(client):
+    # Saved three days ago for publication an hour ago: nothing saved it when it went live.
+    went_live = ArticleFactory(published_at=timezone.now() - timedelta(hours=1))
+    unchanged = ArticleFactory(published_at=days_ago(10))
+    type(went_live).objects.filter(pk__in=[went_live.pk, unchanged.pk]).update(
+        updated_at=days_ago(3)
+    )
+    since = quote(days_ago(2).isoformat())
+
+    response = client.get(f"{API}/stories?updated_since={since}")
+
+    assert ids(response) == [went_live.pk]
 
 
 @pytest.mark.parametrize("trait", HIDDEN_TRAITS)

@@ -13,7 +13,7 @@ another edit came first); publishing is its own operation with its own scope.
 from typing import Annotated
 
 from django.contrib.admin.models import ADDITION, CHANGE
-from django.db.models import F, Prefetch, prefetch_related_objects
+from django.db.models import F, Prefetch, Q, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -139,9 +139,10 @@ def filtered(filters: StoryFilter):
     if filters.series:
         stories = stories.filter(series__slug=filters.series)
     if filters.updated_since:
-        stories = stories.filter(
-            updated_at__gte=aware(filters.updated_since, ["query", "updated_since"])
-        )
+        since = aware(filters.updated_since, ["query", "updated_since"])
+        # A scheduled story goes live without a save, so its updated_at stays as it was: to a
+        # client syncing since T it is new all the same once its published_at passes T.
+        stories = stories.filter(Q(updated_at__gte=since) | Q(published_at__gte=since))
     if filters.q:
         stories = search(stories, filters.q)
     return stories
