@@ -43,6 +43,14 @@ admin.site.site_title = "컬처 스토리 편집실"
 admin.site.index_title = "편집"
 
 
+class TextareaField(forms.CharField):
+    """Browsers send a textarea's line breaks as CRLF. Stored as LF, so saving a form with an
+    untouched body or excerpt changes nothing (no spurious revision, diff or change message)."""
+
+    def to_python(self, value):
+        return super().to_python(value).replace("\r\n", "\n").replace("\r", "\n")
+
+
 class ArticleAdminForm(forms.ModelForm):
     # The version the editor started from, rendered as a hidden input (change_form.html):
     # saving over a newer version is refused instead of silently overwriting it.
@@ -55,6 +63,7 @@ class ArticleAdminForm(forms.ModelForm):
             "body": forms.Textarea(attrs={"rows": 30, "class": "vLargeTextField"}),
             "excerpt": forms.Textarea(attrs={"rows": 3}),
         }
+        field_classes = {"body": TextareaField, "excerpt": TextareaField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -82,6 +91,12 @@ class ArticleAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        for name in ("published_at", "unpublish_at"):
+            # The form shows whole seconds: a time the editor left alone stays exactly as it
+            # was, instead of losing its microseconds and reading as a new publication.
+            stored, given = getattr(self.instance, name), cleaned.get(name)
+            if stored and given and given == stored.replace(microsecond=0):
+                cleaned[name] = stored
         status = cleaned.get("status")
         published_at = cleaned.get("published_at")
         unpublish_at = cleaned.get("unpublish_at")

@@ -54,6 +54,24 @@ def test_saving_in_the_admin_keeps_the_previous_state_and_the_new_one(client, ed
     assert timezone.now() - second.created_at < timedelta(minutes=1)
 
 
+def test_an_untouched_body_and_publication_time_survive_a_browser_save(client, editor):
+    published = timezone.now().replace(microsecond=123456) - timedelta(days=2)
+    story = ArticleFactory(body=BODY_V1, published_at=published, created_by=editor)
+    # A browser posts the textarea with CRLF line breaks and the time in whole seconds.
+    data = story_data(story, body=BODY_V1.replace("\n", "\r\n"), excerpt="요약만 고침")
+    response = client.post(change_url(story), data)
+    assert response.status_code == 302
+    story.refresh_from_db()
+    assert (story.body, story.published_at) == (BODY_V1, published)
+    latest = Revision.objects.filter(article=story).order_by("number").last()
+    assert latest.snapshot["body"] == BODY_V1
+    messages = LogEntry.objects.filter(object_id=str(story.pk)).values_list(
+        "change_message", flat=True
+    )
+    assert not any("발행" in message for message in messages)
+    assert not any("body" in message for message in messages)
+
+
 def test_a_story_added_in_the_admin_starts_with_revision_1(client, editor):
     response = client.post(reverse("admin:articles_article_add"), story_data(title="새 글"))
     assert response.status_code == 302
