@@ -10,11 +10,19 @@ W x DB_POOL_MAX_SIZE server connections. This file keeps that arithmetic honest:
   kills the worker);
 - the master closes every connection and pool before it forks (a query at import time with
   --preload would otherwise open the pool in the master and share its sockets with every
-  worker), and each worker drops anything it inherited and builds its own pool lazily;
+  worker), and each worker drops anything it inherited and builds its own pool;
 - each worker names its connections `<DB_APPLICATION_NAME>:<pid>`, so pg_stat_activity and
-  /ops/db/ show which worker holds what.
+  /ops/db/ show which worker holds what, then opens its pool and waits (at most the pool
+  timeout) for its min_size connections before it serves, so its first requests do not queue
+  for a pool that is still filling;
+- at start it warns when DB_POOL_MAX_WAITING lets every thread of a worker wait for the pool
+  (0 = unbounded, or not below the threads): when connections leak, requests queued behind
+  those threads wait past the pool timeout for their 503.
 
-The numbers behind the defaults are in docs/pooling.md.
+The defaults are the recommended production settings for a 2-core machine, measured in
+docs/pooling.md: 2 gthread workers x 4 threads here, and in culture/database.py a pool of 4
+kept full (DB_POOL_MIN_SIZE = DB_POOL_MAX_SIZE = the threads), a 5 s pool timeout and
+DB_POOL_MAX_WAITING = half the pool.
 """
 
 import os
@@ -73,6 +81,14 @@ def on_starting(server):
     # Again with the effective values: command-line options override this file.
     cfg = server.cfg
     _check(cfg.worker_class_str, cfg.threads, cfg.timeout)
+    from django.conf import settings
+
+    from ops.serving import serving_warnings
+
+    for warning in serving_warnings(
+        settings.DATABASES, worker_class=cfg.worker_class_str, threads=cfg.threads
+    ):
+        server.log.warning("gunicorn.conf.py: %s", warning)
 
 
 def pre_fork(server, worker):
@@ -84,7 +100,8 @@ def pre_fork(server, worker):
 def post_fork(server, worker):
     from django.conf import settings
 
-    from ops.serving import forget_inherited_connections, name_connections
+    from ops.serving import forget_inherited_connections, name_connections, open_pools
 
     forget_inherited_connections()
     name_connections(settings.DATABASES, worker.pid)
+    open_pools()

@@ -270,9 +270,12 @@ def _pool_options(env: Mapping[str, str], conn_max_age: int | None) -> dict | No
         )
     # Django keeps one pool per alias in a class attribute, so it lives per process: W
     # gunicorn workers hold up to W x max_size server connections (plus commands and cron).
-    # With --threads T, max_size = T lets every thread get a connection without waiting.
-    min_size = _whole(env, "DB_POOL_MIN_SIZE", default=2, minimum=0)
-    max_size = _whole(env, "DB_POOL_MAX_SIZE", default=max(4, min_size), minimum=1)
+    # With --threads T, max_size = T lets every thread get a connection without waiting, and
+    # min_size = max_size (the default) keeps them all open, so no request waits for a
+    # connect either. 4 matches gunicorn.conf.py's default of 4 threads.
+    min_given = _optional_whole(env, "DB_POOL_MIN_SIZE", minimum=0)
+    max_size = _whole(env, "DB_POOL_MAX_SIZE", default=max(4, min_given or 0), minimum=1)
+    min_size = max_size if min_given is None else min_given
     if max_size < min_size:
         raise ImproperlyConfigured(
             f"DB_POOL_MAX_SIZE ({max_size}) is below DB_POOL_MIN_SIZE ({min_size}): raise "
@@ -281,17 +284,35 @@ def _pool_options(env: Mapping[str, str], conn_max_age: int | None) -> dict | No
     return {
         "min_size": min_size,
         "max_size": max_size,
-        # A request waiting for a connection fails with OperationalError after this. Keep it
+        # A request waiting for a connection fails after this (the site answers 503). Keep it
         # well below gunicorn's 30 s worker timeout: with gthread workers it is the only
-        # bound on a stuck request, and a fast 500 beats a killed worker.
+        # bound on a stuck request, and a fast 503 beats a killed worker.
         "timeout": _seconds(env, "DB_POOL_TIMEOUT", default=5.0),
         # Connections above min_size close after this long unused.
         "max_idle": _seconds(env, "DB_POOL_MAX_IDLE", default=600.0),
         # Recycled so server-side memory and failovers do not pin old connections forever.
         "max_lifetime": _seconds(env, "DB_POOL_MAX_LIFETIME", default=3600.0),
-        # 0 = unbounded queue; N fails the N+1th waiting request at once.
-        "max_waiting": _whole(env, "DB_POOL_MAX_WAITING", default=0, minimum=0),
+        # Requests that may queue for a connection; the next one fails at once (a 503).
+        # 0 = unbounded. See default_max_waiting().
+        "max_waiting": _whole(
+            env, "DB_POOL_MAX_WAITING", default=default_max_waiting(max_size), minimum=0
+        ),
     }
+
+
+def default_max_waiting(max_size: int) -> int:
+    """Half the pool, at least 1: 2 for the recommended pool of 4 (DB_POOL_MAX_SIZE = the
+    gunicorn threads of a worker).
+
+    With a pool sized to the threads no request waits for a connection in normal operation,
+    so the queue only fills when connections are held elsewhere (a leak, a stuck query). An
+    unbounded queue then lets every thread of a worker wait out DB_POOL_TIMEOUT, and the
+    requests gunicorn queues behind them wait about twice that before their 503 (measured in
+    docs/pooling.md, "A leak exhausts the pool"). With half the threads allowed to wait, the
+    other half answer 503 at once, /healthz keeps answering, and no 503 comes later than the
+    timeout. While the pool refills after a database restart, ops.pool lifts the bound.
+    """
+    return max(1, max_size // 2)
 
 
 # --- Values -----------------------------------------------------------------------------

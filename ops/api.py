@@ -5,6 +5,7 @@ from django.db import InterfaceError, OperationalError
 from ninja import Router
 from ninja.security import SessionAuthIsStaff
 
+from articles.schemas import ErrorOut
 from ops.availability import unavailable_reason, unavailable_response
 from ops.schemas import DatabaseStatusOut
 from ops.status import database_status
@@ -15,7 +16,19 @@ from tokens.auth import TokenAuth
 router = Router(tags=["ops"], auth=[SessionAuthIsStaff(), TokenAuth(scope="ops:read")])
 
 
-@router.get("/db", response=DatabaseStatusOut, summary="데이터베이스 연결 상태")
+@router.get(
+    "/db",
+    # Every answer documented, in the API's one error shape, so that bin/fuzz-api checks
+    # this operation too: 401 without a staff session or a valid token, 403 for a token
+    # without ops:read, 503 when no database connection can be had.
+    response={200: DatabaseStatusOut, 401: ErrorOut, 403: ErrorOut, 503: ErrorOut},
+    summary="데이터베이스 연결 상태",
+    description=(
+        "연결 전략과 설정, 이 프로세스의 풀 통계, 서버의 연결(상태별·application_name별)과 "
+        "트랜잭션을 연 채 쉬는 세션. 스태프 세션이나 `ops:read` 권한의 토큰이 있어야 합니다: "
+        "없거나 틀린 토큰은 401, 권한이 없는 토큰은 403입니다."
+    ),
+)
 def database(request):
     """The connection strategy and knobs, this process's pool statistics, the server's
     connections by state and by application_name, and idle-in-transaction sessions."""

@@ -1,10 +1,12 @@
 """What gunicorn.conf.py needs from Django: check that the workers fit the connection settings,
-name each worker's connections, and keep pools from crossing a fork.
+name each worker's connections, open each worker's pool before it serves, and keep pools from
+crossing a fork.
 
 Kept here rather than in gunicorn.conf.py so the rules are unit-tested like culture/database.py.
 """
 
 import os
+import time
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -72,6 +74,30 @@ def serving_problems(
     return problems
 
 
+def serving_warnings(databases: dict, *, worker_class: str, threads: int) -> list[str]:
+    """Settings that work but give up what the case study measured (empty when none)."""
+    warnings = []
+    per_process = threads_per_process(worker_class, threads)
+    for alias, config in databases.items():
+        if config.get("ENGINE") != POSTGRES_ENGINE:
+            continue
+        pool = (config.get("OPTIONS") or {}).get("pool")
+        if not pool or per_process < 2:
+            continue
+        max_waiting = 0 if pool is True else int(pool.get("max_waiting", 0))
+        if max_waiting == 0 or max_waiting >= per_process:
+            # docs/pooling.md, "A leak exhausts the pool": every thread waits out the pool
+            # timeout, and the requests gunicorn queues behind them wait up to twice as long.
+            queue = "unbounded" if max_waiting == 0 else str(max_waiting)
+            warnings.append(
+                f"{alias}: DB_POOL_MAX_WAITING ({queue}) lets all {per_process} request "
+                "threads of a worker wait for the pool: when connections leak, requests "
+                "queued behind them wait past DB_POOL_TIMEOUT for their 503. Set it below "
+                "GUNICORN_THREADS, or leave it unset (half of DB_POOL_MAX_SIZE)."
+            )
+    return warnings
+
+
 def check_serving(databases: dict, **settings) -> None:
     problems = serving_problems(databases, **settings)
     if problems:
@@ -91,6 +117,36 @@ def name_connections(databases: dict, pid: int | None = None) -> None:
         base = base.rsplit(":", 1)[0] if base.rsplit(":", 1)[-1].isdigit() else base
         # PostgreSQL keeps 63 bytes of it; the pid must survive the cut.
         options["application_name"] = f"{base[: 63 - len(str(pid)) - 1]}:{pid}"
+
+
+def open_pools(timeout: float | None = None) -> None:
+    """In a new worker: open this process's pools and wait, up to the pool timeout (or
+    `timeout`), until each holds its min_size connections.
+
+    Django otherwise opens a pool at the first request, and a worker that starts under load
+    would queue its first requests for connections still being made: a bounded queue
+    (DB_POOL_MAX_WAITING) answers the ones past the bound 503. A database that does not answer
+    only delays the worker by that long; the pool keeps connecting in the background, as it
+    would have. Call it after name_connections(): the pool copies its connection arguments.
+    """
+    from django.db import connections
+
+    from ops.pool import install
+
+    for connection in connections.all():
+        if connection.vendor != "postgresql":
+            continue
+        pool = connection.pool
+        if pool is None:
+            continue
+        install(pool)
+        pool.open()
+        wait = pool.timeout if timeout is None else timeout
+        deadline = time.monotonic() + wait
+        while pool.get_stats().get("pool_available", 0) < pool.min_size:
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.01)
 
 
 def close_connections_before_fork() -> None:

@@ -61,7 +61,10 @@ def readyz(request):
 @never_cache
 @staff_member_required
 def database(request):
-    return render(request, "ops/database.html", {"status": database_status()})
+    status = database_status()
+    # "pool.max_waiting" cannot be looked up in a template (the dot).
+    max_waiting = status["knobs"].get("pool.max_waiting")
+    return render(request, "ops/database.html", {"status": status, "max_waiting": max_waiting})
 
 
 def case_study(request):

@@ -341,15 +341,37 @@ def test_accepts_any_read_only_mapping_and_leaves_it_untouched():
 # --- PostgreSQL: the pool -----------------------------------------------------------------
 
 
-def test_pool_defaults_are_small_and_fail_fast():
+def test_pool_defaults_are_the_recommended_production_settings():
+    # docs/pooling.md: a pool of 4 (the threads of gunicorn.conf.py's default worker) kept
+    # full, a 5 s timeout, and at most half the pool's requests queued for a connection.
     assert pg(DB_POOL="true")["OPTIONS"]["pool"] == {
-        "min_size": 2,
+        "min_size": 4,
         "max_size": 4,
         "timeout": 5,
         "max_idle": 600,
         "max_lifetime": 3600,
-        "max_waiting": 0,
+        "max_waiting": 2,
     }
+
+
+@pytest.mark.parametrize(
+    ("max_size", "max_waiting"), [("1", 1), ("2", 1), ("3", 1), ("4", 2), ("8", 4), ("16", 8)]
+)
+def test_pool_queue_is_bounded_by_default_to_half_the_pool(max_size, max_waiting):
+    pool = pg(DB_POOL="true", DB_POOL_MAX_SIZE=max_size)["OPTIONS"]["pool"]
+
+    assert pool["max_waiting"] == max_waiting
+
+
+def test_pool_queue_can_still_be_unbounded_explicitly():
+    # The benchmark's illustration of the failure mode, and psycopg_pool's own default.
+    assert pg(DB_POOL="true", DB_POOL_MAX_WAITING="0")["OPTIONS"]["pool"]["max_waiting"] == 0
+
+
+def test_pool_keeps_max_size_connections_open_unless_told_otherwise():
+    assert pg(DB_POOL="true", DB_POOL_MAX_SIZE="6")["OPTIONS"]["pool"]["min_size"] == 6
+    pool = pg(DB_POOL="true", DB_POOL_MIN_SIZE="1", DB_POOL_MAX_SIZE="6")["OPTIONS"]["pool"]
+    assert (pool["min_size"], pool["max_size"]) == (1, 6)
 
 
 def test_every_pool_knob_is_passed_to_psycopg_pool():
@@ -406,7 +428,7 @@ def test_pool_options_are_accepted_by_psycopg_pool():
 
     pool = psycopg_pool.ConnectionPool("", open=False, **options)
 
-    assert (pool.min_size, pool.max_size, pool.timeout) == (2, 4, 5)
+    assert (pool.min_size, pool.max_size, pool.timeout) == (4, 4, 5)
     assert (pool.max_idle, pool.max_lifetime, pool.max_waiting) == (600, 3600, 8)
 
 
@@ -692,4 +714,4 @@ def test_django_builds_its_pool_from_the_options_without_connecting():
         {"default": pool_config},
     )
 
-    assert output.split() == ["2", "8", "3.0", "True", "culture-web", "5"]
+    assert output.split() == ["8", "8", "3.0", "True", "culture-web", "5"]

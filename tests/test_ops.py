@@ -23,7 +23,12 @@ from ops.availability import (
     POOL_QUEUE_FULL,
     unavailable_reason,
 )
-from ops.serving import name_connections, serving_problems, threads_per_process
+from ops.serving import (
+    name_connections,
+    serving_problems,
+    serving_warnings,
+    threads_per_process,
+)
 from tests.factories import UserFactory
 from tokens.models import ApiToken
 
@@ -237,6 +242,21 @@ def test_ops_api_answers_a_token_with_the_ops_scope_only(client):
     assert refused.status_code == 403
 
 
+def test_ops_api_documents_every_answer_it_gives(client):
+    """bin/fuzz-api checks every answer against the schema: the refusals must be in it, in
+    the API's one error shape."""
+    schema = client.get("/api/v1/openapi.json").json()
+    responses = schema["paths"]["/api/v1/ops/db"]["get"]["responses"]
+    assert {"200", "401", "403", "503"} <= set(responses)
+    for status in ("401", "403", "503"):
+        content = responses[status]["content"]["application/json"]["schema"]
+        assert content == {"$ref": "#/components/schemas/ErrorOut"}
+    fields = set(schema["components"]["schemas"]["ErrorOut"]["properties"])
+    anonymous = client.get("/api/v1/ops/db")
+    assert anonymous.status_code == 401
+    assert set(anonymous.json()) == fields
+
+
 # --- the case study -------------------------------------------------------------------
 
 
@@ -293,6 +313,35 @@ def test_a_pool_timeout_not_below_the_worker_timeout_is_refused():
     problems = serving_problems(POOLED, worker_class="gthread", threads=4, worker_timeout=5)
     assert any("DB_POOL_TIMEOUT (5 s)" in problem for problem in problems)
     assert any("DB_CONNECT_TIMEOUT" in problem for problem in problems)
+
+
+def with_queue(max_waiting) -> dict:
+    pool = {"min_size": 4, "max_size": 4, "timeout": 5.0}
+    if max_waiting is not None:
+        pool["max_waiting"] = max_waiting
+    return {"default": {"ENGINE": "django.db.backends.postgresql", "OPTIONS": {"pool": pool}}}
+
+
+@pytest.mark.parametrize("max_waiting", [1, 2, 3])
+def test_a_queue_below_the_threads_raises_no_warning(max_waiting):
+    assert serving_warnings(with_queue(max_waiting), worker_class="gthread", threads=4) == []
+
+
+@pytest.mark.parametrize("max_waiting", [None, 0, 4, 9])
+def test_a_queue_that_lets_every_thread_wait_is_warned_about(max_waiting):
+    warnings = serving_warnings(with_queue(max_waiting), worker_class="gthread", threads=4)
+    assert len(warnings) == 1
+    assert "DB_POOL_MAX_WAITING" in warnings[0]
+    assert "all 4 request threads" in warnings[0]
+
+
+def test_one_thread_per_worker_needs_no_queue_bound():
+    assert serving_warnings(with_queue(0), worker_class="sync", threads=1) == []
+
+
+def test_no_pool_no_queue_warning():
+    sqlite = {"default": {"ENGINE": "django.db.backends.sqlite3", "OPTIONS": {}}}
+    assert serving_warnings(sqlite, worker_class="gthread", threads=4) == []
 
 
 def test_sync_workers_with_threads_count_as_threaded():

@@ -38,6 +38,7 @@ DOC = REPO / "docs" / "pooling.md"
 STRATEGIES = ("connect", "persistent", "pool", "pgbouncer")
 WORKERS = {"sync": (4, 1), "gthread": (2, 4)}  # kind: (processes, threads per process)
 API_CANDIDATES = ("/api/v1/stories/", "/api/v1/stories")
+POOL_KEYS = ("min_size", "max_size", "timeout", "max_waiting")
 
 
 @dataclass(frozen=True)
@@ -265,14 +266,18 @@ class Bench:
 
     # --- failure modes --------------------------------------------------------------------
 
-    def exhaustion(self, *, max_waiting: int = 0, hold: float = 6.0) -> dict:
+    def exhaustion(self, *, max_waiting: int | None = None, hold: float = 6.0) -> dict:
         """One worker, 4 threads, a pool of 4 with a 2 s timeout. At t=2 s four requests hand
-        their connections to threads that hold them in a transaction for `hold` seconds."""
+        their connections to threads that hold them in a transaction for `hold` seconds.
+
+        `max_waiting` None runs the site's default queue bound (what production gets);
+        a number sets DB_POOL_MAX_WAITING explicitly (0: unbounded, the failure mode)."""
         timeout = 2.0
         extra = {"DB_POOL_TIMEOUT": timeout}
-        if max_waiting:
+        if max_waiting is not None:
             extra["DB_POOL_MAX_WAITING"] = max_waiting
         site = self.site("pool", (1, 4), **extra)
+        effective = _pool_options(site.env)
         site.start()
         leaks: list[dict] = []
 
@@ -296,8 +301,11 @@ class Bench:
             site.stop()
         acquired = [item["acquired_at"] for item in leaks if "acquired_at" in item]
         result = {
+            "role": "default" if max_waiting is None else "illustration",
             "workers": "1 x 4 threads",
-            "pool": {"min_size": 4, "max_size": 4, "timeout": timeout, "max_waiting": max_waiting},
+            # What the site actually ran with, from its own configuration code.
+            "pool": {key: effective[key] for key in POOL_KEYS},
+            "max_waiting_set": max_waiting is not None,
             "hold_seconds": hold,
             "leaks_holding": len(acquired),
             "statuses": _count(o.status for o in outcomes),
@@ -307,11 +315,11 @@ class Bench:
             result.update(_exhaustion_metrics(outcomes, leak_start, leak_end, timeout))
             result["timeline"] = _bins(outcomes, began, 0.25)
             result["leak_window"] = [round(leak_start - began, 3), round(leak_end - began, 3)]
-            result["slow_503"] = [
-                [round(o.start - began, 3), round(o.seconds, 3)]
-                for o in outcomes
-                if o.status == "503"
-            ][:400]
+            result["slow_503"] = _sample(
+                [[round(o.start - began, 3), round(o.seconds, 3)]
+                 for o in outcomes if o.status == "503"],
+                400,
+            )  # fmt: skip
         return result
 
     def middleware(self) -> list[dict]:
@@ -329,6 +337,9 @@ class Bench:
         return rows
 
     def restart(self) -> list[dict]:
+        """PostgreSQL restarted (pg_ctl -m fast, which returns once the server accepts
+        connections again): idle, then traffic 0.5 s later, `rounds` times per strategy (one
+        restart can pass by luck); and once under load."""
         cases = [("pool", True), ("pool", False), ("persistent", True), ("persistent", False),
                  ("connect", True)]  # fmt: skip
         rows = []
@@ -337,11 +348,13 @@ class Bench:
                 site = self.site(strategy, "gthread", CONN_HEALTH_CHECKS=str(health).lower())
                 site.start()
                 marks = {}
+                outcomes, took = [], []
 
-                def restart_now(marks=marks):
+                def restart_now(marks=marks, took=took):
                     marks["start"] = time.time()
                     self.cluster.restart()
                     marks["end"] = time.time()
+                    took.append(marks["end"] - marks["start"])
 
                 try:
                     timeline(site.port, self.story_paths, clients=8, seconds=1.0)  # warm
@@ -350,9 +363,13 @@ class Bench:
                         outcomes = timeline(site.port, self.story_paths, clients=8,
                                             seconds=8.0, events=[(2.0, restart_now)])  # fmt: skip
                     else:
-                        restart_now()
-                        time.sleep(0.5)
-                        outcomes = timeline(site.port, self.story_paths, clients=4, seconds=2.0)
+                        for _ in range(self.plan.rounds):
+                            restart_now()
+                            # pg_ctl -w has seen the server accept connections: every request
+                            # below is sent to a running server.
+                            time.sleep(0.5)
+                            outcomes += timeline(site.port, self.story_paths, clients=4,
+                                                 seconds=2.0)  # fmt: skip
                 finally:
                     site.stop()
                 failed = [o for o in outcomes if o.status != "200"]
@@ -360,10 +377,12 @@ class Bench:
                     "strategy": strategy,
                     "health_checks": health,
                     "under_load": under_load,
+                    "restarts": len(took),
                     "requests": len(outcomes),
                     "failed": len(failed),
                     "statuses": _count(o.status for o in outcomes),
-                    "restart_seconds": round(marks["end"] - marks["start"], 2),
+                    "restart_seconds": round(max(took), 2),
+                    "slowest_seconds": round(max((o.seconds for o in outcomes), default=0.0), 2),
                 }
                 if under_load:
                     last = max((o.end for o in failed), default=marks["end"])
@@ -374,7 +393,8 @@ class Bench:
                 rows.append(row)
                 self.say(
                     f"restart {'load' if under_load else 'idle'} {strategy} health={health}: "
-                    f"{row['failed']} failed of {row['requests']} {row['statuses']}"
+                    f"{row['failed']} failed of {row['requests']} {row['statuses']}, "
+                    f"slowest {row['slowest_seconds']:.2f} s"
                 )
         return rows
 
@@ -414,6 +434,13 @@ class Bench:
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+def _pool_options(env: dict) -> dict:
+    """The pool options the site builds from this environment (culture/database.py)."""
+    from culture.database import database_config
+
+    return database_config(env, base_dir=REPO)["OPTIONS"]["pool"]
 
 
 def _redis_reachable() -> str | None:
@@ -463,6 +490,17 @@ def median_of(runs, key) -> float:
     return round(statistics.median(key(run) for run in runs), 1)
 
 
+def _sample(points: list, limit: int) -> list:
+    """At most `limit` points spread over the whole list, keeping every point above 0.5 s
+    (the slow ones are what the chart is for)."""
+    if len(points) <= limit:
+        return points
+    slow = [point for point in points if point[1] > 0.5]
+    rest = [point for point in points if point[1] <= 0.5]
+    step = max(1, len(rest) // max(1, limit - len(slow)))
+    return sorted(slow + rest[::step])
+
+
 def _bins(outcomes, began: float, width: float) -> list[dict]:
     """Completed requests per bin of `width` seconds, by status."""
     bins: dict[int, dict[str, int]] = {}
@@ -489,8 +527,12 @@ def _exhaustion_metrics(outcomes, leak_start: float, leak_end: float, timeout: f
         t += width
     first_ok = min((o.end for o in outcomes if o.status == "200" and o.end >= leak_end),
                    default=None)  # fmt: skip
+    # Any answer to a request that was waiting while the leak held the pool: a 200 that
+    # waited for the leak to end is as slow for its reader as a late 503.
+    waiting = [o for o in outcomes if o.start < leak_end and o.end > leak_start]
     return {
         "during_leak": _count(o.status for o in during),
+        "slowest_answer_seconds": round(max((o.seconds for o in waiting), default=0.0), 3),
         "refused": len(refused),
         "refused_max_seconds": round(max((o.seconds for o in refused), default=0.0), 3),
         "refused_median_seconds": round(
@@ -566,7 +608,8 @@ def main(argv=None) -> int:
         }
         results["matrix"] = bench.matrix()
         bench.say("failure modes: pool exhaustion")
-        results["exhaustion"] = [bench.exhaustion(), bench.exhaustion(max_waiting=2)]
+        # The site's default (a bounded queue), then the unbounded queue as the failure mode.
+        results["exhaustion"] = [bench.exhaustion(), bench.exhaustion(max_waiting=0)]
         bench.say("failure modes: a query in a middleware")
         results["middleware"] = bench.middleware()
         bench.say("failure modes: database restarts")

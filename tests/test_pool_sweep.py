@@ -1,0 +1,156 @@
+"""ops/pool.py without a database: the sweeping health check and where it is installed.
+
+What it does on a real pool after every connection died is in tests/test_pool_postgres.py.
+"""
+
+import threading
+import time
+
+import psycopg
+import pytest
+from psycopg_pool import ConnectionPool
+
+from ops.pool import install, install_sweeping_check, sweeping_check, sweeps
+
+
+class FakePool:
+    def __init__(self, max_waiting=2, timeout=0.2):
+        self.name = "pool-test"
+        self.max_waiting = max_waiting
+        self.timeout = timeout
+        self.checks = 0
+        self._check = ConnectionPool.check_connection
+
+    def check(self):
+        self.checks += 1
+
+
+class FakeConnection:
+    """What check_connection sees: autocommit on, and execute("") that works or fails."""
+
+    autocommit = True
+
+    def __init__(self, alive: bool):
+        self.alive = alive
+
+    def execute(self, query):
+        if not self.alive:
+            raise psycopg.OperationalError("terminating connection due to administrator command")
+
+
+def test_a_live_connection_passes_without_a_sweep():
+    pool = FakePool()
+    sweeping_check(pool)(FakeConnection(alive=True))
+    assert pool.checks == 0
+    assert pool.max_waiting == 2
+
+
+def test_a_dead_connection_sweeps_the_pool_and_still_fails_its_check():
+    pool = FakePool()
+    with pytest.raises(psycopg.OperationalError):
+        sweeping_check(pool)(FakeConnection(alive=False))
+    assert pool.checks == 1
+
+
+def test_the_queue_bound_is_lifted_for_one_pool_timeout_then_restored():
+    pool = FakePool(max_waiting=2, timeout=0.2)
+    check = sweeping_check(pool)
+    with pytest.raises(psycopg.OperationalError):
+        check(FakeConnection(alive=False))
+    assert pool.max_waiting == 0  # requests may queue while the pool refills
+    deadline = time.monotonic() + 3
+    while pool.max_waiting != 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert pool.max_waiting == 2
+
+
+def test_a_second_failure_extends_the_lift_and_keeps_the_configured_bound():
+    pool = FakePool(max_waiting=3, timeout=0.3)
+    check = sweeping_check(pool)
+    with pytest.raises(psycopg.OperationalError):
+        check(FakeConnection(alive=False))
+    timer = check.bound.timer
+    time.sleep(0.2)
+    with pytest.raises(psycopg.OperationalError):
+        check(FakeConnection(alive=False))
+    assert check.bound.timer is timer  # one timer at a time, however many checks fail
+    time.sleep(0.2)  # past the first lift's end, inside the second's
+    assert pool.max_waiting == 0
+    deadline = time.monotonic() + 3
+    while pool.max_waiting != 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert pool.max_waiting == 3
+
+
+def test_an_unbounded_queue_stays_unbounded():
+    pool = FakePool(max_waiting=0, timeout=0.1)
+    with pytest.raises(psycopg.OperationalError):
+        sweeping_check(pool)(FakeConnection(alive=False))
+    time.sleep(0.3)
+    assert pool.max_waiting == 0
+
+
+def test_simultaneous_failures_sweep_once():
+    pool = FakePool()
+    entered = threading.Event()
+    release = threading.Event()
+
+    def slow_check():
+        pool.checks += 1
+        entered.set()
+        release.wait(5)
+
+    pool.check = slow_check
+    check = sweeping_check(pool)
+    errors = []
+
+    def fail():
+        try:
+            check(FakeConnection(alive=False))
+        except psycopg.OperationalError as exc:
+            errors.append(exc)
+
+    first = threading.Thread(target=fail)
+    first.start()
+    assert entered.wait(5)
+    fail()  # while the first sweep runs: no second sweep, the same failure
+    release.set()
+    first.join(5)
+    assert pool.checks == 1
+    assert len(errors) == 2
+
+
+def test_installed_only_over_djangos_health_check():
+    pool = FakePool()
+    install(pool)
+    assert sweeps(pool)
+    swept = pool._check
+    install(pool)  # once
+    assert pool._check is swept
+
+    without_checks = FakePool()
+    without_checks._check = None  # CONN_HEALTH_CHECKS=False
+    install(without_checks)
+    assert without_checks._check is None
+    assert not sweeps(without_checks)
+
+    def own_check(conn):
+        pass
+
+    custom = FakePool()
+    custom._check = own_check  # someone else's check is left alone
+    install(custom)
+    assert custom._check is own_check
+
+
+def test_the_receiver_ignores_other_databases_and_connections_without_a_pool():
+    class SQLite:
+        vendor = "sqlite"
+
+    class Unpooled:
+        vendor = "postgresql"
+        pool = None
+
+    install_sweeping_check(connection=SQLite())
+    install_sweeping_check(connection=Unpooled())
+    install_sweeping_check(connection=None)
