@@ -22,6 +22,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import get_conditional_response, set_response_etag
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
@@ -167,6 +168,14 @@ def install_exception_handlers(api: NinjaAPI) -> None:
         if message in {"Forbidden", "Unauthorized"}:
             message = None
         elif message.startswith("Cannot parse request body"):
+            content_type = request.content_type or ""
+            if content_type != "application/json" and not content_type.endswith("+json"):
+                return error_response(
+                    request,
+                    415,
+                    "JSON 본문만 받습니다: Content-Type: application/json으로 보내 주세요"
+                    f"(받은 형식: {content_type or '없음'}).",
+                )
             message = "요청 본문을 JSON으로 읽을 수 없습니다."
         return error_response(request, exc.status_code, message)
 
@@ -206,6 +215,7 @@ class ApiErrorMiddleware:
             if head:
                 request.method = "GET"
             response = self.as_json(request, self.get_response(request))
+            response = self.conditional(request, response)
             if head:
                 request.method = "HEAD"
                 if not response.streaming:
@@ -235,6 +245,21 @@ class ApiErrorMiddleware:
                 "토큰은 주소에 넣지 말고 Authorization: Bearer 헤더로 보내 주세요.",
             )
         return None
+
+    @staticmethod
+    def conditional(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        """Every GET carries an ETag: the operations set their own (with Last-Modified); the
+        schema and the docs page get one from their content, and a matching If-None-Match
+        answers 304 for them too."""
+        if (
+            request.method != "GET"
+            or response.status_code != 200
+            or response.streaming
+            or response.has_header("ETag")
+        ):
+            return response
+        set_response_etag(response)
+        return get_conditional_response(request, etag=response["ETag"], response=response)
 
     def as_json(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         if response.status_code < 400 or getattr(response, "api_error", False):

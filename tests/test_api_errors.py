@@ -312,3 +312,36 @@ def test_the_schema_and_the_docs_are_served(client):
     docs = client.get(f"{API}/docs")
     assert docs.status_code == 200
     assert b"openapi.json" in docs.content
+
+
+@pytest.mark.parametrize("path", ["openapi.json", "docs"])
+def test_the_schema_and_the_docs_answer_304_to_their_etag(client, path):
+    first = client.get(f"{API}/{path}")
+    assert first.status_code == 200
+    assert first["ETag"]
+
+    again = client.get(f"{API}/{path}", headers={"If-None-Match": first["ETag"]})
+
+    assert again.status_code == 304
+    assert again.content == b""
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
+def test_a_body_that_is_not_json_answers_415_naming_the_type(client, content_type):
+    raw = token_for(editor())
+    response = client.post(
+        f"{API}/stories", data="title=x", content_type=content_type, headers=bearer(raw)
+    )
+
+    body = error_of(response, 415, "unsupported_media_type")
+    assert content_type in body["message"]
+    assert not Article.objects.exists()
+
+
+def test_malformed_json_declared_as_json_stays_a_400(client):
+    raw = token_for(editor())
+    response = client.post(
+        f"{API}/stories", data="{title", content_type="application/json", headers=bearer(raw)
+    )
+
+    error_of(response, 400)

@@ -199,6 +199,20 @@ def test_patch_needs_if_match(client, token):
     assert story.title != "새 제목"
 
 
+def test_patch_refuses_if_match_any_so_nobody_overwrites_unseen_changes(client, token):
+    story = ArticleFactory(draft=True)
+
+    body = error_of(
+        patch(client, story, {"title": "덮어쓰기"}, token, if_match="*"),
+        428,
+        "precondition_required",
+    )
+
+    assert "If-Match: *" in body["message"]
+    story.refresh_from_db()
+    assert story.title != "덮어쓰기"
+
+
 def test_patch_with_a_stale_version_is_refused_so_edits_never_cross(client, token):
     story = ArticleFactory(draft=True)
     first = patch(client, story, {"title": "첫 편집자"}, token, if_match=str(story.version))

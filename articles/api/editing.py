@@ -57,11 +57,16 @@ VERSION_TAG = re.compile(r'(?:W/)?"?(?:story(\d{1,19})-v)?(\d{1,10})(?:-[0-9a-f]
 
 def check_version(if_match: str, article: Article) -> None:
     """If-Match carries the story's ETag (W/"story12-v3-…") or its version (3). A list of
-    them passes when one is current; "*" passes for any existing story."""
+    them passes when one is current. "*" (any version) is refused: it would let an editor
+    overwrite a change they never saw."""
     for candidate in if_match.split(","):
         candidate = candidate.strip()
         if candidate == "*":
-            return
+            raise ApiError(
+                428,
+                "If-Match: *는 받지 않습니다. 지금 스토리의 ETag나 version을 보내 주세요"
+                f"(지금 버전 {article.version}).",
+            )
         match = VERSION_TAG.fullmatch(candidate)
         if (
             match
