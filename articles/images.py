@@ -8,6 +8,7 @@ validator's clear messages reach the editor instead of the generic "not an image
 forms.ImageField, which would speak first.
 """
 
+import contextlib
 import warnings
 
 from django import forms
@@ -76,11 +77,33 @@ def validate_image(value) -> None:
         raise pixels_error()
 
 
+# The name a stored picture gets, by its real format.
+SUFFIXES = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "WEBP": ".webp", "GIF": ".gif"}
+IMAGE_SUFFIXES = frozenset({*SUFFIXES.values(), ".jpeg"})
+
+
+def image_suffix(upload) -> str | None:
+    """The extension of `upload`'s real format (".png"), or None when it is not one we store.
+    Reads only the header."""
+    file = getattr(upload, "file", upload)
+    if file is None:
+        return None
+    try:
+        file.seek(0)
+        with Image.open(file) as image:
+            return SUFFIXES.get(image.format)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None  # not a picture we could read: it gets no extension
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            file.seek(0)
+
+
 def pixels_error() -> ValidationError:
     return ValidationError(
-        "이미지의 화소가 너무 많습니다. %(max)s백만 화소 이하로 줄여서 올려 주세요.",
+        "이미지의 화소가 너무 많습니다. %(max)s만 화소 이하로 줄여서 올려 주세요.",
         code="image_too_many_pixels",
-        params={"max": MAX_PIXELS // 1_000_000},
+        params={"max": f"{MAX_PIXELS // 10_000:,}"},
     )
 
 

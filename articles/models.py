@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from articles.images import validate_image
+from articles.images import IMAGE_SUFFIXES, image_suffix, validate_image
 from articles.rendering import (
     check_body_length,
     excerpt_from,
@@ -52,23 +52,26 @@ def unique_slug(model, base: str, *, fallback: str, exclude_pk=None, field: str 
     return f"{stem}-{number}"
 
 
-def generated_name(folder: str, filename: str) -> str:
-    """Store uploads under server-generated names: nothing of the client's file name survives
-    but a lower-cased extension."""
-    suffix = PurePath(filename).suffix.lower()[:8]
+def generated_name(folder: str, filename: str, upload=None) -> str:
+    """Store uploads under server-generated names. The extension comes from the format the
+    file really has (validate_image checked it), never from the client: a web server types
+    media by name, so a picture uploaded as "x.html" must not come back as a page."""
+    suffix = image_suffix(upload) or PurePath(filename).suffix.lower()
+    if suffix not in IMAGE_SUFFIXES:
+        suffix = ""
     return f"{folder}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
 
 
 def cover_upload_to(instance, filename):
-    return generated_name("covers", filename)
+    return generated_name("covers", filename, instance.cover_image)
 
 
 def logo_upload_to(instance, filename):
-    return generated_name("logos", filename)
+    return generated_name("logos", filename, instance.logo)
 
 
 def photo_upload_to(instance, filename):
-    return generated_name("people", filename)
+    return generated_name("people", filename, instance.photo)
 
 
 class HttpsURLField(models.URLField):

@@ -131,6 +131,27 @@ def test_a_cover_is_stored_under_a_server_made_name(client, editor, media):
     assert (media / name).is_file()
 
 
+@pytest.mark.parametrize("name", ["photo.html", "photo.js", "photo.svg.png.php", "photo"])
+def test_a_stored_picture_is_named_by_its_real_format_not_the_clients(client, editor, media, name):
+    # A real PNG with a page appended passes the image check: its name must not make a web
+    # server hand it out as HTML or script.
+    upload = picture("PNG", name=name)
+    upload = SimpleUploadedFile(name, upload.read() + b"<script>alert(1)</script>")
+    data = {
+        "name": "김사진", "nickname": "", "slug": "kim-photo", "company": "", "role": "",
+        "team": "", "bio": "", "photo": upload,
+    }  # fmt: skip
+    response = client.post(reverse("admin:articles_person_add"), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    stored = Person.objects.get().photo.name
+    assert re.fullmatch(r"people/\d{4}/\d{2}/[0-9a-f]{32}\.png", stored)
+    assert (media / stored).is_file()
+
+
+def test_the_pixel_cap_message_reads_in_korean_units():
+    assert "4,000만 화소" in str(images.pixels_error().messages[0])
+
+
 def test_a_person_photo_that_is_a_renamed_text_file_is_refused(client, editor):
     data = {
         "name": "김사진", "nickname": "", "slug": "kim-photo", "company": "", "role": "",
