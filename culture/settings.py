@@ -192,7 +192,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:"],
+        # Story bodies may show pictures hosted elsewhere (Markdown images, https only).
+        "img-src": [SELF, "data:", "https:"],
         "font-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],

@@ -62,7 +62,7 @@ def test_script_payloads_render_harmlessly(payload):
     for tag, attrs in elements:
         assert tag not in DANGEROUS_TAGS
         assert not any(name.startswith("on") for name in attrs)
-        assert "style" not in attrs or tag in {"td", "th"}
+        assert "style" not in attrs
         for name in ("href", "src"):
             value = (attrs.get(name) or "").strip().lower()
             assert not value.startswith(("javascript:", "data:", "vbscript:")), (tag, attrs)
@@ -90,3 +90,23 @@ def test_excerpt_cuts_at_a_sentence_or_word():
     assert excerpt_from(text, 40) == "첫 문장입니다." or excerpt_from(text, 40).endswith("…")
     assert len(excerpt_from(text, 40)) <= 40
     assert excerpt_from("짧은 글") == "짧은 글"
+
+
+def test_table_alignment_becomes_a_class_not_an_inline_style():
+    # The Content-Security-Policy allows no inline style: a style attribute would be refused.
+    html = render_markdown("| 왼쪽 | 가운데 | 오른쪽 |\n|:--|:-:|--:|\n| a | b | c |")
+    assert "style=" not in html
+    assert '<th class="align-left">왼쪽</th>' in html
+    assert '<td class="align-center">b</td>' in html
+    assert '<td class="align-right">c</td>' in html
+
+
+def test_pictures_load_over_https_or_from_the_site_only():
+    html = render_markdown(
+        "![http](http://img.example.com/a.png) ![https](https://img.example.com/b.png) "
+        "![site](/media/covers/c.png) ![data](data:image/png;base64,AAAA)"
+    )
+    assert 'src="https://img.example.com/b.png"' in html
+    assert 'src="/media/covers/c.png"' in html
+    assert "http://img.example.com" not in html
+    assert "data:" not in html
