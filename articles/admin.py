@@ -102,6 +102,19 @@ class ArticleAdminForm(forms.ModelForm):
         unpublish_at = cleaned.get("unpublish_at")
         if unpublish_at and published_at and unpublish_at <= published_at:
             self.add_error("unpublish_at", "내릴 시각은 발행 시각보다 뒤여야 합니다.")
+        elif (
+            status == Status.PUBLISHED
+            and unpublish_at
+            and unpublish_at <= timezone.now()
+            and {"status", "unpublish_at"} & set(self.changed_data)
+        ):
+            # Saved as it is, the story would stay withdrawn although the editor meant to
+            # publish it: say so instead of reporting a success that changes nothing.
+            self.add_error(
+                "unpublish_at",
+                "내릴 시각이 이미 지나서 발행해도 독자에게 보이지 않습니다. "
+                "내릴 시각을 비우거나 앞으로의 시각으로 고쳐 주세요.",
+            )
         if status == Status.PUBLISHED and not published_at:
             cleaned["published_at"] = timezone.now()
         if cleaned.get("series_part") and not cleaned.get("series"):

@@ -248,6 +248,8 @@ class EditorialArticleAdmin:
             "changes": changes,
             "body_diff": body,
             "can_restore": self.has_change_permission(request, article),
+            # The version the story is at now has nothing to restore.
+            "restorable": [r for r in (older, newer) if r.article_version != article.version],
         }
         return TemplateResponse(request, "admin/editorial/compare.html", context)
 

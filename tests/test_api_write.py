@@ -414,7 +414,14 @@ def test_a_writer_edits_only_their_own_drafts(client):
     others = ArticleFactory(draft=True)
 
     assert patch(client, own, {"title": "고친 초안"}, raw, if_match="1").status_code == 200
-    error_of(patch(client, others, {"title": "남의 초안"}, raw, if_match="1"), 403, "forbidden")
+    # Another writer's draft answers the 404 of a missing id, whatever If-Match says: neither
+    # its existence nor its version shows.
+    for if_match in ("1", "99", None):
+        hidden = error_of(patch(client, others, {"title": "남의 초안"}, raw, if_match), 404)
+        missing = error_of(
+            patch(client, Article(pk=others.pk + 1000), {"title": "x"}, raw, if_match), 404
+        )
+        assert hidden["message"] == missing["message"]
     assert client.get(f"{API}/stories/{own.pk}/editor", headers=bearer(raw)).status_code == 200
     error_of(client.get(f"{API}/stories/{others.pk}/editor", headers=bearer(raw)), 404)
 

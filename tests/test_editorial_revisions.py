@@ -130,6 +130,9 @@ def test_compare_shows_the_body_line_by_line_and_other_fields_side_by_side(clien
     assert labels["제목"] == ("처음 제목", "새 제목")
     assert labels["해시태그"] == ("—", "#코드리뷰")
     assert "상태" not in labels
+    # Version 2 is the story as it is now: only the older one can be restored.
+    assert "1번으로 복원" in html
+    assert "2번으로 복원" not in html
 
 
 def test_compare_reads_choices_times_and_references_as_words(editor, story):

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.editorial_support import change_url, split, story_data
 from tests.factories import ArticleFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +92,28 @@ def test_times_are_stored_in_utc_and_shown_in_seoul(editor_client, stories):
     assert story.published_at.utcoffset() == timedelta(0)
     html = editor_client.get(reverse("admin:articles_article_change", args=[story.pk])).content
     assert story.published_at.astimezone(SEOUL).strftime("%H:%M").encode() in html
+
+
+def test_republishing_a_withdrawn_story_asks_to_move_its_unpublish_time(editor_client):
+    withdrawn = ArticleFactory(title="돌아올 글", expired=True)
+    withdrawn.status = "draft"
+    withdrawn.save()
+    url = change_url(withdrawn)
+
+    response = editor_client.post(url, story_data(withdrawn, status="published"))
+
+    assert response.status_code == 200
+    assert "내릴 시각이 이미 지나서" in str(response.context["adminform"].form.errors)
+    withdrawn.refresh_from_db()
+    assert withdrawn.status == "draft"
+
+    moved = story_data(withdrawn, status="published", **split("unpublish_at", None))
+    assert editor_client.post(url, moved).status_code == 302
+    withdrawn.refresh_from_db()
+    assert withdrawn.is_public
+
+
+def test_editing_a_story_whose_time_ran_out_needs_no_new_unpublish_time(editor_client):
+    ended = ArticleFactory(title="끝난 글", expired=True)
+    response = editor_client.post(change_url(ended), story_data(ended, excerpt="요약만 고침"))
+    assert response.status_code == 302

@@ -14,7 +14,7 @@ from typing import Annotated
 
 from django.contrib.admin.models import ADDITION, CHANGE
 from django.db.models import F, Prefetch, Q, prefetch_related_objects
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -309,6 +309,10 @@ def update_story(
     data = payload.model_dump(exclude_unset=True)
     with atomic_write():
         article = locked_story(story_id)
+        if not stories_for(request.user, Article.objects.filter(pk=article.pk)).exists():
+            # A story this user may not even see (another writer's): the 404 of a missing id,
+            # before any check whose answer would tell that it exists or its version.
+            raise Http404
         if if_match is None:
             raise ApiError(428, "If-Match 헤더에 스토리의 ETag나 version을 보내 주세요.")
         check_version(if_match, article)
