@@ -73,11 +73,16 @@ def check_body_length(body: str) -> None:
 _CELL_ALIGN = re.compile(r'<(th|td) style="text-align:(left|center|right)">')
 
 
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+
+
 def _only_https_pictures(element: str, attribute: str, value: str) -> str | None:
-    """Pictures load over https or from this site only: an http:// picture would be blocked
-    by the browser (mixed content, and img-src in the CSP) and show as broken."""
+    """Pictures load over https or from this site (a relative address) only: an http://
+    picture would be blocked by the browser (mixed content, and img-src in the CSP) and show
+    as broken."""
     if element == "img" and attribute == "src":
-        return value if value.startswith(("https://", "/")) else None
+        scheme = _SCHEME.match(value)
+        return value if scheme is None or scheme[1].lower() == "https" else None
     return value
 
 
