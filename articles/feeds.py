@@ -1,4 +1,8 @@
-"""Atom feeds: every story, each kind, each company and each tag. Published stories only."""
+"""Atom feeds: every story, each kind, each company and each tag. Published stories only.
+
+Every feed names the site as its author (Atom wants an author for each entry, and an entry
+whose story has no byline and no company inherits the feed's). An entry's id is the story's
+address by number under SITE_URL, so a new slug or title never makes it a new entry."""
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
@@ -7,7 +11,8 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
-from articles.models import KIND_URL_NAMES, Article, Company, Kind, Tag
+from articles.models import KIND_URL_NAMES, Article, Company, Kind
+from articles.views import tags_in_use
 
 FEED_SIZE = 30
 
@@ -16,9 +21,16 @@ class StoryFeed(Feed):
     feed_type = Atom1Feed
     title = f"{settings.SITE_NAME} — 모든 스토리"
     subtitle = "개발자 인터뷰, 기술 블로그, 회사 소식"
+    item_guid_is_permalink = False  # RSS only; Atom's <id> is never taken for a link
 
     def link(self):
         return reverse("articles:home")
+
+    def author_name(self):
+        return settings.SITE_NAME
+
+    def author_link(self):
+        return settings.SITE_URL + "/"
 
     def stories(self, obj):
         return Article.objects.published()
@@ -37,6 +49,9 @@ class StoryFeed(Feed):
 
     def item_updateddate(self, item):
         return item.updated_at
+
+    def item_guid(self, item):
+        return settings.SITE_URL + reverse("articles:story-by-id", args=[item.pk])
 
     def item_author_name(self, item):
         return item.byline or (item.company.name if item.company else None)
@@ -79,7 +94,8 @@ class CompanyFeed(StoryFeed):
 
 class TagFeed(StoryFeed):
     def get_object(self, request, slug):
-        return get_object_or_404(Tag, slug=slug)
+        # Like the tag's page: a tag only hidden stories carry is a 404.
+        return get_object_or_404(tags_in_use(), slug=slug)
 
     def title(self, obj):
         return f"{settings.SITE_NAME} — #{obj.name}"

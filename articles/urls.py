@@ -19,13 +19,13 @@ urlpatterns = [
     path("collections/<str:slug>/", views.collection, name="collection"),
     path("series/<str:slug>/", views.series, name="series"),
     path("search/", views.search, name="search"),
-    path("feeds/atom/", feeds.StoryFeed(), name="feed-all"),
+    path("feeds/atom/", views.read_only(feeds.StoryFeed()), name="feed-all"),
     path(
         "feeds/atom/<str:kind>/",
-        feeds.KindFeed(),
+        views.read_only(feeds.KindFeed()),
         name="feed-kind",
     ),
-    path("companies/<str:slug>/atom/", feeds.CompanyFeed(), name="feed-company"),
-    path("tags/<str:slug>/atom/", feeds.TagFeed(), name="feed-tag"),
+    path("companies/<str:slug>/atom/", views.read_only(feeds.CompanyFeed()), name="feed-company"),
+    path("tags/<str:slug>/atom/", views.read_only(feeds.TagFeed()), name="feed-tag"),
     path("robots.txt", views.robots_txt, name="robots"),
 ]

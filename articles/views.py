@@ -2,15 +2,19 @@
 from that queryset (so a draft is a 404 exactly like a missing id), render."""
 
 import json
+from functools import wraps
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.log import log_response
 from django.utils.safestring import mark_safe
+from django.views.decorators.csrf import csrf_exempt
 
 from articles import pagecache, viewcount
 from articles.models import (
@@ -47,9 +51,51 @@ KIND_BY_PATH = {
 }
 
 
+# What a reader page answers to: anything else is a 405, never a CSRF failure.
+READ_METHODS = ("GET", "HEAD")
+
+
+def method_not_allowed(request):
+    """405 in the site's style, with the Allow header (what require_safe answers, dressed)."""
+    response = HttpResponseNotAllowed(READ_METHODS, render_to_string("405.html", request=request))
+    log_response(
+        "Method Not Allowed (%s): %s",
+        request.method,
+        request.path,
+        response=response,
+        request=request,
+    )
+    return response
+
+
+def read_only(view=None, *, exempt_csrf=True):
+    """Answer GET and HEAD only; any other method gets the styled 405.
+
+    A view that refuses every unsafe method has nothing for CSRF to protect, so it is exempt
+    by default: a stray POST or DELETE gets the 405, not the CSRF failure page. The search
+    page, a form's target, keeps the CSRF check (`exempt_csrf=False`): an unsafe method
+    there meets the CSRF check first (templates/403_csrf.html), then the 405."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method not in READ_METHODS:
+                return method_not_allowed(request)
+            return view(request, *args, **kwargs)
+
+        return csrf_exempt(wrapper) if exempt_csrf else wrapper
+
+    return decorator if view is None else decorator(view)
+
+
+def tags_in_use():
+    """Tags that at least one published story carries (the API's rule, articles/api/tags.py)."""
+    return Tag.objects.filter(Exists(Article.objects.published().filter(tags=OuterRef("pk"))))
+
+
 def paginate(request, queryset, per_page=PAGE_SIZE):
-    """The requested page, or the nearest real one: a page number that is not a number gives
-    page 1, one past the end gives the last page, never an error."""
+    """The requested page, or the nearest real one: a page number that is not a number, or is
+    below 1, gives page 1; one past the end gives the last page; never an error."""
     paginator = Paginator(queryset, per_page)
     number = request.GET.get("page", "1")
     try:
@@ -57,9 +103,11 @@ def paginate(request, queryset, per_page=PAGE_SIZE):
     except PageNotAnInteger:
         return paginator.page(1)
     except EmptyPage:
-        return paginator.page(paginator.num_pages if str(number).lstrip("-").isdigit() else 1)
+        # An EmptyPage number is a whole number (Paginator read it): 0 and below, or too high.
+        return paginator.page(paginator.num_pages if int(number) > 1 else 1)
 
 
+@read_only
 @pagecache.cached_for_readers()
 def home(request):
     now = timezone.now()
@@ -93,6 +141,7 @@ def home(request):
     )
 
 
+@read_only
 @pagecache.cached_for_readers()
 def kind_list(request, kind_path):
     kind = KIND_BY_PATH[kind_path]
@@ -122,6 +171,7 @@ def kind_list(request, kind_path):
     )
 
 
+@read_only
 def story(request, pk, slug=None):
     if not pagecache.is_reader(request):
         return story_for_staff(request, pk, slug)
@@ -225,6 +275,7 @@ def story_json_ld(article, tags):
     return mark_safe(text.translate(JSON_SCRIPT_ESCAPES))  # < > & are escaped: safe in <script>
 
 
+@read_only
 @pagecache.cached_for_readers()
 def company_index(request):
     companies = Company.objects.annotate(
@@ -233,6 +284,7 @@ def company_index(request):
     return render(request, "articles/company_index.html", {"companies": companies})
 
 
+@read_only
 @pagecache.cached_for_readers()
 def company(request, slug):
     company = get_object_or_404(Company, slug=slug)
@@ -248,6 +300,7 @@ def company(request, slug):
     )
 
 
+@read_only
 @pagecache.cached_for_readers()
 def person(request, slug):
     person = get_object_or_404(Person.objects.select_related("company"), slug=slug)
@@ -257,6 +310,7 @@ def person(request, slug):
     )
 
 
+@read_only
 @pagecache.cached_for_readers()
 def tag_index(request):
     tags = (
@@ -269,13 +323,17 @@ def tag_index(request):
     return render(request, "articles/tag_index.html", {"tags": tags})
 
 
+@read_only
 @pagecache.cached_for_readers()
 def tag(request, slug):
-    tag = get_object_or_404(Tag, slug=slug)
+    # A tag only hidden stories carry is a 404, as in the API: its name could tell what is
+    # coming. (Companies and people have pages of their own, stories or not, as in the API.)
+    tag = get_object_or_404(tags_in_use(), slug=slug)
     stories = Article.objects.published().filter(tags=tag).for_listing().recent()
     return render(request, "articles/tag.html", {"tag": tag, "page": paginate(request, stories)})
 
 
+@read_only
 @pagecache.cached_for_readers()
 def collection(request, slug):
     collection = get_object_or_404(Collection, slug=slug)
@@ -294,6 +352,7 @@ def collection(request, slug):
     )
 
 
+@read_only
 @pagecache.cached_for_readers()
 def series(request, slug):
     series = get_object_or_404(Series, slug=slug)
@@ -306,6 +365,7 @@ def series(request, slug):
     return render(request, "articles/series.html", {"series": series, "stories": stories})
 
 
+@read_only
 def robots_txt(request):
     lines = [
         "User-agent: *",
@@ -317,6 +377,7 @@ def robots_txt(request):
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
+@read_only(exempt_csrf=False)
 @pagecache.cached_for_readers()
 def search(request):
     """검색: published stories only, every word of the query, title matches first. An empty

@@ -127,6 +127,31 @@ def test_bad_page_numbers_give_a_real_page(client, number):
     assert html.count('class="card"') == 3
 
 
+@pytest.mark.parametrize(
+    ("number", "shown"),
+    [
+        ("0", 1),
+        ("-5", 1),
+        ("-0", 1),
+        ("abc", 1),
+        ("", 1),
+        ("1.5", 1),
+        ("2", 2),
+        ("3", 2),
+        ("999", 2),
+        ("9" * 40, 2),
+    ],
+)
+def test_page_numbers_below_one_give_the_first_page_past_the_end_the_last(client, number, shown):
+    company = CompanyFactory(slug="two-pages")
+    for index in range(25):  # two pages: 20 and 5
+        ArticleFactory(title=f"글 {index}", company=company)
+    for url in ["/feed/", company.get_absolute_url()]:
+        html = page(client, url, page=number)
+        assert f"{shown} / 2" in html, url
+        assert html.count('class="card"') == (20 if shown == 1 else 5), url
+
+
 def test_unknown_job_family_is_ignored_not_an_error(client):
     ArticleFactory(title="아무 글")
     assert "아무 글" in page(client, "/feed/", job="<script>", sort="nonsense")
@@ -251,6 +276,67 @@ def test_company_person_tag_collection_and_series_pages(client):
     assert "데이터 팀 이야기" in page(client, series.get_absolute_url())
     assert "온숨" in page(client, reverse("articles:companies"))
     assert "#데이터" in page(client, reverse("articles:tags"))
+
+
+def test_a_tag_only_hidden_stories_carry_has_no_page_like_in_the_api(client, hidden_stories):
+    secret = TagFactory(name="곧나올기능")
+    for story in hidden_stories["hidden"]:
+        story.tags.add(secret)
+
+    missing = client.get("/tags/no-such-tag/")
+    for url in [secret.get_absolute_url(), f"/api/v1/tags/{secret.slug}"]:
+        assert client.get(url).status_code == 404, url
+    assert client.get(secret.get_absolute_url()).content == missing.content
+    assert "곧나올기능" not in page(client, "/tags/")
+    # The tag a published story shares with them still has its page.
+    assert hidden_stories["visible"].title in page(client, hidden_stories["tag"].get_absolute_url())
+
+
+def test_companies_and_people_without_published_stories_keep_their_pages_like_in_the_api(
+    client,
+):
+    # The API shows every company and person (story_count 0): a company card with its hiring
+    # link and people is worth a page before its first story is out.
+    company = CompanyFactory(
+        name="준비중회사", slug="getting-ready", hiring_url="https://x.example/jobs"
+    )
+    person = PersonFactory(name="곧등장", slug="soon", company=company)
+    ArticleFactory(title="아직 초안", draft=True, company=company, people=[person])
+
+    for url in [company.get_absolute_url(), person.get_absolute_url()]:
+        assert "아직 초안" not in page(client, url)
+    assert client.get(f"/api/v1/companies/{company.slug}").status_code == 200
+    assert client.get(f"/api/v1/people/{person.slug}").status_code == 200
+    assert "https://x.example/jobs" in page(client, company.get_absolute_url())
+
+
+def feed_links(html):
+    return re.findall(
+        r'<link rel="alternate" type="application/atom\+xml" title="([^"]*)" href="([^"]*)">', html
+    )
+
+
+def test_company_tag_and_kind_feeds_are_discoverable(client):
+    company = CompanyFactory(name="온숨", slug="onsum")
+    tag = TagFactory(name="데이터")
+    ArticleFactory(company=company, tags=[tag], kind=Kind.INTERVIEW)
+    everything = ("컬처 스토리 — 모든 스토리", "/feeds/atom/")
+    expected = {
+        company.get_absolute_url(): ("컬처 스토리 — 온숨", "/companies/onsum/atom/"),
+        tag.get_absolute_url(): ("컬처 스토리 — #데이터", f"/tags/{quote(tag.slug)}/atom/"),
+        "/interviews/": ("컬처 스토리 — 인터뷰", "/feeds/atom/interviews/"),
+        "/feed/": ("컬처 스토리 — 피드", "/feeds/atom/feed/"),
+        "/news/": ("컬처 스토리 — 뉴스", "/feeds/atom/news/"),
+    }
+    for url, (title, feed) in expected.items():
+        html = page(client, url)
+        assert feed_links(html) == [everything, (title, feed)], url
+        assert f'<a href="{feed}" type="application/atom+xml">Atom 피드</a>' in html, url
+        # The link leads to a feed with that very title.
+        response = client.get(feed)
+        assert response.status_code == 200, feed
+        assert f"<title>{title}</title>" in response.content.decode(), feed
+    assert feed_links(page(client, "/")) == [everything]
 
 
 @pytest.mark.parametrize(
