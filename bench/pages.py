@@ -14,6 +14,7 @@ in docs/performance.md.
 import argparse
 import contextlib
 import http.client
+import itertools
 import json
 import os
 import random
@@ -41,6 +42,7 @@ TARGETS = {
     "list": 6,
     "story": 4,
     "story-reload": 4,
+    "story-cold": None,
     "search": 10,
     "home-cold": None,
     "list-cold": None,
@@ -83,7 +85,15 @@ def server_cpu(master: int) -> float:
     return total
 
 
+# "{story}" stands for a different story on every request, in turn: each one is a cache miss
+# for as long as the run asks for fewer stories than these (filled by endpoints()).
+STORY_PATHS: list[str] = []
+_story_turn = itertools.count()
+
+
 def fetch(port, path, headers, number=0):
+    if path == "{story}":
+        path = STORY_PATHS[next(_story_turn) % len(STORY_PATHS)]
     path = path.replace("{n}", str(number))
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
@@ -160,6 +170,22 @@ def prepare(database: Path, stories: int, env: dict) -> None:
     done.write_text(str(stories))
 
 
+def story_paths(port, wanted=3000) -> list[str]:
+    """The addresses of `wanted` published stories, newest first (from the API's list)."""
+    paths = []
+    page = 1
+    while len(paths) < wanted:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("GET", f"/api/v1/stories?page_size=100&page={page}")
+        items = json.loads(connection.getresponse().read())["items"]
+        connection.close()
+        if not items:
+            break
+        paths += [urllib.parse.urlsplit(item["url"]).path for item in items]
+        page += 1
+    return paths
+
+
 def endpoints(port) -> dict[str, str]:
     """Pick concrete addresses from the running site (a story in the middle, its slug)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -169,12 +195,14 @@ def endpoints(port) -> dict[str, str]:
     start = html.index('href="/stories/') + len('href="')
     story = html[start : html.index('"', start)]
     story_id = story.split("/")[2]
+    STORY_PATHS[:] = story_paths(port)
     paths = {
         "bare": "/__bench__/bare/",
         "home": "/",
         "list": "/feed/",
         "story": story,
         "story-reload": story,
+        "story-cold": "{story}",
         # A query string nobody asked for before: the page is rendered, not read from the cache.
         "home-cold": "/?cold={n}",
         "list-cold": "/feed/?cold={n}",
@@ -296,6 +324,7 @@ def table(results: dict) -> str:
         "list": "kind list `/feed/`",
         "story": "story page, new reader (counts a view)",
         "story-reload": "story page, reload (no count)",
+        "story-cold": "story page, rendered (each request another story: cache miss)",
         "home-cold": "스토리 홈, rendered (cache miss)",
         "list-cold": "kind list, rendered (cache miss)",
         "search": "search `/search/?q=연결 풀링`",
@@ -323,7 +352,10 @@ def table(results: dict) -> str:
         f"{results['stories']:,} stories on {results['database']}, gunicorn {results['workers']} "
         f"sync workers, {results['concurrency']} concurrent clients, "
         f"{results['requests_per_round']} requests per endpoint per round, "
-        f"{results['rounds']} interleaved rounds, Python {results['python']}."
+        f"{results['rounds']} interleaved rounds, Python {results['python']}. Rows with a "
+        "target request one address again and again, as a page's readers do: they are served "
+        "from the page cache (pages) or the API's response cache. Rows marked rendered or "
+        "bypassed pay the whole render on every request."
     )
     return "\n".join(lines)
 
