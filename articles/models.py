@@ -337,12 +337,23 @@ class ArticleQuerySet(models.QuerySet):
         if article.company_id:
             pools.append(others.filter(company_id=article.company_id).recent())
         if tag_ids:
-            # Grouped by id alone (values() first): grouped by the whole story, the database
-            # carried every candidate's body through the grouping.
+            # The candidates come from the story's tags (the tag -> story rows, a few hundred),
+            # not from every published story: joined the other way, the database walked the
+            # whole published listing and looked up each story's tags. The shared count is
+            # then taken for the candidates alone. (Looking each candidate's row up by its key
+            # instead would read past its body on SQLite: the listing index answers published()
+            # without touching the rows.)
+            through = Article.tags.through.objects.filter(tag_id__in=tag_ids)
+            shared = (
+                through.filter(article_id=OuterRef("pk"))
+                .order_by()
+                .values("article_id")
+                .annotate(total=Count("*"))
+                .values("total")
+            )
             pools.append(
-                others.filter(tags__in=tag_ids)
-                .values("pk")
-                .annotate(shared=Count("tags"))
+                others.filter(pk__in=through.values("article_id"))
+                .annotate(shared=Subquery(shared))
                 .order_by("-shared", F("published_at").desc(nulls_last=True), "-id")
             )
         pools.append(others.filter(kind=article.kind).recent())

@@ -157,3 +157,21 @@ def test_company_and_tag_slugs_are_made_from_korean_names():
     tag = TagFactory(name="#개발 문화")
     assert company.slug == "한빛-데이터"
     assert (tag.name, tag.slug) == ("개발 문화", "개발-문화")
+
+
+def test_related_to_orders_the_tag_pool_by_shared_tags_then_newest():
+    # The tag pool is driven from the story's tags (the through table), so check its order
+    # on its own: most shared tags first, newest first among equals, never the story itself
+    # nor a hidden story, even one sharing every tag.
+    a, b, c = TagFactory(), TagFactory(), TagFactory()
+    now = timezone.now()
+    story = ArticleFactory(tags=[a, b, c], kind="feed", published_at=now - timedelta(days=9))
+    one_old = ArticleFactory(tags=[a], kind="news", published_at=now - timedelta(days=5))
+    one_new = ArticleFactory(tags=[c], kind="news", published_at=now - timedelta(days=1))
+    two = ArticleFactory(tags=[a, b], kind="news", published_at=now - timedelta(days=8))
+    ArticleFactory(tags=[a, b, c], kind="news", draft=True)
+    ArticleFactory(tags=[a, b, c], kind="news", published_at=now + timedelta(days=1))
+
+    related = Article.objects.published().related_to(story, limit=4)
+
+    assert [s.pk for s in related] == [two.pk, one_new.pk, one_old.pk]
