@@ -1,9 +1,19 @@
 """Helpers shared by the API tests (tests/test_api_*.py)."""
 
+from urllib.parse import quote
+
 from django.contrib.auth.models import Permission
 
 from articles.schemas import ErrorOut
-from tests.factories import UserFactory
+from tests.factories import (
+    ArticleFactory,
+    CollectionItemFactory,
+    CompanyFactory,
+    PersonFactory,
+    SeriesFactory,
+    TagFactory,
+    UserFactory,
+)
 from tokens.models import ApiToken
 
 API = "/api/v1"
@@ -49,3 +59,46 @@ def error_of(response, status: int, code: str | None = None) -> dict:
 def ids(response) -> list[int]:
     assert response.status_code == 200, response.content[:500]
     return [item["id"] for item in response.json()["items"]]
+
+
+# Every read operation, with the slugs story_with_everything() makes.
+RESOURCE_PATHS = [
+    "/stories",
+    "/stories?kind=feed&ordering=popular",
+    "/stories/{id}",
+    "/stories/by-slug/{slug}",
+    "/companies",
+    "/companies/spoqa",
+    "/people",
+    "/people/red",
+    "/tags",
+    "/tags/dev-team",
+    "/collections",
+    "/collections/must-read",
+    "/series",
+    "/series/pool",
+]
+
+
+def story_with_everything(title="한글 제목"):
+    """A published story with a company, a tag, a person, a series and a collection, so that
+    every path of RESOURCE_PATHS has something to show."""
+    company = CompanyFactory(slug="spoqa")
+    tag = TagFactory(name="개발팀")
+    tag.slug = "dev-team"
+    tag.save()
+    story = ArticleFactory(
+        title=title,
+        company=company,
+        tags=[tag],
+        people=[PersonFactory(slug="red", company=company)],
+        series=SeriesFactory(slug="pool"),
+        series_part=1,
+    )
+    CollectionItemFactory(collection__slug="must-read", article=story)
+    return story
+
+
+def url(path, story):
+    """A RESOURCE_PATHS path for `story`, under the API's prefix."""
+    return API + path.format(id=story.pk, slug=quote(story.slug))

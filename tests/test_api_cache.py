@@ -17,13 +17,18 @@ from django.utils import timezone
 from articles import pagecache, viewcount
 from articles.api import cache as api_cache
 from articles.models import Article, Status
-from tests.api_support import API, bearer, editor, error_of, token_for
+from tests.api_support import (
+    API,
+    RESOURCE_PATHS,
+    bearer,
+    editor,
+    error_of,
+    story_with_everything,
+    token_for,
+    url,
+)
 from tests.factories import (
     ArticleFactory,
-    CollectionItemFactory,
-    CompanyFactory,
-    PersonFactory,
-    SeriesFactory,
     TagFactory,
     UserFactory,
 )
@@ -36,44 +41,14 @@ PER_REQUEST = {"X-Request-ID"}
 
 @pytest.fixture
 def story():
-    company = CompanyFactory(slug="spoqa")
-    tag = TagFactory(name="개발팀")
-    tag.slug = "dev-team"
-    tag.save()
-    series = SeriesFactory(slug="pool")
-    story = ArticleFactory(
-        title="캐시될 스토리",
-        company=company,
-        tags=[tag],
-        people=[PersonFactory(slug="red", company=company)],
-        series=series,
-        series_part=1,
-    )
-    CollectionItemFactory(collection__slug="must-read", article=story)
-    return story
+    return story_with_everything("캐시될 스토리")
 
 
 PATHS = [
-    "/stories",
+    *RESOURCE_PATHS,
     "/stories?kind=feed&ordering=popular&page_size=5",
     "/stories?q=" + quote("캐시"),
-    "/stories/{id}",
-    "/stories/by-slug/{slug}",
-    "/companies",
-    "/companies/spoqa",
-    "/people",
-    "/people/red",
-    "/tags",
-    "/tags/dev-team",
-    "/collections",
-    "/collections/must-read",
-    "/series",
-    "/series/pool",
 ]
-
-
-def url(path, story):
-    return API + path.format(id=story.pk, slug=quote(story.slug))
 
 
 def get(client, path, **extra):

@@ -14,14 +14,18 @@ from django.utils import timezone
 from django.utils.http import http_date
 
 from articles.models import Article
-from tests.api_support import API, bearer, editor, error_of, token_for
+from tests.api_support import (
+    API,
+    RESOURCE_PATHS,
+    bearer,
+    editor,
+    error_of,
+    story_with_everything,
+    token_for,
+    url,
+)
 from tests.factories import (
     ArticleFactory,
-    CollectionItemFactory,
-    CompanyFactory,
-    PersonFactory,
-    SeriesFactory,
-    TagFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -29,47 +33,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def content():
-    company = CompanyFactory(slug="spoqa")
-    tag = TagFactory(name="개발팀")
-    tag.slug = "dev-team"
-    tag.save()
-    person = PersonFactory(slug="red", company=company)
-    series = SeriesFactory(slug="pool")
-    story = ArticleFactory(
-        title="한글 제목",
-        company=company,
-        tags=[tag],
-        people=[person],
-        series=series,
-        series_part=1,
-    )
-    CollectionItemFactory(collection__slug="must-read", article=story)
-    return story
+    return story_with_everything()
 
 
-GET_PATHS = [
-    "/stories",
-    "/stories?kind=feed&ordering=popular",
-    "/stories/{id}",
-    "/stories/by-slug/{slug}",
-    "/companies",
-    "/companies/spoqa",
-    "/people",
-    "/people/red",
-    "/tags",
-    "/tags/dev-team",
-    "/collections",
-    "/collections/must-read",
-    "/series",
-    "/series/pool",
-]
-
-
-def url(path, story):
-    return API + path.format(id=story.pk, slug=quote(story.slug))
-
-
-@pytest.mark.parametrize("path", GET_PATHS)
+@pytest.mark.parametrize("path", RESOURCE_PATHS)
 def test_every_get_answers_304_to_a_matching_if_none_match(client, content, path):
     first = client.get(url(path, content))
     assert first.status_code == 200
@@ -85,7 +52,7 @@ def test_every_get_answers_304_to_a_matching_if_none_match(client, content, path
     assert stale.status_code == 200
 
 
-@pytest.mark.parametrize("path", GET_PATHS)
+@pytest.mark.parametrize("path", RESOURCE_PATHS)
 def test_every_get_answers_304_to_if_modified_since(client, content, path):
     first = client.get(url(path, content))
 
