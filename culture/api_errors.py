@@ -244,6 +244,18 @@ class ApiErrorMiddleware:
                 400,
                 "토큰은 주소에 넣지 말고 Authorization: Bearer 헤더로 보내 주세요.",
             )
+        repeated = [name for name, values in request.GET.lists() if len(values) > 1]
+        if repeated:
+            # Every query parameter of the API takes one value: a second one would silently
+            # win over the first.
+            return error_response(
+                request,
+                422,
+                errors=[
+                    field_error(["query", name], "이 값은 한 번만 보낼 수 있습니다.", "repeated")
+                    for name in repeated
+                ],
+            )
         return None
 
     @staticmethod

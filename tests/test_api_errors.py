@@ -312,3 +312,16 @@ def test_malformed_json_declared_as_json_stays_a_400(client):
     )
 
     error_of(response, 400)
+
+
+def test_a_repeated_query_parameter_answers_422_naming_it(client):
+    response = client.get(f"{API}/stories?kind=feed&kind=news&page=1")
+
+    body = error_of(response, 422, "validation_error")
+    assert body["errors"] == [
+        {
+            "loc": ["query", "kind"],
+            "message": "이 값은 한 번만 보낼 수 있습니다.",
+            "type": "repeated",
+        }
+    ]
