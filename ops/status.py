@@ -131,10 +131,11 @@ def _server(connection, application_name: str) -> dict:
 
 def case_study_headline() -> list[dict]:
     """The benchmark's headline rows (docs/pooling/results.json), for comparison."""
-    return _headline(_mtime(RESULTS_PATH))
+    return _headline(file_mtime(RESULTS_PATH))
 
 
-def _mtime(path: Path) -> float:
+def file_mtime(path: Path) -> float:
+    """When `path` last changed, 0.0 when it is missing (cache keys for files read once)."""
     try:
         return path.stat().st_mtime
     except OSError:

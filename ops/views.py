@@ -3,7 +3,6 @@
 import re
 import sys
 from functools import lru_cache
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
@@ -24,7 +23,7 @@ from ops.availability import (
     unavailable_reason,
     unavailable_response,
 )
-from ops.status import database_status
+from ops.status import database_status, file_mtime
 
 CASE_STUDY_PATH = settings.BASE_DIR / "docs" / "pooling.md"
 CHARTS_DIR = settings.BASE_DIR / "docs" / "pooling"
@@ -71,7 +70,7 @@ def case_study(request):
     return render(
         request,
         "ops/case_study.html",
-        {"body_html": mark_safe(_case_study_html(_mtime(CASE_STUDY_PATH)))},
+        {"body_html": mark_safe(_case_study_html(file_mtime(CASE_STUDY_PATH)))},
     )
 
 
@@ -94,13 +93,6 @@ def server_error(request):
     if reason is not None:
         return unavailable_response(request, reason, exc)
     return defaults.server_error(request)
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
 
 
 @lru_cache(maxsize=1)

@@ -122,22 +122,26 @@ def list_stories(request: HttpRequest, response: HttpResponse, filters: Query[St
     )
 
 
+# The list's filters that narrow by one value each: the filter's name, the lookup it sets.
+FILTER_LOOKUPS = {
+    "kind": "kind",
+    "company": "company__slug",
+    "tag": "tags__slug",
+    "person": "people__slug",
+    "job_family": "job_family",
+    "collection": "collection_items__collection__slug",
+    "series": "series__slug",
+}
+
+
 def filtered(filters: StoryFilter):
-    stories = Article.objects.published()
-    if filters.kind:
-        stories = stories.filter(kind=filters.kind)
-    if filters.company:
-        stories = stories.filter(company__slug=filters.company)
-    if filters.tag:
-        stories = stories.filter(tags__slug=filters.tag)
-    if filters.person:
-        stories = stories.filter(people__slug=filters.person)
-    if filters.job_family:
-        stories = stories.filter(job_family=filters.job_family)
-    if filters.collection:
-        stories = stories.filter(collection_items__collection__slug=filters.collection)
-    if filters.series:
-        stories = stories.filter(series__slug=filters.series)
+    stories = Article.objects.published().filter(
+        **{
+            lookup: getattr(filters, name)
+            for name, lookup in FILTER_LOOKUPS.items()
+            if getattr(filters, name)
+        }
+    )
     if filters.updated_since:
         since = aware(filters.updated_since, ["query", "updated_since"])
         # A scheduled story goes live without a save, so its updated_at stays as it was: to a
