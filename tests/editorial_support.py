@@ -63,7 +63,3 @@ def action(client, name: str, *articles, **extra):
         reverse(CHANGELIST),
         {"action": name, "_selected_action": [a.pk for a in articles], **extra},
     )
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]] if response.context else []

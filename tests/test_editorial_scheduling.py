@@ -8,13 +8,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.editorial_support import change_url, split, story_data
+from tests.editorial_support import CHANGELIST, change_url, split, story_data
 from tests.factories import ArticleFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
 SEOUL = ZoneInfo("Asia/Seoul")
-CHANGELIST = "admin:articles_article_changelist"
 
 
 @pytest.fixture
@@ -90,7 +89,7 @@ def test_times_are_stored_in_utc_and_shown_in_seoul(editor_client, stories):
     story = stories["scheduled"]
     story.refresh_from_db()
     assert story.published_at.utcoffset() == timedelta(0)
-    html = editor_client.get(reverse("admin:articles_article_change", args=[story.pk])).content
+    html = editor_client.get(change_url(story)).content
     assert story.published_at.astimezone(SEOUL).strftime("%H:%M").encode() in html
 
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def browser():
+def csrf_client():
     """A client that checks CSRF like a real deployment."""
     return Client(enforce_csrf_checks=True)
 
@@ -68,39 +68,39 @@ def assert_styled_405(response):
 
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete", "options"])
-def test_reader_pages_answer_other_methods_with_a_styled_405(browser, reader_urls, method):
+def test_reader_pages_answer_other_methods_with_a_styled_405(csrf_client, reader_urls, method):
     for url in reader_urls:
-        response = getattr(browser, method)(url)
+        response = getattr(csrf_client, method)(url)
         assert response.status_code == 405, (method, url, response.status_code)
         assert_styled_405(response)
 
 
-def test_the_audit_examples(browser, reader_urls):
-    assert_styled_405(browser.delete("/"))
-    assert_styled_405(browser.post(reader_urls[5]))  # /stories/<id>/
+def test_the_audit_examples(csrf_client, reader_urls):
+    assert_styled_405(csrf_client.delete("/"))
+    assert_styled_405(csrf_client.post(reader_urls[5]))  # /stories/<id>/
 
 
-def test_reader_pages_still_answer_get_and_head(browser, reader_urls):
+def test_reader_pages_still_answer_get_and_head(csrf_client, reader_urls):
     for url in reader_urls:
-        response = browser.get(url, follow=True)
+        response = csrf_client.get(url, follow=True)
         assert response.status_code == 200, url
-        assert browser.head(url, follow=True).status_code == 200, url
+        assert csrf_client.head(url, follow=True).status_code == 200, url
 
 
-def test_a_405_is_not_cached_for_the_next_reader(browser):
+def test_a_405_is_not_cached_for_the_next_reader(csrf_client):
     ArticleFactory(title="지워지지 않는 글")
-    assert browser.delete("/feed/").status_code == 405
-    response = browser.get("/feed/")
+    assert csrf_client.delete("/feed/").status_code == 405
+    response = csrf_client.get("/feed/")
     assert response.status_code == 200
     assert "지워지지 않는 글" in response.content.decode()
 
 
-def test_the_search_form_keeps_its_csrf_check(browser):
-    response = browser.post("/search/", {"q": "코드"})
+def test_the_search_form_keeps_its_csrf_check(csrf_client):
+    response = csrf_client.post("/search/", {"q": "코드"})
     html = response.content.decode()
     assert response.status_code == 403
     assert "요청을 확인하지 못했습니다" in html
-    assert browser.get("/search/", {"q": "코드"}).status_code == 200
+    assert csrf_client.get("/search/", {"q": "코드"}).status_code == 200
 
 
 def test_search_with_a_valid_token_but_another_method_is_a_405(client):
@@ -108,10 +108,10 @@ def test_search_with_a_valid_token_but_another_method_is_a_405(client):
     assert_styled_405(client.post("/search/", {"q": "코드"}))
 
 
-def test_csrf_failure_page_is_in_korean_and_hides_the_english_reason(browser):
+def test_csrf_failure_page_is_in_korean_and_hides_the_english_reason(csrf_client):
     UserFactory(username="editor", superuser=True)
-    browser.get("/admin/login/")
-    response = browser.post(
+    csrf_client.get("/admin/login/")
+    response = csrf_client.post(
         "/admin/login/",
         {
             "username": "editor",
@@ -128,22 +128,22 @@ def test_csrf_failure_page_is_in_korean_and_hides_the_english_reason(browser):
     assert "CSRF token" not in html  # Django's English reason stays in the log
 
 
-def test_admin_login_still_works_with_its_csrf_token(browser):
+def test_admin_login_still_works_with_its_csrf_token(csrf_client):
     UserFactory(username="editor", superuser=True)
-    login_page = browser.get("/admin/login/").content.decode()
+    login_page = csrf_client.get("/admin/login/").content.decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page).group(1)
-    response = browser.post(
+    response = csrf_client.post(
         "/admin/login/?next=/admin/",
         {"username": "editor", "password": "correct-horse-battery", "csrfmiddlewaretoken": token},
     )
     assert response.status_code == 302
     assert response["Location"] == "/admin/"
-    assert browser.get("/admin/").status_code == 200
+    assert csrf_client.get("/admin/").status_code == 200
 
 
-def test_admin_forms_keep_their_csrf_check(browser):
+def test_admin_forms_keep_their_csrf_check(csrf_client):
     editor = UserFactory(username="editor", superuser=True)
-    browser.force_login(editor)
-    response = browser.post("/admin/articles/tag/add/", {"name": "몰래태그"})
+    csrf_client.force_login(editor)
+    response = csrf_client.post("/admin/articles/tag/add/", {"name": "몰래태그"})
     assert response.status_code == 403
     assert "요청을 확인하지 못했습니다" in response.content.decode()
