@@ -13,7 +13,6 @@ in the query string, an error in another middleware) and rewrites any other erro
 under /api/ into the same shape.
 """
 
-import json
 import logging
 import math
 import re
@@ -25,6 +24,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import get_conditional_response, set_response_etag
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
+
+from tokens.models import PREFIX_PATTERN
 
 logger = logging.getLogger("culture.api")
 
@@ -70,7 +71,7 @@ MESSAGES = {
 TOKEN_PARAMS = frozenset(
     {"token", "access_token", "api_key", "apikey", "key", "auth", "authorization", "bearer"}
 )
-TOKEN_LIKE = re.compile(r"cs_[a-z0-9]{8}_")
+TOKEN_LIKE = re.compile(PREFIX_PATTERN + "_")
 
 KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
 
@@ -289,20 +290,7 @@ class ApiErrorMiddleware:
             headers["Allow"] = ", ".join(
                 sorted({*[m.strip() for m in headers["Allow"].split(",")], "HEAD"})
             )
-        json_response = error_response(
-            request, response.status_code, self.message_of(response), headers=headers
-        )
+        json_response = error_response(request, response.status_code, headers=headers)
         if getattr(response, "_has_been_logged", False):
             json_response._has_been_logged = True
         return json_response
-
-    @staticmethod
-    def message_of(response: HttpResponse) -> str | None:
-        """Keep the message of a JSON error from elsewhere (the 503 of ops/, say)."""
-        if response.streaming or "json" not in response.get("Content-Type", ""):
-            return None
-        try:
-            detail = json.loads(response.content).get("detail")
-        except (ValueError, AttributeError):
-            return None
-        return detail if isinstance(detail, str) else None

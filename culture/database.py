@@ -16,6 +16,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 SQLITE_ENGINE = "django.db.backends.sqlite3"
 POSTGRES_ENGINE = "django.db.backends.postgresql"
+# What pg_stat_activity shows for the site's connections (gunicorn adds ":<pid>").
+DEFAULT_APPLICATION_NAME = "culture-web"
 POSTGRES_SCHEMES = frozenset({"postgres", "postgresql", "pgsql"})
 SQLITE_CONN_MAX_AGE = 600
 
@@ -182,7 +184,7 @@ def _postgres_config(env: Mapping[str, str], url: str) -> dict:
         "application_name",
         "DB_APPLICATION_NAME",
         _get(env, "DB_APPLICATION_NAME"),
-        default="culture-web",
+        default=DEFAULT_APPLICATION_NAME,
     )
     # libpq otherwise waits for the OS TCP timeout (minutes) on an unreachable server.
     options["connect_timeout"] = _url_or_env(

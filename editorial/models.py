@@ -5,7 +5,6 @@ Publishing, unpublishing, restoring and deleting are audited in the admin's own 
 (editorial.services.log_change), so the story's 히스토리 page shows them with who and when.
 """
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -16,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article
+from tokens.models import token_digest
 
 PREVIEW_DAYS = 7
 PREVIEW_MAX_DAYS = 30
@@ -60,8 +60,8 @@ class Revision(models.Model):
         return self.author.get_full_name() or self.author.get_username()
 
 
-def preview_token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+# A preview link's secret is stored the way an API token is: its SHA-256 digest only.
+preview_token_digest = token_digest
 
 
 def default_preview_expiry():

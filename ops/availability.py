@@ -13,9 +13,8 @@ import psycopg
 import psycopg_pool
 from django.db import Error as DjangoDatabaseError
 from django.db import connections
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.template.loader import render_to_string
-from django.urls import reverse
 
 logger = logging.getLogger("ops.database")
 
@@ -82,16 +81,16 @@ def pool_stats(alias: str = "default") -> dict | None:
 
 def unavailable_response(request, reason: str, exc: BaseException) -> HttpResponse:
     """The 503 for `reason`: JSON under the API, the site's page elsewhere; logged once."""
+    from culture.api_errors import API_PREFIX, error_response  # the API's one error shape
+
     retry_after = RETRY_AFTER[reason]
     message = MESSAGES[reason]
-    if request.path.startswith(_api_root()):
-        response = JsonResponse(
-            {"detail": message, "code": reason, "retry_after": retry_after}, status=503
-        )
+    if request.path.startswith(API_PREFIX):
+        response = error_response(request, 503, message, headers={"Retry-After": str(retry_after)})
     else:
         response = HttpResponse(_page(request, message, retry_after), status=503)
-    response["Retry-After"] = str(retry_after)
-    response["Cache-Control"] = "no-store"
+        response["Retry-After"] = str(retry_after)
+        response["Cache-Control"] = "no-store"
     log_unavailable(request, reason, exc)
     # django.request would log the same event again (with a traceback) when the 503 comes
     # from handler500; once is enough.
@@ -106,7 +105,7 @@ def log_unavailable(request, reason: str, exc: BaseException) -> None:
         request.method,
         request.path,
         reason,
-        str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+        first_line(exc),
         " ".join(f"{key}={value}" for key, value in sorted(stats.items())) if stats else "none",
     )
 
@@ -127,11 +126,7 @@ def _page(request, message: str, retry_after: int) -> str:
     )
 
 
-_API_ROOT = None
-
-
-def _api_root() -> str:
-    global _API_ROOT
-    if _API_ROOT is None:
-        _API_ROOT = reverse("api:api-root")
-    return _API_ROOT
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, or its class name when it has none."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

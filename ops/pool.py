@@ -36,6 +36,8 @@ import time
 
 from psycopg_pool import ConnectionPool
 
+from ops.availability import first_line
+
 logger = logging.getLogger("ops.database")
 
 
@@ -102,7 +104,7 @@ def sweeping_check(pool: ConnectionPool):
                         "pool %s: a connection failed its health check (%s); checked every "
                         "idle connection and replaced the dead ones",
                         pool.name,
-                        _first_line(exc),
+                        first_line(exc),
                     )
                 finally:
                     sweeping.release()
@@ -128,8 +130,3 @@ def install_sweeping_check(sender=None, connection=None, **kwargs) -> None:
 def sweeps(pool) -> bool:
     """Whether this pool's health check is the sweeping one."""
     return bool(getattr(getattr(pool, "_check", None), "sweeps_pool", False))
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -10,8 +10,8 @@ import time
 
 from django.core.exceptions import ImproperlyConfigured
 
-POSTGRES_ENGINE = "django.db.backends.postgresql"
-DEFAULT_APPLICATION_NAME = "culture-web"
+from culture.database import DEFAULT_APPLICATION_NAME, POSTGRES_ENGINE
+
 # psycopg_pool's defaults, used by Django when OPTIONS["pool"] is True.
 PSYCOPG_POOL_DEFAULT_MIN = 4
 PSYCOPG_POOL_DEFAULT_TIMEOUT = 30.0

@@ -23,7 +23,9 @@ TOKEN_PREFIX = "cs_"
 PREFIX_CHARS = string.ascii_lowercase + string.digits
 PREFIX_RANDOM_LENGTH = 8
 # secrets.token_urlsafe(32): 256 bits of entropy in 43 URL-safe characters.
-TOKEN_PATTERN = re.compile(r"(cs_[a-z0-9]{8})_[A-Za-z0-9_-]{43}")
+# The visible prefix of a token ("cs_" and 8 lower-case letters or digits).
+PREFIX_PATTERN = rf"{TOKEN_PREFIX}[a-z0-9]{{{PREFIX_RANDOM_LENGTH}}}"
+TOKEN_PATTERN = re.compile(rf"({PREFIX_PATTERN})_[A-Za-z0-9_-]{{43}}")
 # last_used_at is a hint for editors, not an audit log: writing it on every request would
 # turn each read of the token into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -141,15 +143,6 @@ class ApiToken(models.Model):
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scope_list
-
-    @property
-    def is_usable(self) -> bool:
-        now = timezone.now()
-        return (
-            self.revoked_at is None
-            and (self.expires_at is None or self.expires_at > now)
-            and self.user.is_active
-        )
 
     def touch(self, now=None) -> None:
         """Note that the token was used, at most once a minute, without saving this (perhaps
