@@ -195,6 +195,10 @@ class EditorialArticleAdmin:
             *super().get_urls(),
         ]
 
+    def url_name(self, name: str) -> str:
+        """The admin URL name of one of this story admin's pages ("revisions", "change")."""
+        return f"admin:{self.opts.app_label}_{self.opts.model_name}_{name}"
+
     def story_or_404(self, request, object_id):
         """The story, if this user may at least see it in the admin (writers: their own)."""
         article = self.get_object(request, unquote(object_id))
@@ -211,7 +215,8 @@ class EditorialArticleAdmin:
             "subtitle": str(article),
             "opts": self.opts,
             "original": article,
-            "has_change_permission": self.has_change_permission(request, article),
+            # Restoring, and making or revoking preview links, all change the story.
+            "can_change": self.has_change_permission(request, article),
         }
 
     def revisions_view(self, request, object_id):
@@ -220,7 +225,6 @@ class EditorialArticleAdmin:
         context = {
             **self.page_context(request, article, "버전 기록"),
             "revisions": revisions,
-            "can_restore": self.has_change_permission(request, article),
         }
         return TemplateResponse(request, "admin/editorial/revisions.html", context)
 
@@ -230,15 +234,11 @@ class EditorialArticleAdmin:
             numbers = sorted({int(request.GET["a"]), int(request.GET["b"])})
         except (KeyError, ValueError):
             messages.warning(request, "비교할 두 버전을 고르세요.")
-            return redirect(
-                f"admin:{self.opts.app_label}_{self.opts.model_name}_revisions", article.pk
-            )
+            return redirect(self.url_name("revisions"), article.pk)
         found = {r.number: r for r in article.revisions.filter(number__in=numbers)}
         if len(found) != len(numbers) or len(numbers) != 2:
             messages.warning(request, "서로 다른 두 버전을 고르세요.")
-            return redirect(
-                f"admin:{self.opts.app_label}_{self.opts.model_name}_revisions", article.pk
-            )
+            return redirect(self.url_name("revisions"), article.pk)
         older, newer = found[numbers[0]], found[numbers[1]]
         changes, body = compare(older, newer)
         context = {
@@ -247,7 +247,6 @@ class EditorialArticleAdmin:
             "newer": newer,
             "changes": changes,
             "body_diff": body,
-            "can_restore": self.has_change_permission(request, article),
             # The version the story is at now has nothing to restore.
             "restorable": [r for r in (older, newer) if r.article_version != article.version],
         }
@@ -267,17 +266,14 @@ class EditorialArticleAdmin:
             "발행 상태와 시각은 그대로입니다.",
             messages.SUCCESS,
         )
-        return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", article.pk)
+        return redirect(self.url_name("change"), article.pk)
 
     def preview_links_view(self, request, object_id):
         article = self.story_or_404(request, object_id)
         user = request.user
-        may_create = self.has_change_permission(request, article) and user.has_perm(
-            "editorial.add_previewlink"
-        )
-        may_revoke = self.has_change_permission(request, article) and user.has_perm(
-            "editorial.change_previewlink"
-        )
+        page = self.page_context(request, article, "미리보기 링크")
+        may_create = page["can_change"] and user.has_perm("editorial.add_previewlink")
+        may_revoke = page["can_change"] and user.has_perm("editorial.change_previewlink")
         if not (may_create or user.has_perm("editorial.view_previewlink")):
             raise PermissionDenied
         form = PreviewLinkForm(request.POST or None)
@@ -296,17 +292,14 @@ class EditorialArticleAdmin:
                 request.session[NEW_PREVIEW_SESSION_KEY] = request.build_absolute_uri(
                     PreviewLink.url_for(article.pk, token)
                 )
-                return redirect(
-                    f"admin:{self.opts.app_label}_{self.opts.model_name}_preview_links", article.pk
-                )
+                return redirect(self.url_name("preview_links"), article.pk)
         context = {
-            **self.page_context(request, article, "미리보기 링크"),
+            **page,
             "links": article.preview_links.select_related("created_by"),
             "new_url": request.session.pop(NEW_PREVIEW_SESSION_KEY, None),
             "form": form,
             "may_create": may_create,
             "may_revoke": may_revoke,
-            "is_public": article.is_public,
         }
         return TemplateResponse(request, "admin/editorial/preview_links.html", context)
 
@@ -325,9 +318,7 @@ class EditorialArticleAdmin:
             link.save(update_fields=["revoked_at"])
             log_change(request.user, article, f"미리보기 링크 취소 ({link.hint}…)")
             self.message_user(request, "미리보기 링크를 취소했습니다. 이제 열리지 않습니다.")
-        return redirect(
-            f"admin:{self.opts.app_label}_{self.opts.model_name}_preview_links", article.pk
-        )
+        return redirect(self.url_name("preview_links"), article.pk)
 
 
 class KeepsStoriesAdmin:
