@@ -11,8 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
-from articles.models import KIND_URL_NAMES, Article, Company, Kind
-from articles.views import tags_in_use
+from articles.models import KIND_URL_NAMES, Article, Company, Kind, Tag, has_published
 
 FEED_SIZE = 30
 
@@ -95,7 +94,7 @@ class CompanyFeed(StoryFeed):
 class TagFeed(StoryFeed):
     def get_object(self, request, slug):
         # Like the tag's page: a tag only hidden stories carry is a 404.
-        return get_object_or_404(tags_in_use(), slug=slug)
+        return get_object_or_404(has_published(Tag, "tags"), slug=slug)
 
     def title(self, obj):
         return f"{settings.SITE_NAME} — #{obj.name}"

@@ -718,3 +718,10 @@ class SearchDocument(models.Model):
 
     def __str__(self):
         return f"검색 문서 {self.article_id}"
+
+
+def has_published(model, relation):
+    """Rows of `model` that at least one published story reaches through `relation` (a tag
+    with a published story): the others have no page in the sitemap, and tags none."""
+    stories = Article.objects.published().filter(**{relation: OuterRef("pk")})
+    return model.objects.filter(Exists(stories))

@@ -331,7 +331,9 @@ def tsquery(query: Query) -> str:
     )
 
 
-def _matching_ids(query: Query, *, title_only: bool = False) -> RawSQL:
+def matching_ids(query: Query, *, title_only: bool = False) -> RawSQL:
+    """The ids of every story (hidden ones too) whose document matches `query`: a subquery
+    for callers that filter and order stories themselves."""
     if connection.vendor == "postgresql":
         column = "title_document" if title_only else "document"
         return RawSQL(
@@ -347,7 +349,7 @@ def _matching_ids(query: Query, *, title_only: bool = False) -> RawSQL:
 
 def _title_hit(query: Query) -> Case:
     return Case(
-        When(pk__in=_matching_ids(query, title_only=True), then=Value(True)),
+        When(pk__in=matching_ids(query, title_only=True), then=Value(True)),
         default=Value(False),
         output_field=BooleanField(),
     )
@@ -369,7 +371,7 @@ def search_stories(query: Query, *, order: str = ORDER_TITLE_FIRST):
     stories = Article.objects.published().for_listing().annotate(title_hit=_title_hit(query))
     newest = [F("published_at").desc(), F("pk").desc()]
     if order != ORDER_RELEVANCE:
-        return stories.filter(pk__in=_matching_ids(query)).order_by(*TITLE_FIRST)
+        return stories.filter(pk__in=matching_ids(query)).order_by(*TITLE_FIRST)
     if connection.vendor == "postgresql":
         rank = SearchDocument.objects.filter(article=OuterRef("pk")).annotate(
             rank=RawSQL(
@@ -379,7 +381,7 @@ def search_stories(query: Query, *, order: str = ORDER_TITLE_FIRST):
             )
         )
         return (
-            stories.filter(pk__in=_matching_ids(query))
+            stories.filter(pk__in=matching_ids(query))
             .annotate(rank=Subquery(rank.values("rank")))
             .order_by(F("title_hit").desc(), F("rank").desc(), *newest)
         )

@@ -1,14 +1,7 @@
 from django.contrib.sitemaps import Sitemap
-from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
-from articles.models import Article, Company, Person, Series, Tag
-
-
-def has_published(model, relation):
-    """Rows with at least one published story: empty pages stay out of the sitemap."""
-    stories = Article.objects.published().filter(**{relation: OuterRef("pk")})
-    return model.objects.filter(Exists(stories))
+from articles.models import Article, Company, Person, Series, Tag, has_published
 
 
 class StorySitemap(Sitemap):

@@ -27,6 +27,7 @@ from articles.models import (
     Person,
     Series,
     Tag,
+    has_published,
 )
 from articles.search import (
     MAX_QUERY_LENGTH,
@@ -86,11 +87,6 @@ def read_only(view=None, *, exempt_csrf=True):
         return csrf_exempt(wrapper) if exempt_csrf else wrapper
 
     return decorator if view is None else decorator(view)
-
-
-def tags_in_use():
-    """Tags that at least one published story carries (the API's rule, articles/api/tags.py)."""
-    return Tag.objects.filter(Exists(Article.objects.published().filter(tags=OuterRef("pk"))))
 
 
 def paginate(request, queryset, per_page=PAGE_SIZE):
@@ -331,7 +327,7 @@ def tag_index(request):
 def tag(request, slug):
     # A tag only hidden stories carry is a 404, as in the API: its name could tell what is
     # coming. (Companies and people have pages of their own, stories or not, as in the API.)
-    tag = get_object_or_404(tags_in_use(), slug=slug)
+    tag = get_object_or_404(has_published(Tag, "tags"), slug=slug)
     stories = Article.objects.published().filter(tags=tag).for_listing().recent()
     return render(request, "articles/tag.html", {"tag": tag, "page": paginate(request, stories)})
 

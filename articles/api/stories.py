@@ -58,7 +58,7 @@ from articles.schemas import (
     StoryPageOut,
     StoryPatch,
 )
-from articles.search import parse_query, search_stories
+from articles.search import matching_ids, parse_query
 from culture.api_errors import ApiError
 from editorial.roles import PUBLISH_PERMISSION, can_edit, stories_for
 from editorial.services import ensure_baseline, record_revision
@@ -155,8 +155,8 @@ def filtered(filters: StoryFilter):
 def search(stories, q: str):
     """The site's Korean-aware search (articles/search.py) as one more filter: the matches
     are a subquery, so the list keeps its ordering and its query count."""
-    matches = search_stories(parse_query(q)).values("pk")
-    return stories.filter(pk__in=matches)
+    query = parse_query(q)
+    return stories.filter(pk__in=matching_ids(query)) if query else stories.none()
 
 
 @router.get(
