@@ -98,7 +98,9 @@ def import_dump(
             for index, story in enumerate(page.stories)
         ]
         for outcome in outcomes:
-            index_article(outcome.article)  # again, now that its tags are set
+            # Saving indexed each story with the tags it had then: again where they changed.
+            if outcome.action == CREATED or "tags" in outcome.changed:
+                index_article(outcome.article)
         collection, collection_action = (None, None)
         if page.section_title:
             collection, collection_action = _import_collection(

@@ -52,6 +52,10 @@ def unique_slug(model, base: str, *, fallback: str, exclude_pk=None, field: str 
     return f"{stem}-{number}"
 
 
+# How many related stories a story page and the API's story detail show.
+RELATED_COUNT = 4
+
+
 def generated_name(folder: str, filename: str, upload=None) -> str:
     """Store uploads under server-generated names. The extension comes from the format the
     file really has (validate_image checked it), never from the client: a web server types
@@ -325,7 +329,7 @@ class ArticleQuerySet(models.QuerySet):
             ranked.append(stories[pk])
         return ranked
 
-    def related_to(self, article, tag_ids=None, limit=4):
+    def related_to(self, article, tag_ids=None, limit=RELATED_COUNT):
         """Up to `limit` stories like `article`: the same company first, then the most shared
         tags, then the same kind; newest first within each. Call on published() so drafts
         never leak. Three small indexed queries pick the ids, one more (plus the listing's

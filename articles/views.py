@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from articles import pagecache, viewcount
 from articles.models import (
+    RELATED_COUNT,
     Article,
     Collection,
     CollectionItem,
@@ -39,7 +40,6 @@ from articles.search import (
 )
 
 PAGE_SIZE = 20
-RELATED_COUNT = 4
 HOME_COLLECTION_SIZE = 6
 POPULAR_COUNT = 5
 # Characters that could end a <script> element or start markup, escaped inside JSON.

@@ -44,7 +44,7 @@ from articles.api.editing import (
     log,
     set_relations,
 )
-from articles.models import Article, Person, Tag
+from articles.models import RELATED_COUNT, Article, Person, Tag
 from articles.models import Status as StoryStatus
 from articles.schemas import (
     ID_MAX,
@@ -60,7 +60,7 @@ from articles.schemas import (
 )
 from articles.search import matching_ids, parse_query
 from culture.api_errors import ApiError
-from editorial.roles import PUBLISH_PERMISSION, can_edit, stories_for
+from editorial.roles import PUBLISH_PERMISSION, can_edit, can_publish, owns, stories_for
 from editorial.services import ensure_baseline, record_revision
 from tokens.auth import TokenAuth
 from tokens.models import Scope
@@ -68,7 +68,6 @@ from tokens.throttling import TokenRateThrottle
 
 router = read_router("stories", timeout=COUNTS_TIMEOUT)
 
-RELATED_COUNT = 4
 FILTER_PARAMS = frozenset(StoryFilter.model_fields)
 
 StoryId = Annotated[int, Path(ge=1, le=ID_MAX, description="스토리 id")]
@@ -313,7 +312,7 @@ def update_story(
     data = payload.model_dump(exclude_unset=True)
     with atomic_write():
         article = locked_story(story_id)
-        if not stories_for(request.user, Article.objects.filter(pk=article.pk)).exists():
+        if not (can_publish(request.user) or owns(request.user, article)):
             # A story this user may not even see (another writer's): the 404 of a missing id,
             # before any check whose answer would tell that it exists or its version.
             raise Http404
