@@ -137,6 +137,17 @@ def names_of(article: Article) -> list[str]:
 INDEXED_FIELDS = frozenset({"title", "excerpt", "body", "body_html", "company", "company_id"})
 
 
+def document_of(article: Article) -> SearchDocument:
+    """The story's search document, unsaved."""
+    fields = build_document(
+        title=article.title,
+        excerpt=article.excerpt,
+        body_html=article.body_html,
+        names=names_of(article),
+    )
+    return SearchDocument(article=article, **fields)
+
+
 def index_article(article: Article, *, fields=None) -> None:
     """Write the story's search document. `fields` are the update_fields of the save that
     triggered this (None for a full save); a save of none of INDEXED_FIELDS costs nothing.
@@ -145,15 +156,9 @@ def index_article(article: Article, *, fields=None) -> None:
     runs, so a scheduled story appears on time without anything re-indexing it."""
     if fields is not None and not INDEXED_FIELDS.intersection(fields):
         return
-    document = build_document(
-        title=article.title,
-        excerpt=article.excerpt,
-        body_html=article.body_html,
-        names=names_of(article),
-    )
     # An UPDATE, then an INSERT if there was no row yet. On SQLite a trigger re-indexes the row
     # only when its bigram text really changed.
-    SearchDocument(article=article, **document).save()
+    document_of(article).save()
 
 
 # The names a story's document holds of its company, people and tags (see names_of).
@@ -213,13 +218,7 @@ def reindex(batch_size: int = 500) -> int:
         SearchDocument.objects.all().delete()
         batch = []
         for article in stories.iterator(chunk_size=batch_size):
-            fields = build_document(
-                title=article.title,
-                excerpt=article.excerpt,
-                body_html=article.body_html,
-                names=names_of(article),
-            )
-            batch.append(SearchDocument(article=article, **fields))
+            batch.append(document_of(article))
             if len(batch) >= batch_size:
                 SearchDocument.objects.bulk_create(batch)
                 count += len(batch)
