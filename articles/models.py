@@ -329,6 +329,13 @@ class ArticleQuerySet(models.QuerySet):
             ranked.append(stories[pk])
         return ranked
 
+    def series_parts(self, series_id, now=None):
+        """The published parts of a series. Driven from the series' own few rows (the series
+        index), not from the published listing: filtered there, SQLite read every published
+        story's row to test its series."""
+        in_series = Article.objects.filter(series=series_id).values("pk")
+        return self.published(now).filter(pk__in=in_series)
+
     def related_to(self, article, tag_ids=None, limit=RELATED_COUNT):
         """Up to `limit` stories like `article`: the same company first, then the most shared
         tags, then the same kind; newest first within each. Call on published() so drafts

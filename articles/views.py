@@ -221,11 +221,8 @@ def render_story(request, article, view_count):
     related = published.related_to(article, [tag.pk for tag in tags], limit=RELATED_COUNT)
     parts = []
     if article.series_id:
-        # Driven from the series' own few rows (the series index), not from the published
-        # listing: filtered there, SQLite read every published story's row to test its series.
-        in_series = Article.objects.filter(series=article.series_id).values("pk")
         parts = list(
-            published.filter(pk__in=in_series)
+            published.series_parts(article.series_id)
             .order_by("series_part", "published_at", "id")
             .only("pk", "slug", "title", "series_part")
         )

@@ -1,11 +1,12 @@
 """Series: ordered parts. A series appears once one of its parts is published."""
 
-from django.db.models import F, Prefetch
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from ninja import Path, Query
 
 from articles.api.cache import COUNTS_TIMEOUT, read_router
 from articles.api.common import (
+    SERIES_ORDER,
     latest_published_change,
     list_page,
     one_by_slug,
@@ -49,11 +50,7 @@ def list_series(request: HttpRequest, response: HttpResponse, query: Query[PageQ
 def get_series(request: HttpRequest, response: HttpResponse, slug: Path[Slug]):
     """A series with its published parts in order (at most 100). Four queries: the series,
     its parts, their tags and their people."""
-    parts = listing(
-        Article.objects.published().order_by(
-            F("series_part").asc(nulls_last=True), "published_at", "id"
-        )
-    )
+    parts = listing(Article.objects.published().order_by(*SERIES_ORDER))
     return one_by_slug(
         request,
         response,

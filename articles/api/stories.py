@@ -13,7 +13,7 @@ another edit came first); publishing is its own operation with its own scope.
 from typing import Annotated
 
 from django.contrib.admin.models import ADDITION, CHANGE
-from django.db.models import F, Prefetch, Q, prefetch_related_objects
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -23,6 +23,7 @@ from ninja import Body, Header, Path, Query, Status
 from articles.api.cache import COUNTS_TIMEOUT, read_router
 from articles.api.common import (
     READ_ERRORS,
+    SERIES_ORDER,
     WRITE_ERRORS,
     allow_only,
     aware,
@@ -212,13 +213,12 @@ def series_position(request, article: Article) -> dict | None:
     if article.series_id is None:
         return None
     parts = list(
-        Article.objects.published()
-        .filter(series_id=article.series_id)
-        .order_by(F("series_part").asc(nulls_last=True), "published_at", "id")
+        Article.objects.series_parts(article.series_id)
+        .order_by(*SERIES_ORDER)
         .only("id", "title", "slug", "series_part")
     )
     index = next((i for i, part in enumerate(parts) if part.pk == article.pk), None)
-    if index is None:  # a draft read by its editor is not a part yet
+    if index is None:  # not among the published parts (defensive: detail reads published)
         return None
 
     def link(part):
