@@ -659,6 +659,20 @@ class Collection(models.Model):
         return reverse("articles:collection", args=[self.slug])
 
 
+class CollectionItemQuerySet(models.QuerySet):
+    def published_cards(self, now=None):
+        """Items whose story is published, in the editors' order, with what a story card
+        shows. Each item's story is checked by its key: `article__in=published` would first
+        list every published story to keep a few items."""
+        return (
+            self.filter(Exists(Article.objects.published(now).filter(pk=OuterRef("article"))))
+            .select_related("article__company", "article__series")
+            .prefetch_related(Prefetch("article__tags", queryset=Tag.objects.order_by("name")))
+            .defer("article__body", "article__body_html")
+            .order_by("position", "id")
+        )
+
+
 class CollectionItem(models.Model):
     collection = models.ForeignKey(
         Collection, verbose_name="컬렉션", on_delete=models.CASCADE, related_name="items"
@@ -667,6 +681,8 @@ class CollectionItem(models.Model):
         Article, verbose_name="스토리", on_delete=models.CASCADE, related_name="collection_items"
     )
     position = models.PositiveSmallIntegerField("순서", default=0)
+
+    objects = CollectionItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "id"]

@@ -6,7 +6,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -109,17 +109,7 @@ def home(request):
     now = timezone.now()
     published = Article.objects.published(now).for_listing()
     featured = published.filter(is_featured=True).recent().first() or published.recent().first()
-    visible_items = (
-        # Each item's story checked by its key: `article__in=published` would first list
-        # every published story to keep a few items.
-        CollectionItem.objects.filter(
-            Exists(Article.objects.published(now).filter(pk=OuterRef("article")))
-        )
-        .select_related("article__company", "article__series")
-        .prefetch_related(Prefetch("article__tags", queryset=Tag.objects.order_by("name")))
-        .defer("article__body", "article__body_html")
-        .order_by("position", "id")
-    )
+    visible_items = CollectionItem.objects.published_cards(now)
     collections = Collection.objects.on_home(now).prefetch_related(
         Prefetch("items", queryset=visible_items[:HOME_COLLECTION_SIZE], to_attr="visible")
     )

@@ -14,7 +14,7 @@ from articles.api.common import (
     read,
     story_stamp,
 )
-from articles.models import Article, Collection, CollectionItem, Person, Tag
+from articles.models import Collection, CollectionItem, Person
 from articles.schemas import (
     PAGE_SIZE_MAX,
     CollectionDetailOut,
@@ -69,15 +69,8 @@ def list_collections(request: HttpRequest, response: HttpResponse, query: Query[
 def get_collection(request: HttpRequest, response: HttpResponse, slug: Path[Slug]):
     """A collection with its published stories in the editors' order (at most 100). Four
     queries: the collection, its items with their stories, their tags and their people."""
-    items = (
-        CollectionItem.objects.filter(article__in=Article.objects.published())
-        .select_related("article__company", "article__series")
-        .defer("article__body", "article__body_html")
-        .prefetch_related(
-            Prefetch("article__tags", queryset=Tag.objects.order_by("name")),
-            Prefetch("article__people", queryset=Person.objects.order_by("name", "pk")),
-        )
-        .order_by("position", "id")
+    items = CollectionItem.objects.published_cards().prefetch_related(
+        Prefetch("article__people", queryset=Person.objects.order_by("name", "pk"))
     )
     return one_by_slug(
         request,
