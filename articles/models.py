@@ -266,14 +266,11 @@ class ArticleQuerySet(models.QuerySet):
             and user.is_staff
             and user.has_perm("articles.change_article")
         ):
-            if user.has_perm("articles.publish_article"):
+            from editorial.roles import can_publish, own_stories  # roles import this module
+
+            if can_publish(user):
                 return self.all()
-            authored = Article.authors.through.objects.filter(user_id=user.pk)
-            return self.filter(
-                Q(pk__in=self.published(now).values("pk"))
-                | Q(created_by_id=user.pk)
-                | Q(pk__in=authored.values("article_id"))
-            )
+            return self.filter(Q(pk__in=self.published(now).values("pk")) | own_stories(user))
         return self.published(now)
 
     def for_listing(self):
