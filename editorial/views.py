@@ -5,7 +5,6 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.views.decorators.http import require_safe
 
-from articles.models import Article
 from articles.views import render_story
 from editorial.models import PreviewLink
 
@@ -14,10 +13,10 @@ from editorial.models import PreviewLink
 def preview(request, pk, token):
     """404 for an unknown, expired or revoked token and for a token of another story. Once the
     story is public the link simply leads to its page. Views are not counted here."""
-    link = PreviewLink.objects.find(pk, token)
+    link = PreviewLink.objects.select_related("article__company", "article__series").find(pk, token)
     if link is None:
         raise Http404("미리보기 링크가 없거나 만료되었습니다.")
-    article = Article.objects.select_related("company", "series").get(pk=pk)
+    article = link.article
     if article.is_public:
         return redirect(article)
     response = render_story(request, article, article.view_count)
