@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import caches
 
-from tests.factories import UserFactory
+from tests.factories import StaffFactory, UserFactory
 
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql"))
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -99,3 +99,30 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def log_in(client):
+    """Log the test client in as a new staff member with a role (writer, editor, admin)."""
+
+    def log_in(role="editor", **fields):
+        user = StaffFactory(role=role, **fields)
+        client.force_login(user)
+        return user
+
+    return log_in
+
+
+@pytest.fixture
+def editor(log_in):
+    return log_in("editor")
+
+
+@pytest.fixture
+def writer(log_in):
+    return log_in("writer")
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    return client

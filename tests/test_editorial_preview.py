@@ -20,13 +20,6 @@ URL = re.compile(r'value="(http://testserver/preview/\d+/[A-Za-z0-9_-]+/)"')
 
 
 @pytest.fixture
-def editor(client):
-    user = StaffFactory(username="editor-yoon", role="editor")
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def draft():
     return ArticleFactory(title="인터뷰 초안", draft=True, body="인터뷰이가 확인할 “인용”입니다.")
 

@@ -13,7 +13,7 @@ from articles.models import Article, Status
 from editorial.models import Revision
 from editorial.services import compare, record_revision, restore_revision, snapshot
 from tests.editorial_support import action, change_url, story_data
-from tests.factories import ArticleFactory, PersonFactory, StaffFactory, TagFactory
+from tests.factories import ArticleFactory, PersonFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,10 +24,8 @@ BODY_V2 = (
 
 
 @pytest.fixture
-def editor(client):
-    user = StaffFactory(username="editor-han", first_name="한결", role="editor")
-    client.force_login(user)
-    return user
+def editor(log_in):
+    return log_in("editor", first_name="한결")
 
 
 @pytest.fixture

@@ -21,13 +21,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def writer(client):
-    user = StaffFactory(username="writer-kim", role="writer")
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def own_draft(writer):
     return ArticleFactory(title="내 초안", draft=True, created_by=writer)
 
@@ -278,13 +271,6 @@ def test_a_writer_may_add_tags_to_their_draft(client, writer, own_draft):
 
 
 # --- Editors and admins ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def editor(client):
-    user = StaffFactory(username="editor-park", role="editor")
-    client.force_login(user)
-    return user
 
 
 def test_an_editor_edits_any_story_and_publishes_it(client, editor, others_draft):

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.editorial_support import CHANGELIST, change_url, split, story_data
-from tests.factories import ArticleFactory, StaffFactory
+from tests.factories import ArticleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,12 +26,6 @@ def stories():
         "published": ArticleFactory(title="발행 글", unpublish_at=now + timedelta(days=3)),
         "unpublished": ArticleFactory(title="내린 글", expired=True),
     }
-
-
-@pytest.fixture
-def editor_client(client):
-    client.force_login(StaffFactory(role="editor"))
-    return client
 
 
 def seoul(moment):

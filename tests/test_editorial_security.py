@@ -147,12 +147,6 @@ def test_check_deploy_is_clean_with_production_settings():
 # --- Nothing that stories name is deleted by accident ------------------------------------------
 
 
-@pytest.fixture
-def editor_client(client):
-    client.force_login(StaffFactory(role="editor"))
-    return client
-
-
 def test_a_company_with_stories_cannot_be_deleted(editor_client):
     company = CompanyFactory(name="지킬회사")
     ArticleFactory(title="회사의 글", company=company)

@@ -13,7 +13,7 @@ from PIL import Image
 from articles import images
 from articles.models import Article, Company, Person
 from tests.editorial_support import change_url, story_data
-from tests.factories import ArticleFactory, CompanyFactory, StaffFactory
+from tests.factories import ArticleFactory, CompanyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -37,13 +37,6 @@ def picture(fmt="PNG", size=(32, 24), name=None, noise=False) -> SimpleUploadedF
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     return tmp_path
-
-
-@pytest.fixture
-def editor(client):
-    user = StaffFactory(role="editor")
-    client.force_login(user)
-    return user
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "GIF"])
