@@ -18,6 +18,11 @@ from articles.models import (
     Tag,
 )
 
+# Every factory-made user's password, for tests that log in through a form.
+PASSWORD = "correct-horse-battery"
+# The ArticleFactory traits of a story readers must never see.
+HIDDEN_TRAITS = ["draft", "in_review", "scheduled", "expired"]
+
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -27,7 +32,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     class Params:
         superuser = factory.Trait(is_staff=True, is_superuser=True)

@@ -7,6 +7,7 @@ import pytest
 from articles import pagecache
 from tests.api_support import API, error_of
 from tests.factories import (
+    HIDDEN_TRAITS,
     ArticleFactory,
     CollectionFactory,
     CollectionItemFactory,
@@ -17,8 +18,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-HIDDEN_TRAITS = ["draft", "in_review", "scheduled", "expired"]
 
 
 def names(response, key="name") -> list[str]:

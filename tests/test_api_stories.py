@@ -11,6 +11,7 @@ from articles import pagecache
 from articles.models import DailyView, JobFamily, Kind
 from tests.api_support import API, error_of, ids
 from tests.factories import (
+    HIDDEN_TRAITS,
     ArticleFactory,
     CollectionFactory,
     CollectionItemFactory,
@@ -21,8 +22,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-HIDDEN_TRAITS = ["draft", "in_review", "scheduled", "expired"]
 
 
 def days_ago(days):

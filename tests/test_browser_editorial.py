@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from articles.models import Article, Status
 from editorial.models import PreviewLink, Revision
-from tests.factories import ArticleFactory, PersonFactory, StaffFactory, TagFactory
+from tests.factories import PASSWORD, ArticleFactory, PersonFactory, StaffFactory, TagFactory
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself
 # stay synchronous and safe.
@@ -19,7 +19,6 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory
 # Reported twice on purpose: as an event (with the directive) and as a console error.
 REPORT_CSP_VIOLATIONS = """
 document.addEventListener("securitypolicyviolation", (event) => {

@@ -13,12 +13,11 @@ from django.urls import reverse
 
 from articles.models import Company, Person
 from culture.security import client_ip
-from tests.factories import ArticleFactory, CompanyFactory, PersonFactory, StaffFactory
+from tests.factories import PASSWORD, ArticleFactory, CompanyFactory, PersonFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
 LOGIN = "/admin/login/"
-PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory
 
 
 def login(client, username, password, address="203.0.113.7"):

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from tests.factories import (
+    PASSWORD,
     ArticleFactory,
     CollectionItemFactory,
     CompanyFactory,
@@ -115,7 +116,7 @@ def test_csrf_failure_page_is_in_korean_and_hides_the_english_reason(csrf_client
         "/admin/login/",
         {
             "username": "editor",
-            "password": "correct-horse-battery",
+            "password": PASSWORD,
             "csrfmiddlewaretoken": "x" * 64,
         },
     )
@@ -134,7 +135,7 @@ def test_admin_login_still_works_with_its_csrf_token(csrf_client):
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page).group(1)
     response = csrf_client.post(
         "/admin/login/?next=/admin/",
-        {"username": "editor", "password": "correct-horse-battery", "csrfmiddlewaretoken": token},
+        {"username": "editor", "password": PASSWORD, "csrfmiddlewaretoken": token},
     )
     assert response.status_code == 302
     assert response["Location"] == "/admin/"
