@@ -19,7 +19,6 @@ import json
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,8 @@ import threading
 import time
 import urllib.parse
 from pathlib import Path
+
+from bench.common import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
@@ -55,12 +56,6 @@ TARGETS = {
 # The API's read operations ignore an Authorization header, but a request that carries one is
 # never answered from (nor kept in) the API's cache: the operation runs in full.
 UNCACHED = {"Authorization": "Bearer bench-uncached"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def process_cpu_seconds(pid: int) -> float:

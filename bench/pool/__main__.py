@@ -21,8 +21,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.common import free_port
 from bench.pool import report
-from bench.pool.cluster import Cluster, PgBouncer, cpu_seconds, free_port
+from bench.pool.cluster import Cluster, PgBouncer, cpu_seconds
 from bench.pool.load import (
     REPO,
     Sampler,

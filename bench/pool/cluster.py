@@ -12,15 +12,11 @@ from pathlib import Path
 import psycopg
 import psycopg.sql
 
+from bench.common import free_port
+
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 APP_USER = "app"
 APP_DATABASE = "bench"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _as_owner(args: list[str]) -> list[str]:
