@@ -7,12 +7,11 @@ from ninja import Path, Query
 
 from articles.api.cache import COUNTS_TIMEOUT, read_router
 from articles.api.common import (
-    latest_published_change,
     list_page,
     one_by_slug,
-    published_count,
     read,
     story_stamp,
+    with_published_stories,
 )
 from articles.models import Collection, CollectionItem, Person
 from articles.schemas import (
@@ -27,11 +26,10 @@ router = read_router("collections", timeout=COUNTS_TIMEOUT)
 
 
 def published_collections():
-    return Collection.objects.annotate(
-        story_count=published_count(),
-        last_change=latest_published_change(),
+    return with_published_stories(
+        Collection.objects,
         on_home=Exists(Collection.objects.on_home().filter(pk=OuterRef("pk"))),
-    ).filter(story_count__gt=0)
+    )
 
 
 def stamp(collection: Collection) -> tuple:

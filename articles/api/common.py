@@ -225,6 +225,14 @@ def latest_published_change():
     return Max("articles__updated_at", filter=Q(articles__in=Article.objects.published()))
 
 
+def with_published_stories(queryset, **annotations):
+    """The rows a reader may list: those with at least one published story, each with its
+    number of published stories and the latest change among them."""
+    return queryset.annotate(
+        story_count=published_count(), last_change=latest_published_change(), **annotations
+    ).filter(story_count__gt=0)
+
+
 def story_stamp(article: Article) -> tuple:
     """What of a loaded story card can change: enough to make an ETag from a list of them."""
     company_stamp = article.company.updated_at if article.company_id else None

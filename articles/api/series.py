@@ -7,12 +7,11 @@ from ninja import Path, Query
 from articles.api.cache import COUNTS_TIMEOUT, read_router
 from articles.api.common import (
     SERIES_ORDER,
-    latest_published_change,
     list_page,
     one_by_slug,
-    published_count,
     read,
     story_stamp,
+    with_published_stories,
 )
 from articles.api.stories import listing
 from articles.models import Article, Series
@@ -22,9 +21,7 @@ router = read_router("series", timeout=COUNTS_TIMEOUT)
 
 
 def published_series():
-    return Series.objects.annotate(
-        story_count=published_count(), last_change=latest_published_change()
-    ).filter(story_count__gt=0)
+    return with_published_stories(Series.objects)
 
 
 def changed(series: Series) -> tuple:

@@ -6,11 +6,10 @@ from ninja import Path, Query
 
 from articles.api.cache import CONTENT_TIMEOUT, read_router
 from articles.api.common import (
-    latest_published_change,
     list_page,
     one_by_slug,
-    published_count,
     read,
+    with_published_stories,
 )
 from articles.models import Tag
 from articles.schemas import PageQuery, Slug, TagCountOut, TagPageOut
@@ -19,9 +18,7 @@ router = read_router("tags", timeout=CONTENT_TIMEOUT)
 
 
 def published_tags():
-    return Tag.objects.annotate(
-        story_count=published_count(), last_change=latest_published_change()
-    ).filter(story_count__gt=0)
+    return with_published_stories(Tag.objects)
 
 
 def stamp(tag: Tag) -> tuple:
