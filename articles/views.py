@@ -31,7 +31,6 @@ from articles.models import (
     has_published,
 )
 from articles.search import (
-    MAX_QUERY_LENGTH,
     ORDER_TITLE_FIRST,
     ORDERS,
     add_highlights,
@@ -386,6 +385,5 @@ def search(request):
             "page": page,
             "order": order,
             "orders": ORDERS.items(),
-            "max_length": MAX_QUERY_LENGTH,
         },
     )
