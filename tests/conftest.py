@@ -16,6 +16,16 @@ SEED_DIR = Path(os.environ.get("SEED_DIR", Path(__file__).resolve().parents[2] /
 REQUIRED_MARKERS = {m for m in os.environ.get("REQUIRE_MARKERS", "").split(",") if m}
 
 
+def pytest_configure(config):
+    """A fast password hasher for the suite. Production keeps Django's PBKDF2 (a million
+    rounds): every test user would pay that for each set_password() and login, which made
+    hashing most of the suite's time. What the tests check of passwords (right or wrong,
+    lockouts) does not depend on the hasher."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def pytest_collection_modifyitems(config, items):
     skip_postgres = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://…")
     skip_browser = pytest.mark.skip(reason=f"needs Chromium at {CHROMIUM}")
