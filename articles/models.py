@@ -257,22 +257,6 @@ class ArticleQuerySet(models.QuerySet):
             published_at__lte=now,
         )
 
-    def visible_to(self, user, now=None):
-        """Everything for editors (they get a marked preview); for a writer, who may edit only
-        their own stories, those too; the published stories for everybody else."""
-        if (
-            user is not None
-            and user.is_active
-            and user.is_staff
-            and user.has_perm("articles.change_article")
-        ):
-            from editorial.roles import can_publish, own_stories  # roles import this module
-
-            if can_publish(user):
-                return self.all()
-            return self.filter(Q(pk__in=self.published(now).values("pk")) | own_stories(user))
-        return self.published(now)
-
     def for_listing(self):
         """The query plan of every story card: one query for the stories with their company and
         series, one for all their tags, whatever the number of stories."""
@@ -475,7 +459,7 @@ class Article(models.Model):
         ordering = ["-published_at", "-id"]
         verbose_name = "스토리"
         verbose_name_plural = "스토리"
-        # Editors hold it, writers do not (editorial/roles.py): publishing, scheduling and
+        # Editors hold it, writers do not (articles/roles.py): publishing, scheduling and
         # unpublishing, and editing any story rather than only one's own drafts.
         permissions = [("publish_article", "스토리를 발행·예약·내리고 모든 스토리를 고칠 수 있음")]
         constraints = [

@@ -30,6 +30,7 @@ from articles.models import (
     Tag,
     has_published,
 )
+from articles.roles import visible_to
 from articles.search import (
     ORDER_TITLE_FIRST,
     ORDERS,
@@ -192,7 +193,7 @@ def story(request, pk, slug=None):
 
 def story_for_staff(request, pk, slug):
     """Editors see any story, a draft as a clearly marked preview; their visits never count."""
-    queryset = Article.objects.visible_to(request.user).select_related("company", "series")
+    queryset = visible_to(request.user).select_related("company", "series")
     article = get_object_or_404(queryset, pk=pk)
     if slug != article.slug:
         return redirect(article, permanent=True)

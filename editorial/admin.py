@@ -24,8 +24,8 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 
 from articles.models import Article, Status
+from articles.roles import can_edit, can_publish, role_label, stories_for
 from editorial.models import PREVIEW_DAYS, PREVIEW_MAX_DAYS, PreviewLink, Revision
-from editorial.roles import can_edit, can_publish, role_label, stories_for
 from editorial.services import (
     compare,
     ensure_baseline,

@@ -132,7 +132,7 @@ class CollectionItemFactory(factory.django.DjangoModelFactory):
 
 
 class StaffFactory(UserFactory):
-    """A staff member in one editorial role (editorial/roles.py): StaffFactory(role="editor").
+    """A staff member in one editorial role (articles/roles.py): StaffFactory(role="editor").
     Writer by default."""
 
     is_staff = True
@@ -143,7 +143,7 @@ class StaffFactory(UserFactory):
             return
         from django.contrib.auth.models import Group
 
-        from editorial.roles import sync_roles
+        from articles.roles import sync_roles
 
         name = extracted or "writer"
         group = Group.objects.filter(name=name).first()

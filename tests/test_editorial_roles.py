@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, Status
+from articles.roles import ROLE_PERMISSIONS, sync_roles, visible_to
 from editorial.models import PreviewLink, Revision
-from editorial.roles import ROLE_PERMISSIONS, sync_roles
 from tests.editorial_support import action, change_url, split, story_data
 from tests.factories import ArticleFactory, StaffFactory, TagFactory
 
@@ -327,7 +327,7 @@ def test_on_the_site_a_writer_previews_their_own_drafts_but_not_others(client, w
     assert page.status_code == 200
     assert 'class="preview-banner"' in page.content.decode()
     assert client.get(other.get_absolute_url()).status_code == 404
-    assert set(Article.objects.visible_to(writer)) == {own}
+    assert set(visible_to(writer)) == {own}
 
 
 def test_authors_are_picked_from_the_staff_without_opening_the_user_admin(

@@ -47,6 +47,7 @@ from articles.api.editing import (
 )
 from articles.models import RELATED_COUNT, Article, Person, Tag
 from articles.models import Status as StoryStatus
+from articles.roles import PUBLISH_PERMISSION, can_edit, can_publish, owns, stories_for
 from articles.schemas import (
     ID_MAX,
     ErrorOut,
@@ -61,7 +62,6 @@ from articles.schemas import (
 )
 from articles.search import matching_ids, parse_query
 from culture.api_errors import ApiError
-from editorial.roles import PUBLISH_PERMISSION, can_edit, can_publish, owns, stories_for
 from editorial.services import ensure_baseline, record_revision
 from tokens.auth import TokenAuth
 from tokens.models import Scope
@@ -81,7 +81,7 @@ IfMatch = Annotated[
     ),
 ]
 
-# A token never does more than its user may in the admin (editorial/roles.py): writers add
+# A token never does more than its user may in the admin (articles/roles.py): writers add
 # stories and change their own drafts, editors (publish_article) change and publish any.
 write_auth = TokenAuth(scope=Scope.STORIES_WRITE, perms=["articles.add_article"])
 change_auth = TokenAuth(scope=Scope.STORIES_WRITE, perms=["articles.change_article"])

@@ -1,4 +1,4 @@
-"""The three roles as auth groups with their permissions (editorial/roles.py says who may do
+"""The three roles as auth groups with their permissions (articles/roles.py says who may do
 what). Running it again brings the groups' permissions back to the definition; users keep their
 groups. Permissions are normally created after all migrations ran, so they are created here
 first for the apps the roles name."""
@@ -8,7 +8,7 @@ from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 # Kept here as they were when this migration was written: a migration must not change when
-# editorial/roles.py does. A later change to the roles comes with a new migration.
+# articles/roles.py does. A later change to the roles comes with a new migration.
 ROLE_PERMISSIONS = {
     "writer": {
         "articles": [

@@ -7,8 +7,8 @@ editorial/0002_roles), each a set of Django permissions:
   (`articles.publish_article`), looks after companies, people, tags, series and collections.
 - admin (관리자): an editor who also manages accounts, groups, API tokens and login lockouts.
 
-The rules here are the ones the admin enforces on every view and action (editorial/admin.py)
-and the API can call too; hiding a button is never the check.
+The rules here are the ones the admin enforces on every view and action (editorial/admin.py),
+the API and the reader site call too; hiding a button is never the check.
 """
 
 from django.db.models import Q
@@ -107,3 +107,17 @@ def stories_for(user, queryset):
     if can_publish(user):
         return queryset
     return queryset.filter(own_stories(user))
+
+
+def visible_to(user, queryset=None, now=None):
+    """The stories `user` may open on the reader site: everything for editors (they get a
+    marked preview); for a writer, the published stories and their own; the published
+    stories for everybody else."""
+    queryset = Article.objects.all() if queryset is None else queryset
+    if user is None or not (
+        user.is_active and user.is_staff and user.has_perm("articles.change_article")
+    ):
+        return queryset.published(now)
+    if can_publish(user):
+        return queryset
+    return queryset.filter(Q(pk__in=queryset.published(now).values("pk")) | own_stories(user))
