@@ -1,5 +1,4 @@
-"""The story hub's content: stories (Article) and the companies, people, tags, collections and
-series around them.
+"""Stories (Article), the query plans that list them and their search documents.
 
 One definition of "published" lives in ArticleQuerySet.published(); the pages, the API, the
 feeds, the sitemap and search all go through it, so no front door can disagree about a draft.
@@ -7,9 +6,7 @@ Scheduling is decided at query time (a future published_at is simply not yet pub
 cron job is needed to publish or unpublish.
 """
 
-import uuid
 from datetime import timedelta
-from pathlib import PurePath
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -17,9 +14,22 @@ from django.db import models
 from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Sum, When
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import slugify
 
-from articles.images import IMAGE_SUFFIXES, image_suffix, validate_image
+from articles.images import validate_image
+from articles.models.common import (
+    KIND_URL_NAMES,
+    POPULAR_WINDOW_DAYS,
+    RELATED_COUNT,
+    SLUG_MAX_LENGTH,
+    HttpsURLField,
+    JobFamily,
+    Kind,
+    Status,
+    cover_upload_to,
+    unique_slug,
+)
+from articles.models.entities import Company, Person, Series, Tag
+from articles.models.stats import DailyView
 from articles.rendering import (
     check_body_length,
     excerpt_from,
@@ -27,224 +37,6 @@ from articles.rendering import (
     reading_minutes,
     render_markdown,
 )
-
-SLUG_MAX_LENGTH = 120
-POPULAR_WINDOW_DAYS = 30
-
-
-def unique_slug(model, base: str, *, fallback: str, exclude_pk=None, field: str = "slug") -> str:
-    """A slug for `model` built from `base` that no other row uses: "제목", "제목-2", "제목-3"…
-
-    Korean titles keep their syllables (allow_unicode), so the slug stays readable; a title
-    made only of punctuation falls back to `fallback`.
-    """
-    stem = slugify(base, allow_unicode=True)[: SLUG_MAX_LENGTH - 8].strip("-") or fallback
-    taken = set(
-        model._default_manager.filter(**{f"{field}__startswith": stem})
-        .exclude(pk=exclude_pk)
-        .values_list(field, flat=True)
-    )
-    if stem not in taken:
-        return stem
-    number = 2
-    while f"{stem}-{number}" in taken:
-        number += 1
-    return f"{stem}-{number}"
-
-
-# How many related stories a story page and the API's story detail show.
-RELATED_COUNT = 4
-
-
-def generated_name(folder: str, filename: str, upload=None) -> str:
-    """Store uploads under server-generated names. The extension comes from the format the
-    file really has (validate_image checked it), never from the client: a web server types
-    media by name, so a picture uploaded as "x.html" must not come back as a page."""
-    suffix = image_suffix(upload) or PurePath(filename).suffix.lower()
-    if suffix not in IMAGE_SUFFIXES:
-        suffix = ""
-    return f"{folder}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
-
-
-def cover_upload_to(instance, filename):
-    return generated_name("covers", filename, instance.cover_image)
-
-
-def logo_upload_to(instance, filename):
-    return generated_name("logos", filename, instance.logo)
-
-
-def photo_upload_to(instance, filename):
-    return generated_name("people", filename, instance.photo)
-
-
-class HttpsURLField(models.URLField):
-    """A URL field whose form assumes https:// when an editor leaves the scheme out."""
-
-    def formfield(self, **kwargs):
-        kwargs.setdefault("assume_scheme", "https")
-        return super().formfield(**kwargs)
-
-
-class Kind(models.TextChoices):
-    INTERVIEW = "interview", "인터뷰"
-    FEED = "feed", "피드"
-    NEWS = "news", "뉴스"
-
-
-KIND_URL_NAMES = {
-    Kind.INTERVIEW: "articles:interviews",
-    Kind.FEED: "articles:feed",
-    Kind.NEWS: "articles:news",
-}
-
-
-class JobFamily(models.TextChoices):
-    DEVELOPMENT = "dev", "개발"
-    DESIGN = "design", "디자인"
-    PRODUCT = "product", "기획"
-    DATA = "data", "데이터"
-    BUSINESS = "business", "비즈니스"
-
-
-class Status(models.TextChoices):
-    DRAFT = "draft", "초안"
-    REVIEW = "review", "검토 중"
-    PUBLISHED = "published", "발행"
-
-
-class Company(models.Model):
-    name = models.CharField("이름", max_length=100, unique=True)
-    slug = models.SlugField(
-        "슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True,
-        help_text="회사 페이지 주소에 쓰입니다. 한글도 됩니다.",
-    )  # fmt: skip
-    one_liner = models.CharField("한 줄 소개", max_length=120, blank=True)
-    description = models.TextField("소개", blank=True)
-    logo = models.ImageField(
-        "로고", upload_to=logo_upload_to, blank=True, validators=[validate_image]
-    )
-    website = HttpsURLField("웹사이트", blank=True)
-    hiring_url = HttpsURLField(
-        "채용 페이지",
-        blank=True,
-        help_text="스토리 페이지의 회사 카드에 ‘채용 중’ 링크로 나옵니다.",
-    )
-    location = models.CharField("위치", max_length=100, blank=True)
-    size = models.CharField("규모", max_length=40, blank=True, help_text="예: 51–100명")
-    tech_stack = models.CharField(
-        "기술 스택", max_length=500, blank=True, help_text="쉼표로 구분합니다. 예: Python, Django"
-    )
-    created_at = models.DateTimeField("만든 때", auto_now_add=True)
-    updated_at = models.DateTimeField("고친 때", auto_now=True)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = "회사"
-        verbose_name_plural = "회사"
-
-    def __str__(self):
-        return self.name
-
-    def save(self, *args, **kwargs):
-        if not self.slug:
-            self.slug = unique_slug(Company, self.name, fallback="company", exclude_pk=self.pk)
-        super().save(*args, **kwargs)
-
-    def get_absolute_url(self):
-        return reverse("articles:company", args=[self.slug])
-
-    @property
-    def tech_list(self) -> list[str]:
-        return [item.strip() for item in self.tech_stack.split(",") if item.strip()]
-
-
-class Person(models.Model):
-    name = models.CharField("이름", max_length=60)
-    nickname = models.CharField(
-        "닉네임", max_length=40, blank=True, help_text="사내에서 부르는 이름. 예: 레드"
-    )
-    slug = models.SlugField("슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True)
-    company = models.ForeignKey(
-        Company, verbose_name="회사", on_delete=models.PROTECT, related_name="people",
-        null=True, blank=True,
-    )  # fmt: skip
-    role = models.CharField(
-        "직무",
-        max_length=80,
-        blank=True,
-        help_text="스토리에 나온 당시의 직무. 예: 웹 프론트엔드 개발자",
-    )
-    team = models.CharField("팀", max_length=80, blank=True)
-    photo = models.ImageField(
-        "사진", upload_to=photo_upload_to, blank=True, validators=[validate_image]
-    )
-    bio = models.TextField("짧은 소개", blank=True)
-    created_at = models.DateTimeField("만든 때", auto_now_add=True)
-    updated_at = models.DateTimeField("고친 때", auto_now=True)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = "사람"
-        verbose_name_plural = "사람"
-
-    def __str__(self):
-        if self.nickname:
-            return f"{self.name}({self.nickname})"
-        return self.name
-
-    def save(self, *args, **kwargs):
-        if not self.slug:
-            self.slug = unique_slug(Person, self.name, fallback="person", exclude_pk=self.pk)
-        super().save(*args, **kwargs)
-
-    def get_absolute_url(self):
-        return reverse("articles:person", args=[self.slug])
-
-
-class Tag(models.Model):
-    name = models.CharField("이름", max_length=60, unique=True, help_text="# 없이 적습니다.")
-    slug = models.SlugField("슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = "해시태그"
-        verbose_name_plural = "해시태그"
-
-    def __str__(self):
-        return f"#{self.name}"
-
-    def save(self, *args, **kwargs):
-        self.name = self.name.strip().lstrip("#").strip()
-        if not self.slug:
-            self.slug = unique_slug(Tag, self.name, fallback="tag", exclude_pk=self.pk)
-        super().save(*args, **kwargs)
-
-    def get_absolute_url(self):
-        return reverse("articles:tag", args=[self.slug])
-
-
-class Series(models.Model):
-    title = models.CharField("제목", max_length=200)
-    slug = models.SlugField("슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True)
-    description = models.TextField("소개", blank=True)
-    created_at = models.DateTimeField("만든 때", auto_now_add=True)
-
-    class Meta:
-        ordering = ["title"]
-        verbose_name = "시리즈"
-        verbose_name_plural = "시리즈"
-
-    def __str__(self):
-        return self.title
-
-    def save(self, *args, **kwargs):
-        if not self.slug:
-            self.slug = unique_slug(Series, self.title, fallback="series", exclude_pk=self.pk)
-        super().save(*args, **kwargs)
-
-    def get_absolute_url(self):
-        return reverse("articles:series", args=[self.slug])
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -582,123 +374,6 @@ class Article(models.Model):
     @property
     def description(self) -> str:
         return self.meta_description or self.excerpt
-
-
-class CollectionQuerySet(models.QuerySet):
-    def on_home(self, now=None):
-        """Collections placed on the home page whose time box (if any) includes now."""
-        now = now or timezone.now()
-        return self.filter(
-            Q(starts_at__isnull=True) | Q(starts_at__lte=now),
-            Q(ends_at__isnull=True) | Q(ends_at__gt=now),
-            show_on_home=True,
-        ).order_by("position", "id")
-
-
-class Collection(models.Model):
-    title = models.CharField("제목", max_length=200)
-    slug = models.SlugField("슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True)
-    description = models.TextField("소개", blank=True)
-    show_on_home = models.BooleanField("홈에 보이기", default=True)
-    position = models.PositiveSmallIntegerField(
-        "홈에서의 순서", default=0, help_text="작은 수가 위에 옵니다."
-    )
-    starts_at = models.DateTimeField("보이기 시작", null=True, blank=True)
-    ends_at = models.DateTimeField("보이기 끝", null=True, blank=True)
-    articles = models.ManyToManyField(
-        Article, through="CollectionItem", related_name="collections", verbose_name="스토리"
-    )
-    created_at = models.DateTimeField("만든 때", auto_now_add=True)
-    updated_at = models.DateTimeField("고친 때", auto_now=True)
-
-    objects = CollectionQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["position", "id"]
-        verbose_name = "컬렉션"
-        verbose_name_plural = "컬렉션"
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(ends_at__isnull=True)
-                | Q(starts_at__isnull=True)
-                | Q(ends_at__gt=F("starts_at")),
-                name="collection_ends_after_start",
-            )
-        ]
-
-    def __str__(self):
-        return self.title
-
-    def save(self, *args, **kwargs):
-        if not self.slug:
-            self.slug = unique_slug(
-                Collection, self.title, fallback="collection", exclude_pk=self.pk
-            )
-        super().save(*args, **kwargs)
-
-    def get_absolute_url(self):
-        return reverse("articles:collection", args=[self.slug])
-
-
-class CollectionItemQuerySet(models.QuerySet):
-    def published_cards(self, now=None):
-        """Items whose story is published, in the editors' order, with what a story card
-        shows. Each item's story is checked by its key: `article__in=published` would first
-        list every published story to keep a few items."""
-        return (
-            self.filter(Exists(Article.objects.published(now).filter(pk=OuterRef("article"))))
-            .select_related("article__company", "article__series")
-            .prefetch_related(Prefetch("article__tags", queryset=Tag.objects.order_by("name")))
-            .defer("article__body", "article__body_html")
-            .order_by("position", "id")
-        )
-
-
-class CollectionItem(models.Model):
-    collection = models.ForeignKey(
-        Collection, verbose_name="컬렉션", on_delete=models.CASCADE, related_name="items"
-    )
-    article = models.ForeignKey(
-        Article, verbose_name="스토리", on_delete=models.CASCADE, related_name="collection_items"
-    )
-    position = models.PositiveSmallIntegerField("순서", default=0)
-
-    objects = CollectionItemQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["position", "id"]
-        verbose_name = "컬렉션 항목"
-        verbose_name_plural = "컬렉션 항목"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["collection", "article"], name="collection_item_unique_article"
-            )
-        ]
-
-    def __str__(self):
-        return f"{self.collection} · {self.position} · {self.article}"
-
-
-class DailyView(models.Model):
-    """Views of one story on one day (Asia/Seoul), for 인기순 and "popular this week"."""
-
-    article = models.ForeignKey(
-        Article, verbose_name="스토리", on_delete=models.CASCADE, related_name="daily_views"
-    )
-    day = models.DateField("날짜")
-    count = models.PositiveIntegerField("조회수", default=0)
-
-    class Meta:
-        ordering = ["-day"]
-        verbose_name = "일별 조회수"
-        verbose_name_plural = "일별 조회수"
-        constraints = [
-            models.UniqueConstraint(fields=["article", "day"], name="daily_view_unique_day")
-        ]
-        indexes = [models.Index(fields=["day", "article"], name="daily_view_by_day")]
-
-    def __str__(self):
-        return f"{self.article_id} {self.day}: {self.count}"
 
 
 class SearchDocument(models.Model):

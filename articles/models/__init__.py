@@ -1,0 +1,47 @@
+"""The story hub's content, one module per concern; everything is importable from here."""
+
+from articles.models.collections import Collection, CollectionItem
+from articles.models.common import (
+    KIND_URL_NAMES,
+    POPULAR_WINDOW_DAYS,
+    RELATED_COUNT,
+    SLUG_MAX_LENGTH,
+    HttpsURLField,
+    JobFamily,
+    Kind,
+    Status,
+    cover_upload_to,
+    generated_name,
+    logo_upload_to,
+    photo_upload_to,
+    unique_slug,
+)
+from articles.models.entities import Company, Person, Series, Tag
+from articles.models.stats import DailyView
+from articles.models.stories import Article, SearchDocument, has_published
+
+__all__ = [
+    "KIND_URL_NAMES",
+    "POPULAR_WINDOW_DAYS",
+    "RELATED_COUNT",
+    "SLUG_MAX_LENGTH",
+    "Article",
+    "Collection",
+    "CollectionItem",
+    "Company",
+    "DailyView",
+    "HttpsURLField",
+    "JobFamily",
+    "Kind",
+    "Person",
+    "SearchDocument",
+    "Series",
+    "Status",
+    "Tag",
+    "cover_upload_to",
+    "generated_name",
+    "has_published",
+    "logo_upload_to",
+    "photo_upload_to",
+    "unique_slug",
+]

@@ -1,0 +1,105 @@
+"""Curated collections of stories, placed on the home page in the editors' order."""
+
+from django.db import models
+from django.db.models import Exists, F, OuterRef, Prefetch, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from articles.models.common import SLUG_MAX_LENGTH, unique_slug
+from articles.models.entities import Tag
+from articles.models.stories import Article
+
+
+class CollectionQuerySet(models.QuerySet):
+    def on_home(self, now=None):
+        """Collections placed on the home page whose time box (if any) includes now."""
+        now = now or timezone.now()
+        return self.filter(
+            Q(starts_at__isnull=True) | Q(starts_at__lte=now),
+            Q(ends_at__isnull=True) | Q(ends_at__gt=now),
+            show_on_home=True,
+        ).order_by("position", "id")
+
+
+class Collection(models.Model):
+    title = models.CharField("제목", max_length=200)
+    slug = models.SlugField("슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True)
+    description = models.TextField("소개", blank=True)
+    show_on_home = models.BooleanField("홈에 보이기", default=True)
+    position = models.PositiveSmallIntegerField(
+        "홈에서의 순서", default=0, help_text="작은 수가 위에 옵니다."
+    )
+    starts_at = models.DateTimeField("보이기 시작", null=True, blank=True)
+    ends_at = models.DateTimeField("보이기 끝", null=True, blank=True)
+    articles = models.ManyToManyField(
+        Article, through="CollectionItem", related_name="collections", verbose_name="스토리"
+    )
+    created_at = models.DateTimeField("만든 때", auto_now_add=True)
+    updated_at = models.DateTimeField("고친 때", auto_now=True)
+
+    objects = CollectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = "컬렉션"
+        verbose_name_plural = "컬렉션"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True)
+                | Q(starts_at__isnull=True)
+                | Q(ends_at__gt=F("starts_at")),
+                name="collection_ends_after_start",
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(
+                Collection, self.title, fallback="collection", exclude_pk=self.pk
+            )
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("articles:collection", args=[self.slug])
+
+
+class CollectionItemQuerySet(models.QuerySet):
+    def published_cards(self, now=None):
+        """Items whose story is published, in the editors' order, with what a story card
+        shows. Each item's story is checked by its key: `article__in=published` would first
+        list every published story to keep a few items."""
+        return (
+            self.filter(Exists(Article.objects.published(now).filter(pk=OuterRef("article"))))
+            .select_related("article__company", "article__series")
+            .prefetch_related(Prefetch("article__tags", queryset=Tag.objects.order_by("name")))
+            .defer("article__body", "article__body_html")
+            .order_by("position", "id")
+        )
+
+
+class CollectionItem(models.Model):
+    collection = models.ForeignKey(
+        Collection, verbose_name="컬렉션", on_delete=models.CASCADE, related_name="items"
+    )
+    article = models.ForeignKey(
+        Article, verbose_name="스토리", on_delete=models.CASCADE, related_name="collection_items"
+    )
+    position = models.PositiveSmallIntegerField("순서", default=0)
+
+    objects = CollectionItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = "컬렉션 항목"
+        verbose_name_plural = "컬렉션 항목"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collection", "article"], name="collection_item_unique_article"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.collection} · {self.position} · {self.article}"
