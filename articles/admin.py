@@ -30,11 +30,11 @@ from articles.models import (
     unique_slug,
 )
 from articles.rendering import check_body_length
+from articles.revisions import edit_conflict
 from articles.roles import can_publish
 from articles.search import index_article
 from articles.theteams import DumpError
 from editorial.admin import EditorialArticleAdmin, KeepsStoriesAdmin
-from editorial.services import edit_conflict
 
 IMPORT_MAX_BYTES = 2 * 1024 * 1024
 

@@ -25,8 +25,11 @@ _CRUD = ("add", "change", "delete", "view")
 # app label -> codenames. "*" grants every permission of the app.
 ROLE_PERMISSIONS = {
     WRITER: {
-        "articles": [*_STORY, "view_company", "view_person", "view_series", "view_tag", "add_tag"],
-        "editorial": ["view_revision", "add_previewlink", "change_previewlink", "view_previewlink"],
+        "articles": [
+            *_STORY,
+            *("view_company", "view_person", "view_series", "view_tag", "add_tag"),
+            *("view_revision", "add_previewlink", "change_previewlink", "view_previewlink"),
+        ],
     },
     EDITOR: {
         "articles": [
@@ -37,14 +40,13 @@ ROLE_PERMISSIONS = {
                 for model in ("company", "person", "tag", "series", "collection", "collectionitem")
                 for action in _CRUD
             ),
+            *(f"{action}_{model}" for model in ("revision", "previewlink") for action in _CRUD),
             "view_dailyview",
         ],
-        "editorial": "*",
         "admin": ["view_logentry"],
     },
     ADMIN: {
         "articles": "*",
-        "editorial": "*",
         "admin": ["view_logentry"],
         "auth": "*",
         "tokens": "*",

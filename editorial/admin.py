@@ -23,11 +23,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import capfirst
 
-from articles.models import Article, Status
-from articles.roles import can_edit, can_publish, role_label, stories_for
-from editorial.models import PREVIEW_DAYS, PREVIEW_MAX_DAYS, PreviewLink, Revision
-from editorial.services import (
-    compare,
+from articles.models import PREVIEW_DAYS, PREVIEW_MAX_DAYS, Article, PreviewLink, Revision, Status
+from articles.revisions import (
     ensure_baseline,
     log_change,
     publication_message,
@@ -35,6 +32,8 @@ from editorial.services import (
     record_revision,
     restore_revision,
 )
+from articles.roles import can_edit, can_publish, role_label, stories_for
+from editorial.compare import compare
 
 # What a writer sees but may not set: when a story goes out, and whether it leads the home page.
 PUBLISHING_FIELDS = ["published_at", "unpublish_at", "is_featured"]
@@ -272,9 +271,9 @@ class EditorialArticleAdmin:
         article = self.story_or_404(request, object_id)
         user = request.user
         page = self.page_context(request, article, "미리보기 링크")
-        may_create = page["can_change"] and user.has_perm("editorial.add_previewlink")
-        may_revoke = page["can_change"] and user.has_perm("editorial.change_previewlink")
-        if not (may_create or user.has_perm("editorial.view_previewlink")):
+        may_create = page["can_change"] and user.has_perm("articles.add_previewlink")
+        may_revoke = page["can_change"] and user.has_perm("articles.change_previewlink")
+        if not (may_create or user.has_perm("articles.view_previewlink")):
             raise PermissionDenied
         form = PreviewLinkForm(request.POST or None)
         if request.method == "POST":
@@ -309,7 +308,7 @@ class EditorialArticleAdmin:
         article = self.story_or_404(request, object_id)
         if not (
             self.has_change_permission(request, article)
-            and request.user.has_perm("editorial.change_previewlink")
+            and request.user.has_perm("articles.change_previewlink")
         ):
             raise PermissionDenied
         link = get_object_or_404(PreviewLink, pk=link_id, article=article)

@@ -5,8 +5,8 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.views.decorators.http import require_safe
 
+from articles.models import PreviewLink
 from articles.views import render_story
-from editorial.models import PreviewLink
 
 
 @require_safe

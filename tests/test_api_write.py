@@ -437,7 +437,7 @@ def test_a_writer_cannot_publish_even_with_the_scope(client):
 
 
 def test_every_api_write_is_a_revision_editors_can_compare_and_restore(client, token, user):
-    from editorial.models import Revision
+    from articles.models import Revision
 
     story_id = post(client, "/stories", {"title": "첫 판"}, token).json()["id"]
     story = Article.objects.get(pk=story_id)

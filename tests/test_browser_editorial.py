@@ -9,8 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from articles.models import Article, Status
-from editorial.models import PreviewLink, Revision
+from articles.models import Article, PreviewLink, Revision, Status
 from tests.factories import PASSWORD, ArticleFactory, PersonFactory, StaffFactory, TagFactory
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself

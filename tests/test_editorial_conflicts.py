@@ -10,8 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from articles.models import Article, DailyView
-from editorial.models import Revision
+from articles.models import Article, DailyView, Revision
 from tests.conftest import ON_POSTGRES
 from tests.editorial_support import action, change_url, story_data
 from tests.factories import ArticleFactory, StaffFactory

@@ -10,8 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Article, DailyView
-from editorial.models import PreviewLink, preview_token_digest
+from articles.models import Article, DailyView, PreviewLink, preview_token_digest
 from tests.factories import ArticleFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Article, Status
-from editorial.models import Revision
-from editorial.services import compare, record_revision, restore_revision, snapshot
+from articles.models import Article, Revision, Status
+from articles.revisions import record_revision, restore_revision, snapshot
+from editorial.compare import compare
 from tests.editorial_support import action, change_url, story_data
 from tests.factories import ArticleFactory, PersonFactory, TagFactory
 

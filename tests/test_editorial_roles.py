@@ -11,9 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Article, Status
+from articles.models import Article, PreviewLink, Revision, Status
 from articles.roles import ROLE_PERMISSIONS, sync_roles, visible_to
-from editorial.models import PreviewLink, Revision
 from tests.editorial_support import action, change_url, split, story_data
 from tests.factories import ArticleFactory, StaffFactory, TagFactory
 

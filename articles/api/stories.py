@@ -5,7 +5,7 @@ a scheduled or a withdrawn story is absent from every list, count, filter, order
 and its id answers the same 404 as an id that never existed.
 
 Writes (helpers in editing.py) are atomic; each leaves an entry in the admin history and a
-revision of the story (editorial/services.py), as an edit in the admin does. A new story is
+revision of the story (articles/revisions.py), as an edit in the admin does. A new story is
 always a draft; PATCH needs If-Match with the story's ETag or version (428 without, 412 when
 another edit came first); publishing is its own operation with its own scope.
 """
@@ -47,6 +47,7 @@ from articles.api.editing import (
 )
 from articles.models import RELATED_COUNT, Article, Person, Tag
 from articles.models import Status as StoryStatus
+from articles.revisions import ensure_baseline, record_revision
 from articles.roles import PUBLISH_PERMISSION, can_edit, can_publish, owns, stories_for
 from articles.schemas import (
     ID_MAX,
@@ -62,7 +63,6 @@ from articles.schemas import (
 )
 from articles.search import matching_ids, parse_query
 from culture.api_errors import ApiError
-from editorial.services import ensure_baseline, record_revision
 from tokens.auth import TokenAuth
 from tokens.models import Scope
 from tokens.throttling import TokenRateThrottle

@@ -19,10 +19,20 @@ from articles.models.common import (
 from articles.models.entities import Company, Person, Series, Tag
 from articles.models.stats import DailyView
 from articles.models.stories import Article, SearchDocument, has_published
+from articles.models.workflow import (
+    PREVIEW_DAYS,
+    PREVIEW_MAX_DAYS,
+    PreviewLink,
+    Revision,
+    default_preview_expiry,
+    preview_token_digest,
+)
 
 __all__ = [
     "KIND_URL_NAMES",
     "POPULAR_WINDOW_DAYS",
+    "PREVIEW_DAYS",
+    "PREVIEW_MAX_DAYS",
     "RELATED_COUNT",
     "SLUG_MAX_LENGTH",
     "Article",
@@ -34,14 +44,18 @@ __all__ = [
     "JobFamily",
     "Kind",
     "Person",
+    "PreviewLink",
+    "Revision",
     "SearchDocument",
     "Series",
     "Status",
     "Tag",
     "cover_upload_to",
+    "default_preview_expiry",
     "generated_name",
     "has_published",
     "logo_upload_to",
     "photo_upload_to",
+    "preview_token_digest",
     "unique_slug",
 ]

@@ -2,9 +2,16 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import editorial.models
 from django.conf import settings
+from datetime import timedelta
+
 from django.db import migrations, models
+from django.utils import timezone
+
+
+def default_preview_expiry():
+    # Frozen here: the model (now articles.PreviewLink) has its own default.
+    return timezone.now() + timedelta(days=7)
 
 
 class Migration(migrations.Migration):
@@ -24,7 +31,7 @@ class Migration(migrations.Migration):
                 ('token_hash', models.CharField(editable=False, max_length=64, unique=True, verbose_name='토큰 해시')),
                 ('hint', models.CharField(editable=False, help_text='링크를 서로 구별하는 데만 씁니다.', max_length=8, verbose_name='토큰 앞부분')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='만든 때')),
-                ('expires_at', models.DateTimeField(default=editorial.models.default_preview_expiry, verbose_name='만료')),
+                ('expires_at', models.DateTimeField(default=default_preview_expiry, verbose_name='만료')),
                 ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='취소한 때')),
                 ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='preview_links', to='articles.article', verbose_name='스토리')),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='만든 사람')),

@@ -3,8 +3,6 @@ what). Running it again brings the groups' permissions back to the definition; u
 groups. Permissions are normally created after all migrations ran, so they are created here
 first for the apps the roles name."""
 
-from django.apps import apps as global_apps
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 # Kept here as they were when this migration was written: a migration must not change when
@@ -41,9 +39,30 @@ ROLE_PERMISSIONS = {
 }
 
 
+def ensure_permissions(apps, label):
+    """The default and declared permissions of the app's models as this migration sees them
+    (what Django's create_permissions makes after migrate, frozen here: that function reads
+    the installed apps of today, where these models may have moved)."""
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    Permission = apps.get_model("auth", "Permission")
+    for model in apps.get_app_config(label).get_models():
+        opts = model._meta
+        content_type, _ = ContentType.objects.get_or_create(
+            app_label=opts.app_label, model=opts.model_name
+        )
+        wanted = [
+            (f"{action}_{opts.model_name}", f"Can {action} {opts.verbose_name_raw}")
+            for action in opts.default_permissions
+        ]
+        for codename, name in [*wanted, *opts.permissions]:
+            Permission.objects.get_or_create(
+                content_type=content_type, codename=codename, defaults={"name": name}
+            )
+
+
 def create_roles(apps, schema_editor):
     for label in ("contenttypes", "auth", "admin", "articles", "editorial", "tokens", "axes"):
-        create_permissions(global_apps.get_app_config(label), apps=apps, verbosity=0)
+        ensure_permissions(apps, label)
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for name, grants in ROLE_PERMISSIONS.items():

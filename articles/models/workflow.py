@@ -2,9 +2,13 @@
 let someone without an account read a draft (PreviewLink).
 
 Publishing, unpublishing, restoring and deleting are audited in the admin's own LogEntry table
-(editorial.services.log_change), so the story's 히스토리 page shows them with who and when.
+(articles.revisions.log_change), so the story's 히스토리 page shows them with who and when.
+
+Both tables were made by the editorial app's first migration and keep their names
+(editorial_revision, editorial_previewlink): articles/0007 moved the models here.
 """
 
+import hashlib
 import secrets
 from datetime import timedelta
 
@@ -14,8 +18,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Article
-from tokens.models import token_digest
+from articles.models.stories import Article
 
 PREVIEW_DAYS = 7
 PREVIEW_MAX_DAYS = 30
@@ -43,6 +46,7 @@ class Revision(models.Model):
     note = models.CharField("메모", max_length=200, blank=True, help_text="예: 복원: 3번에서")
 
     class Meta:
+        db_table = "editorial_revision"
         ordering = ["article", "-number"]
         verbose_name = "스토리 버전"
         verbose_name_plural = "스토리 버전"
@@ -60,8 +64,9 @@ class Revision(models.Model):
         return self.author.get_full_name() or self.author.get_username()
 
 
-# A preview link's secret is stored the way an API token is: its SHA-256 digest only.
-preview_token_digest = token_digest
+def preview_token_digest(token: str) -> str:
+    """A preview link's secret is stored the way an API token is: its SHA-256 digest only."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def default_preview_expiry():
@@ -110,6 +115,7 @@ class PreviewLink(models.Model):
     objects = PreviewLinkQuerySet.as_manager()
 
     class Meta:
+        db_table = "editorial_previewlink"
         ordering = ["-created_at", "-id"]
         verbose_name = "미리보기 링크"
         verbose_name_plural = "미리보기 링크"
