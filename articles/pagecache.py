@@ -12,7 +12,7 @@ get a fresh render. The story page keeps its 조회수 live: its cached HTML hol
 replaced by the count of this very request (articles.viewcount).
 
 The API's answers to anonymous reads are kept the same way, under the same version
-(articles/api/cache.py).
+(api/cache.py).
 """
 
 import hashlib

@@ -3,8 +3,8 @@
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
-from articles.api import ROUTERS
-from culture.api_errors import install_exception_handlers
+from api import collections, companies, people, series, stories, tags
+from api.errors import install_exception_handlers
 from ops.api import register_database_unavailable_handler
 from ops.api import router as ops_router
 
@@ -41,8 +41,12 @@ api = NinjaAPI(
     renderer=KoreanJSONRenderer(),
 )
 
-for prefix, router in ROUTERS:
-    api.add_router(prefix, router)
+api.add_router("/stories", stories.router)
+api.add_router("/companies", companies.router)
+api.add_router("/people", people.router)
+api.add_router("/tags", tags.router)
+api.add_router("/collections", collections.router)
+api.add_router("/series", series.router)
 install_exception_handlers(api)
 api.add_router("/ops", ops_router)
 register_database_unavailable_handler(api)

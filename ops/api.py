@@ -5,7 +5,7 @@ from django.db import InterfaceError, OperationalError
 from ninja import Router
 from ninja.security import SessionAuthIsStaff
 
-from articles.schemas import ErrorOut
+from api.schemas import ErrorOut
 from ops.availability import unavailable_reason, unavailable_response
 from ops.schemas import DatabaseStatusOut
 from ops.status import database_status

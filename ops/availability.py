@@ -16,6 +16,8 @@ from django.db import connections
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 
+from api.errors import API_PREFIX, error_response
+
 logger = logging.getLogger("ops.database")
 
 POOL_EXHAUSTED = "pool-exhausted"
@@ -81,8 +83,6 @@ def pool_stats(alias: str = "default") -> dict | None:
 
 def unavailable_response(request, reason: str, exc: BaseException) -> HttpResponse:
     """The 503 for `reason`: JSON under the API, the site's page elsewhere; logged once."""
-    from culture.api_errors import API_PREFIX, error_response  # the API's one error shape
-
     retry_after = RETRY_AFTER[reason]
     message = MESSAGES[reason]
     if request.path.startswith(API_PREFIX):

@@ -4,7 +4,7 @@ from urllib.parse import quote
 
 from django.contrib.auth.models import Permission
 
-from articles.schemas import ErrorOut
+from api.schemas import ErrorOut
 from tests.factories import (
     ArticleFactory,
     CollectionItemFactory,

@@ -1,5 +1,5 @@
 """The API's answers to anonymous reads come from a per-process cache filed under the content
-version (articles/api/cache.py): the same bytes and headers, no query but the version read,
+version (api/cache.py): the same bytes and headers, no query but the version read,
 never stale after a save, a publication, a scheduled time or a deletion, never for tokens or
 staff, and still counted by the rate limit."""
 
@@ -14,8 +14,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from api import cache as api_cache
 from articles import pagecache, viewcount
-from articles.api import cache as api_cache
 from articles.models import Article, Status
 from tests.api_support import (
     API,

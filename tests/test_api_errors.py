@@ -189,7 +189,7 @@ def test_a_naive_updated_since_is_seoul_time(client):
 
 
 def test_a_server_error_is_json_with_a_request_id_and_no_traceback(client, caplog):
-    with mock.patch("articles.api.stories.filtered", side_effect=ZeroDivisionError("secret")):
+    with mock.patch("api.stories.filtered", side_effect=ZeroDivisionError("secret")):
         response = client.get(f"{API}/stories")
 
     body = error_of(response, 500, "server_error")
@@ -204,7 +204,7 @@ def test_an_exhausted_pool_answers_json_503_with_retry_after(client):
     error = OperationalError(str(timeout))
     error.__cause__ = timeout
 
-    with mock.patch("articles.api.stories.filtered", side_effect=error):
+    with mock.patch("api.stories.filtered", side_effect=error):
         response = client.get(f"{API}/stories")
 
     error_of(response, 503, "service_unavailable")

@@ -11,11 +11,11 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
-from articles.api.common import story_etag
+from api.common import story_etag
+from api.errors import ApiError, field_error
 from articles.models import Article, Company, Person, Series, Tag
 from articles.rendering import check_body_length
 from articles.search import index_article
-from culture.api_errors import ApiError, field_error
 
 BODY = ("body", "payload")
 

@@ -4,15 +4,15 @@ could tell what is coming."""
 from django.http import HttpRequest, HttpResponse
 from ninja import Path, Query
 
-from articles.api.cache import CONTENT_TIMEOUT, read_router
-from articles.api.common import (
+from api.cache import CONTENT_TIMEOUT, read_router
+from api.common import (
     list_page,
     one_by_slug,
     read,
     with_published_stories,
 )
+from api.schemas import PageQuery, Slug, TagCountOut, TagPageOut
 from articles.models import Tag
-from articles.schemas import PageQuery, Slug, TagCountOut, TagPageOut
 
 router = read_router("tags", timeout=CONTENT_TIMEOUT)
 

@@ -5,22 +5,22 @@ from django.db.models import Exists, OuterRef, Prefetch
 from django.http import HttpRequest, HttpResponse
 from ninja import Path, Query
 
-from articles.api.cache import COUNTS_TIMEOUT, read_router
-from articles.api.common import (
+from api.cache import COUNTS_TIMEOUT, read_router
+from api.common import (
     list_page,
     one_by_slug,
     read,
     story_stamp,
     with_published_stories,
 )
-from articles.models import Collection, CollectionItem, Person
-from articles.schemas import (
+from api.schemas import (
     PAGE_SIZE_MAX,
     CollectionDetailOut,
     CollectionPageOut,
     PageQuery,
     Slug,
 )
+from articles.models import Collection, CollectionItem, Person
 
 router = read_router("collections", timeout=COUNTS_TIMEOUT)
 

@@ -27,7 +27,7 @@ from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationEr
 
 from tokens.models import PREFIX_PATTERN
 
-logger = logging.getLogger("culture.api")
+logger = logging.getLogger("api")
 
 API_PREFIX = "/api/"
 

@@ -24,8 +24,8 @@ from django.utils.http import parse_http_date_safe
 from ninja import Router
 from ninja.operation import Operation
 
+from api.common import VALIDATORS, not_modified, not_modified_response
 from articles import pagecache
-from articles.api.common import VALIDATORS, not_modified, not_modified_response
 from tokens.throttling import ClientRateThrottle
 
 # Answers that show view counts: stories, and the series and collections that list them.
@@ -41,7 +41,7 @@ UNSHARED_PARAMS = frozenset({"updated_since"})
 
 
 def for_readers(request: HttpRequest) -> bool:
-    """An anonymous GET (HEAD arrives as GET, culture/api_errors.py): no token, not staff."""
+    """An anonymous GET (HEAD arrives as GET, api/errors.py): no token, not staff."""
     return (
         request.method == "GET"
         and "HTTP_AUTHORIZATION" not in request.META

@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 from ninja import Body, Header, Path, Query, Status
 
-from articles.api.cache import COUNTS_TIMEOUT, read_router
-from articles.api.common import (
+from api.cache import COUNTS_TIMEOUT, read_router
+from api.common import (
     READ_ERRORS,
     SERIES_ORDER,
     WRITE_ERRORS,
@@ -35,7 +35,7 @@ from articles.api.common import (
     read,
     story_etag,
 )
-from articles.api.editing import (
+from api.editing import (
     BODY,
     apply_changes,
     atomic_write,
@@ -45,11 +45,8 @@ from articles.api.editing import (
     log,
     set_relations,
 )
-from articles.models import RELATED_COUNT, Article, Person, Tag
-from articles.models import Status as StoryStatus
-from articles.revisions import ensure_baseline, record_revision
-from articles.roles import PUBLISH_PERMISSION, can_edit, can_publish, owns, stories_for
-from articles.schemas import (
+from api.errors import ApiError
+from api.schemas import (
     ID_MAX,
     ErrorOut,
     PublishIn,
@@ -61,8 +58,11 @@ from articles.schemas import (
     StoryPageOut,
     StoryPatch,
 )
+from articles.models import RELATED_COUNT, Article, Person, Tag
+from articles.models import Status as StoryStatus
+from articles.revisions import ensure_baseline, record_revision
+from articles.roles import PUBLISH_PERMISSION, can_edit, can_publish, owns, stories_for
 from articles.search import matching_ids, parse_query
-from culture.api_errors import ApiError
 from tokens.auth import TokenAuth
 from tokens.models import Scope
 from tokens.throttling import TokenRateThrottle

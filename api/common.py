@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
 
+from api.errors import ApiError, field_error
+from api.schemas import ErrorOut
 from articles.models import Article
-from articles.schemas import ErrorOut
-from culture.api_errors import ApiError, field_error
 
 # Bump when a representation changes shape, so that no client keeps an old one with a 304.
 REPRESENTATION = "1"

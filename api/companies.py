@@ -4,10 +4,10 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from ninja import Path, Query
 
-from articles.api.cache import CONTENT_TIMEOUT, read_router
-from articles.api.common import list_page, one_by_slug, published_count, read
+from api.cache import CONTENT_TIMEOUT, read_router
+from api.common import list_page, one_by_slug, published_count, read
+from api.schemas import CompanyDetailOut, CompanyPageOut, PageQuery, Slug
 from articles.models import Company, Person
-from articles.schemas import CompanyDetailOut, CompanyPageOut, PageQuery, Slug
 
 router = read_router("companies", timeout=CONTENT_TIMEOUT)
 

@@ -4,8 +4,8 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from ninja import Path, Query
 
-from articles.api.cache import COUNTS_TIMEOUT, read_router
-from articles.api.common import (
+from api.cache import COUNTS_TIMEOUT, read_router
+from api.common import (
     SERIES_ORDER,
     list_page,
     one_by_slug,
@@ -13,9 +13,9 @@ from articles.api.common import (
     story_stamp,
     with_published_stories,
 )
-from articles.api.stories import listing
+from api.schemas import PAGE_SIZE_MAX, PageQuery, SeriesDetailOut, SeriesPageOut, Slug
+from api.stories import listing
 from articles.models import Article, Series
-from articles.schemas import PAGE_SIZE_MAX, PageQuery, SeriesDetailOut, SeriesPageOut, Slug
 
 router = read_router("series", timeout=COUNTS_TIMEOUT)
 

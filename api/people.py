@@ -3,10 +3,10 @@
 from django.http import HttpRequest, HttpResponse
 from ninja import Path, Query
 
-from articles.api.cache import CONTENT_TIMEOUT, read_router
-from articles.api.common import list_page, one_by_slug, published_count, read
+from api.cache import CONTENT_TIMEOUT, read_router
+from api.common import list_page, one_by_slug, published_count, read
+from api.schemas import PageQuery, PersonDetailOut, PersonPageOut, Slug
 from articles.models import Person
-from articles.schemas import PageQuery, PersonDetailOut, PersonPageOut, Slug
 
 router = read_router("people", timeout=CONTENT_TIMEOUT)
 
