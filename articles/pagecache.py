@@ -9,7 +9,7 @@ moment a new version is drawn, so query-time scheduling stays exact without a cr
 
 Only anonymous readers get cached pages; staff, who see previews and the admin's links, always
 get a fresh render. The story page keeps its 조회수 live: its cached HTML holds a marker that is
-replaced by the count of this very request (articles.viewcount).
+replaced by the count of this very request (reader.viewcount).
 
 The API's answers to anonymous reads are kept the same way, under the same version
 (api/cache.py).

@@ -3,16 +3,15 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
-from articles.sitemaps import SITEMAPS
 from culture.api import api
+from reader.sitemaps import SITEMAPS
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("", include("ops.urls")),
-    path("", include("editorial.urls")),
-    path("", include("articles.urls")),
+    path("", include("reader.urls")),
 ]
 
 # A "no database connection" raised in a middleware becomes a 503 here (ops/middleware.py).

@@ -15,8 +15,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from api import cache as api_cache
-from articles import pagecache, viewcount
+from articles import pagecache
 from articles.models import Article, Status
+from reader import viewcount
 from tests.api_support import (
     API,
     RESOURCE_PATHS,

@@ -112,7 +112,7 @@ def test_a_revoked_link_is_404_at_once(draft):
 
 def test_an_unknown_token_is_404(draft):
     issue(draft)
-    url = reverse("editorial:preview", args=[draft.pk, "A" * 32])
+    url = reverse("articles:preview", args=[draft.pk, "A" * 32])
     assert Client().get(url).status_code == 404
 
 
@@ -120,7 +120,7 @@ def test_a_link_works_only_for_its_own_story(draft):
     other = ArticleFactory(title="다른 초안", draft=True)
     _, url = issue(draft)
     token = url.rstrip("/").rsplit("/", 1)[1]
-    assert Client().get(reverse("editorial:preview", args=[other.pk, token])).status_code == 404
+    assert Client().get(reverse("articles:preview", args=[other.pk, token])).status_code == 404
 
 
 def test_once_the_story_is_public_the_link_leads_to_its_page(draft):

@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from articles.models import Article, DailyView
-from articles.viewcount import COOKIE_NAME, REPEAT_WINDOW_SECONDS
+from reader.viewcount import COOKIE_NAME, REPEAT_WINDOW_SECONDS
 from tests.factories import ArticleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

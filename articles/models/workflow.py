@@ -147,7 +147,7 @@ class PreviewLink(models.Model):
 
     @staticmethod
     def url_for(article_id: int, token: str) -> str:
-        return reverse("editorial:preview", args=[article_id, token])
+        return reverse("articles:preview", args=[article_id, token])
 
     @property
     def state(self) -> str:

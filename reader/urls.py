@@ -1,6 +1,6 @@
 from django.urls import path
 
-from articles import feeds, views
+from reader import feeds, views
 
 app_name = "articles"
 
@@ -28,4 +28,5 @@ urlpatterns = [
     path("companies/<str:slug>/atom/", views.read_only(feeds.CompanyFeed()), name="feed-company"),
     path("tags/<str:slug>/atom/", views.read_only(feeds.TagFeed()), name="feed-tag"),
     path("robots.txt", views.robots_txt, name="robots"),
+    path("preview/<int:pk>/<str:token>/", views.preview, name="preview"),
 ]

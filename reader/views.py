@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.utils.log import log_response
 from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 
-from articles import pagecache, viewcount
+from articles import pagecache
 from articles.models import (
     RELATED_COUNT,
     Article,
@@ -26,6 +27,7 @@ from articles.models import (
     JobFamily,
     Kind,
     Person,
+    PreviewLink,
     Series,
     Tag,
     has_published,
@@ -38,6 +40,7 @@ from articles.search import (
     parse_query,
     search_pages,
 )
+from reader import viewcount
 
 PAGE_SIZE = 20
 HOME_COLLECTION_SIZE = 6
@@ -117,7 +120,7 @@ def home(request):
     popular = Article.objects.published(now).most_viewed(days=7, limit=POPULAR_COUNT, now=now)
     return render(
         request,
-        "articles/home.html",
+        "reader/home.html",
         {
             "featured": featured,
             "collections": [c for c in collections if c.visible],
@@ -145,7 +148,7 @@ def kind_list(request, kind_path):
         stories = stories.recent()
     return render(
         request,
-        "articles/kind_list.html",
+        "reader/kind_list.html",
         {
             "kind": kind,
             "kind_path": kind_path,
@@ -220,7 +223,7 @@ def render_story(request, article, view_count):
     following = position is not None and position + 1 < len(parts)
     return render(
         request,
-        "articles/story.html",
+        "reader/story.html",
         {
             "article": article,
             "view_count": view_count,
@@ -267,7 +270,7 @@ def company_index(request):
     companies = Company.objects.annotate(
         story_total=Count("articles", filter=Q(articles__in=Article.objects.published()))
     ).order_by("name")
-    return render(request, "articles/company_index.html", {"companies": companies})
+    return render(request, "reader/company_index.html", {"companies": companies})
 
 
 @read_only
@@ -277,7 +280,7 @@ def company(request, slug):
     stories = Article.objects.published().filter(company=company).for_listing().recent()
     return render(
         request,
-        "articles/company.html",
+        "reader/company.html",
         {
             "company": company,
             "page": paginate(request, stories),
@@ -292,7 +295,7 @@ def person(request, slug):
     person = get_object_or_404(Person.objects.select_related("company"), slug=slug)
     stories = Article.objects.published().filter(people=person).for_listing().recent()
     return render(
-        request, "articles/person.html", {"person": person, "page": paginate(request, stories)}
+        request, "reader/person.html", {"person": person, "page": paginate(request, stories)}
     )
 
 
@@ -306,7 +309,7 @@ def tag_index(request):
         .filter(story_total__gt=0)
         .order_by("-story_total", "name")
     )
-    return render(request, "articles/tag_index.html", {"tags": tags})
+    return render(request, "reader/tag_index.html", {"tags": tags})
 
 
 @read_only
@@ -316,7 +319,7 @@ def tag(request, slug):
     # coming. (Companies and people have pages of their own, stories or not, as in the API.)
     tag = get_object_or_404(has_published(Tag, "tags"), slug=slug)
     stories = Article.objects.published().filter(tags=tag).for_listing().recent()
-    return render(request, "articles/tag.html", {"tag": tag, "page": paginate(request, stories)})
+    return render(request, "reader/tag.html", {"tag": tag, "page": paginate(request, stories)})
 
 
 @read_only
@@ -333,7 +336,7 @@ def collection(request, slug):
         raise Http404("컬렉션이 없습니다.")
     return render(
         request,
-        "articles/collection.html",
+        "reader/collection.html",
         {"collection": collection, "page": paginate(request, stories)},
     )
 
@@ -348,7 +351,7 @@ def series(request, slug):
         .for_listing()
         .order_by("series_part", "published_at", "id")
     )
-    return render(request, "articles/series.html", {"series": series, "stories": stories})
+    return render(request, "reader/series.html", {"series": series, "stories": stories})
 
 
 @read_only
@@ -380,7 +383,7 @@ def search(request):
         add_highlights(page, query)
     return render(
         request,
-        "articles/search.html",
+        "reader/search.html",
         {
             "query": query,
             "page": page,
@@ -388,3 +391,22 @@ def search(request):
             "orders": ORDERS.items(),
         },
     )
+
+
+@require_safe
+def preview(request, pk, token):
+    """404 for an unknown, expired or revoked token and for a token of another story. Once the
+    story is public the link simply leads to its page. Views are not counted here."""
+    link = PreviewLink.objects.select_related("article__company", "article__series").find(pk, token)
+    if link is None:
+        raise Http404("미리보기 링크가 없거나 만료되었습니다.")
+    article = link.article
+    if article.is_public:
+        return redirect(article)
+    response = render_story(request, article, article.view_count)
+    # A secret link: never stored by a browser or proxy cache, never indexed, and never
+    # handed to another site in a Referer header.
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
