@@ -6,7 +6,7 @@ import hashlib
 import math
 from datetime import UTC, datetime
 
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -33,10 +33,6 @@ WRITE_ERRORS = {
     422: ErrorOut,
     429: ErrorOut,
 }
-
-# A series' parts in the API: by part number (unnumbered parts last on every database), then
-# by date.
-SERIES_ORDER = (F("series_part").asc(nulls_last=True), "published_at", "id")
 
 
 def read(schema) -> dict:

@@ -1,10 +1,11 @@
-"""Writing stories: a client's fields applied with every reference and rule checked, the
-version check of If-Match, unique conflicts as 409, and the admin history."""
+"""Writing stories: a client's fields applied with every reference checked, the story's own
+rules (checked by the one door, articles.services.save_story) answered as 422, or 409 when the
+story would collide with another (a slug, a series part), and the version check of If-Match."""
 
 import re
 from contextlib import contextmanager
 
-from django.contrib.admin.models import LogEntry
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, prefetch_related_objects
@@ -14,35 +15,42 @@ from django.shortcuts import get_object_or_404
 from api.common import story_etag
 from api.errors import ApiError, field_error
 from articles.models import Article, Company, Person, Series, Tag
-from articles.rendering import check_body_length
-from articles.search import index_article
 
 BODY = ("body", "payload")
-
-SCALAR_FIELDS = (
-    "kind",
-    "title",
-    "excerpt",
-    "body",
-    "job_family",
-    "series_part",
-    "byline",
-    "original_url",
-    "meta_description",
-    "cover_alt",
-    "cover_credit",
-)
+# What a client names by slug or by name rather than by value.
+REFERENCES = {"company": Company, "series": Series}
+RELATIONS = ("people", "tags")
 
 
 @contextmanager
 def atomic_write():
-    """transaction.atomic(), with a unique constraint hit by a concurrent write (the slug, a
-    series part) answered as 409, never as a 500."""
+    """transaction.atomic(), with the story's rules refusing the write answered as 422 (409
+    for a collision with another story), and a unique constraint hit by a concurrent write
+    answered as 409, never as a 500."""
     try:
         with transaction.atomic():
             yield
+    except DjangoValidationError as error:
+        raise refused(error) from None
     except IntegrityError as error:
         raise ApiError(409, "다른 스토리와 겹칩니다(슬러그나 시리즈 순서).") from error
+
+
+def refused(error: DjangoValidationError) -> ApiError:
+    """The story's rules said no: each message at its field; 409 when one of them is a
+    collision with another story (a taken slug or series part), else 422."""
+    errors, conflicts = [], []
+    for field, problems in error.error_dict.items():
+        loc = BODY if field == NON_FIELD_ERRORS else [*BODY, field]
+        for problem in problems:
+            message = next(iter(problem))
+            kind = problem.code or "value_error"
+            errors.append(field_error(loc, message, kind))
+            if kind == "unique":
+                conflicts.append(message)
+    if conflicts:
+        return ApiError(409, conflicts[0], errors=errors)
+    return ApiError(422, errors=errors)
 
 
 def locked_story(story_id: int) -> Article:
@@ -81,57 +89,24 @@ def check_version(if_match: str, article: Article) -> None:
 
 
 def apply_changes(article: Article, data: dict) -> dict:
-    """Set the fields in `data` on `article` and return the many-to-many values to set once
-    it is saved. Every reference and rule is checked first; all faults answer one 422."""
+    """Set the fields in `data` on `article` and return the relations to save with it. The
+    company, series and people are named by slug: an unknown one answers 422 (all of them
+    at once). The story's own rules are checked when it is saved."""
     errors = []
-    for name in SCALAR_FIELDS:
-        if name in data:
-            value = data[name]
-            setattr(article, name, "" if value is None and name == "job_family" else value)
-    if "company" in data:
-        article.company = find(Company, data["company"], "company", errors)
-    if "series" in data:
-        article.series = find(Series, data["series"], "series", errors)
-    if article.series_part is not None and article.series_id is None and not errors:
-        errors.append(
-            field_error([*BODY, "series_part"], "시리즈 순서는 시리즈를 고른 뒤에 적습니다.")
-        )
-    if "body" in data:
-        try:
-            check_body_length(article.body)
-        except DjangoValidationError as error:
-            errors.append(field_error([*BODY, "body"], error.messages[0]))
     relations = {}
-    if data.get("people") is not None:
-        people = {p.slug: p for p in Person.objects.filter(slug__in=data["people"])}
-        missing = [slug for slug in data["people"] if slug not in people]
-        if missing:
-            errors.append(field_error([*BODY, "people"], f"없는 인물입니다: {', '.join(missing)}"))
-        relations["people"] = list(people.values())
-    if data.get("tags") is not None:
-        relations["tags"] = list(dict.fromkeys(data["tags"]))
+    for name, value in data.items():
+        if name in REFERENCES:
+            setattr(article, name, find(REFERENCES[name], value, name, errors))
+        elif name == "people":
+            if value is not None:
+                relations["people"] = people_named(value, errors)
+        elif name == "tags":
+            if value is not None:
+                relations["tags"] = tags_named(value)
+        else:
+            setattr(article, name, "" if value is None and name == "job_family" else value)
     if errors:
         raise ApiError(422, errors=errors)
-    if data.get("slug"):
-        article.slug = data["slug"]
-        if Article.objects.filter(slug=article.slug).exclude(pk=article.pk).exists():
-            raise ApiError(
-                409,
-                "이 슬러그는 다른 스토리가 쓰고 있습니다.",
-                errors=[field_error([*BODY, "slug"], "이미 쓰이는 슬러그입니다.", "unique")],
-            )
-    if (
-        article.series_id is not None
-        and article.series_part is not None
-        and Article.objects.filter(series_id=article.series_id, series_part=article.series_part)
-        .exclude(pk=article.pk)
-        .exists()
-    ):
-        raise ApiError(
-            409,
-            "이 시리즈에는 같은 순서의 편이 이미 있습니다.",
-            errors=[field_error([*BODY, "series_part"], "이미 있는 순서입니다.", "unique")],
-        )
     return relations
 
 
@@ -144,30 +119,27 @@ def find(model, slug: str | None, field: str, errors: list):
     return found
 
 
-def set_relations(article: Article, relations: dict) -> None:
-    """Set the people and tags, then index the story again: their names are searched too."""
-    if "people" in relations:
-        article.people.set(relations["people"])
-    if "tags" in relations:
-        names = relations["tags"]
-        tags = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
-        for name in names:
-            if name not in tags:
-                tags[name] = Tag.objects.create(name=name)
-        article.tags.set(tags.values())
-    if relations:
-        index_article(article)
+def people_named(slugs: list[str], errors: list) -> list[Person]:
+    people = {p.slug: p for p in Person.objects.filter(slug__in=slugs)}
+    missing = [slug for slug in slugs if slug not in people]
+    if missing:
+        errors.append(field_error([*BODY, "people"], f"없는 인물입니다: {', '.join(missing)}"))
+    return list(people.values())
 
 
-def log(request: HttpRequest, article: Article, action_flag: int, message: str) -> None:
-    """The admin's history of the story shows what the API did, by whom and with which token."""
-    LogEntry.objects.log_actions(
-        user_id=request.user.pk,
-        queryset=[article],
-        action_flag=action_flag,
-        change_message=f"{message} (토큰 {request.auth.prefix})",
-        single_object=True,
-    )
+def tags_named(names: list[str]) -> list[Tag]:
+    """The tags of these names, new ones made."""
+    names = list(dict.fromkeys(names))
+    tags = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
+    for name in names:
+        if name not in tags:
+            tags[name] = Tag.objects.create(name=name)
+    return [tags[name] for name in names]
+
+
+def via(request: HttpRequest) -> str:
+    """How the history of a story names an API write: with the token it came with."""
+    return f"토큰 {request.auth.prefix}"
 
 
 def edited(response: HttpResponse, article: Article, *, cache_control="no-store") -> Article:

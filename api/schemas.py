@@ -419,6 +419,10 @@ class StoryEditOut(StoryHead):
     updated_at: datetime
     url: str
 
+    @staticmethod
+    def resolve_state(obj) -> str:
+        return obj.state.label
+
 
 # --- Series and collections ---------------------------------------------------------------------
 

@@ -6,7 +6,6 @@ from ninja import Path, Query
 
 from api.cache import COUNTS_TIMEOUT, read_router
 from api.common import (
-    SERIES_ORDER,
     list_page,
     one_by_slug,
     read,
@@ -47,7 +46,7 @@ def list_series(request: HttpRequest, response: HttpResponse, query: Query[PageQ
 def get_series(request: HttpRequest, response: HttpResponse, slug: Path[Slug]):
     """A series with its published parts in order (at most 100). Four queries: the series,
     its parts, their tags and their people."""
-    parts = listing(Article.objects.published().order_by(*SERIES_ORDER))
+    parts = listing(Article.objects.published().in_series_order())
     return one_by_slug(
         request,
         response,

@@ -12,7 +12,6 @@ another edit came first); publishing is its own operation with its own scope.
 
 from typing import Annotated
 
-from django.contrib.admin.models import ADDITION, CHANGE
 from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -23,7 +22,6 @@ from ninja import Body, Header, Path, Query, Status
 from api.cache import COUNTS_TIMEOUT, read_router
 from api.common import (
     READ_ERRORS,
-    SERIES_ORDER,
     WRITE_ERRORS,
     allow_only,
     aware,
@@ -42,8 +40,7 @@ from api.editing import (
     check_version,
     edited,
     locked_story,
-    log,
-    set_relations,
+    via,
 )
 from api.errors import ApiError
 from api.schemas import (
@@ -60,9 +57,9 @@ from api.schemas import (
 )
 from articles.models import RELATED_COUNT, Article, Person, Tag
 from articles.models import Status as StoryStatus
-from articles.revisions import ensure_baseline, record_revision
 from articles.roles import PUBLISH_PERMISSION, can_edit, can_publish, owns, stories_for
 from articles.search import matching_ids, parse_query
+from articles.services import save_story
 from tokens.auth import TokenAuth
 from tokens.models import Scope
 from tokens.throttling import TokenRateThrottle
@@ -213,9 +210,7 @@ def series_position(request, article: Article) -> dict | None:
     if article.series_id is None:
         return None
     parts = list(
-        Article.objects.series_parts(article.series_id)
-        .order_by(*SERIES_ORDER)
-        .only("id", "title", "slug", "series_part")
+        Article.objects.series_parts(article.series_id).only("id", "title", "slug", "series_part")
     )
     index = next((i for i, part in enumerate(parts) if part.pk == article.pk), None)
     if index is None:  # not among the published parts (defensive: detail reads published)
@@ -280,10 +275,14 @@ def create_story(request: HttpRequest, response: HttpResponse, payload: StoryIn)
     article = Article(status=StoryStatus.DRAFT, created_by=request.user)
     with atomic_write():
         relations = apply_changes(article, data)
-        article.save()
-        set_relations(article, relations)
-        record_revision(article, request.user, note="API")
-        log(request, article, ADDITION, "API로 초안을 만들었습니다")
+        save_story(
+            article,
+            by=request.user,
+            note="API",
+            audit="API로 초안을 만들었습니다",
+            via=via(request),
+            **relations,
+        )
     response["Location"] = request.build_absolute_uri(reverse("api:story", args=[article.pk]))
     return Status(201, edited(response, article))
 
@@ -327,12 +326,15 @@ def update_story(
             raise ApiError(403, "이 스토리를 고칠 권한이 없습니다. 편집자에게 부탁해 주세요.")
         relations = apply_changes(article, data)
         if data:
-            ensure_baseline(article.pk)
-            article.save()
-            set_relations(article, relations)
-            record_revision(article, request.user, note="API")
             labels = [str(Article._meta.get_field(name).verbose_name) for name in data]
-            log(request, article, CHANGE, f"API로 고쳤습니다: {', '.join(labels)}")
+            save_story(
+                article,
+                by=request.user,
+                note="API",
+                audit=f"API로 고쳤습니다: {', '.join(labels)}",
+                via=via(request),
+                **relations,
+            )
     return edited(response, article)
 
 
@@ -355,24 +357,18 @@ def publish_story(
     Token scope stories:publish, and a user who may publish in the admin (an editor).
     If-Match is optional here; when sent it must be current."""
     allow_only(request, ())
-    now = timezone.now()
     at = aware(payload.at, [*BODY, "at"]) if payload is not None else None
     with atomic_write():
         article = locked_story(story_id)
         if if_match is not None:
             check_version(if_match, article)
-        article.status = StoryStatus.PUBLISHED
-        if at is not None:
-            article.published_at = at
-        elif article.published_at is None or article.published_at > now:
-            article.published_at = now
-        if article.unpublish_at is not None and article.unpublish_at <= max(
-            article.published_at, now
-        ):
-            article.unpublish_at = None
-        ensure_baseline(article.pk)
-        article.save(update_fields=["status", "published_at", "unpublish_at"])
-        record_revision(article, request.user, note="API 발행")
-        when = timezone.localtime(article.published_at).strftime("%Y-%m-%d %H:%M")
-        log(request, article, CHANGE, f"API로 발행했습니다: {when}")
+        article.publish(at)
+        save_story(
+            article,
+            by=request.user,
+            note="API 발행",
+            audit="API로 발행했습니다",
+            via=via(request),
+            fields=["status", "published_at", "unpublish_at"],
+        )
     return edited(response, article)

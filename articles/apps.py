@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
 
 class ArticlesConfig(AppConfig):
@@ -8,30 +8,20 @@ class ArticlesConfig(AppConfig):
     verbose_name = "스토리 허브"
 
     def ready(self):
+        """Stories are written through one door (articles/services.py), which drops the cached
+        pages and re-indexes search itself. What stories show of companies, people, tags,
+        series and collections changes outside it, wherever those are edited (their admin
+        pages, the shell, a fixture): for them, and only them, receivers do the same."""
         from articles import pagecache, search
-        from articles.models import (
-            Article,
-            Collection,
-            CollectionItem,
-            Company,
-            Person,
-            Series,
-            Tag,
-        )
+        from articles.models import Collection, CollectionItem, Company, Person, Series, Tag
 
         # Cached pages are derived data: any change to what a page shows drops them all.
-        for model in (Article, Company, Person, Tag, Series, Collection, CollectionItem):
+        for model in (Company, Person, Tag, Series, Collection, CollectionItem):
             post_save.connect(
                 pagecache.content_changed, sender=model, dispatch_uid=f"pages-{model}"
             )
             post_delete.connect(
                 pagecache.content_changed, sender=model, dispatch_uid=f"pages-del-{model}"
-            )
-        for relation in (Article.tags, Article.people, Article.authors):
-            m2m_changed.connect(
-                pagecache.content_changed,
-                sender=relation.through,
-                dispatch_uid=f"pages-m2m-{relation.field.name}",
             )
 
         # A story's search document holds its company's, people's and tags' names.

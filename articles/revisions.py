@@ -1,21 +1,13 @@
-"""A story's history: revisions (record, restore), edit conflicts, and the audit trail in the
-admin's LogEntry table.
-
-Every save of a story by a person goes through record_revision() once the story and its
-relations are saved: the admin does it in ArticleAdmin.save_related, the API after its writes.
-
-    from articles.revisions import record_revision
-    article.save(); article.tags.set(...)
-    record_revision(article, request.user, note="API")
-"""
+"""A story's history: revisions, edit conflicts, and the audit trail in the admin's LogEntry
+table. articles/services.py's save_story() records each save with these; restoring a revision
+is a save too (services.restore_revision)."""
 
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from articles.models import Article, Company, Person, Revision, Series, Status, Tag
-from articles.search import index_article
+from articles.models import Article, Company, Revision, Series, Status
 
 # The fields a revision keeps and a restore writes back, in the order the admin shows them.
 SCALAR_FIELDS = (
@@ -44,7 +36,7 @@ DATETIME_FIELDS = {"published_at", "unpublish_at"}
 FOREIGN_KEYS = {"company": Company, "series": Series}
 # A restore brings back what was written, never the publication state: restoring an old version
 # must not publish, unpublish or reschedule the story behind the editors' backs.
-PUBLICATION_FIELDS = ("status", "published_at", "unpublish_at", "is_featured")
+KEPT_ON_RESTORE = ("status", "published_at", "unpublish_at", "is_featured")
 
 
 def snapshot(article: Article) -> dict:
@@ -128,50 +120,6 @@ def edit_conflict(article_id: int, base_version: int | None) -> str | None:
     )
 
 
-def restore_revision(revision: Revision, user) -> Revision:
-    """Write the revision's content back to its story as a new revision ("복원: 3번에서").
-
-    The publication state (status, times, featured) stays as it is now. References that no
-    longer exist are skipped; a slug or series part now taken by another story is kept as
-    it is now rather than failing the restore."""
-    with transaction.atomic():
-        article = Article.objects.select_for_update().get(pk=revision.article_id)
-        ensure_baseline(article.pk)
-        data = revision.snapshot
-        for name in SCALAR_FIELDS:
-            if name in PUBLICATION_FIELDS or name not in data:
-                continue
-            value = data[name]
-            if name in FOREIGN_KEYS:
-                model = FOREIGN_KEYS[name]
-                value = value if value and model.objects.filter(pk=value).exists() else None
-                setattr(article, f"{name}_id", value)
-            elif name == "cover_image":
-                article.cover_image.name = value or ""
-            elif name == "slug":
-                if not Article.objects.filter(slug=value).exclude(pk=article.pk).exists():
-                    article.slug = value
-            else:
-                setattr(article, name, value)
-        if article.series_part is not None and (
-            article.series_id is None
-            or Article.objects.filter(series_id=article.series_id, series_part=article.series_part)
-            .exclude(pk=article.pk)
-            .exists()
-        ):
-            article.series_part = None
-        article.save()
-        article.tags.set(Tag.objects.filter(pk__in=data.get("tags", [])))
-        article.people.set(Person.objects.filter(pk__in=data.get("people", [])))
-        article.authors.set(
-            Article.authors.field.related_model.objects.filter(pk__in=data.get("authors", []))
-        )
-        index_article(article)
-        restored = record_revision(article, user, note=f"복원: {revision.number}번에서")
-        log_change(user, article, f"{revision.number}번 버전으로 복원")
-    return restored
-
-
 # --- Audit ----------------------------------------------------------------------------------
 
 
@@ -188,14 +136,10 @@ def log_change(user, article: Article, message: str, *, action_flag: int = CHANG
     )
 
 
-def publication_state(article: Article) -> tuple:
-    return (article.status, article.published_at, article.unpublish_at)
-
-
 def publication_message(before: tuple | None, article: Article) -> str | None:
     """What an edit did to the story's publication, in the words the audit uses: "발행",
     "예약 발행", "발행 취소", or None when it did not change it."""
-    after = publication_state(article)
+    after = article.publication
     if before == after:
         return None
     now = timezone.now()

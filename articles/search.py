@@ -20,8 +20,8 @@ Where the index lives (created by migration 0003_search_index):
   to_tsvector('simple', …) (title weight A, the rest B), and title_document (the title alone),
   each with a GIN index. Neither pg_trgm nor the server's locale is involved.
 
-Keeping it in sync: Article.save() calls index_article(), the admin, the API and the importers
-call it again once the tags and people are set, and deleting a story deletes its document
+Keeping it in sync: every story write goes through articles.services.save_story(), which calls
+index_article() once the tags and people are set, and deleting a story deletes its document
 (CASCADE). Renaming a company, person or tag, or deleting a tag or person, re-indexes the
 stories that name it (signals wired in ArticlesConfig.ready()). QuerySet.update(),
 bulk_create() and raw SQL bypass all of that: run `manage.py reindex_search` after them.

@@ -215,9 +215,7 @@ def render_story(request, article, view_count):
     parts = []
     if article.series_id:
         parts = list(
-            published.series_parts(article.series_id)
-            .order_by("series_part", "published_at", "id")
-            .only("pk", "slug", "title", "series_part")
+            published.series_parts(article.series_id).only("pk", "slug", "title", "series_part")
         )
     position = next((i for i, part in enumerate(parts) if part.pk == article.pk), None)
     following = position is not None and position + 1 < len(parts)
@@ -345,12 +343,7 @@ def collection(request, slug):
 @pagecache.cached_for_readers()
 def series(request, slug):
     series = get_object_or_404(Series, slug=slug)
-    stories = (
-        Article.objects.published()
-        .filter(series=series)
-        .for_listing()
-        .order_by("series_part", "published_at", "id")
-    )
+    stories = Article.objects.published().filter(series=series).for_listing().in_series_order()
     return render(request, "reader/series.html", {"series": series, "stories": stories})
 
 

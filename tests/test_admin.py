@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Article, Collection, Status
+from articles.models import Article, Collection, State, Status
 from tests.factories import (
     ArticleFactory,
     CollectionItemFactory,
@@ -153,7 +153,7 @@ def test_scheduled_story_saved_in_admin_is_not_published_yet(admin_client):
     )
     assert response.status_code == 302
     story = Article.objects.get()
-    assert story.state == "예약"
+    assert story.state == State.SCHEDULED
     assert not Article.objects.published().exists()
 
 
@@ -203,7 +203,7 @@ def test_publish_and_unpublish_actions(admin_client):
     admin_client.post(url, {"action": "unpublish_now", "_selected_action": [draft.pk]})
     draft.refresh_from_db()
     assert draft not in Article.objects.published()
-    assert draft.state == "내림"
+    assert draft.state == State.UNPUBLISHED
 
 
 def test_view_on_site_leads_to_the_story_page(admin_client, content):

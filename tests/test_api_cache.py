@@ -17,6 +17,7 @@ from django.utils import timezone
 from api import cache as api_cache
 from articles import pagecache
 from articles.models import Article, Status
+from articles.services import save_story
 from reader import viewcount
 from tests.api_support import (
     API,
@@ -192,7 +193,7 @@ def test_an_edit_shows_at_once_in_lists_and_details(client, story):
     assert titles(client.get(f"{API}/stories")) == ["캐시될 스토리"]
 
     story.title = "고친 제목"
-    story.save()
+    save_story(story, by=None)
 
     assert titles(client.get(f"{API}/stories")) == ["고친 제목"]
     detail = client.get(f"{API}/stories/{story.pk}", headers={"If-None-Match": etag})
@@ -269,7 +270,7 @@ def test_a_withdrawn_story_disappears_at_once(client, story):
     assert client.get(f"{API}/collections").json()["count"] == 1
 
     story.status = Status.DRAFT
-    story.save()
+    save_story(story, by=None)
 
     error_of(client.get(f"{API}/stories/by-slug/{quote(story.slug)}"), 404)
     assert client.get(f"{API}/collections").json()["count"] == 0
@@ -280,7 +281,7 @@ def test_a_version_drawn_before_the_commit_of_a_save_is_dropped_at_the_commit(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         story.title = "고친 제목"
-        story.save()
+        save_story(story, by=None)
         # A request in another connection still reads the old rows and draws a version for
         # them (with Redis it sees the dropped version before the commit).
         during = pagecache.content_version()

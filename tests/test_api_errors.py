@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.http import http_date
 
 from articles.models import Article
+from articles.services import save_story
 from tests.api_support import (
     API,
     RESOURCE_PATHS,
@@ -68,7 +69,7 @@ def test_an_edit_changes_the_etags_of_the_list_and_the_story(client, content):
     story_etag = client.get(f"{API}/stories/{content.pk}")["ETag"]
 
     content.title = "바뀐 제목"
-    content.save()
+    save_story(content, by=None)
 
     assert client.get(f"{API}/stories", headers={"If-None-Match": list_etag}).status_code == 200
     response = client.get(f"{API}/stories/{content.pk}", headers={"If-None-Match": story_etag})

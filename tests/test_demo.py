@@ -13,6 +13,7 @@ from articles.models import (
     Kind,
     Person,
     Series,
+    State,
     Tag,
 )
 
@@ -54,7 +55,7 @@ def test_demo_content_fills_an_empty_site():
 def test_demo_content_keeps_a_draft_and_a_scheduled_story_hidden():
     seed()
     hidden = Article.objects.exclude(pk__in=Article.objects.published())
-    assert {story.state for story in hidden} == {"초안", "예약"}
+    assert {story.state for story in hidden} == {State.DRAFT, State.SCHEDULED}
 
 
 def test_running_the_demo_command_twice_changes_nothing():

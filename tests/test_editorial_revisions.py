@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, Revision, Status
-from articles.revisions import record_revision, restore_revision, snapshot
+from articles.revisions import record_revision, snapshot
+from articles.services import restore_revision
 from editorial.compare import compare
 from tests.editorial_support import action, change_url, story_data
 from tests.factories import ArticleFactory, PersonFactory, TagFactory
@@ -41,15 +42,21 @@ def test_saving_in_the_admin_keeps_the_previous_state_and_the_new_one(client, ed
     response = client.post(change_url(story), story_data(story, title="새 제목", body=BODY_V2))
     assert response.status_code == 302
     first, second = Revision.objects.filter(article=story).order_by("number")
-    assert (first.number, first.snapshot["title"], first.note) == (
-        1,
-        "처음 제목",
-        "기록 시작 전 상태",
-    )
+    assert (first.number, first.snapshot["title"]) == (1, "처음 제목")
     assert (second.number, second.snapshot["title"], second.author) == (2, "새 제목", editor)
     assert second.snapshot["body"] == BODY_V2
     assert second.article_version == Article.objects.get(pk=story.pk).version
     assert timezone.now() - second.created_at < timedelta(minutes=1)
+
+
+def test_a_story_older_than_its_history_keeps_its_state_before_the_first_edit(
+    client, editor, story
+):
+    Revision.objects.filter(article=story).delete()  # a row from before revisions were kept
+    client.post(change_url(story), story_data(story, title="새 제목"))
+    first, second = Revision.objects.filter(article=story).order_by("number")
+    assert (first.snapshot["title"], first.note) == ("처음 제목", "기록 시작 전 상태")
+    assert (second.snapshot["title"], second.author) == ("새 제목", editor)
 
 
 def test_an_untouched_body_and_publication_time_survive_a_browser_save(client, editor):
@@ -153,9 +160,11 @@ def test_compare_with_a_missing_version_goes_back_to_the_history(client, editor,
     assert response.url == revisions_url(story)
 
 
-def test_restore_brings_back_an_old_version_as_a_new_revision_and_is_audited(client, editor, story):
+def test_restore_brings_back_an_old_version_as_a_new_revision_and_is_audited(client, editor):
     old_tag, new_tag = TagFactory(name="옛태그"), TagFactory(name="새태그")
-    story.tags.set([old_tag])
+    story = ArticleFactory(
+        title="처음 제목", body=BODY_V1, draft=True, created_by=editor, tags=[old_tag]
+    )
     client.post(
         change_url(story), story_data(story, title="고친 제목", body=BODY_V2, tags=[new_tag.pk])
     )
@@ -210,7 +219,7 @@ def test_restore_needs_the_csrf_token(editor, story):
     client.force_login(editor)
     response = client.post(reverse("admin:articles_article_restore", args=[story.pk, 1]))
     assert response.status_code == 403
-    assert Revision.objects.filter(article=story).count() == 1
+    assert Revision.objects.filter(article=story).count() == 2  # the story's first, and ours
 
 
 def test_publishing_actions_are_revisions_too(client, editor, story):

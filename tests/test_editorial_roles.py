@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Article, PreviewLink, Revision, Status
+from articles.models import Article, PreviewLink, Revision, State, Status
 from articles.roles import ROLE_PERMISSIONS, sync_roles, visible_to
 from tests.editorial_support import action, change_url, split, story_data
 from tests.factories import ArticleFactory, StaffFactory, TagFactory
@@ -209,9 +209,7 @@ def test_a_writer_deletes_their_own_draft_and_it_is_audited(client, writer, own_
 
 
 def test_a_writer_cannot_restore_or_share_another_story(client, writer, others_draft):
-    Revision.objects.create(
-        article=others_draft, number=1, article_version=1, snapshot={"title": "x"}
-    )
+    assert Revision.objects.filter(article=others_draft, number=1).exists()
     base = reverse("admin:articles_article_change", args=[others_draft.pk]).removesuffix("change/")
     assert client.post(base + "revisions/1/restore/").status_code == 404
     assert client.get(base + "revisions/").status_code == 404
@@ -221,7 +219,7 @@ def test_a_writer_cannot_restore_or_share_another_story(client, writer, others_d
 
 def test_a_writer_cannot_restore_their_published_story(client, writer):
     story = ArticleFactory(created_by=writer)
-    Revision.objects.create(article=story, number=1, article_version=1, snapshot={"title": "x"})
+    assert Revision.objects.filter(article=story, number=1).exists()
     url = reverse("admin:articles_article_restore", args=[story.pk, 1])
     assert client.post(url).status_code == 403
 
@@ -290,7 +288,7 @@ def test_an_editor_publishes_and_unpublishes_with_actions_and_both_are_audited(
     assert others_draft.is_public
     action(client, "unpublish_now", others_draft)
     others_draft.refresh_from_db()
-    assert others_draft.state == "내림"
+    assert others_draft.state == State.UNPUBLISHED
     messages = list(
         LogEntry.objects.filter(object_id=str(others_draft.pk))
         .order_by("action_time", "pk")

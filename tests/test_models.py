@@ -6,8 +6,9 @@ from django.db.models import F
 from django.test import override_settings
 from django.utils import timezone
 
-from articles.models import Article, Collection, Status
+from articles.models import Article, Collection, State, Status
 from articles.roles import visible_to
+from articles.services import save_story
 from tests.factories import (
     ArticleFactory,
     CollectionFactory,
@@ -101,8 +102,10 @@ def test_publishing_without_a_date_stamps_now():
 
 @override_settings(ARTICLE_BODY_MAX_CHARS=100)
 def test_body_over_the_cap_is_refused_with_a_clear_message():
+    story = ArticleFactory.build(body="가" * 101, company=CompanyFactory())
     with pytest.raises(ValidationError, match="본문이 너무 깁니다"):
-        ArticleFactory(body="가" * 101)
+        save_story(story, by=None)
+    assert not Article.objects.exists()
 
 
 def test_saving_a_stale_instance_keeps_view_counts_added_meanwhile():
@@ -127,11 +130,11 @@ def test_every_save_bumps_the_version():
 
 
 def test_state_names_each_stage_for_editors():
-    assert ArticleFactory(draft=True).state == "초안"
-    assert ArticleFactory(in_review=True).state == "검토 중"
-    assert ArticleFactory(scheduled=True).state == "예약"
-    assert ArticleFactory().state == "발행"
-    assert ArticleFactory(expired=True).state == "내림"
+    assert ArticleFactory(draft=True).state == State.DRAFT
+    assert ArticleFactory(in_review=True).state == State.REVIEW
+    assert ArticleFactory(scheduled=True).state == State.SCHEDULED
+    assert ArticleFactory().state == State.PUBLISHED
+    assert ArticleFactory(expired=True).state == State.UNPUBLISHED
 
 
 def test_collections_on_home_respect_their_time_box_and_order():

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles.models import Article
+from articles.services import save_story
 from tests.factories import ArticleFactory, TagFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +37,7 @@ def test_saving_a_story_shows_at_once(client):
     story = ArticleFactory(title="처음 제목")
     get(client, "/feed/")
     story.title = "고친 제목"
-    story.save()
+    save_story(story, by=None)
     html, _ = get(client, "/feed/")
     assert "고친 제목" in html
     assert "처음 제목" not in html

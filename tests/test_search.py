@@ -18,12 +18,12 @@ from articles.search import (
     MAX_QUERY_LENGTH,
     bigrams,
     fts5_match,
-    index_article,
     parse_query,
     search_stories,
     snippet,
     tsquery,
 )
+from articles.services import save_story
 from tests.factories import ArticleFactory, CompanyFactory, PersonFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -156,10 +156,12 @@ def test_every_word_must_match(client):
 
 def test_company_people_nicknames_and_tags_are_searched(client):
     company = CompanyFactory(name="바이트플로우")
-    story = ArticleFactory(title="온보딩 이야기", company=company)
-    story.people.set([PersonFactory(name="한서연", nickname="레드")])
-    story.tags.set([TagFactory(name="온콜")])
-    index_article(story)
+    ArticleFactory(
+        title="온보딩 이야기",
+        company=company,
+        people=[PersonFactory(name="한서연", nickname="레드")],
+        tags=[TagFactory(name="온콜")],
+    )
     for q in ["바이트플로우", "한서연", "레드", "온콜"]:
         assert found(find(client, q)) == ["온보딩 이야기"], q
 
@@ -341,7 +343,7 @@ def test_editing_a_story_updates_what_finds_it(client):
     story = ArticleFactory(title="모놀리스 분리", excerpt="요약", body="서비스를 나눴습니다.")
     story.title = "마이크로서비스 통합"
     story.body = "다시 합쳤습니다."
-    story.save()
+    save_story(story, by=None)
     assert found(find(client, "모놀리스")) == []
     assert found(find(client, "나눴")) == []
     assert found(find(client, "통합")) == ["마이크로서비스 통합"]
@@ -351,8 +353,8 @@ def test_editing_a_story_updates_what_finds_it(client):
 def test_publishing_a_draft_makes_it_findable_without_reindexing(client):
     story = ArticleFactory(title="숨은 글", draft=True)
     assert found(find(client, "숨은")) == []
-    story.status = Status.PUBLISHED
-    story.save(update_fields=["status", "published_at"])
+    story.publish()
+    save_story(story, by=None, fields=["status", "published_at", "unpublish_at"])
     assert found(find(client, "숨은")) == ["숨은 글"]
 
 
@@ -394,10 +396,7 @@ def test_renaming_a_company_person_or_tag_reaches_the_stories_that_show_it(clien
     company = CompanyFactory(name="옛회사")
     person = PersonFactory(name="옛이름", nickname="")
     tag = TagFactory(name="옛태그")
-    story = ArticleFactory(title="이름 바뀐 글", company=company)
-    story.people.set([person])
-    story.tags.set([tag])
-    index_article(story)
+    ArticleFactory(title="이름 바뀐 글", company=company, people=[person], tags=[tag])
     other = ArticleFactory(title="상관없는 글")
     other_document = SearchDocument.objects.get(article=other).body_terms
 
@@ -438,10 +437,7 @@ def test_saving_a_company_without_renaming_it_reindexes_nothing():
 def test_deleting_a_tag_or_person_takes_its_name_out_of_the_index(client):
     tag = TagFactory(name="사라질태그")
     person = PersonFactory(name="떠난사람", nickname="")
-    story = ArticleFactory(title="남은 글")
-    story.tags.set([tag])
-    story.people.set([person])
-    index_article(story)
+    ArticleFactory(title="남은 글", tags=[tag], people=[person])
     assert found(find(client, "사라질태그")) == ["남은 글"]
     tag.delete()
     person.delete()
@@ -477,7 +473,7 @@ def test_sqlite_fts_table_follows_its_documents():
     story = ArticleFactory(title="트리거 확인")
     assert matches("트리") == [story.pk]
     story.title = "바뀐 제목"
-    story.save()
+    save_story(story, by=None)
     assert matches("트리") == []
     assert matches("바뀐") == [story.pk]
     story.delete()

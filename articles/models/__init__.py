@@ -17,6 +17,7 @@ from articles.models.common import (
     unique_slug,
 )
 from articles.models.entities import Company, Person, Series, Tag
+from articles.models.states import State
 from articles.models.stats import DailyView
 from articles.models.stories import Article, SearchDocument, has_published
 from articles.models.workflow import (
@@ -48,6 +49,7 @@ __all__ = [
     "Revision",
     "SearchDocument",
     "Series",
+    "State",
     "Status",
     "Tag",
     "cover_upload_to",

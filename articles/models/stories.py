@@ -9,11 +9,25 @@ cron job is needed to publish or unpublish.
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Sum, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 
 from articles.images import validate_image
 from articles.models.common import (
@@ -29,6 +43,7 @@ from articles.models.common import (
     unique_slug,
 )
 from articles.models.entities import Company, Person, Series, Tag
+from articles.models.states import State, holds, state_conditions
 from articles.models.stats import DailyView
 from articles.rendering import (
     check_body_length,
@@ -38,15 +53,30 @@ from articles.rendering import (
     render_markdown,
 )
 
+PUBLICATION_FIELDS = frozenset({"status", "published_at", "unpublish_at"})
+
 
 class ArticleQuerySet(models.QuerySet):
     def published(self, now=None):
         """Stories a reader may see now: published, due, and not yet withdrawn."""
-        now = now or timezone.now()
-        return self.filter(
-            Q(unpublish_at__isnull=True) | Q(unpublish_at__gt=now),
-            status=Status.PUBLISHED,
-            published_at__lte=now,
+        return self.in_state(State.PUBLISHED, now)
+
+    def in_state(self, state: State, now=None):
+        """Stories in `state` at `now` (states.py holds the one definition)."""
+        return self.filter(state_conditions(now or timezone.now())[state])
+
+    def with_state(self, now=None):
+        """Each story annotated with its state at `now` (Article.state reads it), for a list
+        that shows or sorts by state in the same query."""
+        conditions = state_conditions(now or timezone.now())
+        return self.annotate(
+            state_now=Case(
+                *(
+                    When(condition, then=Value(state.value))
+                    for state, condition in conditions.items()
+                ),
+                output_field=models.CharField(),
+            )
         )
 
     def for_listing(self):
@@ -103,11 +133,16 @@ class ArticleQuerySet(models.QuerySet):
         return ranked
 
     def series_parts(self, series_id, now=None):
-        """The published parts of a series. Driven from the series' own few rows (the series
-        index), not from the published listing: filtered there, SQLite read every published
-        story's row to test its series."""
+        """The published parts of a series in their order. Driven from the series' own few
+        rows (the series index), not from the published listing: filtered there, SQLite read
+        every published story's row to test its series."""
         in_series = Article.objects.filter(series=series_id).values("pk")
-        return self.published(now).filter(pk__in=in_series)
+        return self.published(now).filter(pk__in=in_series).in_series_order()
+
+    def in_series_order(self):
+        """A series' parts by part number, unnumbered parts last on every database (SQLite
+        and PostgreSQL put NULLs at opposite ends by themselves), then by date."""
+        return self.order_by(F("series_part").asc(nulls_last=True), "published_at", "id")
 
     def related_to(self, article, tag_ids=None, limit=RELATED_COUNT):
         """Up to `limit` stories like `article`: the same company first, then the most shared
@@ -157,6 +192,7 @@ class Article(models.Model):
     slug = models.SlugField(
         "슬러그", max_length=SLUG_MAX_LENGTH, allow_unicode=True, blank=True,
         help_text="주소에 쓰이는 이름. 비워 두면 제목으로 만듭니다. 바꿔도 옛 주소는 새 주소로 이어집니다.",
+        error_messages={"unique": "이 슬러그는 다른 스토리가 쓰고 있습니다. 다른 슬러그를 적어 주세요."},
     )  # fmt: skip
     excerpt = models.TextField(
         "요약",
@@ -165,7 +201,7 @@ class Article(models.Model):
         help_text="목록과 링크 미리보기에 나옵니다. 비워 두면 본문 앞부분을 씁니다.",
     )
     body = models.TextField(
-        "본문", blank=True,
+        "본문", blank=True, validators=[check_body_length],
         help_text="Markdown으로 씁니다. 인용은 > , 각주는 [^1] 과 [^1]: 설명, 코드는 ``` 로 감쌉니다.",
     )  # fmt: skip
     body_html = models.TextField("본문 HTML", editable=False, default="")
@@ -246,6 +282,7 @@ class Article(models.Model):
 
     # Maintained by the server, never written back from an editor's (possibly stale) instance.
     SERVER_FIELDS = frozenset({"view_count"})
+    stored_publication = None
 
     class Meta:
         ordering = ["-published_at", "-id"]
@@ -310,7 +347,6 @@ class Article(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        check_body_length(self.body)
         if not self.slug:
             self.slug = unique_slug(Article, self.title, fallback="story", exclude_pk=self.pk)
         if self.status == Status.PUBLISHED and self.published_at is None:
@@ -330,12 +366,58 @@ class Article(models.Model):
             else:
                 kwargs["update_fields"] = {*update_fields, "version", "updated_at"}
         super().save(*args, **kwargs)
-        from articles.search import index_article  # search imports this module
-
-        index_article(self, fields=update_fields)
+        self.stored_publication = self.publication
+        self.__dict__.pop("state_now", None)  # the list's annotation describes the old row
 
     def get_absolute_url(self):
         return reverse("articles:story", args=[self.pk, self.slug])
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # What publication the stored row has, for clean() and the audit of a save
+        # (articles/services.py): an edit is compared with it, without another query.
+        if PUBLICATION_FIELDS.issubset(field_names):
+            instance.stored_publication = instance.publication
+        return instance
+
+    def clean(self):
+        """The rules a story must meet across its fields, checked by the admin's form and by
+        every save through articles/services.py. (Single fields carry their own validators:
+        the body's length; the slug and the series part are unique constraints.)"""
+        if not self.slug or self.slug == slugify(self.title, allow_unicode=True):
+            # A slug the title gives by itself never blocks a save: "제목", then "제목-2".
+            # One an editor typed must be free (the slug's unique constraint says so).
+            self.slug = unique_slug(
+                Article, self.slug or self.title, fallback="story", exclude_pk=self.pk
+            )
+        if self.status == Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+        errors = {}
+        if self.unpublish_at and self.published_at and self.unpublish_at <= self.published_at:
+            errors["unpublish_at"] = "내릴 시각은 발행 시각보다 뒤여야 합니다."
+        elif (
+            self.status == Status.PUBLISHED
+            and (self.stored_publication is None or self.stored_publication[0] != self.status)
+            and self.unpublish_at
+            and self.unpublish_at <= timezone.now()
+        ):
+            # Published by this edit, the story would stay withdrawn although the editor meant
+            # to publish it: say so instead of reporting a success that changes nothing.
+            errors["unpublish_at"] = (
+                "내릴 시각이 이미 지나서 발행해도 독자에게 보이지 않습니다. "
+                "내릴 시각을 비우거나 앞으로의 시각으로 고쳐 주세요."
+            )
+        if self.series_part is not None and self.series_id is None:
+            errors["series_part"] = "시리즈 순서는 시리즈를 고른 뒤에 적습니다."
+        elif self.series_part is not None and self.series_part_taken():
+            # The table's constraint would refuse it too, but for the form as a whole: here
+            # the error is the series part's.
+            errors["series_part"] = ValidationError(
+                "이 시리즈에는 같은 순서의 편이 이미 있습니다.", code="unique"
+            )
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def kind_list_url(self) -> str:
@@ -349,27 +431,56 @@ class Article(models.Model):
         if not self.excerpt.strip():
             self.excerpt = excerpt_from(text)
 
-    @property
-    def is_public(self) -> bool:
-        now = timezone.now()
-        return (
-            self.status == Status.PUBLISHED
-            and self.published_at is not None
-            and self.published_at <= now
-            and (self.unpublish_at is None or self.unpublish_at > now)
-        )
+    def series_part_taken(self) -> bool:
+        others = Article.objects.filter(series_id=self.series_id, series_part=self.series_part)
+        return others.exclude(pk=self.pk).exists()
 
     @property
-    def state(self) -> str:
-        """What an editor calls the story's state: 초안, 검토 중, 예약, 발행, 내림."""
-        if self.status != Status.PUBLISHED:
-            return self.get_status_display()
+    def publication(self) -> tuple:
+        """The fields that decide when readers see the story."""
+        return (self.status, self.published_at, self.unpublish_at)
+
+    @property
+    def state(self) -> State:
+        """초안, 검토 중, 예약, 발행 or 내림 now: from the list's annotation (with_state())
+        when there is one, else the same conditions tested on this instance."""
+        annotated = self.__dict__.get("state_now")
+        if annotated:
+            return State(annotated)
         now = timezone.now()
-        if self.unpublish_at is not None and self.unpublish_at <= now:
-            return "내림"
-        if self.published_at is not None and self.published_at > now:
-            return "예약"
-        return "발행"
+        for state, condition in state_conditions(now).items():
+            if holds(condition, self):
+                return state
+        return State(self.status)  # published without a time yet: save() gives it now
+
+    @property
+    def is_public(self) -> bool:
+        return self.state == State.PUBLISHED
+
+    def publish(self, at=None) -> bool:
+        """Publish now, or at `at` (a future time schedules it). An unpublish time that would
+        withdraw it at once is dropped. Returns whether anything changed; save to keep it."""
+        before = self.publication
+        now = timezone.now()
+        self.__dict__.pop("state_now", None)
+        self.status = Status.PUBLISHED
+        if at is not None:
+            self.published_at = at
+        elif self.published_at is None or self.published_at > now:
+            self.published_at = now
+        if self.unpublish_at is not None and self.unpublish_at <= max(self.published_at, now):
+            self.unpublish_at = None
+        return self.publication != before
+
+    def unpublish(self, at=None) -> bool:
+        """Withdraw the story from readers now, or at `at`. Returns whether anything changed
+        (a story readers cannot see now has nothing to withdraw now)."""
+        if at is None:
+            if not self.is_public:
+                return False
+            at = timezone.now()
+        self.unpublish_at = at
+        return True
 
     @property
     def description(self) -> str:

@@ -1,0 +1,413 @@
+"""The story admin, whole: the form, the list with its states, the roles checked on every view
+and action, the publishing actions, the TheTeams import page, and (from story_pages.py) the
+version history and preview links under each story.
+
+Every save goes through the one door, articles.services.save_story(): the admin only says who
+saves and what relations the form set. Every rule is checked on the server for the object at
+hand (articles/roles.py); buttons are hidden only as a courtesy.
+"""
+
+import base64
+import binascii
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import FilteredSelectMultiple
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Q
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from articles.images import UPLOAD_FORMFIELDS
+from articles.importing import import_dump
+from articles.models import Article, Kind, State, Status
+from articles.revisions import edit_conflict
+from articles.roles import can_edit, can_publish, stories_for
+from articles.services import RELATIONS, delete_stories, save_story
+from articles.theteams import DumpError
+from editorial.admin.story_pages import StoryPages
+
+IMPORT_MAX_BYTES = 2 * 1024 * 1024
+# What a writer sees but may not set: when a story goes out, and whether it leads the home page.
+PUBLISHING_FIELDS = ["published_at", "unpublish_at", "is_featured"]
+# What the publishing actions change.
+PUBLICATION = ["status", "published_at", "unpublish_at"]
+
+User = get_user_model()
+
+
+class TextareaField(forms.CharField):
+    """Browsers send a textarea's line breaks as CRLF. Stored as LF, so saving a form with an
+    untouched body or excerpt changes nothing (no spurious revision, diff or change message)."""
+
+    def to_python(self, value):
+        return super().to_python(value).replace("\r\n", "\n").replace("\r", "\n")
+
+
+class ArticleAdminForm(forms.ModelForm):
+    """The story's own rules (Article.clean(), its validators and constraints) run in the
+    ModelForm's model validation; this form adds what only a form knows: the version it was
+    opened at, and times shown to the second."""
+
+    # The version the editor started from, rendered as a hidden input (change_form.html):
+    # saving over a newer version is refused instead of silently overwriting it.
+    base_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
+    class Meta:
+        model = Article
+        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose what is shown
+        widgets = {
+            "body": forms.Textarea(attrs={"rows": 30, "class": "vLargeTextField"}),
+            "excerpt": forms.Textarea(attrs={"rows": 3}),
+        }
+        field_classes = {"body": TextareaField, "excerpt": TextareaField}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["base_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("published_at", "unpublish_at"):
+            # The form shows whole seconds: a time the editor left alone stays exactly as it
+            # was, instead of losing its microseconds and reading as a new publication.
+            stored, given = getattr(self.instance, name), cleaned.get(name)
+            if stored and given and given == stored.replace(microsecond=0):
+                cleaned[name] = stored
+        if self.instance.pk is not None:
+            # Runs inside the admin's transaction: the row stays locked until the save.
+            conflict = edit_conflict(self.instance.pk, cleaned.get("base_version"))
+            if conflict:
+                self.add_error(None, forms.ValidationError(conflict, code="edit_conflict"))
+        return cleaned
+
+
+class TheTeamsImportForm(forms.Form):
+    """Step one uploads a dump; step two confirms the previewed import. The dump travels from
+    one step to the next in a hidden field, so nothing is stored between them."""
+
+    file = forms.FileField(label="더팀스 페이지 텍스트 파일", required=False)
+    dump = forms.CharField(widget=forms.HiddenInput, required=False)
+    kind = forms.ChoiceField(
+        label="종류",
+        choices=[("", "본문을 보고 추정"), *Kind.choices],
+        required=False,
+    )
+    draft = forms.BooleanField(label="발행하지 않고 초안으로 가져오기", required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.has_error("file"):  # an empty or unreadable upload: its own message says so
+            return cleaned
+        upload = cleaned.get("file")
+        if upload is not None:
+            if upload.size > IMPORT_MAX_BYTES:
+                raise forms.ValidationError("파일이 너무 큽니다. 2 MB 이하의 파일을 올려 주세요.")
+            cleaned["data"] = upload.read()
+        elif cleaned.get("dump"):
+            try:
+                cleaned["data"] = base64.b64decode(cleaned["dump"], validate=True)
+            except (binascii.Error, ValueError):
+                raise forms.ValidationError(
+                    "미리보기 내용이 손상되었습니다. 파일을 다시 올려 주세요."
+                ) from None
+        else:
+            raise forms.ValidationError("가져올 파일을 골라 주세요.")
+        cleaned["dump"] = base64.b64encode(cleaned["data"]).decode()
+        return cleaned
+
+
+class StateFilter(admin.SimpleListFilter):
+    """The five states editors speak of (articles/models/states.py), decided at query time: a
+    scheduled story moves to 발행 by itself."""
+
+    title = "상태"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return State.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in State.values:
+            return queryset.in_state(State(self.value()))
+        return queryset
+
+
+@admin.register(Article)
+class ArticleAdmin(StoryPages, admin.ModelAdmin):
+    form = ArticleAdminForm
+    list_display = [
+        "title",
+        "kind",
+        "company",
+        "state_label",
+        "published_at",
+        "view_count",
+        "updated_at",
+    ]
+    list_display_links = ["title"]
+    list_filter = ["kind", StateFilter, "job_family", "is_featured", "company", "published_at"]
+    list_select_related = ["company"]
+    search_fields = ["title", "excerpt", "body", "company__name", "tags__name", "people__name"]
+    search_help_text = "제목, 요약, 본문, 회사, 해시태그, 인물 이름으로 찾습니다."
+    date_hierarchy = "published_at"
+    prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["company", "people", "tags", "series", "authors"]
+    readonly_fields = ["view_count", "reading_minutes", "version", "created_at", "updated_at"]
+    actions = ["submit_for_review", "publish_now", "unpublish_now", "move_to_draft"]
+    formfield_overrides = UPLOAD_FORMFIELDS
+    list_per_page = 50
+    save_on_top = True
+    fieldsets = [
+        (None, {"fields": ["kind", "title", "slug", "excerpt", "body"]}),
+        ("회사와 사람", {"fields": ["company", "people", "authors", "byline"]}),
+        ("분류", {"fields": ["tags", "job_family", "series", "series_part"]}),
+        ("발행", {"fields": ["status", "published_at", "unpublish_at", "is_featured"]}),
+        ("커버 이미지", {"fields": ["cover_image", "cover_alt", "cover_credit"]}),
+        ("검색과 공유", {"fields": ["meta_description", "original_url"]}),
+        (
+            "통계",
+            {"fields": ["view_count", "reading_minutes", "version", "created_at", "updated_at"]},
+        ),
+    ]
+
+    # --- Roles ------------------------------------------------------------------------------
+
+    def get_queryset(self, request):
+        return stories_for(request.user, super().get_queryset(request).with_state())
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or can_edit(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or can_edit(request.user, obj))
+
+    def has_publish_permission(self, request, obj=None):
+        """Actions declared with permissions=["publish"] call this."""
+        return can_publish(request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not can_publish(request.user):
+            fields += [name for name in PUBLISHING_FIELDS if name not in fields]
+        return fields
+
+    def get_autocomplete_fields(self, request):
+        # Searching users goes through the user admin, which only admins may open: authors
+        # are picked from a list of the staff instead.
+        return [name for name in super().get_autocomplete_fields(request) if name != "authors"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "authors":
+            kwargs.setdefault(
+                "queryset",
+                User.objects.filter(Q(is_staff=True) | Q(articles__isnull=False))
+                .distinct()
+                .order_by("username"),
+            )
+            kwargs.setdefault(
+                "widget", FilteredSelectMultiple(db_field.verbose_name, is_stacked=False)
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "status" and not can_publish(request.user):
+            # A writer's form knows only these two: "published" in a crafted POST is an
+            # invalid choice, not a publication.
+            kwargs["choices"] = [(s.value, s.label) for s in (Status.DRAFT, Status.REVIEW)]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    # --- Saving: through the one door ---------------------------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        """The story is saved with its relations in save_related(), through the door."""
+        if not change and obj.created_by_id is None:
+            obj.created_by = request.user
+
+    def save_related(self, request, form, formsets, change):
+        relations = {
+            name: form.cleaned_data[name] for name in RELATIONS if name in form.cleaned_data
+        }
+        # The ModelForm has just run Article.full_clean() with the same rules.
+        save_story(
+            form.instance,
+            by=request.user,
+            note="" if change else "처음 저장",
+            validate=False,
+            **relations,
+        )
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request, obj):
+        delete_stories([obj])
+
+    def delete_queryset(self, request, queryset):
+        delete_stories(list(queryset))
+
+    def change_stories(self, request, queryset, change, note, fields, *, permission=can_edit):
+        """Apply `change(article)` (which says whether it changed the story's `fields`) to each
+        selected story the user may change, saving each through the door with `note` as its
+        revision note and history line (unless its publication changed: the line says how).
+        Returns how many stories changed."""
+        done = refused = 0
+        with transaction.atomic():
+            # The changelist's queryset may be DISTINCT (a search across tags), which FOR UPDATE
+            # refuses: lock the same rows by primary key.
+            rows = Article.objects.filter(pk__in=queryset.values("pk"))
+            for article in rows.select_for_update(of=("self",)).order_by("pk"):
+                if not permission(request.user, article):
+                    refused += 1
+                    continue
+                if not change(article):
+                    continue
+                save_story(article, by=request.user, note=note, audit=note, fields=fields)
+                done += 1
+        if refused:
+            self.message_user(
+                request,
+                f"권한이 없는 스토리 {refused}개는 건너뛰었습니다.",
+                messages.WARNING,
+            )
+        return done
+
+    # --- Actions ----------------------------------------------------------------------------
+
+    @admin.action(description="검토 요청하기", permissions=["change"])
+    def submit_for_review(self, request, queryset):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+
+        def to_review(article):
+            if article.status != Status.DRAFT:
+                return False
+            article.status = Status.REVIEW
+            return True
+
+        count = self.change_stories(request, queryset, to_review, "검토 요청", ["status"])
+        self.message_user(request, f"스토리 {count}개를 검토 요청했습니다.", messages.SUCCESS)
+
+    # Publishing: offered only to editors (permissions=["publish"] asks has_publish_permission)
+    # and checked again here against a crafted POST.
+
+    @admin.action(description="지금 발행하기", permissions=["publish"])
+    def publish_now(self, request, queryset):
+        if not self.has_publish_permission(request):
+            raise PermissionDenied
+        count = self.change_stories(
+            request, queryset, Article.publish, "발행", PUBLICATION, permission=editor_only
+        )
+        self.message_user(request, f"스토리 {count}개를 발행했습니다.", messages.SUCCESS)
+
+    @admin.action(description="지금 내리기", permissions=["publish"])
+    def unpublish_now(self, request, queryset):
+        if not self.has_publish_permission(request):
+            raise PermissionDenied
+        count = self.change_stories(
+            request, queryset, Article.unpublish, "발행 취소", PUBLICATION, permission=editor_only
+        )
+        self.message_user(request, f"스토리 {count}개를 내렸습니다.", messages.SUCCESS)
+
+    @admin.action(description="초안으로 돌리기", permissions=["publish"])
+    def move_to_draft(self, request, queryset):
+        if not self.has_publish_permission(request):
+            raise PermissionDenied
+
+        def to_draft(article):
+            if article.status == Status.DRAFT:
+                return False
+            article.status = Status.DRAFT
+            return True
+
+        count = self.change_stories(
+            request, queryset, to_draft, "초안으로 돌림", ["status"], permission=editor_only
+        )
+        self.message_user(request, f"스토리 {count}개를 초안으로 돌렸습니다.", messages.SUCCESS)
+
+    # --- The list ---------------------------------------------------------------------------
+
+    @admin.display(description="상태", ordering="state_now")
+    def state_label(self, obj):
+        """초안, 검토 중, 예약 (when), 발행 (until when), 내림 (since when), in Seoul time."""
+        state = obj.state
+        when = None
+        if state == State.SCHEDULED:
+            when = obj.published_at
+        elif state in (State.PUBLISHED, State.UNPUBLISHED):
+            when = obj.unpublish_at
+        if when is None:
+            return state.label
+        moment = timezone.localtime(when).strftime("%Y-%m-%d %H:%M")
+        if state == State.PUBLISHED:
+            return format_html("{} <small>({}에 내림)</small>", state.label, moment)
+        return format_html("{} <small>({})</small>", state.label, moment)
+
+    # --- The TheTeams import ------------------------------------------------------------------
+
+    def get_urls(self):
+        return [
+            path(
+                "import-theteams/",
+                self.admin_site.admin_view(self.import_theteams_view),
+                name="articles_article_import_theteams",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_theteams_view(self, request):
+        # An import publishes what it brings in: editors only.
+        if not (
+            self.has_add_permission(request)
+            and self.has_change_permission(request)
+            and can_publish(request.user)
+        ):
+            raise PermissionDenied
+        form = TheTeamsImportForm(request.POST or None, request.FILES or None)
+        report = None
+        if request.method == "POST" and form.is_valid():
+            options = {
+                "kind": form.cleaned_data["kind"] or None,
+                "status": Status.DRAFT if form.cleaned_data["draft"] else Status.PUBLISHED,
+            }
+            confirmed = "confirm" in request.POST
+            try:
+                report = import_dump(
+                    form.cleaned_data["data"], dry_run=not confirmed, by=request.user, **options
+                )
+            except DumpError as error:
+                form.add_error(None, f"가져올 수 없습니다: {error} 아무것도 쓰지 않았습니다.")
+            else:
+                if confirmed:
+                    self.message_user(
+                        request,
+                        f"더팀스에서 스토리 {len(report.stories)}개를 가져왔습니다: {report.totals}",
+                        messages.SUCCESS,
+                    )
+                    return redirect(reverse("admin:articles_article_changelist"))
+                form = TheTeamsImportForm(
+                    initial={
+                        "dump": form.cleaned_data["dump"],
+                        "kind": form.cleaned_data["kind"],
+                        "draft": form.cleaned_data["draft"],
+                    }
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "더팀스에서 스토리 가져오기",
+            "opts": self.model._meta,
+            "form": form,
+            "report": report,
+        }
+        return TemplateResponse(request, "admin/articles/article/import_theteams.html", context)
+
+
+def editor_only(user, article):
+    return can_publish(user)
