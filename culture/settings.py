@@ -6,7 +6,6 @@ unless asked for) and `manage.py check --deploy` refuses the development secret 
 """
 
 import os
-import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from culture.database import database_config
+from culture.env import env_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -41,13 +41,6 @@ def env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name}={raw!r} is not an integer.") from None
-
-
-def env_rate(name: str, default: str) -> str:
-    rate = os.environ.get(name, "").strip() or default
-    if not re.fullmatch(r"[0-9]+/(s|sec|m|min|h|hour|d|day)", rate):
-        raise ImproperlyConfigured(f"{name}={rate!r} is not a rate: write it as 300/min.")
-    return rate
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -259,7 +252,8 @@ CACHES = {
 }
 
 # The API (culture/api.py): request rates per client for anonymous reads and per token for
-# writes ("number/s|min|hour|day"), and the largest request body it reads.
+# writes ("number/s|min|hour|day", parsed here into (count, seconds) so a bad one stops the
+# start, not a request), and the largest request body it reads.
 API_THROTTLE_RATES = {
     "read": env_rate("API_THROTTLE_READ", "300/min"),
     "write": env_rate("API_THROTTLE_WRITE", "60/min"),
