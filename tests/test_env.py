@@ -1,6 +1,8 @@
 """Unit tests for culture.env, the one reader of environment variables: plain mappings in,
 values out, no settings and no database."""
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -199,3 +201,40 @@ def test_importing_the_reader_loads_no_settings():
     )  # fmt: skip
 
     assert result.stdout.strip() == "False"
+
+
+# --- settings.py reads through it ---------------------------------------------------------
+
+
+def settings_in_a_fresh_process(**env: str) -> subprocess.CompletedProcess:
+    code = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps([s.SECRET_KEY.startswith('django-insecure-'), s.SECURE_SSL, "
+        "s.ALLOWED_HOSTS]))"
+    )
+    environment = {
+        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "SECURE_SSL"}
+    }
+    environment.update(DJANGO_SETTINGS_MODULE="culture.settings", **env)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_settings_refuse_a_bad_value_naming_the_variable():
+    result = settings_in_a_fresh_process(AXES_FAILURE_LIMIT="five")
+
+    assert result.returncode != 0
+    assert "AXES_FAILURE_LIMIT must be a whole number >= 1, got 'five'." in result.stderr
+
+
+def test_settings_treat_empty_values_as_unset():
+    # As `NAME=` in a copied .env.example: no secret key of its own, so not production.
+    result = settings_in_a_fresh_process(SECRET_KEY="", ALLOWED_HOSTS=" ")
+
+    assert result.returncode == 0, result.stderr
+    insecure_key, secure_ssl, allowed_hosts = json.loads(result.stdout)
+    assert insecure_key is True
+    assert secure_ssl is False
+    assert allowed_hosts == ["127.0.0.1", "localhost", "testserver"]
