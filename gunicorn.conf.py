@@ -34,31 +34,9 @@ if str(BASE_DIR) not in sys.path:
     sys.path.insert(0, str(BASE_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "culture.settings")
 
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402 (needs sys.path above)
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit():
-        raise SystemExit(f"{name} must be a whole number, got {raw!r}.")
-    return int(raw)
-
-
-wsgi_app = "culture.wsgi:application"
-bind = os.environ.get("GUNICORN_BIND", "").strip() or "127.0.0.1:8000"
-# Two cores: two processes, each with four request threads and a pool of four connections.
-workers = _int("GUNICORN_WORKERS", 2)
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "").strip() or "gthread"
-threads = _int("GUNICORN_THREADS", 4)
-# Seconds of silence before the master kills a worker; the pool timeout must stay below it.
-timeout = _int("GUNICORN_TIMEOUT", 30)
-graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
-keepalive = _int("GUNICORN_KEEPALIVE", 5)
-# "-" logs requests to stdout; empty logs none (a proxy in front usually does).
-accesslog = os.environ.get("GUNICORN_ACCESSLOG", "").strip() or None
-errorlog = "-"
-loglevel = os.environ.get("GUNICORN_LOGLEVEL", "").strip() or "info"
-proc_name = "culture-web"
+from culture.env import env_str, env_whole  # noqa: E402
 
 
 def _check(worker_class: str, threads: int, timeout: float) -> None:
@@ -73,8 +51,29 @@ def _check(worker_class: str, threads: int, timeout: float) -> None:
     )
 
 
-# Refuse impossible settings when the file is read, so `gunicorn --check-config` catches them.
-_check(worker_class, threads, timeout)
+wsgi_app = "culture.wsgi:application"
+errorlog = "-"
+proc_name = "culture-web"
+
+# Bad values and impossible settings are refused when the file is read, so that
+# `gunicorn --check-config` catches them, in one line naming the variable rather than
+# gunicorn's "Failed to read config file" and a traceback.
+try:
+    bind = env_str("GUNICORN_BIND", "127.0.0.1:8000")
+    # Two cores: two processes, each with four request threads and a pool of four connections.
+    workers = env_whole("GUNICORN_WORKERS", 2, minimum=1)
+    worker_class = env_str("GUNICORN_WORKER_CLASS", "gthread")
+    threads = env_whole("GUNICORN_THREADS", 4, minimum=1)
+    # Seconds of silence before the master kills a worker; the pool timeout must stay below it.
+    timeout = env_whole("GUNICORN_TIMEOUT", 30)
+    graceful_timeout = env_whole("GUNICORN_GRACEFUL_TIMEOUT", 30)
+    keepalive = env_whole("GUNICORN_KEEPALIVE", 5)
+    # "-" logs requests to stdout; empty logs none (a proxy in front usually does).
+    accesslog = env_str("GUNICORN_ACCESSLOG")
+    loglevel = env_str("GUNICORN_LOGLEVEL", "info")
+    _check(worker_class, threads, timeout)
+except ImproperlyConfigured as error:
+    raise SystemExit(f"gunicorn.conf.py: {error}") from None
 
 
 def on_starting(server):

@@ -6,13 +6,14 @@ variable to fix, instead of letting Django fail at the first query or ignore a s
 The measured reasons behind the choices are in docs/pooling.md.
 """
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from culture.env import env_bool, env_seconds, env_str, env_whole
 
 SQLITE_ENGINE = "django.db.backends.sqlite3"
 POSTGRES_ENGINE = "django.db.backends.postgresql"
@@ -41,16 +42,10 @@ POSTGRES_ONLY_VALUES = (
 )
 SQLITE_ONLY = ("SQLITE_PATH", "SQLITE_BUSY_TIMEOUT")
 
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off"})
-_WHOLE = re.compile(r"\d+", re.ASCII)
-# Plain decimals only: this also keeps out nan, inf, negatives, exponents and underscores.
-_DECIMAL = re.compile(r"\d+(?:\.\d+)?|\.\d+", re.ASCII)
-
 
 def database_config(env: Mapping[str, str], *, base_dir: Path) -> dict:
     """Return Django's DATABASES["default"] for these environment values."""
-    url = _get(env, "DATABASE_URL")
+    url = env_str("DATABASE_URL", env=env)
     if url is None:
         return _sqlite_config(env, None, base_dir)
     try:
@@ -86,7 +81,7 @@ def describe_strategy(config: Mapping) -> str:
 
 def _sqlite_config(env: Mapping[str, str], url: str | None, base_dir: Path) -> dict:
     _refuse_postgres_only_variables(env)
-    path = _get(env, "SQLITE_PATH")
+    path = env_str("SQLITE_PATH", env=env)
     if url is not None:
         if path is not None:
             raise ImproperlyConfigured(
@@ -105,13 +100,13 @@ def _sqlite_config(env: Mapping[str, str], url: str | None, base_dir: Path) -> d
         # spares every request the open and the PRAGMAs below.
         "CONN_MAX_AGE": _conn_max_age(env, default=SQLITE_CONN_MAX_AGE),
         # SQLite's is_usable() is always True, so a health check would only cost a call.
-        "CONN_HEALTH_CHECKS": _bool(env, "CONN_HEALTH_CHECKS", default=False),
+        "CONN_HEALTH_CHECKS": env_bool("CONN_HEALTH_CHECKS", False, env=env),
         "OPTIONS": {
             # A DEFERRED transaction that later writes fails at once with "database is
             # locked" (the busy timeout cannot help it); IMMEDIATE takes the write lock up
             # front, so concurrent writers wait for the timeout instead.
             "transaction_mode": "IMMEDIATE",
-            "timeout": _seconds(env, "SQLITE_BUSY_TIMEOUT", default=20.0),
+            "timeout": env_seconds("SQLITE_BUSY_TIMEOUT", 20.0, env=env),
             # WAL lets readers run during a write. journal_mode sticks to the file, but
             # synchronous is per connection, so both run on every new connection
             # (Django 5.1+ splits init_command on ";").
@@ -137,14 +132,14 @@ def _sqlite_url_path(url: str) -> str:
 
 
 def _refuse_postgres_only_variables(env: Mapping[str, str]) -> None:
-    if _bool(env, "DB_POOL", default=False):
+    if env_bool("DB_POOL", False, env=env):
         raise ImproperlyConfigured(
             "DB_POOL=true needs PostgreSQL: Django's connection pool is psycopg's and SQLite "
             "has none. Set DATABASE_URL to a postgres:// URL or unset DB_POOL."
         )
     # A flag that is off asks for nothing, so it is harmless; a value would silently vanish.
-    offending = [name for name in POSTGRES_ONLY_FLAGS if _bool(env, name, default=False)]
-    offending += [name for name in POSTGRES_ONLY_VALUES if _get(env, name) is not None]
+    offending = [name for name in POSTGRES_ONLY_FLAGS if env_bool(name, False, env=env)]
+    offending += [name for name in POSTGRES_ONLY_VALUES if env_str(name, env=env) is not None]
     if offending:
         raise ImproperlyConfigured(
             "PostgreSQL-only variables are set but DATABASE_URL selects SQLite: "
@@ -157,7 +152,7 @@ def _refuse_postgres_only_variables(env: Mapping[str, str]) -> None:
 
 def _postgres_config(env: Mapping[str, str], url: str) -> dict:
     for name in SQLITE_ONLY:
-        if _get(env, name) is not None:
+        if env_str(name, env=env) is not None:
             raise ImproperlyConfigured(
                 f"{name} only applies to SQLite but DATABASE_URL selects PostgreSQL: unset {name}."
             )
@@ -183,7 +178,7 @@ def _postgres_config(env: Mapping[str, str], url: str) -> dict:
         options,
         "application_name",
         "DB_APPLICATION_NAME",
-        _get(env, "DB_APPLICATION_NAME"),
+        env_str("DB_APPLICATION_NAME", env=env),
         default=DEFAULT_APPLICATION_NAME,
     )
     # libpq otherwise waits for the OS TCP timeout (minutes) on an unreachable server.
@@ -191,10 +186,10 @@ def _postgres_config(env: Mapping[str, str], url: str) -> dict:
         options,
         "connect_timeout",
         "DB_CONNECT_TIMEOUT",
-        _optional_whole(env, "DB_CONNECT_TIMEOUT", minimum=1),
+        env_whole("DB_CONNECT_TIMEOUT", None, minimum=1, env=env),
         default=5,
     )
-    statement_timeout = _optional_whole(env, "DB_STATEMENT_TIMEOUT_MS", minimum=0)
+    statement_timeout = env_whole("DB_STATEMENT_TIMEOUT_MS", None, minimum=0, env=env)
     if statement_timeout is not None:
         # Sent as a startup parameter. PgBouncer rejects `options` it does not track;
         # behind it, prefer ALTER ROLE ... SET statement_timeout.
@@ -222,10 +217,10 @@ def _postgres_config(env: Mapping[str, str], url: str) -> dict:
         # After a database restart, every stale connection fails one request without this.
         # With the pool it becomes psycopg_pool's check on checkout; with persistent
         # connections it costs a SELECT 1 per request.
-        "CONN_HEALTH_CHECKS": _bool(env, "CONN_HEALTH_CHECKS", default=True),
+        "CONN_HEALTH_CHECKS": env_bool("CONN_HEALTH_CHECKS", True, env=env),
         # PgBouncer in transaction mode hands each transaction any server connection, so a
         # named cursor declared in one transaction is gone in the next: .iterator() breaks.
-        "DISABLE_SERVER_SIDE_CURSORS": _bool(env, "DB_DISABLE_SERVER_SIDE_CURSORS", default=False),
+        "DISABLE_SERVER_SIDE_CURSORS": env_bool("DB_DISABLE_SERVER_SIDE_CURSORS", False, env=env),
         "OPTIONS": options,
     }
 
@@ -255,8 +250,8 @@ def _url_or_env(options: dict, key: str, name: str, env_value: object, *, defaul
 
 
 def _pool_options(env: Mapping[str, str], conn_max_age: int | None) -> dict | None:
-    if not _bool(env, "DB_POOL", default=False):
-        stray = [name for name in POOL_VARIABLES if _get(env, name) is not None]
+    if not env_bool("DB_POOL", False, env=env):
+        stray = [name for name in POOL_VARIABLES if env_str(name, env=env) is not None]
         if stray:
             raise ImproperlyConfigured(
                 f"DB_POOL is off, so these would do nothing: {', '.join(stray)}. "
@@ -275,8 +270,8 @@ def _pool_options(env: Mapping[str, str], conn_max_age: int | None) -> dict | No
     # With --threads T, max_size = T lets every thread get a connection without waiting, and
     # min_size = max_size (the default) keeps them all open, so no request waits for a
     # connect either. 4 matches gunicorn.conf.py's default of 4 threads.
-    min_given = _optional_whole(env, "DB_POOL_MIN_SIZE", minimum=0)
-    max_size = _whole(env, "DB_POOL_MAX_SIZE", default=max(4, min_given or 0), minimum=1)
+    min_given = env_whole("DB_POOL_MIN_SIZE", None, minimum=0, env=env)
+    max_size = env_whole("DB_POOL_MAX_SIZE", max(4, min_given or 0), minimum=1, env=env)
     min_size = max_size if min_given is None else min_given
     if max_size < min_size:
         raise ImproperlyConfigured(
@@ -289,16 +284,14 @@ def _pool_options(env: Mapping[str, str], conn_max_age: int | None) -> dict | No
         # A request waiting for a connection fails after this (the site answers 503). Keep it
         # well below gunicorn's 30 s worker timeout: with gthread workers it is the only
         # bound on a stuck request, and a fast 503 beats a killed worker.
-        "timeout": _seconds(env, "DB_POOL_TIMEOUT", default=5.0),
+        "timeout": env_seconds("DB_POOL_TIMEOUT", 5.0, env=env),
         # Connections above min_size close after this long unused.
-        "max_idle": _seconds(env, "DB_POOL_MAX_IDLE", default=600.0),
+        "max_idle": env_seconds("DB_POOL_MAX_IDLE", 600.0, env=env),
         # Recycled so server-side memory and failovers do not pin old connections forever.
-        "max_lifetime": _seconds(env, "DB_POOL_MAX_LIFETIME", default=3600.0),
+        "max_lifetime": env_seconds("DB_POOL_MAX_LIFETIME", 3600.0, env=env),
         # Requests that may queue for a connection; the next one fails at once (a 503).
         # 0 = unbounded. See default_max_waiting().
-        "max_waiting": _whole(
-            env, "DB_POOL_MAX_WAITING", default=default_max_waiting(max_size), minimum=0
-        ),
+        "max_waiting": env_whole("DB_POOL_MAX_WAITING", default_max_waiting(max_size), env=env),
     }
 
 
@@ -320,50 +313,8 @@ def default_max_waiting(max_size: int) -> int:
 # --- Values -----------------------------------------------------------------------------
 
 
-def _get(env: Mapping[str, str], name: str) -> str | None:
-    """The stripped value, or None when unset or empty (as `NAME=` in a .env file)."""
-    value = env.get(name, "").strip()
-    return value or None
-
-
-def _bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:
-    raw = _get(env, name)
-    if raw is None:
-        return default
-    if raw.lower() in _TRUE:
-        return True
-    if raw.lower() in _FALSE:
-        return False
-    raise ImproperlyConfigured(
-        f"{name} must be true or false (or 1/0, yes/no, on/off), got {raw!r}."
-    )
-
-
-def _optional_whole(env: Mapping[str, str], name: str, *, minimum: int) -> int | None:
-    raw = _get(env, name)
-    if raw is None:
-        return None
-    if not _WHOLE.fullmatch(raw) or int(raw) < minimum:
-        raise ImproperlyConfigured(f"{name} must be a whole number >= {minimum}, got {raw!r}.")
-    return int(raw)
-
-
-def _whole(env: Mapping[str, str], name: str, *, default: int, minimum: int) -> int:
-    value = _optional_whole(env, name, minimum=minimum)
-    return default if value is None else value
-
-
-def _seconds(env: Mapping[str, str], name: str, *, default: float) -> float:
-    raw = _get(env, name)
-    if raw is None:
-        return default
-    if not _DECIMAL.fullmatch(raw) or float(raw) <= 0:
-        raise ImproperlyConfigured(f"{name} must be a number of seconds > 0, got {raw!r}.")
-    return float(raw)
-
-
 def _conn_max_age(env: Mapping[str, str], default: int = 0) -> int | None:
-    raw = _get(env, "CONN_MAX_AGE")
+    raw = env_str("CONN_MAX_AGE", env=env)
     if raw is not None and raw.lower() in {"none", "unlimited"}:
         return None  # keep each thread's connection for its whole life
-    return _whole(env, "CONN_MAX_AGE", default=default, minimum=0)
+    return env_whole("CONN_MAX_AGE", default, env=env)

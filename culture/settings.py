@@ -6,64 +6,28 @@ unless asked for) and `manage.py check --deploy` refuses the development secret 
 """
 
 import os
-import re
 from datetime import timedelta
 from pathlib import Path
 
 from csp.constants import NONE, SELF
-from django.core.exceptions import ImproperlyConfigured
 
 from culture.database import database_config
+from culture.env import env_bool, env_list, env_rate, env_str, env_whole
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in {"1", "true", "yes", "on"}:
-        return True
-    if raw in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean: use true or false.")
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-def env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not an integer.") from None
-
-
-def env_rate(name: str, default: str) -> str:
-    rate = os.environ.get(name, "").strip() or default
-    if not re.fullmatch(r"[0-9]+/(s|sec|m|min|h|hour|d|day)", rate):
-        raise ImproperlyConfigured(f"{name}={rate!r} is not a rate: write it as 300/min.")
-    return rate
-
 
 DEBUG = env_bool("DEBUG", False)
 
 # The fallback starts with "django-insecure-" so that `check --deploy` refuses it.
-SECRET_KEY = (
-    os.environ.get("SECRET_KEY") or "django-insecure-local-development-key-not-for-production"
-)
+SECRET_KEY = env_str("SECRET_KEY", "django-insecure-local-development-key-not-for-production")
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # The public origin used in feeds, the sitemap, the API's absolute URLs and link previews when
 # a request is not at hand (management commands).
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-SITE_NAME = os.environ.get("SITE_NAME", "컬처 스토리")
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_NAME = env_str("SITE_NAME", "컬처 스토리")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -141,7 +105,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # The UI speaks Korean; times are stored in UTC and shown in Seoul time.
 LANGUAGE_CODE = "ko"
 LANGUAGES = [("ko", "한국어")]
-TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Seoul")
+TIME_ZONE = env_str("TIME_ZONE", "Asia/Seoul")
 USE_I18N = True
 USE_TZ = True
 
@@ -149,7 +113,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -158,18 +122,18 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if env_bool("STATIC_MANIFEST", not DEBUG and "SECRET_KEY" in os.environ)
+            if env_bool("STATIC_MANIFEST", not DEBUG and env_str("SECRET_KEY") is not None)
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
 
 # Security: strict by default behind HTTPS; a developer turns HTTPS off with SECURE_SSL=false.
-SECURE_SSL = env_bool("SECURE_SSL", not DEBUG and "SECRET_KEY" in os.environ)
+SECURE_SSL = env_bool("SECURE_SSL", not DEBUG and env_str("SECRET_KEY") is not None)
 SECURE_SSL_REDIRECT = SECURE_SSL
 SESSION_COOKIE_SECURE = SECURE_SSL
 CSRF_COOKIE_SECURE = SECURE_SSL
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if SECURE_SSL else 0)
+SECURE_HSTS_SECONDS = env_whole("SECURE_HSTS_SECONDS", 31536000 if SECURE_SSL else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_SSL
 SECURE_HSTS_PRELOAD = SECURE_SSL
 SECURE_PROXY_SSL_HEADER = (
@@ -220,8 +184,8 @@ PERMISSIONS_POLICY = {
 
 # Login brute force (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one user from
 # one address, that pair is locked out for AXES_COOLOFF_MINUTES; a good login resets the count.
-AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_FAILURE_LIMIT = env_whole("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_whole("AXES_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "culture.security.client_ip"
@@ -230,7 +194,7 @@ AXES_COOLOFF_MESSAGE = "로그인에 여러 번 실패해서 잠시 막았습니
 AXES_PERMALOCK_MESSAGE = "로그인에 여러 번 실패해서 막았습니다. 관리자에게 문의하세요."
 
 # Uploads and bodies: refuse absurd requests before they reach a view.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_whole("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # One cache shared by every worker: rate limits must count across processes. Redis when
@@ -239,9 +203,9 @@ CACHES = {
     "default": (
         {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": os.environ["REDIS_URL"],
+            "LOCATION": env_str("REDIS_URL"),
         }
-        if os.environ.get("REDIS_URL")
+        if env_str("REDIS_URL")
         else {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "culture_cache",
@@ -254,17 +218,18 @@ CACHES = {
     "pages": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "pages",
-        "OPTIONS": {"MAX_ENTRIES": env_int("PAGE_CACHE_ENTRIES", 2000)},
+        "OPTIONS": {"MAX_ENTRIES": env_whole("PAGE_CACHE_ENTRIES", 2000)},
     },
 }
 
 # The API (culture/api.py): request rates per client for anonymous reads and per token for
-# writes ("number/s|min|hour|day"), and the largest request body it reads.
+# writes ("number/s|min|hour|day", parsed here into (count, seconds) so a bad one stops the
+# start, not a request), and the largest request body it reads.
 API_THROTTLE_RATES = {
     "read": env_rate("API_THROTTLE_READ", "300/min"),
     "write": env_rate("API_THROTTLE_WRITE", "60/min"),
 }
-API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)
+API_MAX_BODY_BYTES = env_whole("API_MAX_BODY_BYTES", 1024 * 1024, minimum=1)
 # Behind a proxy the client is the last address it appends to X-Forwarded-For; otherwise a
 # client could name any address there and escape its rate limit.
 NINJA_NUM_PROXIES = 1 if env_bool("BEHIND_PROXY", False) else 0
@@ -274,7 +239,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         # Lockouts are warnings; every failed attempt and the start-up banner are not news.
@@ -283,4 +248,4 @@ LOGGING = {
 }
 
 # The longest Markdown body an editor may save (characters). Past this the form says so.
-ARTICLE_BODY_MAX_CHARS = env_int("ARTICLE_BODY_MAX_CHARS", 200_000)
+ARTICLE_BODY_MAX_CHARS = env_whole("ARTICLE_BODY_MAX_CHARS", 200_000, minimum=1)

@@ -18,6 +18,7 @@ from api import cache as api_cache
 from articles import pagecache
 from articles.models import Article, Status
 from articles.services import save_story
+from culture.env import parse_rate
 from reader import viewcount
 from tests.api_support import (
     API,
@@ -100,7 +101,7 @@ def test_with_a_shared_cache_outside_the_database_a_hit_runs_no_query_at_all(
         **settings.CACHES,
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     }
-    settings.API_THROTTLE_RATES = {"read": "100/min", "write": None}
+    settings.API_THROTTLE_RATES = {"read": parse_rate("100/min"), "write": None}
     client.get(f"{API}/stories")
     client.get(f"{API}/stories/{story.pk}")
 
@@ -394,7 +395,7 @@ def test_the_schema_and_the_editor_view_are_not_cached(client, story):
 
 
 def test_hits_count_against_the_rate_limit(client, story, settings):
-    settings.API_THROTTLE_RATES = {"read": "4/min", "write": None}
+    settings.API_THROTTLE_RATES = {"read": parse_rate("4/min"), "write": None}
     cache.clear()
 
     first = client.get(f"{API}/stories")  # a miss, kept

@@ -15,6 +15,7 @@ from django.utils.http import http_date
 
 from articles.models import Article
 from articles.services import save_story
+from culture.env import parse_rate
 from tests.api_support import (
     API,
     RESOURCE_PATHS,
@@ -213,7 +214,7 @@ def test_an_exhausted_pool_answers_json_503_with_retry_after(client):
 
 
 def test_reads_are_limited_per_client_with_retry_after(client, settings):
-    settings.API_THROTTLE_RATES = {"read": "3/min", "write": None}
+    settings.API_THROTTLE_RATES = {"read": parse_rate("3/min"), "write": None}
     cache.clear()
 
     for _ in range(3):
@@ -227,7 +228,7 @@ def test_reads_are_limited_per_client_with_retry_after(client, settings):
 
 
 def test_a_forwarded_for_header_cannot_dodge_the_limit(client, settings):
-    settings.API_THROTTLE_RATES = {"read": "2/min", "write": None}
+    settings.API_THROTTLE_RATES = {"read": parse_rate("2/min"), "write": None}
     cache.clear()
 
     statuses = [
@@ -239,7 +240,7 @@ def test_a_forwarded_for_header_cannot_dodge_the_limit(client, settings):
 
 
 def test_writes_are_limited_per_token(client, settings):
-    settings.API_THROTTLE_RATES = {"read": None, "write": "2/min"}
+    settings.API_THROTTLE_RATES = {"read": None, "write": parse_rate("2/min")}
     cache.clear()
     user = editor()
     first, second = token_for(user), token_for(user)

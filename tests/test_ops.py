@@ -388,3 +388,13 @@ def test_gunicorn_config_refuses_a_pool_timeout_above_the_worker_timeout():
     )
     assert result.returncode != 0
     assert "DB_POOL_TIMEOUT (45 s) is not below the worker timeout (30 s)" in result.stderr
+
+
+@pytest.mark.parametrize(("name", "value"), [("GUNICORN_WORKERS", "abc"), ("DB_POOL", "maybe")])
+def test_gunicorn_config_refuses_a_bad_value_in_one_line_naming_the_variable(name, value):
+    result = _check_config(**{name: value})
+
+    assert result.returncode != 0
+    assert f"gunicorn.conf.py: {name} must be " in result.stderr
+    assert f"got {value!r}." in result.stderr
+    assert "Traceback" not in result.stderr

@@ -20,22 +20,10 @@ from ninja.throttling import BaseThrottle
 
 logger = logging.getLogger(__name__)
 
-PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
-
-
-def parse_rate(rate: str) -> tuple[int, int]:
-    """ "120/min" → (120, 60)."""
-    count, _, period = rate.partition("/")
-    try:
-        return int(count), PERIODS[period.strip()]
-    except (KeyError, ValueError):
-        raise ValueError(
-            f"Invalid rate {rate!r}: write it as 120/min (s, min, hour, day)."
-        ) from None
-
 
 class WindowThrottle(BaseThrottle):
-    """Subclasses name the scope (a key of settings.API_THROTTLE_RATES) and the identity."""
+    """Subclasses name the scope (a key of settings.API_THROTTLE_RATES, whose values are
+    culture.env.Rate, parsed once when settings load) and the identity."""
 
     scope = ""
 
@@ -55,7 +43,7 @@ class WindowThrottle(BaseThrottle):
         rate = settings.API_THROTTLE_RATES.get(self.scope)
         if not rate:  # no limit configured for this scope
             return True
-        limit, period = parse_rate(rate)
+        limit, period = rate
         now = time.time()
         window = int(now // period)
         key = f"throttle:{self.scope}:{ident}:{window}"

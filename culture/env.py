@@ -1,0 +1,97 @@
+"""The one reader of environment variables, for settings.py, database.py and gunicorn.conf.py.
+
+Every parser reads `env` (os.environ unless given, so database_config() stays a pure function
+of its mapping), strips the value and treats an empty one as unset, as `NAME=` in a .env file.
+A bad value is refused at startup with one message shape naming the variable and the value:
+"NAME must be <what it must be>, got 'value'." Only Django's exception is imported, never its
+settings, so gunicorn.conf.py can read its own variables before Django is set up.
+"""
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+_WHOLE = re.compile(r"\d+", re.ASCII)
+# Plain decimals only: this also keeps out nan, inf, negatives, exponents and underscores.
+_DECIMAL = re.compile(r"\d+(?:\.\d+)?|\.\d+", re.ASCII)
+_RATE = re.compile(r"(\d+)/(s|sec|m|min|h|hour|d|day)", re.ASCII)
+_PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+
+
+class Rate(NamedTuple):
+    """A request limit: `count` requests per window of `seconds`."""
+
+    count: int
+    seconds: int
+
+
+def env_str(
+    name: str, default: str | None = None, *, env: Mapping[str, str] = os.environ
+) -> str | None:
+    """The stripped value, or `default` when it is unset or empty."""
+    return env.get(name, "").strip() or default
+
+
+def env_bool(name: str, default: bool, *, env: Mapping[str, str] = os.environ) -> bool:
+    raw = env_str(name, env=env)
+    if raw is None:
+        return default
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise _refusal(name, "true or false (or 1/0, yes/no, on/off)", raw)
+
+
+def env_whole(
+    name: str, default: int | None, *, minimum: int = 0, env: Mapping[str, str] = os.environ
+) -> int | None:
+    """A whole number >= minimum; `default` (None: optional) when unset."""
+    raw = env_str(name, env=env)
+    if raw is None:
+        return default
+    if not _WHOLE.fullmatch(raw) or int(raw) < minimum:
+        raise _refusal(name, f"a whole number >= {minimum}", raw)
+    return int(raw)
+
+
+def env_seconds(name: str, default: float, *, env: Mapping[str, str] = os.environ) -> float:
+    """A duration above zero, fractions allowed."""
+    raw = env_str(name, env=env)
+    if raw is None:
+        return default
+    if not _DECIMAL.fullmatch(raw) or float(raw) <= 0:
+        raise _refusal(name, "a number of seconds > 0", raw)
+    return float(raw)
+
+
+def env_list(
+    name: str, default: Sequence[str] = (), *, env: Mapping[str, str] = os.environ
+) -> list[str]:
+    """Comma-separated items, each stripped; empty items are dropped."""
+    raw = env_str(name, env=env)
+    if raw is None:
+        return list(default)
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_rate(name: str, default: str, *, env: Mapping[str, str] = os.environ) -> Rate:
+    """A request rate written as 300/min (per s, min, hour or day)."""
+    return parse_rate(env_str(name, default, env=env), name=name)
+
+
+def parse_rate(text: str, *, name: str = "A rate") -> Rate:
+    """ "300/min" -> Rate(count=300, seconds=60)."""
+    match = _RATE.fullmatch(text.strip())
+    if match is None:
+        raise _refusal(name, "a number of requests per s, min, hour or day, such as 300/min", text)
+    return Rate(int(match[1]), _PERIODS[match[2]])
+
+
+def _refusal(name: str, expected: str, raw: str) -> ImproperlyConfigured:
+    return ImproperlyConfigured(f"{name} must be {expected}, got {raw!r}.")

@@ -1,0 +1,240 @@
+"""Unit tests for culture.env, the one reader of environment variables: plain mappings in,
+values out, no settings and no database."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from culture.env import (
+    Rate,
+    env_bool,
+    env_list,
+    env_rate,
+    env_seconds,
+    env_str,
+    env_whole,
+    parse_rate,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def refusal(parser, *args, **kwargs) -> str:
+    with pytest.raises(ImproperlyConfigured) as excinfo:
+        parser(*args, **kwargs)
+    return str(excinfo.value)
+
+
+# --- strings -----------------------------------------------------------------------------
+
+
+def test_a_string_is_stripped():
+    assert env_str("SITE_NAME", env={"SITE_NAME": "  Stories \n"}) == "Stories"
+
+
+@pytest.mark.parametrize("env", [{}, {"SITE_NAME": ""}, {"SITE_NAME": "   "}])
+def test_an_unset_or_empty_string_gives_the_default(env):
+    assert env_str("SITE_NAME", env=env) is None
+    assert env_str("SITE_NAME", "컬처", env=env) == "컬처"
+
+
+def test_the_parsers_read_os_environ_unless_given_a_mapping(monkeypatch):
+    monkeypatch.setenv("CULTURE_ENV_TEST", " 7 ")
+
+    assert env_str("CULTURE_ENV_TEST") == "7"
+    assert env_whole("CULTURE_ENV_TEST", 0) == 7
+
+
+# --- booleans ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", ["1", "true", "True", "YES", "on", " true "])
+def test_true_values(raw):
+    assert env_bool("DEBUG", False, env={"DEBUG": raw}) is True
+
+
+@pytest.mark.parametrize("raw", ["0", "false", "FALSE", "no", "Off"])
+def test_false_values(raw):
+    assert env_bool("DEBUG", True, env={"DEBUG": raw}) is False
+
+
+@pytest.mark.parametrize("default", [True, False])
+def test_an_unset_or_empty_boolean_gives_the_default(default):
+    assert env_bool("DEBUG", default, env={}) is default
+    assert env_bool("DEBUG", default, env={"DEBUG": " "}) is default
+
+
+@pytest.mark.parametrize("raw", ["maybe", "2", "y", "t", "enabled"])
+def test_a_bad_boolean_is_refused_naming_the_variable_and_the_value(raw):
+    assert refusal(env_bool, "DEBUG", False, env={"DEBUG": raw}) == (
+        f"DEBUG must be true or false (or 1/0, yes/no, on/off), got {raw!r}."
+    )
+
+
+# --- whole numbers -----------------------------------------------------------------------
+
+
+def test_a_whole_number():
+    assert env_whole("WORKERS", 2, env={"WORKERS": "8"}) == 8
+    assert env_whole("WORKERS", 2, env={"WORKERS": " 007 "}) == 7
+
+
+def test_an_unset_whole_number_gives_the_default_or_none_when_optional():
+    assert env_whole("WORKERS", 2, env={}) == 2
+    assert env_whole("WORKERS", 2, env={"WORKERS": ""}) == 2
+    assert env_whole("WORKERS", None, env={}) is None
+
+
+def test_the_minimum_itself_is_allowed():
+    assert env_whole("WORKERS", 2, minimum=1, env={"WORKERS": "1"}) == 1
+    assert env_whole("DELAY", 5, env={"DELAY": "0"}) == 0
+
+
+@pytest.mark.parametrize(
+    "raw", ["abc", "-1", "2.5", "1e3", "1_000", "0x10", "1 2", "nan", "\uff15", "+3"]
+)
+def test_a_bad_whole_number_is_refused_naming_the_variable_and_the_value(raw):
+    assert refusal(env_whole, "WORKERS", 2, env={"WORKERS": raw}) == (
+        f"WORKERS must be a whole number >= 0, got {raw!r}."
+    )
+
+
+def test_a_whole_number_below_the_minimum_is_refused():
+    assert refusal(env_whole, "WORKERS", 2, minimum=1, env={"WORKERS": "0"}) == (
+        "WORKERS must be a whole number >= 1, got '0'."
+    )
+
+
+# --- seconds -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("raw", "seconds"), [("5", 5.0), ("2.5", 2.5), (".5", 0.5)])
+def test_seconds(raw, seconds):
+    assert env_seconds("TIMEOUT", 1.0, env={"TIMEOUT": raw}) == seconds
+
+
+def test_unset_seconds_give_the_default():
+    assert env_seconds("TIMEOUT", 20.0, env={}) == 20.0
+    assert env_seconds("TIMEOUT", 20.0, env={"TIMEOUT": ""}) == 20.0
+
+
+@pytest.mark.parametrize("raw", ["0", "0.0", "-1", "abc", "nan", "inf", "1e3", "5s", "1."])
+def test_bad_seconds_are_refused_naming_the_variable_and_the_value(raw):
+    assert refusal(env_seconds, "TIMEOUT", 1.0, env={"TIMEOUT": raw}) == (
+        f"TIMEOUT must be a number of seconds > 0, got {raw!r}."
+    )
+
+
+# --- lists -------------------------------------------------------------------------------
+
+
+def test_a_list_is_split_on_commas_and_stripped():
+    env = {"HOSTS": " a.example, b.example ,,c.example, "}
+
+    assert env_list("HOSTS", env=env) == ["a.example", "b.example", "c.example"]
+
+
+def test_an_unset_list_gives_a_copy_of_the_default():
+    default = ["localhost"]
+
+    hosts = env_list("HOSTS", default, env={"HOSTS": " "})
+
+    assert hosts == ["localhost"]
+    assert hosts is not default
+    assert env_list("HOSTS", env={}) == []
+
+
+# --- rates -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "rate"),
+    [
+        ("300/min", Rate(300, 60)),
+        ("300/m", Rate(300, 60)),
+        ("5/s", Rate(5, 1)),
+        ("5/sec", Rate(5, 1)),
+        ("1000/hour", Rate(1000, 3600)),
+        ("1000/h", Rate(1000, 3600)),
+        ("10000/day", Rate(10000, 86400)),
+        ("10000/d", Rate(10000, 86400)),
+        (" 60/min ", Rate(60, 60)),
+    ],
+)
+def test_a_rate_becomes_a_count_per_window_of_seconds(raw, rate):
+    assert env_rate("API_THROTTLE_READ", "1/s", env={"API_THROTTLE_READ": raw}) == rate
+    assert parse_rate(raw) == rate
+
+
+def test_an_unset_rate_gives_the_parsed_default():
+    rate = env_rate("API_THROTTLE_READ", "300/min", env={"API_THROTTLE_READ": ""})
+
+    assert rate == Rate(count=300, seconds=60)
+    assert (rate.count, rate.seconds) == (300, 60)
+
+
+@pytest.mark.parametrize("raw", ["300", "300/week", "300/minute", "abc/min", "-1/min", "1 /min"])
+def test_a_bad_rate_is_refused_naming_the_variable_and_the_value(raw):
+    assert refusal(env_rate, "API_THROTTLE_READ", "300/min", env={"API_THROTTLE_READ": raw}) == (
+        "API_THROTTLE_READ must be a number of requests per s, min, hour or day, "
+        f"such as 300/min, got {raw!r}."
+    )
+
+
+def test_a_bad_default_rate_is_refused_too():
+    assert "API_THROTTLE_READ" in refusal(env_rate, "API_THROTTLE_READ", "often", env={})
+
+
+# --- gunicorn.conf.py reads it before Django is set up ------------------------------------
+
+
+def test_importing_the_reader_loads_no_settings():
+    code = "import sys, culture.env; print('django.conf' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+
+    assert result.stdout.strip() == "False"
+
+
+# --- settings.py reads through it ---------------------------------------------------------
+
+
+def settings_in_a_fresh_process(**env: str) -> subprocess.CompletedProcess:
+    code = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps([s.SECRET_KEY.startswith('django-insecure-'), s.SECURE_SSL, "
+        "s.ALLOWED_HOSTS]))"
+    )
+    environment = {
+        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "SECURE_SSL"}
+    }
+    environment.update(DJANGO_SETTINGS_MODULE="culture.settings", **env)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_settings_refuse_a_bad_value_naming_the_variable():
+    result = settings_in_a_fresh_process(AXES_FAILURE_LIMIT="five")
+
+    assert result.returncode != 0
+    assert "AXES_FAILURE_LIMIT must be a whole number >= 1, got 'five'." in result.stderr
+
+
+def test_settings_treat_empty_values_as_unset():
+    # As `NAME=` in a copied .env.example: no secret key of its own, so not production.
+    result = settings_in_a_fresh_process(SECRET_KEY="", ALLOWED_HOSTS=" ")
+
+    assert result.returncode == 0, result.stderr
+    insecure_key, secure_ssl, allowed_hosts = json.loads(result.stdout)
+    assert insecure_key is True
+    assert secure_ssl is False
+    assert allowed_hosts == ["127.0.0.1", "localhost", "testserver"]
