@@ -43,7 +43,7 @@ def _check(worker_class: str, threads: int, timeout: float) -> None:
     import django
     from django.conf import settings
 
-    from ops.serving import check_serving
+    from culture.workers import check_serving
 
     django.setup(set_prefix=False)
     check_serving(
@@ -82,7 +82,7 @@ def on_starting(server):
     _check(cfg.worker_class_str, cfg.threads, cfg.timeout)
     from django.conf import settings
 
-    from ops.serving import serving_warnings
+    from culture.workers import serving_warnings
 
     for warning in serving_warnings(
         settings.DATABASES, worker_class=cfg.worker_class_str, threads=cfg.threads
@@ -91,7 +91,7 @@ def on_starting(server):
 
 
 def pre_fork(server, worker):
-    from ops.serving import close_connections_before_fork
+    from culture.workers import close_connections_before_fork
 
     close_connections_before_fork()
 
@@ -99,7 +99,7 @@ def pre_fork(server, worker):
 def post_fork(server, worker):
     from django.conf import settings
 
-    from ops.serving import forget_inherited_connections, name_connections, open_pools
+    from culture.workers import forget_inherited_connections, name_connections, open_pools
 
     forget_inherited_connections()
     name_connections(settings.DATABASES, worker.pid)

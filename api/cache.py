@@ -25,8 +25,8 @@ from ninja import Router
 from ninja.operation import Operation
 
 from api.common import VALIDATORS, not_modified, not_modified_response
+from api.throttling import ClientRateThrottle
 from articles import pagecache
-from tokens.throttling import ClientRateThrottle
 
 # Answers that show view counts: stories, and the series and collections that list them.
 COUNTS_TIMEOUT = 60

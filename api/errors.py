@@ -18,13 +18,17 @@ import math
 import re
 import uuid
 
+import psycopg_pool
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import get_conditional_response, set_response_etag
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
+from ops.availability import MESSAGES as UNAVAILABLE
+from ops.availability import RETRY_AFTER, log_unavailable, unavailable_reason
 from tokens.models import PREFIX_PATTERN
 
 logger = logging.getLogger("api")
@@ -290,7 +294,32 @@ class ApiErrorMiddleware:
             headers["Allow"] = ", ".join(
                 sorted({*[m.strip() for m in headers["Allow"].split(",")], "HEAD"})
             )
-        json_response = error_response(request, response.status_code, headers=headers)
+        # A page that says why (the 503 of ops/availability.py) keeps its words.
+        message = getattr(response, "error_message", None)
+        json_response = error_response(request, response.status_code, message, headers=headers)
         if getattr(response, "_has_been_logged", False):
             json_response._has_been_logged = True
         return json_response
+
+
+def install_database_unavailable_handler(api: NinjaAPI) -> None:
+    """Answer "no database connection" anywhere in the API with a 503 in JSON.
+
+    Registered on django.db's OperationalError and InterfaceError (what Django re-raises
+    psycopg's and the pool's errors as). Any other database error is not ours to judge: it
+    goes on to the API's own handlers and to Django.
+    """
+
+    def handle(request, exc):
+        reason = unavailable_reason(exc)
+        if reason is None:
+            raise exc
+        log_unavailable(request, reason, exc)
+        response = error_response(
+            request, 503, UNAVAILABLE[reason], headers={"Retry-After": str(RETRY_AFTER[reason])}
+        )
+        response._has_been_logged = True
+        return response
+
+    for exc_class in (OperationalError, InterfaceError, psycopg_pool.PoolTimeout):
+        api.add_exception_handler(exc_class, handle)

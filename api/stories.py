@@ -55,6 +55,7 @@ from api.schemas import (
     StoryPageOut,
     StoryPatch,
 )
+from api.throttling import TokenRateThrottle
 from articles.models import RELATED_COUNT, Article, Person, Tag
 from articles.models import Status as StoryStatus
 from articles.roles import PUBLISH_PERMISSION, can_edit, can_publish, owns, stories_for
@@ -62,7 +63,6 @@ from articles.search import matching_ids, parse_query
 from articles.services import save_story
 from tokens.auth import TokenAuth
 from tokens.models import Scope
-from tokens.throttling import TokenRateThrottle
 
 router = read_router("stories", timeout=COUNTS_TIMEOUT)
 

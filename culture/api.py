@@ -4,9 +4,8 @@ from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
 from api import collections, companies, people, series, stories, tags
-from api.errors import install_exception_handlers
-from ops.api import register_database_unavailable_handler
-from ops.api import router as ops_router
+from api import ops as ops_api
+from api.errors import install_database_unavailable_handler, install_exception_handlers
 
 DESCRIPTION = """엔지니어링 문화 스토리 허브의 공개 API입니다.
 
@@ -48,5 +47,5 @@ api.add_router("/tags", tags.router)
 api.add_router("/collections", collections.router)
 api.add_router("/series", series.router)
 install_exception_handlers(api)
-api.add_router("/ops", ops_router)
-register_database_unavailable_handler(api)
+api.add_router("/ops", ops_api.router)
+install_database_unavailable_handler(api)

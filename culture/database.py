@@ -64,18 +64,6 @@ def database_config(env: Mapping[str, str], *, base_dir: Path) -> dict:
     )
 
 
-def describe_strategy(config: Mapping) -> str:
-    """Name the connection strategy of a DATABASES entry, for the status page."""
-    if "sqlite" in config.get("ENGINE", ""):
-        return "sqlite"
-    # Django treats a falsy "pool" ({} included) as no pool; so does this.
-    if (config.get("OPTIONS") or {}).get("pool"):
-        return "pool"
-    if config.get("CONN_MAX_AGE", 0) == 0:
-        return "connect-per-request"
-    return "persistent"
-
-
 # --- SQLite -----------------------------------------------------------------------------
 
 

@@ -60,7 +60,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "culture.security.PermissionsPolicyMiddleware",
+    "ops.http.PermissionsPolicyMiddleware",
     # Answers a locked-out login attempt (AXES_* below) with 429.
     "axes.middleware.AxesMiddleware",
     # Last, so its process_exception sees a view's "no database connection" first: 503.
@@ -167,7 +167,7 @@ CONTENT_SECURITY_POLICY = {
         **({"upgrade-insecure-requests": True} if SECURE_SSL else {}),
     }
 }
-# Browser features no page uses, switched off (culture/security.py).
+# Browser features no page uses, switched off (ops/http.py).
 PERMISSIONS_POLICY = {
     feature: []
     for feature in (
@@ -188,7 +188,7 @@ AXES_FAILURE_LIMIT = env_whole("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_whole("AXES_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "culture.security.client_ip"
+AXES_CLIENT_IP_CALLABLE = "ops.http.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_COOLOFF_MESSAGE = "로그인에 여러 번 실패해서 잠시 막았습니다. 잠시 뒤에 다시 시도하세요."
 AXES_PERMALOCK_MESSAGE = "로그인에 여러 번 실패해서 막았습니다. 관리자에게 문의하세요."

@@ -16,8 +16,6 @@ from django.db import connections
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 
-from api.errors import API_PREFIX, error_response
-
 logger = logging.getLogger("ops.database")
 
 POOL_EXHAUSTED = "pool-exhausted"
@@ -82,15 +80,14 @@ def pool_stats(alias: str = "default") -> dict | None:
 
 
 def unavailable_response(request, reason: str, exc: BaseException) -> HttpResponse:
-    """The 503 for `reason`: JSON under the API, the site's page elsewhere; logged once."""
+    """The site's 503 page for `reason`, logged once. (Under /api/ the API's middleware
+    answers it in the API's JSON shape, with the same message.)"""
     retry_after = RETRY_AFTER[reason]
     message = MESSAGES[reason]
-    if request.path.startswith(API_PREFIX):
-        response = error_response(request, 503, message, headers={"Retry-After": str(retry_after)})
-    else:
-        response = HttpResponse(_page(request, message, retry_after), status=503)
-        response["Retry-After"] = str(retry_after)
-        response["Cache-Control"] = "no-store"
+    response = HttpResponse(_page(request, message, retry_after), status=503)
+    response["Retry-After"] = str(retry_after)
+    response["Cache-Control"] = "no-store"
+    response.error_message = message
     log_unavailable(request, reason, exc)
     # django.request would log the same event again (with a traceback) when the 503 comes
     # from handler500; once is enough.

@@ -4,13 +4,13 @@ knob, this process's pool, and the server's view of who holds which connection."
 import json
 import os
 import threading
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connections
 
-from culture.database import describe_strategy
 from ops.availability import pool_stats
 
 RESULTS_PATH = settings.BASE_DIR / "docs" / "pooling" / "results.json"
@@ -23,6 +23,18 @@ GUNICORN_VARIABLES = (
 )
 # Longest query text shown for an idle-in-transaction session: enough to recognise it.
 QUERY_PREVIEW_CHARS = 200
+
+
+def describe_strategy(config: Mapping) -> str:
+    """Name the connection strategy of a DATABASES entry, for the status page."""
+    if "sqlite" in config.get("ENGINE", ""):
+        return "sqlite"
+    # Django treats a falsy "pool" ({} included) as no pool; so does this.
+    if (config.get("OPTIONS") or {}).get("pool"):
+        return "pool"
+    if config.get("CONN_MAX_AGE", 0) == 0:
+        return "connect-per-request"
+    return "persistent"
 
 
 def database_status(alias: str = "default") -> dict:

@@ -16,7 +16,8 @@ from types import MappingProxyType
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from culture.database import database_config, describe_strategy
+from culture.database import database_config
+from ops.status import describe_strategy
 
 BASE_DIR = Path("/srv/culture")
 PG_URL = "postgres://culture:s3cret@db.example.com:5433/culture_db"

@@ -12,7 +12,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from articles.models import Company, Person
-from culture.security import client_ip
+from ops.http import client_ip
 from tests.factories import PASSWORD, ArticleFactory, CompanyFactory, PersonFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db

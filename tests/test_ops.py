@@ -17,17 +17,17 @@ from django.db.backends.signals import connection_created
 from django.test import Client
 from django.urls import reverse
 
+from culture.workers import (
+    name_connections,
+    serving_problems,
+    serving_warnings,
+    threads_per_process,
+)
 from ops.availability import (
     DATABASE_UNREACHABLE,
     POOL_EXHAUSTED,
     POOL_QUEUE_FULL,
     unavailable_reason,
-)
-from ops.serving import (
-    name_connections,
-    serving_problems,
-    serving_warnings,
-    threads_per_process,
 )
 from tests.factories import UserFactory
 from tokens.models import ApiToken

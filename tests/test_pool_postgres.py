@@ -404,7 +404,7 @@ def test_a_burst_after_every_connection_died_waits_for_the_refill(dead_pool, mon
 OPEN_POOLS = """
 from django.db import connection
 from ops.pool import sweeps
-from ops.serving import open_pools
+from culture.workers import open_pools
 started = time.monotonic()
 open_pools(timeout=float(os.environ.get("WAIT", "5")))
 seconds = time.monotonic() - started

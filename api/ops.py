@@ -1,15 +1,74 @@
 """GET /api/v1/ops/db: the status page's content for programs (staff session or ops token)."""
 
-import psycopg_pool
-from django.db import InterfaceError, OperationalError
-from ninja import Router
+from ninja import Router, Schema
 from ninja.security import SessionAuthIsStaff
 
 from api.schemas import ErrorOut
-from ops.availability import unavailable_reason, unavailable_response
-from ops.schemas import DatabaseStatusOut
 from ops.status import database_status
 from tokens.auth import TokenAuth
+
+
+class CountOut(Schema):
+    key: str
+    count: int
+
+
+class ApplicationCountOut(Schema):
+    key: str
+    count: int
+    active: int
+    idle: int
+    in_transaction: int
+
+
+class IdleInTransactionOut(Schema):
+    pid: int
+    application_name: str
+    user: str
+    database: str
+    state: str
+    transaction_seconds: float
+    idle_seconds: float
+    query: str
+
+
+class ServerOut(Schema):
+    version: str
+    max_connections: int
+    superuser_reserved_connections: int
+    connections: int
+    own_pid: int
+    application_name: str
+    by_state: list[CountOut]
+    by_application: list[ApplicationCountOut]
+    idle_in_transaction: list[IdleInTransactionOut]
+
+
+class ProcessOut(Schema):
+    pid: int
+    threads: int
+
+
+class ResultOut(Schema):
+    label: str
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    server_connections_max: int
+    errors: int
+
+
+class DatabaseStatusOut(Schema):
+    alias: str
+    strategy: str
+    vendor: str
+    process: ProcessOut
+    knobs: dict[str, str]
+    gunicorn: dict[str, str]
+    pool: dict[str, int] | None
+    server: ServerOut | None
+    results: list[ResultOut]
+
 
 # A staff member's session (the status page's audience) or a token with the ops:read scope
 # (a monitoring job).
@@ -33,21 +92,3 @@ def database(request):
     """The connection strategy and knobs, this process's pool statistics, the server's
     connections by state and by application_name, and idle-in-transaction sessions."""
     return database_status()
-
-
-def register_database_unavailable_handler(api) -> None:
-    """Answer "no database connection" anywhere in the API with a 503 in JSON.
-
-    Registered on django.db's OperationalError and InterfaceError (what Django re-raises
-    psycopg's and the pool's errors as). Any other database error is not ours to judge: it
-    goes on to the API's own handlers and to Django.
-    """
-
-    def handle(request, exc):
-        reason = unavailable_reason(exc)
-        if reason is None:
-            raise exc
-        return unavailable_response(request, reason, exc)
-
-    for exc_class in (OperationalError, InterfaceError, psycopg_pool.PoolTimeout):
-        api.add_exception_handler(exc_class, handle)

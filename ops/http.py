@@ -1,5 +1,5 @@
-"""Security plumbing the settings point at: the client address that login throttling counts
-(django-axes) and the Permissions-Policy header."""
+"""What the site trusts about a request and adds to every response: the client address that
+login throttling and the API's rate limits count, and the Permissions-Policy header."""
 
 from django.conf import settings
 

@@ -2,7 +2,8 @@
 name each worker's connections, open each worker's pool before it serves, and keep pools from
 crossing a fork.
 
-Kept here rather than in gunicorn.conf.py so the rules are unit-tested like culture/database.py.
+Kept here rather than in gunicorn.conf.py so the rules are unit-tested like culture/database.py;
+the site itself never imports this module.
 """
 
 import os
