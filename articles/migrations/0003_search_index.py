@@ -12,8 +12,13 @@ plus what only one database has, created here so that `migrate` builds everythin
 Existing stories are indexed at the end; `manage.py reindex_search` rebuilds it all later.
 """
 
+import html
+import re
+import unicodedata
+
 import django.db.models.deletion
 from django.db import migrations, models
+from django.utils.html import strip_tags
 
 SQLITE_CREATE = [
     """
@@ -99,9 +104,36 @@ def drop_index(apps, schema_editor):
         schema_editor.execute(sql)
 
 
-def index_existing_stories(apps, schema_editor):
-    from articles.search import build_document
+# What articles/search.py indexed when this migration was written, frozen here: a migration
+# must do the same thing whatever the live code becomes.
+HANGUL = "\uac00-\ud7a3"
+RUN = re.compile(rf"[{HANGUL}]+|[^\W_{HANGUL}]+")
+MAX_WORD_LENGTH = 60
+MAX_INDEX_TOKENS = 50_000
 
+
+def bigrams(text, limit=None):
+    pieces = []
+    for run in RUN.findall(unicodedata.normalize("NFKC", text).lower()):
+        if not "\uac00" <= run[0] <= "\ud7a3":
+            pieces.append(run[:MAX_WORD_LENGTH])
+        elif len(run) == 1:
+            pieces.append(run)
+        else:
+            pieces.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return " ".join(pieces if limit is None else pieces[:limit])
+
+
+def build_document(*, title, excerpt, body_html, names):
+    text = html.unescape(" ".join(strip_tags(body_html).split()))
+    return {
+        "title_terms": bigrams(title),
+        "body_terms": bigrams("\n".join([excerpt, *names, text]), limit=MAX_INDEX_TOKENS),
+        "text": text,
+    }
+
+
+def index_existing_stories(apps, schema_editor):
     Article = apps.get_model("articles", "Article")
     SearchDocument = apps.get_model("articles", "SearchDocument")
     stories = Article.objects.using(schema_editor.connection.alias).select_related("company")
