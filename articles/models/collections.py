@@ -2,10 +2,9 @@
 
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Prefetch, Q
-from django.urls import reverse
 from django.utils import timezone
 
-from articles.models.common import SLUG_MAX_LENGTH, unique_slug
+from articles.models.common import SLUG_MAX_LENGTH, Slugged
 from articles.models.entities import Tag
 from articles.models.stories import Article
 
@@ -21,7 +20,10 @@ class CollectionQuerySet(models.QuerySet):
         ).order_by("position", "id")
 
 
-class Collection(models.Model):
+class Collection(Slugged):
+    slug_source = "title"
+    url_name = "articles:collection"
+
     title = models.CharField("제목", max_length=200)
     slug = models.SlugField("슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True)
     description = models.TextField("소개", blank=True)
@@ -54,16 +56,6 @@ class Collection(models.Model):
 
     def __str__(self):
         return self.title
-
-    def save(self, *args, **kwargs):
-        if not self.slug:
-            self.slug = unique_slug(
-                Collection, self.title, fallback="collection", exclude_pk=self.pk
-            )
-        super().save(*args, **kwargs)
-
-    def get_absolute_url(self):
-        return reverse("articles:collection", args=[self.slug])
 
 
 class CollectionItemQuerySet(models.QuerySet):

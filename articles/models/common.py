@@ -4,6 +4,7 @@ import uuid
 from pathlib import PurePath
 
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -92,3 +93,28 @@ class Status(models.TextChoices):
     DRAFT = "draft", "초안"
     REVIEW = "review", "검토 중"
     PUBLISHED = "published", "발행"
+
+
+class Slugged(models.Model):
+    """A row with a reader page of its own at a readable slug: left empty, the slug comes from
+    its `slug_source` field ("제목", then "제목-2"…), or the model's name when that field
+    gives none."""
+
+    slug_source = "name"
+    url_name = ""  # the reader page, given the slug
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(
+                type(self),
+                getattr(self, self.slug_source),
+                fallback=self._meta.model_name,
+                exclude_pk=self.pk,
+            )
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse(self.url_name, args=[self.slug])

@@ -1,19 +1,20 @@
 """What stories are about: companies, people, hashtags and series."""
 
 from django.db import models
-from django.urls import reverse
 
 from articles.images import validate_image
 from articles.models.common import (
     SLUG_MAX_LENGTH,
     HttpsURLField,
+    Slugged,
     logo_upload_to,
     photo_upload_to,
-    unique_slug,
 )
 
 
-class Company(models.Model):
+class Company(Slugged):
+    url_name = "articles:company"
+
     name = models.CharField("이름", max_length=100, unique=True)
     slug = models.SlugField(
         "슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True,
@@ -46,20 +47,14 @@ class Company(models.Model):
     def __str__(self):
         return self.name
 
-    def save(self, *args, **kwargs):
-        if not self.slug:
-            self.slug = unique_slug(Company, self.name, fallback="company", exclude_pk=self.pk)
-        super().save(*args, **kwargs)
-
-    def get_absolute_url(self):
-        return reverse("articles:company", args=[self.slug])
-
     @property
     def tech_list(self) -> list[str]:
         return [item.strip() for item in self.tech_stack.split(",") if item.strip()]
 
 
-class Person(models.Model):
+class Person(Slugged):
+    url_name = "articles:person"
+
     name = models.CharField("이름", max_length=60)
     nickname = models.CharField(
         "닉네임", max_length=40, blank=True, help_text="사내에서 부르는 이름. 예: 레드"
@@ -93,16 +88,10 @@ class Person(models.Model):
             return f"{self.name}({self.nickname})"
         return self.name
 
-    def save(self, *args, **kwargs):
-        if not self.slug:
-            self.slug = unique_slug(Person, self.name, fallback="person", exclude_pk=self.pk)
-        super().save(*args, **kwargs)
 
-    def get_absolute_url(self):
-        return reverse("articles:person", args=[self.slug])
+class Tag(Slugged):
+    url_name = "articles:tag"
 
-
-class Tag(models.Model):
     name = models.CharField("이름", max_length=60, unique=True, help_text="# 없이 적습니다.")
     slug = models.SlugField("슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True)
 
@@ -116,15 +105,13 @@ class Tag(models.Model):
 
     def save(self, *args, **kwargs):
         self.name = self.name.strip().lstrip("#").strip()
-        if not self.slug:
-            self.slug = unique_slug(Tag, self.name, fallback="tag", exclude_pk=self.pk)
         super().save(*args, **kwargs)
 
-    def get_absolute_url(self):
-        return reverse("articles:tag", args=[self.slug])
 
+class Series(Slugged):
+    slug_source = "title"
+    url_name = "articles:series"
 
-class Series(models.Model):
     title = models.CharField("제목", max_length=200)
     slug = models.SlugField("슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True)
     description = models.TextField("소개", blank=True)
@@ -137,11 +124,3 @@ class Series(models.Model):
 
     def __str__(self):
         return self.title
-
-    def save(self, *args, **kwargs):
-        if not self.slug:
-            self.slug = unique_slug(Series, self.title, fallback="series", exclude_pk=self.pk)
-        super().save(*args, **kwargs)
-
-    def get_absolute_url(self):
-        return reverse("articles:series", args=[self.slug])

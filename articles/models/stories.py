@@ -472,6 +472,21 @@ class Article(models.Model):
             self.unpublish_at = None
         return self.publication != before
 
+    def submit_for_review(self) -> bool:
+        """A draft goes to its editors. Returns whether anything changed."""
+        if self.status != Status.DRAFT:
+            return False
+        self.status = Status.REVIEW
+        return True
+
+    def move_to_draft(self) -> bool:
+        """Back to a draft, whatever it was (readers no longer see it)."""
+        if self.status == Status.DRAFT:
+            return False
+        self.status = Status.DRAFT
+        self.__dict__.pop("state_now", None)
+        return True
+
     def unpublish(self, at=None) -> bool:
         """Withdraw the story from readers now, or at `at`. Returns whether anything changed
         (a story readers cannot see now has nothing to withdraw now)."""

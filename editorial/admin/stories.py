@@ -139,6 +139,27 @@ class StateFilter(admin.SimpleListFilter):
         return queryset
 
 
+def story_action(description, change, note, fields, done, *, editors_only=False):
+    """A bulk action of the story list: `change(article)` on each selected story the user
+    may change, each saved through the door (ArticleAdmin.change_stories). Publishing actions
+    (`editors_only`) are offered to editors only and checked again against a crafted POST."""
+
+    @admin.action(description=description, permissions=["publish" if editors_only else "change"])
+    def action(model_admin, request, queryset):
+        if editors_only:
+            allowed, permission = model_admin.has_publish_permission(request), editor_only
+        else:
+            allowed, permission = model_admin.has_change_permission(request), can_edit
+        if not allowed:
+            raise PermissionDenied
+        count = model_admin.change_stories(
+            request, queryset, change, note, fields, permission=permission
+        )
+        model_admin.message_user(request, f"스토리 {count}개를 {done}.", messages.SUCCESS)
+
+    return action
+
+
 @admin.register(Article)
 class ArticleAdmin(StoryPages, admin.ModelAdmin):
     form = ArticleAdminForm
@@ -279,58 +300,25 @@ class ArticleAdmin(StoryPages, admin.ModelAdmin):
             )
         return done
 
-    # --- Actions ----------------------------------------------------------------------------
+    # --- Actions ---------------------------------------------------------------------------
 
-    @admin.action(description="검토 요청하기", permissions=["change"])
-    def submit_for_review(self, request, queryset):
-        if not self.has_change_permission(request):
-            raise PermissionDenied
-
-        def to_review(article):
-            if article.status != Status.DRAFT:
-                return False
-            article.status = Status.REVIEW
-            return True
-
-        count = self.change_stories(request, queryset, to_review, "검토 요청", ["status"])
-        self.message_user(request, f"스토리 {count}개를 검토 요청했습니다.", messages.SUCCESS)
-
-    # Publishing: offered only to editors (permissions=["publish"] asks has_publish_permission)
-    # and checked again here against a crafted POST.
-
-    @admin.action(description="지금 발행하기", permissions=["publish"])
-    def publish_now(self, request, queryset):
-        if not self.has_publish_permission(request):
-            raise PermissionDenied
-        count = self.change_stories(
-            request, queryset, Article.publish, "발행", PUBLICATION, permission=editor_only
-        )
-        self.message_user(request, f"스토리 {count}개를 발행했습니다.", messages.SUCCESS)
-
-    @admin.action(description="지금 내리기", permissions=["publish"])
-    def unpublish_now(self, request, queryset):
-        if not self.has_publish_permission(request):
-            raise PermissionDenied
-        count = self.change_stories(
-            request, queryset, Article.unpublish, "발행 취소", PUBLICATION, permission=editor_only
-        )
-        self.message_user(request, f"스토리 {count}개를 내렸습니다.", messages.SUCCESS)
-
-    @admin.action(description="초안으로 돌리기", permissions=["publish"])
-    def move_to_draft(self, request, queryset):
-        if not self.has_publish_permission(request):
-            raise PermissionDenied
-
-        def to_draft(article):
-            if article.status == Status.DRAFT:
-                return False
-            article.status = Status.DRAFT
-            return True
-
-        count = self.change_stories(
-            request, queryset, to_draft, "초안으로 돌림", ["status"], permission=editor_only
-        )
-        self.message_user(request, f"스토리 {count}개를 초안으로 돌렸습니다.", messages.SUCCESS)
+    submit_for_review = story_action(
+        "검토 요청하기", Article.submit_for_review, "검토 요청", ["status"], "검토 요청했습니다"
+    )
+    publish_now = story_action(
+        "지금 발행하기", Article.publish, "발행", PUBLICATION, "발행했습니다", editors_only=True
+    )
+    unpublish_now = story_action(
+        "지금 내리기", Article.unpublish, "발행 취소", PUBLICATION, "내렸습니다", editors_only=True
+    )
+    move_to_draft = story_action(
+        "초안으로 돌리기",
+        Article.move_to_draft,
+        "초안으로 돌림",
+        ["status"],
+        "초안으로 돌렸습니다",
+        editors_only=True,
+    )
 
     # --- The list ---------------------------------------------------------------------------
 

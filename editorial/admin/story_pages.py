@@ -29,37 +29,26 @@ class PreviewLinkForm(forms.Form):
 class StoryPages:
     """The story admin's pages beyond the change form (mixed into ArticleAdmin)."""
 
+    # Each page under a story: its address below the story's admin URL, its view, its name.
+    PAGES = [
+        ("revisions/", "revisions_view", "revisions"),
+        ("revisions/compare/", "compare_view", "compare"),
+        ("revisions/<int:number>/restore/", "restore_view", "restore"),
+        ("preview-links/", "preview_links_view", "preview_links"),
+        ("preview-links/<int:link_id>/revoke/", "revoke_preview_view", "revoke_preview"),
+    ]
+
     def get_urls(self):
         info = f"{self.opts.app_label}_{self.opts.model_name}"
-        wrap = self.admin_site.admin_view
-        return [
+        pages = [
             path(
-                "<path:object_id>/revisions/",
-                wrap(self.revisions_view),
-                name=f"{info}_revisions",
-            ),
-            path(
-                "<path:object_id>/revisions/compare/",
-                wrap(self.compare_view),
-                name=f"{info}_compare",
-            ),
-            path(
-                "<path:object_id>/revisions/<int:number>/restore/",
-                wrap(self.restore_view),
-                name=f"{info}_restore",
-            ),
-            path(
-                "<path:object_id>/preview-links/",
-                wrap(self.preview_links_view),
-                name=f"{info}_preview_links",
-            ),
-            path(
-                "<path:object_id>/preview-links/<int:link_id>/revoke/",
-                wrap(self.revoke_preview_view),
-                name=f"{info}_revoke_preview",
-            ),
-            *super().get_urls(),
+                f"<path:object_id>/{route}",
+                self.admin_site.admin_view(getattr(self, view)),
+                name=f"{info}_{name}",
+            )
+            for route, view, name in self.PAGES
         ]
+        return [*pages, *super().get_urls()]
 
     def url_name(self, name: str) -> str:
         """The admin URL name of one of this story admin's pages ("revisions", "change")."""
