@@ -77,30 +77,39 @@ class KindFeed(StoryFeed):
         return Article.objects.published().filter(kind=obj)
 
 
-class CompanyFeed(StoryFeed):
+class StoriesOfFeed(StoryFeed):
+    """The stories of one row (a company, a tag), found by its slug among `rows()`."""
+
+    relation = ""
+    prefix = ""
+
+    def rows(self):
+        raise NotImplementedError
+
     def get_object(self, request, slug):
-        return get_object_or_404(Company, slug=slug)
+        return get_object_or_404(self.rows(), slug=slug)
 
     def title(self, obj):
-        return f"{settings.SITE_NAME} — {obj.name}"
+        return f"{settings.SITE_NAME} — {self.prefix}{obj.name}"
 
     def link(self, obj):
         return obj.get_absolute_url()
 
     def stories(self, obj):
-        return Article.objects.published().filter(company=obj)
+        return Article.objects.published().filter(**{self.relation: obj})
 
 
-class TagFeed(StoryFeed):
-    def get_object(self, request, slug):
+class CompanyFeed(StoriesOfFeed):
+    relation = "company"
+
+    def rows(self):
+        return Company.objects.all()
+
+
+class TagFeed(StoriesOfFeed):
+    relation = "tags"
+    prefix = "#"
+
+    def rows(self):
         # Like the tag's page: a tag only hidden stories carry is a 404.
-        return get_object_or_404(has_published(Tag, "tags"), slug=slug)
-
-    def title(self, obj):
-        return f"{settings.SITE_NAME} — #{obj.name}"
-
-    def link(self, obj):
-        return obj.get_absolute_url()
-
-    def stories(self, obj):
-        return Article.objects.published().filter(tags=obj)
+        return has_published(Tag, "tags")

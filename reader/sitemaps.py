@@ -16,33 +16,37 @@ class StorySitemap(Sitemap):
         return item.updated_at
 
 
-class CompanySitemap(Sitemap):
-    changefreq = "weekly"
+class WithStoriesSitemap(Sitemap):
+    """The pages of rows that published stories reach through `relation` (the others have
+    no page worth a crawler's visit)."""
+
+    model = None
+    relation = ""
 
     def items(self):
-        return has_published(Company, "company").order_by("pk")
+        return has_published(self.model, self.relation).order_by("pk")
+
+
+class CompanySitemap(WithStoriesSitemap):
+    changefreq = "weekly"
+    model, relation = Company, "company"
 
     def lastmod(self, item):
         return item.updated_at
 
 
-class PersonSitemap(Sitemap):
+class PersonSitemap(WithStoriesSitemap):
     changefreq = "monthly"
-
-    def items(self):
-        return has_published(Person, "people").order_by("pk")
+    model, relation = Person, "people"
 
 
-class TagSitemap(Sitemap):
+class TagSitemap(WithStoriesSitemap):
     changefreq = "weekly"
-
-    def items(self):
-        return has_published(Tag, "tags").order_by("pk")
+    model, relation = Tag, "tags"
 
 
-class SeriesSitemap(Sitemap):
-    def items(self):
-        return has_published(Series, "series").order_by("pk")
+class SeriesSitemap(WithStoriesSitemap):
+    model, relation = Series, "series"
 
 
 class PageSitemap(Sitemap):
