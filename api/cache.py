@@ -44,7 +44,7 @@ def for_readers(request: HttpRequest) -> bool:
     """An anonymous GET (HEAD arrives as GET, api/errors.py): no token, not staff."""
     return (
         request.method == "GET"
-        and "HTTP_AUTHORIZATION" not in request.META
+        and "authorization" not in request.headers
         and pagecache.is_reader(request)
         and UNSHARED_PARAMS.isdisjoint(request.GET)
     )

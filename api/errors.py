@@ -231,7 +231,7 @@ class ApiErrorMiddleware:
 
     def refuse(self, request: HttpRequest) -> HttpResponse | None:
         try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
+            length = int(request.headers.get("content-length") or 0)
         except ValueError:
             return error_response(request, 400, "Content-Length가 숫자가 아닙니다.")
         if length > settings.API_MAX_BODY_BYTES:

@@ -10,7 +10,7 @@ def client_ip(request) -> str | None:
     client and could name any address to dodge the lockout. The same rule as the API's rate
     limits (NINJA_NUM_PROXIES)."""
     proxies = settings.NINJA_NUM_PROXIES
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+    forwarded = request.headers.get("x-forwarded-for")
     if proxies and forwarded:
         addresses = [address.strip() for address in forwarded.split(",")]
         return addresses[-min(proxies, len(addresses))]
