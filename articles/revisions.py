@@ -39,8 +39,10 @@ FOREIGN_KEYS = {"company": Company, "series": Series}
 KEPT_ON_RESTORE = ("status", "published_at", "unpublish_at", "is_featured")
 
 
-def snapshot(article: Article) -> dict:
-    """The editable fields of a saved story as JSON."""
+def snapshot(article: Article, related=None) -> dict:
+    """The editable fields of a saved story as JSON. `related` may already hold some of its
+    relations (name -> objects), which are then not read again."""
+    related = related or {}
     data = {}
     for name in SCALAR_FIELDS:
         field = Article._meta.get_field(name)
@@ -51,21 +53,30 @@ def snapshot(article: Article) -> dict:
             value = value.name or ""
         data[name] = value
     for name in RELATION_FIELDS:
-        data[name] = sorted(getattr(article, name).values_list("pk", flat=True))
+        if name in related:
+            data[name] = sorted(obj.pk for obj in related[name])
+        else:
+            data[name] = sorted(getattr(article, name).values_list("pk", flat=True))
     return data
 
 
-def record_revision(article: Article, user, *, note: str = "") -> Revision:
+def record_revision(
+    article: Article, user, *, note: str = "", related=None, first: bool = False
+) -> Revision:
     """Keep the story as it is now (saved, with its relations) as its next revision, by
-    `user`. Call it inside the transaction of the save, after the relations are set."""
+    `user`. Call it inside the transaction of the save, after the relations are set.
+    `first`: the story was just created, so this is its revision 1."""
     with transaction.atomic():
-        last = Revision.objects.filter(article=article).aggregate(last=Max("number"))["last"]
+        if first:
+            last = 0
+        else:
+            last = Revision.objects.filter(article=article).aggregate(last=Max("number"))["last"]
         return Revision.objects.create(
             article=article,
             number=(last or 0) + 1,
             article_version=article.version,
             author=user if getattr(user, "pk", None) else None,
-            snapshot=snapshot(article),
+            snapshot=snapshot(article, related),
             note=note[:200],
         )
 

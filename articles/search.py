@@ -125,11 +125,15 @@ def build_document(*, title: str, excerpt: str, body_html: str, names: list[str]
     }
 
 
-def names_of(article: Article) -> list[str]:
+def names_of(article: Article, related=None) -> list[str]:
+    """The names the story's document holds; `related` may already hold its people and tags
+    (name -> objects), which are then not read again."""
+    related = related or {}
     names = [article.company.name] if article.company_id else []
-    for person in article.people.all():
+    for person in related["people"] if "people" in related else article.people.all():
         names += [person.name, person.nickname]
-    names += [tag.name for tag in article.tags.all()]
+    tags = related["tags"] if "tags" in related else article.tags.all()
+    names += [tag.name for tag in tags]
     return [name for name in names if name]
 
 
@@ -137,28 +141,31 @@ def names_of(article: Article) -> list[str]:
 INDEXED_FIELDS = frozenset({"title", "excerpt", "body", "body_html", "company", "company_id"})
 
 
-def document_of(article: Article) -> SearchDocument:
+def document_of(article: Article, related=None) -> SearchDocument:
     """The story's search document, unsaved."""
     fields = build_document(
         title=article.title,
         excerpt=article.excerpt,
         body_html=article.body_html,
-        names=names_of(article),
+        names=names_of(article, related),
     )
     return SearchDocument(article=article, **fields)
 
 
-def index_article(article: Article, *, fields=None) -> None:
+def index_article(article: Article, *, fields=None, related=None, new=False) -> None:
     """Write the story's search document. `fields` are the update_fields of the save that
     triggered this (None for a full save); a save of none of INDEXED_FIELDS costs nothing.
 
     Drafts and scheduled stories are indexed too: search filters with published() when it
-    runs, so a scheduled story appears on time without anything re-indexing it."""
+    runs, so a scheduled story appears on time without anything re-indexing it.
+
+    `related` may hold the story's people and tags (see names_of); `new`: the story was just
+    created, so it has no document yet."""
     if fields is not None and not INDEXED_FIELDS.intersection(fields):
         return
     # An UPDATE, then an INSERT if there was no row yet. On SQLite a trigger re-indexes the row
     # only when its bigram text really changed.
-    document_of(article).save()
+    document_of(article, related).save(force_insert=new)
 
 
 # The names a story's document holds of its company, people and tags (see names_of).

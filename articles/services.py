@@ -67,11 +67,14 @@ def save_story(
             ensure_baseline(article.pk)
         before = None if created else article.stored_publication
         article.save(update_fields=fields)
+        # The relations as set, so that the index and the revision need not read them back.
+        related = {name: [] for name in RELATIONS} if created else {}
         for name, values in relations.items():
             if values is not None:
-                getattr(article, name).set(values)
-        index_article(article, fields=None if relations else fields)
-        revision = record_revision(article, by, note=note)
+                related[name] = list(values)
+                getattr(article, name).set(related[name])
+        index_article(article, fields=None if relations else fields, related=related, new=created)
+        revision = record_revision(article, by, note=note, related=related, first=created)
         line = publication_message(before, article) or audit
         if line:
             kind = {"action_flag": ADDITION} if created and line == audit else {}
