@@ -2,8 +2,10 @@ import shutil
 
 import pytest
 from django.conf import settings
+from django.core.management import CommandError, call_command
 
 from articles.demo import DemoContentError, load
+from articles.models import Company
 
 DEMO_DIR = settings.BASE_DIR / "demo"
 FIRST_STORY = "stories/01-code-review-within-a-day.md"
@@ -137,3 +139,14 @@ def test_two_demo_stories_with_one_title_are_refused(demo_copy):
 
     with pytest.raises(DemoContentError, match="제목이 다른 파일과 같습니다"):
         load(demo_copy)
+
+
+@pytest.mark.django_db
+def test_seed_command_names_the_malformed_file_and_writes_nothing(demo_copy, settings):
+    settings.BASE_DIR = demo_copy.parent
+    edit(demo_copy / "series.toml", 'slug = "moving-to-postgresql"', "slug = 1")
+
+    with pytest.raises(CommandError, match=r"series\.toml: 1번째 \[\[series\]\]: 'slug'"):
+        call_command("seed_demo")
+
+    assert not Company.objects.exists()

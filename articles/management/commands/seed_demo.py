@@ -1,4 +1,4 @@
-"""Fill the site with the original demo content of articles/demo_content.py.
+"""Fill the site with the original demo content: the data files under demo/ (articles/demo.py).
 
 Idempotent: every object is looked up by its natural key first and left alone when it exists,
 so running the command twice, or after an editor changed a demo story, changes nothing.
@@ -7,12 +7,13 @@ so running the command twice, or after an editor changed a demo story, changes n
 import zlib
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from articles import demo_content
+from articles import demo
 from articles.models import (
     Article,
     Collection,
@@ -42,17 +43,20 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, with_admin=False, **options):
+        try:
+            content = demo.load(settings.BASE_DIR / "demo")
+        except demo.DemoContentError as error:
+            raise CommandError(str(error)) from error
         self.created = {}
         now = timezone.now()
-        companies = {row["slug"]: self.company(row) for row in demo_content.COMPANIES}
-        people = {row["slug"]: self.person(row, companies) for row in demo_content.PEOPLE}
-        series = {row["slug"]: self.series(row) for row in demo_content.SERIES}
+        companies = {row["slug"]: self.company(row) for row in content.companies}
+        people = {row["slug"]: self.person(row, companies) for row in content.people}
+        series = {row["slug"]: self.series(row) for row in content.series}
         stories = {
-            row["title"]: self.story(row, now, companies, people, series)
-            for row in demo_content.STORIES
+            row["title"]: self.story(row, now, companies, people, series) for row in content.stories
         }
-        for row in demo_content.COLLECTIONS:
-            self.collection(row, stories)
+        for position, row in enumerate(content.collections):
+            self.collection(row, position, stories)
         if with_admin:
             self.admin_user()
 
@@ -136,9 +140,9 @@ class Command(BaseCommand):
                 rows.append(DailyView(article=article, day=day, count=count))
         DailyView.objects.bulk_create(rows)
 
-    def collection(self, row, stories):
+    def collection(self, row, position, stories):
         fields = {k: v for k, v in row.items() if k not in {"stories", "slug"}}
-        fields.setdefault("position", demo_content.COLLECTIONS.index(row))
+        fields.setdefault("position", position)
         collection, created = Collection.objects.get_or_create(slug=row["slug"], defaults=fields)
         if created:
             CollectionItem.objects.bulk_create(
