@@ -1,4 +1,4 @@
-"""Fill the site with the original demo content of articles/demo_content.py.
+"""Fill the site with the original demo content: the data files under demo/ (articles/demo.py).
 
 Idempotent: every object is looked up by its natural key first and left alone when it exists,
 so running the command twice, or after an editor changed a demo story, changes nothing.
@@ -7,12 +7,13 @@ so running the command twice, or after an editor changed a demo story, changes n
 import zlib
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from articles import demo_content
+from articles import demo
 from articles.models import (
     Article,
     Collection,
@@ -24,7 +25,7 @@ from articles.models import (
     Status,
     Tag,
 )
-from articles.search import index_article
+from articles.services import save_story
 
 DEMO_ADMIN_USERNAME = "admin"
 DEMO_ADMIN_PASSWORD = "culture-demo"  # a local demo login, printed on purpose
@@ -42,17 +43,20 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, with_admin=False, **options):
+        try:
+            content = demo.load(settings.BASE_DIR / "demo")
+        except demo.DemoContentError as error:
+            raise CommandError(str(error)) from error
         self.created = {}
         now = timezone.now()
-        companies = {row["slug"]: self.company(row) for row in demo_content.COMPANIES}
-        people = {row["slug"]: self.person(row, companies) for row in demo_content.PEOPLE}
-        series = {row["slug"]: self.series(row) for row in demo_content.SERIES}
+        companies = {row["slug"]: self.company(row) for row in content.companies}
+        people = {row["slug"]: self.person(row, companies) for row in content.people}
+        series = {row["slug"]: self.series(row) for row in content.series}
         stories = {
-            row["title"]: self.story(row, now, companies, people, series)
-            for row in demo_content.STORIES
+            row["title"]: self.story(row, now, companies, people, series) for row in content.stories
         }
-        for row in demo_content.COLLECTIONS:
-            self.collection(row, stories)
+        for position, row in enumerate(content.collections):
+            self.collection(row, position, stories)
         if with_admin:
             self.admin_user()
 
@@ -112,10 +116,13 @@ class Command(BaseCommand):
             is_featured=row.get("featured", False),
             view_count=row.get("view_count", 0),
         )
-        article.save()
-        article.people.set(people[slug] for slug in row.get("people", []))
-        article.tags.set(Tag.objects.get_or_create(name=name)[0] for name in row.get("tags", []))
-        index_article(article)  # again, now that its people and tags are set
+        save_story(
+            article,
+            by=None,
+            note="데모 콘텐츠",
+            people=[people[slug] for slug in row.get("people", [])],
+            tags=[Tag.objects.get_or_create(name=name)[0] for name in row.get("tags", [])],
+        )
         if article.is_public:
             self.daily_views(article, now)
         self.count("스토리")
@@ -136,9 +143,9 @@ class Command(BaseCommand):
                 rows.append(DailyView(article=article, day=day, count=count))
         DailyView.objects.bulk_create(rows)
 
-    def collection(self, row, stories):
+    def collection(self, row, position, stories):
         fields = {k: v for k, v in row.items() if k not in {"stories", "slug"}}
-        fields.setdefault("position", demo_content.COLLECTIONS.index(row))
+        fields.setdefault("position", position)
         collection, created = Collection.objects.get_or_create(slug=row["slug"], defaults=fields)
         if created:
             CollectionItem.objects.bulk_create(
