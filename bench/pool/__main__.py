@@ -33,6 +33,7 @@ from bench.pool.load import (
     write_wrk_script,
     wrk,
 )
+from bench.pool.metrics import combine_runs, count_values, exhaustion_metrics, sample, time_bins
 
 OUT = REPO / "docs" / "pooling"
 DOC = REPO / "docs" / "pooling.md"
@@ -260,7 +261,7 @@ class Bench:
                     "endpoint": endpoint,
                     "path": self.api_path if endpoint == "api" else "/stories/<id>/<slug>/",
                     "concurrency": concurrency,
-                    **_combine(cell["runs"]),
+                    **combine_runs(cell["runs"]),
                 }
             )
         return rows
@@ -309,14 +310,14 @@ class Bench:
             "max_waiting_set": max_waiting is not None,
             "hold_seconds": hold,
             "leaks_holding": len(acquired),
-            "statuses": _count(o.status for o in outcomes),
+            "statuses": count_values(o.status for o in outcomes),
         }
         if len(acquired) == 4:
             leak_start, leak_end = max(acquired), min(acquired) + hold
-            result.update(_exhaustion_metrics(outcomes, leak_start, leak_end, timeout))
-            result["timeline"] = _bins(outcomes, began, 0.25)
+            result.update(exhaustion_metrics(outcomes, leak_start, leak_end, timeout))
+            result["timeline"] = time_bins(outcomes, began, 0.25)
             result["leak_window"] = [round(leak_start - began, 3), round(leak_end - began, 3)]
-            result["slow_503"] = _sample(
+            result["slow_503"] = sample(
                 [[round(o.start - began, 3), round(o.seconds, 3)]
                  for o in outcomes if o.status == "503"],
                 400,
@@ -381,14 +382,14 @@ class Bench:
                     "restarts": len(took),
                     "requests": len(outcomes),
                     "failed": len(failed),
-                    "statuses": _count(o.status for o in outcomes),
+                    "statuses": count_values(o.status for o in outcomes),
                     "restart_seconds": round(max(took), 2),
                     "slowest_seconds": round(max((o.seconds for o in outcomes), default=0.0), 2),
                 }
                 if under_load:
                     last = max((o.end for o in failed), default=marks["end"])
                     row["back_after_restart_s"] = round(max(last - marks["end"], 0.0), 2)
-                    row["timeline"] = _bins(outcomes, began, 0.25)
+                    row["timeline"] = time_bins(outcomes, began, 0.25)
                     row["restart_window"] = [round(marks["start"] - began, 2),
                                              round(marks["end"] - began, 2)]  # fmt: skip
                 rows.append(row)
@@ -417,7 +418,7 @@ class Bench:
             row = {
                 "fork_hooks": hooks,
                 "requests": len(outcomes),
-                "statuses": _count(o.status for o in outcomes),
+                "statuses": count_values(o.status for o in outcomes),
                 "p50_ms": round(statistics.median(ok) * 1000, 1) if ok else None,
                 "max_ms": round(max(o.seconds for o in outcomes) * 1000, 1) if outcomes else None,
                 "application_names": sorted(sampler.names),
@@ -450,104 +451,6 @@ def _redis_reachable() -> str | None:
     except OSError:
         return None
     return "redis://127.0.0.1:6379/15"
-
-
-def _count(values) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for value in values:
-        counts[value] = counts.get(value, 0) + 1
-    return dict(sorted(counts.items()))
-
-
-def _combine(runs: list[dict]) -> dict:
-    """Medians across rounds for rates and latencies; sums for errors; max of maxima."""
-
-    def median(key):
-        return round(statistics.median(run[key] for run in runs), 2)
-
-    errors: dict[str, int] = {}
-    for run in runs:
-        for kind, n in run["errors"].items():
-            errors[kind] = errors.get(kind, 0) + n
-    names = sorted({name for run in runs for name in run["application_names"]})
-    return {
-        "rounds": len(runs),
-        "rps": median("rps"),
-        "rps_each_round": [run["rps"] for run in runs],
-        "p50_ms": median("p50_ms"),
-        "p99_ms": median("p99_ms"),
-        "requests": sum(run["requests"] for run in runs),
-        "errors": errors,
-        "server_connections_max": max(run["server_connections"]["max"] for run in runs),
-        "server_connections_mean": median_of(runs, lambda r: r["server_connections"]["mean"]),
-        "new_sessions_per_1k": median("new_sessions_per_1k"),
-        "db_cpu_ms_per_request": median("db_cpu_ms_per_request"),
-        "app_cpu_ms_per_request": median("app_cpu_ms_per_request"),
-        "application_names": names[:12],
-    }
-
-
-def median_of(runs, key) -> float:
-    return round(statistics.median(key(run) for run in runs), 1)
-
-
-def _sample(points: list, limit: int) -> list:
-    """At most `limit` points spread over the whole list, keeping every point above 0.5 s
-    (the slow ones are what the chart is for)."""
-    if len(points) <= limit:
-        return points
-    slow = [point for point in points if point[1] > 0.5]
-    rest = [point for point in points if point[1] <= 0.5]
-    step = max(1, len(rest) // max(1, limit - len(slow)))
-    return sorted(slow + rest[::step])
-
-
-def _bins(outcomes, began: float, width: float) -> list[dict]:
-    """Completed requests per bin of `width` seconds, by status."""
-    bins: dict[int, dict[str, int]] = {}
-    for outcome in outcomes:
-        index = int((outcome.end - began) / width)
-        bucket = bins.setdefault(index, {})
-        bucket[outcome.status] = bucket.get(outcome.status, 0) + 1
-    return [{"t": round(i * width, 2), **bins[i]} for i in sorted(bins)]
-
-
-def _exhaustion_metrics(outcomes, leak_start: float, leak_end: float, timeout: float) -> dict:
-    during = [o for o in outcomes if leak_start <= o.end <= leak_end]
-    refused = [o for o in outcomes if o.status == "503"]
-    before = [o for o in outcomes if o.status == "200" and leak_start - 2.0 <= o.end < leak_start]
-    baseline = len(before) / 2.0
-    recovered_at = None
-    width = 0.25
-    t = leak_end
-    while t < max((o.end for o in outcomes), default=leak_end):
-        done = [o for o in outcomes if o.status == "200" and t <= o.end < t + width]
-        if len(done) / width >= 0.5 * baseline:
-            recovered_at = t
-            break
-        t += width
-    first_ok = min((o.end for o in outcomes if o.status == "200" and o.end >= leak_end),
-                   default=None)  # fmt: skip
-    # Any answer to a request that was waiting while the leak held the pool: a 200 that
-    # waited for the leak to end is as slow for its reader as a late 503.
-    waiting = [o for o in outcomes if o.start < leak_end and o.end > leak_start]
-    return {
-        "during_leak": _count(o.status for o in during),
-        "slowest_answer_seconds": round(max((o.seconds for o in waiting), default=0.0), 3),
-        "refused": len(refused),
-        "refused_max_seconds": round(max((o.seconds for o in refused), default=0.0), 3),
-        "refused_median_seconds": round(
-            statistics.median(o.seconds for o in refused) if refused else 0.0, 3
-        ),
-        "limit_seconds": timeout + 0.5,
-        "errors_500": sum(1 for o in outcomes if o.status == "500"),
-        "hung": sum(1 for o in outcomes if o.status in {"timeout", "reset"}),
-        "baseline_rps": round(baseline, 1),
-        "first_success_after_leak_s": round(first_ok - leak_end, 3) if first_ok else None,
-        "throughput_recovered_after_s": (
-            round(recovered_at - leak_end, 3) if recovered_at is not None else None
-        ),
-    }
 
 
 def versions(cluster: Cluster) -> dict:
