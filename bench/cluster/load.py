@@ -186,6 +186,11 @@ class Load:
                 self._stop.wait(self.pause)
         client.close()
 
+    def run_for(self, seconds: float) -> "Load":
+        self.start()
+        time.sleep(seconds)
+        return self.stop()
+
     def in_flight_now(self) -> int:
         with self._lock:
             return len(self.in_flight)
