@@ -352,8 +352,17 @@ def main() -> int:
     parser.add_argument("--no-docs", action="store_true", help="leave docs/cluster* alone")
     parser.add_argument("--keep", action="store_true", help="keep the run's folder (logs)")
     parser.add_argument("--cleanup", metavar="RUN_ID", help="remove what a run left, then exit")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when a scenario fails (default: only 2 when one could not be measured)",
+    )
+    parser.add_argument("--render", action="store_true", help="rewrite docs/cluster.md only")
     args = parser.parse_args()
 
+    if args.render:
+        report.render_stored()
+        return 0
     if args.cleanup:
         cleanup(args.cleanup)
         return 0
@@ -373,7 +382,8 @@ def main() -> int:
     try:
         run.setup()
         results = scenarios.run_all(run, only)
-        status = 0
+        statuses = {result["status"] for result in results.values()}
+        status = 2 if "ERROR" in statuses else 1 if args.strict and "FAIL" in statuses else 0
     except KeyboardInterrupt:
         run.say("interrupted")
         status = 130

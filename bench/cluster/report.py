@@ -48,6 +48,11 @@ def write(results: dict, run, elapsed: float) -> None:
     print(f"wrote {RESULTS.relative_to(REPO)} and {DOC.relative_to(REPO)}")
 
 
+def render_stored() -> None:
+    DOC.write_text(render(json.loads(RESULTS.read_text())))
+    print(f"wrote {DOC.relative_to(REPO)}")
+
+
 def render(data: dict) -> str:
     rows = ["| # | scenario | result | measured |", "| --- | --- | --- | --- |"]
     for number, result in data["scenarios"].items():
@@ -56,6 +61,7 @@ def render(data: dict) -> str:
     last = data["runs"][0] if data["runs"] else {}
     return Template(TEMPLATE.read_text()).substitute(
         results_table="\n".join(rows),
+        throughput_table=throughput(data["scenarios"].get("8")),
         last_run=(
             f"run `{last.get('run_id')}` of commit `{last.get('commit')}`, finished "
             f"{last.get('finished')}, {last.get('seconds')} s"
@@ -63,6 +69,16 @@ def render(data: dict) -> str:
             f"offsets measured in the namespaces: {last.get('clock_offsets_s')}"
         ),
     )
+
+
+def throughput(result: dict | None) -> str:
+    if not result or "by_hosts" not in result.get("data", {}):
+        return "(scenario 8 has not run yet)"
+    rows = ["| hosts | req/s | p50 ms | p99 ms | answers |", "| --- | --- | --- | --- | --- |"]
+    for hosts, row in result["data"]["by_hosts"].items():
+        answers = ", ".join(f"{status}: {n}" for status, n in row["statuses"].items())
+        rows.append(f"| {hosts} | {row['rps']} | {row['p50_ms']} | {row['p99_ms']} | {answers} |")
+    return "\n".join(rows)
 
 
 def _commit() -> str:

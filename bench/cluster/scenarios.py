@@ -233,12 +233,14 @@ def s1_stale(run) -> Result:
         for c in s["checks"]
         if not c["fresh"]
     ]
+    per_step = ", ".join(
+        f"{s['step']} {sum(not c['fresh'] for c in s['checks'])}/{len(s['checks'])}" for s in steps
+    )
     return Result(
         1,
         verdict(not stale),
         f"{len(stale)} stale of {total} first answers from the other hosts (writes on "
-        f"{writer.name}: API publish, API edit, admin edit, admin unpublish; then an API publish "
-        f"on {skewed.name if skewed else '-'}): " + (", ".join(stale) if stale else "none"),
+        f"{writer.name} unless said; stale/asked): {per_step}",
         {"stale": stale, "steps": steps, "writer": writer.name, "story": sid},
     )
 
@@ -664,9 +666,16 @@ def s5_redis_down(run) -> Result:
         run.redis.start()
         run.registry.add("redis", run.redis.process.pid)
         restarted = time.time()
-        recovered = {}
-        for host in run.hosts:
+        recovered = {}  # every host watched at once, from the same restart
+
+        def watch(host):
             recovered[host.name] = time_to_cached(host.base, baseline[host.name], restarted)
+
+        watchers = [threading.Thread(target=watch, args=(h,), daemon=True) for h in run.hosts]
+        for thread in watchers:
+            thread.start()
+        for thread in watchers:
+            thread.join(timeout=40)
         time.sleep(2)
     during = [r for r in load.records if stopped <= r.started < restarted]
     after = [r for r in load.records if r.started >= restarted]
