@@ -18,9 +18,8 @@ import time
 from pathlib import Path
 
 from bench.cluster import report, scenarios, topology
-from bench.cluster.load import fetch
+from bench.cluster.load import PUBLIC_HOST, fetch
 from bench.cluster.services import (
-    PUBLIC_HOST,
     REPO,
     AppHost,
     Bouncer,

@@ -10,8 +10,7 @@ import time
 import zlib
 from urllib.parse import urlencode, urlsplit
 
-from bench.cluster.load import PROBE, Answer, fetch
-from bench.cluster.services import PUBLIC_HOST
+from bench.cluster.load import PROBE, PUBLIC_HOST, Answer, fetch
 
 
 class Api:
@@ -27,7 +26,8 @@ class Api:
             "/api/v1" + path,
             method=method,
             headers={
-                "Authorization": f"Bearer {self.token}",
+                # No token: an anonymous reader's request.
+                **({"Authorization": f"Bearer {self.token}"} if self.token else {}),
                 "Content-Type": "application/json",
                 **(headers or {}),
             },

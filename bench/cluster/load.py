@@ -10,8 +10,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from bench.cluster.services import PUBLIC_HOST
-
+PUBLIC_HOST = "cluster.test"  # the Host every request carries, as a public name would
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) cluster-reader"  # counted as a reader's view
 PROBE = "cluster-probe bot"  # a bot: the site does not count its views
 

@@ -5,8 +5,12 @@ They run in an order that needs few host restarts (3 and 8 restart the hosts wit
 settings); `--only` keeps that order.
 """
 
+import base64
+import hashlib
+import json
 import pickle
 import random
+import re
 import string
 import subprocess
 import sys
@@ -18,6 +22,7 @@ from dataclasses import dataclass, field
 from bench.cluster.clients import Api, Editor, png, story_path
 from bench.cluster.load import Client, Load, fetch, summary
 from bench.cluster.services import REPO
+from bench.cluster.topology import namespace_pids
 
 ALL = {
     1: "edits seen by the other hosts at once",
@@ -139,8 +144,6 @@ def s1_stale(run) -> Result:
         if answer.status != 200:
             return False
         if label == "API list":
-            import json
-
             items = {item["id"]: item["title"] for item in json.loads(answer.body)["items"]}
             return (sid in items and word in items[sid]) if visible else sid not in items
         if label == "sitemap.xml":
@@ -521,8 +524,6 @@ def burst(run, source: str, readers: list[str | None], per_reader: int) -> dict:
 def throttle_counters(run) -> dict[str, int]:
     """The read limit's counters as the shared cache holds them (Redis, or the database
     cache's table when the hosts run without REDIS_URL)."""
-    import base64
-
     if "REDIS_URL" in run.hosts[0].env:
         client = run.redis.client()
         return {k.decode(): int(client.get(k) or 0) for k in client.keys("*throttle:read:*")}
@@ -586,8 +587,6 @@ def s3_read_limit(run) -> Result:
 
 
 def s4_media(run) -> Result:
-    import hashlib
-
     uploader, others = run.hosts[0], run.hosts[1:]
     story = Api(uploader.base, "").call("GET", "/stories?page_size=1")[1]["items"][0]
     editor = Editor(uploader.base)
@@ -731,8 +730,6 @@ def s6_kill(run) -> Result:
         killed = time.time()
         victim.kill_master()
         down_after = orphans_gone = None
-        from bench.cluster.topology import namespace_pids
-
         while time.time() - killed < 15 and (down_after is None or orphans_gone is None):
             if down_after is None and run.lb.states().get(victim.name, "").startswith("DOWN"):
                 down_after = time.time() - killed
@@ -826,8 +823,10 @@ def s7_migrate(run) -> Result:
 
 
 def last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1][:300] if lines else ""
+    """The exception of a traceback (its last "...Error: ..." line), else the last line."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    errors = [line for line in lines if re.match(r"^[\w.]+(Error|Exception): ", line)]
+    return (errors or lines or [""])[-1][:300]
 
 
 # --- 8. Throughput --------------------------------------------------------------------------

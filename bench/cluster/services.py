@@ -15,11 +15,12 @@ import sys
 import time
 from pathlib import Path
 
+from bench.cluster.load import PUBLIC_HOST, fetch
+from bench.cluster.topology import namespace_pids
 from bench.common import free_port
 from bench.pool.cluster import APP_DATABASE, APP_USER, Cluster, PgBouncer, _as_owner, _chown
 
 REPO = Path(__file__).resolve().parents[2]
-PUBLIC_HOST = "cluster.test"  # the Host every request carries, as a public name would
 
 
 def wait_port(host: str, port: int, seconds: float, what: str, log: Path | None = None) -> None:
@@ -334,8 +335,6 @@ class AppHost:
 
     def wait_ready(self, seconds: float = 60) -> float:
         """Seconds until GET /readyz answers 200 on the host's own address."""
-        from bench.cluster.load import fetch
-
         started = time.monotonic()
         deadline = started + seconds
         while time.monotonic() < deadline:
@@ -354,8 +353,6 @@ class AppHost:
         stop_group(self.process, wait=15)
         self.process = None
         # Workers orphaned by a killed master, anything else left in the namespace.
-        from bench.cluster.topology import namespace_pids
-
         for _attempt in range(50):
             pids = namespace_pids(self.ns)
             if not pids:
