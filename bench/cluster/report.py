@@ -40,7 +40,9 @@ def write(results: dict, run, elapsed: float) -> None:
     }
     for number, result in results.items():
         scenarios[str(number)] = {**result, "run": meta["run_id"], "finished": stamp}
-    runs = [meta, *[r for r in stored.get("runs", []) if r.get("run_id") != run.run_id]][:5]
+    # The runs the stored results still come from, newest first.
+    used = {result["run"] for result in scenarios.values()}
+    runs = [meta, *[r for r in stored.get("runs", []) if r.get("run_id") in used - {run.run_id}]]
     data = {"scenarios": dict(sorted(scenarios.items(), key=lambda kv: int(kv[0]))), "runs": runs}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
