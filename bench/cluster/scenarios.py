@@ -1,0 +1,881 @@
+"""The eight scenarios. Each returns a Result whose line says PASS or FAIL with the number it
+measured; nothing here decides an outcome except the measurement.
+
+They run in an order that needs few host restarts (3 and 8 restart the hosts with other
+settings); `--only` keeps that order.
+"""
+
+import base64
+import hashlib
+import json
+import pickle
+import random
+import re
+import string
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+
+from bench.cluster.clients import Api, Editor, png, story_path
+from bench.cluster.load import Client, Load, fetch, summary
+from bench.cluster.services import REPO
+from bench.cluster.topology import namespace_pids
+
+ALL = {
+    1: "edits seen by the other hosts at once",
+    2: "scheduled stories under load, one clock 5 s ahead",
+    3: "the API read limit across hosts",
+    4: "an upload through one host served through the others",
+    5: "Redis stopped for a while under load",
+    6: "one host killed under load",
+    7: "three migrate at once on an empty database",
+    8: "throughput with 1, 2 and 3 hosts",
+}
+ORDER = [1, 2, 4, 7, 5, 6, 3, 8]
+DEMO_ADMIN = ("admin", "culture-demo")  # seed_demo --with-admin
+READ_LIMIT = 300  # API_THROTTLE_READ's default, which the hosts keep (300/min)
+VERSION_KEY = ":1:content:version"
+BUDGET = (
+    12 * 60
+)  # seconds from the run's start after which no scenario starts  # Django's RedisCache key of pagecache.VERSION_KEY
+
+
+@dataclass
+class Result:
+    number: int
+    status: str  # PASS, FAIL or ERROR (the harness could not measure)
+    summary: str
+    data: dict = field(default_factory=dict)
+
+    @property
+    def line(self) -> str:
+        return f"{self.status} {self.number}. {ALL[self.number]}: {self.summary}"
+
+    def as_dict(self) -> dict:
+        return {
+            "name": ALL[self.number],
+            "status": self.status,
+            "summary": self.summary,
+            "line": self.line,
+            "data": self.data,
+        }
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def run_all(run, only: list[int]) -> dict[int, dict]:
+    run.reader_paths = reader_paths(run)
+    results = {}
+    for number in [n for n in ORDER if n in only]:
+        run.say(f"scenario {number}: {ALL[number]}")
+        started = time.monotonic()
+        if started - run.started > BUDGET:
+            result = Result(number, "ERROR", f"not run: the run's {BUDGET // 60} minutes are up")
+            print(result.line, flush=True)
+            results[number] = result.as_dict()
+            continue
+        try:
+            result = SCENARIOS[number](run)
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # reported as such; the other scenarios still run
+            result = Result(
+                number,
+                "ERROR",
+                f"{type(exc).__name__}: {exc}",
+                {"traceback": traceback.format_exc()},
+            )
+            traceback.print_exc()
+        result.data["seconds"] = round(time.monotonic() - started, 1)
+        print(result.line, flush=True)
+        results[number] = result.as_dict()
+    return results
+
+
+def reader_paths(run) -> list[str]:
+    """What the background readers ask for: home, the kind lists and some story pages."""
+    status, data = Api(run.hosts[0].base, "").call("GET", "/stories?page_size=10")
+    if status != 200:
+        raise RuntimeError(f"the story list answered {status}")
+    stories = [story_path(item) for item in data["items"]]
+    return ["/", "/feed/", "/interviews/", "/news/", *stories]
+
+
+def marker() -> str:
+    """A word no story contains: the scenarios look for it in pages."""
+    return "zq" + "".join(random.choices(string.ascii_lowercase, k=8))
+
+
+# --- 1. Stale answers after a write ---------------------------------------------------------
+
+
+def s1_stale(run) -> Result:
+    writer, others = run.hosts[0], run.hosts[1:]
+    api = Api(writer.base, run.token)
+    stable, current = marker(), marker()
+    story = api.create(f"Cluster {current}", excerpt=f"{stable} excerpt", body=f"{stable} body")
+    sid = story["id"]
+    page = story_path(story)
+    if page == f"/stories/{sid}/":
+        page = f"/stories/{sid}/{story['slug']}/"
+    link = f"/stories/{sid}/"
+    urls = {
+        "story page": page,
+        "home": "/",
+        "kind list": "/feed/",
+        "search": f"/search/?q={stable}",
+        "atom feed": "/feeds/atom/",
+        "sitemap.xml": "/sitemap.xml",
+        "API detail": f"/api/v1/stories/{sid}",
+        "API list": "/api/v1/stories",
+    }
+
+    def fresh(label: str, answer, visible: bool, word: str) -> bool:
+        text = answer.text
+        if label in ("story page", "API detail"):
+            if not visible:
+                return answer.status == 404
+            return answer.status == 200 and word in text
+        if answer.status != 200:
+            return False
+        if label == "API list":
+            items = {item["id"]: item["title"] for item in json.loads(answer.body)["items"]}
+            return (sid in items and word in items[sid]) if visible else sid not in items
+        if label == "sitemap.xml":
+            return (link in text) == visible
+        return (link in text and word in text) if visible else link not in text
+
+    steps = []
+
+    def step(name: str, write, visible: bool, word: str) -> None:
+        for host in others:  # each host has the page it will be asked for in its cache
+            for path in urls.values():
+                fetch(host.base, path)
+        write()
+        checks = []
+        for host in others:  # the first answer of each, no retry
+            for label, path in urls.items():
+                answer = fetch(host.base, path)
+                checks.append(
+                    {
+                        "host": host.name,
+                        "url": label,
+                        "status": answer.status,
+                        "fresh": fresh(label, answer, visible, word),
+                    }
+                )
+        steps.append({"step": name, "checks": checks})
+
+    latest = {}  # the story as the last write answered it (its version for If-Match)
+    step("API publish", lambda: latest.update(api.publish(sid)), True, current)
+    edited = marker()
+    step(
+        "API edit",
+        lambda: api.patch(sid, latest["version"], title=f"Cluster {edited}"),
+        True,
+        edited,
+    )
+    editor = Editor(writer.base)
+    editor.login(*DEMO_ADMIN)
+    admin_edited = marker()
+
+    def admin_edit():
+        answer = editor.change(
+            f"/admin/articles/article/{sid}/change/", {"title": f"Cluster {admin_edited}"}
+        )
+        if answer.status != 302:
+            raise RuntimeError(f"the admin's change form answered {answer.status}")
+
+    step("admin change form edit", admin_edit, True, admin_edited)
+
+    def admin_unpublish():
+        answer = editor.action("/admin/articles/article/", "unpublish_now", [sid])
+        if answer.status != 302:
+            raise RuntimeError(f"the admin's unpublish action answered {answer.status}")
+
+    step("admin unpublish action", admin_unpublish, False, admin_edited)
+
+    # The same publish on the host whose clock is ahead: its "now" becomes the story's
+    # published_at, which the others see as a moment still to come.
+    skewed = next((h for h in run.hosts if h.skew), None)
+    if skewed is not None:
+        ahead = Api(skewed.base, run.token)
+        late = ahead.create(f"Cluster {marker()}")
+        late_page = f"/stories/{late['id']}/{late['slug']}/"
+        ahead.publish(late["id"])
+        checks = []
+        for host in run.hosts:
+            if host is skewed:
+                continue
+            for label, path in (
+                ("story page", late_page),
+                ("API detail", f"/api/v1/stories/{late['id']}"),
+            ):
+                answer = fetch(host.base, path)
+                checks.append(
+                    {
+                        "host": host.name,
+                        "url": label,
+                        "status": answer.status,
+                        "fresh": answer.status == 200,
+                    }
+                )
+        steps.append(
+            {"step": f"API publish on {skewed.name} (clock {skewed.skew})", "checks": checks}
+        )
+
+    total = sum(len(s["checks"]) for s in steps)
+    stale = [
+        f"{s['step']}: {c['host']} {c['url']} ({c['status']})"
+        for s in steps
+        for c in s["checks"]
+        if not c["fresh"]
+    ]
+    per_step = ", ".join(
+        f"{s['step']} {sum(not c['fresh'] for c in s['checks'])}/{len(s['checks'])}" for s in steps
+    )
+    return Result(
+        1,
+        verdict(not stale),
+        f"{len(stale)} stale of {total} first answers from the other hosts (writes on "
+        f"{writer.name} unless said; stale/asked): {per_step}",
+        {"stale": stale, "steps": steps, "writer": writer.name, "story": sid},
+    )
+
+
+# --- 2. Scheduled stories, one clock ahead --------------------------------------------------
+
+
+class VersionMonitor:
+    """Reads the shared content version record from Redis every 25 ms."""
+
+    def __init__(self, redis):
+        self.client = redis.client()
+        self.samples: list[tuple[float, float, bytes | None]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            before = time.time()
+            try:
+                raw = self.client.get(VERSION_KEY)
+            except Exception:
+                raw = b"?"
+            self.samples.append((before, time.time(), raw))
+            self._stop.wait(0.025)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+class Watcher(threading.Thread):
+    """Asks one host for each scheduled story's page from its scheduling on: every 0.5 s
+    until 1 s before its moment, then every 100 ms, until the first 200 (or 15 s after the
+    moment). The coarse early probes keep the load down and still catch a story shown early."""
+
+    EARLY = 1.0
+    COARSE = 0.5
+    GIVE_UP = 15.0
+
+    def __init__(self, host):
+        super().__init__(daemon=True)
+        self.host = host
+        self.watched: list[dict] = []
+        self.lock = threading.Lock()
+        self.closed = threading.Event()
+        self.probes = 0
+        self.errors = 0
+
+    def watch(self, story_id: int, path: str, moment: float) -> None:
+        item = {"id": story_id, "path": path, "moment": moment, "next": time.time()}
+        item.update(first_200=None, done=False)
+        with self.lock:
+            self.watched.append(item)
+
+    def run(self) -> None:
+        client = Client(self.host.base, timeout=5)
+        while True:
+            tick = time.time()
+            with self.lock:
+                due = [w for w in self.watched if not w["done"] and tick >= w["next"]]
+                pending = any(not w["done"] for w in self.watched)
+            if self.closed.is_set() and not pending:
+                break
+            for item in due:
+                sent = time.time()
+                answer = client.get(item["path"])
+                self.probes += 1
+                if answer.status == 200:
+                    item["first_200"], item["done"] = sent, True
+                    continue
+                if answer.status == 0 or answer.status >= 500:
+                    self.errors += 1
+                if sent > item["moment"] + self.GIVE_UP:
+                    item["done"] = True
+                fine = sent >= item["moment"] - self.EARLY - self.COARSE
+                item["next"] = sent + (0.1 if fine else self.COARSE)
+            time.sleep(max(0.0, 0.1 - (time.time() - tick)))
+        client.close()
+
+
+def s2_scheduling(run) -> Result:
+    count = 30 if run.quick else 100
+    spacing, lead = 0.5, 4.0  # one scheduling every 0.5 s, each for 4 s later
+    api = Api(run.lb_base, run.token)
+    drafts = [api.create(f"Cluster scheduled {n} {marker()}") for n in range(count)]
+    watchers = [Watcher(host) for host in run.hosts]
+    schedule = []  # (story id, moment, committed at)
+    load = Load(
+        run.lb_base,
+        run.reader_paths,
+        clients=4,
+        pause=0.05,
+        seconds=count * spacing + lead + Watcher.GIVE_UP + 30,
+    )
+    with load, VersionMonitor(run.redis) as monitor:
+        for watcher in watchers:
+            watcher.start()
+        start = time.time() + 1
+        for n, draft in enumerate(drafts):
+            time.sleep(max(0.0, start + n * spacing - time.time()))
+            moment = time.time() + lead
+            api.publish(draft["id"], at=moment)
+            committed = time.time()
+            schedule.append((draft["id"], moment, committed))
+            path = f"/stories/{draft['id']}/{draft['slug']}/"
+            for watcher in watchers:
+                watcher.watch(draft["id"], path, moment)
+        for watcher in watchers:
+            watcher.closed.set()
+        for watcher in watchers:
+            watcher.join(timeout=lead + Watcher.GIVE_UP + 30)
+    background = summary(load.records)
+
+    per_host = {}
+    late_total = early_total = never_total = 0
+    for watcher in watchers:
+        delays, early, late, never = [], 0, 0, 0
+        for item in watcher.watched:
+            if item["first_200"] is None:
+                never += 1
+                continue
+            delay = item["first_200"] - item["moment"]
+            delays.append(delay)
+            # A probe sent up to 0.2 s before the moment may reach the host after it.
+            if delay < -0.2:
+                early += 1
+            elif delay > 1.0:
+                late += 1
+        delays.sort()
+        per_host[watcher.host.name] = {
+            "clock": watcher.host.skew or "real",
+            "stories": len(watcher.watched),
+            "early": early,
+            "late_over_1s": late,
+            "never_within_15s": never,
+            "delay_p50_s": round(delays[len(delays) // 2], 2) if delays else None,
+            "delay_max_s": round(delays[-1], 2) if delays else None,
+            "delay_min_s": round(delays[0], 2) if delays else None,
+            "probes": watcher.probes,
+            "probe_errors": watcher.errors,
+        }
+        late_total, early_total, never_total = (
+            late_total + late,
+            early_total + early,
+            never_total + never,
+        )
+    records = version_records(monitor.samples, schedule)
+    ok = late_total == 0 and early_total == 0 and never_total == 0
+    host_text = "; ".join(
+        f"{name} ({h['clock']}): early {h['early']}, late {h['late_over_1s']}, "
+        f"never {h['never_within_15s']}, max delay {h['delay_max_s']} s"
+        for name, h in per_host.items()
+    )
+    return Result(
+        2,
+        verdict(ok),
+        f"{count} stories x {len(watchers)} hosts, visible within 1 s of the moment: "
+        f"{count * len(watchers) - late_total - early_total - never_total}/{count * len(watchers)}"
+        f" [{host_text}]; wrong version records: {records['wrong_records']} of "
+        f"{records['records']} seen",
+        {
+            "per_host": per_host,
+            "version_records": records,
+            "background_load": background,
+            "spacing_s": spacing,
+            "lead_s": lead,
+        },
+    )
+
+
+def version_records(samples, schedule) -> dict:
+    """A record (version, next transition) read at time t is wrong when a scheduling was
+    committed before t for a moment still ahead of t, and the record's next transition is later
+    than that moment (or none): every host trusting it keeps serving the pages of before the
+    moment, past the moment."""
+    seen, wrong, skips = set(), set(), []
+    wrong_samples = absent = 0
+    for before, after, raw in samples:
+        if raw is None or raw == b"?":
+            absent += 1
+            continue
+        version, upcoming = pickle.loads(raw)
+        seen.add(version)
+        pending = [
+            moment
+            for _, moment, committed in schedule
+            if committed <= before and moment > after + 0.05
+        ]
+        if not pending:
+            continue
+        due = min(pending)
+        if upcoming is None or upcoming > due + 0.01:
+            wrong_samples += 1
+            wrong.add(version)
+            skips.append(None if upcoming is None else upcoming - due)
+    known = sorted(s for s in skips if s is not None)
+    return {
+        "samples": len(samples),
+        "absent_samples": absent,
+        "records": len(seen),
+        "wrong_records": len(wrong),
+        "wrong_samples": wrong_samples,
+        "wrong_with_no_next": sum(1 for s in skips if s is None),
+        "skip_median_s": round(known[len(known) // 2], 2) if known else None,
+        "skip_max_s": round(known[-1], 2) if known else None,
+    }
+
+
+# --- 3. The API read limit ------------------------------------------------------------------
+
+
+def wait_for_window(run, budget: float) -> None:
+    """Until a fixed one-minute window has `budget` seconds left on every host's clock (the
+    limit counts per window, and a host whose clock is ahead changes window earlier)."""
+    offsets = list(run.facts["clock_offsets_s"].values())
+    deadline = time.time() + 70
+    while time.time() < deadline:
+        now = time.time()
+        seconds = [(now + offset) % 60 for offset in offsets]
+        if all(s >= 0.5 and s + budget <= 59.5 for s in seconds):
+            return
+        time.sleep(0.2)
+    raise RuntimeError("no window found")
+
+
+def burst(run, source: str, readers: list[str | None], per_reader: int) -> dict:
+    """per_reader GETs of the API list for each reader, interleaved, through the balancer,
+    from one source address; a reader is an X-Forwarded-For value (None: no header)."""
+    wait_for_window(run, budget=25)
+    jobs = [reader for _ in range(per_reader) for reader in readers]
+    lock = threading.Lock()
+    counts: dict[str, dict[str, int]] = {str(r): {} for r in readers}
+    served: dict[str, int] = {}
+    times = []
+
+    def worker():
+        client = Client(run.lb_base, source=source)
+        while True:
+            with lock:
+                if not jobs:
+                    break
+                reader = jobs.pop(0)
+            headers = {"X-Forwarded-For": reader} if reader else {}
+            started = time.time()
+            answer = client.get("/api/v1/stories", headers)
+            with lock:
+                times.append((started, time.time()))
+                bucket = counts[str(reader)]
+                bucket[str(answer.status)] = bucket.get(str(answer.status), 0) + 1
+                name = answer.headers.get("x-served-by", "?")
+                served[name] = served.get(name, 0) + 1
+        client.close()
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    first, last = min(t[0] for t in times), max(t[1] for t in times)
+    offsets = run.facts["clock_offsets_s"].values()
+    one_window = all(int((first + o) // 60) == int((last + o) // 60) for o in offsets)
+    wanted = [source, *(r for r in readers if r)]
+    counters = {k: v for k, v in throttle_counters(run).items() if any(w in k for w in wanted)}
+    return {
+        "counters": counters,
+        "by_reader": counts,
+        "served_by": served,
+        "seconds": round(last - first, 2),
+        "one_window": one_window,
+    }
+
+
+def throttle_counters(run) -> dict[str, int]:
+    """The read limit's counters as the shared cache holds them (Redis, or the database
+    cache's table when the hosts run without REDIS_URL)."""
+    if "REDIS_URL" in run.hosts[0].env:
+        client = run.redis.client()
+        return {k.decode(): int(client.get(k) or 0) for k in client.keys("*throttle:read:*")}
+    with run.pg.admin("bench") as conn:
+        rows = conn.execute(
+            "SELECT cache_key, value FROM culture_cache WHERE cache_key LIKE %s",
+            ["%throttle:read:%"],
+        ).fetchall()
+    return {key: pickle.loads(base64.b64decode(value)) for key, value in rows}
+
+
+def s3_read_limit(run) -> Result:
+    clients = iter(run.net.clients)
+    parts, oks = {}, []
+
+    def single(label: str) -> str:
+        result = burst(run, next(clients), [None], 2 * READ_LIMIT)
+        counts = result["by_reader"]["None"]
+        ok = counts.get("200", 0) == READ_LIMIT and counts.get("429", 0) == READ_LIMIT
+        ok = ok and result["one_window"]
+        parts[label] = result
+        oks.append(ok)
+        counted = max(result["counters"].values(), default=None)
+        return (
+            f"{label}: 200={counts.get('200', 0)} 429={counts.get('429', 0)}"
+            + ("" if len(counts) <= 2 else f" other={counts}")
+            + f" (counter left in the cache: {counted})"
+        )
+
+    standard = run.site_env()
+    run.ensure_env(standard)
+    texts = [single("with Redis")]
+
+    readers = ["198.51.100.7", "198.51.100.8"]
+    run.ensure_env({**standard, **run.edge_env})
+    result = burst(run, next(clients), readers, READ_LIMIT + 100)
+    parts["two readers behind one edge"] = result
+    got = {reader: result["by_reader"][reader].get("200", 0) for reader in readers}
+    oks.append(all(n == READ_LIMIT for n in got.values()) and result["one_window"])
+    edge = " ".join(f"{r}" for r in run.edge_env.items()) or "today's settings"
+    texts.append(
+        "two readers behind one edge ("
+        + edge
+        + "): "
+        + ", ".join(f"{reader} 200={n}" for reader, n in got.items())
+        + f" (each should get {READ_LIMIT})"
+    )
+
+    run.ensure_env(run.site_env(redis=False))
+    texts.append(single("without Redis (database cache)"))
+    return Result(
+        3,
+        verdict(all(oks)),
+        f"{2 * READ_LIMIT} reads of one client over all hosts, limit {READ_LIMIT}/min — "
+        + "; ".join(texts),
+        parts,
+    )
+
+
+# --- 4. Media -------------------------------------------------------------------------------
+
+
+def s4_media(run) -> Result:
+    uploader, others = run.hosts[0], run.hosts[1:]
+    story = Api(uploader.base, "").call("GET", "/stories?page_size=1")[1]["items"][0]
+    editor = Editor(uploader.base)
+    editor.login(*DEMO_ADMIN)
+    image = png(seed=random.randrange(256))
+    answer = editor.change(
+        f"/admin/articles/article/{story['id']}/change/",
+        {},
+        {"cover_image": ("cover.png", image, "image/png")},
+    )
+    if answer.status != 302:
+        raise RuntimeError(f"the admin's change form answered {answer.status}")
+    _, detail = Api(others[0].base, "").call("GET", f"/stories/{story['id']}")
+    url = (detail or {}).get("cover_image_url") or ""
+    media_path = url[url.find("/media/") :] if "/media/" in url else ""
+    if not media_path:
+        raise RuntimeError(f"no cover_image_url after the upload: {detail}")
+    digest = hashlib.sha256(image).hexdigest()
+    found = {}
+    for name, base in [("balancer", run.lb_base)] + [(h.name, h.base) for h in run.hosts]:
+        got = fetch(base, media_path)
+        found[name] = {
+            "status": got.status,
+            "same_bytes": got.status == 200 and hashlib.sha256(got.body).hexdigest() == digest,
+        }
+    pages = {}
+    for host in others:
+        page = fetch(host.base, story_path(story))
+        pages[host.name] = page.status == 200 and media_path in page.text
+    ok = found["balancer"]["same_bytes"] and all(pages.values())
+    direct = ", ".join(f"{h.name} {found[h.name]['status']}" for h in run.hosts)
+    return Result(
+        4,
+        verdict(ok),
+        f"cover uploaded in the admin on {uploader.name}: through the balancer "
+        f"{found['balancer']['status']} (same bytes: {found['balancer']['same_bytes']}); "
+        f"pages of {', '.join(pages)} link it: {all(pages.values())}; "
+        f"/media/ asked of the hosts directly: {direct}",
+        {"media_path": media_path, "answers": found, "pages_link_it": pages},
+    )
+
+
+# --- 5. Redis outage ------------------------------------------------------------------------
+
+
+def latency(base: str, path: str, n: int) -> float:
+    times = sorted(fetch(base, path).seconds for _ in range(n))
+    return times[len(times) // 2]
+
+
+def s5_redis_down(run) -> Result:
+    run.ensure_env(run.site_env())
+    outage = 10 if run.quick else 30
+    # A page-cache hit is told from a render by its time: each host's median time for the
+    # cached home page and for a home page no one asked for before (a new query string).
+    baseline = {}
+    for host in run.hosts:
+        hit = latency(host.base, "/", 10)
+        miss = sorted(fetch(host.base, f"/?fresh={marker()}").seconds for _ in range(5))[2]
+        baseline[host.name] = {
+            "hit_ms": round(hit * 1000, 1),
+            "miss_ms": round(miss * 1000, 1),
+            "threshold_ms": round((hit * miss) ** 0.5 * 1000, 1),
+        }
+    load = Load(run.lb_base, run.reader_paths, clients=4, pause=0.02, seconds=outage + 90)
+    with load:
+        time.sleep(3)
+        stopped = time.time()
+        run.redis.stop()
+        time.sleep(min(3, outage / 3))
+        ready = {}
+        for host in run.hosts:
+            answer = fetch(host.base, "/readyz")
+            ready[host.name] = f"{answer.status} {answer.text.strip()}"
+        time.sleep(max(0.0, stopped + outage - time.time()))
+        run.redis.start()
+        run.registry.add("redis", run.redis.process.pid)
+        restarted = time.time()
+        recovered = {}  # every host watched at once, from the same restart
+
+        def watch(host):
+            recovered[host.name] = time_to_cached(host.base, baseline[host.name], restarted)
+
+        watchers = [threading.Thread(target=watch, args=(h,), daemon=True) for h in run.hosts]
+        for thread in watchers:
+            thread.start()
+        for thread in watchers:
+            thread.join(timeout=40)
+        time.sleep(2)
+    during = [r for r in load.records if stopped <= r.started < restarted]
+    after = [r for r in load.records if r.started >= restarted]
+    errors = sum(1 for r in during if r.status == 0 or r.status >= 500)
+    errors_after = sum(1 for r in after if r.status == 0 or r.status >= 500)
+    cached = {name: r["cached_after_s"] for name, r in recovered.items()}
+    return Result(
+        5,
+        verdict(errors == 0),
+        f"Redis down {outage} s under load: {errors} of {len(during)} requests answered 5xx "
+        f"or not at all ({errors_after} after the restart); /readyz while down: "
+        f"{ready[run.hosts[0].name]}; pages cached again after the restart (s): {cached}",
+        {
+            "during": summary(during),
+            "after": summary(after),
+            "readyz_while_down": ready,
+            "baseline": baseline,
+            "recovery": recovered,
+        },
+    )
+
+
+def time_to_cached(base: str, baseline: dict, since: float, seconds: float = 30) -> dict:
+    """Seconds from `since` to the first 200 of the home page, and to three answers in a row
+    faster than the threshold (served from the page cache)."""
+    first_ok, streak = None, 0
+    while time.time() - since < seconds:
+        answer = fetch(base, "/")
+        if answer.status == 200:
+            first_ok = first_ok or time.time() - since
+            streak = streak + 1 if answer.seconds * 1000 < baseline["threshold_ms"] else 0
+            if streak == 3:
+                return {
+                    "first_200_s": round(first_ok, 2),
+                    "cached_after_s": round(time.time() - since, 2),
+                }
+        else:
+            streak = 0
+        time.sleep(0.1)
+    return {"first_200_s": None if first_ok is None else round(first_ok, 2), "cached_after_s": None}
+
+
+# --- 6. A host killed -----------------------------------------------------------------------
+
+
+def s6_kill(run) -> Result:
+    run.ensure_env(run.site_env())
+    victim = run.hosts[1]
+    load = Load(run.lb_base, run.reader_paths, clients=6, pause=0.01, seconds=90)
+    with load:
+        time.sleep(3)
+        in_flight = load.in_flight_now()
+        killed = time.time()
+        victim.kill_master()
+        down_after = orphans_gone = None
+        while time.time() - killed < 15 and (down_after is None or orphans_gone is None):
+            if down_after is None and run.lb.states().get(victim.name, "").startswith("DOWN"):
+                down_after = time.time() - killed
+            if orphans_gone is None and not namespace_pids(victim.ns):
+                orphans_gone = time.time() - killed
+            time.sleep(0.05)
+        time.sleep(max(0.0, killed + 5 - time.time()))
+        restart = time.time()
+        victim.stop()
+        victim.start(victim.env)
+        run.registry.add(victim.name, victim.process.pid)
+        ready_after = victim.wait_ready(90)
+        back_after = None
+        while time.time() - restart < 60:
+            if run.lb.states().get(victim.name) == "UP":
+                back_after = time.time() - restart
+                break
+            time.sleep(0.05)
+        time.sleep(1)
+    after_kill = [r for r in load.records if r.started + r.seconds >= killed]
+    failed = [r for r in after_kill if r.status == 0 or r.status >= 500]
+    before = [r for r in load.records if r.started + r.seconds < killed]
+    failed_before = sum(1 for r in before if r.status == 0 or r.status >= 500)
+    ok = len(failed) <= in_flight and back_after is not None
+    return Result(
+        6,
+        verdict(ok),
+        f"kill -9 of {victim.name}'s master under load: {len(failed)} failed of "
+        f"{len(after_kill)} requests from the kill on, {in_flight} in flight at the kill; "
+        f"marked DOWN after {fmt(down_after)} s; restarted: ready in {ready_after:.1f} s, "
+        f"back in rotation {fmt(back_after)} s after the restart",
+        {
+            "in_flight_at_kill": in_flight,
+            "failed": len(failed),
+            "failed_statuses": summary(failed)["statuses"],
+            "failed_before_kill": failed_before,
+            "down_after_s": down_after,
+            "orphan_workers_gone_after_s": orphans_gone,
+            "ready_after_restart_s": round(ready_after, 2),
+            "in_rotation_after_restart_s": back_after,
+            "load": summary(load.records),
+        },
+    )
+
+
+def fmt(value: float | None) -> str:
+    return "never" if value is None else f"{value:.1f}"
+
+
+# --- 7. Concurrent migrate ------------------------------------------------------------------
+
+
+def s7_migrate(run) -> Result:
+    url = run.pg.create_database(f"race{run.run_id}")
+    env = {**run.command_env(), "DATABASE_URL": url}
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outputs = [proc.communicate(timeout=300) for proc in runs]
+    codes = [proc.returncode for proc in runs]
+    errors = [last_line(err) for (_, err), code in zip(outputs, codes, strict=True) if code]
+    check = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--check", "-v", "0"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return Result(
+        7,
+        verdict(codes == [0, 0, 0]),
+        f"exit codes {codes}"
+        + (f"; errors: {'; '.join(errors)}" if errors else "")
+        + f"; `migrate --check` afterwards: {check.returncode}",
+        {
+            "exit_codes": codes,
+            "errors": errors,
+            "check_exit_code": check.returncode,
+            "check_output": last_line(check.stderr or check.stdout),
+        },
+    )
+
+
+def last_line(text: str) -> str:
+    """The exception of a traceback (its last "...Error: ..." line), else the last line."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    errors = [line for line in lines if re.match(r"^[\w.]+(Error|Exception): ", line)]
+    return (errors or lines or [""])[-1][:300]
+
+
+# --- 8. Throughput --------------------------------------------------------------------------
+
+
+def s8_throughput(run) -> Result:
+    # The read limit would turn the API share into 429s: lifted here, as in bench/pool.
+    run.ensure_env(run.site_env(API_THROTTLE_READ="1000000/min"))
+    seconds = 6 if run.quick else 15
+    paths = [*run.reader_paths, "/api/v1/stories"]
+    rows = {}
+    try:
+        for n in (1, 2, 3):
+            wanted = {host.name for host in run.hosts[:n]}
+            for host in run.hosts:
+                run.lb.set_enabled(host.name, host.name in wanted)
+            run.wait_rotation(wanted)
+            # Every worker of every host warm, page caches filled, then measured.
+            Load(run.lb_base, paths, clients=8, seconds=10).run_for(3)
+            load = Load(run.lb_base, paths, clients=8, seconds=seconds + 5).run_for(seconds)
+            rows[n] = summary(load.records, seconds)
+    finally:
+        for host in run.hosts:
+            run.lb.set_enabled(host.name, True)
+    failed = sum(
+        count
+        for row in rows.values()
+        for status, count in row["statuses"].items()
+        if status.startswith(("0", "5"))
+    )
+    text = "; ".join(
+        f"{n} host{'s' if n > 1 else ''}: {row['rps']} req/s, p99 {row['p99_ms']} ms"
+        for n, row in rows.items()
+    )
+    return Result(
+        8,
+        verdict(failed == 0),
+        f"{text}; failed requests: {failed} (8 clients, {seconds} s each)",
+        {"by_hosts": rows, "clients": 8, "seconds": seconds},
+    )
+
+
+SCENARIOS = {
+    1: s1_stale,
+    2: s2_scheduling,
+    3: s3_read_limit,
+    4: s4_media,
+    5: s5_redis_down,
+    6: s6_kill,
+    7: s7_migrate,
+    8: s8_throughput,
+}
