@@ -1,43 +1,45 @@
-"""Answers to anonymous reads, kept per process and filed under the content version.
+"""Answers to anonymous reads, kept and served again while the content they show is current.
 
-The API's twin of the reader pages' cache (articles/pagecache.py), and the same machinery: the
-entries live in the `pages` cache (each process's memory, a bounded number of entries), under
-the shared *content version* that any save or delete of content drops and that moves on by
-itself when a scheduled story goes live or an unpublish_at passes. So an edit, a publication, a
-deletion or a story coming due is in the next answer, whichever worker gives it.
+The same mechanism as the reader pages (articles/answers.py): answers are filed under the
+shared content version, which every write moves when it commits and which moves by itself
+when a scheduled story goes live or an unpublish time passes. So an edit, a publication, a
+deletion or a story coming due is in the next answer, whichever host gives it.
 
-A hit skips parsing, queries and serialising; it still counts against the client's rate limit
-(the operation's throttles run first, as on a miss) and still answers If-None-Match and
-If-Modified-Since with a 304. Only 200s are kept, with their headers. Requests that carry an
-Authorization header and requests of staff are never served from the cache and never fill it.
+Two of ninja's decorator hooks do it, both public:
 
-View counts are the one thing that changes without a save: a story's count (and "popular",
-ranked by recent views) may be COUNTS_TIMEOUT seconds old in an answer. Everything else is
-exact.
+- serve_kept (mode="operation") runs after the operation's checks, so a hit still counts
+  against the client's rate limit: a hit skips the queries and the serialising, and still
+  answers If-None-Match and If-Modified-Since with a 304;
+- keep_answers (mode="view") wraps the whole operation: on a miss it keeps the 200 it gave.
+
+Requests that carry an Authorization header and requests of staff are never served from the
+cache and never fill it. View counts are the one thing that changes without a write: a
+story's count (and "popular", ranked by recent views) may be COUNTS_TIMEOUT seconds old.
 """
 
 from functools import wraps
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 from ninja import Router
-from ninja.operation import Operation
 
-from api.common import VALIDATORS, not_modified, not_modified_response
 from api.throttling import ClientRateThrottle
-from articles import pagecache
+from articles import answers
 
 # Answers that show view counts: stories, and the series and collections that list them.
-COUNTS_TIMEOUT = 60
+COUNTS_TIMEOUT = answers.LIST_TIMEOUT
 # Answers that change only when content is saved (or comes due): companies, people, tags.
-CONTENT_TIMEOUT = 600
+CONTENT_TIMEOUT = answers.CONTENT_TIMEOUT
 # Larger answers (a page of 100 stories with long excerpts) are served but not kept, so that
-# the entries of the `pages` cache stay small.
+# the kept answers stay small.
 MAX_BYTES = 256 * 1024
 # Filters that make nearly every request unique: a client's sync cursor (updated_since) would
 # only push useful entries out, so those answers are not kept.
 UNSHARED_PARAMS = frozenset({"updated_since"})
+# The headers a 304 repeats (Django's get_conditional_response copies these).
+VALIDATORS = ("ETag", "Cache-Control", "Last-Modified", "Vary")
 
 
 def for_readers(request: HttpRequest) -> bool:
@@ -45,96 +47,99 @@ def for_readers(request: HttpRequest) -> bool:
     return (
         request.method == "GET"
         and "authorization" not in request.headers
-        and pagecache.is_reader(request)
+        and answers.is_reader(request)
         and UNSHARED_PARAMS.isdisjoint(request.GET)
     )
 
 
-def cache_key(request: HttpRequest) -> str:
-    """The content version and the full address: scheme and host (answers carry absolute
-    URLs), path and the query string with its parameters in a fixed order."""
+def address(request: HttpRequest) -> str:
+    """Scheme and host (answers carry absolute URLs), path and the query string with its
+    parameters in a fixed order."""
     query = urlencode(sorted(request.GET.lists()), doseq=True)
-    address = f"{request.scheme}://{request.get_host()}{request.path}?{query}"
-    return pagecache.page_key(request, "api", address)
+    return f"{request.scheme}://{request.get_host()}{request.path}?{query}"
 
 
 def entry_of(response) -> tuple | None:
-    """What a hit needs of a 200: the body, the headers, the validators."""
+    """What a hit needs of a 200: the body and the headers."""
     if (
         response.status_code != 200
         or not isinstance(response, HttpResponse)
         or response.cookies
         or not response.has_header("ETag")
+        or len(response.content) > MAX_BYTES
     ):
         return None
-    modified = response.headers.get("Last-Modified")
-    return (
-        response.content,
-        tuple(response.items()),
-        response["ETag"],
-        None if modified is None else parse_http_date_safe(modified),
-    )
+    return (response.content, tuple(response.items()))
 
 
-def answer(request: HttpRequest, entry: tuple) -> HttpResponse:
-    content, headers, etag, last_modified = entry
-    if not_modified(request, etag, last_modified):
-        return not_modified_response({name: value for name, value in headers if name in VALIDATORS})
+def replay(request: HttpRequest, entry: tuple, how: str) -> HttpResponse:
+    """The kept answer, or a 304 when the client's copy is current."""
+    content, headers = entry
     response = HttpResponse(content)
     for name, value in headers:
         response[name] = value
-    return response
+    response["X-Cache"] = how
+    modified = response.headers.get("Last-Modified")
+    return get_conditional_response(
+        request,
+        etag=response["ETag"],
+        last_modified=None if modified is None else parse_http_date_safe(modified),
+        response=response,
+    )
 
 
-def cached_reads(timeout: int):
-    """A decorator for Router.add_decorator(..., mode="view"), which wraps ninja's
-    Operation.run: before the operation's checks, parsing and serialising. Operations that
-    take a token (writes, the editor's view) are left alone."""
+def serve_kept(view):
+    """mode="operation": after the checks, a reader's kept answer, if there is one."""
+
+    @wraps(view)
+    def serve(request: HttpRequest, *args, **kwargs):
+        if not for_readers(request):
+            return view(request, *args, **kwargs)
+        entry, slot = answers.find("api", address(request))
+        if entry is not None:
+            return replay(request, entry, slot.how)
+        # A miss: the whole answer even when the client sent validators, so that it can be
+        # kept; keep_answers then decides the 304.
+        request.answer_slot = slot
+        return view(request, *args, **kwargs)
+
+    return serve
+
+
+def keep_answers(timeout: int):
+    """mode="view": keep the 200 a reader's miss produced."""
 
     def decorator(run):
-        operation = getattr(run, "__self__", None)
-        if not isinstance(operation, Operation):
-            raise TypeError("cached_reads wraps Operation.run: add it with mode='view'.")
-        if "GET" not in operation.methods or operation.auth_callbacks:
-            return run
-
         @wraps(run)
-        def cached_run(request: HttpRequest, **kwargs):
-            if not for_readers(request):
-                return run(request, **kwargs)
-            try:
-                key = cache_key(request)
-                entry = pagecache.pages().get(key)
-            except Exception as exc:  # the shared cache is down: answer as the API does
-                return operation.api.on_exception(request, exc)
-            if entry is not None:
-                # The rate limit counts hits too: the same checks as Operation.run makes
-                # (ninja 1.7; tests/test_api_cache.py fails if they stop counting).
-                refused = operation._run_checks(request)
-                return refused if refused is not None else answer(request, entry)
-            # A miss: the whole answer even when the client sent validators, so that it can
-            # be kept; the 304 is then decided here.
-            request.full_answer = True
-            try:
-                response = run(request, **kwargs)
-            finally:
-                request.full_answer = False
-            entry = entry_of(response)
-            if entry is None:
+        def run_and_keep(request: HttpRequest, **kwargs):
+            response = run(request, **kwargs)
+            slot = request.__dict__.pop("answer_slot", None)
+            if slot is None:
                 return response
-            if len(entry[0]) <= MAX_BYTES:
-                pagecache.pages().set(key, entry, timeout)
-            return answer(request, entry) if not_modified(request, *entry[2:]) else response
+            entry = entry_of(response)
+            if entry is None or slot.key is None:
+                response["X-Cache"] = slot.how
+                return response
+            answers.keep(slot, entry, timeout)
+            return replay(request, entry, slot.how)
 
-        return cached_run
+        return run_and_keep
 
     return decorator
 
 
+def wants_full_answer(request: HttpRequest) -> bool:
+    """Whether the operation must answer in full although the client's copy may be current
+    (a miss that is being kept)."""
+    slot = request.__dict__.get("answer_slot")
+    return slot is not None and slot.key is not None
+
+
 def read_router(tag: str, *, timeout: int) -> Router:
     """A resource's router: every operation counted against the client's read limit unless
-    it names its own throttle, and anonymous reads answered from the cache for `timeout`
-    seconds at most."""
+    it names its own throttle, and anonymous reads answered from the kept answers for
+    `timeout` seconds at most."""
     router = Router(tags=[tag], throttle=[ClientRateThrottle()])
-    router.add_decorator(cached_reads(timeout), mode="view")
+    router.add_decorator(serve_kept, mode="operation")
+    router.add_decorator(keep_answers(timeout), mode="view")
     return router

@@ -7,12 +7,13 @@ import math
 from datetime import UTC, datetime
 
 from django.db.models import Count, Max, Q, Sum
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
-from django.utils.http import http_date, parse_etags, parse_http_date_safe
+from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.http import http_date
 
+from api.cache import wants_full_answer
 from api.errors import ApiError, field_error
 from api.schemas import ErrorOut
 from articles.models import Article
@@ -123,52 +124,23 @@ def conditional(
     last_modified: datetime | None,
     private: bool = False,
 ) -> HttpResponse | None:
-    """Put the validators on `response` (ninja's temporal response) and return a 304 when the
-    client's copy is current: If-None-Match when sent (weak comparison), else If-Modified-Since.
-    """
-    headers = {
-        "ETag": etag,
-        # Clients and caches may keep the answer but must ask again each time; the 304
-        # makes asking cheap.
-        "Cache-Control": "private, no-cache" if private else "no-cache",
-    }
+    """Put the validators on `response` (ninja's temporal response) and return the 304 (or
+    412) Django's get_conditional_response gives when the client's copy is current:
+    If-None-Match when sent (weak comparison), else If-Modified-Since."""
+    # Clients and caches may keep the answer but must ask again each time; the 304 makes
+    # asking cheap.
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache" if private else "no-cache"
     if last_modified is not None:
-        headers["Last-Modified"] = http_date(last_modified.timestamp())
-    for name, value in headers.items():
-        response[name] = value
+        response["Last-Modified"] = http_date(last_modified.timestamp())
     patch_vary_headers(response, ["Authorization"])
-    if getattr(request, "full_answer", False):  # the response cache asks for the body (cache.py)
+    if wants_full_answer(request):
         return None
     seconds = None if last_modified is None else int(last_modified.timestamp())
-    if not_modified(request, etag, seconds):
-        return not_modified_response(headers)
-    return None
-
-
-VALIDATORS = ("ETag", "Cache-Control", "Last-Modified")
-
-
-def not_modified_response(headers: dict) -> HttpResponseNotModified:
-    """The 304 that answers a current copy: the validators again, no body."""
-    response = HttpResponseNotModified()
-    for name, value in headers.items():
-        response[name] = value
-    patch_vary_headers(response, ["Authorization"])
-    return response
-
-
-def not_modified(request: HttpRequest, etag: str, last_modified: int | None) -> bool:
-    """Whether the client's copy is current. `last_modified` in whole epoch seconds, as the
-    Last-Modified header says it."""
-    if_none_match = request.headers.get("If-None-Match")
-    if if_none_match is not None:
-        wanted = {tag.removeprefix("W/") for tag in parse_etags(if_none_match)}
-        return "*" in wanted or etag.removeprefix("W/") in wanted
-    if_modified_since = request.headers.get("If-Modified-Since")
-    if if_modified_since and last_modified is not None:
-        since = parse_http_date_safe(if_modified_since)
-        return since is not None and last_modified <= since
-    return False
+    answered = get_conditional_response(
+        request, etag=etag, last_modified=seconds, response=response
+    )
+    return None if answered is response else answered
 
 
 def current(request, response, body, *, etag: str, last_modified: datetime | None):

@@ -27,6 +27,7 @@ from django.utils.cache import get_conditional_response, set_response_etag
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
+from articles.versions import CacheUnavailable
 from ops.availability import MESSAGES as UNAVAILABLE
 from ops.availability import RETRY_AFTER, log_unavailable, unavailable_reason
 from tokens.models import PREFIX_PATTERN
@@ -321,5 +322,5 @@ def install_database_unavailable_handler(api: NinjaAPI) -> None:
         response._has_been_logged = True
         return response
 
-    for exc_class in (OperationalError, InterfaceError, psycopg_pool.PoolTimeout):
+    for exc_class in (OperationalError, InterfaceError, psycopg_pool.PoolTimeout, CacheUnavailable):
         api.add_exception_handler(exc_class, handle)

@@ -12,17 +12,13 @@ class ArticlesConfig(AppConfig):
         pages and re-indexes search itself. What stories show of companies, people, tags,
         series and collections changes outside it, wherever those are edited (their admin
         pages, the shell, a fixture): for them, and only them, receivers do the same."""
-        from articles import pagecache, search
+        from articles import search, versions
         from articles.models import Collection, CollectionItem, Company, Person, Series, Tag
 
-        # Cached pages are derived data: any change to what a page shows drops them all.
+        # Kept answers are derived data: any change to what a page shows moves the version.
         for model in (Company, Person, Tag, Series, Collection, CollectionItem):
-            post_save.connect(
-                pagecache.content_changed, sender=model, dispatch_uid=f"pages-{model}"
-            )
-            post_delete.connect(
-                pagecache.content_changed, sender=model, dispatch_uid=f"pages-del-{model}"
-            )
+            post_save.connect(versions.bump, sender=model, dispatch_uid=f"pages-{model}")
+            post_delete.connect(versions.bump, sender=model, dispatch_uid=f"pages-del-{model}")
 
         # A story's search document holds its company's, people's and tags' names.
         for model in (Company, Person, Tag):

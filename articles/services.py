@@ -5,8 +5,8 @@ revision restore, the demo seed) saves it through save_story(), which does every
 needs, in one transaction:
 
     validate (Article.clean() and the field and table rules) → save → set tags, people and
-    authors → re-index search → record the revision → write the history line → drop the
-    cached pages (moving the shared content version, again once the transaction commits)
+    authors → re-index search → record the revision → write the history line → move the
+    content version, so that no kept answer shows the old story (articles/versions.py)
 
 and deletes through delete_stories(). So no caller has to remember a step, and no signal
 receiver does one behind its back. What is changed outside this door (companies, people, tags,
@@ -17,7 +17,7 @@ happens: articles/apps.py and reader/viewcount.py.
 from django.contrib.admin.models import ADDITION
 from django.db import transaction
 
-from articles import pagecache
+from articles import versions
 from articles.models import Article, Person, Revision, Tag
 from articles.revisions import (
     FOREIGN_KEYS,
@@ -79,7 +79,7 @@ def save_story(
         if line:
             kind = {"action_flag": ADDITION} if created and line == audit else {}
             log_change(by, article, f"{line} ({via})" if via else line, **kind)
-        pagecache.content_changed()
+        versions.bump()
     return revision
 
 
@@ -88,7 +88,7 @@ def delete_stories(stories) -> int:
     go with them) and drop the cached pages. Returns how many stories were deleted."""
     with transaction.atomic():
         deleted = Article.objects.filter(pk__in=[story.pk for story in stories]).delete()[1]
-        pagecache.content_changed()
+        versions.bump()
     return deleted.get(Article._meta.label, 0)
 
 

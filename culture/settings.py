@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from culture.database import database_config
 from culture.env import env_bool, env_list, env_rate, env_str, env_whole
@@ -197,6 +198,14 @@ AXES_PERMALOCK_MESSAGE = "로그인에 여러 번 실패해서 막았습니다. 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_whole("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# Where rendered answers are kept: "local" (each process's memory) or "redis" (Redis too,
+# shared by every host; needs REDIS_URL).
+PAGE_CACHE = env_str("PAGE_CACHE", "local")
+if PAGE_CACHE not in {"local", "redis"}:
+    raise ImproperlyConfigured(f"PAGE_CACHE must be local or redis, got {PAGE_CACHE!r}.")
+if PAGE_CACHE == "redis" and not env_str("REDIS_URL"):
+    raise ImproperlyConfigured("PAGE_CACHE=redis needs REDIS_URL.")
+
 # One cache shared by every worker: rate limits must count across processes. Redis when
 # REDIS_URL is set; otherwise a table in the database (created by a migration of tokens/).
 CACHES = {
@@ -213,13 +222,26 @@ CACHES = {
             "OPTIONS": {"MAX_ENTRIES": 50_000},
         }
     ),
-    # Rendered pages for anonymous readers, kept in each process's memory and filed under the
-    # shared content version (articles/pagecache.py), so no worker serves a stale page.
-    "pages": {
+    # Answers rendered for anonymous readers (pages, story pages, API reads), kept in each
+    # process's memory and filed under the shared content version (articles/answers.py), so no
+    # worker serves a stale one.
+    "answers": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "pages",
-        "OPTIONS": {"MAX_ENTRIES": env_whole("PAGE_CACHE_ENTRIES", 2000)},
+        "LOCATION": "answers",
+        "OPTIONS": {"MAX_ENTRIES": env_whole("PAGE_CACHE_ENTRIES", 2000, minimum=1)},
     },
+    # With PAGE_CACHE=redis they are kept in Redis too, shared by every host and worker.
+    **(
+        {
+            "shared_answers": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": env_str("REDIS_URL"),
+                "KEY_PREFIX": "answers",
+            }
+        }
+        if PAGE_CACHE == "redis"
+        else {}
+    ),
 }
 
 # The API (culture/api.py): request rates per client for anonymous reads and per token for

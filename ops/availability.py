@@ -16,20 +16,25 @@ from django.db import connections
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 
+from articles.versions import CacheUnavailable
+
 logger = logging.getLogger("ops.database")
 
 POOL_EXHAUSTED = "pool-exhausted"
 POOL_QUEUE_FULL = "pool-queue-full"
 DATABASE_UNREACHABLE = "database-unreachable"
+# A write that cannot move the content version (articles/versions.py) is refused.
+CACHE_UNREACHABLE = "cache-unreachable"
 
 # Seconds a client should wait before retrying. A pool frees up as soon as the requests
 # holding it finish; a database that is restarting needs a few seconds more.
-RETRY_AFTER = {POOL_EXHAUSTED: 2, POOL_QUEUE_FULL: 2, DATABASE_UNREACHABLE: 5}
+RETRY_AFTER = {POOL_EXHAUSTED: 2, POOL_QUEUE_FULL: 2, DATABASE_UNREACHABLE: 5, CACHE_UNREACHABLE: 5}
 
 MESSAGES = {
     POOL_EXHAUSTED: "지금 요청이 몰려 데이터베이스 연결을 얻지 못했습니다.",
     POOL_QUEUE_FULL: "지금 요청이 몰려 데이터베이스 연결을 기다릴 자리가 없습니다.",
     DATABASE_UNREACHABLE: "데이터베이스에 연결할 수 없습니다.",
+    CACHE_UNREACHABLE: "공유 캐시에 연결할 수 없어 저장하지 않았습니다. 잠시 뒤에 다시 저장해 주세요.",
 }
 
 # SQLSTATEs that mean "this server will not serve you now", not "your query is wrong":
@@ -44,6 +49,8 @@ def unavailable_reason(exc: BaseException | None) -> str | None:
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
+        if isinstance(exc, CacheUnavailable):
+            return CACHE_UNREACHABLE
         # The pool's errors subclass psycopg.OperationalError, so they are tested first.
         if isinstance(exc, psycopg_pool.TooManyRequests):
             return POOL_QUEUE_FULL

@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.cache import cache
 from django.db import Error as DatabaseError
 from django.db import connections
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
@@ -43,7 +44,9 @@ def healthz(request):
 @never_cache
 def readyz(request):
     """Readiness: a connection can be had and answers. 503 when it cannot, so a load balancer
-    stops sending traffic to this process until it can."""
+    stops sending traffic to this process until it can. The shared cache is reported but
+    never fails the probe: without it the site still serves, uncached (articles/answers.py),
+    and taking every host out of rotation for it would turn a degraded site into a down one."""
     try:
         with connections["default"].cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -51,10 +54,26 @@ def readyz(request):
     except DatabaseError as exc:
         reason = unavailable_reason(exc) or DATABASE_UNREACHABLE
         log_unavailable(request, reason, exc)
-        response = JsonResponse({"status": "unavailable", "reason": reason}, status=503)
+        # The database cache is down with its database; do not wait for it twice.
+        cache_state = "down" if cache_in_database() else cache_state_now()
+        response = JsonResponse(
+            {"status": "unavailable", "reason": reason, "cache": cache_state}, status=503
+        )
         response["Retry-After"] = str(RETRY_AFTER[reason])
         return response
-    return JsonResponse({"status": "ready"})
+    return JsonResponse({"status": "ready", "cache": cache_state_now()})
+
+
+def cache_state_now() -> str:
+    try:
+        cache.get("readyz")
+    except Exception:
+        return "down"
+    return "up"
+
+
+def cache_in_database() -> bool:
+    return settings.CACHES["default"]["BACKEND"].endswith("DatabaseCache")
 
 
 @never_cache

@@ -11,13 +11,12 @@ from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.log import log_response
 from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from articles import pagecache
+from articles import answers, clock
 from articles.models import (
     RELATED_COUNT,
     Article,
@@ -106,10 +105,41 @@ def paginate(request, queryset, per_page=PAGE_SIZE):
         return paginator.page(paginator.num_pages if int(number) > 1 else 1)
 
 
+def cached_for_readers(timeout=answers.LIST_TIMEOUT):
+    """Serve anonymous GETs of this view from the kept answers (articles/answers.py); render
+    and keep 200s that set no cookie."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method not in READ_METHODS or not answers.is_reader(request):
+                return view(request, *args, **kwargs)
+
+            def render_for_readers():
+                response = view(request, *args, **kwargs)
+                if response.status_code != 200 or response.streaming or response.cookies:
+                    return response, False  # answered as it is, never kept
+                return (response["Content-Type"], response.content), True
+
+            entry, how = answers.answer(
+                view.__name__, request.get_full_path(), render_for_readers, timeout=timeout
+            )
+            if isinstance(entry, HttpResponse):
+                return entry
+            content_type, content = entry
+            response = HttpResponse(content, content_type=content_type)
+            response["X-Cache"] = how
+            return response
+
+        return wrapper
+
+    return decorator
+
+
 @read_only
-@pagecache.cached_for_readers()
+@cached_for_readers()
 def home(request):
-    now = timezone.now()
+    now = clock.now_datetime()
     published = Article.objects.published(now).for_listing()
     featured = published.filter(is_featured=True).recent().first() or published.recent().first()
     visible_items = CollectionItem.objects.published_cards(now)
@@ -131,7 +161,7 @@ def home(request):
 
 
 @read_only
-@pagecache.cached_for_readers()
+@cached_for_readers()
 def kind_list(request, kind_path):
     kind = KIND_BY_PATH[kind_path]
     stories = Article.objects.published().filter(kind=kind).for_listing()
@@ -160,25 +190,30 @@ def kind_list(request, kind_path):
     )
 
 
+# In a cached story page, where this request's 조회수 goes: invisible separators, never in
+# real content.
+VIEW_COUNT_MARKER = "\u2063views\u2063"
+
+
 @read_only
 def story(request, pk, slug=None):
-    if not pagecache.is_reader(request):
+    if not answers.is_reader(request):
         return story_for_staff(request, pk, slug)
 
-    # Readers: the page comes from the cache (rendered once per content version) and only
-    # the 조회수 is filled in per request.
-    key = f"story:{pagecache.content_version()}:{pk}"
-    entry = pagecache.pages().get(key)
-    if entry is None:
+    # Readers: the page is rendered once per content version and only the 조회수 is filled
+    # in per request.
+    def render_for_readers():
         article = (
             Article.objects.published().select_related("company", "series").filter(pk=pk).first()
         )
-        entry = (None, None)
-        if article is not None:
-            html = render_story(request, article, pagecache.VIEW_COUNT_MARKER).content.decode()
-            entry = (article.slug, html)
-        pagecache.pages().set(key, entry, pagecache.STORY_TIMEOUT)
-    canonical_slug, html = entry
+        if article is None:
+            return (None, None), True
+        html = render_story(request, article, VIEW_COUNT_MARKER).content.decode()
+        return (article.slug, html), True
+
+    (canonical_slug, html), how = answers.answer(
+        "story", str(pk), render_for_readers, timeout=answers.STORY_TIMEOUT
+    )
     if html is None:
         raise Http404("스토리가 없습니다.")
     if slug != canonical_slug:
@@ -188,7 +223,8 @@ def story(request, pk, slug=None):
     count = viewcount.record_view(pk) if counted else viewcount.current_count(pk)
     if count is None:
         raise Http404("스토리가 없습니다.")
-    response = HttpResponse(html.replace(pagecache.VIEW_COUNT_MARKER, str(count)))
+    response = HttpResponse(html.replace(VIEW_COUNT_MARKER, str(count)))
+    response["X-Cache"] = how
     if counted:
         viewcount.remember(response, request, pk)
     return response
@@ -263,7 +299,7 @@ def story_json_ld(article, tags):
 
 
 @read_only
-@pagecache.cached_for_readers()
+@cached_for_readers()
 def company_index(request):
     companies = Company.objects.annotate(
         story_total=Count("articles", filter=Q(articles__in=Article.objects.published()))
@@ -272,7 +308,7 @@ def company_index(request):
 
 
 @read_only
-@pagecache.cached_for_readers()
+@cached_for_readers()
 def company(request, slug):
     company = get_object_or_404(Company, slug=slug)
     stories = Article.objects.published().filter(company=company).for_listing().recent()
@@ -288,7 +324,7 @@ def company(request, slug):
 
 
 @read_only
-@pagecache.cached_for_readers()
+@cached_for_readers()
 def person(request, slug):
     person = get_object_or_404(Person.objects.select_related("company"), slug=slug)
     stories = Article.objects.published().filter(people=person).for_listing().recent()
@@ -298,7 +334,7 @@ def person(request, slug):
 
 
 @read_only
-@pagecache.cached_for_readers()
+@cached_for_readers()
 def tag_index(request):
     tags = (
         Tag.objects.annotate(
@@ -311,7 +347,7 @@ def tag_index(request):
 
 
 @read_only
-@pagecache.cached_for_readers()
+@cached_for_readers()
 def tag(request, slug):
     # A tag only hidden stories carry is a 404, as in the API: its name could tell what is
     # coming. (Companies and people have pages of their own, stories or not, as in the API.)
@@ -321,7 +357,7 @@ def tag(request, slug):
 
 
 @read_only
-@pagecache.cached_for_readers()
+@cached_for_readers()
 def collection(request, slug):
     collection = get_object_or_404(Collection, slug=slug)
     stories = (
@@ -340,7 +376,7 @@ def collection(request, slug):
 
 
 @read_only
-@pagecache.cached_for_readers()
+@cached_for_readers()
 def series(request, slug):
     series = get_object_or_404(Series, slug=slug)
     stories = Article.objects.published().filter(series=series).for_listing().in_series_order()
@@ -360,7 +396,7 @@ def robots_txt(request):
 
 
 @read_only(exempt_csrf=False)
-@pagecache.cached_for_readers()
+@cached_for_readers()
 def search(request):
     """검색: published stories only, every word of the query, title matches first. An empty
     query shows a prompt and runs nothing; a query of symbols only says so. Readers who ask

@@ -61,7 +61,7 @@ def pytest_sessionfinish(session, exitstatus):
 def fresh_page_cache():
     """Every test starts without cached pages. (The content version lives in the default
     cache, a database table that each test's transaction rolls back.)"""
-    caches["pages"].clear()
+    caches["answers"].clear()
 
 
 @pytest.fixture(autouse=True)

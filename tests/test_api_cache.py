@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from api import cache as api_cache
-from articles import pagecache
+from articles import answers, versions
 from articles.models import Article, Status
 from articles.services import save_story
 from culture.env import parse_rate
@@ -39,7 +39,7 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 # Headers that differ between any two answers, cached or not.
-PER_REQUEST = {"X-Request-ID"}
+PER_REQUEST = {"X-Request-ID", "X-Cache"}
 
 
 @pytest.fixture
@@ -89,6 +89,7 @@ def test_a_hit_serves_the_same_bytes_and_headers_without_a_query(client, story, 
     assert headers(second) == headers(first)
     assert {"ETag", "Last-Modified", "Cache-Control", "Vary"} <= set(headers(second))
     assert second["X-Request-ID"] != first["X-Request-ID"]
+    assert (first["X-Cache"], second["X-Cache"]) == ("miss", "hit")
     assert len(first_queries) > 1
     assert only_the_version_read(second_queries), second_queries
 
@@ -175,7 +176,7 @@ def test_a_hit_answers_304_to_a_current_etag_or_date(client, story, path):
 def test_a_conditional_request_that_misses_fills_the_cache_and_still_answers_304(client, story):
     etag = client.get(f"{API}/stories")["ETag"]
     Client().get(f"{API}/stories")  # the same answer from the cache
-    pagecache.pages().clear()  # as after a restart, or in another worker
+    answers.front().clear()  # as after a restart, or in another worker
 
     missed = client.get(f"{API}/stories", headers={"If-None-Match": etag})
     hit, queries = get(Client(), f"{API}/stories")
@@ -277,17 +278,20 @@ def test_a_withdrawn_story_disappears_at_once(client, story):
     assert client.get(f"{API}/collections").json()["count"] == 0
 
 
-def test_a_version_drawn_before_the_commit_of_a_save_is_dropped_at_the_commit(
+def test_a_version_drawn_before_the_commit_of_a_save_is_replaced_at_the_commit(
     client, story, django_capture_on_commit_callbacks
 ):
+    before = versions.current()
     with django_capture_on_commit_callbacks(execute=True):
         story.title = "고친 제목"
         save_story(story, by=None)
-        # A request in another connection still reads the old rows and draws a version for
-        # them (with Redis it sees the dropped version before the commit).
-        during = pagecache.content_version()
+        # A reader on another connection still reads the rows before the commit and adds
+        # the version it drew for them (with Redis it sees the dropped record before the
+        # commit does).
+        cache.add(versions.KEY, before.record, versions.READER_TTL)
 
-    assert pagecache.content_version() != during
+    assert versions.current().number == before.number + 1
+    assert cache.get(versions.KEY)[0] == before.number + 1
 
 
 def test_view_counts_in_a_cached_answer_are_at_most_a_minute_old(client, story, monkeypatch):
@@ -319,7 +323,7 @@ def test_token_requests_are_never_served_from_the_cache_nor_fill_it(client, stor
     assert with_token.json()["title"] == "몰래 바꾼 제목"
     assert client.get(f"{API}/stories/{story.pk}").json()["title"] == "캐시될 스토리"
 
-    pagecache.pages().clear()
+    answers.front().clear()
     client.get(f"{API}/stories", headers=bearer(raw))  # a token's answer is not kept
     behind_the_cache(story, "또 바꾼 제목")
     assert titles(client.get(f"{API}/stories")) == ["또 바꾼 제목"]
@@ -334,7 +338,7 @@ def test_staff_are_never_served_from_the_cache_nor_fill_it(client, story):
     assert titles(staff.get(f"{API}/stories")) == ["몰래 바꾼 제목"]
     assert titles(client.get(f"{API}/stories")) == ["캐시될 스토리"]
 
-    pagecache.pages().clear()
+    answers.front().clear()
     staff.get(f"{API}/stories/{story.pk}")
     behind_the_cache(story, "또 바꾼 제목")
     assert client.get(f"{API}/stories/{story.pk}").json()["title"] == "또 바꾼 제목"
@@ -359,7 +363,7 @@ def test_errors_are_never_kept(client, story):
         second = client.get(API + path)
         assert first.status_code == second.status_code >= 400
         assert first.json()["request_id"] != second.json()["request_id"]
-    assert not pagecache.pages()._cache
+    assert not answers.front()._cache
 
 
 def test_sync_cursors_are_not_kept(client, story):
@@ -370,7 +374,7 @@ def test_sync_cursors_are_not_kept(client, story):
 
     assert titles(first) == titles(second) == ["캐시될 스토리"]
     assert len(queries) > 1
-    assert not pagecache.pages()._cache  # nothing was filed
+    assert not answers.front()._cache  # nothing was filed
 
 
 def test_large_answers_are_served_but_not_kept(client, story, monkeypatch):
@@ -388,7 +392,7 @@ def test_the_schema_and_the_editor_view_are_not_cached(client, story):
     client.get(f"{API}/openapi.json")
     client.get(f"{API}/stories/{story.pk}/editor", headers=bearer(raw))
 
-    assert not pagecache.pages()._cache
+    assert not answers.front()._cache
 
 
 # --- Rate limits --------------------------------------------------------------------------

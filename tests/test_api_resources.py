@@ -4,7 +4,7 @@ from urllib.parse import quote
 
 import pytest
 
-from articles import pagecache
+from articles import versions
 from tests.api_support import API, error_of
 from tests.factories import (
     HIDDEN_TRAITS,
@@ -169,14 +169,14 @@ def test_every_resource_runs_a_fixed_number_of_queries(
             CollectionItemFactory(collection=collection, article=story)
 
     # Each answer is rendered (a cache miss) and adds one read of the shared content version,
-    # drawn beforehand as it is once per content change (articles/pagecache.py).
+    # drawn beforehand as it is once per content change (articles/versions.py).
     build(1)
-    pagecache.content_version()
+    versions.current()
     with django_assert_num_queries(queries + 1):
         small = client.get(f"{API}{path}")
     for n in range(2, 6):
         build(n)
-    pagecache.content_version()
+    versions.current()
     with django_assert_num_queries(queries + 1):
         large = client.get(f"{API}{path}?page_size=100" if path.count("/") == 1 else f"{API}{path}")
     assert small.status_code == large.status_code == 200

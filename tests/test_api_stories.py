@@ -7,7 +7,7 @@ from urllib.parse import quote
 import pytest
 from django.utils import timezone
 
-from articles import pagecache
+from articles import versions
 from articles.models import DailyView, JobFamily, Kind
 from tests.api_support import API, error_of, ids
 from tests.factories import (
@@ -337,7 +337,7 @@ def test_story_list_runs_a_fixed_number_of_queries_whatever_the_page_size(
     for _ in range(30):
         ArticleFactory(tags=tags, people=people, series=None)
 
-    pagecache.content_version()  # drawn once per content change, not per request
+    versions.current()  # drawn once per content change, not per request
     for query in (
         "page_size=1",
         "page_size=30",
@@ -362,7 +362,7 @@ def test_story_detail_runs_a_fixed_number_of_queries(client, django_assert_num_q
     # The content version (the cache misses), the story, its tags, its people, its series'
     # parts, then the related stories: three picks (same company, shared tags, same kind),
     # their load and their tags.
-    pagecache.content_version()
+    versions.current()
     with django_assert_num_queries(10):
         response = client.get(f"{API}/stories/{story.pk}")
     assert response.status_code == 200

@@ -164,7 +164,7 @@ def test_healthz_opens_no_database_connection():
 def test_readyz_answers_ready_when_the_database_answers(client):
     response = client.get(reverse("ops:readyz"))
     assert response.status_code == 200
-    assert response.json() == {"status": "ready"}
+    assert response.json() == {"status": "ready", "cache": "up"}
 
 
 def test_readyz_answers_503_when_no_connection_can_be_had(client, monkeypatch):
@@ -174,7 +174,11 @@ def test_readyz_answers_503_when_no_connection_can_be_had(client, monkeypatch):
     monkeypatch.setattr(connection, "ensure_connection", refuse)
     response = client.get(reverse("ops:readyz"))
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "reason": "database-unreachable"}
+    assert response.json() == {
+        "status": "unavailable",
+        "reason": "database-unreachable",
+        "cache": "down",  # the cache is a table in that database
+    }
     assert response["Retry-After"] == "5"
 
 

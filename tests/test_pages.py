@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from articles import pagecache
+from articles import versions
 from articles.models import Article, DailyView, JobFamily, Kind
 from tests.factories import (
     ArticleFactory,
@@ -473,7 +473,7 @@ class World:
             self.stories.append(story)
 
 
-# Each count includes one read of the shared content version (articles/pagecache.py), except
+# Each count includes one read of the shared content version (articles/versions.py), except
 # the feeds, which are not cached. The story page also counts the view: an UPDATE … RETURNING
 # and the day's upsert.
 @pytest.mark.parametrize(
@@ -500,8 +500,8 @@ def test_every_page_runs_a_fixed_number_of_queries(client, url, queries):
         world.add(size - len(world.stories))
         target = world.stories[1].get_absolute_url() if url == "story" else url
         client.cookies.clear()  # a new reader each time: the story page counts the view
-        caches["pages"].clear()  # render the page, not a cached copy
-        pagecache.content_version()  # drawn once per content change, not per page
+        caches["answers"].clear()  # render the page, not a cached copy
+        versions.current()  # drawn once per content change, not per page
         with CaptureQueriesContext(connection) as captured:
             response = client.get(target, **BROWSER)
         assert response.status_code == 200

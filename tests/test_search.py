@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from articles import pagecache
+from articles import versions
 from articles.models import Article, SearchDocument, Status
 from articles.search import (
     MAX_QUERY_LENGTH,
@@ -233,7 +233,7 @@ def test_every_page_has_a_search_form(client):
 
 
 def test_empty_query_shows_a_prompt_and_runs_no_search_query(client, django_assert_num_queries):
-    pagecache.content_version()  # drawn once per content change, not per page
+    versions.current()  # drawn once per content change, not per page
     # The one query is the read of the shared content version (the page cache's key).
     with django_assert_num_queries(1):
         response = find(client, "   ")
@@ -319,7 +319,7 @@ def test_search_page_runs_the_same_number_of_queries_whatever_the_results(
         ArticleFactory(title=f"온보딩 {number}", tags=[TagFactory()])
     # The content version (the page cache's key; each of these pages is rendered), the count,
     # the page of stories with their company and series, their tags, their text.
-    pagecache.content_version()  # drawn once per content change, not per page
+    versions.current()  # drawn once per content change, not per page
     for q in ["회고", "온보딩"]:
         with django_assert_num_queries(5):
             find(client, q)

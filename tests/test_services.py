@@ -9,7 +9,7 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from articles import pagecache
+from articles import versions
 from articles.models import Article, Revision, SearchDocument, State, Status
 from articles.services import delete_stories, save_story
 from tests.api_support import API
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 def test_one_save_does_every_step(django_capture_on_commit_callbacks):
     editor = UserFactory()
-    version = pagecache.content_version()
+    version = versions.current()
     story = Article(title="문 하나로 저장", body="본문", company=CompanyFactory())
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -36,7 +36,7 @@ def test_one_save_does_every_step(django_capture_on_commit_callbacks):
     assert revision.snapshot["tags"] == [tag.pk for tag in story.tags.all()]
     assert SearchDocument.objects.filter(article=story).exists()
     assert "문" in SearchDocument.objects.get(article=story).body_terms.split()
-    assert pagecache.content_version() != version
+    assert versions.current() != version
 
 
 def test_the_history_line_says_what_happened_to_the_publication():
@@ -104,11 +104,11 @@ def test_unpublishing_now_withdraws_only_what_readers_see():
 
 def test_deleting_stories_drops_the_cached_pages(django_capture_on_commit_callbacks):
     story = ArticleFactory()
-    version = pagecache.content_version()
+    version = versions.current()
     with django_capture_on_commit_callbacks(execute=True):
         assert delete_stories([story]) == 1
     assert not Article.objects.exists()
-    assert pagecache.content_version() != version
+    assert versions.current() != version
 
 
 # --- One definition of a story's state ------------------------------------------------------

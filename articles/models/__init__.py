@@ -20,6 +20,7 @@ from articles.models.entities import Company, Person, Series, Tag
 from articles.models.states import State
 from articles.models.stats import DailyView
 from articles.models.stories import Article, SearchDocument, has_published
+from articles.models.versioning import ContentVersion
 from articles.models.workflow import (
     PREVIEW_DAYS,
     PREVIEW_MAX_DAYS,
@@ -40,6 +41,7 @@ __all__ = [
     "Collection",
     "CollectionItem",
     "Company",
+    "ContentVersion",
     "DailyView",
     "HttpsURLField",
     "JobFamily",

@@ -2,8 +2,8 @@
 
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Prefetch, Q
-from django.utils import timezone
 
+from articles import clock
 from articles.models.common import SLUG_MAX_LENGTH, Slugged
 from articles.models.entities import Tag
 from articles.models.stories import Article
@@ -12,7 +12,7 @@ from articles.models.stories import Article
 class CollectionQuerySet(models.QuerySet):
     def on_home(self, now=None):
         """Collections placed on the home page whose time box (if any) includes now."""
-        now = now or timezone.now()
+        now = now or clock.now_datetime()
         return self.filter(
             Q(starts_at__isnull=True) | Q(starts_at__lte=now),
             Q(ends_at__isnull=True) | Q(ends_at__gt=now),

@@ -29,6 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from articles import clock
 from articles.images import validate_image
 from articles.models.common import (
     KIND_URL_NAMES,
@@ -63,12 +64,12 @@ class ArticleQuerySet(models.QuerySet):
 
     def in_state(self, state: State, now=None):
         """Stories in `state` at `now` (states.py holds the one definition)."""
-        return self.filter(state_conditions(now or timezone.now())[state])
+        return self.filter(state_conditions(now or clock.now_datetime())[state])
 
     def with_state(self, now=None):
         """Each story annotated with its state at `now` (Article.state reads it), for a list
         that shows or sorts by state in the same query."""
-        conditions = state_conditions(now or timezone.now())
+        conditions = state_conditions(now or clock.now_datetime())
         return self.annotate(
             state_now=Case(
                 *(
@@ -350,7 +351,7 @@ class Article(models.Model):
         if not self.slug:
             self.slug = unique_slug(Article, self.title, fallback="story", exclude_pk=self.pk)
         if self.status == Status.PUBLISHED and self.published_at is None:
-            self.published_at = timezone.now()
+            self.published_at = clock.now_datetime()
         self.render()
         update_fields = kwargs.get("update_fields")
         if self.pk and not self._state.adding:
@@ -392,7 +393,7 @@ class Article(models.Model):
                 Article, self.slug or self.title, fallback="story", exclude_pk=self.pk
             )
         if self.status == Status.PUBLISHED and self.published_at is None:
-            self.published_at = timezone.now()
+            self.published_at = clock.now_datetime()
         errors = {}
         if self.unpublish_at and self.published_at and self.unpublish_at <= self.published_at:
             errors["unpublish_at"] = "내릴 시각은 발행 시각보다 뒤여야 합니다."
@@ -400,7 +401,7 @@ class Article(models.Model):
             self.status == Status.PUBLISHED
             and (self.stored_publication is None or self.stored_publication[0] != self.status)
             and self.unpublish_at
-            and self.unpublish_at <= timezone.now()
+            and self.unpublish_at <= clock.now_datetime()
         ):
             # Published by this edit, the story would stay withdrawn although the editor meant
             # to publish it: say so instead of reporting a success that changes nothing.
@@ -447,7 +448,7 @@ class Article(models.Model):
         annotated = self.__dict__.get("state_now")
         if annotated:
             return State(annotated)
-        now = timezone.now()
+        now = clock.now_datetime()
         for state, condition in state_conditions(now).items():
             if holds(condition, self):
                 return state
@@ -461,7 +462,7 @@ class Article(models.Model):
         """Publish now, or at `at` (a future time schedules it). An unpublish time that would
         withdraw it at once is dropped. Returns whether anything changed; save to keep it."""
         before = self.publication
-        now = timezone.now()
+        now = clock.now_datetime()
         self.__dict__.pop("state_now", None)
         self.status = Status.PUBLISHED
         if at is not None:
@@ -493,7 +494,7 @@ class Article(models.Model):
         if at is None:
             if not self.is_public:
                 return False
-            at = timezone.now()
+            at = clock.now_datetime()
         self.unpublish_at = at
         return True
 

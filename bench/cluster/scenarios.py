@@ -37,10 +37,10 @@ ALL = {
 ORDER = [1, 2, 4, 7, 5, 6, 3, 8]
 DEMO_ADMIN = ("admin", "culture-demo")  # seed_demo --with-admin
 READ_LIMIT = 300  # API_THROTTLE_READ's default, which the hosts keep (300/min)
+# Django's RedisCache key of articles.versions.KEY
 VERSION_KEY = ":1:content:version"
-BUDGET = (
-    12 * 60
-)  # seconds from the run's start after which no scenario starts  # Django's RedisCache key of pagecache.VERSION_KEY
+# Seconds from the run's start after which no scenario starts.
+BUDGET = 12 * 60
 
 
 @dataclass
@@ -420,7 +420,7 @@ def s2_scheduling(run) -> Result:
 
 
 def version_records(samples, schedule) -> dict:
-    """A record (version, next transition) read at time t is wrong when a scheduling was
+    """A record (counter, window start, window end) read at time t is wrong when a scheduling was
     committed before t for a moment still ahead of t, and the record's next transition is later
     than that moment (or none): every host trusting it keeps serving the pages of before the
     moment, past the moment."""
@@ -430,7 +430,8 @@ def version_records(samples, schedule) -> dict:
         if raw is None or raw == b"?":
             absent += 1
             continue
-        version, upcoming = pickle.loads(raw)
+        number, since, upcoming = pickle.loads(raw)
+        version = (number, since)
         seen.add(version)
         pending = [
             moment

@@ -1,0 +1,121 @@
+"""Answers rendered for readers, kept and served again while the content they show is current.
+
+One mechanism for every cached answer: reader pages (reader/views.py's cached_for_readers), the
+story page (its HTML, with the 조회수 filled in per request) and the API's anonymous reads
+(api/cache.py). An answer is filed under the content version (articles/versions.py): any
+write, and any scheduled moment passing, moves the version and so orphans every answer kept
+before it. An entry also never outlives the version's window by the serving host's clock.
+
+Where answers live: each process keeps a small front cache in memory (CACHES["answers"]); with
+PAGE_CACHE=redis they are also kept in Redis (CACHES["shared_answers"]), so N hosts × W
+workers render a page once per version instead of once each. A cache that cannot be reached
+means rendering without caching, never an error.
+
+Only anonymous readers get cached answers: staff, who see previews and the admin's links, and
+API clients with a token always get a fresh render.
+"""
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import caches
+
+from articles import clock, versions
+
+# Answers that show view counts ("popular", lists): they may be this old.
+LIST_TIMEOUT = 60
+STORY_TIMEOUT = 600
+# Answers that change only when content is saved (or comes due): companies, people, tags.
+CONTENT_TIMEOUT = 600
+# What the X-Cache header says of an answer.
+HIT, SHARED_HIT, MISS, OFF = "hit", "hit-shared", "miss", "off"
+
+
+def front():
+    return caches["answers"]
+
+
+def shared():
+    return caches["shared_answers"] if "shared_answers" in settings.CACHES else None
+
+
+def is_reader(request) -> bool:
+    """Anyone but staff. Checking the session cookie first spares anonymous readers the
+    session lookup."""
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return True
+    return not request.user.is_staff
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where an answer is filed: its key under the current version (None: keep nothing now),
+    the version's window, and how the lookup went."""
+
+    key: str | None
+    version: versions.Version | None
+    how: str
+
+
+def find(kind: str, address: str) -> tuple[object, Slot]:
+    """The kept answer of `kind` for `address` (None when there is none), and its slot."""
+    version = versions.current()
+    if version is None:
+        return None, Slot(None, None, OFF)
+    digest = hashlib.sha256(address.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+    key = f"{kind}:{version.key}:{digest}"
+    entry, how = _lookup(key)
+    return entry, Slot(key, version, how)
+
+
+def keep(slot: Slot, entry, timeout: int) -> None:
+    """Keep `entry` in its slot for `timeout` seconds at most, and never past the window."""
+    if slot.key is None:
+        return
+    left = slot.version.seconds_left(clock.now())
+    _keep(slot.key, entry, timeout if left is None else max(1, min(timeout, int(left))))
+
+
+def answer(kind: str, address: str, render: Callable, *, timeout: int) -> tuple[object, str]:
+    """The kept answer of `kind` for `address`, or render() it and keep it.
+
+    render() returns the answer and whether to keep it (a picklable entry; not an error page
+    or a response that sets a cookie). Returns the answer and how it was got (HIT,
+    SHARED_HIT, MISS, or OFF when the cache cannot be used now)."""
+    entry, slot = find(kind, address)
+    if entry is not None:
+        return entry, slot.how
+    entry, worth_keeping = render()
+    if worth_keeping:
+        keep(slot, entry, timeout)
+    return entry, slot.how
+
+
+def _lookup(key: str) -> tuple[object, str]:
+    entry = front().get(key)
+    if entry is not None:
+        return entry, HIT
+    store = shared()
+    if store is None:
+        return None, MISS
+    try:
+        entry = store.get(key)
+    except Exception:
+        versions.complain()
+        return None, MISS
+    if entry is None:
+        return None, MISS
+    front().set(key, entry, LIST_TIMEOUT)
+    return entry, SHARED_HIT
+
+
+def _keep(key: str, entry, timeout: int) -> None:
+    front().set(key, entry, timeout)
+    store = shared()
+    if store is not None:
+        try:
+            store.set(key, entry, timeout)
+        except Exception:
+            versions.complain()

@@ -1,0 +1,19 @@
+"""The counter behind the content version (articles/versions.py)."""
+
+from django.db import models
+
+
+class ContentVersion(models.Model):
+    """One row whose number every content write moves, in the write's own transaction: the
+    version of what readers may see moves exactly when the write commits, on every host."""
+
+    number = models.PositiveBigIntegerField("번호", default=0)
+
+    class Meta:
+        # Nobody edits it by hand: no permissions to grant.
+        default_permissions = ()
+        verbose_name = "콘텐츠 버전"
+        verbose_name_plural = "콘텐츠 버전"
+
+    def __str__(self):
+        return f"콘텐츠 버전 {self.number}"

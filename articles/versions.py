@@ -1,0 +1,189 @@
+"""The content version: one name for "what readers may see now", shared by every host.
+
+Cached answers (reader pages, story pages, API answers: articles/answers.py) are filed under the
+version's key, so an answer is served only while the content it shows is current. Two things
+change what readers see:
+
+- a write. Every content write bumps a counter in the database, in its own transaction
+  (bump(): the door for stories, articles/services.py; receivers for the rest, articles/apps.py).
+  The counter moves exactly when the write commits, on every host at once.
+- the clock. A scheduled story goes live, an unpublish time passes, a collection's time box
+  opens or closes, with no write at all. A version covers one window of time between two such
+  moments; past the window's end it is a new version.
+
+Time is the database's: published() compares with the database's clock, and so does this
+module (each process measures its offset to it), so a host whose own clock runs ahead or behind
+neither shows a story early nor keeps one late.
+
+The version record (number, window) lives in the shared cache, so that a cached answer costs
+one cache read and no query. Who may write it:
+
+- a writer, after its commit (publish()), computed from committed rows, under the counter's row
+  lock so that a later writer's record is always written last; before its commit, the writer
+  deletes the record (and the save fails if it cannot: nothing stale is left behind);
+- a reader only *adds* a record where none exists (a record a writer drew is never overwritten
+  by one a reader drew from rows that may predate a commit), and such a record expires after
+  READER_TTL seconds: a stale one can live no longer than that.
+
+A cache that cannot be read or written makes the site render without caching, never fail
+(current() answers None); this is logged at most once a minute per process.
+"""
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.core.cache import cache
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Max, Min, Q
+
+from articles.clock import now
+from articles.models import Article, Collection, ContentVersion, Status
+
+logger = logging.getLogger("articles.versions")
+
+KEY = "content:version"
+# How long a record a reader drew may live: the bound on staleness if a writer's record is lost.
+READER_TTL = 30
+# A writer's record lives until the window ends, or this long when nothing is scheduled.
+WRITER_TTL = 3600
+# How often one process logs that the cache is down.
+COMPLAINT_INTERVAL = 60
+
+
+@dataclass(frozen=True)
+class Version:
+    """Content counter `number`, valid from `since` (the last moment the published set changed
+    by itself) until `until` (the next one); times in epoch seconds of the database's clock."""
+
+    number: int
+    since: float
+    until: float | None
+
+    @classmethod
+    def of(cls, record) -> "Version | None":
+        """The version a cached record holds (None for none, or one this code cannot read)."""
+        if isinstance(record, tuple) and len(record) == 3:
+            return cls(*record)
+        return None
+
+    @property
+    def record(self) -> tuple:
+        """What the shared cache keeps: plain values, readable whatever this module becomes."""
+        return (self.number, self.since, self.until)
+
+    @property
+    def key(self) -> str:
+        return f"{self.number}.{int(self.since)}"
+
+    def covers(self, now: float) -> bool:
+        return self.since <= now and (self.until is None or now < self.until)
+
+    def seconds_left(self, now: float) -> float | None:
+        return None if self.until is None else self.until - now
+
+
+# --- Writers ------------------------------------------------------------------------------
+
+
+class CacheUnavailable(Exception):
+    """The shared cache cannot be reached, so a write cannot move the content version: the
+    write is refused (503) rather than leave a record that would keep old answers."""
+
+
+def bump(**kwargs) -> None:
+    """In a content write's transaction: move the counter and drop the shared record (the
+    write fails if the record cannot be dropped, so no stale record survives it); once the
+    transaction commits, publish the new version. (Also a receiver: articles/apps.py.)"""
+    table = connection.ops.quote_name(ContentVersion._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (id, number) VALUES (1, 1) "
+            f"ON CONFLICT (id) DO UPDATE SET number = {table}.number + 1"
+        )
+    try:
+        cache.delete(KEY)
+    except Exception as error:
+        raise CacheUnavailable("공유 캐시에 연결할 수 없어 저장하지 않았습니다.") from error
+    transaction.on_commit(publish)
+
+
+def publish() -> None:
+    """Draw the version from committed rows and write it to the shared cache. Under the
+    counter's row lock: a writer whose commit came later writes later."""
+    try:
+        with transaction.atomic():
+            version = draw(lock=True)
+            cache.set(KEY, version.record, _ttl(version, WRITER_TTL))
+    except Exception:
+        # The record was dropped before the commit: readers draw it from the database.
+        logger.exception("Could not publish the content version after a write")
+
+
+# --- Readers ------------------------------------------------------------------------------
+
+
+def current() -> Version | None:
+    """The version readers may file answers under now, or None when answers must not be
+    cached (the shared cache cannot be reached)."""
+    moment = now()
+    try:
+        version = Version.of(cache.get(KEY))
+    except DatabaseError:
+        raise  # the database cache: the database itself is down, which is not ours to hide
+    except Exception:
+        complain()
+        return None
+    if version is not None and version.covers(moment):
+        return version
+    fresh = draw()
+    if version is None:
+        try:
+            cache.add(KEY, fresh.record, _ttl(fresh, READER_TTL))
+        except DatabaseError:
+            raise
+        except Exception:
+            complain()
+            return None
+    return fresh
+
+
+def draw(*, lock: bool = False) -> Version:
+    """The version from the database: the counter, and the window around the database's now."""
+    rows = ContentVersion.objects.filter(pk=1)
+    if lock:
+        rows = rows.select_for_update()
+    number = rows.values_list("number", flat=True).first() or 0
+    moment = datetime.fromtimestamp(now(), tz=UTC)
+    stories = Article.objects.filter(status=Status.PUBLISHED).aggregate(
+        published=Max("published_at", filter=Q(published_at__lte=moment)),
+        publishes=Min("published_at", filter=Q(published_at__gt=moment)),
+        unpublished=Max("unpublish_at", filter=Q(unpublish_at__lte=moment)),
+        unpublishes=Min("unpublish_at", filter=Q(unpublish_at__gt=moment)),
+    )
+    boxes = Collection.objects.aggregate(
+        started=Max("starts_at", filter=Q(starts_at__lte=moment)),
+        starts=Min("starts_at", filter=Q(starts_at__gt=moment)),
+        ended=Max("ends_at", filter=Q(ends_at__lte=moment)),
+        ends=Min("ends_at", filter=Q(ends_at__gt=moment)),
+    )
+    past = [stories["published"], stories["unpublished"], boxes["started"], boxes["ended"]]
+    future = [stories["publishes"], stories["unpublishes"], boxes["starts"], boxes["ends"]]
+    since = max((m.timestamp() for m in past if m is not None), default=0.0)
+    until = min((m.timestamp() for m in future if m is not None), default=None)
+    return Version(number, since, until)
+
+
+def _ttl(version: Version, longest: int) -> int:
+    left = version.seconds_left(now())
+    return max(1, min(longest, int(left) + 1)) if left is not None else longest
+
+
+_complained = {"at": 0.0}
+
+
+def complain() -> None:
+    if time.monotonic() - _complained["at"] > COMPLAINT_INTERVAL:
+        _complained["at"] = time.monotonic()
+        logger.warning("The shared cache cannot be reached: answers are not cached", exc_info=True)
