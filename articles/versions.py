@@ -75,7 +75,8 @@ class Version:
 
     @property
     def key(self) -> str:
-        return f"{self.number}.{int(self.since)}"
+        # Microseconds: two scheduled moments within the same second are two windows.
+        return f"{self.number}.{round(self.since * 1_000_000)}"
 
     def covers(self, now: float) -> bool:
         return self.since <= now and (self.until is None or now < self.until)

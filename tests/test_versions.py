@@ -210,3 +210,9 @@ def test_offset_is_measured_once_per_period(django_assert_num_queries):
         clock.now()
     if connection.vendor == "sqlite":
         assert clock._clock.offset == 0
+
+
+def test_two_moments_within_one_second_are_two_windows():
+    first = versions.Version(7, 1_800_000_000.2, None)
+    second = versions.Version(7, 1_800_000_000.7, None)
+    assert first.key != second.key
