@@ -120,6 +120,7 @@ class Record:
     error: str
     served_by: str
     path: str
+    cache: str = ""  # the X-Cache header: how the site got the answer (hit, hit-shared, miss)
 
 
 class Load:
@@ -177,6 +178,7 @@ class Load:
                 answer.error,
                 answer.headers.get("x-served-by", ""),
                 path,
+                answer.headers.get("x-cache", ""),
             )
             with self._lock:
                 del self.in_flight[n]

@@ -34,7 +34,7 @@ ALL = {
     7: "three migrate at once on an empty database",
     8: "throughput with 1, 2 and 3 hosts",
 }
-ORDER = [1, 2, 4, 7, 5, 6, 3, 8]
+ORDER = [1, 2, 4, 7, 5, 6, 3, 8, 9]
 DEMO_ADMIN = ("admin", "culture-demo")  # seed_demo --with-admin
 READ_LIMIT = 300  # API_THROTTLE_READ's default, which the hosts keep (300/min)
 # Django's RedisCache key of articles.versions.KEY
@@ -881,6 +881,52 @@ def s8_throughput(run) -> Result:
     )
 
 
+# --- 9. Kept answers: each host's own, or shared in Redis ---------------------------------------
+
+
+def s9_shared_answers(run) -> Result:
+    """The same reader load through the balancer, from a cold start (a write moves the
+    version), with answers kept per process (PAGE_CACHE=local) and shared in Redis
+    (PAGE_CACHE=redis): how often an answer was rendered rather than served."""
+    seconds = 8 if run.quick else 20
+    paths = [*run.reader_paths, "/api/v1/stories", "/api/v1/companies"]
+    api = Api(run.lb_base, run.token)
+    rows = {}
+    for mode in ("local", "redis"):
+        run.ensure_env(run.site_env(PAGE_CACHE=mode, API_THROTTLE_READ="1000000/min"))
+        story = api.create(f"Cluster answers {marker()}")  # a write: every answer is cold
+        api.publish(story["id"])
+        load = Load(run.lb_base, paths, clients=6, seconds=seconds + 5).run_for(seconds)
+        how = {}
+        for record in load.records:
+            if record.status == 200:
+                how[record.cache or "none"] = how.get(record.cache or "none", 0) + 1
+        answered = sum(how.values())
+        rendered = how.get("miss", 0) + how.get("off", 0) + how.get("none", 0)
+        rows[mode] = {
+            "answers": answered,
+            "by_x_cache": dict(sorted(how.items())),
+            "rendered": rendered,
+            "hit_ratio": round(1 - rendered / answered, 3) if answered else None,
+            "distinct_paths": len(paths),
+            **summary(load.records, seconds),
+        }
+    ok = all(row["hit_ratio"] is not None for row in rows.values()) and (
+        rows["redis"]["rendered"] <= rows["local"]["rendered"]
+    )
+    text = "; ".join(
+        f"PAGE_CACHE={mode}: hit ratio {row['hit_ratio']:.1%}, {row['rendered']} renders "
+        f"of {row['answers']} answers ({row['rps']} req/s)"
+        for mode, row in rows.items()
+    )
+    return Result(
+        9,
+        verdict(ok),
+        f"{text}; {len(paths)} addresses, 3 hosts × 2 workers, from a cold start",
+        rows,
+    )
+
+
 SCENARIOS = {
     1: s1_stale,
     2: s2_scheduling,
@@ -890,4 +936,5 @@ SCENARIOS = {
     6: s6_kill,
     7: s7_migrate,
     8: s8_throughput,
+    9: s9_shared_answers,
 }
