@@ -1,7 +1,12 @@
 """Statement and lock timeouts on a real PostgreSQL: what the server raises when a request runs
 out of time is answered with a 503 and Retry-After, on pages and in the API."""
 
+import json
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -11,6 +16,7 @@ from django.urls import reverse
 from tests.factories import ArticleFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+REPO = Path(__file__).resolve().parents[1]
 
 # An advisory lock number of the tests' own.
 HELD_KEY = 7_100_001
@@ -100,3 +106,53 @@ def test_readyz_reports_a_statement_timeout_as_not_ready(client):
 
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "reason": "statement-timeout"}
+
+
+# --- DB_STATEMENT_TIMEOUT_MS and DB_LOCK_TIMEOUT_MS on a direct connection ----------------
+
+SESSION = """
+import django, json
+django.setup()
+from django.db import connection
+with connection.cursor() as cursor:
+    cursor.execute("SELECT current_setting('statement_timeout'), current_setting('lock_timeout')")
+    shown = cursor.fetchone()
+    try:
+        cursor.execute("SELECT pg_sleep(2)")
+        error = None
+    except Exception as exc:
+        error = exc.__cause__.sqlstate
+print(json.dumps({"shown": shown, "error": error}))
+"""
+
+
+def run_django(code: str, **env: str) -> dict:
+    """Run `code` in a fresh process configured by `env`; it prints one JSON line."""
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DB_", "CONN_", "SQLITE_"))
+    }
+    environment.update({"DJANGO_SETTINGS_MODULE": "culture.settings", **env})
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("pool", ["false", "true"])
+def test_the_timeouts_reach_every_direct_session_from_its_start(pool):
+    result = run_django(
+        SESSION,
+        DATABASE_URL=os.environ["DATABASE_URL"],
+        DB_POOL=pool,
+        DB_STATEMENT_TIMEOUT_MS="150",
+        DB_LOCK_TIMEOUT_MS="70",
+    )
+
+    assert result == {"shown": ["150ms", "70ms"], "error": "57014"}
