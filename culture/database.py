@@ -6,6 +6,7 @@ variable to fix, instead of letting Django fail at the first query or ignore a s
 The measured reasons behind the choices are in docs/pooling.md.
 """
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -32,13 +33,19 @@ POOL_VARIABLES = {
     "DB_POOL_MAX_LIFETIME": "max_lifetime",
     "DB_POOL_MAX_WAITING": "max_waiting",
 }
+# Each variable maps to a PostgreSQL parameter in milliseconds (0: no limit), set for every
+# session of the site: see _session_settings().
+SESSION_VARIABLES = {
+    "DB_STATEMENT_TIMEOUT_MS": "statement_timeout",
+    "DB_LOCK_TIMEOUT_MS": "lock_timeout",
+}
 # Variables that mean something only to the PostgreSQL backend.
-POSTGRES_ONLY_FLAGS = ("DB_POOL", "DB_DISABLE_SERVER_SIDE_CURSORS")
+POSTGRES_ONLY_FLAGS = ("DB_POOL", "DB_DISABLE_SERVER_SIDE_CURSORS", "DB_PGBOUNCER")
 POSTGRES_ONLY_VALUES = (
     *POOL_VARIABLES,
+    *SESSION_VARIABLES,
     "DB_APPLICATION_NAME",
     "DB_CONNECT_TIMEOUT",
-    "DB_STATEMENT_TIMEOUT_MS",
 )
 SQLITE_ONLY = ("SQLITE_PATH", "SQLITE_BUSY_TIMEOUT")
 
@@ -177,17 +184,10 @@ def _postgres_config(env: Mapping[str, str], url: str) -> dict:
         env_whole("DB_CONNECT_TIMEOUT", None, minimum=1, env=env),
         default=5,
     )
-    statement_timeout = env_whole("DB_STATEMENT_TIMEOUT_MS", None, minimum=0, env=env)
-    if statement_timeout is not None:
-        # Sent as a startup parameter. PgBouncer rejects `options` it does not track;
-        # behind it, prefer ALTER ROLE ... SET statement_timeout.
-        existing = str(options.get("options", ""))
-        if "statement_timeout" in existing:
-            raise ImproperlyConfigured(
-                "DATABASE_URL's options already set statement_timeout: remove it there or "
-                "unset DB_STATEMENT_TIMEOUT_MS."
-            )
-        options["options"] = f"{existing} -c statement_timeout={statement_timeout}".strip()
+    # DATABASE_URL is PgBouncer in transaction mode: no startup options, no server-side
+    # cursors, no session state kept between transactions (so migrate runs directly).
+    pgbouncer = env_bool("DB_PGBOUNCER", False, env=env)
+    session_settings = _session_settings(env, options, pgbouncer=pgbouncer)
 
     conn_max_age = _conn_max_age(env)
     pool = _pool_options(env, conn_max_age)
@@ -208,9 +208,77 @@ def _postgres_config(env: Mapping[str, str], url: str) -> dict:
         "CONN_HEALTH_CHECKS": env_bool("CONN_HEALTH_CHECKS", True, env=env),
         # PgBouncer in transaction mode hands each transaction any server connection, so a
         # named cursor declared in one transaction is gone in the next: .iterator() breaks.
-        "DISABLE_SERVER_SIDE_CURSORS": env_bool("DB_DISABLE_SERVER_SIDE_CURSORS", False, env=env),
+        "DISABLE_SERVER_SIDE_CURSORS": _disable_server_side_cursors(env, pgbouncer=pgbouncer),
         "OPTIONS": options,
+        # Not Django's: Django keeps keys it does not know in connection.settings_dict, where
+        # ops reads them. PGBOUNCER: DATABASE_URL reaches the server through PgBouncer in
+        # transaction mode (ops' migrate refuses to run there). SESSION_SETTINGS: what
+        # DB_*_TIMEOUT_MS ask for, None when unset (`manage.py apply_database_settings`
+        # stores them on the role).
+        "PGBOUNCER": pgbouncer,
+        "SESSION_SETTINGS": session_settings,
     }
+
+
+def _session_settings(env: Mapping[str, str], options: dict, *, pgbouncer: bool) -> dict:
+    """{parameter: milliseconds or None} from DB_*_TIMEOUT_MS; sent when connecting unless
+    the site goes through PgBouncer.
+
+    A direct connection gets them as startup parameters (libpq `options`), so every session
+    has them from its first statement, pooled or not. PgBouncer refuses `options` ("unsupported
+    startup parameter") and, in transaction mode, a `SET` would stay on whichever server
+    connection ran it, so behind PgBouncer they live on the role instead: `manage.py
+    apply_database_settings` runs ALTER ROLE ... IN DATABASE ... SET, which every new server
+    session picks up. (SET LOCAL per transaction would need every request in a transaction.)
+    """
+    wanted = {
+        parameter: env_whole(name, None, minimum=0, env=env)
+        for name, parameter in SESSION_VARIABLES.items()
+    }
+    given = [name for name, parameter in SESSION_VARIABLES.items() if wanted[parameter] is not None]
+    existing = str(options.get("options", ""))
+    if pgbouncer:
+        if existing:
+            # currentSchema= in the URL becomes options too (dj-database-url).
+            raise ImproperlyConfigured(
+                "DATABASE_URL sets libpq options, which PgBouncer refuses (DB_PGBOUNCER=true): "
+                "remove options (and currentSchema) from DATABASE_URL; store such settings on "
+                "the role with ALTER ROLE ... SET."
+            )
+        return wanted
+    if (
+        given
+        and env_bool("DB_DISABLE_SERVER_SIDE_CURSORS", False, env=env)
+        and (env_str("DB_PGBOUNCER", env=env) is None)
+    ):
+        # The old recipe for PgBouncer: the timeouts would break every connection there.
+        raise ImproperlyConfigured(
+            f"{', '.join(given)} with DB_DISABLE_SERVER_SIDE_CURSORS=true: if DATABASE_URL "
+            "goes through PgBouncer, set DB_PGBOUNCER=true and store the timeouts on the role "
+            "with `manage.py apply_database_settings` (PgBouncer refuses them as startup "
+            "parameters); if it does not, set DB_PGBOUNCER=false."
+        )
+    for name in given:
+        parameter = SESSION_VARIABLES[name]
+        if re.search(rf"(?:^|[\s-]|-c){parameter}\s*=", existing):
+            raise ImproperlyConfigured(
+                f"DATABASE_URL's options already set {parameter}: remove it there or unset {name}."
+            )
+        existing = f"{existing} -c {parameter}={wanted[parameter]}".strip()
+    if existing:
+        options["options"] = existing
+    return wanted
+
+
+def _disable_server_side_cursors(env: Mapping[str, str], *, pgbouncer: bool) -> bool:
+    disable = env_bool("DB_DISABLE_SERVER_SIDE_CURSORS", pgbouncer, env=env)
+    if pgbouncer and not disable:
+        raise ImproperlyConfigured(
+            "DB_PGBOUNCER=true with DB_DISABLE_SERVER_SIDE_CURSORS=false: in transaction mode a "
+            "server-side cursor is gone after its transaction (.iterator() breaks). Unset "
+            "DB_DISABLE_SERVER_SIDE_CURSORS."
+        )
+    return disable
 
 
 def _url_options(options: dict) -> dict:

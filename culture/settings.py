@@ -13,7 +13,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from culture.database import database_config
-from culture.env import env_bool, env_list, env_rate, env_str, env_whole
+from culture.env import env_bool, env_list, env_rate, env_seconds, env_str, env_whole
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -88,6 +88,9 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database_config(os.environ, base_dir=BASE_DIR)}
+# Seconds `manage.py migrate` waits for another migrate of the same database (another host of a
+# rolling deploy) before it gives up (ops/migration_lock.py).
+MIGRATE_LOCK_TIMEOUT = env_seconds("MIGRATE_LOCK_TIMEOUT", 300.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # django-axes first: it refuses a locked-out user+address before a password is even checked.

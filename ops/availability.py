@@ -1,10 +1,13 @@
-"""When no database connection can be had, the site says so with a 503, not a 500 or a hang.
+"""When the database cannot serve a request now, the site says so with a 503, not a 500 or a
+hang.
 
-Three things end that way: the pool is exhausted (psycopg_pool.PoolTimeout after the pool
+Five things end that way: the pool is exhausted (psycopg_pool.PoolTimeout after the pool
 timeout, or TooManyRequests at once when DB_POOL_MAX_WAITING is full), the server cannot be
-reached or is shutting down, or a connection broke under us. Django re-raises each as
-django.db.OperationalError or InterfaceError with the psycopg error as its cause; everything
-else (a bad query, a statement timeout, a deadlock) stays a real error.
+reached or is shutting down, a connection broke under us, a statement ran past
+DB_STATEMENT_TIMEOUT_MS, or it waited for a lock past DB_LOCK_TIMEOUT_MS (a migration's
+ALTER TABLE, say). Django re-raises each as django.db.OperationalError or InterfaceError with
+the psycopg error as its cause; everything else (a bad query, a deadlock, a serialization
+failure) stays a real error.
 """
 
 import logging
@@ -23,29 +26,46 @@ logger = logging.getLogger("ops.database")
 POOL_EXHAUSTED = "pool-exhausted"
 POOL_QUEUE_FULL = "pool-queue-full"
 DATABASE_UNREACHABLE = "database-unreachable"
+STATEMENT_TIMEOUT = "statement-timeout"
+LOCK_TIMEOUT = "lock-timeout"
 # A write that cannot move the content version (articles/versions.py) is refused.
 CACHE_UNREACHABLE = "cache-unreachable"
 
 # Seconds a client should wait before retrying. A pool frees up as soon as the requests
-# holding it finish; a database that is restarting needs a few seconds more.
-RETRY_AFTER = {POOL_EXHAUSTED: 2, POOL_QUEUE_FULL: 2, DATABASE_UNREACHABLE: 5, CACHE_UNREACHABLE: 5}
+# holding it finish; a database that is restarting, overloaded or busy with a migration's
+# locks needs a few seconds more.
+RETRY_AFTER = {
+    POOL_EXHAUSTED: 2,
+    POOL_QUEUE_FULL: 2,
+    DATABASE_UNREACHABLE: 5,
+    STATEMENT_TIMEOUT: 5,
+    LOCK_TIMEOUT: 5,
+    CACHE_UNREACHABLE: 5,
+}
 
 MESSAGES = {
     POOL_EXHAUSTED: "지금 요청이 몰려 데이터베이스 연결을 얻지 못했습니다.",
     POOL_QUEUE_FULL: "지금 요청이 몰려 데이터베이스 연결을 기다릴 자리가 없습니다.",
     DATABASE_UNREACHABLE: "데이터베이스에 연결할 수 없습니다.",
+    STATEMENT_TIMEOUT: "데이터베이스가 요청을 제시간에 처리하지 못했습니다.",
+    LOCK_TIMEOUT: "다른 작업이 데이터를 잠그고 있어 요청을 처리하지 못했습니다.",
     CACHE_UNREACHABLE: "공유 캐시에 연결할 수 없어 저장하지 않았습니다. 잠시 뒤에 다시 저장해 주세요.",
 }
 
 # SQLSTATEs that mean "this server will not serve you now", not "your query is wrong":
 # too_many_connections, admin_shutdown (a restart or pg_terminate_backend), crash_shutdown,
 # cannot_connect_now (starting up or shutting down), idle_session_timeout.
-# Class 08 (connection exception) is matched as a prefix. 57014 (a statement timeout) is not here.
+# Class 08 (connection exception) is matched as a prefix.
 UNAVAILABLE_SQLSTATES = frozenset({"53300", "57P01", "57P02", "57P03", "57P05"})
+# SQLSTATEs that mean "not in time": query_canceled (statement_timeout, or an operator's
+# pg_cancel_backend) and lock_not_available (lock_timeout, or NOWAIT). The same request may
+# well succeed a moment later, so a reader gets a 503 with Retry-After, not a 500.
+TIMEOUT_SQLSTATES = {"57014": STATEMENT_TIMEOUT, "55P03": LOCK_TIMEOUT}
 
 
 def unavailable_reason(exc: BaseException | None) -> str | None:
-    """Why no connection could be had, or None when `exc` is some other error."""
+    """Why the database cannot serve this request now, or None when `exc` is some other
+    error."""
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
@@ -64,7 +84,7 @@ def unavailable_reason(exc: BaseException | None) -> str | None:
             sqlstate = exc.sqlstate
             if sqlstate is None or sqlstate.startswith("08") or sqlstate in UNAVAILABLE_SQLSTATES:
                 return DATABASE_UNREACHABLE
-            return None
+            return TIMEOUT_SQLSTATES.get(sqlstate)
         # Django's wrappers name the psycopg error as their cause.
         if exc.__cause__ is not None:
             exc = exc.__cause__

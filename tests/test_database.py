@@ -130,6 +130,8 @@ def test_pool_on_sqlite_is_refused_naming_db_pool():
         ("DB_POOL_MAX_WAITING", "0"),
         ("DB_DISABLE_SERVER_SIDE_CURSORS", "true"),
         ("DB_STATEMENT_TIMEOUT_MS", "1000"),
+        ("DB_LOCK_TIMEOUT_MS", "1000"),
+        ("DB_PGBOUNCER", "true"),
         ("DB_APPLICATION_NAME", "culture-worker"),
         ("DB_CONNECT_TIMEOUT", "3"),
     ],
@@ -142,7 +144,7 @@ def test_postgresql_only_variable_on_sqlite_is_refused_naming_it(name, value):
 
 
 def test_postgresql_only_flags_that_are_off_are_harmless_on_sqlite():
-    result = config(DB_POOL="false", DB_DISABLE_SERVER_SIDE_CURSORS="0")
+    result = config(DB_POOL="false", DB_DISABLE_SERVER_SIDE_CURSORS="0", DB_PGBOUNCER="no")
 
     assert result["ENGINE"] == "django.db.backends.sqlite3"
 
@@ -225,6 +227,14 @@ def test_postgres_defaults_connect_per_request_with_health_checks():
     assert result["DISABLE_SERVER_SIDE_CURSORS"] is False
 
 
+def test_postgres_defaults_are_a_direct_connection_without_timeouts():
+    result = pg()
+
+    assert result["PGBOUNCER"] is False
+    assert result["SESSION_SETTINGS"] == {"statement_timeout": None, "lock_timeout": None}
+    assert "options" not in result["OPTIONS"]
+
+
 def test_postgres_default_options_name_the_app_and_bound_the_connect_time():
     assert pg()["OPTIONS"] == {"application_name": "culture-web", "connect_timeout": 5}
 
@@ -287,6 +297,27 @@ def test_statement_timeout_goes_into_libpq_options():
     assert options["options"] == "-c statement_timeout=1500"
 
 
+def test_lock_timeout_goes_into_libpq_options():
+    options = pg(DB_LOCK_TIMEOUT_MS="200")["OPTIONS"]
+
+    assert options["options"] == "-c lock_timeout=200"
+
+
+def test_both_timeouts_go_into_libpq_options_and_are_named_for_the_role_command():
+    result = pg(DB_STATEMENT_TIMEOUT_MS="1500", DB_LOCK_TIMEOUT_MS="200")
+
+    assert result["OPTIONS"]["options"] == "-c statement_timeout=1500 -c lock_timeout=200"
+    assert result["SESSION_SETTINGS"] == {"statement_timeout": 1500, "lock_timeout": 200}
+
+
+def test_lock_timeout_is_not_mistaken_for_a_deadlock_timeout_in_the_url():
+    result = config(
+        DATABASE_URL=f"{PG_URL}?options=-c%20deadlock_timeout%3D2s", DB_LOCK_TIMEOUT_MS="300"
+    )
+
+    assert result["OPTIONS"]["options"] == "-c deadlock_timeout=2s -c lock_timeout=300"
+
+
 def test_statement_timeout_is_merged_with_options_from_the_url():
     result = config(
         DATABASE_URL=f"{PG_URL}?options=-c%20search_path%3Dapp", DB_STATEMENT_TIMEOUT_MS="250"
@@ -309,6 +340,8 @@ def test_empty_values_count_as_unset():
         DB_POOL_MIN_SIZE="",
         DB_APPLICATION_NAME="",
         DB_STATEMENT_TIMEOUT_MS="",
+        DB_LOCK_TIMEOUT_MS="",
+        DB_PGBOUNCER="",
     )
 
     assert result == pg()
@@ -321,6 +354,46 @@ def test_accepts_any_read_only_mapping_and_leaves_it_untouched():
     database_config(frozen, base_dir=BASE_DIR)
 
     assert dict(frozen) == env
+
+
+# --- PostgreSQL: through PgBouncer in transaction mode ----------------------------------
+
+
+def test_pgbouncer_turns_off_server_side_cursors():
+    result = pg(DB_PGBOUNCER="true")
+
+    assert result["PGBOUNCER"] is True
+    assert result["DISABLE_SERVER_SIDE_CURSORS"] is True
+
+
+def test_pgbouncer_with_server_side_cursors_disabled_explicitly_is_fine():
+    assert pg(DB_PGBOUNCER="true", DB_DISABLE_SERVER_SIDE_CURSORS="true")["PGBOUNCER"] is True
+
+
+def test_behind_pgbouncer_the_timeouts_are_not_sent_when_connecting():
+    # PgBouncer refuses the `options` startup parameter ("unsupported startup parameter"),
+    # and a SET would not follow the client to its next transaction's server connection.
+    result = pg(DB_PGBOUNCER="true", DB_STATEMENT_TIMEOUT_MS="5000", DB_LOCK_TIMEOUT_MS="1000")
+
+    assert "options" not in result["OPTIONS"]
+    assert result["SESSION_SETTINGS"] == {"statement_timeout": 5000, "lock_timeout": 1000}
+
+
+def test_behind_pgbouncer_the_pool_keeps_its_options():
+    result = pg(DB_PGBOUNCER="true", DB_POOL="true", DB_STATEMENT_TIMEOUT_MS="5000")
+
+    assert result["OPTIONS"]["pool"]["max_size"] == 4
+    assert "options" not in result["OPTIONS"]
+
+
+def test_direct_connection_says_so_to_keep_timeouts_with_server_side_cursors_off():
+    result = pg(
+        DB_PGBOUNCER="false", DB_DISABLE_SERVER_SIDE_CURSORS="true", DB_STATEMENT_TIMEOUT_MS="900"
+    )
+
+    assert result["PGBOUNCER"] is False
+    assert result["DISABLE_SERVER_SIDE_CURSORS"] is True
+    assert result["OPTIONS"]["options"] == "-c statement_timeout=900"
 
 
 # --- PostgreSQL: the pool -----------------------------------------------------------------

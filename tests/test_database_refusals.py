@@ -71,6 +71,7 @@ def test_pool_durations_must_be_positive(name, value):
         "CONN_MAX_AGE",
         "DB_CONNECT_TIMEOUT",
         "DB_STATEMENT_TIMEOUT_MS",
+        "DB_LOCK_TIMEOUT_MS",
         "DB_POOL_MIN_SIZE",
         "DB_POOL_MAX_SIZE",
         "DB_POOL_TIMEOUT",
@@ -108,7 +109,7 @@ def test_connect_timeout_zero_meaning_wait_forever_is_refused():
 
 
 @pytest.mark.parametrize(
-    "name", ["CONN_HEALTH_CHECKS", "DB_POOL", "DB_DISABLE_SERVER_SIDE_CURSORS"]
+    "name", ["CONN_HEALTH_CHECKS", "DB_POOL", "DB_DISABLE_SERVER_SIDE_CURSORS", "DB_PGBOUNCER"]
 )
 @pytest.mark.parametrize("value", ["maybe", "2", "y", "n", "enabled", "t"])
 def test_unparsable_booleans_are_refused_naming_the_variable(name, value):
@@ -181,6 +182,8 @@ def test_repeated_url_query_option_is_refused():
         ("application_name=x", "DB_APPLICATION_NAME", "y"),
         ("connect_timeout=9", "DB_CONNECT_TIMEOUT", "3"),
         ("options=-c%20statement_timeout%3D5", "DB_STATEMENT_TIMEOUT_MS", "10"),
+        ("options=-c%20lock_timeout%3D5", "DB_LOCK_TIMEOUT_MS", "10"),
+        ("options=-clock_timeout%3D5", "DB_LOCK_TIMEOUT_MS", "10"),
     ],
 )
 def test_setting_in_both_url_and_variable_is_refused_naming_both(query, name, value):
@@ -188,3 +191,38 @@ def test_setting_in_both_url_and_variable_is_refused_naming_both(query, name, va
 
     assert "DATABASE_URL" in message
     assert name in message
+
+
+# --- PgBouncer in transaction mode --------------------------------------------------------
+
+
+def test_pgbouncer_with_server_side_cursors_on_is_refused_naming_both():
+    message = refusal(
+        DATABASE_URL=PG_URL, DB_PGBOUNCER="true", DB_DISABLE_SERVER_SIDE_CURSORS="false"
+    )
+
+    assert "DB_PGBOUNCER" in message
+    assert "DB_DISABLE_SERVER_SIDE_CURSORS" in message
+
+
+@pytest.mark.parametrize(
+    "query", ["options=-c%20search_path%3Dapp", "currentSchema=app"], ids=["options", "schema"]
+)
+def test_pgbouncer_with_libpq_options_in_the_url_is_refused(query):
+    # PgBouncer refuses the `options` startup parameter: every connection would fail.
+    message = refusal(DATABASE_URL=f"{PG_URL}?{query}", DB_PGBOUNCER="true")
+
+    assert "DATABASE_URL" in message
+    assert "PgBouncer" in message
+
+
+@pytest.mark.parametrize("name", ["DB_STATEMENT_TIMEOUT_MS", "DB_LOCK_TIMEOUT_MS"])
+def test_a_timeout_with_the_old_pgbouncer_recipe_asks_which_it_is(name):
+    # DB_DISABLE_SERVER_SIDE_CURSORS=true is how PgBouncer was configured before DB_PGBOUNCER:
+    # sent when connecting, the timeout would break every connection through it.
+    message = refusal(DATABASE_URL=PG_URL, DB_DISABLE_SERVER_SIDE_CURSORS="true", **{name: "500"})
+
+    assert name in message
+    assert "DB_PGBOUNCER=true" in message
+    assert "DB_PGBOUNCER=false" in message
+    assert "apply_database_settings" in message

@@ -12,7 +12,7 @@ import psycopg
 import psycopg_pool
 import pytest
 from django.core.signals import got_request_exception
-from django.db import InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError, ProgrammingError, connection
 from django.db.backends.signals import connection_created
 from django.test import Client
 from django.urls import reverse
@@ -25,8 +25,10 @@ from culture.workers import (
 )
 from ops.availability import (
     DATABASE_UNREACHABLE,
+    LOCK_TIMEOUT,
     POOL_EXHAUSTED,
     POOL_QUEUE_FULL,
+    STATEMENT_TIMEOUT,
     unavailable_reason,
 )
 from tests.factories import UserFactory
@@ -74,14 +76,19 @@ def no_database(monkeypatch):
         (wrapped(psycopg.errors.CannotConnectNow("the database system is starting up")), DATABASE_UNREACHABLE),
         (wrapped(psycopg.errors.TooManyConnections("too many clients")), DATABASE_UNREACHABLE),
         (wrapped(psycopg.InterfaceError("the connection is closed"), InterfaceError), DATABASE_UNREACHABLE),
-        (wrapped(psycopg.errors.QueryCanceled("statement timeout")), None),
+        (wrapped(psycopg.errors.QueryCanceled("canceling statement due to statement timeout")), STATEMENT_TIMEOUT),
+        (wrapped(psycopg.errors.QueryCanceled("canceling statement due to user request")), STATEMENT_TIMEOUT),
+        (wrapped(psycopg.errors.LockNotAvailable("canceling statement due to lock timeout")), LOCK_TIMEOUT),
+        (wrapped(psycopg.errors.LockNotAvailable("could not obtain lock on row")), LOCK_TIMEOUT),
         (wrapped(psycopg.errors.SerializationFailure("could not serialize")), None),
+        (wrapped(psycopg.errors.DeadlockDetected("deadlock detected")), None),
+        (wrapped(psycopg.errors.UndefinedTable("relation does not exist"), ProgrammingError), None),
         (wrapped(sqlite3.OperationalError("database is locked")), None),
         (OperationalError("no cause at all"), None),
         (ValueError("not a database error"), None),
     ],
 )  # fmt: skip
-def test_only_errors_that_mean_no_connection_become_503(error, reason):
+def test_only_errors_that_mean_the_database_cannot_serve_now_become_503(error, reason):
     assert unavailable_reason(error) == reason
 
 
@@ -129,11 +136,62 @@ def test_database_error_raised_in_a_middleware_is_a_503_too(monkeypatch):
 
 def test_other_database_errors_stay_errors(monkeypatch):
     def fail(*args, **kwargs):
-        raise wrapped(psycopg.errors.QueryCanceled("canceling statement due to statement timeout"))
+        raise wrapped(psycopg.errors.DeadlockDetected("deadlock detected"))
 
     monkeypatch.setattr(connection, "ensure_connection", fail)
     response = Client(raise_request_exception=False).get(reverse("articles:home"))
     assert response.status_code == 500
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (psycopg.errors.QueryCanceled("canceling statement due to statement timeout"), "제시간에"),
+        (psycopg.errors.LockNotAvailable("canceling statement due to lock timeout"), "잠그고"),
+    ],
+    ids=["statement", "lock"],
+)
+def test_a_statement_or_lock_timeout_is_a_503_page_with_retry_after(
+    client, monkeypatch, caplog, error, message
+):
+    def time_out(*args, **kwargs):
+        raise wrapped(error)
+
+    monkeypatch.setattr(connection, "ensure_connection", time_out)
+    caplog.set_level(logging.WARNING)
+    response = client.get(reverse("articles:home"))
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response["Cache-Control"] == "no-store"
+    html = response.content.decode()
+    assert message in html
+    assert "잠시 후 다시 시도해 주세요" in html
+    records = [r.getMessage() for r in caplog.records if r.name == "ops.database"]
+    assert len(records) == 1
+    assert str(error) in records[0]
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (psycopg.errors.QueryCanceled("canceling statement due to statement timeout"), "제시간에"),
+        (psycopg.errors.LockNotAvailable("canceling statement due to lock timeout"), "잠그고"),
+    ],
+    ids=["statement", "lock"],
+)
+def test_a_statement_or_lock_timeout_in_the_api_is_a_json_503_with_retry_after(
+    client, monkeypatch, error, message
+):
+    def time_out(*args, **kwargs):
+        raise wrapped(error)
+
+    monkeypatch.setattr(connection, "ensure_connection", time_out)
+    response = client.get("/api/v1/stories")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    body = response.json()
+    assert body["status"] == 503
+    assert message in body["message"]
 
 
 # --- probes ------------------------------------------------------------------------------

@@ -1,0 +1,156 @@
+"""What the PostgreSQL tests of management commands share: `manage.py` in a fresh process, a
+throwaway database of their own on the server DATABASE_URL names, and PgBouncer in front of it.
+
+A throwaway database keeps what the commands do (a schema, settings stored on the role in
+that database) away from the test database the rest of the suite uses."""
+
+import contextlib
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import psycopg
+import pytest
+from psycopg import sql
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def manage(*args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
+    """`manage.py *args` in a fresh process whose database settings are only `env`'s."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO,
+        env=command_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def command_env(**env: str) -> dict[str, str]:
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DB_", "CONN_", "SQLITE_", "MIGRATE_")) and key != "DATABASE_URL"
+    }
+    environment["DJANGO_SETTINGS_MODULE"] = "culture.settings"
+    environment.update(env)
+    return environment
+
+
+def server_url(dbname: str) -> str:
+    """DATABASE_URL with another database name."""
+    return urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{dbname}").geturl()
+
+
+def connect(dbname: str | None = None, **params) -> psycopg.Connection:
+    """A connection of the tests' own, outside Django, to `dbname` on DATABASE_URL's server
+    (its own database when None)."""
+    url = os.environ["DATABASE_URL"] if dbname is None else server_url(dbname)
+    url = url.replace("pgsql://", "postgresql://", 1)  # libpq knows postgres(ql):// only
+    return psycopg.connect(url, autocommit=True, **params)
+
+
+@contextlib.contextmanager
+def scratch_database(prefix: str) -> Iterator[str]:
+    """A new empty database for the duration; yields its name."""
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
+    with connect() as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield name
+    finally:
+        with connect() as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PgBouncer:
+    """PgBouncer in transaction mode (the Debian package) on a free loopback port, in front of
+    DATABASE_URL's server, with its files in a folder of its own. It refuses to run as root, so
+    as root it runs as the postgres user (as bench/pool/cluster.py starts it)."""
+
+    def __init__(self):
+        binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+        if not Path(binary).exists():
+            pytest.skip("needs PgBouncer (Debian: apt-get install pgbouncer)")
+        self.binary = binary
+        parts = urlsplit(os.environ["DATABASE_URL"])
+        self.user = unquote(parts.username or "postgres")
+        self.password = unquote(parts.password or "")
+        self.server = (parts.hostname or "127.0.0.1", parts.port or 5432)
+        self.port = free_port()
+        self.root = Path(tempfile.mkdtemp(prefix="culture-pgbouncer-"))
+        self.process: subprocess.Popen | None = None
+
+    def url(self, dbname: str) -> str:
+        password = f":{self.password}" if self.password else ""
+        return f"postgres://{self.user}{password}@127.0.0.1:{self.port}/{dbname}"
+
+    def start(self) -> None:
+        (self.root / "userlist.txt").write_text(f'"{self.user}" "{self.password}"\n')
+        (self.root / "pgbouncer.ini").write_text(
+            "[databases]\n"
+            f"* = host={self.server[0]} port={self.server[1]}\n"
+            "[pgbouncer]\n"
+            f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
+            # The server's own authentication still applies, with the password below.
+            f"auth_type = trust\nauth_file = {self.root / 'userlist.txt'}\n"
+            "pool_mode = transaction\ndefault_pool_size = 4\nmax_client_conn = 100\n"
+            f"logfile = {self.root / 'pgbouncer.log'}\n"
+        )
+        command = [self.binary, str(self.root / "pgbouncer.ini")]
+        if os.geteuid() == 0:
+            owner = pwd.getpwnam("postgres")
+            for path in [self.root, *self.root.iterdir()]:
+                os.chown(path, owner.pw_uid, owner.pw_gid)
+            command = ["runuser", "-u", "postgres", "--", *command]
+        self.process = subprocess.Popen(
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group, stopped as one in stop()
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("PgBouncer did not start")
+
+    def log(self) -> str:
+        path = self.root / "pgbouncer.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self.process = None
+        shutil.rmtree(self.root, ignore_errors=True)
