@@ -165,7 +165,8 @@ class Run:
             "LOG_LEVEL": "WARNING",
             "DATABASE_URL": self.bouncer.url(),
             "DB_POOL": "true",
-            "DB_DISABLE_SERVER_SIDE_CURSORS": "true",
+            # PgBouncer in transaction mode (no server-side cursors, no session settings).
+            "DB_PGBOUNCER": "true",
             "CONN_HEALTH_CHECKS": "true",
             # The scenarios write a few hundred stories with one token; the write limit is
             # not what they measure (the read limit is, and keeps its default).
@@ -186,7 +187,7 @@ class Run:
         """Management commands run on the host side, against PostgreSQL directly."""
         env = self.site_env()
         env["DATABASE_URL"] = self.pg.url()
-        for name in ("DB_POOL", "DB_DISABLE_SERVER_SIDE_CURSORS"):
+        for name in ("DB_POOL", "DB_PGBOUNCER"):
             env.pop(name)
         return env
 
