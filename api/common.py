@@ -1,14 +1,11 @@
 """What every router of the API shares: documented error answers, the query-string allow-list,
-pagination, conditional GET, the read operations of the resources (a page of a list, one row
-by its slug) and time stamps from clients."""
+conditional GET, ETags and time stamps, and the published-story counts of the resources."""
 
 import hashlib
-import math
 from datetime import UTC, datetime
 
 from django.db.models import Count, Max, Q, Sum
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
@@ -55,18 +52,6 @@ def allow_only(request: HttpRequest, allowed) -> None:
                 for name in unknown
             ],
         )
-
-
-def page_of(queryset, *, count: int, page: int, page_size: int) -> dict:
-    start = (page - 1) * page_size
-    items = list(queryset[start : start + page_size]) if start < count else []
-    return {
-        "count": count,
-        "page": page,
-        "page_size": page_size,
-        "pages": math.ceil(count / page_size),
-        "items": items,
-    }
 
 
 def aware(value: datetime | None, loc) -> datetime | None:
@@ -147,38 +132,6 @@ def current(request, response, body, *, etag: str, last_modified: datetime | Non
     """`body` with its validators, or the 304 when the client's copy is current."""
     not_modified = conditional(request, response, etag=etag, last_modified=last_modified)
     return body if not_modified is None else not_modified
-
-
-def list_page(request, response, query, rows, *, order_by, name, stamp, changed, total=None):
-    """A page of `rows` (a list of a resource: two queries, the count and the page), its
-    ETag made from what `stamp` says of each row and its Last-Modified from the times
-    `changed` gives. `total` is what to count when that is simpler than `rows` (the rows
-    without the annotations that only the page shows)."""
-    allow_only(request, PAGE_PARAMS)
-    page = page_of(
-        rows.order_by(*order_by),
-        count=(rows if total is None else total).count(),
-        page=query.page,
-        page_size=query.page_size,
-    )
-    items = page["items"]
-    etag = etag_of(name, query.page, query.page_size, page["count"], [stamp(i) for i in items])
-    modified = last_modified_of(*(moment for item in items for moment in changed(item)))
-    return current(request, response, page, etag=etag, last_modified=modified)
-
-
-def one_by_slug(request, response, rows, slug: str, *, name, stamp, changed):
-    """The row of `rows` with this slug (a 404 otherwise), its ETag made from `stamp`'s parts
-    and its Last-Modified from the times `changed` gives."""
-    allow_only(request, ())
-    row = get_object_or_404(rows, slug=slug)
-    return current(
-        request,
-        response,
-        row,
-        etag=etag_of(name, *stamp(row)),
-        last_modified=last_modified_of(*changed(row)),
-    )
 
 
 def published_count():

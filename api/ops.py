@@ -82,6 +82,7 @@ router = Router(tags=["ops"], auth=[SessionAuthIsStaff(), TokenAuth(scope="ops:r
     # without ops:read, 503 when no database connection can be had.
     response={200: DatabaseStatusOut, 401: ErrorOut, 403: ErrorOut, 503: ErrorOut},
     summary="데이터베이스 연결 상태",
+    operation_id="ops_api_database",
     description=(
         "연결 전략과 설정, 이 프로세스의 풀 통계, 서버의 연결(상태별·application_name별)과 "
         "트랜잭션을 연 채 쉬는 세션. 스태프 세션이나 `ops:read` 권한의 토큰이 있어야 합니다: "

@@ -16,8 +16,7 @@ from ninja import Schema
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
-from articles.models import SLUG_MAX_LENGTH, JobFamily, Kind
-from articles.search import MAX_QUERY_LENGTH
+from articles.models import SLUG_MAX_LENGTH, Article, JobFamily, Kind, Tag
 
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
@@ -60,7 +59,7 @@ def tag_name(value: str) -> str:
     return name
 
 
-def Text(max_length: int, *, min_length: int = 0, strip: bool = True):
+def Text(max_length: int, *, min_length: int | None = 0, strip: bool = True):
     """A string of at most `max_length` characters that a database can store."""
     return Annotated[
         str,
@@ -69,17 +68,20 @@ def Text(max_length: int, *, min_length: int = 0, strip: bool = True):
     ]
 
 
+def column(model, name: str, *, min_length: int | None = 0):
+    """A string as long as the model's column takes (its max_length): the length is said once,
+    on the model. (ninja's ModelSchema would take it from there too, but it would also make
+    every blank column nullable and rename the fields' titles: a different public schema.)"""
+    return Text(model._meta.get_field(name).max_length, min_length=min_length)
+
+
 Slug = Annotated[
     str,
     StringConstraints(min_length=1, max_length=SLUG_MAX_LENGTH, pattern=r"^[-\w]+$"),
     AfterValidator(storable),
 ]
-Url = Annotated[
-    str, StringConstraints(max_length=500), AfterValidator(storable), AfterValidator(web_url)
-]
-TagName = Annotated[
-    str, StringConstraints(max_length=60), AfterValidator(storable), AfterValidator(tag_name)
-]
+Url = Annotated[column(Article, "original_url", min_length=None), AfterValidator(web_url)]
+TagName = Annotated[column(Tag, "name", min_length=None), AfterValidator(tag_name)]
 SeriesPart = Annotated[int, Field(ge=1, le=SERIES_PART_MAX)]
 # ARTICLE_BODY_MAX_CHARS is checked when the story is saved; this cap only keeps a request
 # body under the API's byte limit from turning into an absurd string.
@@ -87,11 +89,11 @@ Body = Text(1_000_000, strip=False)
 
 
 # The fields a client writes, each type once: StoryIn gives them defaults, StoryPatch none.
-Title = Text(200, min_length=1)
-Excerpt = Text(300)
-Byline = Text(120)
-MetaDescription = Text(160)
-Caption = Text(200)
+Title = column(Article, "title", min_length=1)
+Excerpt = column(Article, "excerpt")
+Byline = column(Article, "byline")
+MetaDescription = column(Article, "meta_description")
+Caption = column(Article, "cover_alt")
 PeopleSlugs = Annotated[list[Slug], Field(max_length=PEOPLE_MAX)]
 TagNames = Annotated[list[TagName], Field(max_length=TAGS_MAX)]
 # The page of a list and its size, in every list's query string.
@@ -157,12 +159,23 @@ class Strict(Schema):
 
 
 class PageOut(Schema):
-    """The envelope of every list; each subclass adds its `items`."""
+    """The envelope of every list (api/pagination.py); page_schema() adds its `items`."""
 
     count: int
     page: int
     page_size: int
     pages: int
+
+
+def page_schema(name: str, item: type, *, count: str | None = None) -> type[PageOut]:
+    """The page of a list of `item`, named as clients know it (StoryPageOut, …);
+    `count` describes what is counted when that needs saying."""
+    annotations = {"items": list[item]}
+    namespace = {"__annotations__": annotations, "__module__": __name__, "__qualname__": name}
+    if count is not None:
+        annotations["count"] = int
+        namespace["count"] = Field(description=count)
+    return type(name, (PageOut,), namespace)
 
 
 # --- Companies, people, tags, series, collections ----------------------------------------------
@@ -307,36 +320,7 @@ class StoryDetailOut(StoryOut):
     related: list[StoryLinkOut]
 
 
-class StoryPageOut(PageOut):
-    count: int = Field(description="필터에 맞는 발행 스토리 수")
-    items: list[StoryOut]
-
-
-class StoryFilter(Strict):
-    """The only filters and orderings a list of stories takes."""
-
-    kind: Kind | None = None
-    company: Slug | None = Field(None, description="회사 슬러그")
-    tag: Slug | None = Field(None, description="해시태그 슬러그")
-    person: Slug | None = Field(None, description="인물 슬러그")
-    job_family: JobFamily | None = None
-    collection: Slug | None = Field(None, description="컬렉션 슬러그")
-    series: Slug | None = Field(None, description="시리즈 슬러그")
-    q: Text(MAX_QUERY_LENGTH) | None = Field(
-        None,
-        description="검색어: 사이트 검색과 같은 한국어 검색(‘풀링’, ‘연결 풀’, ‘QueuePool’). "
-        "걸러 내기만 하고 순서는 ordering을 따릅니다.",
-    )
-    updated_since: datetime | None = Field(
-        None,
-        description="이 시각 이후에 고쳤거나 발행된(예약 발행 포함) 스토리만. "
-        "시간대가 없으면 서울 시간으로 봅니다.",
-    )
-    ordering: Literal["recent", "popular"] = Field(
-        "recent", description="recent: 최신순, popular: 인기순(최근 30일 조회수)"
-    )
-    page: PageNumber = 1
-    page_size: PageSize = PAGE_SIZE_DEFAULT
+StoryPageOut = page_schema("StoryPageOut", StoryOut, count="필터에 맞는 발행 스토리 수")
 
 
 class PageQuery(Strict):
@@ -470,22 +454,8 @@ class CollectionDetailOut(CollectionOut):
 
 # --- Pages of the lists -------------------------------------------------------------------------
 
-
-class CompanyPageOut(PageOut):
-    items: list[CompanyOut]
-
-
-class PersonPageOut(PageOut):
-    items: list[PersonOut]
-
-
-class TagPageOut(PageOut):
-    items: list[TagCountOut]
-
-
-class SeriesPageOut(PageOut):
-    items: list[SeriesOut]
-
-
-class CollectionPageOut(PageOut):
-    items: list[CollectionOut]
+CompanyPageOut = page_schema("CompanyPageOut", CompanyOut)
+PersonPageOut = page_schema("PersonPageOut", PersonOut)
+TagPageOut = page_schema("TagPageOut", TagCountOut)
+SeriesPageOut = page_schema("SeriesPageOut", SeriesOut)
+CollectionPageOut = page_schema("CollectionPageOut", CollectionOut)

@@ -10,14 +10,17 @@ always a draft; PATCH needs If-Match with the story's ETag or version (428 witho
 another edit came first); publishing is its own operation with its own scope.
 """
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
 from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
-from ninja import Body, Header, Path, Query, Status
+from ninja import Body, Field, FilterLookup, FilterSchema, Header, Path, Query, Status
+from ninja.pagination import paginate
+from pydantic import ConfigDict
 
 from api.cache import COUNTS_TIMEOUT, read_router
 from api.common import (
@@ -29,7 +32,6 @@ from api.common import (
     etag_of,
     last_modified_of,
     list_stamp,
-    page_of,
     read,
     story_etag,
 )
@@ -43,30 +45,33 @@ from api.editing import (
     via,
 )
 from api.errors import ApiError
+from api.pagination import Listing, PagesOfFilters
 from api.schemas import (
     ID_MAX,
+    PAGE_SIZE_DEFAULT,
     ErrorOut,
+    PageNumber,
+    PageQuery,
+    PageSize,
     PublishIn,
     Slug,
     StoryDetailOut,
     StoryEditOut,
-    StoryFilter,
     StoryIn,
     StoryPageOut,
     StoryPatch,
+    Text,
 )
 from api.throttling import TokenRateThrottle
-from articles.models import RELATED_COUNT, Article, Person, Tag
+from articles.models import RELATED_COUNT, Article, JobFamily, Kind, Person, Tag
 from articles.models import Status as StoryStatus
 from articles.roles import PUBLISH_PERMISSION, can_edit, can_publish, owns, stories_for
-from articles.search import matching_ids, parse_query
+from articles.search import MAX_QUERY_LENGTH, matching_ids, parse_query
 from articles.services import save_story
 from tokens.auth import TokenAuth
 from tokens.models import Scope
 
 router = read_router("stories", timeout=COUNTS_TIMEOUT)
-
-FILTER_PARAMS = frozenset(StoryFilter.model_fields)
 
 StoryId = Annotated[int, Path(ge=1, le=ID_MAX, description="스토리 id")]
 IfMatch = Annotated[
@@ -94,12 +99,91 @@ def listing(queryset):
 # --- Reading ---------------------------------------------------------------------------------
 
 
+class StoryFilter(FilterSchema):
+    """The only filters and orderings a list of stories takes."""
+
+    # Each narrows by one value; ninja's FilterSchema turns them into one filter() of the
+    # published stories (filtered()). The page and its size go to the paginator.
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Annotated[Kind | None, FilterLookup("kind")] = None
+    company: Annotated[Slug | None, FilterLookup("company__slug")] = Field(
+        None, description="회사 슬러그"
+    )
+    tag: Annotated[Slug | None, FilterLookup("tags__slug")] = Field(
+        None, description="해시태그 슬러그"
+    )
+    person: Annotated[Slug | None, FilterLookup("people__slug")] = Field(
+        None, description="인물 슬러그"
+    )
+    job_family: Annotated[JobFamily | None, FilterLookup("job_family")] = None
+    collection: Annotated[Slug | None, FilterLookup("collection_items__collection__slug")] = Field(
+        None, description="컬렉션 슬러그"
+    )
+    series: Annotated[Slug | None, FilterLookup("series__slug")] = Field(
+        None, description="시리즈 슬러그"
+    )
+    q: Text(MAX_QUERY_LENGTH) | None = Field(
+        None,
+        description="검색어: 사이트 검색과 같은 한국어 검색(‘풀링’, ‘연결 풀’, ‘QueuePool’). "
+        "걸러 내기만 하고 순서는 ordering을 따릅니다.",
+    )
+    updated_since: datetime | None = Field(
+        None,
+        description="이 시각 이후에 고쳤거나 발행된(예약 발행 포함) 스토리만. "
+        "시간대가 없으면 서울 시간으로 봅니다.",
+    )
+    ordering: Literal["recent", "popular"] = Field(
+        "recent", description="recent: 최신순, popular: 인기순(최근 30일 조회수)"
+    )
+    page: PageNumber = 1
+    page_size: PageSize = PAGE_SIZE_DEFAULT
+
+    def filter_q(self, value: str | None) -> Q:
+        """The site's Korean-aware search (articles/search.py) as one more filter: the
+        matches are a subquery, so the list keeps its ordering and its query count."""
+        if not value:
+            return Q()
+        query = parse_query(value)
+        return Q(pk__in=matching_ids(query)) if query else Q(pk__in=[])
+
+    def filter_updated_since(self, value: datetime | None) -> Q:
+        if value is None:
+            return Q()
+        since = aware(value, ["query", "updated_since"])
+        # A scheduled story goes live without a save, so its updated_at stays as it was: to a
+        # client syncing since T it is new all the same once its published_at passes T.
+        return Q(updated_at__gte=since) | Q(published_at__gte=since)
+
+    def filter_ordering(self, value: str) -> Q:
+        return Q()  # an order, not a filter (list_stories)
+
+    def filter_page(self, value: int) -> Q:
+        return Q()  # the paginator's (PagesOfFilters)
+
+    filter_page_size = filter_page
+
+    @property
+    def pagination(self) -> PageQuery:
+        return PageQuery(page=self.page, page_size=self.page_size)
+
+
+FILTER_PARAMS = frozenset(StoryFilter.model_fields)
+
+
+def filtered(filters: StoryFilter):
+    """The published stories that pass the filters."""
+    return filters.filter(Article.objects.published())
+
+
 @router.get(
     "",
     response=read(StoryPageOut),
     summary="스토리 목록",
     url_name="stories",
+    operation_id="articles_api_stories_list_stories",
 )
+@paginate(PagesOfFilters)
 def list_stories(request: HttpRequest, response: HttpResponse, filters: Query[StoryFilter]):
     """Published stories, newest first or most read first, with filters from an allow-list.
     `count` and every filter see only what a reader may see."""
@@ -114,46 +198,14 @@ def list_stories(request: HttpRequest, response: HttpResponse, filters: Query[St
     if not_modified is not None:
         return not_modified
     ordered = stories.popular() if filters.ordering == "popular" else stories.recent()
-    return page_of(
-        listing(ordered), count=stamp["count"], page=filters.page, page_size=filters.page_size
+    return Listing(
+        listing(ordered),
+        name="stories",
+        count=stamp["count"],
+        etag=etag,
+        last_modified=last_modified,
+        page=filters.pagination,
     )
-
-
-# The list's filters that narrow by one value each: the filter's name, the lookup it sets.
-FILTER_LOOKUPS = {
-    "kind": "kind",
-    "company": "company__slug",
-    "tag": "tags__slug",
-    "person": "people__slug",
-    "job_family": "job_family",
-    "collection": "collection_items__collection__slug",
-    "series": "series__slug",
-}
-
-
-def filtered(filters: StoryFilter):
-    stories = Article.objects.published().filter(
-        **{
-            lookup: getattr(filters, name)
-            for name, lookup in FILTER_LOOKUPS.items()
-            if getattr(filters, name)
-        }
-    )
-    if filters.updated_since:
-        since = aware(filters.updated_since, ["query", "updated_since"])
-        # A scheduled story goes live without a save, so its updated_at stays as it was: to a
-        # client syncing since T it is new all the same once its published_at passes T.
-        stories = stories.filter(Q(updated_at__gte=since) | Q(published_at__gte=since))
-    if filters.q:
-        stories = search(stories, filters.q)
-    return stories
-
-
-def search(stories, q: str):
-    """The site's Korean-aware search (articles/search.py) as one more filter: the matches
-    are a subquery, so the list keeps its ordering and its query count."""
-    query = parse_query(q)
-    return stories.filter(pk__in=matching_ids(query)) if query else stories.none()
 
 
 @router.get(
@@ -161,6 +213,7 @@ def search(stories, q: str):
     response=read(StoryDetailOut),
     summary="스토리 하나(id)",
     url_name="story",
+    operation_id="articles_api_stories_get_story",
 )
 def get_story(request: HttpRequest, response: HttpResponse, story_id: StoryId):
     """A published story with its body, its place in a series and related stories."""
@@ -172,6 +225,7 @@ def get_story(request: HttpRequest, response: HttpResponse, story_id: StoryId):
     response=read(StoryDetailOut),
     summary="스토리 하나(슬러그)",
     url_name="story-by-slug",
+    operation_id="articles_api_stories_get_story_by_slug",
 )
 def get_story_by_slug(request: HttpRequest, response: HttpResponse, slug: Path[Slug]):
     """The same as by id, found by the story's current slug (Korean slugs percent-encoded)."""
@@ -243,6 +297,7 @@ def series_position(request, article: Article) -> dict | None:
     throttle=[TokenRateThrottle()],
     summary="편집자가 보는 스토리 하나",
     url_name="story-editor",
+    operation_id="articles_api_stories_get_story_for_editor",
 )
 def get_story_for_editor(request: HttpRequest, response: HttpResponse, story_id: StoryId):
     """A story as the write operations answer it, drafts and scheduled ones included
@@ -266,6 +321,7 @@ def get_story_for_editor(request: HttpRequest, response: HttpResponse, story_id:
     throttle=[TokenRateThrottle()],
     summary="스토리 초안 만들기",
     url_name="story-create",
+    operation_id="articles_api_stories_create_story",
 )
 def create_story(request: HttpRequest, response: HttpResponse, payload: StoryIn):
     """A new draft (token scope stories:write). Server-controlled fields (id, status,
@@ -294,6 +350,7 @@ def create_story(request: HttpRequest, response: HttpResponse, payload: StoryIn)
     throttle=[TokenRateThrottle()],
     summary="스토리 고치기",
     url_name="story-update",
+    operation_id="articles_api_stories_update_story",
 )
 def update_story(
     request: HttpRequest,
@@ -345,6 +402,7 @@ def update_story(
     throttle=[TokenRateThrottle()],
     summary="스토리 발행하기",
     url_name="story-publish",
+    operation_id="articles_api_stories_publish_story",
 )
 def publish_story(
     request: HttpRequest,

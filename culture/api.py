@@ -3,9 +3,10 @@
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
-from api import collections, companies, people, series, stories, tags
 from api import ops as ops_api
+from api import stories
 from api.errors import install_database_unavailable_handler, install_exception_handlers
+from api.resources import RESOURCES, mount
 
 DESCRIPTION = """엔지니어링 문화 스토리 허브의 공개 API입니다.
 
@@ -41,11 +42,8 @@ api = NinjaAPI(
 )
 
 api.add_router("/stories", stories.router)
-api.add_router("/companies", companies.router)
-api.add_router("/people", people.router)
-api.add_router("/tags", tags.router)
-api.add_router("/collections", collections.router)
-api.add_router("/series", series.router)
+for resource in RESOURCES:
+    api.add_router(resource.path, mount(resource))
 install_exception_handlers(api)
 api.add_router("/ops", ops_api.router)
 install_database_unavailable_handler(api)
