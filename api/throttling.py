@@ -18,6 +18,8 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from ninja.throttling import BaseThrottle
 
+from ops.http import client_ip
+
 logger = logging.getLogger(__name__)
 
 
@@ -76,12 +78,12 @@ class WindowThrottle(BaseThrottle):
 
 
 class ClientRateThrottle(WindowThrottle):
-    """Anonymous reads, per client address (the proxy's view of it with BEHIND_PROXY)."""
+    """Anonymous reads, per client address (ops.http.client_ip: the trusted proxies' view)."""
 
     scope = "read"
 
     def ident(self, request: HttpRequest) -> str | None:
-        return self.get_ident(request) or "unknown"
+        return client_ip(request) or "unknown"
 
 
 class TokenRateThrottle(WindowThrottle):

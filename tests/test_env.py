@@ -313,3 +313,41 @@ def test_settings_treat_empty_values_as_unset():
     assert insecure_key is True
     assert secure_ssl is False
     assert allowed_hosts == ["127.0.0.1", "localhost", "testserver"]
+
+
+def test_settings_trust_the_forwarded_scheme_only_behind_a_trusted_proxy():
+    code = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps([s.TRUSTED_PROXY_COUNT, s.CLIENT_IP_HEADER, s.SECURE_PROXY_SSL_HEADER]))"
+    )
+
+    def trust(**env):
+        environment = {
+            k: v
+            for k, v in os.environ.items()
+            if k
+            not in {
+                "BEHIND_PROXY",
+                "TRUSTED_PROXY_COUNT",
+                "CLIENT_IP_HEADER",
+                "FORWARDED_ALLOW_IPS",
+            }
+        }
+        environment.update(DJANGO_SETTINGS_MODULE="culture.settings", **env)
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        return result.returncode, result.stdout, result.stderr
+
+    forwarded_proto = ["HTTP_X_FORWARDED_PROTO", "https"]
+    assert json.loads(trust()[1]) == [0, None, None]
+    assert json.loads(trust(BEHIND_PROXY="true")[1]) == [1, None, forwarded_proto]
+    assert json.loads(trust(TRUSTED_PROXY_COUNT="2", CLIENT_IP_HEADER="True-Client-IP")[1]) == [
+        2,
+        "True-Client-IP",
+        forwarded_proto,
+    ]
+    returncode, _, stderr = trust(BEHIND_PROXY="false", TRUSTED_PROXY_COUNT="2")
+    assert returncode != 0
+    assert "BEHIND_PROXY=false means TRUSTED_PROXY_COUNT=0, but TRUSTED_PROXY_COUNT is 2" in stderr
