@@ -203,8 +203,9 @@ AXES_PERMALOCK_MESSAGE = "로그인에 여러 번 실패해서 막았습니다. 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_whole("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-# One cache shared by every worker: rate limits must count across processes. Redis when
-# REDIS_URL is set; otherwise a table in the database (created by a migration of tokens/).
+# One cache shared by every worker. Redis when REDIS_URL is set; otherwise a table in the
+# database (created by a migration of tokens/). The API's rate limits count in Redis too,
+# with INCR; without it, in a table of their own (tokens.ThrottleCounter, api/throttling.py).
 CACHES = {
     "default": (
         {
@@ -215,7 +216,8 @@ CACHES = {
         else {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "culture_cache",
-            # The default culls at 300 entries, which would forget rate-limit counters.
+            # Culled past this many entries (Django's default, 300, is small for a shared
+            # cache; the rate limits no longer count here).
             "OPTIONS": {"MAX_ENTRIES": 50_000},
         }
     ),
