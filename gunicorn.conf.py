@@ -29,6 +29,8 @@ import os
 import sys
 from pathlib import Path
 
+from gunicorn.glogging import Logger
+
 BASE_DIR = Path(__file__).resolve().parent
 if str(BASE_DIR) not in sys.path:
     sys.path.insert(0, str(BASE_DIR))
@@ -36,7 +38,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "culture.settings")
 
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402 (needs sys.path above)
 
-from culture.env import env_str, env_whole  # noqa: E402
+from culture.env import env_str, env_whole, proxy_trust  # noqa: E402
 
 
 def _check(worker_class: str, threads: int, timeout: float) -> None:
@@ -49,6 +51,19 @@ def _check(worker_class: str, threads: int, timeout: float) -> None:
     check_serving(
         settings.DATABASES, worker_class=worker_class, threads=threads, worker_timeout=timeout
     )
+
+
+class ClientAddressLogger(Logger):
+    """gunicorn's logger, with the access log's %(h)s the client the site counts (the API's
+    rate limits, login lockouts): ops.http.client_address. Behind proxies REMOTE_ADDR is only
+    the nearest proxy; %({remote_addr}e)s still prints it."""
+
+    def atoms(self, resp, req, environ, request_time):
+        from ops.http import client_address
+
+        atoms = super().atoms(resp, req, environ, request_time)
+        atoms["h"] = client_address(environ) or "-"
+        return atoms
 
 
 wsgi_app = "culture.wsgi:application"
@@ -71,6 +86,19 @@ try:
     # "-" logs requests to stdout; empty logs none (a proxy in front usually does).
     accesslog = env_str("GUNICORN_ACCESSLOG")
     loglevel = env_str("GUNICORN_LOGLEVEL", "info")
+    logger_class = ClientAddressLogger
+    # Whom gunicorn believes about the scheme follows the site's one rule (culture.env's
+    # proxy_trust, as SECURE_PROXY_SSL_HEADER does). gunicorn's own default believes three
+    # headers (X-Forwarded-Proto, -Ssl, -Protocol) from 127.0.0.1 whatever the settings say.
+    # Here: no peer without a trusted proxy; with one, the FORWARDED_ALLOW_IPS peers (any
+    # peer when unset, as Django's header check has no peer to go by); and only
+    # X-Forwarded-Proto, the header Django reads.
+    _trust = proxy_trust()
+    forwarded_allow_ips = (",".join(_trust.forwarded_allow_ips) or "*") if _trust.proxies else ""
+    secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
+    # No proxy of ours sends SCRIPT_NAME or PATH_INFO; gunicorn would take them from any
+    # trusted peer.
+    forwarder_headers = ""
     _check(worker_class, threads, timeout)
 except ImproperlyConfigured as error:
     raise SystemExit(f"gunicorn.conf.py: {error}") from None

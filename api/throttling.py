@@ -1,24 +1,62 @@
-"""Rate limits for the API, counted in the cache that all workers share (Redis when REDIS_URL
-is set, the database cache otherwise), so a limit holds however many processes serve it.
+"""Rate limits for the API: a fixed window per client (anonymous reads) or per token (writes),
+counted exactly in a store that every worker on every host shares.
 
-A fixed window per client (anonymous reads) or per token (writes): the first request of a
-window adds a counter, the others increment it; past the limit the answer is 429 with the
-seconds left in the window as Retry-After. On the database cache that costs a few small
-queries per request (a read and an upsert); on Redis, none. Django's cache counters are atomic on Redis and
-nearly so on the database, which is close enough for a limit meant to stop floods.
+Each request adds one to its window's counter and reads the new value in the same atomic
+step, so N simultaneous requests get the numbers 1 to N, each once, and exactly `limit` of
+them pass; past the limit the answer is 429 with the seconds left in the window as
+Retry-After.
+
+- With Redis (REDIS_URL, so the default cache is Redis): `SET key 0 EX period NX` and `INCR
+  key` in one MULTI/EXEC, through the connection pool Django's RedisCache already holds and
+  under a key its make_key() builds (KEY_PREFIX and VERSION hold).
+- With the database cache (no REDIS_URL), in a table of the database instead,
+  tokens.ThrottleCounter: one
+  `INSERT … ON CONFLICT (key, window_end) DO UPDATE SET count = count + 1 RETURNING count`
+  (PostgreSQL; SQLite 3.35+). Each process deletes the rows of windows that ended a minute
+  ago now and then, a bounded batch at a time.
+- With any other cache (a process's own memory, which tests use to stand in for Redis), its
+  add() and incr(), which LocMemCache and memcached make atomic.
+
+Why not ninja's own throttles (AnonRateThrottle, AuthRateThrottle): they keep each client's
+history in Django's cache with a get and then a set, which two workers interleave, and on the
+database cache even Django's `cache.incr()` is a get and a set: 600 simultaneous reads of one
+client all passed a 300/min limit. They also take the client from ninja's NUM_PROXIES rule
+(the whole of X-Forwarded-For when unset) rather than the site's one rule,
+ops.http.client_ip, which login lockouts and the access log use too.
+
+A limit that cannot be counted (the store is down) lets the request through, and the log says
+so at most once a minute per process: a cache outage must not become an outage of the API.
 """
 
+import contextlib
 import logging
 import math
 import threading
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.db import DatabaseCache
+from django.core.cache.backends.redis import RedisCache
+from django.db import connection, transaction
 from django.http import HttpRequest
 from ninja.throttling import BaseThrottle
 
+from ops.http import client_ip
+from tokens.models import ThrottleCounter
+
 logger = logging.getLogger(__name__)
+
+# At most one "could not count" warning per process in this many seconds.
+LOG_INTERVAL = 60.0
+# The database's counters: each process deletes ended windows at most this often, at most
+# this many rows at a time (again on its next request when a batch was full).
+SWEEP_INTERVAL = 10.0
+SWEEP_BATCH = 1000
+# A window's row is deleted this many seconds after it ended, not at once: another host whose
+# clock is behind, or a request that read the clock just before the end, may still add to it.
+SWEEP_GRACE = 60
 
 
 class WindowThrottle(BaseThrottle):
@@ -45,30 +83,18 @@ class WindowThrottle(BaseThrottle):
             return True
         limit, period = rate
         now = time.time()
-        window = int(now // period)
-        key = f"throttle:{self.scope}:{ident}:{window}"
+        window_end = (int(now // period) + 1) * period
+        key = f"throttle:{self.scope}:{ident}"
         try:
-            count = self.count(key, period)
+            count = count_request(key, window_end, period)
         except Exception:
-            # A limit that cannot be counted lets the request through: refusing everything
-            # while the cache is down would turn a cache problem into an outage.
-            logger.warning("Could not count %s against its rate limit", key, exc_info=True)
+            # Refusing everything while the store is down would turn its outage into ours.
+            store_warnings.warn("Could not count %s against its rate limit: let through", key)
             return True
         if count > limit:
-            self._local.wait = (window + 1) * period - now
+            self._local.wait = window_end - now
             return False
         return True
-
-    @staticmethod
-    def count(key: str, period: int) -> int:
-        """This request's number in its window. Most requests find the counter and only
-        increment it; the first of a window adds it (or, losing that race, increments)."""
-        try:
-            return cache.incr(key)
-        except ValueError:  # no counter yet in this window
-            if cache.add(key, 1, timeout=period + 1):
-                return 1
-            return cache.incr(key)
 
     def wait(self) -> float | None:
         wait = getattr(self._local, "wait", None)
@@ -76,12 +102,12 @@ class WindowThrottle(BaseThrottle):
 
 
 class ClientRateThrottle(WindowThrottle):
-    """Anonymous reads, per client address (the proxy's view of it with BEHIND_PROXY)."""
+    """Anonymous reads, per client address (ops.http.client_ip: the trusted proxies' view)."""
 
     scope = "read"
 
     def ident(self, request: HttpRequest) -> str | None:
-        return self.get_ident(request) or "unknown"
+        return client_ip(request) or "unknown"
 
 
 class TokenRateThrottle(WindowThrottle):
@@ -92,3 +118,139 @@ class TokenRateThrottle(WindowThrottle):
     def ident(self, request: HttpRequest) -> str | None:
         token = getattr(request, "auth", None)
         return None if token is None else f"token{token.pk}"
+
+
+def count_request(key: str, window_end: int, period: int) -> int:
+    """Add this request to `key`'s window ending at `window_end` (Unix seconds) and return
+    its number in that window, in the store the default cache names."""
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        return RedisCounter(cache).count(f"{key}:{window_end}", period)
+    if isinstance(cache, DatabaseCache):
+        return database_count(key, window_end)
+    return cache_count(cache, f"{key}:{window_end}", period)
+
+
+class RedisCounter:
+    """INCR on the Redis server behind a Django RedisCache."""
+
+    def __init__(self, cache: RedisCache) -> None:
+        self.cache = cache
+
+    def count(self, key: str, period: int) -> int:
+        key = self.cache.make_key(key)
+        # Django has no public door to its Redis client; this is the one it writes with.
+        client = self.cache._cache.get_client(key, write=True)
+        with client.pipeline(transaction=True) as pipe:
+            # The key is made with its expiry (one period, +1 s for clocks), in the same
+            # transaction as the INCR: no counter is ever left without one.
+            pipe.set(key, 0, ex=period + 1, nx=True)
+            pipe.incr(key)
+            _, count = pipe.execute()
+        return count
+
+
+def cache_count(cache: BaseCache, key: str, period: int) -> int:
+    try:
+        return cache.incr(key)
+    except ValueError:  # no counter yet in this window
+        if cache.add(key, 1, timeout=period + 1):
+            return 1
+        return cache.incr(key)
+
+
+def database_count(key: str, window_end: int) -> int:
+    with _savepoint(), connection.cursor() as cursor:
+        cursor.execute(_upsert_sql(), [key, window_end])
+        (count,) = cursor.fetchone()
+    sweeper.maybe_sweep()
+    return count
+
+
+def _savepoint():
+    # Inside a transaction (ATOMIC_REQUESTS, a test) a failed statement must not break it; in
+    # autocommit, the usual case, the statement is its own transaction and needs none.
+    return transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+
+
+_UPSERT = None
+
+
+def _upsert_sql() -> str:
+    # One statement on both databases: the ORM's update_conflicts cannot add to a column or
+    # return the value it wrote (as reader/viewcount.py does for views).
+    global _UPSERT
+    if _UPSERT is None:
+        table, key, window_end, count = map(
+            connection.ops.quote_name,
+            [ThrottleCounter._meta.db_table, "key", "window_end", "count"],
+        )
+        _UPSERT = (
+            f"INSERT INTO {table} ({key}, {window_end}, {count}) VALUES (%s, %s, 1) "
+            f"ON CONFLICT ({key}, {window_end}) DO UPDATE SET {count} = {table}.{count} + 1 "
+            f"RETURNING {count}"
+        )
+    return _UPSERT
+
+
+class Sweeper:
+    """Deletes the database's counters of ended windows: at most every SWEEP_INTERVAL
+    seconds per process, SWEEP_BATCH rows at a time, and again on the next request when a
+    batch was full, so the table keeps up with any number of clients while no request
+    deletes more than one batch. A thread that finds another sweeping does not wait."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._next = 0.0
+
+    def maybe_sweep(self) -> None:
+        if time.monotonic() < self._next or not self._lock.acquire(blocking=False):
+            return
+        try:
+            with _savepoint():
+                deleted = sweep(time.time(), SWEEP_BATCH)
+            full = deleted >= SWEEP_BATCH
+            self._next = time.monotonic() + (0 if full else SWEEP_INTERVAL)
+        except Exception:
+            self._next = time.monotonic() + SWEEP_INTERVAL
+            store_warnings.warn("Could not delete the rate limits' ended windows")
+        finally:
+            self._lock.release()
+
+
+def sweep(now: float, batch: int) -> int:
+    """Delete up to `batch` counters of windows that ended SWEEP_GRACE seconds before `now`;
+    return how many."""
+    ended = ThrottleCounter.objects.filter(window_end__lte=int(now) - SWEEP_GRACE)
+    ended = ended.values("pk")[:batch]
+    return ThrottleCounter.objects.filter(pk__in=ended).delete()[0]
+
+
+class StoreWarnings:
+    """Warnings about the counters' store, with the traceback, at most one every LOG_INTERVAL
+    seconds per process, each saying how many were held back since the one before."""
+
+    def __init__(self, clock=time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last = -math.inf
+        self._held_back = 0
+
+    def warn(self, message: str, *args) -> None:
+        """Call from the except block: the warning carries the exception being handled."""
+        with self._lock:
+            now = self._clock()
+            if now - self._last < LOG_INTERVAL:
+                self._held_back += 1
+                return
+            self._last, held_back, self._held_back = now, self._held_back, 0
+        logger.warning(
+            message + " (%d more such warnings since the last one)",
+            *args,
+            held_back,
+            exc_info=True,
+        )
+
+
+store_warnings = StoreWarnings()
+sweeper = Sweeper()

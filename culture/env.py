@@ -7,6 +7,7 @@ A bad value is refused at startup with one message shape naming the variable and
 settings, so gunicorn.conf.py can read its own variables before Django is set up.
 """
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -21,6 +22,10 @@ _WHOLE = re.compile(r"\d+", re.ASCII)
 _DECIMAL = re.compile(r"\d+(?:\.\d+)?|\.\d+", re.ASCII)
 _RATE = re.compile(r"(\d+)/(s|sec|m|min|h|hour|d|day)", re.ASCII)
 _PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+# A header field name (RFC 9110 token), without the underscore that servers drop or confuse.
+_HEADER = re.compile(r"[A-Za-z0-9!#$%&'*+.^`|~-]+", re.ASCII)
+# Headers that hold a list of addresses, which TRUSTED_PROXY_COUNT reads, not one address.
+_LIST_HEADERS = frozenset({"x-forwarded-for", "forwarded"})
 
 
 class Rate(NamedTuple):
@@ -91,6 +96,70 @@ def parse_rate(text: str, *, name: str = "A rate") -> Rate:
     if match is None:
         raise _refusal(name, "a number of requests per s, min, hour or day, such as 300/min", text)
     return Rate(int(match[1]), _PERIODS[match[2]])
+
+
+class ProxyTrust(NamedTuple):
+    """Who may tell the site a request's client address and scheme (ops/http.py, the
+    settings' SECURE_PROXY_SSL_HEADER and gunicorn.conf.py all follow it)."""
+
+    # Proxies in front of the site that each append their peer to X-Forwarded-For.
+    proxies: int
+    # A header the edge sets to the client's address (CF-Connecting-IP), or None.
+    client_ip_header: str | None
+    # The peers (addresses, networks) that may send forwarding headers when a proxy is
+    # trusted; empty or "*": any peer. gunicorn's FORWARDED_ALLOW_IPS, read the same way.
+    forwarded_allow_ips: list[str]
+
+
+def proxy_trust(env: Mapping[str, str] = os.environ) -> ProxyTrust:
+    """TRUSTED_PROXY_COUNT (BEHIND_PROXY=true is its old name for 1), CLIENT_IP_HEADER and
+    FORWARDED_ALLOW_IPS, refusing settings that contradict each other: no proxy is trusted
+    unless TRUSTED_PROXY_COUNT (or BEHIND_PROXY) says so, and the other two only narrow or
+    refine that trust."""
+    count = env_whole("TRUSTED_PROXY_COUNT", None, env=env)
+    behind = (
+        env_bool("BEHIND_PROXY", False, env=env)
+        if env_str("BEHIND_PROXY", env=env) is not None
+        else None
+    )
+    if behind is not None and count is not None and count != int(behind):
+        raise ImproperlyConfigured(
+            f"BEHIND_PROXY={str(behind).lower()} means TRUSTED_PROXY_COUNT={int(behind)}, but "
+            f"TRUSTED_PROXY_COUNT is {count}: set only TRUSTED_PROXY_COUNT."
+        )
+    proxies = count if count is not None else int(bool(behind))
+
+    header = env_str("CLIENT_IP_HEADER", env=env)
+    if header is not None:
+        if not _HEADER.fullmatch(header):
+            raise _refusal("CLIENT_IP_HEADER", "a header name such as CF-Connecting-IP", header)
+        if header.lower() in _LIST_HEADERS:
+            raise _refusal(
+                "CLIENT_IP_HEADER",
+                "a header holding one address (TRUSTED_PROXY_COUNT reads X-Forwarded-For)",
+                header,
+            )
+        if not proxies:
+            raise ImproperlyConfigured(
+                "CLIENT_IP_HEADER is set but TRUSTED_PROXY_COUNT is 0: a header from the edge "
+                "is trusted only behind trusted proxies, so set TRUSTED_PROXY_COUNT too."
+            )
+
+    allowed = env_list("FORWARDED_ALLOW_IPS", env=env)
+    for item in allowed:
+        try:
+            if item != "*":
+                ipaddress.ip_network(item)
+        except ValueError:
+            raise _refusal(
+                "FORWARDED_ALLOW_IPS", "addresses or networks (10.0.0.0/8), or *", item
+            ) from None
+    if allowed and not proxies:
+        raise ImproperlyConfigured(
+            "FORWARDED_ALLOW_IPS is set but TRUSTED_PROXY_COUNT is 0: with no trusted proxy "
+            "no peer may send forwarding headers, so set TRUSTED_PROXY_COUNT or neither."
+        )
+    return ProxyTrust(proxies, header, allowed)
 
 
 def _refusal(name: str, expected: str, raw: str) -> ImproperlyConfigured:

@@ -13,7 +13,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from culture.database import database_config
-from culture.env import env_bool, env_list, env_rate, env_seconds, env_str, env_whole
+from culture.env import env_bool, env_list, env_rate, env_seconds, env_str, env_whole, proxy_trust
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -140,9 +140,15 @@ CSRF_COOKIE_SECURE = SECURE_SSL
 SECURE_HSTS_SECONDS = env_whole("SECURE_HSTS_SECONDS", 31536000 if SECURE_SSL else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_SSL
 SECURE_HSTS_PRELOAD = SECURE_SSL
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
-)
+# The proxies in front of the site (culture.env.proxy_trust): how many append to
+# X-Forwarded-For, a header the edge sets to the client's address, and which peers may send
+# these at all. ops.http.client_ip reads them for the API's rate limits, login lockouts and
+# gunicorn's access log; with no trusted proxy no forwarding header is believed, the scheme
+# included. gunicorn.conf.py trusts the same peers for X-Forwarded-Proto.
+TRUSTED_PROXY_COUNT, CLIENT_IP_HEADER, FORWARDED_ALLOW_IPS = proxy_trust()
+# The proxy nearest the site must set X-Forwarded-Proto itself, never pass on the client's:
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secure-proxy-ssl-header
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
 # Probes from a load balancer or orchestrator speak plain HTTP to the worker.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -209,8 +215,9 @@ if PAGE_CACHE not in {"local", "redis"}:
 if PAGE_CACHE == "redis" and not env_str("REDIS_URL"):
     raise ImproperlyConfigured("PAGE_CACHE=redis needs REDIS_URL.")
 
-# One cache shared by every worker: rate limits must count across processes. Redis when
-# REDIS_URL is set; otherwise a table in the database (created by a migration of tokens/).
+# One cache shared by every worker. Redis when REDIS_URL is set; otherwise a table in the
+# database (created by a migration of tokens/). The API's rate limits count in Redis too,
+# with INCR; without it, in a table of their own (tokens.ThrottleCounter, api/throttling.py).
 CACHES = {
     "default": (
         {
@@ -221,7 +228,8 @@ CACHES = {
         else {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "culture_cache",
-            # The default culls at 300 entries, which would forget rate-limit counters.
+            # Culled past this many entries (Django's default, 300, is small for a shared
+            # cache; the rate limits no longer count here).
             "OPTIONS": {"MAX_ENTRIES": 50_000},
         }
     ),
@@ -255,9 +263,6 @@ API_THROTTLE_RATES = {
     "write": env_rate("API_THROTTLE_WRITE", "60/min"),
 }
 API_MAX_BODY_BYTES = env_whole("API_MAX_BODY_BYTES", 1024 * 1024, minimum=1)
-# Behind a proxy the client is the last address it appends to X-Forwarded-For; otherwise a
-# client could name any address there and escape its rate limit.
-NINJA_NUM_PROXIES = 1 if env_bool("BEHIND_PROXY", False) else 0
 
 LOGGING = {
     "version": 1,

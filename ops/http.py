@@ -1,20 +1,87 @@
 """What the site trusts about a request and adds to every response: the client address that
-login throttling and the API's rate limits count, and the Permissions-Policy header."""
+the API's rate limits, login lockouts (django-axes) and gunicorn's access log all use, and the
+Permissions-Policy header."""
+
+import ipaddress
+from collections.abc import Mapping
+from functools import lru_cache
 
 from django.conf import settings
 
 
 def client_ip(request) -> str | None:
-    """The address a login attempt came from. Behind a proxy (BEHIND_PROXY) the client is the
-    address the proxy appended last to X-Forwarded-For; anything before it was written by the
-    client and could name any address to dodge the lockout. The same rule as the API's rate
-    limits (NINJA_NUM_PROXIES)."""
-    proxies = settings.NINJA_NUM_PROXIES
-    forwarded = request.headers.get("x-forwarded-for")
-    if proxies and forwarded:
-        addresses = [address.strip() for address in forwarded.split(",")]
-        return addresses[-min(proxies, len(addresses))]
-    return request.META.get("REMOTE_ADDR")
+    """The address a request came from (AXES_CLIENT_IP_CALLABLE points here)."""
+    return client_address(request.META)
+
+
+def client_address(meta: Mapping[str, str]) -> str | None:
+    """The client's address from a WSGI environ, by the one rule the site trusts
+    (settings.TRUSTED_PROXY_COUNT, CLIENT_IP_HEADER and FORWARDED_ALLOW_IPS):
+
+    - no trusted proxy: the peer (REMOTE_ADDR); forwarding headers are the client's own words;
+    - a peer that FORWARDED_ALLOW_IPS does not name: the peer, whatever it sends;
+    - CLIENT_IP_HEADER, when the request carries a valid address in it;
+    - else the TRUSTED_PROXY_COUNT-th address from the right of X-Forwarded-For: each trusted
+      proxy appended the address it was sent from, and anything to the left of theirs was
+      written by the client, which could name any address to dodge a limit or a lockout;
+    - a chain shorter than that, or an entry that is not an address: the peer. Such a request
+      did not come through every proxy, so no entry of it can be trusted, while the peer
+      cannot be forged.
+
+    Addresses come back in one spelling (2001:db8::1, IPv4 for ::ffff:192.0.2.1), so one
+    client is one key; None when not even the peer has one (a Unix socket)."""
+    remote = meta.get("REMOTE_ADDR", "")
+    peer = _address(remote)
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if not proxies or not _peer_allowed(peer, tuple(settings.FORWARDED_ALLOW_IPS)):
+        return peer
+    if settings.CLIENT_IP_HEADER:
+        named = _address(meta.get(_meta_key(settings.CLIENT_IP_HEADER), ""))
+        if named is not None:
+            return named
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
+    chain = forwarded.split(",") if forwarded.strip() else []
+    if len(chain) < proxies:
+        return peer
+    return _address(chain[-proxies]) or peer
+
+
+def _address(text: str) -> str | None:
+    """An IP address in its canonical spelling, or None. Takes the forms proxies write:
+    bare, [IPv6], and with a port (192.0.2.1:4711, [2001:db8::1]:4711)."""
+    text = text.strip()
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if address.version == 6 and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return str(address)
+
+
+@lru_cache(maxsize=8)
+def _networks(allowed: tuple[str, ...]) -> tuple | None:
+    """FORWARDED_ALLOW_IPS as networks; None for any peer (empty, or "*")."""
+    if not allowed or "*" in allowed:
+        return None
+    return tuple(ipaddress.ip_network(item) for item in allowed)
+
+
+def _peer_allowed(peer: str | None, allowed: tuple[str, ...]) -> bool:
+    # As gunicorn does: a peer without an IP address (a Unix socket) is a local proxy.
+    networks = _networks(allowed)
+    if networks is None or peer is None:
+        return True
+    address = ipaddress.ip_address(peer)
+    return any(address in network for network in networks)
+
+
+def _meta_key(header: str) -> str:
+    return "HTTP_" + header.upper().replace("-", "_")
 
 
 class PermissionsPolicyMiddleware:

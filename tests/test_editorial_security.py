@@ -70,9 +70,9 @@ def test_behind_a_proxy_the_client_is_the_address_the_proxy_appended(settings):
     request = RequestFactory().get(
         "/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.9"
     )
-    settings.NINJA_NUM_PROXIES = 0
+    settings.TRUSTED_PROXY_COUNT = 0
     assert client_ip(request) == "10.0.0.1"
-    settings.NINJA_NUM_PROXIES = 1
+    settings.TRUSTED_PROXY_COUNT = 1
     assert client_ip(request) == "198.51.100.9"
 
 

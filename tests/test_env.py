@@ -11,6 +11,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from culture.env import (
+    ProxyTrust,
     Rate,
     env_bool,
     env_list,
@@ -19,6 +20,7 @@ from culture.env import (
     env_str,
     env_whole,
     parse_rate,
+    proxy_trust,
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -190,6 +192,79 @@ def test_a_bad_default_rate_is_refused_too():
     assert "API_THROTTLE_READ" in refusal(env_rate, "API_THROTTLE_READ", "often", env={})
 
 
+# --- the proxies in front of the site ---------------------------------------------------
+
+
+def test_no_proxy_is_trusted_unless_one_is_named():
+    assert proxy_trust(env={}) == ProxyTrust(
+        proxies=0, client_ip_header=None, forwarded_allow_ips=[]
+    )
+    assert proxy_trust(env={"BEHIND_PROXY": "false", "TRUSTED_PROXY_COUNT": ""}).proxies == 0
+
+
+@pytest.mark.parametrize(
+    ("env", "proxies"),
+    [
+        ({"TRUSTED_PROXY_COUNT": "2"}, 2),
+        ({"BEHIND_PROXY": "true"}, 1),
+        ({"BEHIND_PROXY": "true", "TRUSTED_PROXY_COUNT": "1"}, 1),
+        ({"BEHIND_PROXY": "false", "TRUSTED_PROXY_COUNT": "0"}, 0),
+        ({"BEHIND_PROXY": "", "TRUSTED_PROXY_COUNT": "3"}, 3),
+    ],
+)
+def test_behind_proxy_is_the_old_name_for_one_trusted_proxy(env, proxies):
+    assert proxy_trust(env=env).proxies == proxies
+
+
+@pytest.mark.parametrize(
+    ("behind", "count"), [("true", "2"), ("true", "0"), ("false", "1"), ("no", "2")]
+)
+def test_behind_proxy_and_a_count_that_disagree_are_refused_naming_both(behind, count):
+    message = refusal(proxy_trust, env={"BEHIND_PROXY": behind, "TRUSTED_PROXY_COUNT": count})
+
+    assert "BEHIND_PROXY=" in message
+    assert f"TRUSTED_PROXY_COUNT is {count}" in message
+
+
+def test_the_edge_header_and_the_allowed_peers_refine_a_trusted_proxy():
+    trust = proxy_trust(
+        env={
+            "TRUSTED_PROXY_COUNT": "2",
+            "CLIENT_IP_HEADER": " CF-Connecting-IP ",
+            "FORWARDED_ALLOW_IPS": "10.0.0.5, 10.1.0.0/16, fd00::/8",
+        }
+    )
+
+    assert trust == ProxyTrust(2, "CF-Connecting-IP", ["10.0.0.5", "10.1.0.0/16", "fd00::/8"])
+
+
+@pytest.mark.parametrize("name", ["CLIENT_IP_HEADER", "FORWARDED_ALLOW_IPS"])
+def test_a_refinement_without_a_trusted_proxy_is_refused_naming_both(name):
+    value = "True-Client-IP" if name == "CLIENT_IP_HEADER" else "10.0.0.5"
+    message = refusal(proxy_trust, env={name: value})
+
+    assert message.startswith(f"{name} is set but TRUSTED_PROXY_COUNT is 0")
+
+
+@pytest.mark.parametrize(
+    "raw", ["CF_Connecting_IP", "CF Connecting IP", "X-Client:IP", "X-Forwarded-For", "forwarded"]
+)
+def test_a_header_that_cannot_name_one_address_is_refused(raw):
+    env = {"TRUSTED_PROXY_COUNT": "1", "CLIENT_IP_HEADER": raw}
+
+    assert refusal(proxy_trust, env=env).startswith("CLIENT_IP_HEADER must be a header ")
+    assert repr(raw) in refusal(proxy_trust, env=env)
+
+
+@pytest.mark.parametrize("raw", ["lb.internal", "10.0.0.1/24", "10.0.0.300"])
+def test_an_allowed_peer_that_is_no_address_or_network_is_refused(raw):
+    env = {"TRUSTED_PROXY_COUNT": "1", "FORWARDED_ALLOW_IPS": f"10.0.0.5,{raw}"}
+
+    assert refusal(proxy_trust, env=env) == (
+        f"FORWARDED_ALLOW_IPS must be addresses or networks (10.0.0.0/8), or *, got {raw!r}."
+    )
+
+
 # --- gunicorn.conf.py reads it before Django is set up ------------------------------------
 
 
@@ -238,3 +313,41 @@ def test_settings_treat_empty_values_as_unset():
     assert insecure_key is True
     assert secure_ssl is False
     assert allowed_hosts == ["127.0.0.1", "localhost", "testserver"]
+
+
+def test_settings_trust_the_forwarded_scheme_only_behind_a_trusted_proxy():
+    code = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps([s.TRUSTED_PROXY_COUNT, s.CLIENT_IP_HEADER, s.SECURE_PROXY_SSL_HEADER]))"
+    )
+
+    def trust(**env):
+        environment = {
+            k: v
+            for k, v in os.environ.items()
+            if k
+            not in {
+                "BEHIND_PROXY",
+                "TRUSTED_PROXY_COUNT",
+                "CLIENT_IP_HEADER",
+                "FORWARDED_ALLOW_IPS",
+            }
+        }
+        environment.update(DJANGO_SETTINGS_MODULE="culture.settings", **env)
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        return result.returncode, result.stdout, result.stderr
+
+    forwarded_proto = ["HTTP_X_FORWARDED_PROTO", "https"]
+    assert json.loads(trust()[1]) == [0, None, None]
+    assert json.loads(trust(BEHIND_PROXY="true")[1]) == [1, None, forwarded_proto]
+    assert json.loads(trust(TRUSTED_PROXY_COUNT="2", CLIENT_IP_HEADER="True-Client-IP")[1]) == [
+        2,
+        "True-Client-IP",
+        forwarded_proto,
+    ]
+    returncode, _, stderr = trust(BEHIND_PROXY="false", TRUSTED_PROXY_COUNT="2")
+    assert returncode != 0
+    assert "BEHIND_PROXY=false means TRUSTED_PROXY_COUNT=0, but TRUSTED_PROXY_COUNT is 2" in stderr

@@ -165,3 +165,27 @@ class ApiToken(models.Model):
         if updated:
             self.revoked_at = now
         return bool(updated)
+
+
+class ThrottleCounter(models.Model):
+    """Requests of one client (or token) in one window of an API rate limit, when the limits
+    are counted in the database (no Redis). api/throttling.py adds to a row with one atomic
+    upsert and deletes the rows of windows that have ended."""
+
+    key = models.CharField("대상", max_length=200, help_text="한도 종류와 클라이언트 주소나 토큰")
+    window_end = models.BigIntegerField("창이 끝나는 때", help_text="Unix 시각(초)")
+    count = models.PositiveIntegerField("요청 수", default=0)
+
+    class Meta:
+        constraints = [
+            # The upsert's ON CONFLICT target: one row per key and window.
+            models.UniqueConstraint(fields=["key", "window_end"], name="throttle_key_window"),
+        ]
+        indexes = [models.Index(fields=["window_end"], name="throttle_window_end")]
+        # Bookkeeping of the code, in no admin: nobody is granted anything on it.
+        default_permissions = ()
+        verbose_name = "요청 한도 카운터"
+        verbose_name_plural = "요청 한도 카운터"
+
+    def __str__(self):
+        return f"{self.key} until {self.window_end}: {self.count}"
