@@ -43,6 +43,7 @@ from django.db import connection, transaction
 from django.http import HttpRequest
 from ninja.throttling import BaseThrottle
 
+from articles import clock
 from ops.http import client_ip
 from tokens.models import ThrottleCounter
 
@@ -82,7 +83,8 @@ class WindowThrottle(BaseThrottle):
         if not rate:  # no limit configured for this scope
             return True
         limit, period = rate
-        now = time.time()
+        # Windows by the database's clock, so that every host cuts them at the same moment.
+        now = time.time() + clock.offset()
         window_end = (int(now // period) + 1) * period
         key = f"throttle:{self.scope}:{ident}"
         try:

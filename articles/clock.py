@@ -52,12 +52,17 @@ def db_now() -> datetime:
     return moment
 
 
-def now() -> float:
-    """The database's time in epoch seconds, from this process's clock and its measured
-    offset (measured again every OFFSET_TTL seconds)."""
+def offset() -> float:
+    """Seconds to add to this host's clock to read the database's (measured again every
+    OFFSET_TTL seconds)."""
     if _clock.offset is None or time.monotonic() - _clock.measured > OFFSET_TTL:
         db_now()
-    return timezone.now().timestamp() + _clock.offset
+    return _clock.offset
+
+
+def now() -> float:
+    """The database's time in epoch seconds."""
+    return timezone.now().timestamp() + offset()
 
 
 def now_datetime() -> datetime:

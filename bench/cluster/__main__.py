@@ -160,7 +160,8 @@ class Run:
             "ALLOWED_HOSTS": ",".join([PUBLIC_HOST, *addresses]),
             "SITE_URL": f"http://{PUBLIC_HOST}",
             "SECURE_SSL": "false",
-            "BEHIND_PROXY": "true",
+            # The balancer is the one proxy in front (HAProxy appends to X-Forwarded-For).
+            "TRUSTED_PROXY_COUNT": "1",
             "MEDIA_ROOT": str(self.media),
             "LOG_LEVEL": "WARNING",
             "DATABASE_URL": self.bouncer.url(),
