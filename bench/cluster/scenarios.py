@@ -32,6 +32,7 @@ ALL = {
     6: "one host killed under load",
     7: "three migrate at once on an empty database",
     8: "throughput with 1, 2 and 3 hosts",
+    9: "answers kept per process or shared in Redis",
 }
 ORDER = [1, 2, 4, 7, 5, 6, 3, 8, 9]
 DEMO_ADMIN = ("admin", "culture-demo")  # seed_demo --with-admin
