@@ -20,7 +20,7 @@ import uuid
 
 import psycopg_pool
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import get_conditional_response, set_response_etag
@@ -79,6 +79,13 @@ TOKEN_PARAMS = frozenset(
 TOKEN_LIKE = re.compile(PREFIX_PATTERN + "_")
 
 KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+# The methods whose body the API reads.
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def is_json(content_type: str | None) -> bool:
+    """application/json, or a JSON-based type (application/problem+json)."""
+    return content_type == "application/json" or (content_type or "").endswith("+json")
 
 
 class ApiError(Exception):
@@ -175,7 +182,7 @@ def install_exception_handlers(api: NinjaAPI) -> None:
             message = None
         elif message.startswith("Cannot parse request body"):
             content_type = request.content_type or ""
-            if content_type != "application/json" and not content_type.endswith("+json"):
+            if not is_json(content_type):
                 return error_response(
                     request,
                     415,
@@ -241,9 +248,27 @@ class ApiErrorMiddleware:
                 413,
                 f"요청 본문이 너무 큽니다: {settings.API_MAX_BODY_BYTES:,}바이트까지 받습니다.",
             )
+        if length and request.method in BODY_METHODS and not is_json(request.content_type):
+            # Only JSON is read: a body in another type (a form, XML, text) would otherwise be
+            # parsed as JSON all the same, and a client would never learn it sent the wrong one.
+            return error_response(
+                request,
+                415,
+                "JSON 본문만 받습니다: Content-Type: application/json으로 보내 주세요"
+                f"(받은 형식: {request.content_type or '없음'}).",
+            )
+        try:
+            query = request.GET.lists()
+        except TooManyFieldsSent:
+            return error_response(
+                request,
+                400,
+                "쿼리 매개변수가 너무 많습니다: "
+                f"{settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,}개까지 받습니다.",
+            )
         if any(
             name.lower() in TOKEN_PARAMS or any(TOKEN_LIKE.search(v) for v in values)
-            for name, values in request.GET.lists()
+            for name, values in query
         ):
             return error_response(
                 request,

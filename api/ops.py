@@ -1,9 +1,11 @@
 """GET /api/v1/ops/db: the status page's content for programs (staff session or ops token)."""
 
 from ninja import Router, Schema
+from ninja.errors import AuthorizationError
 from ninja.security import SessionAuthIsStaff
 
 from api.schemas import ErrorOut
+from articles.roles import PUBLISH_PERMISSION, can_operate
 from ops.status import database_status
 from tokens.auth import TokenAuth
 
@@ -70,9 +72,22 @@ class DatabaseStatusOut(Schema):
     results: list[ResultOut]
 
 
-# A staff member's session (the status page's audience) or a token with the ops:read scope
-# (a monitoring job).
-router = Router(tags=["ops"], auth=[SessionAuthIsStaff(), TokenAuth(scope="ops:read")])
+class OperatorSession(SessionAuthIsStaff):
+    """An editor's or admin's session (articles.roles.can_operate); a writer's is a 403."""
+
+    def authenticate(self, request, key):
+        user = super().authenticate(request, key)
+        if user and not can_operate(user):
+            raise AuthorizationError(message="운영 상태는 편집자와 관리자만 볼 수 있습니다.")
+        return user
+
+
+# The status page's audience (an operator's session) or a monitoring job (a token with the
+# ops:read scope, whose user is an operator too).
+router = Router(
+    tags=["ops"],
+    auth=[OperatorSession(), TokenAuth(scope="ops:read", perms=[PUBLISH_PERMISSION])],
+)
 
 
 @router.get(

@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Body, Field, FilterLookup, FilterSchema, Header, Path, Query, Status
+from ninja.decorators import decorate_view
 from ninja.pagination import paginate
 from pydantic import ConfigDict
 
@@ -45,6 +46,7 @@ from api.editing import (
     via,
 )
 from api.errors import ApiError
+from api.idempotency import idempotent
 from api.pagination import Listing, PagesOfFilters
 from api.schemas import (
     ID_MAX,
@@ -74,6 +76,16 @@ from tokens.models import Scope
 router = read_router("stories", timeout=COUNTS_TIMEOUT)
 
 StoryId = Annotated[int, Path(ge=1, le=ID_MAX, description="스토리 id")]
+# Read by api/idempotency.py; declared here so that the schema documents it.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="같은 키로 다시 보낸 같은 요청은 처음의 응답을 그대로 받습니다(24시간). "
+        "시간 초과 뒤에 다시 보내도 두 번 쓰이지 않습니다.",
+    ),
+]
 IfMatch = Annotated[
     str | None,
     Header(
@@ -323,7 +335,13 @@ def get_story_for_editor(request: HttpRequest, response: HttpResponse, story_id:
     url_name="story-create",
     operation_id="articles_api_stories_create_story",
 )
-def create_story(request: HttpRequest, response: HttpResponse, payload: StoryIn):
+@decorate_view(idempotent)
+def create_story(
+    request: HttpRequest,
+    response: HttpResponse,
+    payload: StoryIn,
+    idempotency_key: IdempotencyKey = None,
+):
     """A new draft (token scope stories:write). Server-controlled fields (id, status,
     view_count, version, timestamps) are refused with 422; a taken slug answers 409."""
     allow_only(request, ())
@@ -404,12 +422,14 @@ def update_story(
     url_name="story-publish",
     operation_id="articles_api_stories_publish_story",
 )
+@decorate_view(idempotent)
 def publish_story(
     request: HttpRequest,
     response: HttpResponse,
     story_id: StoryId,
     payload: Body[PublishIn | None] = None,
     if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
 ):
     """Publish now, or at `at` (a future time schedules it; readers see it from then on).
     Token scope stories:publish, and a user who may publish in the admin (an editor).

@@ -82,6 +82,12 @@ def can_publish(user) -> bool:
     return user.is_active and user.has_perm(PUBLISH_PERMISSION)
 
 
+def can_operate(user) -> bool:
+    """Editors and admins: the operators' room (the database's status, server addresses and
+    the process list), which a writer has no need to see."""
+    return user.is_active and user.is_staff and user.has_perm(PUBLISH_PERMISSION)
+
+
 def own_stories(user) -> Q:
     """Stories the user started or is named an author of."""
     authored = Article.authors.through.objects.filter(user_id=user.pk).values("article_id")

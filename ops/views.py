@@ -7,6 +7,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import Error as DatabaseError
 from django.db import connections
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
@@ -17,6 +18,7 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 
 from articles.rendering import render_markdown
+from articles.roles import can_operate
 from ops.availability import (
     DATABASE_UNREACHABLE,
     RETRY_AFTER,
@@ -79,6 +81,8 @@ def cache_in_database() -> bool:
 @never_cache
 @staff_member_required
 def database(request):
+    if not can_operate(request.user):
+        raise PermissionDenied("운영 상태는 편집자와 관리자만 볼 수 있습니다.")
     status = database_status()
     # "pool.max_waiting" cannot be looked up in a template (the dot).
     max_waiting = status["knobs"].get("pool.max_waiting")

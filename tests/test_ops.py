@@ -31,7 +31,7 @@ from ops.availability import (
     STATEMENT_TIMEOUT,
     unavailable_reason,
 )
-from tests.factories import UserFactory
+from tests.factories import StaffFactory, UserFactory
 from tokens.models import ApiToken
 
 REPO = Path(__file__).resolve().parents[1]
@@ -259,8 +259,8 @@ def test_status_page_is_closed_to_readers_who_are_not_staff(client):
 
 
 @pytest.mark.django_db
-def test_status_page_shows_staff_the_strategy_and_every_knob(client, settings):
-    client.force_login(UserFactory(is_staff=True))
+def test_status_page_shows_an_operator_the_strategy_and_every_knob(client, settings):
+    client.force_login(StaffFactory(role="editor"))
     response = client.get(reverse("ops:database"))
     assert response.status_code == 200
     html = response.content.decode()
@@ -281,8 +281,8 @@ def test_ops_api_refuses_anonymous_callers_and_readers(client):
 
 
 @pytest.mark.django_db
-def test_ops_api_answers_a_staff_session(client):
-    client.force_login(UserFactory(is_staff=True))
+def test_ops_api_answers_an_operators_session(client):
+    client.force_login(StaffFactory(role="editor"))
     response = client.get("/api/v1/ops/db")
     assert response.status_code == 200
     body = response.json()
@@ -294,7 +294,7 @@ def test_ops_api_answers_a_staff_session(client):
 
 @pytest.mark.django_db
 def test_ops_api_answers_a_token_with_the_ops_scope_only(client):
-    user = UserFactory()
+    user = StaffFactory(role="editor")
     _, ops = ApiToken.issue(user=user, name="monitoring", scopes=["ops:read"])
     _, writer = ApiToken.issue(user=user, name="editor", scopes=["stories:write"])
     response = client.get("/api/v1/ops/db", headers={"Authorization": f"Bearer {ops}"})
@@ -302,6 +302,21 @@ def test_ops_api_answers_a_token_with_the_ops_scope_only(client):
     assert response.json()["strategy"]
     refused = client.get("/api/v1/ops/db", headers={"Authorization": f"Bearer {writer}"})
     assert refused.status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_writer_is_refused_the_operators_room_everywhere(client):
+    """Server addresses, the process list and the pool's figures are for editors and admins."""
+    writer = StaffFactory(role="writer")
+    client.force_login(writer)
+    assert client.get(reverse("ops:database")).status_code == 403
+    response = client.get("/api/v1/ops/db")
+    assert response.status_code == 403
+    assert "편집자와 관리자" in response.json()["message"]
+    client.logout()
+    _, raw = ApiToken.issue(user=writer, name="monitoring", scopes=["ops:read"])
+    by_token = client.get("/api/v1/ops/db", headers={"Authorization": f"Bearer {raw}"})
+    assert by_token.status_code == 403
 
 
 def test_ops_api_documents_every_answer_it_gives(client):

@@ -189,3 +189,30 @@ class ThrottleCounter(models.Model):
 
     def __str__(self):
         return f"{self.key} until {self.window_end}: {self.count}"
+
+
+class IdempotentRequest(models.Model):
+    """A write an API client sent with an Idempotency-Key header, and the answer it got: a
+    retry of the same request (after a timeout, say) gets that answer again instead of doing
+    the write twice (api/idempotency.py)."""
+
+    scope = models.CharField(
+        "보낸 쪽", max_length=64, help_text="Authorization 헤더나 로그인한 사용자의 해시"
+    )
+    key = models.CharField("키", max_length=200)
+    fingerprint = models.CharField("요청 해시", max_length=64, help_text="메서드, 경로, 본문")
+    status = models.PositiveSmallIntegerField("응답 상태", null=True, help_text="처리 중이면 비움")
+    body = models.BinaryField("응답 본문", default=b"")
+    headers = models.JSONField("응답 헤더", default=dict)
+    created_at = models.DateTimeField("받은 때", default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="idempotent_scope_key"),
+        ]
+        default_permissions = ()
+        verbose_name = "멱등 요청"
+        verbose_name_plural = "멱등 요청"
+
+    def __str__(self):
+        return f"{self.key}: {self.status or '처리 중'}"
