@@ -248,15 +248,6 @@ class ApiErrorMiddleware:
                 413,
                 f"요청 본문이 너무 큽니다: {settings.API_MAX_BODY_BYTES:,}바이트까지 받습니다.",
             )
-        if length and request.method in BODY_METHODS and not is_json(request.content_type):
-            # Only JSON is read: a body in another type (a form, XML, text) would otherwise be
-            # parsed as JSON all the same, and a client would never learn it sent the wrong one.
-            return error_response(
-                request,
-                415,
-                "JSON 본문만 받습니다: Content-Type: application/json으로 보내 주세요"
-                f"(받은 형식: {request.content_type or '없음'}).",
-            )
         try:
             query = request.GET.lists()
         except TooManyFieldsSent:
@@ -274,6 +265,16 @@ class ApiErrorMiddleware:
                 request,
                 400,
                 "토큰은 주소에 넣지 말고 Authorization: Bearer 헤더로 보내 주세요.",
+            )
+        # After the query checks: a token in the address is refused whatever the body.
+        if length and request.method in BODY_METHODS and not is_json(request.content_type):
+            # Only JSON is read: a body in another type (a form, XML, text) would otherwise be
+            # parsed as JSON all the same, and a client would never learn it sent the wrong one.
+            return error_response(
+                request,
+                415,
+                "JSON 본문만 받습니다: Content-Type: application/json으로 보내 주세요"
+                f"(받은 형식: {request.content_type or '없음'}).",
             )
         repeated = [name for name, values in request.GET.lists() if len(values) > 1]
         if repeated:
