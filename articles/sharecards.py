@@ -36,6 +36,7 @@ logger = logging.getLogger("articles.sharecards")
 
 WIDTH, HEIGHT = 1200, 630
 MARGIN = 80
+BAND = 14
 # Bump when the drawing changes: every card gets a new name and is drawn again.
 DESIGN = "1"
 FOLDER = "share"
@@ -253,9 +254,10 @@ def draw(card: Card) -> bytes:
     overlay = Image.new("RGBA", (WIDTH, HEIGHT), (0, 0, 0, 0))
     pen = ImageDraw.Draw(overlay)
 
-    # The label: a rounded pill at the top left.
+    # A band in the label's colour down the left edge, then the label: a pill at the top left.
     label_face = font(30)
     paper, ink = card.colours
+    pen.rectangle((0, 0, BAND - 1, HEIGHT), fill=(*paper, 255))
     label = fit_one_line(card.label, label_face, inner - 48)
     pill = (MARGIN, MARGIN, MARGIN + round(label_face.getlength(label)) + 48, MARGIN + 56)
     pen.rounded_rectangle(pill, radius=28, fill=(*paper, 255))
