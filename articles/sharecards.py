@@ -322,7 +322,16 @@ def site_png() -> bytes:
 
 def stored(name: str, card: Card) -> bytes:
     """The card stored at `name`, drawing and storing it (and removing its folder's older
-    cards) if it is not there yet."""
+    cards) if it is not there yet. A storage that fails, or a card removed between looking
+    and reading (a newer title stored meanwhile), gives a card drawn here, never an error."""
+    try:
+        return _stored(name, card)
+    except OSError as error:
+        logger.warning("share card %s not stored or read (%s); drawn without storing", name, error)
+        return draw(card)
+
+
+def _stored(name: str, card: Card) -> bytes:
     storage = default_storage
     if storage.exists(name):
         return _read(name)

@@ -77,3 +77,15 @@ def test_a_card_is_the_same_picture_every_time_and_its_colour_follows_its_story(
     assert sharecards.draw(card) == sharecards.draw(card)
     assert sharecards.background("7") == sharecards.background("7")
     assert {sharecards.background(str(pk)) for pk in range(40)} == set(sharecards.BACKGROUNDS)
+
+
+def test_a_storage_that_fails_still_gives_the_card(site, monkeypatch):
+    story = ArticleFactory()
+
+    def broken(name, content, max_length=None):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(sharecards.default_storage, "save", broken)
+    data = sharecards.story_png(story)
+    assert data.startswith(b"\x89PNG")
+    assert not (site / "share").exists()
