@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
 
@@ -12,7 +13,7 @@ class ArticlesConfig(AppConfig):
         pages and re-indexes search itself. What stories show of companies, people, tags,
         series and collections changes outside it, wherever those are edited (their admin
         pages, the shell, a fixture): for them, and only them, receivers do the same."""
-        from articles import search, versions
+        from articles import search, sharecards, versions
         from articles.models import Collection, CollectionItem, Company, Person, Series, Tag
 
         # Kept answers are derived data: any change to what a page shows moves the version.
@@ -31,3 +32,5 @@ class ArticlesConfig(AppConfig):
             post_delete.connect(
                 search.reindex_after_delete, sender=model, dispatch_uid=f"search-deleted-{model}"
             )
+
+        checks.register(sharecards.check_font)

@@ -29,6 +29,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # a request is not at hand (management commands).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = env_str("SITE_NAME", "컬처 스토리")
+# The Korean font share cards are drawn in (articles/sharecards.py): Debian's fonts-noto-cjk.
+SHARE_CARD_FONT = env_str("SHARE_CARD_FONT", "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reader import feeds, views
+from reader import feeds, share, views
 
 app_name = "articles"
 
@@ -11,6 +11,8 @@ urlpatterns = [
     path("news/", views.kind_list, {"kind_path": "news"}, name="news"),
     path("stories/<int:pk>/", views.story, name="story-by-id"),
     path("stories/<int:pk>/<str:slug>/", views.story, name="story"),
+    path("stories/<int:pk>/share.png", views.read_only(share.story_card), name="share-story"),
+    path("share.png", views.read_only(share.site_card), name="share-site"),
     path("companies/", views.company_index, name="companies"),
     path("companies/<str:slug>/", views.company, name="company"),
     path("people/<str:slug>/", views.person, name="person"),

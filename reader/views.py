@@ -40,12 +40,20 @@ from articles.search import (
     search_pages,
 )
 from reader import viewcount
+from reader.share import page_tags, picture_image, share_image, site_tags, story_tags
 
 PAGE_SIZE = 20
 HOME_COLLECTION_SIZE = 6
 POPULAR_COUNT = 5
 # Characters that could end a <script> element or start markup, escaped inside JSON.
 JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+
+# What a kind's list is, in its link preview.
+KIND_DESCRIPTIONS = {
+    Kind.INTERVIEW: "개발자와 팀을 만나 들은 일하는 방식과 문화 이야기",
+    Kind.FEED: "회사들이 직접 쓴 기술과 조직 문화 이야기",
+    Kind.NEWS: "엔지니어링 조직의 채용, 행사, 제품 소식",
+}
 
 KIND_BY_PATH = {
     "interviews": Kind.INTERVIEW,
@@ -156,6 +164,7 @@ def home(request):
             "collections": [c for c in collections if c.visible],
             "latest": [(Kind(kind), stories) for kind, stories in latest.items() if stories],
             "popular": popular,
+            "share": site_tags(request),
         },
     )
 
@@ -176,13 +185,15 @@ def kind_list(request, kind_path):
     else:
         sort = "recent"
         stories = stories.recent()
+    page = paginate(request, stories)
     return render(
         request,
         "reader/kind_list.html",
         {
             "kind": kind,
             "kind_path": kind_path,
-            "page": paginate(request, stories),
+            "page": page,
+            "share": page_tags(request, kind.label, KIND_DESCRIPTIONS[kind], page=page),
             "sort": sort,
             "job_family": job_family,
             "job_families": JobFamily.choices,
@@ -270,6 +281,7 @@ def render_story(request, article, view_count):
             "series_next": parts[position + 1] if following else None,
             "is_preview": not article.is_public,
             "json_ld": story_json_ld(article, tags),
+            "share": story_tags(article, tags),
         },
     )
 
@@ -292,7 +304,7 @@ def story_json_ld(article, tags):
         "publisher": (
             {"@type": "Organization", "name": article.company.name} if article.company else None
         ),
-        "image": settings.SITE_URL + article.cover_image.url if article.cover_image else None,
+        "image": share_image(article).url,
     }
     text = json.dumps({k: v for k, v in data.items() if v}, ensure_ascii=False)
     return mark_safe(text.translate(JSON_SCRIPT_ESCAPES))  # < > & are escaped: safe in <script>
@@ -304,7 +316,8 @@ def company_index(request):
     companies = Company.objects.annotate(
         story_total=Count("articles", filter=Q(articles__in=Article.objects.published()))
     ).order_by("name")
-    return render(request, "reader/company_index.html", {"companies": companies})
+    share = page_tags(request, "회사", "엔지니어링 문화 스토리를 실은 회사들")
+    return render(request, "reader/company_index.html", {"companies": companies, "share": share})
 
 
 @read_only
@@ -312,14 +325,18 @@ def company_index(request):
 def company(request, slug):
     company = get_object_or_404(Company, slug=slug)
     stories = Article.objects.published().filter(company=company).for_listing().recent()
+    page = paginate(request, stories)
+    share = page_tags(
+        request,
+        company.name,
+        company.one_liner or f"{company.name}의 엔지니어링 문화 스토리",
+        page=page,
+        image=picture_image(company.logo, f"{company.name} 로고"),
+    )
     return render(
         request,
         "reader/company.html",
-        {
-            "company": company,
-            "page": paginate(request, stories),
-            "people": company.people.all(),
-        },
+        {"company": company, "page": page, "people": company.people.all(), "share": share},
     )
 
 
@@ -328,9 +345,15 @@ def company(request, slug):
 def person(request, slug):
     person = get_object_or_404(Person.objects.select_related("company"), slug=slug)
     stories = Article.objects.published().filter(people=person).for_listing().recent()
-    return render(
-        request, "reader/person.html", {"person": person, "page": paginate(request, stories)}
+    page = paginate(request, stories)
+    share = page_tags(
+        request,
+        str(person),
+        person.bio or f"{person}님이 등장한 스토리",
+        page=page,
+        image=picture_image(person.photo, f"{person}의 사진"),
     )
+    return render(request, "reader/person.html", {"person": person, "page": page, "share": share})
 
 
 @read_only
@@ -343,7 +366,8 @@ def tag_index(request):
         .filter(story_total__gt=0)
         .order_by("-story_total", "name")
     )
-    return render(request, "reader/tag_index.html", {"tags": tags})
+    share = page_tags(request, "해시태그", "해시태그로 모아 보는 엔지니어링 문화 스토리")
+    return render(request, "reader/tag_index.html", {"tags": tags, "share": share})
 
 
 @read_only
@@ -353,7 +377,9 @@ def tag(request, slug):
     # coming. (Companies and people have pages of their own, stories or not, as in the API.)
     tag = get_object_or_404(has_published(Tag, "tags"), slug=slug)
     stories = Article.objects.published().filter(tags=tag).for_listing().recent()
-    return render(request, "reader/tag.html", {"tag": tag, "page": paginate(request, stories)})
+    page = paginate(request, stories)
+    share = page_tags(request, f"#{tag.name}", f"#{tag.name} 해시태그가 달린 스토리", page=page)
+    return render(request, "reader/tag.html", {"tag": tag, "page": page, "share": share})
 
 
 @read_only
@@ -368,10 +394,15 @@ def collection(request, slug):
     )
     if not collection.show_on_home and not stories.exists():
         raise Http404("컬렉션이 없습니다.")
-    return render(
+    page = paginate(request, stories)
+    share = page_tags(
         request,
-        "reader/collection.html",
-        {"collection": collection, "page": paginate(request, stories)},
+        collection.title,
+        collection.description or f"컬렉션 ‘{collection.title}’에 모은 스토리",
+        page=page,
+    )
+    return render(
+        request, "reader/collection.html", {"collection": collection, "page": page, "share": share}
     )
 
 
@@ -380,7 +411,12 @@ def collection(request, slug):
 def series(request, slug):
     series = get_object_or_404(Series, slug=slug)
     stories = Article.objects.published().filter(series=series).for_listing().in_series_order()
-    return render(request, "reader/series.html", {"series": series, "stories": stories})
+    share = page_tags(
+        request, series.title, series.description or f"시리즈 ‘{series.title}’의 모든 편"
+    )
+    return render(
+        request, "reader/series.html", {"series": series, "stories": stories, "share": share}
+    )
 
 
 @read_only
@@ -418,6 +454,13 @@ def search(request):
             "page": page,
             "order": order,
             "orders": ORDERS.items(),
+            "share": page_tags(
+                request,
+                f"‘{query.text}’ 검색 결과" if query.text else "스토리 검색",
+                "회사, 기술, 사람, 문화 이야기로 스토리를 찾습니다.",
+                page=page,
+                keep=("q",),
+            ),
         },
     )
 
