@@ -4,6 +4,7 @@ MEDIA_ROOT, the stored type, nosniff, a year's cache, HEAD and If-Modified-Since
 pictures removed once no row holds them (articles/uploads.py), only after the commit."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,10 +18,11 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils.http import http_date
 
-from articles import uploads
+from articles import images, uploads
 from articles.models import Article, Company
 from articles.models.common import generated_name
 from articles.services import delete_stories, restore_revision, save_story
+from bench import frontproxy
 from culture.env import media_storage
 from ops import media
 from tests.editorial_support import change_url, story_data
@@ -421,3 +423,48 @@ def test_the_generated_name_pattern_is_strict():
     assert media.content_type(f"covers/2026/12/{'a' * 32}.png") == "image/png"
     assert media.content_type(f"covers/2026/12/{'a' * 32}.png\n") is None
     assert media.content_type(f"renditions/covers/2026/12/{'a' * 32}/0.png") is None
+
+
+# --- the front proxy (deploy/nginx.conf) -----------------------------------------------------
+
+
+@pytest.mark.skipif(frontproxy.nginx() is None, reason="nginx is not installed")
+def test_the_shipped_nginx_config_passes_nginx_t(tmp_path):
+    main = frontproxy.render(
+        tmp_path,
+        https_port=8443,
+        http_port=8080,
+        upstream="127.0.0.1:8000",
+        media=tmp_path / "media",
+        static=tmp_path / "static",
+    )
+    result = frontproxy.test_config(main)
+    assert result.returncode == 0, result.stderr
+    assert "test is successful" in result.stderr
+
+
+def test_the_proxy_serves_the_names_the_site_serves():
+    shipped = frontproxy.SHIPPED.read_text()
+    pattern = re.compile(re.search(r'location ~ "\^/media/(.+)\$" \{', shipped)[1])
+    original = f"covers/2026/12/{'a' * 32}"
+    names = [
+        f"{original}.png",
+        f"{original}.jpeg",
+        f"logos/2026/12/{'b' * 32}.gif",
+        f"renditions/{original}/640.webp",
+        f"renditions/{original}/1280.avif",
+        f"{original}.avif",
+        f"{original}.PNG",
+        f"{original}.png.php",
+        f"renditions/{original}/0.webp",
+        f"uploads/2026/12/{'a' * 32}.png",
+        "covers/2026/12/a.png",
+    ]
+    for name in names:
+        assert (pattern.fullmatch(name) is not None) == (media.content_type(name) is not None)
+
+
+def test_the_proxy_takes_the_largest_upload_the_site_takes():
+    shipped = frontproxy.SHIPPED.read_text()
+    megabytes = int(re.search(r"client_max_body_size (\d+)m;", shipped)[1])
+    assert megabytes * 1024 * 1024 > images.MAX_BYTES
