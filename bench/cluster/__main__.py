@@ -1,8 +1,8 @@
 """Run the cluster scenarios end to end: bench/cluster/run [--quick] [--only 3,5].
 
 Sets up the network, PostgreSQL + PgBouncer, Redis, three app hosts (one with its clock 5 s
-ahead), nginx (deploy/nginx.conf) for media and HAProxy; runs the scenarios; writes docs/cluster/results.json and
-docs/cluster.md; tears everything down, also on failure or Ctrl-C. See docs/cluster.md.
+ahead), nginx (deploy/nginx.conf) for media and HAProxy; runs the scenarios; writes
+docs/cluster/results.json and docs/cluster.md; tears everything down, also on failure or Ctrl-C. See docs/cluster.md.
 """
 
 import argparse
