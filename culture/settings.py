@@ -13,16 +13,8 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from culture.database import database_config
-from culture.env import (
-    env_bool,
-    env_list,
-    env_rate,
-    env_seconds,
-    env_str,
-    env_whole,
-    media_storage,
-    proxy_trust,
-)
+from culture.env import env_bool, env_list, env_rate, env_seconds, env_str, env_whole, proxy_trust
+from culture.env import media_storage as storage_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -136,7 +128,7 @@ MEDIA_SERVE = env_bool("MEDIA_SERVE", True)
 MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 STORAGES = {
-    "default": media_storage(MEDIA_CACHE_CONTROL),
+    "default": storage_from_env(MEDIA_CACHE_CONTROL),
     # Hashed, compressed files in production; plain files while developing and testing, so
     # that a missing `collectstatic` never breaks a test run.
     "staticfiles": {
