@@ -18,6 +18,7 @@ import re
 import stat
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import FileSystemStorage, storages
 from django.http import FileResponse, Http404, HttpResponse
 from django.urls import path
@@ -56,11 +57,12 @@ def media_file(name: str) -> str | None:
     the file-system storage, not a regular file, or (links followed) outside MEDIA_ROOT."""
     if content_type(name) is None:
         return None
+    storage = storages["default"]
     try:
-        path = storages["default"].path(name)
-    except (NotImplementedError, ValueError):  # not on a file system; a name it refuses
-        return None
-    root = os.path.realpath(settings.MEDIA_ROOT)
+        path = storage.path(name)
+        root = os.path.realpath(storage.location)
+    except (NotImplementedError, AttributeError, SuspiciousFileOperation):
+        return None  # not on a file system; a name it refuses
     real = os.path.realpath(path)
     if os.path.commonpath([root, real]) != root:
         return None
@@ -86,16 +88,17 @@ def serve(request, name: str):
         "Cache-Control": settings.MEDIA_CACHE_CONTROL,
         "X-Content-Type-Options": "nosniff",
     }
-    unchanged = get_conditional_response(
+    # 304 for If-Modified-Since (412 for If-Unmodified-Since), else the headers alone.
+    answer = get_conditional_response(
         request,
         last_modified=int(info.st_mtime),
         response=HttpResponse(content_type=content_type(name), headers=headers),
     )
-    if unchanged.status_code == 304 or request.method == "HEAD":
+    if answer.status_code != 200 or request.method == "HEAD":
         handle.close()
-        if unchanged.status_code != 304:
-            unchanged["Content-Length"] = str(info.st_size)
-        return unchanged
+        if answer.status_code == 200:
+            answer["Content-Length"] = str(info.st_size)
+        return answer
     return FileResponse(handle, content_type=content_type(name), headers=headers)
 
 

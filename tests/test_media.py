@@ -97,6 +97,8 @@ def test_head_and_if_modified_since(client, root):
     assert again["Cache-Control"] == CACHE
     older = client.get(f"/media/{name}", headers={"if-modified-since": http_date(mtime - 60)})
     assert older.status_code == 200
+    changed = client.get(f"/media/{name}", headers={"if-unmodified-since": http_date(mtime - 60)})
+    assert changed.status_code == 412
 
 
 def test_only_get_and_head(client, root):
