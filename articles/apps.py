@@ -13,13 +13,25 @@ class ArticlesConfig(AppConfig):
         pages and re-indexes search itself. What stories show of companies, people, tags,
         series and collections changes outside it, wherever those are edited (their admin
         pages, the shell, a fixture): for them, and only them, receivers do the same."""
-        from articles import search, sharecards, versions
+        from articles import search, sharecards, uploads, versions
         from articles.models import Collection, CollectionItem, Company, Person, Series, Tag
 
         # Kept answers are derived data: any change to what a page shows moves the version.
         for model in (Company, Person, Tag, Series, Collection, CollectionItem):
             post_save.connect(versions.bump, sender=model, dispatch_uid=f"pages-{model}")
             post_delete.connect(versions.bump, sender=model, dispatch_uid=f"pages-del-{model}")
+
+        # A logo or photo replaced, cleared or deleted with its row leaves the storage once
+        # the transaction commits (stories' covers: articles/services.py).
+        for model in (Company, Person):
+            label = model.__name__
+            pre_save.connect(uploads.remember_stored, sender=model, dispatch_uid=f"pics-{label}")
+            post_save.connect(
+                uploads.discard_after_save, sender=model, dispatch_uid=f"pics+{label}"
+            )
+            post_delete.connect(
+                uploads.discard_after_delete, sender=model, dispatch_uid=f"pics-del-{label}"
+            )
 
         # A story's search document holds its company's, people's and tags' names.
         for model in (Company, Person, Tag):

@@ -4,8 +4,8 @@ Every writer of a story (the admin's form and its actions, the API, the TheTeams
 revision restore, the demo seed) saves it through save_story(), which does every step a save
 needs, in one transaction:
 
-    validate (Article.clean() and the field and table rules) → save → set tags, people and
-    authors → re-index search → record the revision → write the history line → move the
+    validate (Article.clean() and the field and table rules) → save (a cover it replaces is
+    removed once the transaction commits) → set tags, people and authors → re-index search → record the revision → write the history line → move the
     content version, so that no kept answer shows the old story (articles/versions.py)
 
 and deletes through delete_stories(). So no caller has to remember a step, and no signal
@@ -17,7 +17,7 @@ happens: articles/apps.py and reader/viewcount.py.
 from django.contrib.admin.models import ADDITION
 from django.db import transaction
 
-from articles import versions
+from articles import uploads, versions
 from articles.models import Article, Person, Revision, Tag
 from articles.revisions import (
     FOREIGN_KEYS,
@@ -66,7 +66,9 @@ def save_story(
         if not created:
             ensure_baseline(article.pk)
         before = None if created else article.stored_publication
+        pictures = uploads.stored_names(article, fields)
         article.save(update_fields=fields)
+        uploads.discard_replaced(article, pictures)
         # The relations as set, so that the index and the revision need not read them back.
         related = {name: [] for name in RELATIONS} if created else {}
         for name, values in relations.items():
@@ -87,7 +89,10 @@ def delete_stories(stories) -> int:
     """Delete these stories (their search documents, revisions, preview links and day counts
     go with them) and drop the cached pages. Returns how many stories were deleted."""
     with transaction.atomic():
-        deleted = Article.objects.filter(pk__in=[story.pk for story in stories]).delete()[1]
+        doomed = Article.objects.filter(pk__in=[story.pk for story in stories])
+        # Their covers go once the delete commits (articles/uploads.py).
+        uploads.discard_on_commit(doomed.values_list("cover_image", flat=True))
+        deleted = doomed.delete()[1]
         versions.bump()
     return deleted.get(Article._meta.label, 0)
 
@@ -110,7 +115,9 @@ def restore_revision(revision: Revision, by) -> Revision:
                 value = value if value and model.objects.filter(pk=value).exists() else None
                 setattr(article, f"{name}_id", value)
             elif name == "cover_image":
-                article.cover_image.name = value or ""
+                # A cover replaced since was removed from the storage: the story keeps its own.
+                if not value or article.cover_image.storage.exists(value):
+                    article.cover_image.name = value or ""
             elif name == "slug":
                 if not Article.objects.filter(slug=value).exclude(pk=article.pk).exists():
                     article.slug = value

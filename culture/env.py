@@ -162,5 +162,70 @@ def proxy_trust(env: Mapping[str, str] = os.environ) -> ProxyTrust:
     return ProxyTrust(proxies, header, allowed)
 
 
+MEDIA_STORAGES = ("filesystem", "s3")
+_HTTP_URL = re.compile(r"https?://[^/\s?#]+(?:/[^\s?#]*)?", re.ASCII)
+
+
+def media_storage(cache_control: str, env: Mapping[str, str] = os.environ) -> dict:
+    """The STORAGES["default"] entry from MEDIA_STORAGE: "filesystem" (MEDIA_ROOT, a folder
+    every host shares) or "s3" (S3-compatible object storage through django-storages, set by
+    the S3_* variables). Refuses what cannot work: a bucket missing, half a key pair, a URL
+    that is not http(s). Objects are stored with `cache_control`, the header a served upload
+    gets."""
+    kind = env_str("MEDIA_STORAGE", "filesystem", env=env).lower()
+    if kind not in MEDIA_STORAGES:
+        raise _refusal("MEDIA_STORAGE", "filesystem or s3", kind)
+    if kind == "filesystem":
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    bucket = env_str("S3_BUCKET", env=env)
+    if bucket is None:
+        raise ImproperlyConfigured(
+            "MEDIA_STORAGE=s3 needs S3_BUCKET, the bucket that keeps the uploads."
+        )
+    key, secret = env_str("S3_ACCESS_KEY_ID", env=env), env_str("S3_SECRET_ACCESS_KEY", env=env)
+    if (key is None) != (secret is None):
+        missing = "S3_SECRET_ACCESS_KEY" if secret is None else "S3_ACCESS_KEY_ID"
+        raise ImproperlyConfigured(
+            f"{missing} is not set: give S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY together, "
+            "or neither (the machine's own credentials, such as an instance role)."
+        )
+    endpoint = _http_url("S3_ENDPOINT_URL", env)
+    public = _http_url("S3_PUBLIC_URL", env)
+    options = {
+        "bucket_name": bucket,
+        "endpoint_url": endpoint,
+        "region_name": env_str("S3_REGION", env=env),
+        "access_key": key,
+        "secret_key": secret,
+        # Every object is sent with the same long cache header as a served file.
+        "object_parameters": {"CacheControl": cache_control},
+        # Names are generated and unique: no existence check before each upload.
+        "file_overwrite": True,
+        # A public address (a CDN or the bucket's public domain) gives plain links; without
+        # one the links are signed, valid for a week (SigV4's longest), far longer than any
+        # page is kept in a cache.
+        "querystring_auth": public is None,
+        "querystring_expire": 7 * 24 * 3600,
+        "signature_version": "s3v4",
+    }
+    if public is not None:
+        scheme, _, rest = public.partition("://")
+        options["custom_domain"] = rest.rstrip("/")
+        options["url_protocol"] = f"{scheme}:"
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {name: value for name, value in options.items() if value is not None},
+    }
+
+
+def _http_url(name: str, env: Mapping[str, str]) -> str | None:
+    raw = env_str(name, env=env)
+    if raw is not None and not _HTTP_URL.fullmatch(raw):
+        raise _refusal(
+            name, "an http:// or https:// address such as https://media.example.com", raw
+        )
+    return raw
+
+
 def _refusal(name: str, expected: str, raw: str) -> ImproperlyConfigured:
     return ImproperlyConfigured(f"{name} must be {expected}, got {raw!r}.")

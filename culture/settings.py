@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from culture.database import database_config
 from culture.env import env_bool, env_list, env_rate, env_seconds, env_str, env_whole, proxy_trust
+from culture.env import media_storage as storage_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -118,11 +119,18 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploads (covers, logos, photos): MEDIA_STORAGE=filesystem keeps them in MEDIA_ROOT, a folder
+# every host must share; s3 in a bucket (culture.env.media_storage reads the S3_* variables).
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
+# With the file system the site answers /media/ itself (ops/media.py: generated names only);
+# set MEDIA_SERVE=false when the front proxy serves the folder (deploy/nginx.conf).
+MEDIA_SERVE = env_bool("MEDIA_SERVE", True)
+# Uploads never change under a name (names are generated and unique): kept a year.
+MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": storage_from_env(MEDIA_CACHE_CONTROL),
     # Hashed, compressed files in production; plain files while developing and testing, so
     # that a missing `collectstatic` never breaks a test run.
     "staticfiles": {

@@ -1,9 +1,9 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from culture.api import api
+from ops import media
 from reader.sitemaps import SITEMAPS
 
 urlpatterns = [
@@ -17,7 +17,5 @@ urlpatterns = [
 # A "no database connection" raised in a middleware becomes a 503 here (ops/middleware.py).
 handler500 = "ops.views.server_error"
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# /media/, when the site serves uploads itself (ops/media.py says when).
+urlpatterns += media.urlpatterns()

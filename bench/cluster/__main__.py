@@ -1,8 +1,8 @@
 """Run the cluster scenarios end to end: bench/cluster/run [--quick] [--only 3,5].
 
 Sets up the network, PostgreSQL + PgBouncer, Redis, three app hosts (one with its clock 5 s
-ahead), nginx for media and HAProxy; runs the scenarios; writes docs/cluster/results.json and
-docs/cluster.md; tears everything down, also on failure or Ctrl-C. See docs/cluster.md.
+ahead), nginx (deploy/nginx.conf) for media and HAProxy; runs the scenarios; writes
+docs/cluster/results.json and docs/cluster.md; tears everything down, also on failure or Ctrl-C. See docs/cluster.md.
 """
 
 import argparse
@@ -115,7 +115,9 @@ class Run:
         )
         self.say("migrated, seeded (seed_demo --with-admin), static files collected, token made")
 
-        self.nginx = Nginx(self.root / "nginx", self.media)
+        self.nginx = Nginx(
+            self.root / "nginx", self.media, self.static, f"{self.net.address(1)}:{APP_PORT}"
+        )
         self.nginx.start()
         self.registry.add("nginx", self.nginx.process.pid)
         for index in range(1, HOSTS + 1):

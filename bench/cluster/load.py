@@ -10,6 +10,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from bench import frontproxy
+
 PUBLIC_HOST = "cluster.test"  # the Host every request carries, as a public name would
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) cluster-reader"  # counted as a reader's view
 PROBE = "cluster-probe bot"  # a bot: the site does not count its views
@@ -42,11 +44,22 @@ def fetch(
     body: bytes | None = None,
     timeout: float = 10,
     source: str | None = None,
+    tls: bool = False,
 ) -> Answer:
-    """One request on a new connection (no retry)."""
+    """One request on a new connection (no retry); over HTTPS with `tls`, trusting any
+    certificate (the run's front proxies have throw-away ones)."""
     host, port = _split(base)
-    conn = http.client.HTTPConnection(
-        host, port, timeout=timeout, source_address=(source, 0) if source else None
+    source_address = (source, 0) if source else None
+    conn = (
+        http.client.HTTPSConnection(
+            host,
+            port,
+            timeout=timeout,
+            source_address=source_address,
+            context=frontproxy.client_context(),
+        )
+        if tls
+        else http.client.HTTPConnection(host, port, timeout=timeout, source_address=source_address)
     )
     started = time.monotonic()
     try:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from bench.cluster.clients import Api, Editor, png, story_path
 from bench.cluster.load import Client, Load, fetch, summary
-from bench.cluster.services import REPO
+from bench.cluster.services import REPO, Nginx
 from bench.cluster.topology import namespace_pids
 
 ALL = {
@@ -601,6 +601,10 @@ def s3_read_limit(run) -> Result:
 
 
 def s4_media(run) -> Result:
+    """A cover uploaded in h1's admin, then asked of the others two ways: through a front
+    proxy (deploy/nginx.conf as shipped, one in front of each of h2 and h3, and the one the
+    balancer sends /media/ to), which serves the shared folder itself; and of h2 and h3 with
+    no proxy, where the site serves it (MEDIA_SERVE, on by default)."""
     uploader, others = run.hosts[0], run.hosts[1:]
     story = Api(uploader.base, "").call("GET", "/stories?page_size=1")[1]["items"][0]
     editor = Editor(uploader.base)
@@ -619,27 +623,86 @@ def s4_media(run) -> Result:
     if not media_path:
         raise RuntimeError(f"no cover_image_url after the upload: {detail}")
     digest = hashlib.sha256(image).hexdigest()
-    found = {}
-    for name, base in [("balancer", run.lb_base)] + [(h.name, h.base) for h in run.hosts]:
-        got = fetch(base, media_path)
-        found[name] = {
+
+    def served(base: str, tls: bool = False) -> dict:
+        got = fetch(base, media_path, tls=tls)
+        same = got.status == 200 and hashlib.sha256(got.body).hexdigest() == digest
+        headers = (
+            got.headers.get("content-type") == "image/png"
+            and got.headers.get("x-content-type-options") == "nosniff"
+            and "immutable" in got.headers.get("cache-control", "")
+        )
+        return {
             "status": got.status,
-            "same_bytes": got.status == 200 and hashlib.sha256(got.body).hexdigest() == digest,
+            "same_bytes": same,
+            "headers": headers,
+            "ms": round(got.seconds * 1000, 1),
         }
-    pages = {}
-    for host in others:
-        page = fetch(host.base, story_path(story))
-        pages[host.name] = page.status == 200 and media_path in page.text
-    ok = found["balancer"]["same_bytes"] and all(pages.values())
-    direct = ", ".join(f"{h.name} {found[h.name]['status']}" for h in run.hosts)
+
+    fronts = []
+    try:
+        for host in others:
+            front = Nginx(run.root / f"nginx-{host.name}", run.media, run.static, host.base)
+            front.start()
+            run.registry.add(f"nginx-{host.name}", front.process.pid)
+            fronts.append((host, front))
+        proxied = {"balancer": served(run.lb_base)}
+        pages = {}
+        for host, front in fronts:
+            proxied[f"nginx→{host.name}"] = served(front.base, tls=True)
+            page = fetch(front.base, story_path(story), tls=True)
+            pages[f"nginx→{host.name}"] = page.status == 200 and media_path in page.text
+    finally:
+        for _, front in fronts:
+            front.stop()
+
+    alone = {host.name: served(host.base) for host in others}
+    last_modified = fetch(others[0].base, media_path).headers.get("last-modified", "")
+    checks = {
+        "HEAD": fetch(others[0].base, media_path, method="HEAD").status,
+        "If-Modified-Since": fetch(
+            others[0].base, media_path, headers={"If-Modified-Since": last_modified}
+        ).status,
+    }
+    refused = {
+        path: fetch(others[0].base, path).status
+        for path in (
+            "/media/../../etc/passwd",
+            "/media/%2e%2e/%2e%2e/etc/passwd",
+            "/media/covers/cover.png",
+            media_path.rsplit("/", 1)[0] + "/",
+        )
+    }
+    ok = (
+        all(r["same_bytes"] and r["headers"] for r in [*proxied.values(), *alone.values()])
+        and all(pages.values())
+        and checks == {"HEAD": 200, "If-Modified-Since": 304}
+        and all(status == 404 for status in refused.values())
+    )
+
+    def said(results: dict) -> str:
+        return ", ".join(
+            f"{name} {r['status']}{' same bytes' if r['same_bytes'] else ''}"
+            f"{' + headers' if r['headers'] else ''} in {r['ms']} ms"
+            for name, r in results.items()
+        )
+
     return Result(
         4,
         verdict(ok),
-        f"cover uploaded in the admin on {uploader.name}: through the balancer "
-        f"{found['balancer']['status']} (same bytes: {found['balancer']['same_bytes']}); "
-        f"pages of {', '.join(pages)} link it: {all(pages.values())}; "
-        f"/media/ asked of the hosts directly: {direct}",
-        {"media_path": media_path, "answers": found, "pages_link_it": pages},
+        f"cover uploaded in the admin on {uploader.name}; through the front proxy: "
+        f"{said(proxied)}; pages through it link it: {all(pages.values())}; "
+        f"by Django alone (no proxy): {said(alone)}, HEAD {checks['HEAD']}, "
+        f"If-Modified-Since {checks['If-Modified-Since']}; "
+        f"traversal and other names: {sorted(set(refused.values()))}",
+        {
+            "media_path": media_path,
+            "through_the_proxy": proxied,
+            "pages_link_it": pages,
+            "django_alone": alone,
+            "conditional": checks,
+            "refused": refused,
+        },
     )
 
 

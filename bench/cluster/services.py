@@ -1,5 +1,5 @@
 """The servers of one run: PostgreSQL and PgBouncer (bench/pool/cluster.py), Redis, HAProxy,
-nginx for media, and the app hosts (gunicorn with the repository's gunicorn.conf.py, each in
+nginx (deploy/nginx.conf), and the app hosts (gunicorn with the repository's gunicorn.conf.py, each in
 its own network namespace). Each is a Debian package started by the run on free ports, with its
 files under the run's folder, and stopped by it."""
 
@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench import frontproxy
 from bench.cluster.load import PUBLIC_HOST, fetch
 from bench.cluster.topology import namespace_pids
 from bench.common import free_port
@@ -152,34 +153,34 @@ class Redis:
 
 
 class Nginx:
-    """Serves the shared media folder: the balancer sends /media/ here (the app serves media
-    only with DEBUG on)."""
+    """deploy/nginx.conf as shipped (bench/frontproxy.py adapts only its ports, folders and
+    certificate), on the host side: the front proxy of the app host at `upstream`, serving the
+    shared media and static folders itself. The balancer sends /media/ to one over HTTPS;
+    scenario 4 puts one in front of each of the other hosts."""
 
-    def __init__(self, root: Path, media: Path):
+    def __init__(self, root: Path, media: Path, static: Path, upstream: str):
         self.root = root
         self.media = media
-        self.port = free_port()
+        self.static = static
+        self.upstream = upstream
+        self.port = free_port()  # HTTPS
+        self.http_port = free_port()  # redirects to HTTPS
         self.process: subprocess.Popen | None = None
 
+    @property
+    def base(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
     def start(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        conf = self.root / "nginx.conf"
-        conf.write_text(
-            f"pid {self.root / 'nginx.pid'};\nerror_log {self.root / 'error.log'};\n"
-            "worker_processes 1;\nevents { worker_connections 256; }\n"
-            "http {\n  access_log off;\n  include /etc/nginx/mime.types;\n"
-            f"  client_body_temp_path {self.root};\n  proxy_temp_path {self.root};\n"
-            f"  fastcgi_temp_path {self.root};\n  uwsgi_temp_path {self.root};\n"
-            f"  scgi_temp_path {self.root};\n"
-            f"  server {{\n    listen 127.0.0.1:{self.port};\n"
-            f"    location /media/ {{ alias {self.media}/; }}\n  }}\n}}\n"
+        main = frontproxy.render(
+            self.root,
+            https_port=self.port,
+            http_port=self.http_port,
+            upstream=self.upstream,
+            media=self.media,
+            static=self.static,
         )
-        self.process = subprocess.Popen(
-            ["nginx", "-c", str(conf), "-p", str(self.root), "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        self.process = frontproxy.start(main)
         wait_port("127.0.0.1", self.port, 10, "nginx", self.root / "error.log")
 
     def stop(self) -> None:
@@ -189,7 +190,7 @@ class Nginx:
 
 class HAProxy:
     """Round-robin over the hosts, health-checking GET /readyz every second (fall 2, rise 2);
-    /media/ goes to nginx. The stats socket tells which servers are in rotation."""
+    /media/ goes to nginx (over HTTPS). The stats socket tells which servers are in rotation."""
 
     def __init__(self, root: Path, listen: str, servers: list[tuple[str, str]], media_port: int):
         self.root = root
@@ -227,7 +228,7 @@ class HAProxy:
             # Which host answered: the scenarios count per host.
             "  http-response set-header X-Served-By %s\n"
             f"{servers}"
-            f"backend media\n  server nginx 127.0.0.1:{self.media_port}\n"
+            f"backend media\n  server nginx 127.0.0.1:{self.media_port} ssl verify none\n"
         )
         self.process = subprocess.Popen(
             ["haproxy", "-f", str(conf), "-db"],
