@@ -10,7 +10,7 @@ settings.SITE_URL, never from the request's Host header, which a client chooses.
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.http import Http404, HttpResponse
@@ -60,7 +60,8 @@ class ShareTags:
 
 
 def absolute(path: str) -> str:
-    return settings.SITE_URL + path
+    """An address on SITE_URL; one that is already absolute (media in object storage) as is."""
+    return path if urlsplit(path).scheme else settings.SITE_URL + path
 
 
 def card_image(url_path: str, card: sharecards.Card, alt: str) -> ShareImage:

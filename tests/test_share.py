@@ -164,6 +164,13 @@ def test_a_story_with_a_cover_shares_its_cover(client):
     assert tags["og:image:alt"] == "회의실의 팀"
 
 
+def test_a_cover_in_object_storage_is_shared_at_its_own_address(client, settings):
+    settings.MEDIA_URL = "https://media.example.net/"
+    story = ArticleFactory(cover_image="covers/2026/12/cover.jpg")
+    tags = tags_of(client, story.get_absolute_url())
+    assert tags["og:image"] == "https://media.example.net/covers/2026/12/cover.jpg"
+
+
 def test_a_company_with_a_logo_shares_it_as_a_small_card(client):
     company = CompanyFactory(logo="logos/mulgyeol.png")
     tags = tags_of(client, company.get_absolute_url())
