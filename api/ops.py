@@ -1,8 +1,7 @@
 """GET /api/v1/ops/db: the status page's content for programs (staff session or ops token)."""
 
-from ninja import Router, Schema
+from ninja import Router, Schema, security
 from ninja.errors import AuthorizationError
-from ninja import security
 
 from api.schemas import ErrorOut
 from articles.roles import PUBLISH_PERMISSION, can_operate
