@@ -8,6 +8,7 @@ or `javascript:` URL survives it.
 
 import math
 import re
+from urllib.parse import unquote
 
 import nh3
 from django.conf import settings
@@ -44,9 +45,33 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _LATIN_WORD = re.compile(r"[A-Za-z0-9_]+")
 
 
+# Heading ids are prefixed: a heading "main" must not repeat the layout's id="main" (the skip
+# link's target), nor "csrfmiddlewaretoken" or "proto" shadow a form field or a DOM property
+# by name, and no heading can take a footnote's id (fn1, fnref1).
+HEADING_ID_PREFIX = "h-"
+
+
 def _anchor_slug(title: str) -> str:
-    # Korean headings keep their letters so that "#연결-풀링" reads as what it links to.
-    return slugify(title, allow_unicode=True) or "section"
+    # Korean headings keep their letters so that "#h-연결-풀링" reads as what it links to.
+    return HEADING_ID_PREFIX + (slugify(title, allow_unicode=True) or "section")
+
+
+def _heading_links(state) -> None:
+    """A link in the body to a heading by its unprefixed id ("#연결-풀링", as tables of
+    contents were written before ids had a prefix) is pointed at the heading's id."""
+    ids = {
+        token.attrGet("id")
+        for token in state.tokens
+        if token.type == "heading_open" and token.attrGet("id")
+    }
+    for token in state.tokens:
+        for child in token.children or ():
+            href = child.attrGet("href") if child.type == "link_open" else None
+            if not href or not href.startswith("#"):
+                continue
+            target = HEADING_ID_PREFIX + unquote(href[1:])
+            if target in ids:
+                child.attrSet("href", state.md.normalizeLink("#" + target))
 
 
 _markdown = (
@@ -56,6 +81,7 @@ _markdown = (
     .use(footnote_plugin)
     .use(anchors_plugin, min_level=2, max_level=4, slug_func=_anchor_slug, permalinkSymbol="#")
 )
+_markdown.core.ruler.after("anchor", "heading_links", _heading_links)
 
 
 def check_body_length(body: str) -> None:
@@ -94,7 +120,8 @@ def render_markdown(body: str) -> str:
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
-        link_rel="noopener noreferrer nofollow",
+        # Links in a body are the authors' (user-generated content), never the site's.
+        link_rel="noopener noreferrer nofollow ugc",
         strip_comments=True,
         attribute_filter=_only_https_pictures,
     )
