@@ -1,6 +1,6 @@
 """What the site trusts about a request and adds to every response: the client address that
-the API's rate limits, login lockouts (django-axes) and gunicorn's access log all use, and the
-Permissions-Policy header."""
+the API's rate limits, login lockouts (django-axes) and gunicorn's access log all use, the
+scheme a proxy may tell, and the Permissions-Policy header."""
 
 import ipaddress
 from collections.abc import Mapping
@@ -30,11 +30,10 @@ def client_address(meta: Mapping[str, str]) -> str | None:
 
     Addresses come back in one spelling (2001:db8::1, IPv4 for ::ffff:192.0.2.1), so one
     client is one key; None when not even the peer has one (a Unix socket)."""
-    remote = meta.get("REMOTE_ADDR", "")
-    peer = _address(remote)
-    proxies = settings.TRUSTED_PROXY_COUNT
-    if not proxies or not _peer_allowed(peer, tuple(settings.FORWARDED_ALLOW_IPS)):
+    peer = _address(meta.get("REMOTE_ADDR", ""))
+    if not from_trusted_proxy(meta):
         return peer
+    proxies = settings.TRUSTED_PROXY_COUNT
     if settings.CLIENT_IP_HEADER:
         named = _address(meta.get(_meta_key(settings.CLIENT_IP_HEADER), ""))
         if named is not None:
@@ -44,6 +43,41 @@ def client_address(meta: Mapping[str, str]) -> str | None:
     if len(chain) < proxies:
         return peer
     return _address(chain[-proxies]) or peer
+
+
+def from_trusted_proxy(meta: Mapping[str, str]) -> bool:
+    """Whether the peer may send forwarding headers: a proxy is trusted
+    (TRUSTED_PROXY_COUNT) and FORWARDED_ALLOW_IPS names the peer (or names none)."""
+    if not settings.TRUSTED_PROXY_COUNT:
+        return False
+    peer = _address(meta.get("REMOTE_ADDR", ""))
+    return _peer_allowed(peer, tuple(settings.FORWARDED_ALLOW_IPS))
+
+
+# The headers that claim a request came over https. Django reads only X-Forwarded-Proto
+# (SECURE_PROXY_SSL_HEADER), gunicorn only that one too (gunicorn.conf.py); the others go as
+# well, so that nothing behind this point can be told a scheme by the client.
+SCHEME_HEADERS = ("HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_SSL", "HTTP_X_FORWARDED_PROTOCOL")
+
+
+class ForwardedSchemeMiddleware:
+    """Drop the scheme headers of a request whose peer is not a trusted proxy.
+
+    SECURE_PROXY_SSL_HEADER believes X-Forwarded-Proto from any peer once a proxy is trusted,
+    and gunicorn passes the header on even from a peer it does not trust (it only leaves
+    wsgi.url_scheme alone): a client that reaches a worker past the proxies could otherwise
+    make request.is_secure() true and every absolute URL built from the request (the API's
+    `url` fields, Location headers) https. First in MIDDLEWARE, before SecurityMiddleware
+    reads the scheme."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not from_trusted_proxy(request.META):
+            for key in SCHEME_HEADERS:
+                request.META.pop(key, None)
+        return self.get_response(request)
 
 
 def _address(text: str) -> str | None:
