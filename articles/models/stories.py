@@ -48,10 +48,11 @@ from articles.models.states import State, holds, state_conditions
 from articles.models.stats import DailyView
 from articles.rendering import (
     check_body_length,
+    check_body_renders,
     excerpt_from,
     plain_text,
     reading_minutes,
-    render_markdown,
+    render_body,
 )
 
 PUBLICATION_FIELDS = frozenset({"status", "published_at", "unpublish_at"})
@@ -202,7 +203,7 @@ class Article(models.Model):
         help_text="목록과 링크 미리보기에 나옵니다. 비워 두면 본문 앞부분을 씁니다.",
     )
     body = models.TextField(
-        "본문", blank=True, validators=[check_body_length],
+        "본문", blank=True, validators=[check_body_length, check_body_renders],
         help_text="Markdown으로 씁니다. 인용은 > , 각주는 [^1] 과 [^1]: 설명, 코드는 ``` 로 감쌉니다.",
     )  # fmt: skip
     body_html = models.TextField("본문 HTML", editable=False, default="")
@@ -426,7 +427,7 @@ class Article(models.Model):
 
     def render(self) -> None:
         """Derive the HTML, reading time and default excerpt from the Markdown body."""
-        self.body_html = render_markdown(self.body)
+        self.body_html = render_body(self.body)
         text = plain_text(self.body_html)
         self.reading_minutes = reading_minutes(text)
         if not self.excerpt.strip():
