@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # JSON for every answer under /api/ (errors included), request ids and the body size cap.
     "api.errors.ApiErrorMiddleware",
+    # private, no-store for signed-in users; private for any answer that sets a cookie.
+    "ops.http.PrivateAnswersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

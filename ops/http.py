@@ -1,12 +1,14 @@
 """What the site trusts about a request and adds to every response: the client address that
 the API's rate limits, login lockouts (django-axes) and gunicorn's access log all use, the
-scheme a proxy may tell, and the Permissions-Policy header."""
+scheme a proxy may tell, which answers no shared cache may keep, and the Permissions-Policy
+header."""
 
 import ipaddress
 from collections.abc import Mapping
 from functools import lru_cache
 
 from django.conf import settings
+from django.utils.cache import patch_cache_control
 
 
 def client_ip(request) -> str | None:
@@ -116,6 +118,30 @@ def _peer_allowed(peer: str | None, allowed: tuple[str, ...]) -> bool:
 
 def _meta_key(header: str) -> str:
     return "HTTP_" + header.upper().replace("-", "_")
+
+
+class PrivateAnswersMiddleware:
+    """Answers no shared cache may keep:
+
+    - every answer to a signed-in user (staff pages carry editor links and drafts, the
+      admin its forms): `private, no-store`, kept by no cache at all;
+    - every answer that sets a cookie (a session, the CSRF token, the 조회수 cookie): at least
+      `private`, so a shared cache never hands one reader's cookie to another.
+
+    Before SessionMiddleware and CsrfViewMiddleware in MIDDLEWARE, so it sees the cookies
+    they set. (Public caching of anonymous pages is not decided here.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, private=True, no_store=True)
+        elif response.cookies:
+            patch_cache_control(response, private=True)
+        return response
 
 
 class PermissionsPolicyMiddleware:
