@@ -46,7 +46,7 @@ from articles.models.common import (
 from articles.models.entities import Company, Person, Series, Tag
 from articles.models.states import State, holds, state_conditions
 from articles.models.stats import DailyView
-from articles.models.text import SlugField, check_visible_text
+from articles.models.text import NameField, SlugField
 from articles.rendering import (
     check_body_length,
     check_body_renders,
@@ -191,7 +191,7 @@ class ArticleQuerySet(models.QuerySet):
 
 class Article(models.Model):
     kind = models.CharField("종류", max_length=16, choices=Kind.choices, default=Kind.FEED)
-    title = models.CharField("제목", max_length=200, validators=[check_visible_text])
+    title = NameField("제목", max_length=200)
     slug = SlugField(
         "슬러그", max_length=SLUG_MAX_LENGTH, allow_unicode=True, blank=True,
         help_text="주소에 쓰이는 이름. 비워 두면 제목으로 만듭니다. 바꿔도 옛 주소는 새 주소로 이어집니다.",

@@ -58,6 +58,19 @@ def nfc(value):
     return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
 
 
+class NameField(models.CharField):
+    """A title or a name: a CharField that refuses what check_visible_text refuses."""
+
+    @cached_property
+    def validators(self):
+        return [*super().validators, check_visible_text]
+
+    def deconstruct(self):
+        # Validators do nothing in a migration: migrations see Django's CharField.
+        name, _, args, kwargs = super().deconstruct()
+        return name, "django.db.models.CharField", args, kwargs
+
+
 class SlugField(models.SlugField):
     """A readable slug (Korean letters allowed) kept in NFC: what a form or the API reads,
     what is saved (whoever saves: the admin, the API, the importer, a script) and what a
