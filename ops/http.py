@@ -124,7 +124,8 @@ class PrivateAnswersMiddleware:
     """Answers no shared cache may keep:
 
     - every answer to a signed-in user (staff pages carry editor links and drafts, the
-      admin its forms): `private, no-store`, kept by no cache at all;
+      admin its forms): `private, no-store`, kept by no cache at all, unless the view
+      already made it private its own way;
     - every answer that sets a cookie (a session, the CSRF token, the 조회수 cookie): at least
       `private`, so a shared cache never hands one reader's cookie to another.
 
@@ -138,10 +139,18 @@ class PrivateAnswersMiddleware:
         response = self.get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            patch_cache_control(response, private=True, no_store=True)
+            if not _is_private(response):
+                patch_cache_control(response, private=True, no_store=True)
         elif response.cookies:
             patch_cache_control(response, private=True)
         return response
+
+
+def _is_private(response) -> bool:
+    """Whether the view already said how its private answer is kept (the API's editor read:
+    private, no-cache, so that its ETag can answer 304)."""
+    directives = response.get("Cache-Control", "").lower().split(",")
+    return "private" in {directive.strip() for directive in directives}
 
 
 class PermissionsPolicyMiddleware:
