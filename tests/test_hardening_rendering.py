@@ -2,10 +2,14 @@
 to headings and footnotes that keep working, and links marked as the authors'."""
 
 from html.parser import HTMLParser
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 
+from articles.models import Article
 from articles.rendering import render_markdown
+from tests.factories import ArticleFactory
 
 
 class _Ids(HTMLParser):
@@ -58,3 +62,20 @@ def test_links_to_headings_written_with_the_prefix_stay_as_written():
 def test_external_links_are_marked_as_user_generated():
     html = render_markdown("[채용](https://jobs.example.com) 그리고 <https://example.org>")
     assert html.count('rel="noopener noreferrer nofollow ugc"') == 2
+
+
+@pytest.mark.django_db
+def test_render_bodies_brings_stored_html_up_to_the_renderer():
+    story = ArticleFactory(body="## main\n\n[외부](https://example.com)")
+    old = '<h2 id="main">main</h2>\n<p><a href="https://example.com" rel="noopener">외부</a></p>'
+    Article.objects.filter(pk=story.pk).update(body_html=old)
+    version = Article.objects.get(pk=story.pk).version
+
+    out = StringIO()
+    call_command("render_bodies", stdout=out)
+
+    story.refresh_from_db()
+    assert 'id="h-main"' in story.body_html
+    assert 'rel="noopener noreferrer nofollow ugc"' in story.body_html
+    assert story.version == version
+    assert "1개" in out.getvalue()
