@@ -9,17 +9,10 @@ import pytest
 from django.urls import reverse
 
 from articles.importing import import_dump
-from articles.models import Article, Company, Person, Series, Tag
-from tests.api_support import API, bearer, editor, token_for
+from articles.models import Article, Collection, Company, Person, Series, Tag
+from tests.api_support import API, bearer, editor, story_with_everything, token_for
 from tests.editorial_support import story_data
-from tests.factories import (
-    ArticleFactory,
-    CollectionItemFactory,
-    CompanyFactory,
-    PersonFactory,
-    SeriesFactory,
-    TagFactory,
-)
+from tests.factories import ArticleFactory, CompanyFactory, PersonFactory
 from tests.test_import import story_dump
 
 pytestmark = pytest.mark.django_db
@@ -39,19 +32,12 @@ def nfd_path(path: str) -> str:
 
 @pytest.fixture
 def content():
-    company = CompanyFactory(slug=SLUG)
-    tag = TagFactory(name="태그")
-    Tag.objects.filter(pk=tag.pk).update(slug=SLUG)
-    story = ArticleFactory(
-        title="한글 슬러그",
-        slug=SLUG,
-        company=company,
-        tags=[tag],
-        people=[PersonFactory(slug=SLUG, company=company)],
-        series=SeriesFactory(slug=SLUG),
-        series_part=1,
-    )
-    CollectionItemFactory(collection__slug=SLUG, article=story)
+    """A published story whose company, person, tag, series, collection and own slug are
+    all SLUG (one row of each)."""
+    story = story_with_everything("한글 슬러그")
+    for model in (Company, Person, Tag, Series, Collection, Article):
+        model.objects.update(slug=SLUG)
+    story.refresh_from_db()
     return story
 
 
