@@ -17,6 +17,7 @@ from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from articles.models import SLUG_MAX_LENGTH, Article, JobFamily, Kind, Tag
+from articles.models.text import check_visible_text, nfc
 
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
@@ -41,6 +42,16 @@ def storable(value: str) -> str:
     return value
 
 
+def visible(value: str) -> str:
+    """The models' rule for titles, names, slugs and tags (articles/models/text.py), for
+    what the API reads before a model sees it (a slug in a path, a tag's name)."""
+    try:
+        check_visible_text(value)
+    except DjangoValidationError as error:
+        raise PydanticCustomError(error.code, error.messages[0]) from None
+    return value
+
+
 def web_url(value: str) -> str:
     if value:
         try:
@@ -53,7 +64,7 @@ def web_url(value: str) -> str:
 
 
 def tag_name(value: str) -> str:
-    name = value.strip().lstrip("#").strip()
+    name = nfc(value).strip().lstrip("#").strip()
     if not name:
         raise PydanticCustomError("tag_name", "해시태그 이름이 비었습니다.")
     return name
@@ -75,13 +86,18 @@ def column(model, name: str, *, min_length: int | None = 0):
     return Text(model._meta.get_field(name).max_length, min_length=min_length)
 
 
+# In NFC, as the models keep slugs: an NFD slug (macOS, some clients) names the same row.
 Slug = Annotated[
     str,
     StringConstraints(min_length=1, max_length=SLUG_MAX_LENGTH, pattern=r"^[-\w]+$"),
     AfterValidator(storable),
+    AfterValidator(nfc),
+    AfterValidator(visible),
 ]
 Url = Annotated[column(Article, "original_url", min_length=None), AfterValidator(web_url)]
-TagName = Annotated[column(Tag, "name", min_length=None), AfterValidator(tag_name)]
+TagName = Annotated[
+    column(Tag, "name", min_length=None), AfterValidator(tag_name), AfterValidator(visible)
+]
 SeriesPart = Annotated[int, Field(ge=1, le=SERIES_PART_MAX)]
 # ARTICLE_BODY_MAX_CHARS is checked when the story is saved; this cap only keeps a request
 # body under the API's byte limit from turning into an absurd string.

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from articles.models import Article, Collection, CollectionItem, Company, Status, Tag
+from articles.models.text import check_visible_text
 from articles.services import save_story
 from articles.theteams import DumpError, ParsedStory, parse_dump
 
@@ -112,6 +113,7 @@ def import_dump(
 
 
 def _import_story(parsed: ParsedStory, published_at, *, kind: str | None, status: str, by):
+    _check_names(parsed)
     company = _company(parsed.company_name)
     tags = [Tag.objects.get_or_create(name=name[:60])[0] for name in parsed.tags]
     source_key = SOURCE_PREFIX + parsed.title
@@ -164,6 +166,21 @@ def _save(article: Article, parsed: ParsedStory, **options) -> None:
         raise DumpError(
             parsed.line + 2, f"‘{parsed.title}’을(를) 저장할 수 없습니다: {messages}"
         ) from None
+
+
+def _check_names(parsed: ParsedStory) -> None:
+    """The company's and the tags' names meet the models' rule before a row is made from
+    them (the story's title is checked with the story, by save_story)."""
+    names = [("회사 이름", parsed.company_name or "")]
+    names += [("해시태그", name) for name in parsed.tags]
+    for label, name in names:
+        try:
+            check_visible_text(name)
+        except ValidationError as error:
+            raise DumpError(
+                parsed.line + 2,
+                f"‘{parsed.title}’의 {label}을(를) 쓸 수 없습니다: {error.messages[0]}",
+            ) from None
 
 
 def _company(name: str | None) -> Company | None:

@@ -8,6 +8,13 @@ or `javascript:` URL survives it.
 
 import math
 import re
+import resource
+import signal
+import subprocess
+import sys
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import unquote
 
 import nh3
 from django.conf import settings
@@ -15,7 +22,6 @@ from django.core.exceptions import ValidationError
 from django.utils.html import strip_tags
 from django.utils.text import slugify
 from markdown_it import MarkdownIt
-from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 ALLOWED_TAGS = {
@@ -44,9 +50,54 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _LATIN_WORD = re.compile(r"[A-Za-z0-9_]+")
 
 
+# Heading ids are prefixed: a heading "main" must not repeat the layout's id="main" (the skip
+# link's target), nor "csrfmiddlewaretoken" or "proto" shadow a form field or a DOM property
+# by name, and no heading can take a footnote's id (fn1, fnref1).
+HEADING_ID_PREFIX = "h-"
+
+
+ANCHOR_LEVELS = {"h2", "h3", "h4"}
+
+
 def _anchor_slug(title: str) -> str:
-    # Korean headings keep their letters so that "#연결-풀링" reads as what it links to.
-    return slugify(title, allow_unicode=True) or "section"
+    # Korean headings keep their letters so that "#h-연결-풀링" reads as what it links to.
+    return HEADING_ID_PREFIX + (slugify(title, allow_unicode=True) or "section")
+
+
+def _heading_anchors(state) -> None:
+    """Give h2–h4 an id from their text ("h-연결-풀링", then "h-연결-풀링-1"…), and point a
+    link in the body to a heading by its unprefixed id ("#연결-풀링", as tables of contents
+    were written before ids had a prefix) at the heading.
+
+    (mdit-py-plugins' anchors plugin numbers repeated headings by trying "-1", "-2"… from
+    the start each time: 20,000 equal headings took 88 s. The next number per text is kept
+    here.)"""
+    ids: set[str] = set()
+    next_number: dict[str, int] = {}
+    for index, token in enumerate(state.tokens):
+        if token.type != "heading_open" or token.tag not in ANCHOR_LEVELS:
+            continue
+        title = "".join(
+            child.content
+            for child in state.tokens[index + 1].children or ()
+            if child.type in ("text", "code_inline")
+        )
+        base = candidate = _anchor_slug(title)
+        number = next_number.get(base, 0)
+        while candidate in ids:
+            number += 1
+            candidate = f"{base}-{number}"
+        next_number[base] = number
+        ids.add(candidate)
+        token.attrSet("id", candidate)
+    for token in state.tokens:
+        for child in token.children or ():
+            href = child.attrGet("href") if child.type == "link_open" else None
+            if not href or not href.startswith("#"):
+                continue
+            target = HEADING_ID_PREFIX + unquote(href[1:])
+            if target in ids:
+                child.attrSet("href", state.md.normalizeLink("#" + target))
 
 
 _markdown = (
@@ -54,8 +105,8 @@ _markdown = (
     .enable("table")
     .enable("strikethrough")
     .use(footnote_plugin)
-    .use(anchors_plugin, min_level=2, max_level=4, slug_func=_anchor_slug, permalinkSymbol="#")
 )
+_markdown.core.ruler.push("heading_anchors", _heading_anchors)
 
 
 def check_body_length(body: str) -> None:
@@ -94,10 +145,65 @@ def render_markdown(body: str) -> str:
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
-        link_rel="noopener noreferrer nofollow",
+        # Links in a body are the authors' (user-generated content), never the site's.
+        link_rel="noopener noreferrer nofollow ugc",
         strip_comments=True,
         attribute_filter=_only_https_pictures,
     )
+
+
+# Bodies up to this many characters render in the process that saves them: markdown-it-py's
+# slowest constructs (unclosed brackets, images and links, repeated) take at most about 0.3 s
+# of CPU at this size. Longer ones render in a child process allowed RENDER_CPU_SECONDS of
+# CPU (the kernel stops it past that, RLIMIT_CPU) and RENDER_WALL_SECONDS in all, so a body
+# built to be slow (199,000 characters of them took 12 s) is refused in bounded time instead
+# of holding a worker, while the longest ordinary story (0.6 s of CPU) still renders on a
+# busy machine (bench/rendering.py, docs/performance.md).
+RENDER_IN_PROCESS_MAX_CHARS = 20_000
+RENDER_CPU_SECONDS = 1
+RENDER_WALL_SECONDS = 5.0
+_PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class RenderTimeout(Exception):
+    """The body did not render within its time."""
+
+
+@lru_cache(maxsize=4)
+def render_body(body: str) -> str:
+    """render_markdown() in bounded time: RenderTimeout when a long body takes too long.
+    The last few results are kept, so the check before a save and the save render once."""
+    if len(body) <= RENDER_IN_PROCESS_MAX_CHARS:
+        return render_markdown(body)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "articles.rendering", str(RENDER_CPU_SECONDS)],
+            input=body.encode(),
+            capture_output=True,
+            timeout=RENDER_WALL_SECONDS,
+            cwd=_PROJECT_DIR,
+        )
+    except subprocess.TimeoutExpired:
+        raise RenderTimeout from None
+    if done.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+        raise RenderTimeout
+    if done.returncode:
+        raise RuntimeError(f"The renderer failed: {done.stderr.decode(errors='replace')}")
+    return done.stdout.decode()
+
+
+def check_body_renders(body: str) -> None:
+    """A body must render in bounded time (a field validator, after the length's)."""
+    if len(body) > settings.ARTICLE_BODY_MAX_CHARS:
+        return  # check_body_length says so; no time is spent on it here
+    try:
+        render_body(body)
+    except RenderTimeout:
+        raise ValidationError(
+            "본문이 너무 복잡해서 제시간에 그리지 못했습니다. 짝이 맞지 않는 괄호([, ![, [a]( "
+            "같은 것)나 강조 기호가 아주 많이 반복되지 않는지 확인하고 줄여 주세요.",
+            code="body_too_complex",
+        ) from None
 
 
 def plain_text(html: str) -> str:
@@ -123,3 +229,11 @@ def excerpt_from(text: str, limit: int = 160) -> str:
         return cut[: sentence_end + 1]
     space = cut.rfind(" ")
     return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
+
+
+if __name__ == "__main__":
+    # The child process of render_body(): Markdown on stdin, HTML on stdout, stopped by the
+    # kernel (SIGXCPU) after the CPU seconds it is given.
+    cpu_seconds = int(sys.argv[1])
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+    sys.stdout.buffer.write(render_markdown(sys.stdin.buffer.read().decode("utf-8")).encode())

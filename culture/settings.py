@@ -52,10 +52,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Forgets X-Forwarded-Proto and its kin unless a trusted proxy sent them (ops/http.py).
+    "ops.http.ForwardedSchemeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # JSON for every answer under /api/ (errors included), request ids and the body size cap.
     "api.errors.ApiErrorMiddleware",
+    # private, no-store for signed-in users; private for any answer that sets a cookie.
+    "ops.http.PrivateAnswersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -154,7 +158,8 @@ SECURE_HSTS_PRELOAD = SECURE_SSL
 # X-Forwarded-For, a header the edge sets to the client's address, and which peers may send
 # these at all. ops.http.client_ip reads them for the API's rate limits, login lockouts and
 # gunicorn's access log; with no trusted proxy no forwarding header is believed, the scheme
-# included. gunicorn.conf.py trusts the same peers for X-Forwarded-Proto.
+# included. gunicorn.conf.py trusts the same peers for X-Forwarded-Proto, and so does Django:
+# ops.http.ForwardedSchemeMiddleware drops it from any other peer.
 TRUSTED_PROXY_COUNT, CLIENT_IP_HEADER, FORWARDED_ALLOW_IPS = proxy_trust()
 # The proxy nearest the site must set X-Forwarded-Proto itself, never pass on the client's:
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secure-proxy-ssl-header

@@ -1,12 +1,14 @@
 """What the site trusts about a request and adds to every response: the client address that
-the API's rate limits, login lockouts (django-axes) and gunicorn's access log all use, and the
-Permissions-Policy header."""
+the API's rate limits, login lockouts (django-axes) and gunicorn's access log all use, the
+scheme a proxy may tell, which answers no shared cache may keep, and the Permissions-Policy
+header."""
 
 import ipaddress
 from collections.abc import Mapping
 from functools import lru_cache
 
 from django.conf import settings
+from django.utils.cache import patch_cache_control
 
 
 def client_ip(request) -> str | None:
@@ -30,11 +32,10 @@ def client_address(meta: Mapping[str, str]) -> str | None:
 
     Addresses come back in one spelling (2001:db8::1, IPv4 for ::ffff:192.0.2.1), so one
     client is one key; None when not even the peer has one (a Unix socket)."""
-    remote = meta.get("REMOTE_ADDR", "")
-    peer = _address(remote)
-    proxies = settings.TRUSTED_PROXY_COUNT
-    if not proxies or not _peer_allowed(peer, tuple(settings.FORWARDED_ALLOW_IPS)):
+    peer = _address(meta.get("REMOTE_ADDR", ""))
+    if not from_trusted_proxy(meta):
         return peer
+    proxies = settings.TRUSTED_PROXY_COUNT
     if settings.CLIENT_IP_HEADER:
         named = _address(meta.get(_meta_key(settings.CLIENT_IP_HEADER), ""))
         if named is not None:
@@ -44,6 +45,41 @@ def client_address(meta: Mapping[str, str]) -> str | None:
     if len(chain) < proxies:
         return peer
     return _address(chain[-proxies]) or peer
+
+
+def from_trusted_proxy(meta: Mapping[str, str]) -> bool:
+    """Whether the peer may send forwarding headers: a proxy is trusted
+    (TRUSTED_PROXY_COUNT) and FORWARDED_ALLOW_IPS names the peer (or names none)."""
+    if not settings.TRUSTED_PROXY_COUNT:
+        return False
+    peer = _address(meta.get("REMOTE_ADDR", ""))
+    return _peer_allowed(peer, tuple(settings.FORWARDED_ALLOW_IPS))
+
+
+# The headers that claim a request came over https. Django reads only X-Forwarded-Proto
+# (SECURE_PROXY_SSL_HEADER), gunicorn only that one too (gunicorn.conf.py); the others go as
+# well, so that nothing behind this point can be told a scheme by the client.
+SCHEME_HEADERS = ("HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_SSL", "HTTP_X_FORWARDED_PROTOCOL")
+
+
+class ForwardedSchemeMiddleware:
+    """Drop the scheme headers of a request whose peer is not a trusted proxy.
+
+    SECURE_PROXY_SSL_HEADER believes X-Forwarded-Proto from any peer once a proxy is trusted,
+    and gunicorn passes the header on even from a peer it does not trust (it only leaves
+    wsgi.url_scheme alone): a client that reaches a worker past the proxies could otherwise
+    make request.is_secure() true and every absolute URL built from the request (the API's
+    `url` fields, Location headers) https. First in MIDDLEWARE, before SecurityMiddleware
+    reads the scheme."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not from_trusted_proxy(request.META):
+            for key in SCHEME_HEADERS:
+                request.META.pop(key, None)
+        return self.get_response(request)
 
 
 def _address(text: str) -> str | None:
@@ -82,6 +118,39 @@ def _peer_allowed(peer: str | None, allowed: tuple[str, ...]) -> bool:
 
 def _meta_key(header: str) -> str:
     return "HTTP_" + header.upper().replace("-", "_")
+
+
+class PrivateAnswersMiddleware:
+    """Answers no shared cache may keep:
+
+    - every answer to a signed-in user (staff pages carry editor links and drafts, the
+      admin its forms): `private, no-store`, kept by no cache at all, unless the view
+      already made it private its own way;
+    - every answer that sets a cookie (a session, the CSRF token, the 조회수 cookie): at least
+      `private`, so a shared cache never hands one reader's cookie to another.
+
+    Before SessionMiddleware and CsrfViewMiddleware in MIDDLEWARE, so it sees the cookies
+    they set. (Public caching of anonymous pages is not decided here.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            if not _is_private(response):
+                patch_cache_control(response, private=True, no_store=True)
+        elif response.cookies:
+            patch_cache_control(response, private=True)
+        return response
+
+
+def _is_private(response) -> bool:
+    """Whether the view already said how its private answer is kept (the API's editor read:
+    private, no-cache, so that its ETag can answer 304)."""
+    directives = response.get("Cache-Control", "").lower().split(",")
+    return "private" in {directive.strip() for directive in directives}
 
 
 class PermissionsPolicyMiddleware:

@@ -2,7 +2,8 @@
 
 Every feed names the site as its author (Atom wants an author for each entry, and an entry
 whose story has no byline and no company inherits the feed's). An entry's id is the story's
-address by number under SITE_URL, so a new slug or title never makes it a new entry."""
+address by number under SITE_URL, so a new slug or title never makes it a new entry. Every
+address in a feed is under SITE_URL, whatever Host or scheme the request named."""
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
@@ -12,8 +13,27 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
 from articles.models import KIND_URL_NAMES, Article, Company, Kind, Tag, has_published
+from reader.sitemaps import site_origin
 
 FEED_SIZE = 30
+
+
+class _AtTheSite:
+    """The request as Feed.get_feed reads it (its host, scheme and path), at SITE_URL's host
+    and scheme: without the sites framework Django would take the request's Host."""
+
+    def __init__(self, request):
+        self._request = request
+        self._scheme, self._host = site_origin()
+
+    def get_host(self):
+        return self._host
+
+    def is_secure(self):
+        return self._scheme == "https"
+
+    def __getattr__(self, name):
+        return getattr(self._request, name)
 
 
 class StoryFeed(Feed):
@@ -21,6 +41,9 @@ class StoryFeed(Feed):
     title = f"{settings.SITE_NAME} — 모든 스토리"
     subtitle = "개발자 인터뷰, 기술 블로그, 회사 소식"
     item_guid_is_permalink = False  # RSS only; Atom's <id> is never taken for a link
+
+    def get_feed(self, obj, request):
+        return super().get_feed(obj, _AtTheSite(request))
 
     def link(self):
         return reverse("articles:home")

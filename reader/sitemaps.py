@@ -1,7 +1,28 @@
-from django.contrib.sitemaps import Sitemap
+"""The sitemap. Its addresses are the site's public ones (settings.SITE_URL), never the Host
+or the scheme a request names: a host that ALLOWED_HOSTS lets in but that is not the site's
+own must never reach a crawler."""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib import sitemaps
 from django.urls import reverse
 
 from articles.models import Article, Company, Person, Series, Tag, has_published
+
+
+def site_origin() -> tuple[str, str]:
+    """SITE_URL's scheme and host (with its port)."""
+    site = urlsplit(settings.SITE_URL)
+    return site.scheme, site.netloc
+
+
+class Sitemap(sitemaps.Sitemap):
+    def get_protocol(self, protocol=None):
+        return site_origin()[0]
+
+    def get_domain(self, site=None):
+        return site_origin()[1]
 
 
 class StorySitemap(Sitemap):

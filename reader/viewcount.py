@@ -68,8 +68,15 @@ def current_count(article_id: int) -> int | None:
 
 def _increment_sql() -> str:
     # RETURNING (SQLite 3.35+, PostgreSQL) gives the count this request made, in one statement.
+    # At the column's largest value the count stays there: one more would be an error on
+    # PostgreSQL (bigint out of range) and, worse, a REAL (9.22e+18) on SQLite.
     table, views, key = map(connection.ops.quote_name, [Article._meta.db_table, "view_count", "id"])
-    return f"UPDATE {table} SET {views} = {views} + 1 WHERE {key} = %s RETURNING {views}"
+    field = Article._meta.get_field("view_count")
+    largest = connection.ops.integer_field_range(field.get_internal_type())[1]
+    return (
+        f"UPDATE {table} SET {views} = CASE WHEN {views} < {largest:d} THEN {views} + 1 "
+        f"ELSE {views} END WHERE {key} = %s RETURNING {views}"
+    )
 
 
 def _upsert_sql() -> str:

@@ -31,6 +31,7 @@ from articles.models import (
     Tag,
     has_published,
 )
+from articles.models.text import nfc
 from articles.roles import visible_to
 from articles.search import (
     ORDER_TITLE_FIRST,
@@ -208,6 +209,7 @@ VIEW_COUNT_MARKER = "\u2063views\u2063"
 
 @read_only
 def story(request, pk, slug=None):
+    slug = nfc(slug)  # an NFD slug (macOS) is the story's slug, not an old one
     if not answers.is_reader(request):
         return story_for_staff(request, pk, slug)
 
@@ -426,7 +428,7 @@ def robots_txt(request):
         "Disallow: /admin/",
         "Disallow: /api/",
         "Disallow: /search/",
-        f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
+        f"Sitemap: {settings.SITE_URL}{reverse('sitemap')}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 

@@ -303,7 +303,7 @@ def test_story_detail_by_id_and_by_korean_slug(client):
     assert by_id.status_code == by_slug.status_code == 200
     assert by_id.json() == by_slug.json()
     detail = by_id.json()
-    assert '<h2 id="풀이란">' in detail["body_html"]
+    assert '<h2 id="h-풀이란">' in detail["body_html"]
     assert "<blockquote>" in detail["body_html"]
     assert detail["version"] == story.version
     position = detail["series_position"]

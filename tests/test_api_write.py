@@ -83,7 +83,7 @@ def test_create_makes_a_draft_that_readers_cannot_see(client, token, user):
     assert body["status"] == "draft"
     assert body["is_public"] is False
     assert body["slug"] == "스포카-개발팀의-하루"
-    assert '<h2 id="아침">' in body["body_html"]
+    assert '<h2 id="h-아침">' in body["body_html"]
     assert response["Location"] == f"http://testserver{API}/stories/{story.pk}"
     assert response["ETag"] == f'W/"story{story.pk}-v1-' + response["ETag"].split("-")[-1]
     error_of(client.get(f"{API}/stories/{story.pk}"), 404)

@@ -416,13 +416,13 @@ def test_feeds_are_atom_with_published_stories(client):
     assert client.get("/feeds/atom/nonsense/").status_code == 404
 
 
-def test_sitemap_and_robots(client):
+def test_sitemap_and_robots(client, settings):
     story = ArticleFactory()
     sitemap = client.get("/sitemap.xml").content.decode()
-    assert f"http://testserver/stories/{story.pk}/" in sitemap
+    assert f"{settings.SITE_URL}/stories/{story.pk}/" in sitemap
     robots = client.get("/robots.txt").content.decode()
     assert "Disallow: /admin/" in robots
-    assert "Sitemap: http://testserver/sitemap.xml" in robots
+    assert f"Sitemap: {settings.SITE_URL}/sitemap.xml" in robots
 
 
 def test_404_page_is_in_the_sites_style(client):

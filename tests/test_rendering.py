@@ -21,7 +21,7 @@ def test_block_quotes_and_fenced_code_survive_sanitising():
 
 def test_headings_get_korean_anchors():
     html = render_markdown("## 연결 풀링 개념\n\n본문")
-    assert '<h2 id="연결-풀링-개념">' in html
+    assert '<h2 id="h-연결-풀링-개념">' in html
 
 
 class _Elements(HTMLParser):
@@ -76,7 +76,7 @@ def test_raw_html_is_shown_as_text_not_markup():
 
 def test_links_get_safe_rel():
     html = render_markdown("[채용](https://jobs.example.com)")
-    assert 'rel="noopener noreferrer nofollow"' in html
+    assert 'rel="noopener noreferrer nofollow ugc"' in html
 
 
 def test_reading_minutes_counts_hangul_and_words():

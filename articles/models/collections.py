@@ -7,6 +7,7 @@ from articles import clock
 from articles.models.common import SLUG_MAX_LENGTH, Slugged
 from articles.models.entities import Tag
 from articles.models.stories import Article
+from articles.models.text import NameField, SlugField
 
 
 class CollectionQuerySet(models.QuerySet):
@@ -24,8 +25,8 @@ class Collection(Slugged):
     slug_source = "title"
     url_name = "articles:collection"
 
-    title = models.CharField("제목", max_length=200)
-    slug = models.SlugField("슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True)
+    title = NameField("제목", max_length=200)
+    slug = SlugField("슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True)
     description = models.TextField("소개", blank=True)
     show_on_home = models.BooleanField("홈에 보이기", default=True)
     position = models.PositiveSmallIntegerField(

@@ -10,13 +10,14 @@ from articles.models.common import (
     logo_upload_to,
     photo_upload_to,
 )
+from articles.models.text import NameField, SlugField
 
 
 class Company(Slugged):
     url_name = "articles:company"
 
-    name = models.CharField("이름", max_length=100, unique=True)
-    slug = models.SlugField(
+    name = NameField("이름", max_length=100, unique=True)
+    slug = SlugField(
         "슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True,
         help_text="회사 페이지 주소에 쓰입니다. 한글도 됩니다.",
     )  # fmt: skip
@@ -55,11 +56,11 @@ class Company(Slugged):
 class Person(Slugged):
     url_name = "articles:person"
 
-    name = models.CharField("이름", max_length=60)
-    nickname = models.CharField(
+    name = NameField("이름", max_length=60)
+    nickname = NameField(
         "닉네임", max_length=40, blank=True, help_text="사내에서 부르는 이름. 예: 레드"
     )
-    slug = models.SlugField("슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True)
+    slug = SlugField("슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True)
     company = models.ForeignKey(
         Company, verbose_name="회사", on_delete=models.PROTECT, related_name="people",
         null=True, blank=True,
@@ -92,8 +93,8 @@ class Person(Slugged):
 class Tag(Slugged):
     url_name = "articles:tag"
 
-    name = models.CharField("이름", max_length=60, unique=True, help_text="# 없이 적습니다.")
-    slug = models.SlugField("슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True)
+    name = NameField("이름", max_length=60, unique=True, help_text="# 없이 적습니다.")
+    slug = SlugField("슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True)
 
     class Meta:
         ordering = ["name"]
@@ -112,8 +113,8 @@ class Series(Slugged):
     slug_source = "title"
     url_name = "articles:series"
 
-    title = models.CharField("제목", max_length=200)
-    slug = models.SlugField("슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True)
+    title = NameField("제목", max_length=200)
+    slug = SlugField("슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True)
     description = models.TextField("소개", blank=True)
     created_at = models.DateTimeField("만든 때", auto_now_add=True)
 

@@ -46,12 +46,14 @@ from articles.models.common import (
 from articles.models.entities import Company, Person, Series, Tag
 from articles.models.states import State, holds, state_conditions
 from articles.models.stats import DailyView
+from articles.models.text import NameField, SlugField
 from articles.rendering import (
     check_body_length,
+    check_body_renders,
     excerpt_from,
     plain_text,
     reading_minutes,
-    render_markdown,
+    render_body,
 )
 
 PUBLICATION_FIELDS = frozenset({"status", "published_at", "unpublish_at"})
@@ -189,8 +191,8 @@ class ArticleQuerySet(models.QuerySet):
 
 class Article(models.Model):
     kind = models.CharField("종류", max_length=16, choices=Kind.choices, default=Kind.FEED)
-    title = models.CharField("제목", max_length=200)
-    slug = models.SlugField(
+    title = NameField("제목", max_length=200)
+    slug = SlugField(
         "슬러그", max_length=SLUG_MAX_LENGTH, allow_unicode=True, blank=True,
         help_text="주소에 쓰이는 이름. 비워 두면 제목으로 만듭니다. 바꿔도 옛 주소는 새 주소로 이어집니다.",
         error_messages={"unique": "이 슬러그는 다른 스토리가 쓰고 있습니다. 다른 슬러그를 적어 주세요."},
@@ -202,7 +204,7 @@ class Article(models.Model):
         help_text="목록과 링크 미리보기에 나옵니다. 비워 두면 본문 앞부분을 씁니다.",
     )
     body = models.TextField(
-        "본문", blank=True, validators=[check_body_length],
+        "본문", blank=True, validators=[check_body_length, check_body_renders],
         help_text="Markdown으로 씁니다. 인용은 > , 각주는 [^1] 과 [^1]: 설명, 코드는 ``` 로 감쌉니다.",
     )  # fmt: skip
     body_html = models.TextField("본문 HTML", editable=False, default="")
@@ -426,7 +428,7 @@ class Article(models.Model):
 
     def render(self) -> None:
         """Derive the HTML, reading time and default excerpt from the Markdown body."""
-        self.body_html = render_markdown(self.body)
+        self.body_html = render_body(self.body)
         text = plain_text(self.body_html)
         self.reading_minutes = reading_minutes(text)
         if not self.excerpt.strip():
