@@ -7,14 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, Collection, State, Status
-from tests.factories import (
-    ArticleFactory,
-    CollectionItemFactory,
-    CompanyFactory,
-    PersonFactory,
-    SeriesFactory,
-    TagFactory,
-)
+from tests import factories as make
 
 pytestmark = pytest.mark.django_db
 
@@ -23,15 +16,15 @@ MODELS = ["article", "company", "person", "tag", "series", "collection", "dailyv
 
 @pytest.fixture
 def content():
-    company = CompanyFactory(name="누리랩스")
-    person = PersonFactory(name="박하늘", company=company)
-    tag = TagFactory(name="코드리뷰")
-    series = SeriesFactory()
-    story = ArticleFactory(
+    company = make.CompanyFactory(name="누리랩스")
+    person = make.PersonFactory(name="박하늘", company=company)
+    tag = make.TagFactory(name="코드리뷰")
+    series = make.SeriesFactory()
+    story = make.ArticleFactory(
         title="코드 리뷰를 즐겁게", company=company, people=[person], tags=[tag], series=series,
         series_part=1,
     )  # fmt: skip
-    collection = CollectionItemFactory(article=story).collection
+    collection = make.CollectionItemFactory(article=story).collection
     return {
         "article": story, "company": company, "person": person, "tag": tag, "series": series,
         "collection": collection,
@@ -71,9 +64,9 @@ def test_every_change_page_renders(admin_client, content, model):
     ],
 )
 def test_changelist_search_finds_rows(admin_client, content, model, query, expected):
-    ArticleFactory(
-        title="다른 이야기", company=CompanyFactory(name="다른회사"),
-        people=[PersonFactory(name="최바다")], tags=[TagFactory(name="인프라")],
+    make.ArticleFactory(
+        title="다른 이야기", company=make.CompanyFactory(name="다른회사"),
+        people=[make.PersonFactory(name="최바다")], tags=[make.TagFactory(name="인프라")],
     )  # fmt: skip
     url = reverse(f"admin:articles_{model}_changelist")
     response = admin_client.get(url, {"q": query})
@@ -82,7 +75,7 @@ def test_changelist_search_finds_rows(admin_client, content, model, query, expec
 
 
 def test_changelist_shows_scheduled_time(admin_client):
-    ArticleFactory(title="다음 주 발행", scheduled=True)
+    make.ArticleFactory(title="다음 주 발행", scheduled=True)
     response = admin_client.get(reverse("admin:articles_article_changelist"))
     assert "예약 <small>(" in response.content.decode()
 
@@ -119,7 +112,7 @@ def test_two_stories_with_the_same_title_get_distinct_slugs_not_an_error(admin_c
 
 
 def test_a_typed_slug_that_is_taken_gives_a_form_error(admin_client):
-    ArticleFactory(slug="내-슬러그")
+    make.ArticleFactory(slug="내-슬러그")
     response = admin_client.post(
         reverse("admin:articles_article_add"), story_form(title="다른 제목", slug="내-슬러그")
     )
@@ -176,7 +169,7 @@ def test_unpublish_before_publish_is_a_form_error(admin_client):
 
 
 def test_view_count_cannot_be_written_from_the_change_form(admin_client):
-    story = ArticleFactory(title="조회수 지키기")
+    story = make.ArticleFactory(title="조회수 지키기")
     Article.objects.filter(pk=story.pk).update(view_count=42)
     response = admin_client.post(
         reverse("admin:articles_article_change", args=[story.pk]),
@@ -193,7 +186,7 @@ def test_view_count_cannot_be_written_from_the_change_form(admin_client):
 
 
 def test_publish_and_unpublish_actions(admin_client):
-    draft = ArticleFactory(draft=True)
+    draft = make.ArticleFactory(draft=True)
     url = reverse("admin:articles_article_changelist")
     admin_client.post(url, {"action": "publish_now", "_selected_action": [draft.pk]})
     draft.refresh_from_db()
@@ -235,7 +228,7 @@ def test_autocomplete_finds_companies_people_and_tags(admin_client, content):
 
 
 def test_collection_items_are_edited_inline_in_order(admin_client):
-    first, second = ArticleFactory(title="첫째"), ArticleFactory(title="둘째")
+    first, second = make.ArticleFactory(title="첫째"), make.ArticleFactory(title="둘째")
     response = admin_client.post(
         reverse("admin:articles_collection_add"),
         {
