@@ -1,5 +1,6 @@
 """Helpers shared by the API tests (tests/test_api_*.py)."""
 
+import json
 from urllib.parse import quote
 
 from django.contrib.auth.models import Permission
@@ -33,6 +34,16 @@ def token_for(user, *scopes, **kwargs) -> str:
 
 def bearer(raw: str) -> dict:
     return {"Authorization": f"Bearer {raw}"}
+
+
+def post_json(client, path, payload, token, **headers):
+    """A POST of `payload` as JSON to an API path, with `token` as the bearer."""
+    return client.post(
+        f"{API}{path}",
+        data=json.dumps(payload),
+        content_type="application/json",
+        headers={**bearer(token), **headers},
+    )
 
 
 def error_of(response, status: int, code: str | None = None) -> dict:

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import caches
 
+from tests import api_support
 from tests.factories import StaffFactory, UserFactory
 
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql"))
@@ -109,6 +110,18 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def user(db):
+    """The API writing tests' staff member: may add, change and publish stories."""
+    return api_support.editor()
+
+
+@pytest.fixture
+def token(user):
+    """An API token of `user` with both scopes, stories:write and stories:publish."""
+    return api_support.token_for(user, "stories:write", "stories:publish")
 
 
 @pytest.fixture
