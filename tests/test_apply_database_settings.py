@@ -8,7 +8,14 @@ import json
 
 import pytest
 
-from tests.postgres_support import PgBouncer, connect, manage, scratch_database, server_url
+from tests.postgres_support import (
+    SLEEP_OUTCOME,
+    PgBouncer,
+    connect,
+    manage,
+    scratch_database_fixture,
+    server_url,
+)
 
 TIMEOUTS = {"DB_STATEMENT_TIMEOUT_MS": "250", "DB_LOCK_TIMEOUT_MS": "120"}
 
@@ -21,10 +28,7 @@ def test_on_sqlite_it_refuses_and_says_why(tmp_path):
     assert "SQLITE_BUSY_TIMEOUT" in result.stderr
 
 
-@pytest.fixture
-def database():
-    with scratch_database("culture_settings") as name:
-        yield name
+database = scratch_database_fixture("culture_settings")
 
 
 def stored(dbname: str) -> list[str]:
@@ -151,7 +155,9 @@ def test_through_pgbouncer_the_stored_timeouts_bound_every_transaction(database)
         bouncer.stop()
 
 
-SESSIONS = """
+SESSIONS = (
+    SLEEP_OUTCOME
+    + """
 import json
 from concurrent.futures import ThreadPoolExecutor
 from django.db import connection, connections, transaction
@@ -169,10 +175,7 @@ def shown(_):
 with ThreadPoolExecutor(4) as threads:
     seen = list(threads.map(shown, range(8)))
 with connection.cursor() as cursor:
-    try:
-        cursor.execute("SELECT pg_sleep(2)")
-        sleep = None
-    except Exception as exc:
-        sleep = exc.__cause__.sqlstate
+    sleep = sleep_outcome(cursor)
 print(json.dumps({"shown": seen, "sleep": sleep}))
 """
+)

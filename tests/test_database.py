@@ -7,8 +7,6 @@ clash with whatever DJANGO_SETTINGS_MODULE pytest-django loads.
 
 import os
 import sqlite3
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from types import MappingProxyType
@@ -18,9 +16,7 @@ import pytest
 from culture.database import database_config
 from ops.status import describe_strategy
 from tests.database_support import BASE_DIR, PG_URL, config, pg, refusal
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
+from tests.process_support import run_python
 
 # --- SQLite ------------------------------------------------------------------------------
 
@@ -534,15 +530,7 @@ def run_with_django(script: str, databases: dict) -> str:
         """
     )
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    completed = subprocess.run(
-        [sys.executable, "-c", prelude + textwrap.dedent(script)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    completed = run_python(prelude + textwrap.dedent(script), env, timeout=60)
     assert completed.returncode == 0, completed.stderr
     return completed.stdout
 
