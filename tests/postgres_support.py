@@ -24,6 +24,7 @@ import pytest
 from django.db import connection
 from psycopg import sql
 
+from bench.common import free_port, write_pgbouncer_files
 from tests.process_support import last_json, run, run_python
 
 
@@ -113,12 +114,6 @@ def sleep_outcome(cursor):
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class PgBouncer:
     """PgBouncer in transaction mode (the Debian package) on a free loopback port, in front of
     DATABASE_URL's server, with its files in a folder of its own. It refuses to run as root, so
@@ -142,18 +137,17 @@ class PgBouncer:
         return f"postgres://{self.user}{password}@127.0.0.1:{self.port}/{dbname}"
 
     def start(self) -> None:
-        (self.root / "userlist.txt").write_text(f'"{self.user}" "{self.password}"\n')
-        (self.root / "pgbouncer.ini").write_text(
-            "[databases]\n"
-            f"* = host={self.server[0]} port={self.server[1]}\n"
-            "[pgbouncer]\n"
-            f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
-            # The server's own authentication still applies, with the password below.
-            f"auth_type = trust\nauth_file = {self.root / 'userlist.txt'}\n"
-            "pool_mode = transaction\ndefault_pool_size = 4\nmax_client_conn = 100\n"
-            f"logfile = {self.root / 'pgbouncer.log'}\n"
+        ini = write_pgbouncer_files(
+            self.root,
+            {"*": f"host={self.server[0]} port={self.server[1]}"},
+            {self.user: self.password},
+            listen_port=self.port,
+            # The server's own authentication still applies, with the password above.
+            auth_type="trust",
+            default_pool_size=4,
+            max_client_conn=100,
         )
-        command = [self.binary, str(self.root / "pgbouncer.ini")]
+        command = [self.binary, str(ini)]
         if os.geteuid() == 0:
             owner = pwd.getpwnam("postgres")
             for path in [self.root, *self.root.iterdir()]:
