@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import caches
+from django.db import connection
 
 from tests import api_support
 from tests.factories import StaffFactory, UserFactory
@@ -110,6 +111,21 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def unbounded_pool_queue():
+    """For tests that run more threads than a gunicorn worker has: with the native pool on,
+    let them all queue for its connections instead of meeting DB_POOL_MAX_WAITING."""
+    pool = getattr(connection, "pool", None)
+    if pool is None:
+        yield
+        return
+    bound, pool.max_waiting = pool.max_waiting, 0
+    try:
+        yield
+    finally:
+        pool.max_waiting = bound
 
 
 @pytest.fixture

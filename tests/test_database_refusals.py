@@ -6,6 +6,16 @@ import pytest
 from ops.status import describe_strategy
 from tests.database_support import PG_URL, pg, refusal
 
+# The pool's settings, each of which means nothing without DB_POOL.
+POOL_KNOBS = [
+    "DB_POOL_MIN_SIZE",
+    "DB_POOL_MAX_SIZE",
+    "DB_POOL_TIMEOUT",
+    "DB_POOL_MAX_IDLE",
+    "DB_POOL_MAX_LIFETIME",
+    "DB_POOL_MAX_WAITING",
+]
+
 
 @pytest.mark.parametrize("conn_max_age", ["60", "None", "unlimited"])
 def test_pool_with_persistent_connections_is_refused_naming_conn_max_age(conn_max_age):
@@ -19,17 +29,7 @@ def test_pool_with_explicit_conn_max_age_zero_is_fine():
     assert describe_strategy(pg(DB_POOL="true", CONN_MAX_AGE="0")) == "pool"
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "DB_POOL_MIN_SIZE",
-        "DB_POOL_MAX_SIZE",
-        "DB_POOL_TIMEOUT",
-        "DB_POOL_MAX_IDLE",
-        "DB_POOL_MAX_LIFETIME",
-        "DB_POOL_MAX_WAITING",
-    ],
-)
+@pytest.mark.parametrize("name", POOL_KNOBS)
 @pytest.mark.parametrize("db_pool", [None, "false"])
 def test_pool_knob_without_the_pool_is_refused_naming_it(name, db_pool):
     env = {"DATABASE_URL": PG_URL, name: "3"}
@@ -72,12 +72,7 @@ def test_pool_durations_must_be_positive(name, value):
         "DB_CONNECT_TIMEOUT",
         "DB_STATEMENT_TIMEOUT_MS",
         "DB_LOCK_TIMEOUT_MS",
-        "DB_POOL_MIN_SIZE",
-        "DB_POOL_MAX_SIZE",
-        "DB_POOL_TIMEOUT",
-        "DB_POOL_MAX_IDLE",
-        "DB_POOL_MAX_LIFETIME",
-        "DB_POOL_MAX_WAITING",
+        *POOL_KNOBS,
     ],
 )
 @pytest.mark.parametrize(
