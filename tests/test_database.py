@@ -94,25 +94,26 @@ def test_sqlite_url_without_a_file_path_is_refused(url):
     assert "DATABASE_URL" in refusal(DATABASE_URL=url)
 
 
-def test_sqlite_url_with_query_options_is_refused_pointing_at_busy_timeout():
-    message = refusal(DATABASE_URL="sqlite:///site.db?timeout=5")
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        pytest.param(
+            {"DATABASE_URL": "sqlite:///site.db?timeout=5"},
+            ["DATABASE_URL", "SQLITE_BUSY_TIMEOUT"],
+            id="url-query-options-point-at-busy-timeout",
+        ),
+        pytest.param(
+            {"DATABASE_URL": "sqlite:///a.db", "SQLITE_PATH": "b.db"},
+            ["DATABASE_URL", "SQLITE_PATH"],
+            id="url-and-path-together",
+        ),
+        pytest.param({"DB_POOL": "true"}, ["DB_POOL", "PostgreSQL"], id="pool-on-sqlite"),
+    ],
+)
+def test_sqlite_settings_that_cannot_work_are_refused_naming_them(env, named):
+    message = refusal(**env)
 
-    assert "DATABASE_URL" in message
-    assert "SQLITE_BUSY_TIMEOUT" in message
-
-
-def test_sqlite_url_and_sqlite_path_together_are_refused_naming_both():
-    message = refusal(DATABASE_URL="sqlite:///a.db", SQLITE_PATH="b.db")
-
-    assert "DATABASE_URL" in message
-    assert "SQLITE_PATH" in message
-
-
-def test_pool_on_sqlite_is_refused_naming_db_pool():
-    message = refusal(DB_POOL="true")
-
-    assert "DB_POOL" in message
-    assert "PostgreSQL" in message
+    assert [name for name in named if name not in message] == []
 
 
 @pytest.mark.parametrize(

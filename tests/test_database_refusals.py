@@ -118,18 +118,16 @@ def test_unparsable_boolean_is_refused_on_sqlite_too():
     assert "DB_POOL" in refusal(DB_POOL="sometimes")
 
 
-def test_postgres_url_without_database_name_is_refused():
-    message = refusal(DATABASE_URL="postgres://u:p@db.example.com:5432/")
+@pytest.mark.parametrize(
+    ("url", "missing"),
+    [("postgres://u:p@db.example.com:5432/", "database"), ("postgres://u:p@/culture", "host")],
+    ids=["without-database-name", "without-host"],
+)
+def test_postgres_url_without_a_part_is_refused_naming_it(url, missing):
+    message = refusal(DATABASE_URL=url)
 
     assert "DATABASE_URL" in message
-    assert "database" in message
-
-
-def test_postgres_url_without_host_is_refused():
-    message = refusal(DATABASE_URL="postgres://u:p@/culture")
-
-    assert "DATABASE_URL" in message
-    assert "host" in message
+    assert missing in message
 
 
 @pytest.mark.parametrize(
