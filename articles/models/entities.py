@@ -62,11 +62,9 @@ class Person(Named):
         null=True, blank=True,
     )  # fmt: skip
     role = models.CharField(
-        "직무",
-        max_length=80,
-        blank=True,
+        "직무", max_length=80, blank=True,
         help_text="스토리에 나온 당시의 직무. 예: 웹 프론트엔드 개발자",
-    )
+    )  # fmt: skip
     team = models.CharField("팀", max_length=80, blank=True)
     photo = models.ImageField(
         "사진", upload_to=photo_upload_to, blank=True, validators=[validate_image]
