@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from articles.models import Article, Collection, State, Status
 from tests import factories as make
+from tests.editorial_support import split
 
 pytestmark = pytest.mark.django_db
 
@@ -92,10 +93,14 @@ def story_form(**overrides):
     return data
 
 
+def add_story(client, **fields):
+    """The story add form posted with `fields` over an empty new story."""
+    return client.post(reverse("admin:articles_article_add"), story_form(**fields))
+
+
 def test_editor_creates_story_with_korean_title_and_gets_korean_slug(admin_client):
-    response = admin_client.post(
-        reverse("admin:articles_article_add"),
-        story_form(title="우리는 왜 PostgreSQL로 옮겼나", slug="우리는-왜-postgresql로-옮겼나"),
+    response = add_story(
+        admin_client, title="우리는 왜 PostgreSQL로 옮겼나", slug="우리는-왜-postgresql로-옮겼나"
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     story = Article.objects.get()
@@ -104,27 +109,22 @@ def test_editor_creates_story_with_korean_title_and_gets_korean_slug(admin_clien
 
 
 def test_two_stories_with_the_same_title_get_distinct_slugs_not_an_error(admin_client):
-    url = reverse("admin:articles_article_add")
     for _ in range(2):
-        response = admin_client.post(url, story_form(title="같은 제목", slug="같은-제목"))
+        response = add_story(admin_client, title="같은 제목", slug="같은-제목")
         assert response.status_code == 302
     assert sorted(Article.objects.values_list("slug", flat=True)) == ["같은-제목", "같은-제목-2"]
 
 
 def test_a_typed_slug_that_is_taken_gives_a_form_error(admin_client):
     make.ArticleFactory(slug="내-슬러그")
-    response = admin_client.post(
-        reverse("admin:articles_article_add"), story_form(title="다른 제목", slug="내-슬러그")
-    )
+    response = add_story(admin_client, title="다른 제목", slug="내-슬러그")
     assert response.status_code == 200
     assert "다른 스토리가 쓰고 있습니다" in response.content.decode()
 
 
 def test_hostile_body_is_saved_but_rendered_harmlessly(admin_client):
     body = '<script>alert(1)</script>\n\n[클릭](javascript:alert(1))\n\n<b onclick="x()">굵게</b>'
-    response = admin_client.post(
-        reverse("admin:articles_article_add"), story_form(title="보안 점검", body=body)
-    )
+    response = add_story(admin_client, title="보안 점검", body=body)
     assert response.status_code == 302
     story = Article.objects.get()
     assert story.body == body
@@ -135,14 +135,8 @@ def test_hostile_body_is_saved_but_rendered_harmlessly(admin_client):
 
 def test_scheduled_story_saved_in_admin_is_not_published_yet(admin_client):
     tomorrow = timezone.localtime() + timedelta(days=1)
-    response = admin_client.post(
-        reverse("admin:articles_article_add"),
-        story_form(
-            title="내일 나갈 글",
-            status="published",
-            published_at_0=tomorrow.strftime("%Y-%m-%d"),
-            published_at_1=tomorrow.strftime("%H:%M:%S"),
-        ),
+    response = add_story(
+        admin_client, title="내일 나갈 글", status="published", **split("published_at", tomorrow)
     )
     assert response.status_code == 302
     story = Article.objects.get()
@@ -151,17 +145,13 @@ def test_scheduled_story_saved_in_admin_is_not_published_yet(admin_client):
 
 
 def test_unpublish_before_publish_is_a_form_error(admin_client):
-    now = timezone.localtime()
-    response = admin_client.post(
-        reverse("admin:articles_article_add"),
-        story_form(
-            title="순서가 틀린 글",
-            status="published",
-            published_at_0=now.strftime("%Y-%m-%d"),
-            published_at_1="12:00:00",
-            unpublish_at_0=(now - timedelta(days=1)).strftime("%Y-%m-%d"),
-            unpublish_at_1="12:00:00",
-        ),
+    noon = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
+    response = add_story(
+        admin_client,
+        title="순서가 틀린 글",
+        status="published",
+        **split("published_at", noon),
+        **split("unpublish_at", noon - timedelta(days=1)),
     )
     assert response.status_code == 200
     assert "내릴 시각은 발행 시각보다 뒤여야 합니다" in response.content.decode()

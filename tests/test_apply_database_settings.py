@@ -31,6 +31,11 @@ def test_on_sqlite_it_refuses_and_says_why(tmp_path):
 database = scratch_database_fixture("culture_settings")
 
 
+def apply(dbname: str, *args: str, **env: str):
+    """apply_database_settings run against `dbname` with these variables."""
+    return manage("apply_database_settings", *args, DATABASE_URL=server_url(dbname), **env)
+
+
 def stored(dbname: str) -> list[str]:
     """What is stored for the role in `dbname`, as PostgreSQL keeps it."""
     with connect(dbname) as conn:
@@ -51,7 +56,7 @@ def new_session_shows(dbname: str) -> tuple[str, str]:
 
 @pytest.mark.postgres
 def test_it_stores_both_timeouts_for_new_sessions_and_says_what_changed(database):
-    result = manage("apply_database_settings", DATABASE_URL=server_url(database), **TIMEOUTS)
+    result = apply(database, **TIMEOUTS)
 
     assert result.returncode == 0, result.stderr
     assert "statement_timeout (DB_STATEMENT_TIMEOUT_MS): 없음 → 250 ms" in result.stdout
@@ -72,7 +77,7 @@ def store(dbname: str, **settings: str) -> None:
 def test_a_second_run_changes_nothing(database):
     store(database, statement_timeout="250", lock_timeout="120")
 
-    again = manage("apply_database_settings", DATABASE_URL=server_url(database), **TIMEOUTS)
+    again = apply(database, **TIMEOUTS)
 
     assert again.returncode == 0, again.stderr
     assert "250 ms 그대로" in again.stdout
@@ -85,9 +90,7 @@ def test_a_second_run_changes_nothing(database):
 def test_a_new_value_replaces_the_stored_one_and_an_unset_variable_removes_it(database):
     store(database, statement_timeout="5s", lock_timeout="120")
 
-    result = manage(
-        "apply_database_settings", DATABASE_URL=server_url(database), DB_STATEMENT_TIMEOUT_MS="0"
-    )
+    result = apply(database, DB_STATEMENT_TIMEOUT_MS="0")
 
     assert result.returncode == 0, result.stderr
     assert "5s → 0 ms" in result.stdout
@@ -100,9 +103,7 @@ def test_a_new_value_replaces_the_stored_one_and_an_unset_variable_removes_it(da
 def test_check_shows_what_would_change_changes_nothing_and_fails(database):
     store(database, lock_timeout="120")
 
-    result = manage(
-        "apply_database_settings", "--check", DATABASE_URL=server_url(database), **TIMEOUTS
-    )
+    result = apply(database, "--check", **TIMEOUTS)
 
     assert result.returncode == 1
     assert "없음 → 250 ms (바꿀 것)" in result.stdout
@@ -114,9 +115,7 @@ def test_check_shows_what_would_change_changes_nothing_and_fails(database):
 def test_check_passes_when_the_role_has_what_the_variables_say(database):
     store(database, statement_timeout="250", lock_timeout="120")
 
-    result = manage(
-        "apply_database_settings", "--check", DATABASE_URL=server_url(database), **TIMEOUTS
-    )
+    result = apply(database, "--check", **TIMEOUTS)
 
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -125,7 +124,7 @@ def test_check_passes_when_the_role_has_what_the_variables_say(database):
 def test_other_settings_of_the_role_are_left_alone(database):
     store(database, work_mem="8MB", statement_timeout="250")
 
-    result = manage("apply_database_settings", DATABASE_URL=server_url(database))
+    result = apply(database)
 
     assert result.returncode == 0, result.stderr
     assert stored(database) == ["work_mem=8MB"]
@@ -139,7 +138,7 @@ def test_through_pgbouncer_the_stored_timeouts_bound_every_transaction(database)
     bouncer = PgBouncer()
     bouncer.start()
     try:
-        applied = manage("apply_database_settings", DATABASE_URL=server_url(database), **TIMEOUTS)
+        applied = apply(database, **TIMEOUTS)
         assert applied.returncode == 0, applied.stderr
         site = {"DATABASE_URL": bouncer.url(database), "DB_PGBOUNCER": "true", **TIMEOUTS}
 
