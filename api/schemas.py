@@ -133,6 +133,16 @@ def media_url(context, field) -> str | None:
     return absolute_url(context, field.url) if field else None
 
 
+def media_url_of(name: str) -> staticmethod:
+    """The resolver of a `…_url` field: the absolute address of the object's image in its
+    field `name`, or None without one."""
+
+    def resolve(obj, context) -> str | None:
+        return media_url(context, getattr(obj, name))
+
+    return staticmethod(resolve)
+
+
 class Linked(Schema):
     """Fills the `url` field that each subclass declares (where it wants it in its order)
     with the absolute address of the object's page on the reader site."""
@@ -207,9 +217,7 @@ class CompanyOut(Named, Linked):
     story_count: StoryCount
     url: str
 
-    @staticmethod
-    def resolve_logo_url(obj, context) -> str | None:
-        return media_url(context, obj.logo)
+    resolve_logo_url = media_url_of("logo")
 
 
 class CompanyDetailOut(CompanyOut):
@@ -233,9 +241,7 @@ class PersonOut(Named, Linked):
     story_count: int = Field(description="등장한 발행 스토리 수")
     url: str
 
-    @staticmethod
-    def resolve_photo_url(obj, context) -> str | None:
-        return media_url(context, obj.photo)
+    resolve_photo_url = media_url_of("photo")
 
 
 class PersonDetailOut(PersonOut):
@@ -281,9 +287,7 @@ class StoryOut(StoryHead):
     cover_alt: str
     url: str = Field(description="독자가 보는 스토리 페이지의 절대 주소")
 
-    @staticmethod
-    def resolve_cover_image_url(obj, context) -> str | None:
-        return media_url(context, obj.cover_image)
+    resolve_cover_image_url = media_url_of("cover_image")
 
 
 class StoryLinkOut(StoryHead):
