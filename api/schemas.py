@@ -7,6 +7,7 @@ Every string the API reads refuses NUL characters and lone surrogates, which no 
 column can store, and is capped at its column's length.
 """
 
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -28,16 +29,16 @@ TAGS_MAX = 30
 PEOPLE_MAX = 30
 
 
+# A surrogate code point stands alone in a Python string: no UTF-8 text can hold it.
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def storable(value: str) -> str:
     """Refuse what no database column can hold: NUL characters and lone surrogates."""
     if "\x00" in value:
         raise PydanticCustomError("nul_character", "NUL 문자(\\u0000)는 쓸 수 없습니다.")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise PydanticCustomError(
-            "lone_surrogate", "짝이 없는 서로게이트 문자는 쓸 수 없습니다."
-        ) from None
+    if SURROGATE.search(value):
+        raise PydanticCustomError("lone_surrogate", "짝이 없는 서로게이트 문자는 쓸 수 없습니다.")
     return value
 
 
