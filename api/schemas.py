@@ -7,6 +7,7 @@ Every string the API reads refuses NUL characters and lone surrogates, which no 
 column can store, and is capped at its column's length.
 """
 
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -29,16 +30,16 @@ TAGS_MAX = 30
 PEOPLE_MAX = 30
 
 
+# A surrogate code point stands alone in a Python string: no UTF-8 text can hold it.
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def storable(value: str) -> str:
     """Refuse what no database column can hold: NUL characters and lone surrogates."""
     if "\x00" in value:
         raise PydanticCustomError("nul_character", "NUL 문자(\\u0000)는 쓸 수 없습니다.")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise PydanticCustomError(
-            "lone_surrogate", "짝이 없는 서로게이트 문자는 쓸 수 없습니다."
-        ) from None
+    if SURROGATE.search(value):
+        raise PydanticCustomError("lone_surrogate", "짝이 없는 서로게이트 문자는 쓸 수 없습니다.")
     return value
 
 
@@ -149,6 +150,16 @@ def media_url(context, field) -> str | None:
     return absolute_url(context, field.url) if field else None
 
 
+def media_url_of(name: str) -> staticmethod:
+    """The resolver of a `…_url` field: the absolute address of the object's image in its
+    field `name`, or None without one."""
+
+    def resolve(obj, context) -> str | None:
+        return media_url(context, getattr(obj, name))
+
+    return staticmethod(resolve)
+
+
 class Linked(Schema):
     """Fills the `url` field that each subclass declares (where it wants it in its order)
     with the absolute address of the object's page on the reader site."""
@@ -223,9 +234,7 @@ class CompanyOut(Named, Linked):
     story_count: StoryCount
     url: str
 
-    @staticmethod
-    def resolve_logo_url(obj, context) -> str | None:
-        return media_url(context, obj.logo)
+    resolve_logo_url = media_url_of("logo")
 
 
 class CompanyDetailOut(CompanyOut):
@@ -249,9 +258,7 @@ class PersonOut(Named, Linked):
     story_count: int = Field(description="등장한 발행 스토리 수")
     url: str
 
-    @staticmethod
-    def resolve_photo_url(obj, context) -> str | None:
-        return media_url(context, obj.photo)
+    resolve_photo_url = media_url_of("photo")
 
 
 class PersonDetailOut(PersonOut):
@@ -297,9 +304,7 @@ class StoryOut(StoryHead):
     cover_alt: str
     url: str = Field(description="독자가 보는 스토리 페이지의 절대 주소")
 
-    @staticmethod
-    def resolve_cover_image_url(obj, context) -> str | None:
-        return media_url(context, obj.cover_image)
+    resolve_cover_image_url = media_url_of("cover_image")
 
 
 class StoryLinkOut(StoryHead):

@@ -1,19 +1,12 @@
 """Helpers shared by the API tests (tests/test_api_*.py)."""
 
+import json
 from urllib.parse import quote
 
 from django.contrib.auth.models import Permission
 
 from api.schemas import ErrorOut
-from tests.factories import (
-    ArticleFactory,
-    CollectionItemFactory,
-    CompanyFactory,
-    PersonFactory,
-    SeriesFactory,
-    TagFactory,
-    UserFactory,
-)
+from tests import factories as make
 from tokens.models import ApiToken
 
 API = "/api/v1"
@@ -27,7 +20,7 @@ WRITER_PERMS = ("add_article", "change_article")
 
 def editor(username="editor", *, perms=EDITOR_PERMS):
     """A staff member who may add, change and publish stories (not a superuser)."""
-    user = UserFactory(username=username, is_staff=True)
+    user = make.UserFactory(username=username, is_staff=True)
     user.user_permissions.set(
         Permission.objects.filter(content_type__app_label="articles", codename__in=perms)
     )
@@ -41,6 +34,16 @@ def token_for(user, *scopes, **kwargs) -> str:
 
 def bearer(raw: str) -> dict:
     return {"Authorization": f"Bearer {raw}"}
+
+
+def post_json(client, path, payload, token, **headers):
+    """A POST of `payload` as JSON to an API path, with `token` as the bearer."""
+    return client.post(
+        f"{API}{path}",
+        data=json.dumps(payload),
+        content_type="application/json",
+        headers={**bearer(token), **headers},
+    )
 
 
 def error_of(response, status: int, code: str | None = None) -> dict:
@@ -83,19 +86,19 @@ RESOURCE_PATHS = [
 def story_with_everything(title="한글 제목"):
     """A published story with a company, a tag, a person, a series and a collection, so that
     every path of RESOURCE_PATHS has something to show."""
-    company = CompanyFactory(slug="spoqa")
-    tag = TagFactory(name="개발팀")
+    company = make.CompanyFactory(slug="spoqa")
+    tag = make.TagFactory(name="개발팀")
     tag.slug = "dev-team"
     tag.save()
-    story = ArticleFactory(
+    story = make.ArticleFactory(
         title=title,
         company=company,
         tags=[tag],
-        people=[PersonFactory(slug="red", company=company)],
-        series=SeriesFactory(slug="pool"),
+        people=[make.PersonFactory(slug="red", company=company)],
+        series=make.SeriesFactory(slug="pool"),
         series_part=1,
     )
-    CollectionItemFactory(collection__slug="must-read", article=story)
+    make.CollectionItemFactory(collection__slug="must-read", article=story)
     return story
 
 

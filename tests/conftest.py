@@ -3,7 +3,9 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import caches
+from django.db import connection
 
+from tests import api_support
 from tests.factories import StaffFactory, UserFactory
 
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql"))
@@ -109,6 +111,33 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def unbounded_pool_queue():
+    """For tests that run more threads than a gunicorn worker has: with the native pool on,
+    let them all queue for its connections instead of meeting DB_POOL_MAX_WAITING."""
+    pool = getattr(connection, "pool", None)
+    if pool is None:
+        yield
+        return
+    bound, pool.max_waiting = pool.max_waiting, 0
+    try:
+        yield
+    finally:
+        pool.max_waiting = bound
+
+
+@pytest.fixture
+def user(db):
+    """The API writing tests' staff member: may add, change and publish stories."""
+    return api_support.editor()
+
+
+@pytest.fixture
+def token(user):
+    """An API token of `user` with both scopes, stories:write and stories:publish."""
+    return api_support.token_for(user, "stories:write", "stories:publish")
 
 
 @pytest.fixture

@@ -21,22 +21,16 @@ from urllib.parse import unquote, urlsplit
 
 import psycopg
 import pytest
+from django.db import connection
 from psycopg import sql
 
-REPO = Path(__file__).resolve().parents[1]
+from bench.common import free_port, write_pgbouncer_files
+from tests.process_support import last_json, run, run_python
 
 
 def manage(*args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
     """`manage.py *args` in a fresh process whose database settings are only `env`'s."""
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=REPO,
-        env=command_env(**env),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return run([sys.executable, "manage.py", *args], command_env(**env), timeout)
 
 
 def command_env(**env: str) -> dict[str, str]:
@@ -48,6 +42,25 @@ def command_env(**env: str) -> dict[str, str]:
     environment["DJANGO_SETTINGS_MODULE"] = "culture.settings"
     environment.update(env)
     return environment
+
+
+def run_django(code: str, **env: str):
+    """`code` after django.setup() in a fresh process on DATABASE_URL's database, its other
+    database settings only `env`'s; the JSON line it prints last, once it exited cleanly."""
+    prelude = "import django, json, time\ndjango.setup()\n"
+    environment = command_env(**{"DATABASE_URL": os.environ["DATABASE_URL"], **env})
+    return last_json(run_python(prelude + code, environment))
+
+
+def own_connection(application_name: str) -> psycopg.Connection:
+    """A connection of the tests' own, outside Django and its pool, to the test database."""
+    params = connection.get_connection_params()
+    keep = ("dbname", "user", "password", "host", "port")
+    return psycopg.connect(
+        **{key: params[key] for key in keep if key in params},
+        application_name=application_name,
+        autocommit=True,
+    )
 
 
 def server_url(dbname: str) -> str:
@@ -78,10 +91,27 @@ def scratch_database(prefix: str) -> Iterator[str]:
             )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def scratch_database_fixture(prefix: str):
+    """A fixture, `database`, that gives each test a scratch_database() of its own."""
+
+    @pytest.fixture
+    def database() -> Iterator[str]:
+        with scratch_database(prefix) as name:
+            yield name
+
+    return database
+
+
+# For a script run in a fresh process: the SQLSTATE that a two-second sleep on `cursor` ends
+# with, 57014 when a statement timeout cuts it short (None when it runs to its end).
+SLEEP_OUTCOME = """
+def sleep_outcome(cursor):
+    try:
+        cursor.execute("SELECT pg_sleep(2)")
+    except Exception as exc:
+        return exc.__cause__.sqlstate
+    return None
+"""
 
 
 class PgBouncer:
@@ -107,18 +137,17 @@ class PgBouncer:
         return f"postgres://{self.user}{password}@127.0.0.1:{self.port}/{dbname}"
 
     def start(self) -> None:
-        (self.root / "userlist.txt").write_text(f'"{self.user}" "{self.password}"\n')
-        (self.root / "pgbouncer.ini").write_text(
-            "[databases]\n"
-            f"* = host={self.server[0]} port={self.server[1]}\n"
-            "[pgbouncer]\n"
-            f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
-            # The server's own authentication still applies, with the password below.
-            f"auth_type = trust\nauth_file = {self.root / 'userlist.txt'}\n"
-            "pool_mode = transaction\ndefault_pool_size = 4\nmax_client_conn = 100\n"
-            f"logfile = {self.root / 'pgbouncer.log'}\n"
+        ini = write_pgbouncer_files(
+            self.root,
+            {"*": f"host={self.server[0]} port={self.server[1]}"},
+            {self.user: self.password},
+            listen_port=self.port,
+            # The server's own authentication still applies, with the password above.
+            auth_type="trust",
+            default_pool_size=4,
+            max_client_conn=100,
         )
-        command = [self.binary, str(self.root / "pgbouncer.ini")]
+        command = [self.binary, str(ini)]
         if os.geteuid() == 0:
             owner = pwd.getpwnam("postgres")
             for path in [self.root, *self.root.iterdir()]:

@@ -7,14 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, Collection, State, Status
-from tests.factories import (
-    ArticleFactory,
-    CollectionItemFactory,
-    CompanyFactory,
-    PersonFactory,
-    SeriesFactory,
-    TagFactory,
-)
+from tests import factories as make
+from tests.editorial_support import split
 
 pytestmark = pytest.mark.django_db
 
@@ -23,15 +17,15 @@ MODELS = ["article", "company", "person", "tag", "series", "collection", "dailyv
 
 @pytest.fixture
 def content():
-    company = CompanyFactory(name="누리랩스")
-    person = PersonFactory(name="박하늘", company=company)
-    tag = TagFactory(name="코드리뷰")
-    series = SeriesFactory()
-    story = ArticleFactory(
+    company = make.CompanyFactory(name="누리랩스")
+    person = make.PersonFactory(name="박하늘", company=company)
+    tag = make.TagFactory(name="코드리뷰")
+    series = make.SeriesFactory()
+    story = make.ArticleFactory(
         title="코드 리뷰를 즐겁게", company=company, people=[person], tags=[tag], series=series,
         series_part=1,
     )  # fmt: skip
-    collection = CollectionItemFactory(article=story).collection
+    collection = make.CollectionItemFactory(article=story).collection
     return {
         "article": story, "company": company, "person": person, "tag": tag, "series": series,
         "collection": collection,
@@ -71,9 +65,9 @@ def test_every_change_page_renders(admin_client, content, model):
     ],
 )
 def test_changelist_search_finds_rows(admin_client, content, model, query, expected):
-    ArticleFactory(
-        title="다른 이야기", company=CompanyFactory(name="다른회사"),
-        people=[PersonFactory(name="최바다")], tags=[TagFactory(name="인프라")],
+    make.ArticleFactory(
+        title="다른 이야기", company=make.CompanyFactory(name="다른회사"),
+        people=[make.PersonFactory(name="최바다")], tags=[make.TagFactory(name="인프라")],
     )  # fmt: skip
     url = reverse(f"admin:articles_{model}_changelist")
     response = admin_client.get(url, {"q": query})
@@ -82,7 +76,7 @@ def test_changelist_search_finds_rows(admin_client, content, model, query, expec
 
 
 def test_changelist_shows_scheduled_time(admin_client):
-    ArticleFactory(title="다음 주 발행", scheduled=True)
+    make.ArticleFactory(title="다음 주 발행", scheduled=True)
     response = admin_client.get(reverse("admin:articles_article_changelist"))
     assert "예약 <small>(" in response.content.decode()
 
@@ -99,10 +93,14 @@ def story_form(**overrides):
     return data
 
 
+def add_story(client, **fields):
+    """The story add form posted with `fields` over an empty new story."""
+    return client.post(reverse("admin:articles_article_add"), story_form(**fields))
+
+
 def test_editor_creates_story_with_korean_title_and_gets_korean_slug(admin_client):
-    response = admin_client.post(
-        reverse("admin:articles_article_add"),
-        story_form(title="우리는 왜 PostgreSQL로 옮겼나", slug="우리는-왜-postgresql로-옮겼나"),
+    response = add_story(
+        admin_client, title="우리는 왜 PostgreSQL로 옮겼나", slug="우리는-왜-postgresql로-옮겼나"
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     story = Article.objects.get()
@@ -111,27 +109,22 @@ def test_editor_creates_story_with_korean_title_and_gets_korean_slug(admin_clien
 
 
 def test_two_stories_with_the_same_title_get_distinct_slugs_not_an_error(admin_client):
-    url = reverse("admin:articles_article_add")
     for _ in range(2):
-        response = admin_client.post(url, story_form(title="같은 제목", slug="같은-제목"))
+        response = add_story(admin_client, title="같은 제목", slug="같은-제목")
         assert response.status_code == 302
     assert sorted(Article.objects.values_list("slug", flat=True)) == ["같은-제목", "같은-제목-2"]
 
 
 def test_a_typed_slug_that_is_taken_gives_a_form_error(admin_client):
-    ArticleFactory(slug="내-슬러그")
-    response = admin_client.post(
-        reverse("admin:articles_article_add"), story_form(title="다른 제목", slug="내-슬러그")
-    )
+    make.ArticleFactory(slug="내-슬러그")
+    response = add_story(admin_client, title="다른 제목", slug="내-슬러그")
     assert response.status_code == 200
     assert "다른 스토리가 쓰고 있습니다" in response.content.decode()
 
 
 def test_hostile_body_is_saved_but_rendered_harmlessly(admin_client):
     body = '<script>alert(1)</script>\n\n[클릭](javascript:alert(1))\n\n<b onclick="x()">굵게</b>'
-    response = admin_client.post(
-        reverse("admin:articles_article_add"), story_form(title="보안 점검", body=body)
-    )
+    response = add_story(admin_client, title="보안 점검", body=body)
     assert response.status_code == 302
     story = Article.objects.get()
     assert story.body == body
@@ -142,14 +135,8 @@ def test_hostile_body_is_saved_but_rendered_harmlessly(admin_client):
 
 def test_scheduled_story_saved_in_admin_is_not_published_yet(admin_client):
     tomorrow = timezone.localtime() + timedelta(days=1)
-    response = admin_client.post(
-        reverse("admin:articles_article_add"),
-        story_form(
-            title="내일 나갈 글",
-            status="published",
-            published_at_0=tomorrow.strftime("%Y-%m-%d"),
-            published_at_1=tomorrow.strftime("%H:%M:%S"),
-        ),
+    response = add_story(
+        admin_client, title="내일 나갈 글", status="published", **split("published_at", tomorrow)
     )
     assert response.status_code == 302
     story = Article.objects.get()
@@ -158,17 +145,13 @@ def test_scheduled_story_saved_in_admin_is_not_published_yet(admin_client):
 
 
 def test_unpublish_before_publish_is_a_form_error(admin_client):
-    now = timezone.localtime()
-    response = admin_client.post(
-        reverse("admin:articles_article_add"),
-        story_form(
-            title="순서가 틀린 글",
-            status="published",
-            published_at_0=now.strftime("%Y-%m-%d"),
-            published_at_1="12:00:00",
-            unpublish_at_0=(now - timedelta(days=1)).strftime("%Y-%m-%d"),
-            unpublish_at_1="12:00:00",
-        ),
+    noon = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
+    response = add_story(
+        admin_client,
+        title="순서가 틀린 글",
+        status="published",
+        **split("published_at", noon),
+        **split("unpublish_at", noon - timedelta(days=1)),
     )
     assert response.status_code == 200
     assert "내릴 시각은 발행 시각보다 뒤여야 합니다" in response.content.decode()
@@ -176,7 +159,7 @@ def test_unpublish_before_publish_is_a_form_error(admin_client):
 
 
 def test_view_count_cannot_be_written_from_the_change_form(admin_client):
-    story = ArticleFactory(title="조회수 지키기")
+    story = make.ArticleFactory(title="조회수 지키기")
     Article.objects.filter(pk=story.pk).update(view_count=42)
     response = admin_client.post(
         reverse("admin:articles_article_change", args=[story.pk]),
@@ -193,7 +176,7 @@ def test_view_count_cannot_be_written_from_the_change_form(admin_client):
 
 
 def test_publish_and_unpublish_actions(admin_client):
-    draft = ArticleFactory(draft=True)
+    draft = make.ArticleFactory(draft=True)
     url = reverse("admin:articles_article_changelist")
     admin_client.post(url, {"action": "publish_now", "_selected_action": [draft.pk]})
     draft.refresh_from_db()
@@ -235,7 +218,7 @@ def test_autocomplete_finds_companies_people_and_tags(admin_client, content):
 
 
 def test_collection_items_are_edited_inline_in_order(admin_client):
-    first, second = ArticleFactory(title="첫째"), ArticleFactory(title="둘째")
+    first, second = make.ArticleFactory(title="첫째"), make.ArticleFactory(title="둘째")
     response = admin_client.post(
         reverse("admin:articles_collection_add"),
         {

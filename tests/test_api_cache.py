@@ -24,10 +24,8 @@ from tests.api_support import (
     API,
     RESOURCE_PATHS,
     bearer,
-    editor,
     error_of,
     story_with_everything,
-    token_for,
     url,
 )
 from tests.factories import (
@@ -223,14 +221,13 @@ def test_new_tags_show_at_once(client, story):
     assert tags == ["개발팀", "새태그"]
 
 
-def test_a_publication_shows_at_once(client, story):
+def test_a_publication_shows_at_once(client, story, token):
     draft = ArticleFactory(title="초안", draft=True)
     assert titles(client.get(f"{API}/stories")) == ["캐시될 스토리"]
     error_of(client.get(f"{API}/stories/{draft.pk}"), 404)
 
-    raw = token_for(editor())
     published = client.post(
-        f"{API}/stories/{draft.pk}/publish", content_type="application/json", headers=bearer(raw)
+        f"{API}/stories/{draft.pk}/publish", content_type="application/json", headers=bearer(token)
     )
     assert published.status_code == 200
 
@@ -314,17 +311,16 @@ def behind_the_cache(story, title):
     Article.objects.filter(pk=story.pk).update(title=title)
 
 
-def test_token_requests_are_never_served_from_the_cache_nor_fill_it(client, story):
-    raw = token_for(editor())
+def test_token_requests_are_never_served_from_the_cache_nor_fill_it(client, story, token):
     client.get(f"{API}/stories/{story.pk}")  # an anonymous reader fills the cache
     behind_the_cache(story, "몰래 바꾼 제목")
 
-    with_token = client.get(f"{API}/stories/{story.pk}", headers=bearer(raw))
+    with_token = client.get(f"{API}/stories/{story.pk}", headers=bearer(token))
     assert with_token.json()["title"] == "몰래 바꾼 제목"
     assert client.get(f"{API}/stories/{story.pk}").json()["title"] == "캐시될 스토리"
 
     answers.front().clear()
-    client.get(f"{API}/stories", headers=bearer(raw))  # a token's answer is not kept
+    client.get(f"{API}/stories", headers=bearer(token))  # a token's answer is not kept
     behind_the_cache(story, "또 바꾼 제목")
     assert titles(client.get(f"{API}/stories")) == ["또 바꾼 제목"]
 
@@ -387,10 +383,9 @@ def test_large_answers_are_served_but_not_kept(client, story, monkeypatch):
     assert len(queries) > 1
 
 
-def test_the_schema_and_the_editor_view_are_not_cached(client, story):
-    raw = token_for(editor())
+def test_the_schema_and_the_editor_view_are_not_cached(client, story, token):
     client.get(f"{API}/openapi.json")
-    client.get(f"{API}/stories/{story.pk}/editor", headers=bearer(raw))
+    client.get(f"{API}/stories/{story.pk}/editor", headers=bearer(token))
 
     assert not answers.front()._cache
 

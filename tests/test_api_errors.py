@@ -126,15 +126,14 @@ def test_head_answers_like_get_without_a_body(client, content):
     assert response["ETag"] == client.get(f"{API}/stories/{content.pk}")["ETag"]
 
 
-def test_an_oversized_body_answers_json_413_before_it_is_read(client, settings):
+def test_an_oversized_body_answers_json_413_before_it_is_read(client, settings, token):
     settings.API_MAX_BODY_BYTES = 1000
-    raw = token_for(editor())
 
     response = client.post(
         f"{API}/stories",
         data=json.dumps({"title": "가", "body": "나" * 1000}),
         content_type="application/json",
-        headers=bearer(raw),
+        headers=bearer(token),
     )
 
     assert "1,000" in error_of(response, 413, "payload_too_large")["message"]
@@ -296,10 +295,9 @@ def test_the_schema_and_the_docs_answer_304_to_their_etag(client, path):
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
-def test_a_body_that_is_not_json_answers_415_naming_the_type(client, content_type):
-    raw = token_for(editor())
+def test_a_body_that_is_not_json_answers_415_naming_the_type(client, content_type, token):
     response = client.post(
-        f"{API}/stories", data="title=x", content_type=content_type, headers=bearer(raw)
+        f"{API}/stories", data="title=x", content_type=content_type, headers=bearer(token)
     )
 
     body = error_of(response, 415, "unsupported_media_type")
@@ -307,10 +305,9 @@ def test_a_body_that_is_not_json_answers_415_naming_the_type(client, content_typ
     assert not Article.objects.exists()
 
 
-def test_malformed_json_declared_as_json_stays_a_400(client):
-    raw = token_for(editor())
+def test_malformed_json_declared_as_json_stays_a_400(client, token):
     response = client.post(
-        f"{API}/stories", data="{title", content_type="application/json", headers=bearer(raw)
+        f"{API}/stories", data="{title", content_type="application/json", headers=bearer(token)
     )
 
     error_of(response, 400)

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from articles.models import Article
-from tests.api_support import API, bearer, editor, error_of, token_for
+from tests.api_support import API, bearer, editor, error_of, post_json, token_for
 from tests.factories import ArticleFactory
 from tokens.models import IdempotentRequest
 
@@ -17,23 +17,8 @@ pytestmark = pytest.mark.django_db
 STORY = {"title": "재시도해도 한 번만", "kind": "feed", "body": "본문입니다."}
 
 
-@pytest.fixture
-def user():
-    return editor()
-
-
-@pytest.fixture
-def token(user):
-    return token_for(user, "stories:write", "stories:publish")
-
-
 def create(client, token, payload=STORY, **headers):
-    return client.post(
-        f"{API}/stories",
-        data=json.dumps(payload),
-        content_type="application/json",
-        headers={**bearer(token), **headers},
-    )
+    return post_json(client, "/stories", payload, token, **headers)
 
 
 # --- Content types ---------------------------------------------------------------------------
@@ -70,12 +55,8 @@ def test_a_json_based_type_is_read_as_json(client, token):
 
 def test_a_patch_in_the_wrong_type_is_a_415(client, token):
     story = ArticleFactory(draft=True)
-    response = client.patch(
-        f"{API}/stories/{story.pk}",
-        data="title=x",
-        content_type="text/plain",
-        headers={**bearer(token), "If-Match": '"1"'},
-    )
+    headers = {**bearer(token), "If-Match": '"1"'}
+    response = client.patch(f"{API}/stories/{story.pk}", "title=x", "text/plain", headers=headers)
     error_of(response, 415)
 
 

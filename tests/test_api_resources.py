@@ -5,17 +5,8 @@ from urllib.parse import quote
 import pytest
 
 from articles import versions
+from tests import factories as make
 from tests.api_support import API, error_of
-from tests.factories import (
-    HIDDEN_TRAITS,
-    ArticleFactory,
-    CollectionFactory,
-    CollectionItemFactory,
-    CompanyFactory,
-    PersonFactory,
-    SeriesFactory,
-    TagFactory,
-)
 
 pytestmark = pytest.mark.django_db
 
@@ -26,10 +17,10 @@ def names(response, key="name") -> list[str]:
 
 
 def test_companies_are_listed_by_name_with_published_story_counts(client):
-    spoqa = CompanyFactory(name="스포카", slug="spoqa")
-    CompanyFactory(name="오픈서베이", slug="opensurvey")
-    ArticleFactory(company=spoqa)
-    ArticleFactory(company=spoqa, draft=True)
+    spoqa = make.CompanyFactory(name="스포카", slug="spoqa")
+    make.CompanyFactory(name="오픈서베이", slug="opensurvey")
+    make.ArticleFactory(company=spoqa)
+    make.ArticleFactory(company=spoqa, draft=True)
 
     response = client.get(f"{API}/companies")
 
@@ -39,9 +30,9 @@ def test_companies_are_listed_by_name_with_published_story_counts(client):
 
 
 def test_company_detail_by_korean_slug_with_its_people(client):
-    company = CompanyFactory(name="코인원", slug="코인원", tech_stack="Python, Django")
-    PersonFactory(name="나개발", company=company)
-    PersonFactory(name="가디자인", company=company)
+    company = make.CompanyFactory(name="코인원", slug="코인원", tech_stack="Python, Django")
+    make.PersonFactory(name="나개발", company=company)
+    make.PersonFactory(name="가디자인", company=company)
 
     response = client.get(f"{API}/companies/{quote('코인원')}")
 
@@ -54,12 +45,12 @@ def test_company_detail_by_korean_slug_with_its_people(client):
 
 
 def test_people_list_and_detail(client):
-    company = CompanyFactory(name="스포카")
-    red = PersonFactory(
+    company = make.CompanyFactory(name="스포카")
+    red = make.PersonFactory(
         name="김레드", nickname="레드", slug="red", company=company, bio="안녕하세요"
     )
-    ArticleFactory(people=[red])
-    ArticleFactory(people=[red], scheduled=True)
+    make.ArticleFactory(people=[red])
+    make.ArticleFactory(people=[red], scheduled=True)
 
     listed = client.get(f"{API}/people").json()["items"]
     detail = client.get(f"{API}/people/red").json()
@@ -70,12 +61,12 @@ def test_people_list_and_detail(client):
     assert (detail["nickname"], detail["bio"], detail["story_count"]) == ("레드", "안녕하세요", 1)
 
 
-@pytest.mark.parametrize("trait", HIDDEN_TRAITS)
+@pytest.mark.parametrize("trait", make.HIDDEN_TRAITS)
 def test_tags_only_hidden_stories_use_are_not_shown(client, trait):
-    shown = TagFactory(name="개발팀")
-    secret = TagFactory(name="곧-발표")
-    ArticleFactory(tags=[shown])
-    ArticleFactory(tags=[shown, secret], **{trait: True})
+    shown = make.TagFactory(name="개발팀")
+    secret = make.TagFactory(name="곧-발표")
+    make.ArticleFactory(tags=[shown])
+    make.ArticleFactory(tags=[shown, secret], **{trait: True})
 
     response = client.get(f"{API}/tags")
 
@@ -86,20 +77,20 @@ def test_tags_only_hidden_stories_use_are_not_shown(client, trait):
 
 
 def test_tags_are_listed_most_used_first(client):
-    common, rare = TagFactory(name="백엔드"), TagFactory(name="디자인")
-    ArticleFactory(tags=[common, rare])
-    ArticleFactory(tags=[common])
+    common, rare = make.TagFactory(name="백엔드"), make.TagFactory(name="디자인")
+    make.ArticleFactory(tags=[common, rare])
+    make.ArticleFactory(tags=[common])
 
     assert names(client.get(f"{API}/tags")) == ["백엔드", "디자인"]
 
 
-@pytest.mark.parametrize("trait", HIDDEN_TRAITS)
+@pytest.mark.parametrize("trait", make.HIDDEN_TRAITS)
 def test_collection_shows_its_published_stories_in_the_editors_order(client, trait):
-    collection = CollectionFactory(title="꼭 읽어야 하는 글", slug="must-read")
-    second = CollectionItemFactory(collection=collection, position=2).article
-    first = CollectionItemFactory(collection=collection, position=1).article
-    CollectionItemFactory(
-        collection=collection, position=0, article=ArticleFactory(**{trait: True})
+    collection = make.CollectionFactory(title="꼭 읽어야 하는 글", slug="must-read")
+    second = make.CollectionItemFactory(collection=collection, position=2).article
+    first = make.CollectionItemFactory(collection=collection, position=1).article
+    make.CollectionItemFactory(
+        collection=collection, position=0, article=make.ArticleFactory(**{trait: True})
     )
 
     listed = client.get(f"{API}/collections").json()["items"]
@@ -110,12 +101,12 @@ def test_collection_shows_its_published_stories_in_the_editors_order(client, tra
     assert [item["position"] for item in detail["items"]] == [1, 2]
 
 
-@pytest.mark.parametrize("trait", HIDDEN_TRAITS)
+@pytest.mark.parametrize("trait", make.HIDDEN_TRAITS)
 def test_a_collection_or_series_of_hidden_stories_only_is_not_shown(client, trait):
-    collection = CollectionFactory(slug="coming-soon")
-    CollectionItemFactory(collection=collection, article=ArticleFactory(**{trait: True}))
-    series = SeriesFactory(slug="next-season")
-    ArticleFactory(series=series, series_part=1, **{trait: True})
+    collection = make.CollectionFactory(slug="coming-soon")
+    make.CollectionItemFactory(collection=collection, article=make.ArticleFactory(**{trait: True}))
+    series = make.SeriesFactory(slug="next-season")
+    make.ArticleFactory(series=series, series_part=1, **{trait: True})
 
     assert client.get(f"{API}/collections").json()["count"] == 0
     assert client.get(f"{API}/series").json()["count"] == 0
@@ -124,10 +115,10 @@ def test_a_collection_or_series_of_hidden_stories_only_is_not_shown(client, trai
 
 
 def test_series_lists_its_published_parts_in_order(client):
-    series = SeriesFactory(title="PostgreSQL로 이사하기", slug="moving")
-    second = ArticleFactory(series=series, series_part=2)
-    first = ArticleFactory(series=series, series_part=1)
-    ArticleFactory(series=series, series_part=3, draft=True)
+    series = make.SeriesFactory(title="PostgreSQL로 이사하기", slug="moving")
+    second = make.ArticleFactory(series=series, series_part=2)
+    first = make.ArticleFactory(series=series, series_part=1)
+    make.ArticleFactory(series=series, series_part=3, draft=True)
 
     listed = client.get(f"{API}/series").json()["items"]
     detail = client.get(f"{API}/series/moving").json()
@@ -155,18 +146,20 @@ def test_every_resource_runs_a_fixed_number_of_queries(
     client, django_assert_num_queries, path, queries
 ):
     def build(n):
-        company = CompanyFactory(slug=f"c-{n}")
-        tag = TagFactory(name=f"t-{n}")
+        company = make.CompanyFactory(slug=f"c-{n}")
+        tag = make.TagFactory(name=f"t-{n}")
         tag.slug = f"t-{n}"
         tag.save()
-        series = SeriesFactory(slug=f"s-{n}")
-        collection = CollectionFactory(slug=f"col-{n}")
+        series = make.SeriesFactory(slug=f"s-{n}")
+        collection = make.CollectionFactory(slug=f"col-{n}")
         for part in range(1, 4):
-            person = PersonFactory(slug=f"p-{n}-{part}" if part > 1 else f"p-{n}", company=company)
-            story = ArticleFactory(
+            person = make.PersonFactory(
+                slug=f"p-{n}-{part}" if part > 1 else f"p-{n}", company=company
+            )
+            story = make.ArticleFactory(
                 company=company, tags=[tag], people=[person], series=series, series_part=part
             )
-            CollectionItemFactory(collection=collection, article=story)
+            make.CollectionItemFactory(collection=collection, article=story)
 
     # Each answer is rendered (a cache miss) and adds one read of the shared content version,
     # drawn beforehand as it is once per content change (articles/versions.py).

@@ -9,17 +9,8 @@ from django.utils import timezone
 
 from articles import versions
 from articles.models import DailyView, JobFamily, Kind
+from tests import factories as make
 from tests.api_support import API, error_of, ids
-from tests.factories import (
-    HIDDEN_TRAITS,
-    ArticleFactory,
-    CollectionFactory,
-    CollectionItemFactory,
-    CompanyFactory,
-    PersonFactory,
-    SeriesFactory,
-    TagFactory,
-)
 
 pytestmark = pytest.mark.django_db
 
@@ -29,9 +20,9 @@ def days_ago(days):
 
 
 def test_story_list_shows_published_stories_newest_first(client):
-    old = ArticleFactory(published_at=days_ago(3))
-    new = ArticleFactory(published_at=days_ago(1))
-    middle = ArticleFactory(published_at=days_ago(2))
+    old = make.ArticleFactory(published_at=days_ago(3))
+    new = make.ArticleFactory(published_at=days_ago(1))
+    middle = make.ArticleFactory(published_at=days_ago(2))
 
     response = client.get(f"{API}/stories")
 
@@ -41,10 +32,10 @@ def test_story_list_shows_published_stories_newest_first(client):
 
 
 def test_story_card_carries_what_a_client_needs(client):
-    company = CompanyFactory(name="스포카", slug="spoqa")
-    person = PersonFactory(name="김레드", nickname="레드", slug="red", company=company)
-    tag = TagFactory(name="개발팀")
-    story = ArticleFactory(
+    company = make.CompanyFactory(name="스포카", slug="spoqa")
+    person = make.PersonFactory(name="김레드", nickname="레드", slug="red", company=company)
+    tag = make.TagFactory(name="개발팀")
+    story = make.ArticleFactory(
         title="스포카 개발팀 이야기",
         kind=Kind.INTERVIEW,
         company=company,
@@ -97,52 +88,58 @@ def filter_cases():
 
     @case("kind")
     def _():
-        return "kind=news", ArticleFactory(kind=Kind.NEWS), ArticleFactory(kind=Kind.FEED)
+        return "kind=news", make.ArticleFactory(kind=Kind.NEWS), make.ArticleFactory(kind=Kind.FEED)
 
     @case("company")
     def _():
-        match = ArticleFactory(company=CompanyFactory(slug="오픈서베이"))
-        return f"company={quote('오픈서베이')}", match, ArticleFactory()
+        match = make.ArticleFactory(company=make.CompanyFactory(slug="오픈서베이"))
+        return f"company={quote('오픈서베이')}", match, make.ArticleFactory()
 
     @case("tag")
     def _():
-        tag = TagFactory(name="스포카")
-        return f"tag={quote(tag.slug)}", ArticleFactory(tags=[tag]), ArticleFactory()
+        tag = make.TagFactory(name="스포카")
+        return f"tag={quote(tag.slug)}", make.ArticleFactory(tags=[tag]), make.ArticleFactory()
 
     @case("person")
     def _():
-        person = PersonFactory(slug="red")
-        return "person=red", ArticleFactory(people=[person]), ArticleFactory()
+        person = make.PersonFactory(slug="red")
+        return "person=red", make.ArticleFactory(people=[person]), make.ArticleFactory()
 
     @case("job_family")
     def _():
         return (
             "job_family=design",
-            ArticleFactory(job_family=JobFamily.DESIGN),
-            ArticleFactory(job_family=JobFamily.DEVELOPMENT),
+            make.ArticleFactory(job_family=JobFamily.DESIGN),
+            make.ArticleFactory(job_family=JobFamily.DEVELOPMENT),
         )
 
     @case("collection")
     def _():
-        item = CollectionItemFactory(collection=CollectionFactory(slug="must-read"))
-        return "collection=must-read", item.article, ArticleFactory()
+        item = make.CollectionItemFactory(collection=make.CollectionFactory(slug="must-read"))
+        return "collection=must-read", item.article, make.ArticleFactory()
 
     @case("series")
     def _():
-        series = SeriesFactory(slug="pooling")
-        return "series=pooling", ArticleFactory(series=series, series_part=1), ArticleFactory()
+        series = make.SeriesFactory(slug="pooling")
+        return (
+            "series=pooling",
+            make.ArticleFactory(series=series, series_part=1),
+            make.ArticleFactory(),
+        )
 
     @case("q")
     def _():
-        match = ArticleFactory(title="커넥션 풀링 이야기", body="QueuePool의 pool_size를 봅니다.")
-        return f"q={quote('풀링')}", match, ArticleFactory(title="코드 리뷰 이야기")
+        match = make.ArticleFactory(
+            title="커넥션 풀링 이야기", body="QueuePool의 pool_size를 봅니다."
+        )
+        return f"q={quote('풀링')}", match, make.ArticleFactory(title="코드 리뷰 이야기")
 
     @case("updated_since")
     def _():
-        old = ArticleFactory(published_at=days_ago(20))
+        old = make.ArticleFactory(published_at=days_ago(20))
         type(old).objects.filter(pk=old.pk).update(updated_at=days_ago(10))
         since = quote(days_ago(5).isoformat())
-        return f"updated_since={since}", ArticleFactory(), old
+        return f"updated_since={since}", make.ArticleFactory(), old
 
     return cases
 
@@ -163,8 +160,8 @@ def test_each_filter_narrows_the_list(client, name):
 
 def test_updated_since_includes_a_scheduled_story_that_went_live_since(client):
     # Saved three days ago for publication an hour ago: nothing saved it when it went live.
-    went_live = ArticleFactory(published_at=timezone.now() - timedelta(hours=1))
-    unchanged = ArticleFactory(published_at=days_ago(10))
+    went_live = make.ArticleFactory(published_at=timezone.now() - timedelta(hours=1))
+    unchanged = make.ArticleFactory(published_at=days_ago(10))
     type(went_live).objects.filter(pk__in=[went_live.pk, unchanged.pk]).update(
         updated_at=days_ago(3)
     )
@@ -175,11 +172,11 @@ def test_updated_since_includes_a_scheduled_story_that_went_live_since(client):
     assert ids(response) == [went_live.pk]
 
 
-@pytest.mark.parametrize("trait", HIDDEN_TRAITS)
+@pytest.mark.parametrize("trait", make.HIDDEN_TRAITS)
 @pytest.mark.parametrize("name", FILTERS)
 def test_hidden_stories_never_pass_a_filter(client, name, trait):
     query, match, _ = FILTERS[name]()
-    hidden = ArticleFactory(**{trait: True})
+    hidden = make.ArticleFactory(**{trait: True})
     # Give the hidden story everything that made `match` match.
     hidden.title, hidden.body = match.title, match.body
     hidden.kind, hidden.job_family = match.kind, match.job_family
@@ -189,7 +186,7 @@ def test_hidden_stories_never_pass_a_filter(client, name, trait):
     hidden.tags.set(match.tags.all())
     hidden.people.set(match.people.all())
     for item in match.collection_items.all():
-        CollectionItemFactory(collection=item.collection, article=hidden)
+        make.CollectionItemFactory(collection=item.collection, article=hidden)
 
     for ordering in ("recent", "popular"):
         response = client.get(f"{API}/stories?{query}&ordering={ordering}")
@@ -197,10 +194,10 @@ def test_hidden_stories_never_pass_a_filter(client, name, trait):
         assert response.json()["count"] == 1
 
 
-@pytest.mark.parametrize("trait", HIDDEN_TRAITS)
+@pytest.mark.parametrize("trait", make.HIDDEN_TRAITS)
 def test_hidden_stories_are_absent_from_every_ordering_count_and_page(client, trait):
-    visible = ArticleFactory(view_count=1)
-    hidden = ArticleFactory(view_count=10**6, **{trait: True})
+    visible = make.ArticleFactory(view_count=1)
+    hidden = make.ArticleFactory(view_count=10**6, **{trait: True})
     DailyView.objects.create(article=hidden, day=timezone.localdate(), count=10**6)
 
     for query in ("", "ordering=recent", "ordering=popular", "page_size=1", "page=2&page_size=1"):
@@ -210,9 +207,9 @@ def test_hidden_stories_are_absent_from_every_ordering_count_and_page(client, tr
     assert ids(client.get(f"{API}/stories?ordering=popular")) == [visible.pk]
 
 
-@pytest.mark.parametrize("trait", HIDDEN_TRAITS)
+@pytest.mark.parametrize("trait", make.HIDDEN_TRAITS)
 def test_hidden_story_detail_is_the_same_404_as_a_missing_id(client, trait):
-    hidden = ArticleFactory(**{trait: True})
+    hidden = make.ArticleFactory(**{trait: True})
     missing = error_of(client.get(f"{API}/stories/{hidden.pk + 1000}"), 404, "not_found")
 
     by_id = error_of(client.get(f"{API}/stories/{hidden.pk}"), 404, "not_found")
@@ -224,18 +221,18 @@ def test_hidden_story_detail_is_the_same_404_as_a_missing_id(client, trait):
 
 @pytest.mark.parametrize("q", ["풀링", "연결 풀", "병특", "QueuePool", "queue", "pool_size"])
 def test_search_is_the_sites_korean_aware_search(client, q):
-    story = ArticleFactory(
+    story = make.ArticleFactory(
         title="연결 풀링은 왜 필요할까",
         body="병역특례로 입사한 개발자가 QueuePool의 pool_size를 설명합니다.",
     )
-    ArticleFactory(title="코드 리뷰 문화", body="리뷰는 하루 안에 합니다.")
+    make.ArticleFactory(title="코드 리뷰 문화", body="리뷰는 하루 안에 합니다.")
 
     assert ids(client.get(f"{API}/stories?q={quote(q)}")) == [story.pk]
 
 
 def test_search_combines_with_filters_and_orderings(client):
-    feed = ArticleFactory(title="풀링 이야기", kind=Kind.FEED, view_count=1)
-    news = ArticleFactory(title="풀링 소식", kind=Kind.NEWS, view_count=9)
+    feed = make.ArticleFactory(title="풀링 이야기", kind=Kind.FEED, view_count=1)
+    news = make.ArticleFactory(title="풀링 소식", kind=Kind.NEWS, view_count=9)
 
     assert ids(client.get(f"{API}/stories?q={quote('풀링')}&kind=news")) == [news.pk]
     assert ids(client.get(f"{API}/stories?q={quote('풀링')}&ordering=popular")) == [
@@ -247,16 +244,16 @@ def test_search_combines_with_filters_and_orderings(client):
 
 
 def test_popular_orders_by_recent_views_then_all_time_views(client):
-    quiet = ArticleFactory(view_count=5000)
-    trending = ArticleFactory(view_count=10)
+    quiet = make.ArticleFactory(view_count=5000)
+    trending = make.ArticleFactory(view_count=10)
     DailyView.objects.create(article=trending, day=timezone.localdate(), count=300)
-    steady = ArticleFactory(view_count=100)
+    steady = make.ArticleFactory(view_count=100)
 
     assert ids(client.get(f"{API}/stories?ordering=popular")) == [trending.pk, quiet.pk, steady.pk]
 
 
 def test_unknown_ordering_and_unknown_filters_are_refused(client):
-    ArticleFactory()
+    make.ArticleFactory()
 
     body = error_of(client.get(f"{API}/stories?ordering=view_count"), 422, "validation_error")
     assert body["errors"][0]["loc"] == ["query", "ordering"]
@@ -267,7 +264,7 @@ def test_unknown_ordering_and_unknown_filters_are_refused(client):
 
 def test_pages_have_a_hard_maximum_size(client):
     for day in range(5):
-        ArticleFactory(published_at=days_ago(day + 1))
+        make.ArticleFactory(published_at=days_ago(day + 1))
 
     second = client.get(f"{API}/stories?page=2&page_size=2").json()
     assert (second["count"], second["page"], second["pages"], len(second["items"])) == (5, 2, 3, 2)
@@ -277,7 +274,7 @@ def test_pages_have_a_hard_maximum_size(client):
 
 
 def test_a_page_past_the_end_is_empty_not_an_error(client):
-    ArticleFactory()
+    make.ArticleFactory()
 
     body = client.get(f"{API}/stories?page=9").json()
 
@@ -285,16 +282,16 @@ def test_a_page_past_the_end_is_empty_not_an_error(client):
 
 
 def test_story_detail_by_id_and_by_korean_slug(client):
-    series = SeriesFactory(title="풀링 연재", slug="풀링-연재")
-    first = ArticleFactory(series=series, series_part=1, published_at=days_ago(3))
-    story = ArticleFactory(
+    series = make.SeriesFactory(title="풀링 연재", slug="풀링-연재")
+    first = make.ArticleFactory(series=series, series_part=1, published_at=days_ago(3))
+    story = make.ArticleFactory(
         title="커넥션 풀, 왜 필요할까?",
         body="## 풀이란\n\n> “연결은 비쌉니다”\n",
         series=series,
         series_part=2,
         published_at=days_ago(2),
     )
-    ArticleFactory(series=series, series_part=3, draft=True)
+    make.ArticleFactory(series=series, series_part=3, draft=True)
     assert story.slug == "커넥션-풀-왜-필요할까"
 
     by_id = client.get(f"{API}/stories/{story.pk}")
@@ -314,13 +311,13 @@ def test_story_detail_by_id_and_by_korean_slug(client):
 
 
 def test_related_stories_prefer_the_same_company_and_skip_hidden_ones(client):
-    company = CompanyFactory()
-    tag = TagFactory()
-    story = ArticleFactory(company=company, tags=[tag])
-    same_company = ArticleFactory(company=company)
-    shared_tag = ArticleFactory(tags=[tag])
-    ArticleFactory(company=company, draft=True)
-    ArticleFactory(tags=[tag], scheduled=True)
+    company = make.CompanyFactory()
+    tag = make.TagFactory()
+    story = make.ArticleFactory(company=company, tags=[tag])
+    same_company = make.ArticleFactory(company=company)
+    shared_tag = make.ArticleFactory(tags=[tag])
+    make.ArticleFactory(company=company, draft=True)
+    make.ArticleFactory(tags=[tag], scheduled=True)
 
     related = client.get(f"{API}/stories/{story.pk}").json()["related"]
 
@@ -332,10 +329,10 @@ def test_related_stories_prefer_the_same_company_and_skip_hidden_ones(client):
 def test_story_list_runs_a_fixed_number_of_queries_whatever_the_page_size(
     client, django_assert_num_queries
 ):
-    tags = [TagFactory() for _ in range(3)]
-    people = [PersonFactory() for _ in range(2)]
+    tags = [make.TagFactory() for _ in range(3)]
+    people = [make.PersonFactory() for _ in range(2)]
     for _ in range(30):
-        ArticleFactory(tags=tags, people=people, series=None)
+        make.ArticleFactory(tags=tags, people=people, series=None)
 
     versions.current()  # drawn once per content change, not per request
     for query in (
@@ -352,12 +349,12 @@ def test_story_list_runs_a_fixed_number_of_queries_whatever_the_page_size(
 
 
 def test_story_detail_runs_a_fixed_number_of_queries(client, django_assert_num_queries):
-    company = CompanyFactory()
-    tags = [TagFactory() for _ in range(3)]
-    series = SeriesFactory()
+    company = make.CompanyFactory()
+    tags = [make.TagFactory() for _ in range(3)]
+    series = make.SeriesFactory()
     for part in range(1, 4):
-        ArticleFactory(company=company, tags=tags, series=series, series_part=part)
-    story = ArticleFactory(company=company, tags=tags, series=series, series_part=4)
+        make.ArticleFactory(company=company, tags=tags, series=series, series_part=part)
+    story = make.ArticleFactory(company=company, tags=tags, series=series, series_part=4)
 
     # The content version (the cache misses), the story, its tags, its people, its series'
     # parts, then the related stories: three picks (same company, shared tags, same kind),

@@ -13,29 +13,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from articles.models import Article, Status, Tag
-from tests.api_support import API, WRITER_PERMS, bearer, editor, error_of, token_for
+from tests.api_support import API, WRITER_PERMS, bearer, editor, error_of, post_json, token_for
 from tests.factories import ArticleFactory, CompanyFactory, PersonFactory, SeriesFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def user():
-    return editor()
-
-
-@pytest.fixture
-def token(user):
-    return token_for(user, "stories:write", "stories:publish")
-
-
-def post(client, path, payload, token, **headers):
-    return client.post(
-        f"{API}{path}",
-        data=json.dumps(payload),
-        content_type="application/json",
-        headers={**bearer(token), **headers},
-    )
 
 
 def patch(client, story, payload, token, if_match=None):
@@ -54,7 +35,7 @@ def test_create_makes_a_draft_that_readers_cannot_see(client, token, user):
     company = CompanyFactory(slug="spoqa")
     person = PersonFactory(slug="red")
 
-    response = post(
+    response = post_json(
         client,
         "/stories",
         {
@@ -101,7 +82,7 @@ def test_create_makes_a_draft_that_readers_cannot_see(client, token, user):
      "body_html", "reading_minutes", "created_by", "source_key", "is_featured"],
 )  # fmt: skip
 def test_server_controlled_fields_are_refused(client, token, field):
-    response = post(client, "/stories", {"title": "제목", field: 1}, token)
+    response = post_json(client, "/stories", {"title": "제목", field: 1}, token)
 
     body = error_of(response, 422, "validation_error")
     assert body["errors"][0]["loc"] == ["body", "payload", field]
@@ -132,7 +113,7 @@ def test_server_controlled_fields_are_refused(client, token, field):
     ],
 )
 def test_bad_input_answers_422_with_the_field(client, token, payload, loc):
-    body = error_of(post(client, "/stories", payload, token), 422, "validation_error")
+    body = error_of(post_json(client, "/stories", payload, token), 422, "validation_error")
 
     assert loc in [error["loc"] for error in body["errors"]]
     assert not Article.objects.exists()
@@ -151,7 +132,7 @@ def test_lone_surrogates_are_refused(client, token):
 def test_a_body_over_the_editor_limit_is_refused(client, token, settings):
     settings.ARTICLE_BODY_MAX_CHARS = 10
 
-    body = error_of(post(client, "/stories", {"title": "제목", "body": "가" * 11}, token), 422)
+    body = error_of(post_json(client, "/stories", {"title": "제목", "body": "가" * 11}, token), 422)
 
     assert body["errors"][0]["loc"] == ["body", "payload", "body"]
 
@@ -159,7 +140,7 @@ def test_a_body_over_the_editor_limit_is_refused(client, token, settings):
 def test_a_taken_slug_is_a_409_not_a_500(client, token):
     ArticleFactory(slug="taken")
 
-    body = error_of(post(client, "/stories", {"title": "제목", "slug": "taken"}, token), 409)
+    body = error_of(post_json(client, "/stories", {"title": "제목", "slug": "taken"}, token), 409)
 
     assert body["code"] == "conflict"
     assert body["errors"][0]["loc"] == ["body", "payload", "slug"]
@@ -167,21 +148,23 @@ def test_a_taken_slug_is_a_409_not_a_500(client, token):
 
 def test_a_unique_constraint_hit_by_a_concurrent_write_is_a_409(client, token):
     with mock.patch.object(Article, "save", side_effect=IntegrityError("article_unique_slug")):
-        error_of(post(client, "/stories", {"title": "제목"}, token), 409, "conflict")
+        error_of(post_json(client, "/stories", {"title": "제목"}, token), 409, "conflict")
 
 
 def test_a_taken_series_part_is_a_409(client, token):
     series = SeriesFactory(slug="pool")
     ArticleFactory(series=series, series_part=1)
 
-    response = post(client, "/stories", {"title": "2편", "series": "pool", "series_part": 1}, token)
+    response = post_json(
+        client, "/stories", {"title": "2편", "series": "pool", "series_part": 1}, token
+    )
 
     assert error_of(response, 409)["errors"][0]["loc"] == ["body", "payload", "series_part"]
 
 
 def test_a_failing_write_leaves_nothing_behind(client, token):
     with mock.patch.object(LogEntry.objects, "log_actions", side_effect=RuntimeError("boom")):
-        response = post(client, "/stories", {"title": "제목", "tags": ["새태그"]}, token)
+        response = post_json(client, "/stories", {"title": "제목", "tags": ["새태그"]}, token)
 
     body = error_of(response, 500, "server_error")
     assert "boom" not in json.dumps(body)
@@ -290,7 +273,7 @@ def test_changing_a_published_story_needs_the_publish_scope(client, user):
 def test_publish_now_makes_the_story_public(client, token, user):
     story = ArticleFactory(draft=True)
 
-    response = post(client, f"/stories/{story.pk}/publish", {}, token)
+    response = post_json(client, f"/stories/{story.pk}/publish", {}, token)
 
     assert response.status_code == 200, response.content
     assert response.json()["is_public"] is True
@@ -318,7 +301,7 @@ def test_publish_at_a_future_time_schedules_the_story(client, token):
     story = ArticleFactory(draft=True)
     at = timezone.now() + timedelta(days=2)
 
-    response = post(client, f"/stories/{story.pk}/publish", {"at": at.isoformat()}, token)
+    response = post_json(client, f"/stories/{story.pk}/publish", {"at": at.isoformat()}, token)
 
     assert response.status_code == 200
     assert (response.json()["state"], response.json()["is_public"]) == ("예약", False)
@@ -328,7 +311,7 @@ def test_publish_at_a_future_time_schedules_the_story(client, token):
 def test_publishing_again_clears_a_passed_unpublish_time(client, token):
     story = ArticleFactory(expired=True)
 
-    post(client, f"/stories/{story.pk}/publish", {}, token)
+    post_json(client, f"/stories/{story.pk}/publish", {}, token)
 
     story.refresh_from_db()
     assert story.unpublish_at is None
@@ -339,7 +322,7 @@ def test_publish_needs_the_publish_scope(client, user):
     story = ArticleFactory(draft=True)
     writer = token_for(user, "stories:write")
 
-    error_of(post(client, f"/stories/{story.pk}/publish", {}, writer), 403, "forbidden")
+    error_of(post_json(client, f"/stories/{story.pk}/publish", {}, writer), 403, "forbidden")
     story.refresh_from_db()
     assert story.status == Status.DRAFT
 
@@ -347,7 +330,7 @@ def test_publish_needs_the_publish_scope(client, user):
 def test_publish_checks_if_match_when_sent(client, token):
     story = ArticleFactory(draft=True)
 
-    response = post(client, f"/stories/{story.pk}/publish", {}, token, **{"If-Match": "99"})
+    response = post_json(client, f"/stories/{story.pk}/publish", {}, token, **{"If-Match": "99"})
 
     error_of(response, 412)
 
@@ -355,7 +338,7 @@ def test_publish_checks_if_match_when_sent(client, token):
 def test_publish_refuses_a_time_it_cannot_store(client, token):
     story = ArticleFactory(draft=True)
 
-    response = post(
+    response = post_json(
         client, f"/stories/{story.pk}/publish", {"at": "9999-12-31T23:59:59-12:00"}, token
     )
 
@@ -410,7 +393,9 @@ def test_two_editors_saving_the_same_version_at_once_never_both_win():
 def test_a_writer_edits_only_their_own_drafts(client):
     writer = editor("writer", perms=WRITER_PERMS)
     raw = token_for(writer, "stories:write", "stories:publish")
-    own = Article.objects.get(pk=post(client, "/stories", {"title": "내 초안"}, raw).json()["id"])
+    own = Article.objects.get(
+        pk=post_json(client, "/stories", {"title": "내 초안"}, raw).json()["id"]
+    )
     others = ArticleFactory(draft=True)
 
     assert patch(client, own, {"title": "고친 초안"}, raw, if_match="1").status_code == 200
@@ -429,9 +414,11 @@ def test_a_writer_edits_only_their_own_drafts(client):
 def test_a_writer_cannot_publish_even_with_the_scope(client):
     writer = editor("writer", perms=WRITER_PERMS)
     raw = token_for(writer, "stories:write", "stories:publish")
-    story = Article.objects.get(pk=post(client, "/stories", {"title": "내 초안"}, raw).json()["id"])
+    story = Article.objects.get(
+        pk=post_json(client, "/stories", {"title": "내 초안"}, raw).json()["id"]
+    )
 
-    error_of(post(client, f"/stories/{story.pk}/publish", {}, raw), 403, "forbidden")
+    error_of(post_json(client, f"/stories/{story.pk}/publish", {}, raw), 403, "forbidden")
     story.refresh_from_db()
     assert story.status == Status.DRAFT
 
@@ -439,10 +426,10 @@ def test_a_writer_cannot_publish_even_with_the_scope(client):
 def test_every_api_write_is_a_revision_editors_can_compare_and_restore(client, token, user):
     from articles.models import Revision
 
-    story_id = post(client, "/stories", {"title": "첫 판"}, token).json()["id"]
+    story_id = post_json(client, "/stories", {"title": "첫 판"}, token).json()["id"]
     story = Article.objects.get(pk=story_id)
     patch(client, story, {"title": "둘째 판"}, token, if_match="1")
-    post(client, f"/stories/{story_id}/publish", {}, token)
+    post_json(client, f"/stories/{story_id}/publish", {}, token)
 
     revisions = list(Revision.objects.filter(article_id=story_id).order_by("number"))
     assert [r.snapshot["title"] for r in revisions] == ["첫 판", "둘째 판", "둘째 판"]

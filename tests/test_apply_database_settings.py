@@ -8,7 +8,14 @@ import json
 
 import pytest
 
-from tests.postgres_support import PgBouncer, connect, manage, scratch_database, server_url
+from tests.postgres_support import (
+    SLEEP_OUTCOME,
+    PgBouncer,
+    connect,
+    manage,
+    scratch_database_fixture,
+    server_url,
+)
 
 TIMEOUTS = {"DB_STATEMENT_TIMEOUT_MS": "250", "DB_LOCK_TIMEOUT_MS": "120"}
 
@@ -21,10 +28,15 @@ def test_on_sqlite_it_refuses_and_says_why(tmp_path):
     assert "SQLITE_BUSY_TIMEOUT" in result.stderr
 
 
-@pytest.fixture
-def database():
-    with scratch_database("culture_settings") as name:
-        yield name
+database = scratch_database_fixture("culture_settings")
+
+
+def apply(dbname: str, *args: str, exit_code: int = 0, **env: str) -> str:
+    """apply_database_settings run against `dbname` with these variables: it must exit with
+    `exit_code`. Returns what it printed."""
+    result = manage("apply_database_settings", *args, DATABASE_URL=server_url(dbname), **env)
+    assert result.returncode == exit_code, result.stdout + result.stderr
+    return result.stdout
 
 
 def stored(dbname: str) -> list[str]:
@@ -47,12 +59,11 @@ def new_session_shows(dbname: str) -> tuple[str, str]:
 
 @pytest.mark.postgres
 def test_it_stores_both_timeouts_for_new_sessions_and_says_what_changed(database):
-    result = manage("apply_database_settings", DATABASE_URL=server_url(database), **TIMEOUTS)
+    printed = apply(database, **TIMEOUTS)
 
-    assert result.returncode == 0, result.stderr
-    assert "statement_timeout (DB_STATEMENT_TIMEOUT_MS): 없음 → 250 ms" in result.stdout
-    assert "lock_timeout (DB_LOCK_TIMEOUT_MS): 없음 → 120 ms" in result.stdout
-    assert "새 세션부터" in result.stdout
+    assert "statement_timeout (DB_STATEMENT_TIMEOUT_MS): 없음 → 250 ms" in printed
+    assert "lock_timeout (DB_LOCK_TIMEOUT_MS): 없음 → 120 ms" in printed
+    assert "새 세션부터" in printed
     assert stored(database) == ["lock_timeout=120", "statement_timeout=250"]
     assert new_session_shows(database) == ("250ms", "120ms")
 
@@ -68,12 +79,11 @@ def store(dbname: str, **settings: str) -> None:
 def test_a_second_run_changes_nothing(database):
     store(database, statement_timeout="250", lock_timeout="120")
 
-    again = manage("apply_database_settings", DATABASE_URL=server_url(database), **TIMEOUTS)
+    again = apply(database, **TIMEOUTS)
 
-    assert again.returncode == 0, again.stderr
-    assert "250 ms 그대로" in again.stdout
-    assert "120 ms 그대로" in again.stdout
-    assert "바꾼 것이 없습니다" in again.stdout
+    assert "250 ms 그대로" in again
+    assert "120 ms 그대로" in again
+    assert "바꾼 것이 없습니다" in again
     assert stored(database) == ["lock_timeout=120", "statement_timeout=250"]
 
 
@@ -81,13 +91,10 @@ def test_a_second_run_changes_nothing(database):
 def test_a_new_value_replaces_the_stored_one_and_an_unset_variable_removes_it(database):
     store(database, statement_timeout="5s", lock_timeout="120")
 
-    result = manage(
-        "apply_database_settings", DATABASE_URL=server_url(database), DB_STATEMENT_TIMEOUT_MS="0"
-    )
+    printed = apply(database, DB_STATEMENT_TIMEOUT_MS="0")
 
-    assert result.returncode == 0, result.stderr
-    assert "5s → 0 ms" in result.stdout
-    assert "120 ms → 없음" in result.stdout
+    assert "5s → 0 ms" in printed
+    assert "120 ms → 없음" in printed
     assert stored(database) == ["statement_timeout=0"]
     assert new_session_shows(database) == ("0", "0")
 
@@ -96,13 +103,10 @@ def test_a_new_value_replaces_the_stored_one_and_an_unset_variable_removes_it(da
 def test_check_shows_what_would_change_changes_nothing_and_fails(database):
     store(database, lock_timeout="120")
 
-    result = manage(
-        "apply_database_settings", "--check", DATABASE_URL=server_url(database), **TIMEOUTS
-    )
+    printed = apply(database, "--check", exit_code=1, **TIMEOUTS)
 
-    assert result.returncode == 1
-    assert "없음 → 250 ms (바꿀 것)" in result.stdout
-    assert "120 ms 그대로" in result.stdout
+    assert "없음 → 250 ms (바꿀 것)" in printed
+    assert "120 ms 그대로" in printed
     assert stored(database) == ["lock_timeout=120"]
 
 
@@ -110,20 +114,15 @@ def test_check_shows_what_would_change_changes_nothing_and_fails(database):
 def test_check_passes_when_the_role_has_what_the_variables_say(database):
     store(database, statement_timeout="250", lock_timeout="120")
 
-    result = manage(
-        "apply_database_settings", "--check", DATABASE_URL=server_url(database), **TIMEOUTS
-    )
-
-    assert result.returncode == 0, result.stdout + result.stderr
+    apply(database, "--check", **TIMEOUTS)  # apply() checks that it exits 0
 
 
 @pytest.mark.postgres
 def test_other_settings_of_the_role_are_left_alone(database):
     store(database, work_mem="8MB", statement_timeout="250")
 
-    result = manage("apply_database_settings", DATABASE_URL=server_url(database))
+    apply(database)
 
-    assert result.returncode == 0, result.stderr
     assert stored(database) == ["work_mem=8MB"]
 
 
@@ -135,8 +134,7 @@ def test_through_pgbouncer_the_stored_timeouts_bound_every_transaction(database)
     bouncer = PgBouncer()
     bouncer.start()
     try:
-        applied = manage("apply_database_settings", DATABASE_URL=server_url(database), **TIMEOUTS)
-        assert applied.returncode == 0, applied.stderr
+        apply(database, **TIMEOUTS)
         site = {"DATABASE_URL": bouncer.url(database), "DB_PGBOUNCER": "true", **TIMEOUTS}
 
         result = manage("shell", "-c", SESSIONS, **site)
@@ -151,7 +149,9 @@ def test_through_pgbouncer_the_stored_timeouts_bound_every_transaction(database)
         bouncer.stop()
 
 
-SESSIONS = """
+SESSIONS = (
+    SLEEP_OUTCOME
+    + """
 import json
 from concurrent.futures import ThreadPoolExecutor
 from django.db import connection, connections, transaction
@@ -169,10 +169,7 @@ def shown(_):
 with ThreadPoolExecutor(4) as threads:
     seen = list(threads.map(shown, range(8)))
 with connection.cursor() as cursor:
-    try:
-        cursor.execute("SELECT pg_sleep(2)")
-        sleep = None
-    except Exception as exc:
-        sleep = exc.__cause__.sqlstate
+    sleep = sleep_outcome(cursor)
 print(json.dumps({"shown": seen, "sleep": sleep}))
 """
+)

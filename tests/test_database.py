@@ -7,8 +7,6 @@ clash with whatever DJANGO_SETTINGS_MODULE pytest-django loads.
 
 import os
 import sqlite3
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from types import MappingProxyType
@@ -18,9 +16,7 @@ import pytest
 from culture.database import database_config
 from ops.status import describe_strategy
 from tests.database_support import BASE_DIR, PG_URL, config, pg, refusal
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
+from tests.process_support import run_python
 
 # --- SQLite ------------------------------------------------------------------------------
 
@@ -98,25 +94,26 @@ def test_sqlite_url_without_a_file_path_is_refused(url):
     assert "DATABASE_URL" in refusal(DATABASE_URL=url)
 
 
-def test_sqlite_url_with_query_options_is_refused_pointing_at_busy_timeout():
-    message = refusal(DATABASE_URL="sqlite:///site.db?timeout=5")
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        pytest.param(
+            {"DATABASE_URL": "sqlite:///site.db?timeout=5"},
+            ["DATABASE_URL", "SQLITE_BUSY_TIMEOUT"],
+            id="url-query-options-point-at-busy-timeout",
+        ),
+        pytest.param(
+            {"DATABASE_URL": "sqlite:///a.db", "SQLITE_PATH": "b.db"},
+            ["DATABASE_URL", "SQLITE_PATH"],
+            id="url-and-path-together",
+        ),
+        pytest.param({"DB_POOL": "true"}, ["DB_POOL", "PostgreSQL"], id="pool-on-sqlite"),
+    ],
+)
+def test_sqlite_settings_that_cannot_work_are_refused_naming_them(env, named):
+    message = refusal(**env)
 
-    assert "DATABASE_URL" in message
-    assert "SQLITE_BUSY_TIMEOUT" in message
-
-
-def test_sqlite_url_and_sqlite_path_together_are_refused_naming_both():
-    message = refusal(DATABASE_URL="sqlite:///a.db", SQLITE_PATH="b.db")
-
-    assert "DATABASE_URL" in message
-    assert "SQLITE_PATH" in message
-
-
-def test_pool_on_sqlite_is_refused_naming_db_pool():
-    message = refusal(DB_POOL="true")
-
-    assert "DB_POOL" in message
-    assert "PostgreSQL" in message
+    assert [name for name in named if name not in message] == []
 
 
 @pytest.mark.parametrize(
@@ -534,15 +531,7 @@ def run_with_django(script: str, databases: dict) -> str:
         """
     )
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    completed = subprocess.run(
-        [sys.executable, "-c", prelude + textwrap.dedent(script)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    completed = run_python(prelude + textwrap.dedent(script), env, timeout=60)
     assert completed.returncode == 0, completed.stderr
     return completed.stdout
 

@@ -6,6 +6,16 @@ import pytest
 from ops.status import describe_strategy
 from tests.database_support import PG_URL, pg, refusal
 
+# The pool's settings, each of which means nothing without DB_POOL.
+POOL_KNOBS = [
+    "DB_POOL_MIN_SIZE",
+    "DB_POOL_MAX_SIZE",
+    "DB_POOL_TIMEOUT",
+    "DB_POOL_MAX_IDLE",
+    "DB_POOL_MAX_LIFETIME",
+    "DB_POOL_MAX_WAITING",
+]
+
 
 @pytest.mark.parametrize("conn_max_age", ["60", "None", "unlimited"])
 def test_pool_with_persistent_connections_is_refused_naming_conn_max_age(conn_max_age):
@@ -19,17 +29,7 @@ def test_pool_with_explicit_conn_max_age_zero_is_fine():
     assert describe_strategy(pg(DB_POOL="true", CONN_MAX_AGE="0")) == "pool"
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "DB_POOL_MIN_SIZE",
-        "DB_POOL_MAX_SIZE",
-        "DB_POOL_TIMEOUT",
-        "DB_POOL_MAX_IDLE",
-        "DB_POOL_MAX_LIFETIME",
-        "DB_POOL_MAX_WAITING",
-    ],
-)
+@pytest.mark.parametrize("name", POOL_KNOBS)
 @pytest.mark.parametrize("db_pool", [None, "false"])
 def test_pool_knob_without_the_pool_is_refused_naming_it(name, db_pool):
     env = {"DATABASE_URL": PG_URL, name: "3"}
@@ -72,12 +72,7 @@ def test_pool_durations_must_be_positive(name, value):
         "DB_CONNECT_TIMEOUT",
         "DB_STATEMENT_TIMEOUT_MS",
         "DB_LOCK_TIMEOUT_MS",
-        "DB_POOL_MIN_SIZE",
-        "DB_POOL_MAX_SIZE",
-        "DB_POOL_TIMEOUT",
-        "DB_POOL_MAX_IDLE",
-        "DB_POOL_MAX_LIFETIME",
-        "DB_POOL_MAX_WAITING",
+        *POOL_KNOBS,
     ],
 )
 @pytest.mark.parametrize(
@@ -123,18 +118,16 @@ def test_unparsable_boolean_is_refused_on_sqlite_too():
     assert "DB_POOL" in refusal(DB_POOL="sometimes")
 
 
-def test_postgres_url_without_database_name_is_refused():
-    message = refusal(DATABASE_URL="postgres://u:p@db.example.com:5432/")
+@pytest.mark.parametrize(
+    ("url", "missing"),
+    [("postgres://u:p@db.example.com:5432/", "database"), ("postgres://u:p@/culture", "host")],
+    ids=["without-database-name", "without-host"],
+)
+def test_postgres_url_without_a_part_is_refused_naming_it(url, missing):
+    message = refusal(DATABASE_URL=url)
 
     assert "DATABASE_URL" in message
-    assert "database" in message
-
-
-def test_postgres_url_without_host_is_refused():
-    message = refusal(DATABASE_URL="postgres://u:p@/culture")
-
-    assert "DATABASE_URL" in message
-    assert "host" in message
+    assert missing in message
 
 
 @pytest.mark.parametrize(

@@ -25,10 +25,20 @@ def editor_client(username):
     return client, user
 
 
+@pytest.fixture
+def story():
+    """A draft both editors open."""
+    return ArticleFactory(title="원래 제목", draft=True)
+
+
+@pytest.fixture
+def alice():
+    """The first editor's browser."""
+    return editor_client("alice")[0]
+
+
 @pytest.mark.django_db
-def test_the_second_of_two_editors_gets_a_conflict_naming_who_saved_and_when():
-    story = ArticleFactory(title="원래 제목", draft=True)
-    alice, _ = editor_client("alice")
+def test_the_second_of_two_editors_gets_a_conflict_naming_who_saved_and_when(story, alice):
     bob, _ = editor_client("bob")
 
     # Both open the change form: each gets the version it started from.
@@ -56,9 +66,7 @@ def test_the_second_of_two_editors_gets_a_conflict_naming_who_saved_and_when():
 
 
 @pytest.mark.django_db
-def test_after_reloading_the_second_editor_can_save(client):
-    story = ArticleFactory(title="원래 제목", draft=True)
-    alice, _ = editor_client("alice")
+def test_after_reloading_the_second_editor_can_save(client, story, alice):
     bob, _ = editor_client("bob")
     alice.post(change_url(story), story_data(story, title="앨리스 제목"))
     story.refresh_from_db()  # bob reloads
@@ -68,9 +76,7 @@ def test_after_reloading_the_second_editor_can_save(client):
 
 
 @pytest.mark.django_db
-def test_an_action_run_while_the_form_was_open_is_not_overwritten():
-    story = ArticleFactory(title="원래 제목", draft=True)
-    alice, _ = editor_client("alice")
+def test_an_action_run_while_the_form_was_open_is_not_overwritten(story, alice):
     stale = story_data(story, title="앨리스 제목")
     action(alice, "publish_now", story)
     response = alice.post(change_url(story), stale)
@@ -81,9 +87,7 @@ def test_an_action_run_while_the_form_was_open_is_not_overwritten():
 
 
 @pytest.mark.django_db
-def test_a_change_without_the_version_it_started_from_is_refused():
-    story = ArticleFactory(title="원래 제목", draft=True)
-    alice, _ = editor_client("alice")
+def test_a_change_without_the_version_it_started_from_is_refused(story, alice):
     response = alice.post(change_url(story), story_data(story, title="새 제목", base_version=""))
     assert response.status_code == 200
     assert "새로 고친" in response.context["adminform"].form.non_field_errors()[0]
@@ -92,9 +96,7 @@ def test_a_change_without_the_version_it_started_from_is_refused():
 
 
 @pytest.mark.django_db
-def test_a_change_made_outside_the_admin_is_named_as_such():
-    story = ArticleFactory(title="원래 제목", draft=True)
-    alice, _ = editor_client("alice")
+def test_a_change_made_outside_the_admin_is_named_as_such(story, alice):
     stale = story_data(story, title="앨리스 제목")
     Article.objects.get(pk=story.pk).save()  # an import, say: no revision
     response = alice.post(change_url(story), stale)
@@ -102,9 +104,8 @@ def test_a_change_made_outside_the_admin_is_named_as_such():
 
 
 @pytest.mark.django_db
-def test_view_counts_counted_while_the_form_was_open_are_kept():
+def test_view_counts_counted_while_the_form_was_open_are_kept(alice):
     story = ArticleFactory(title="조회수")
-    alice, _ = editor_client("alice")
     data = story_data(story, title="조회수 그대로", view_count="0")
     Article.objects.filter(pk=story.pk).update(view_count=77)
     DailyView.objects.create(article=story, day=timezone.localdate(), count=77)

@@ -3,9 +3,7 @@ Content-Security-Policy without inline script and the other security headers, co
 people that stories name cannot be deleted by accident, and `check --deploy` is clean."""
 
 import os
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from django.test import Client, RequestFactory
@@ -14,6 +12,7 @@ from django.urls import reverse
 from articles.models import Company, Person
 from ops.http import client_ip
 from tests.factories import PASSWORD, ArticleFactory, CompanyFactory, PersonFactory, StaffFactory
+from tests.process_support import run
 
 pytestmark = pytest.mark.django_db
 
@@ -123,7 +122,6 @@ def test_security_headers_are_set(client):
 
 
 def test_check_deploy_is_clean_with_production_settings():
-    root = Path(__file__).resolve().parents[1]
     env = {
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "SECRET_KEY": "x" * 20 + "-a-long-random-production-secret-key-for-the-deploy-check",
@@ -131,14 +129,7 @@ def test_check_deploy_is_clean_with_production_settings():
         "DEBUG": "false",
         "SECURE_SSL": "true",
     }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 

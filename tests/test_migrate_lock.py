@@ -5,7 +5,6 @@ Each test migrates a database of its own in fresh processes: a SQLite file in tm
 throwaway PostgreSQL database on DATABASE_URL's server."""
 
 import fcntl
-import json
 import os
 import sqlite3
 import subprocess
@@ -15,14 +14,14 @@ import pytest
 
 from ops.migration_lock import LOCK_KEY
 from tests.postgres_support import (
-    REPO,
     PgBouncer,
     command_env,
     connect,
     manage,
-    scratch_database,
+    scratch_database_fixture,
     server_url,
 )
+from tests.process_support import REPO, last_json, run_python
 
 # post_migrate handlers (content types, permissions, the editorial groups) run under the lock.
 LOCK_DURING_POST_MIGRATE = """
@@ -93,17 +92,7 @@ def assert_one_migrated_and_the_others_waited(results: list[subprocess.Completed
 
 
 def lock_during_post_migrate(**env: str) -> list[bool]:
-    result = subprocess.run(
-        [sys.executable, "-c", LOCK_DURING_POST_MIGRATE],
-        cwd=REPO,
-        env=command_env(**env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return last_json(run_python(LOCK_DURING_POST_MIGRATE, command_env(**env)))
 
 
 # --- SQLite --------------------------------------------------------------------------------
@@ -168,10 +157,7 @@ def test_migrate_refuses_to_run_through_pgbouncer_before_connecting():
 # --- PostgreSQL ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def database():
-    with scratch_database("culture_migrate_race") as name:
-        yield name
+database = scratch_database_fixture("culture_migrate_race")
 
 
 @pytest.mark.postgres
@@ -233,22 +219,13 @@ with timeouts_lifted(connection):
     during = shown()
 print(json.dumps({"during": during, "after": shown()}))
 """
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO,
-        env=command_env(
-            DATABASE_URL=os.environ["DATABASE_URL"],
-            DB_STATEMENT_TIMEOUT_MS="40",
-            DB_LOCK_TIMEOUT_MS="30",
-        ),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    env = command_env(
+        DATABASE_URL=os.environ["DATABASE_URL"],
+        DB_STATEMENT_TIMEOUT_MS="40",
+        DB_LOCK_TIMEOUT_MS="30",
     )
 
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+    assert last_json(run_python(code, env, timeout=60)) == {
         "during": ["0", "0"],
         "after": ["40ms", "30ms"],
     }

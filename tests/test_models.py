@@ -9,45 +9,38 @@ from django.utils import timezone
 from articles.models import Article, Collection, State, Status
 from articles.roles import visible_to
 from articles.services import save_story
-from tests.factories import (
-    ArticleFactory,
-    CollectionFactory,
-    CollectionItemFactory,
-    CompanyFactory,
-    TagFactory,
-    UserFactory,
-)
+from tests import factories as make
 
 pytestmark = pytest.mark.django_db
 
 
 def test_published_returns_only_due_published_stories():
-    live = ArticleFactory(title="공개된 글")
-    ArticleFactory(draft=True, title="초안")
-    ArticleFactory(in_review=True, title="검토 중")
-    ArticleFactory(scheduled=True, title="예약")
-    ArticleFactory(expired=True, title="내린 글")
+    live = make.ArticleFactory(title="공개된 글")
+    make.ArticleFactory(draft=True, title="초안")
+    make.ArticleFactory(in_review=True, title="검토 중")
+    make.ArticleFactory(scheduled=True, title="예약")
+    make.ArticleFactory(expired=True, title="내린 글")
 
     assert list(Article.objects.published()) == [live]
 
 
 def test_scheduled_story_becomes_published_at_its_time_without_any_job():
-    story = ArticleFactory(scheduled=True)
+    story = make.ArticleFactory(scheduled=True)
     assert story not in Article.objects.published()
     assert story in Article.objects.published(now=story.published_at + timedelta(seconds=1))
 
 
 def test_story_is_withdrawn_exactly_at_unpublish_at():
-    story = ArticleFactory(unpublish_at=timezone.now() + timedelta(hours=1))
+    story = make.ArticleFactory(unpublish_at=timezone.now() + timedelta(hours=1))
     assert story in Article.objects.published()
     assert story not in Article.objects.published(now=story.unpublish_at)
 
 
 def test_visible_to_shows_everything_to_editors_and_only_published_to_others():
-    live = ArticleFactory()
-    draft = ArticleFactory(draft=True)
-    editor = UserFactory(superuser=True)
-    reader = UserFactory()
+    live = make.ArticleFactory()
+    draft = make.ArticleFactory(draft=True)
+    editor = make.UserFactory(superuser=True)
+    reader = make.UserFactory()
 
     assert set(visible_to(editor)) == {live, draft}
     assert list(visible_to(reader)) == [live]
@@ -55,14 +48,14 @@ def test_visible_to_shows_everything_to_editors_and_only_published_to_others():
 
 
 def test_inactive_staff_sees_only_published():
-    ArticleFactory(draft=True)
-    staff = UserFactory(superuser=True, is_active=False)
+    make.ArticleFactory(draft=True)
+    staff = make.UserFactory(superuser=True, is_active=False)
     assert not visible_to(staff).exists()
 
 
 def test_for_listing_runs_two_queries_whatever_the_number_of_stories(django_assert_num_queries):
     for _ in range(6):
-        ArticleFactory(tags=[TagFactory(), TagFactory()])
+        make.ArticleFactory(tags=[make.TagFactory(), make.TagFactory()])
     with django_assert_num_queries(2):
         stories = list(Article.objects.published().for_listing())
         names = [(s.company.name, [t.name for t in s.tags.all()]) for s in stories]
@@ -70,24 +63,24 @@ def test_for_listing_runs_two_queries_whatever_the_number_of_stories(django_asse
 
 
 def test_korean_title_gives_readable_korean_slug():
-    story = ArticleFactory(title="오픈소스 기여로 성장하기: 우리 팀 이야기!", slug="")
+    story = make.ArticleFactory(title="오픈소스 기여로 성장하기: 우리 팀 이야기!", slug="")
     assert story.slug == "오픈소스-기여로-성장하기-우리-팀-이야기"
 
 
 def test_punctuation_only_title_still_gets_a_slug():
-    story = ArticleFactory(title="?!…", slug="")
+    story = make.ArticleFactory(title="?!…", slug="")
     assert story.slug == "story"
 
 
 def test_same_title_twice_gives_distinct_slugs():
-    first = ArticleFactory(title="같은 제목", slug="")
-    second = ArticleFactory(title="같은 제목", slug="")
-    third = ArticleFactory(title="같은 제목", slug="")
+    first = make.ArticleFactory(title="같은 제목", slug="")
+    second = make.ArticleFactory(title="같은 제목", slug="")
+    third = make.ArticleFactory(title="같은 제목", slug="")
     assert [first.slug, second.slug, third.slug] == ["같은-제목", "같은-제목-2", "같은-제목-3"]
 
 
 def test_body_is_rendered_once_at_save_with_reading_time_and_excerpt():
-    story = ArticleFactory(body="첫 문장입니다. " * 300, excerpt="")
+    story = make.ArticleFactory(body="첫 문장입니다. " * 300, excerpt="")
     assert story.body_html.startswith("<p>첫 문장입니다.")
     assert story.reading_minutes == 4  # 1,800 Hangul syllables at 500 a minute
     assert story.excerpt.startswith("첫 문장입니다.")
@@ -95,21 +88,21 @@ def test_body_is_rendered_once_at_save_with_reading_time_and_excerpt():
 
 
 def test_publishing_without_a_date_stamps_now():
-    story = ArticleFactory(status=Status.PUBLISHED, published_at=None)
+    story = make.ArticleFactory(status=Status.PUBLISHED, published_at=None)
     assert story.published_at is not None
     assert story in Article.objects.published()
 
 
 @override_settings(ARTICLE_BODY_MAX_CHARS=100)
 def test_body_over_the_cap_is_refused_with_a_clear_message():
-    story = ArticleFactory.build(body="가" * 101, company=CompanyFactory())
+    story = make.ArticleFactory.build(body="가" * 101, company=make.CompanyFactory())
     with pytest.raises(ValidationError, match="본문이 너무 깁니다"):
         save_story(story, by=None)
     assert not Article.objects.exists()
 
 
 def test_saving_a_stale_instance_keeps_view_counts_added_meanwhile():
-    story = ArticleFactory()
+    story = make.ArticleFactory()
     stale = Article.objects.get(pk=story.pk)
     Article.objects.filter(pk=story.pk).update(view_count=F("view_count") + 5)
 
@@ -122,7 +115,7 @@ def test_saving_a_stale_instance_keeps_view_counts_added_meanwhile():
 
 
 def test_every_save_bumps_the_version():
-    story = ArticleFactory()
+    story = make.ArticleFactory()
     version = story.version
     story.save()
     story.refresh_from_db()
@@ -130,35 +123,35 @@ def test_every_save_bumps_the_version():
 
 
 def test_state_names_each_stage_for_editors():
-    assert ArticleFactory(draft=True).state == State.DRAFT
-    assert ArticleFactory(in_review=True).state == State.REVIEW
-    assert ArticleFactory(scheduled=True).state == State.SCHEDULED
-    assert ArticleFactory().state == State.PUBLISHED
-    assert ArticleFactory(expired=True).state == State.UNPUBLISHED
+    assert make.ArticleFactory(draft=True).state == State.DRAFT
+    assert make.ArticleFactory(in_review=True).state == State.REVIEW
+    assert make.ArticleFactory(scheduled=True).state == State.SCHEDULED
+    assert make.ArticleFactory().state == State.PUBLISHED
+    assert make.ArticleFactory(expired=True).state == State.UNPUBLISHED
 
 
 def test_collections_on_home_respect_their_time_box_and_order():
     now = timezone.now()
-    second = CollectionFactory(position=2)
-    first = CollectionFactory(position=1)
-    CollectionFactory(show_on_home=False)
-    CollectionFactory(starts_at=now + timedelta(days=1))
-    CollectionFactory(starts_at=now - timedelta(days=3), ends_at=now - timedelta(days=1))
+    second = make.CollectionFactory(position=2)
+    first = make.CollectionFactory(position=1)
+    make.CollectionFactory(show_on_home=False)
+    make.CollectionFactory(starts_at=now + timedelta(days=1))
+    make.CollectionFactory(starts_at=now - timedelta(days=3), ends_at=now - timedelta(days=1))
 
     assert list(Collection.objects.on_home(now)) == [first, second]
 
 
 def test_collection_items_keep_their_order():
-    collection = CollectionFactory()
-    b = CollectionItemFactory(collection=collection, position=2).article
-    a = CollectionItemFactory(collection=collection, position=1).article
+    collection = make.CollectionFactory()
+    b = make.CollectionItemFactory(collection=collection, position=2).article
+    a = make.CollectionItemFactory(collection=collection, position=1).article
     ordered = [item.article for item in collection.items.all()]
     assert ordered == [a, b]
 
 
 def test_company_and_tag_slugs_are_made_from_korean_names():
-    company = CompanyFactory(name="한빛 데이터", slug="")
-    tag = TagFactory(name="#개발 문화")
+    company = make.CompanyFactory(name="한빛 데이터", slug="")
+    tag = make.TagFactory(name="#개발 문화")
     assert company.slug == "한빛-데이터"
     assert (tag.name, tag.slug) == ("개발 문화", "개발-문화")
 
@@ -167,14 +160,14 @@ def test_related_to_orders_the_tag_pool_by_shared_tags_then_newest():
     # The tag pool is driven from the story's tags (the through table), so check its order
     # on its own: most shared tags first, newest first among equals, never the story itself
     # nor a hidden story, even one sharing every tag.
-    a, b, c = TagFactory(), TagFactory(), TagFactory()
+    a, b, c = make.TagFactory(), make.TagFactory(), make.TagFactory()
     now = timezone.now()
-    story = ArticleFactory(tags=[a, b, c], kind="feed", published_at=now - timedelta(days=9))
-    one_old = ArticleFactory(tags=[a], kind="news", published_at=now - timedelta(days=5))
-    one_new = ArticleFactory(tags=[c], kind="news", published_at=now - timedelta(days=1))
-    two = ArticleFactory(tags=[a, b], kind="news", published_at=now - timedelta(days=8))
-    ArticleFactory(tags=[a, b, c], kind="news", draft=True)
-    ArticleFactory(tags=[a, b, c], kind="news", published_at=now + timedelta(days=1))
+    story = make.ArticleFactory(tags=[a, b, c], kind="feed", published_at=now - timedelta(days=9))
+    one_old = make.ArticleFactory(tags=[a], kind="news", published_at=now - timedelta(days=5))
+    one_new = make.ArticleFactory(tags=[c], kind="news", published_at=now - timedelta(days=1))
+    two = make.ArticleFactory(tags=[a, b], kind="news", published_at=now - timedelta(days=8))
+    make.ArticleFactory(tags=[a, b, c], kind="news", draft=True)
+    make.ArticleFactory(tags=[a, b, c], kind="news", published_at=now + timedelta(days=1))
 
     related = Article.objects.published().related_to(story, limit=4)
 

@@ -95,13 +95,19 @@ def test_only_errors_that_mean_the_database_cannot_serve_now_become_503(error, r
 # --- the 503 -----------------------------------------------------------------------------
 
 
-def test_page_without_a_connection_answers_503_in_the_site_style(client, no_database, caplog):
-    caplog.set_level(logging.WARNING)
+def home_page_503(client, retry_after: str) -> str:
+    """The home page's answer when the database cannot serve: a 503 that asks to come back
+    after `retry_after` seconds and is never cached. Returns its HTML."""
     response = client.get(reverse("articles:home"))
     assert response.status_code == 503
-    assert response["Retry-After"] == "2"
+    assert response["Retry-After"] == retry_after
     assert response["Cache-Control"] == "no-store"
-    html = response.content.decode()
+    return response.content.decode()
+
+
+def test_page_without_a_connection_answers_503_in_the_site_style(client, no_database, caplog):
+    caplog.set_level(logging.WARNING)
+    html = home_page_503(client, "2")
     assert "잠시 후 다시 시도해 주세요" in html
     assert "데이터베이스 연결을 얻지 못했습니다" in html
     assert 'class="site-footer"' in html  # the site's own layout, drawn without the database
@@ -143,7 +149,8 @@ def test_other_database_errors_stay_errors(monkeypatch):
     assert response.status_code == 500
 
 
-@pytest.mark.parametrize(
+# A statement or a lock timeout on the server, and what the reader is told of it.
+server_timeouts = pytest.mark.parametrize(
     ("error", "message"),
     [
         (psycopg.errors.QueryCanceled("canceling statement due to statement timeout"), "제시간에"),
@@ -151,6 +158,9 @@ def test_other_database_errors_stay_errors(monkeypatch):
     ],
     ids=["statement", "lock"],
 )
+
+
+@server_timeouts
 def test_a_statement_or_lock_timeout_is_a_503_page_with_retry_after(
     client, monkeypatch, caplog, error, message
 ):
@@ -159,11 +169,7 @@ def test_a_statement_or_lock_timeout_is_a_503_page_with_retry_after(
 
     monkeypatch.setattr(connection, "ensure_connection", time_out)
     caplog.set_level(logging.WARNING)
-    response = client.get(reverse("articles:home"))
-    assert response.status_code == 503
-    assert response["Retry-After"] == "5"
-    assert response["Cache-Control"] == "no-store"
-    html = response.content.decode()
+    html = home_page_503(client, "5")
     assert message in html
     assert "잠시 후 다시 시도해 주세요" in html
     records = [r.getMessage() for r in caplog.records if r.name == "ops.database"]
@@ -171,14 +177,7 @@ def test_a_statement_or_lock_timeout_is_a_503_page_with_retry_after(
     assert str(error) in records[0]
 
 
-@pytest.mark.parametrize(
-    ("error", "message"),
-    [
-        (psycopg.errors.QueryCanceled("canceling statement due to statement timeout"), "제시간에"),
-        (psycopg.errors.LockNotAvailable("canceling statement due to lock timeout"), "잠그고"),
-    ],
-    ids=["statement", "lock"],
-)
+@server_timeouts
 def test_a_statement_or_lock_timeout_in_the_api_is_a_json_503_with_retry_after(
     client, monkeypatch, error, message
 ):

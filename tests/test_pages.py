@@ -14,16 +14,7 @@ from django.utils import timezone
 
 from articles import versions
 from articles.models import Article, DailyView, JobFamily, Kind
-from tests.factories import (
-    ArticleFactory,
-    CollectionFactory,
-    CollectionItemFactory,
-    CompanyFactory,
-    PersonFactory,
-    SeriesFactory,
-    TagFactory,
-    UserFactory,
-)
+from tests import factories as make
 
 pytestmark = pytest.mark.django_db
 
@@ -40,31 +31,31 @@ def page(client, url, **params):
 def hidden_stories():
     """One story in each state a reader must never see, all sharing a company and a tag with a
     published story, so any leak through a list, a filter or a relation shows."""
-    company = CompanyFactory(name="숨김회사", slug="hidden-co")
-    tag = TagFactory(name="비밀태그")
-    series = SeriesFactory(slug="hidden-series")
-    visible = ArticleFactory(title="공개된 이야기", company=company, tags=[tag])
+    company = make.CompanyFactory(name="숨김회사", slug="hidden-co")
+    tag = make.TagFactory(name="비밀태그")
+    series = make.SeriesFactory(slug="hidden-series")
+    visible = make.ArticleFactory(title="공개된 이야기", company=company, tags=[tag])
     hidden = [
-        ArticleFactory(title="초안 이야기", draft=True, company=company, tags=[tag]),
-        ArticleFactory(title="검토 중 이야기", in_review=True, company=company, tags=[tag]),
-        ArticleFactory(title="예약된 이야기", scheduled=True, company=company, tags=[tag]),
-        ArticleFactory(title="내린 이야기", expired=True, company=company, tags=[tag]),
+        make.ArticleFactory(title="초안 이야기", draft=True, company=company, tags=[tag]),
+        make.ArticleFactory(title="검토 중 이야기", in_review=True, company=company, tags=[tag]),
+        make.ArticleFactory(title="예약된 이야기", scheduled=True, company=company, tags=[tag]),
+        make.ArticleFactory(title="내린 이야기", expired=True, company=company, tags=[tag]),
     ]
     for part, story in enumerate([visible, *hidden], start=1):
         story.series, story.series_part, story.kind = series, part, Kind.INTERVIEW
         story.save()
-    collection = CollectionFactory(slug="hidden-collection")
+    collection = make.CollectionFactory(slug="hidden-collection")
     for position, story in enumerate([visible, *hidden]):
-        CollectionItemFactory(collection=collection, article=story, position=position)
+        make.CollectionItemFactory(collection=collection, article=story, position=position)
     return {"visible": visible, "hidden": hidden, "company": company, "tag": tag}
 
 
 def test_home_shows_featured_story_collections_latest_and_popular(client):
-    featured = ArticleFactory(title="대표 스토리", is_featured=True)
-    collection = CollectionFactory(title="꼭 읽을 글", position=1)
-    picked = ArticleFactory(title="추천된 글", kind=Kind.INTERVIEW)
-    CollectionItemFactory(collection=collection, article=picked)
-    popular = ArticleFactory(title="이번 주 인기 글", kind=Kind.NEWS)
+    featured = make.ArticleFactory(title="대표 스토리", is_featured=True)
+    collection = make.CollectionFactory(title="꼭 읽을 글", position=1)
+    picked = make.ArticleFactory(title="추천된 글", kind=Kind.INTERVIEW)
+    make.CollectionItemFactory(collection=collection, article=picked)
+    popular = make.ArticleFactory(title="이번 주 인기 글", kind=Kind.NEWS)
     DailyView.objects.create(article=popular, day=timezone.localdate(), count=50)
 
     html = page(client, "/")
@@ -79,9 +70,9 @@ def test_home_shows_featured_story_collections_latest_and_popular(client):
 
 
 def test_tabs_list_their_kind_only(client):
-    ArticleFactory(title="인터뷰 글", kind=Kind.INTERVIEW)
-    ArticleFactory(title="피드 글", kind=Kind.FEED)
-    ArticleFactory(title="뉴스 글", kind=Kind.NEWS)
+    make.ArticleFactory(title="인터뷰 글", kind=Kind.INTERVIEW)
+    make.ArticleFactory(title="피드 글", kind=Kind.FEED)
+    make.ArticleFactory(title="뉴스 글", kind=Kind.NEWS)
     for url, title in [("/interviews/", "인터뷰 글"), ("/feed/", "피드 글"), ("/news/", "뉴스 글")]:
         html = page(client, url)
         assert title in html
@@ -90,9 +81,9 @@ def test_tabs_list_their_kind_only(client):
 
 
 def test_popular_sort_orders_by_recent_daily_views(client):
-    old_hit = ArticleFactory(title="오래된 인기글", kind=Kind.FEED)
+    old_hit = make.ArticleFactory(title="오래된 인기글", kind=Kind.FEED)
     Article.objects.filter(pk=old_hit.pk).update(view_count=10_000)
-    fresh = ArticleFactory(
+    fresh = make.ArticleFactory(
         title="요즘 인기글", kind=Kind.FEED, published_at=timezone.now() - timedelta(days=5)
     )
     DailyView.objects.create(article=fresh, day=timezone.localdate(), count=30)
@@ -107,8 +98,8 @@ def test_popular_sort_orders_by_recent_daily_views(client):
 
 def test_job_family_filter_and_pagination_keep_each_other(client):
     for number in range(25):
-        ArticleFactory(title=f"디자인 글 {number:02}", job_family=JobFamily.DESIGN)
-    ArticleFactory(title="개발 글", job_family=JobFamily.DEVELOPMENT)
+        make.ArticleFactory(title=f"디자인 글 {number:02}", job_family=JobFamily.DESIGN)
+    make.ArticleFactory(title="개발 글", job_family=JobFamily.DEVELOPMENT)
 
     first = page(client, "/feed/", job="design", sort="recent")
     second = page(client, "/feed/", job="design", sort="recent", page=2)
@@ -122,7 +113,7 @@ def test_job_family_filter_and_pagination_keep_each_other(client):
 @pytest.mark.parametrize("number", ["abc", "0", "-3", "999", "1.5", "9" * 40])
 def test_bad_page_numbers_give_a_real_page(client, number):
     for index in range(3):
-        ArticleFactory(title=f"글 {index}")
+        make.ArticleFactory(title=f"글 {index}")
     html = page(client, "/feed/", page=number)
     assert html.count('class="card"') == 3
 
@@ -143,9 +134,9 @@ def test_bad_page_numbers_give_a_real_page(client, number):
     ],
 )
 def test_page_numbers_below_one_give_the_first_page_past_the_end_the_last(client, number, shown):
-    company = CompanyFactory(slug="two-pages")
+    company = make.CompanyFactory(slug="two-pages")
     for index in range(25):  # two pages: 20 and 5
-        ArticleFactory(title=f"글 {index}", company=company)
+        make.ArticleFactory(title=f"글 {index}", company=company)
     for url in ["/feed/", company.get_absolute_url()]:
         html = page(client, url, page=number)
         assert f"{shown} / 2" in html, url
@@ -153,15 +144,17 @@ def test_page_numbers_below_one_give_the_first_page_past_the_end_the_last(client
 
 
 def test_unknown_job_family_is_ignored_not_an_error(client):
-    ArticleFactory(title="아무 글")
+    make.ArticleFactory(title="아무 글")
     assert "아무 글" in page(client, "/feed/", job="<script>", sort="nonsense")
 
 
 def test_story_page_shows_everything_a_reader_needs(client):
-    company = CompanyFactory(name="물결랩", hiring_url="https://jobs.mulgyeol.example/")
-    person = PersonFactory(name="이서연", nickname="루나", role="안드로이드 개발자", team="앱팀")
-    tag = TagFactory(name="코틀린")
-    story = ArticleFactory(
+    company = make.CompanyFactory(name="물결랩", hiring_url="https://jobs.mulgyeol.example/")
+    person = make.PersonFactory(
+        name="이서연", nickname="루나", role="안드로이드 개발자", team="앱팀"
+    )
+    tag = make.TagFactory(name="코틀린")
+    story = make.ArticleFactory(
         title="앱팀의 하루",
         company=company,
         people=[person],
@@ -187,7 +180,7 @@ def test_story_page_shows_everything_a_reader_needs(client):
 
 
 def test_story_page_has_share_metadata_and_canonical(client):
-    story = ArticleFactory(title="메타데이터 확인", excerpt="링크 미리보기에 쓰입니다.")
+    story = make.ArticleFactory(title="메타데이터 확인", excerpt="링크 미리보기에 쓰입니다.")
     html = page(client, story.get_absolute_url())
 
     assert '<meta property="og:title" content="메타데이터 확인">' in html
@@ -200,13 +193,13 @@ def test_story_page_has_share_metadata_and_canonical(client):
 
 
 def test_cross_post_points_canonical_at_the_original(client):
-    story = ArticleFactory(original_url="https://blog.example.com/original")
+    story = make.ArticleFactory(original_url="https://blog.example.com/original")
     html = page(client, story.get_absolute_url())
     assert '<link rel="canonical" href="https://blog.example.com/original">' in html
 
 
 def test_json_ld_cannot_break_out_of_its_script(client):
-    story = ArticleFactory(title="</script><script>alert(1)</script>")
+    story = make.ArticleFactory(title="</script><script>alert(1)</script>")
     html = page(client, story.get_absolute_url())
     script = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)[1]
     assert "<" not in script
@@ -214,7 +207,7 @@ def test_json_ld_cannot_break_out_of_its_script(client):
 
 
 def test_other_slug_or_none_redirects_permanently_to_the_canonical_address(client):
-    story = ArticleFactory(title="한글 주소 확인", slug="")
+    story = make.ArticleFactory(title="한글 주소 확인", slug="")
     canonical = story.get_absolute_url()
     assert canonical == f"/stories/{story.pk}/{quote('한글-주소-확인')}/"
 
@@ -230,8 +223,10 @@ def test_other_slug_or_none_redirects_permanently_to_the_canonical_address(clien
 
 
 def test_series_navigation_shows_position_and_neighbours(client):
-    series = SeriesFactory(title="이사 연재")
-    parts = [ArticleFactory(title=f"연재 {n}편", series=series, series_part=n) for n in (1, 2, 3)]
+    series = make.SeriesFactory(title="이사 연재")
+    parts = [
+        make.ArticleFactory(title=f"연재 {n}편", series=series, series_part=n) for n in (1, 2, 3)
+    ]
     html = page(client, parts[1].get_absolute_url())
     assert "2/3" in html
     assert f'rel="prev" href="{parts[0].get_absolute_url()}"' in html
@@ -239,13 +234,13 @@ def test_series_navigation_shows_position_and_neighbours(client):
 
 
 def test_related_stories_prefer_company_then_tags_then_kind(client):
-    company = CompanyFactory()
-    tag = TagFactory()
-    story = ArticleFactory(company=company, tags=[tag], kind=Kind.FEED)
-    same_kind = ArticleFactory(title="같은 종류", kind=Kind.FEED)
-    shared_tag = ArticleFactory(title="같은 태그", tags=[tag], kind=Kind.NEWS)
-    same_company = ArticleFactory(title="같은 회사", company=company, kind=Kind.NEWS)
-    ArticleFactory(title="관계없는 글", kind=Kind.INTERVIEW)
+    company = make.CompanyFactory()
+    tag = make.TagFactory()
+    story = make.ArticleFactory(company=company, tags=[tag], kind=Kind.FEED)
+    same_kind = make.ArticleFactory(title="같은 종류", kind=Kind.FEED)
+    shared_tag = make.ArticleFactory(title="같은 태그", tags=[tag], kind=Kind.NEWS)
+    same_company = make.ArticleFactory(title="같은 회사", company=company, kind=Kind.NEWS)
+    make.ArticleFactory(title="관계없는 글", kind=Kind.INTERVIEW)
 
     html = page(client, story.get_absolute_url())
     related = html[html.index("함께 읽으면 좋은 스토리") :]
@@ -258,14 +253,14 @@ def test_related_stories_prefer_company_then_tags_then_kind(client):
 
 
 def test_company_person_tag_collection_and_series_pages(client):
-    company = CompanyFactory(name="온숨", location="서울 성동구", tech_stack="Python, Django")
-    person = PersonFactory(name="한지민", company=company, role="데이터 엔지니어")
-    tag = TagFactory(name="데이터")
-    series = SeriesFactory(title="데이터 연재")
-    story = ArticleFactory(
+    company = make.CompanyFactory(name="온숨", location="서울 성동구", tech_stack="Python, Django")
+    person = make.PersonFactory(name="한지민", company=company, role="데이터 엔지니어")
+    tag = make.TagFactory(name="데이터")
+    series = make.SeriesFactory(title="데이터 연재")
+    story = make.ArticleFactory(
         title="데이터 팀 이야기", company=company, people=[person], tags=[tag], series=series
     )
-    collection = CollectionItemFactory(article=story).collection
+    collection = make.CollectionItemFactory(article=story).collection
 
     assert "Python, Django" in page(client, company.get_absolute_url())
     assert "데이터 팀 이야기" in page(client, company.get_absolute_url())
@@ -279,7 +274,7 @@ def test_company_person_tag_collection_and_series_pages(client):
 
 
 def test_a_tag_only_hidden_stories_carry_has_no_page_like_in_the_api(client, hidden_stories):
-    secret = TagFactory(name="곧나올기능")
+    secret = make.TagFactory(name="곧나올기능")
     for story in hidden_stories["hidden"]:
         story.tags.add(secret)
 
@@ -297,11 +292,11 @@ def test_companies_and_people_without_published_stories_keep_their_pages_like_in
 ):
     # The API shows every company and person (story_count 0): a company card with its hiring
     # link and people is worth a page before its first story is out.
-    company = CompanyFactory(
+    company = make.CompanyFactory(
         name="준비중회사", slug="getting-ready", hiring_url="https://x.example/jobs"
     )
-    person = PersonFactory(name="곧등장", slug="soon", company=company)
-    ArticleFactory(title="아직 초안", draft=True, company=company, people=[person])
+    person = make.PersonFactory(name="곧등장", slug="soon", company=company)
+    make.ArticleFactory(title="아직 초안", draft=True, company=company, people=[person])
 
     for url in [company.get_absolute_url(), person.get_absolute_url()]:
         assert "아직 초안" not in page(client, url)
@@ -317,9 +312,9 @@ def feed_links(html):
 
 
 def test_company_tag_and_kind_feeds_are_discoverable(client):
-    company = CompanyFactory(name="온숨", slug="onsum")
-    tag = TagFactory(name="데이터")
-    ArticleFactory(company=company, tags=[tag], kind=Kind.INTERVIEW)
+    company = make.CompanyFactory(name="온숨", slug="onsum")
+    tag = make.TagFactory(name="데이터")
+    make.ArticleFactory(company=company, tags=[tag], kind=Kind.INTERVIEW)
     everything = ("컬처 스토리 — 모든 스토리", "/feeds/atom/")
     expected = {
         company.get_absolute_url(): ("컬처 스토리 — 온숨", "/companies/onsum/atom/"),
@@ -390,7 +385,7 @@ def test_hidden_story_answers_404_exactly_like_a_missing_one(client, hidden_stor
 
 
 def test_staff_see_a_marked_preview_that_is_not_indexed_or_cached(client, hidden_stories):
-    editor = UserFactory(superuser=True)
+    editor = make.UserFactory(superuser=True)
     client.force_login(editor)
     scheduled = hidden_stories["hidden"][2]
     response = client.get(scheduled.get_absolute_url(), **BROWSER)
@@ -406,7 +401,9 @@ def test_staff_see_a_marked_preview_that_is_not_indexed_or_cached(client, hidden
 
 
 def test_feeds_are_atom_with_published_stories(client):
-    story = ArticleFactory(title="피드에 나올 글", kind=Kind.NEWS, tags=[TagFactory(name="소식")])
+    story = make.ArticleFactory(
+        title="피드에 나올 글", kind=Kind.NEWS, tags=[make.TagFactory(name="소식")]
+    )
     response = client.get("/feeds/atom/news/")
     xml = response.content.decode()
     assert response["Content-Type"].startswith("application/atom+xml")
@@ -417,7 +414,7 @@ def test_feeds_are_atom_with_published_stories(client):
 
 
 def test_sitemap_and_robots(client, settings):
-    story = ArticleFactory()
+    story = make.ArticleFactory()
     sitemap = client.get("/sitemap.xml").content.decode()
     assert f"{settings.SITE_URL}/stories/{story.pk}/" in sitemap
     robots = client.get("/robots.txt").content.decode()
@@ -445,17 +442,17 @@ class World:
     when the number of its items does."""
 
     def __init__(self):
-        self.company = CompanyFactory(slug="many-company")
-        self.tags = [TagFactory(name="많은태그"), TagFactory()]
-        self.series = SeriesFactory(slug="many-series")
-        self.collection = CollectionFactory(slug="many-collection")
-        self.person = PersonFactory(slug="many-person", company=self.company)
+        self.company = make.CompanyFactory(slug="many-company")
+        self.tags = [make.TagFactory(name="많은태그"), make.TagFactory()]
+        self.series = make.SeriesFactory(slug="many-series")
+        self.collection = make.CollectionFactory(slug="many-collection")
+        self.person = make.PersonFactory(slug="many-person", company=self.company)
         self.stories = []
 
     def add(self, count):
         for _ in range(count):
             number = len(self.stories)
-            story = ArticleFactory(
+            story = make.ArticleFactory(
                 company=self.company,
                 tags=self.tags,
                 people=[self.person],
@@ -464,7 +461,7 @@ class World:
                 kind=[Kind.INTERVIEW, Kind.FEED, Kind.NEWS][number % 3],
                 is_featured=number == 0,
             )
-            CollectionItemFactory(collection=self.collection, article=story, position=number)
+            make.CollectionItemFactory(collection=self.collection, article=story, position=number)
             DailyView.objects.create(
                 article=story,
                 day=timezone.localdate() - timedelta(days=number % 3),

@@ -6,17 +6,13 @@ live pool's connections from threads and set its timeout or queue bound for the 
 the test.
 """
 
-import json
 import logging
 import os
-import socket
-import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
-import psycopg
 import pytest
 from django.conf import settings
 from django.db import connection, connections, transaction
@@ -24,43 +20,12 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.factories import ArticleFactory, StaffFactory
+from tests.postgres_support import free_port, own_connection, run_django
+from tests.process_support import run
 
 pytestmark = pytest.mark.postgres
-REPO = Path(__file__).resolve().parents[1]
 POOLED = bool(settings.DATABASES["default"]["OPTIONS"].get("pool"))
 needs_pool = pytest.mark.skipif(not POOLED, reason="needs DB_POOL=true (as CI sets)")
-
-
-def run_django(code: str, **env) -> dict:
-    """Run `code` in a fresh process configured by `env`; it prints one JSON line."""
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DB_", "CONN_", "SQLITE_"))
-    }
-    environment.update({"DJANGO_SETTINGS_MODULE": "culture.settings", **env})
-    prelude = "import django, json, time\ndjango.setup()\n"
-    result = subprocess.run(
-        [sys.executable, "-c", prelude + code],
-        cwd=REPO, env=environment, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def admin_connection() -> psycopg.Connection:
-    """A connection of our own, outside Django and its pool, to the test database."""
-    params = connection.get_connection_params()
-    keep = ("dbname", "user", "password", "host", "port")
-    return psycopg.connect(
-        **{key: params[key] for key in keep if key in params},
-        application_name="pool-tests-admin",
-        autocommit=True,
-    )
 
 
 # --- knobs and refusals -------------------------------------------------------------------
@@ -139,10 +104,7 @@ def test_impossible_pool_settings_stop_the_site_at_start(env, message):
         k: v for k, v in os.environ.items() if not k.startswith(("DB_", "CONN_", "SQLITE_"))
     }
     environment.update({"DB_POOL": "true", **env})
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=REPO, env=environment, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    result = run([sys.executable, "manage.py", "check"], environment)
     assert result.returncode != 0
     assert message in result.stderr
 
@@ -154,10 +116,8 @@ def test_gunicorn_refuses_a_pool_smaller_than_its_threads():
         if not k.startswith(("DB_", "CONN_", "SQLITE_", "GUNICORN_"))
     }
     environment.update(DB_POOL="true", DB_POOL_MAX_SIZE="2", GUNICORN_THREADS="8")
-    result = subprocess.run(
-        [str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py", "--check-config"],
-        cwd=REPO, env=environment, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    result = run([gunicorn, "-c", "gunicorn.conf.py", "--check-config"], environment)
     assert result.returncode != 0
     assert "DB_POOL_MAX_SIZE (2) is below the 8 request threads" in result.stderr
 
@@ -322,7 +282,7 @@ def dead_pool(monkeypatch):
         pass
     assert pool.get_stats()["pool_available"] == pool.max_size
     name = connection.settings_dict["OPTIONS"]["application_name"]
-    with admin_connection() as admin:
+    with own_connection("pool-tests-admin") as admin:
         killed = admin.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
             "WHERE application_name = %s AND datname = current_database() "
@@ -451,7 +411,7 @@ def test_a_worker_starts_anyway_when_the_database_does_not_answer():
 @pytest.mark.django_db(transaction=True)
 def test_status_page_shows_the_pool_the_server_and_the_leak_suspects(client):
     client.force_login(StaffFactory(role="editor"))
-    with admin_connection() as suspect:
+    with own_connection("pool-tests-admin") as suspect:
         suspect.execute("SET application_name = 'leak-suspect'")
         suspect.autocommit = False
         suspect.execute("SELECT 1")  # a transaction left open: idle in transaction

@@ -38,6 +38,20 @@ class FakeConnection:
             raise psycopg.OperationalError("terminating connection due to administrator command")
 
 
+def fail_dead(check) -> None:
+    """A dead connection fails `check`, sweep or not."""
+    with pytest.raises(psycopg.OperationalError):
+        check(FakeConnection(alive=False))
+
+
+def bound_restored(pool, bound: int) -> bool:
+    """Whether the pool's queue bound is back to `bound` within three seconds."""
+    deadline = time.monotonic() + 3
+    while pool.max_waiting != bound and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return pool.max_waiting == bound
+
+
 def test_a_live_connection_passes_without_a_sweep():
     pool = FakePool()
     sweeping_check(pool)(FakeConnection(alive=True))
@@ -47,45 +61,34 @@ def test_a_live_connection_passes_without_a_sweep():
 
 def test_a_dead_connection_sweeps_the_pool_and_still_fails_its_check():
     pool = FakePool()
-    with pytest.raises(psycopg.OperationalError):
-        sweeping_check(pool)(FakeConnection(alive=False))
+    fail_dead(sweeping_check(pool))
     assert pool.checks == 1
 
 
 def test_the_queue_bound_is_lifted_for_one_pool_timeout_then_restored():
     pool = FakePool(max_waiting=2, timeout=0.2)
     check = sweeping_check(pool)
-    with pytest.raises(psycopg.OperationalError):
-        check(FakeConnection(alive=False))
+    fail_dead(check)
     assert pool.max_waiting == 0  # requests may queue while the pool refills
-    deadline = time.monotonic() + 3
-    while pool.max_waiting != 2 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert pool.max_waiting == 2
+    assert bound_restored(pool, 2)
 
 
 def test_a_second_failure_extends_the_lift_and_keeps_the_configured_bound():
     pool = FakePool(max_waiting=3, timeout=0.3)
     check = sweeping_check(pool)
-    with pytest.raises(psycopg.OperationalError):
-        check(FakeConnection(alive=False))
+    fail_dead(check)
     timer = check.bound.timer
     time.sleep(0.2)
-    with pytest.raises(psycopg.OperationalError):
-        check(FakeConnection(alive=False))
+    fail_dead(check)
     assert check.bound.timer is timer  # one timer at a time, however many checks fail
     time.sleep(0.2)  # past the first lift's end, inside the second's
     assert pool.max_waiting == 0
-    deadline = time.monotonic() + 3
-    while pool.max_waiting != 3 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert pool.max_waiting == 3
+    assert bound_restored(pool, 3)
 
 
 def test_an_unbounded_queue_stays_unbounded():
     pool = FakePool(max_waiting=0, timeout=0.1)
-    with pytest.raises(psycopg.OperationalError):
-        sweeping_check(pool)(FakeConnection(alive=False))
+    fail_dead(sweeping_check(pool))
     time.sleep(0.3)
     assert pool.max_waiting == 0
 

@@ -7,16 +7,7 @@ import re
 import pytest
 from django.test import Client
 
-from tests.factories import (
-    PASSWORD,
-    ArticleFactory,
-    CollectionItemFactory,
-    CompanyFactory,
-    PersonFactory,
-    SeriesFactory,
-    TagFactory,
-    UserFactory,
-)
+from tests import factories as make
 
 pytestmark = pytest.mark.django_db
 
@@ -29,12 +20,12 @@ def csrf_client():
 
 @pytest.fixture
 def reader_urls():
-    company = CompanyFactory(slug="methods-co")
-    person = PersonFactory(slug="methods-person", company=company)
-    tag = TagFactory(name="메서드")
-    series = SeriesFactory(slug="methods-series")
-    story = ArticleFactory(company=company, people=[person], tags=[tag], series=series)
-    collection = CollectionItemFactory(article=story).collection
+    company = make.CompanyFactory(slug="methods-co")
+    person = make.PersonFactory(slug="methods-person", company=company)
+    tag = make.TagFactory(name="메서드")
+    series = make.SeriesFactory(slug="methods-series")
+    story = make.ArticleFactory(company=company, people=[person], tags=[tag], series=series)
+    collection = make.CollectionItemFactory(article=story).collection
     return [
         "/",
         "/interviews/",
@@ -89,7 +80,7 @@ def test_reader_pages_still_answer_get_and_head(csrf_client, reader_urls):
 
 
 def test_a_405_is_not_cached_for_the_next_reader(csrf_client):
-    ArticleFactory(title="지워지지 않는 글")
+    make.ArticleFactory(title="지워지지 않는 글")
     assert csrf_client.delete("/feed/").status_code == 405
     response = csrf_client.get("/feed/")
     assert response.status_code == 200
@@ -110,13 +101,13 @@ def test_search_with_a_valid_token_but_another_method_is_a_405(client):
 
 
 def test_csrf_failure_page_is_in_korean_and_hides_the_english_reason(csrf_client):
-    UserFactory(username="editor", superuser=True)
+    make.UserFactory(username="editor", superuser=True)
     csrf_client.get("/admin/login/")
     response = csrf_client.post(
         "/admin/login/",
         {
             "username": "editor",
-            "password": PASSWORD,
+            "password": make.PASSWORD,
             "csrfmiddlewaretoken": "x" * 64,
         },
     )
@@ -130,12 +121,12 @@ def test_csrf_failure_page_is_in_korean_and_hides_the_english_reason(csrf_client
 
 
 def test_admin_login_still_works_with_its_csrf_token(csrf_client):
-    UserFactory(username="editor", superuser=True)
+    make.UserFactory(username="editor", superuser=True)
     login_page = csrf_client.get("/admin/login/").content.decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page).group(1)
     response = csrf_client.post(
         "/admin/login/?next=/admin/",
-        {"username": "editor", "password": PASSWORD, "csrfmiddlewaretoken": token},
+        {"username": "editor", "password": make.PASSWORD, "csrfmiddlewaretoken": token},
     )
     assert response.status_code == 302
     assert response["Location"] == "/admin/"
@@ -143,7 +134,7 @@ def test_admin_login_still_works_with_its_csrf_token(csrf_client):
 
 
 def test_admin_forms_keep_their_csrf_check(csrf_client):
-    editor = UserFactory(username="editor", superuser=True)
+    editor = make.UserFactory(username="editor", superuser=True)
     csrf_client.force_login(editor)
     response = csrf_client.post("/admin/articles/tag/add/", {"name": "몰래태그"})
     assert response.status_code == 403

@@ -9,12 +9,13 @@ import threading
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 from unittest import mock
 
 import pytest
 from django.core.cache import caches
-from django.db import close_old_connections, connection
+from django.db import close_old_connections
 from django.test import Client
 
 from api import throttling
@@ -37,21 +38,6 @@ def frozen_time(monkeypatch):
     clock = SimpleNamespace(time=lambda: NOW, monotonic=time.monotonic)
     monkeypatch.setattr(throttling, "time", clock)
     return clock
-
-
-@pytest.fixture
-def unbounded_pool_queue():
-    """More threads than a gunicorn worker has: with the native pool on, let them all queue
-    for its connections instead of meeting DB_POOL_MAX_WAITING."""
-    pool = getattr(connection, "pool", None)
-    if pool is None:
-        yield
-        return
-    bound, pool.max_waiting = pool.max_waiting, 0
-    try:
-        yield
-    finally:
-        pool.max_waiting = bound
 
 
 @pytest.fixture
@@ -83,29 +69,19 @@ def redis_cache(settings):
 def all_at_once(work, *, threads=THREADS, each=1) -> list:
     """What `work()` returned, called `each` times by each of `threads` threads that start
     together; every thread has (and closes) its own database connection."""
-    start = threading.Barrier(threads)
-    results, errors = [], []
-    lock = threading.Lock()
+    start = threading.Barrier(threads, timeout=120)
 
-    def run():
+    def run() -> list:
         try:
             start.wait()
-            for _ in range(each):
-                value = work()
-                with lock:
-                    results.append(value)
-        except Exception as error:  # a failed thread must fail the test, not vanish
-            errors.append(repr(error))
+            return [work() for _ in range(each)]
         finally:
             close_old_connections()
 
-    workers = [threading.Thread(target=run) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-    assert errors == []
-    return results
+    with ThreadPoolExecutor(threads) as pool:
+        runs = [pool.submit(run) for _ in range(threads)]
+    # A failed thread fails the test here, with its own exception.
+    return [value for done in runs for value in done.result(timeout=120)]
 
 
 # --- exact counts -----------------------------------------------------------------------------

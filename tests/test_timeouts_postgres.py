@@ -1,36 +1,20 @@
 """Statement and lock timeouts on a real PostgreSQL: what the server raises when a request runs
 out of time is answered with a 503 and Retry-After, on pages and in the API."""
 
-import json
 import logging
 import os
-import subprocess
-import sys
-from pathlib import Path
 
-import psycopg
 import pytest
 from django.db import connection
 from django.urls import reverse
 
 from tests.factories import ArticleFactory
+from tests.postgres_support import SLEEP_OUTCOME, own_connection, run_django
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
-REPO = Path(__file__).resolve().parents[1]
 
 # An advisory lock number of the tests' own.
 HELD_KEY = 7_100_001
-
-
-def own_connection() -> psycopg.Connection:
-    """A connection outside Django and its pool, to the test database."""
-    params = connection.get_connection_params()
-    keep = ("dbname", "user", "password", "host", "port")
-    return psycopg.connect(
-        **{key: params[key] for key in keep if key in params},
-        application_name="timeout-tests",
-        autocommit=True,
-    )
 
 
 def first_query_runs_out_of(kind: str):
@@ -54,7 +38,7 @@ def first_query_runs_out_of(kind: str):
 @pytest.fixture
 def held_lock():
     """Another session holds the advisory lock the lock-timeout query waits for."""
-    with own_connection() as other:
+    with own_connection("timeout-tests") as other:
         other.execute("SELECT pg_advisory_lock(%s)", [HELD_KEY])
         yield
         other.execute("SELECT pg_advisory_unlock(%s)", [HELD_KEY])
@@ -112,39 +96,17 @@ def test_readyz_reports_a_statement_timeout_as_not_ready(client):
 
 # --- DB_STATEMENT_TIMEOUT_MS and DB_LOCK_TIMEOUT_MS on a direct connection ----------------
 
-SESSION = """
-import django, json
-django.setup()
+SESSION = (
+    SLEEP_OUTCOME
+    + """
 from django.db import connection
 with connection.cursor() as cursor:
     cursor.execute("SELECT current_setting('statement_timeout'), current_setting('lock_timeout')")
     shown = cursor.fetchone()
-    try:
-        cursor.execute("SELECT pg_sleep(2)")
-        error = None
-    except Exception as exc:
-        error = exc.__cause__.sqlstate
+    error = sleep_outcome(cursor)
 print(json.dumps({"shown": shown, "error": error}))
 """
-
-
-def run_django(code: str, **env: str) -> dict:
-    """Run `code` in a fresh process configured by `env`; it prints one JSON line."""
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DB_", "CONN_", "SQLITE_"))
-    }
-    environment.update({"DJANGO_SETTINGS_MODULE": "culture.settings", **env})
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+)
 
 
 @pytest.mark.parametrize("pool", ["false", "true"])

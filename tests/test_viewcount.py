@@ -5,7 +5,7 @@ import threading
 import time
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import close_old_connections
 from django.test import Client
 from django.utils import timezone
 
@@ -137,21 +137,6 @@ def test_an_editors_save_and_readers_views_both_survive():
 
     story.refresh_from_db()
     assert (story.title, story.view_count) == ("고친 제목", 5)
-
-
-@pytest.fixture
-def unbounded_pool_queue():
-    """24 readers in one process are more than a gunicorn worker's threads: with the native
-    pool on, let them all queue for its connections instead of meeting DB_POOL_MAX_WAITING."""
-    pool = getattr(connection, "pool", None)
-    if pool is None:
-        yield
-        return
-    bound, pool.max_waiting = pool.max_waiting, 0
-    try:
-        yield
-    finally:
-        pool.max_waiting = bound
 
 
 @pytest.mark.django_db(transaction=True)

@@ -4,10 +4,9 @@ from django.db import models
 from django.db.models import Exists, F, OuterRef, Prefetch, Q
 
 from articles import clock
-from articles.models.common import SLUG_MAX_LENGTH, Slugged
+from articles.models.common import Titled
 from articles.models.entities import Tag
 from articles.models.stories import Article
-from articles.models.text import NameField, SlugField
 
 
 class CollectionQuerySet(models.QuerySet):
@@ -21,13 +20,9 @@ class CollectionQuerySet(models.QuerySet):
         ).order_by("position", "id")
 
 
-class Collection(Slugged):
-    slug_source = "title"
+class Collection(Titled):
     url_name = "articles:collection"
 
-    title = NameField("제목", max_length=200)
-    slug = SlugField("슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True)
-    description = models.TextField("소개", blank=True)
     show_on_home = models.BooleanField("홈에 보이기", default=True)
     position = models.PositiveSmallIntegerField(
         "홈에서의 순서", default=0, help_text="작은 수가 위에 옵니다."
@@ -54,9 +49,6 @@ class Collection(Slugged):
                 name="collection_ends_after_start",
             )
         ]
-
-    def __str__(self):
-        return self.title
 
 
 class CollectionItemQuerySet(models.QuerySet):

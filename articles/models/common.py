@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from articles.images import IMAGE_SUFFIXES, image_suffix
+from articles.models.text import NameField, SlugField
 
 SLUG_MAX_LENGTH = 120
 POPULAR_WINDOW_DAYS = 30
@@ -118,3 +119,30 @@ class Slugged(models.Model):
 
     def get_absolute_url(self):
         return reverse(self.url_name, args=[self.slug])
+
+
+class Named(Slugged):
+    """A row known by its name (a company, a person, a tag): listed and shown by it."""
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Titled(Slugged):
+    """A titled, described list of stories (a series, a collection), its slug from the title."""
+
+    slug_source = "title"
+
+    title = NameField("제목", max_length=200)
+    slug = SlugField("슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True)
+    description = models.TextField("소개", blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.title

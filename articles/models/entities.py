@@ -6,14 +6,15 @@ from articles.images import validate_image
 from articles.models.common import (
     SLUG_MAX_LENGTH,
     HttpsURLField,
-    Slugged,
+    Named,
+    Titled,
     logo_upload_to,
     photo_upload_to,
 )
 from articles.models.text import NameField, SlugField
 
 
-class Company(Slugged):
+class Company(Named):
     url_name = "articles:company"
 
     name = NameField("이름", max_length=100, unique=True)
@@ -40,20 +41,16 @@ class Company(Slugged):
     created_at = models.DateTimeField("만든 때", auto_now_add=True)
     updated_at = models.DateTimeField("고친 때", auto_now=True)
 
-    class Meta:
-        ordering = ["name"]
+    class Meta(Named.Meta):
         verbose_name = "회사"
         verbose_name_plural = "회사"
-
-    def __str__(self):
-        return self.name
 
     @property
     def tech_list(self) -> list[str]:
         return [item.strip() for item in self.tech_stack.split(",") if item.strip()]
 
 
-class Person(Slugged):
+class Person(Named):
     url_name = "articles:person"
 
     name = NameField("이름", max_length=60)
@@ -66,11 +63,9 @@ class Person(Slugged):
         null=True, blank=True,
     )  # fmt: skip
     role = models.CharField(
-        "직무",
-        max_length=80,
-        blank=True,
+        "직무", max_length=80, blank=True,
         help_text="스토리에 나온 당시의 직무. 예: 웹 프론트엔드 개발자",
-    )
+    )  # fmt: skip
     team = models.CharField("팀", max_length=80, blank=True)
     photo = models.ImageField(
         "사진", upload_to=photo_upload_to, blank=True, validators=[validate_image]
@@ -79,8 +74,7 @@ class Person(Slugged):
     created_at = models.DateTimeField("만든 때", auto_now_add=True)
     updated_at = models.DateTimeField("고친 때", auto_now=True)
 
-    class Meta:
-        ordering = ["name"]
+    class Meta(Named.Meta):
         verbose_name = "사람"
         verbose_name_plural = "사람"
 
@@ -90,14 +84,13 @@ class Person(Slugged):
         return self.name
 
 
-class Tag(Slugged):
+class Tag(Named):
     url_name = "articles:tag"
 
     name = NameField("이름", max_length=60, unique=True, help_text="# 없이 적습니다.")
     slug = SlugField("슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True)
 
-    class Meta:
-        ordering = ["name"]
+    class Meta(Named.Meta):
         verbose_name = "해시태그"
         verbose_name_plural = "해시태그"
 
@@ -109,19 +102,12 @@ class Tag(Slugged):
         super().save(*args, **kwargs)
 
 
-class Series(Slugged):
-    slug_source = "title"
+class Series(Titled):
     url_name = "articles:series"
 
-    title = NameField("제목", max_length=200)
-    slug = SlugField("슬러그", max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True)
-    description = models.TextField("소개", blank=True)
     created_at = models.DateTimeField("만든 때", auto_now_add=True)
 
     class Meta:
         ordering = ["title"]
         verbose_name = "시리즈"
         verbose_name_plural = "시리즈"
-
-    def __str__(self):
-        return self.title

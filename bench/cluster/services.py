@@ -7,7 +7,6 @@ import contextlib
 import glob
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -17,9 +16,9 @@ from pathlib import Path
 
 from bench import frontproxy
 from bench.cluster.load import PUBLIC_HOST, fetch
-from bench.cluster.topology import namespace_pids
+from bench.cluster.topology import empty_namespace
 from bench.common import free_port
-from bench.pool.cluster import APP_DATABASE, APP_USER, Cluster, PgBouncer, _as_owner, _chown
+from bench.pool.cluster import APP_USER, Cluster, PgBouncer
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -77,50 +76,39 @@ class Bouncer(PgBouncer):
     def __init__(self, root: Path, cluster: Cluster, pool_size: int, listen: str):
         super().__init__(root, cluster, pool_size)
         self.listen = listen
-
-    def start(self) -> None:
-        # The parent's start() writes listen_addr = 127.0.0.1 only; same file otherwise.
-        self.root.mkdir(parents=True, exist_ok=True)
-        (self.root / "userlist.txt").write_text(f'"{APP_USER}" "{self.cluster.password}"\n')
-        (self.root / "pgbouncer.ini").write_text(
-            "[databases]\n"
-            f"{APP_DATABASE} = host=127.0.0.1 port={self.cluster.port} dbname={APP_DATABASE}\n"
-            "[pgbouncer]\n"
-            f"listen_addr = 127.0.0.1,{self.listen}\nlisten_port = {self.port}\n"
-            "unix_socket_dir =\n"
-            f"auth_type = scram-sha-256\nauth_file = {self.root / 'userlist.txt'}\n"
-            "pool_mode = transaction\n"
-            f"default_pool_size = {self.pool_size}\nmin_pool_size = 0\n"
-            "max_client_conn = 1000\n"
-            f"logfile = {self.root / 'pgbouncer.log'}\n"
-            "log_connections = 0\nlog_disconnections = 0\n"
-        )
-        _chown(self.root)
-        self.process = subprocess.Popen(
-            _as_owner(
-                [
-                    shutil.which("pgbouncer") or "/usr/sbin/pgbouncer",
-                    str(self.root / "pgbouncer.ini"),
-                ]
-            ),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        wait_port(self.listen, self.port, 15, "PgBouncer", self.root / "pgbouncer.log")
+        self.addresses = ["127.0.0.1", listen]
 
     def url(self) -> str:
         return self.cluster.url(self.port).replace("127.0.0.1", self.listen)
 
 
-class Redis:
+class Server:
+    """A server started in a process group of its own (launch) and stopped as one."""
+
+    process: subprocess.Popen | None = None
+    stop_signal = signal.SIGTERM
+
+    def launch(self, args: list[str], log: Path | None = None) -> None:
+        """Start `args`; what it writes goes to `log` when one is named, else nowhere."""
+        self.process = subprocess.Popen(
+            args,
+            stdout=log.open("w") if log else subprocess.DEVNULL,
+            stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    def stop(self) -> None:
+        stop_group(self.process, self.stop_signal)
+        self.process = None
+
+
+class Redis(Server):
     """redis-server without persistence: a restart starts empty, like a lost cache node."""
 
     def __init__(self, root: Path, listen: str):
         self.root = root
         self.listen = listen
         self.port = free_port()
-        self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
@@ -134,17 +122,8 @@ class Redis:
             f'save ""\nappendonly no\ndaemonize no\ndir {self.root}\n'
             f"logfile {self.root / 'redis.log'}\n"
         )
-        self.process = subprocess.Popen(
-            ["redis-server", str(conf)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        self.launch(["redis-server", str(conf)])
         wait_port(self.listen, self.port, 10, "Redis", self.root / "redis.log")
-
-    def stop(self) -> None:
-        stop_group(self.process)
-        self.process = None
 
     def client(self):
         import redis
@@ -152,11 +131,13 @@ class Redis:
         return redis.Redis(host=self.listen, port=self.port, socket_timeout=1)
 
 
-class Nginx:
+class Nginx(Server):
     """deploy/nginx.conf as shipped (bench/frontproxy.py adapts only its ports, folders and
     certificate), on the host side: the front proxy of the app host at `upstream`, serving the
     shared media and static folders itself. The balancer sends /media/ to one over HTTPS;
     scenario 4 puts one in front of each of the other hosts."""
+
+    stop_signal = signal.SIGQUIT  # nginx's graceful stop
 
     def __init__(self, root: Path, media: Path, static: Path, upstream: str):
         self.root = root
@@ -165,7 +146,6 @@ class Nginx:
         self.upstream = upstream
         self.port = free_port()  # HTTPS
         self.http_port = free_port()  # redirects to HTTPS
-        self.process: subprocess.Popen | None = None
 
     @property
     def base(self) -> str:
@@ -183,12 +163,8 @@ class Nginx:
         self.process = frontproxy.start(main)
         wait_port("127.0.0.1", self.port, 10, "nginx", self.root / "error.log")
 
-    def stop(self) -> None:
-        stop_group(self.process, signal.SIGQUIT)
-        self.process = None
 
-
-class HAProxy:
+class HAProxy(Server):
     """Round-robin over the hosts, health-checking GET /readyz every second (fall 2, rise 2);
     /media/ goes to nginx (over HTTPS). The stats socket tells which servers are in rotation."""
 
@@ -199,7 +175,6 @@ class HAProxy:
         self.media_port = media_port
         self.port = free_port()
         self.socket = root / "haproxy.sock"
-        self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -230,17 +205,8 @@ class HAProxy:
             f"{servers}"
             f"backend media\n  server nginx 127.0.0.1:{self.media_port} ssl verify none\n"
         )
-        self.process = subprocess.Popen(
-            ["haproxy", "-f", str(conf), "-db"],
-            stdout=(self.root / "haproxy.log").open("w"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        self.launch(["haproxy", "-f", str(conf), "-db"], self.root / "haproxy.log")
         wait_port(self.listen, self.port, 10, "HAProxy", self.root / "haproxy.log")
-
-    def stop(self) -> None:
-        stop_group(self.process)
-        self.process = None
 
     def command(self, line: str) -> str:
         with socket.socket(socket.AF_UNIX) as sock:
@@ -354,14 +320,7 @@ class AppHost:
         stop_group(self.process, wait=15)
         self.process = None
         # Workers orphaned by a killed master, anything else left in the namespace.
-        for _attempt in range(50):
-            pids = namespace_pids(self.ns)
-            if not pids:
-                return
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            time.sleep(0.1)
+        empty_namespace(self.ns)
 
     def clock_offset(self) -> float:
         """time.time() in this host's namespace, with its clock shim, minus ours."""

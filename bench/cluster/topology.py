@@ -113,6 +113,18 @@ def namespace_pids(ns: str) -> list[int]:
     return [int(pid) for pid in result.stdout.split() if pid.isdigit()]
 
 
+def empty_namespace(ns: str) -> None:
+    """Kill whatever still runs in the namespace, until nothing does (five seconds at most)."""
+    for _attempt in range(50):
+        pids = namespace_pids(ns)
+        if not pids:
+            return
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.1)
+
+
 def destroy(run_id: str) -> list[str]:
     """Remove every namespace (killing what still runs in it), veth and bridge of this run.
     Returns what it removed; safe to call twice."""
@@ -123,14 +135,7 @@ def destroy(run_id: str) -> list[str]:
         ns = line.split(" ", 1)[0]
         if not ns.startswith(prefix):
             continue
-        for _attempt in range(50):
-            pids = namespace_pids(ns)
-            if not pids:
-                break
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            time.sleep(0.1)
+        empty_namespace(ns)
         ip("netns", "del", ns, check=False)
         removed.append(f"netns {ns}")
     links = ip("-o", "link", check=False).stdout

@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import psycopg.sql
 
-from bench.common import free_port
+from bench.common import free_port, write_pgbouncer_files
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 APP_USER = "app"
@@ -153,33 +153,35 @@ class PgBouncer:
         self.port = free_port()
         self.pool_size = pool_size
         self.process: subprocess.Popen | None = None
+        # Where it listens; the last address is the one start() waits for.
+        self.addresses = ["127.0.0.1"]
 
     def start(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        (self.root / "userlist.txt").write_text(f'"{APP_USER}" "{self.cluster.password}"\n')
-        (self.root / "pgbouncer.ini").write_text(
-            "[databases]\n"
-            f"{APP_DATABASE} = host=127.0.0.1 port={self.cluster.port} dbname={APP_DATABASE}\n"
-            "[pgbouncer]\n"
-            f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
-            f"auth_type = scram-sha-256\nauth_file = {self.root / 'userlist.txt'}\n"
-            "pool_mode = transaction\n"
+        ini = write_pgbouncer_files(
+            self.root,
+            {APP_DATABASE: f"host=127.0.0.1 port={self.cluster.port} dbname={APP_DATABASE}"},
+            {APP_USER: self.cluster.password},
+            listen_addr=",".join(self.addresses),
+            listen_port=self.port,
+            auth_type="scram-sha-256",
             # As many server connections as the site has request threads, like the pool.
-            f"default_pool_size = {self.pool_size}\nmin_pool_size = 0\n"
-            "max_client_conn = 1000\n"
-            f"logfile = {self.root / 'pgbouncer.log'}\n"
-            "log_connections = 0\nlog_disconnections = 0\n"
+            default_pool_size=self.pool_size,
+            min_pool_size=0,
+            max_client_conn=1000,
+            log_connections=0,
+            log_disconnections=0,
         )
         _chown(self.root)
         self.process = subprocess.Popen(
-            _as_owner([shutil.which("pgbouncer") or "/usr/sbin/pgbouncer",
-                       str(self.root / "pgbouncer.ini")]),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
+            _as_owner([shutil.which("pgbouncer") or "/usr/sbin/pgbouncer", str(ini)]),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                socket.create_connection((self.addresses[-1], self.port), timeout=0.5).close()
                 return
             except OSError:
                 time.sleep(0.1)

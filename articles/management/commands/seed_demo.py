@@ -13,18 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from articles import demo
-from articles.models import (
-    Article,
-    Collection,
-    CollectionItem,
-    Company,
-    DailyView,
-    Person,
-    Series,
-    Status,
-    Tag,
-)
+from articles import demo, models
 from articles.services import save_story
 
 DEMO_ADMIN_USERNAME = "admin"
@@ -71,35 +60,35 @@ class Command(BaseCommand):
 
     def company(self, row):
         fields = {**row, "tech_stack": ", ".join(row["tech_stack"])}
-        company, created = Company.objects.get_or_create(slug=row["slug"], defaults=fields)
+        company, created = models.Company.objects.get_or_create(slug=row["slug"], defaults=fields)
         if created:
             self.count("회사")
         return company
 
     def person(self, row, companies):
         fields = {**row, "company": companies[row["company"]]}
-        person, created = Person.objects.get_or_create(slug=row["slug"], defaults=fields)
+        person, created = models.Person.objects.get_or_create(slug=row["slug"], defaults=fields)
         if created:
             self.count("사람")
         return person
 
     def series(self, row):
-        series, created = Series.objects.get_or_create(slug=row["slug"], defaults=row)
+        series, created = models.Series.objects.get_or_create(slug=row["slug"], defaults=row)
         if created:
             self.count("시리즈")
         return series
 
     def story(self, row, now, companies, people, series):
         source_key = f"demo:{row['title']}"
-        existing = Article.objects.filter(source_key=source_key).first()
+        existing = models.Article.objects.filter(source_key=source_key).first()
         if existing is not None:
             return existing
         if "publish_in_days" in row:
             published_at = now + timedelta(days=row["publish_in_days"])
         else:
             published_at = now - timedelta(days=row.get("days_ago", 1), hours=row.get("hour", 0))
-        status = row.get("status", Status.PUBLISHED)
-        article = Article(
+        status = row.get("status", models.Status.PUBLISHED)
+        article = models.Article(
             source_key=source_key,
             kind=row["kind"],
             title=row["title"],
@@ -111,7 +100,7 @@ class Command(BaseCommand):
             series=series.get(row.get("series")),
             series_part=row.get("series_part"),
             status=status,
-            published_at=published_at if status == Status.PUBLISHED else None,
+            published_at=published_at if status == models.Status.PUBLISHED else None,
             original_url=row.get("original_url", ""),
             is_featured=row.get("featured", False),
             view_count=row.get("view_count", 0),
@@ -121,7 +110,7 @@ class Command(BaseCommand):
             by=None,
             note="데모 콘텐츠",
             people=[people[slug] for slug in row.get("people", [])],
-            tags=[Tag.objects.get_or_create(name=name)[0] for name in row.get("tags", [])],
+            tags=[models.Tag.objects.get_or_create(name=name)[0] for name in row.get("tags", [])],
         )
         if article.is_public:
             self.daily_views(article, now)
@@ -140,16 +129,20 @@ class Command(BaseCommand):
                 break
             count = (seed >> days_back) % 40 + article.view_count // 200
             if count:
-                rows.append(DailyView(article=article, day=day, count=count))
-        DailyView.objects.bulk_create(rows)
+                rows.append(models.DailyView(article=article, day=day, count=count))
+        models.DailyView.objects.bulk_create(rows)
 
     def collection(self, row, position, stories):
         fields = {k: v for k, v in row.items() if k not in {"stories", "slug"}}
         fields.setdefault("position", position)
-        collection, created = Collection.objects.get_or_create(slug=row["slug"], defaults=fields)
+        collection, created = models.Collection.objects.get_or_create(
+            slug=row["slug"], defaults=fields
+        )
         if created:
-            CollectionItem.objects.bulk_create(
-                CollectionItem(collection=collection, article=stories[title], position=position)
+            models.CollectionItem.objects.bulk_create(
+                models.CollectionItem(
+                    collection=collection, article=stories[title], position=position
+                )
                 for position, title in enumerate(row["stories"], start=1)
             )
             self.count("컬렉션")
