@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from articles.images import validate_image
+from articles.images import PictureField, validate_image
 from articles.models.common import (
     SLUG_MAX_LENGTH,
     HttpsURLField,
@@ -22,9 +22,7 @@ class Company(Slugged):
     )  # fmt: skip
     one_liner = models.CharField("한 줄 소개", max_length=120, blank=True)
     description = models.TextField("소개", blank=True)
-    logo = models.ImageField(
-        "로고", upload_to=logo_upload_to, blank=True, validators=[validate_image]
-    )
+    logo = PictureField("로고", upload_to=logo_upload_to, blank=True, validators=[validate_image])
     website = HttpsURLField("웹사이트", blank=True)
     hiring_url = HttpsURLField(
         "채용 페이지",
@@ -71,9 +69,7 @@ class Person(Slugged):
         help_text="스토리에 나온 당시의 직무. 예: 웹 프론트엔드 개발자",
     )
     team = models.CharField("팀", max_length=80, blank=True)
-    photo = models.ImageField(
-        "사진", upload_to=photo_upload_to, blank=True, validators=[validate_image]
-    )
+    photo = PictureField("사진", upload_to=photo_upload_to, blank=True, validators=[validate_image])
     bio = models.TextField("짧은 소개", blank=True)
     created_at = models.DateTimeField("만든 때", auto_now_add=True)
     updated_at = models.DateTimeField("고친 때", auto_now=True)

@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from articles import clock
-from articles.images import validate_image
+from articles.images import PictureField, validate_image
 from articles.models.common import (
     KIND_URL_NAMES,
     POPULAR_WINDOW_DAYS,
@@ -206,7 +206,7 @@ class Article(models.Model):
         help_text="Markdown으로 씁니다. 인용은 > , 각주는 [^1] 과 [^1]: 설명, 코드는 ``` 로 감쌉니다.",
     )  # fmt: skip
     body_html = models.TextField("본문 HTML", editable=False, default="")
-    cover_image = models.ImageField(
+    cover_image = PictureField(
         "커버 이미지", upload_to=cover_upload_to, blank=True, validators=[validate_image]
     )
     cover_alt = models.CharField(
