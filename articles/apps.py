@@ -12,7 +12,7 @@ class ArticlesConfig(AppConfig):
         pages and re-indexes search itself. What stories show of companies, people, tags,
         series and collections changes outside it, wherever those are edited (their admin
         pages, the shell, a fixture): for them, and only them, receivers do the same."""
-        from articles import search, versions
+        from articles import pictures, search, versions
         from articles.models import Collection, CollectionItem, Company, Person, Series, Tag
 
         # Kept answers are derived data: any change to what a page shows moves the version.
@@ -31,3 +31,8 @@ class ArticlesConfig(AppConfig):
             post_delete.connect(
                 search.reindex_after_delete, sender=model, dispatch_uid=f"search-deleted-{model}"
             )
+
+        # A new logo or photo gets its renditions once it is stored (stories' covers get
+        # theirs through save_story).
+        for model in (Company, Person):
+            post_save.connect(pictures.saved, sender=model, dispatch_uid=f"renditions-{model}")

@@ -6,7 +6,8 @@ needs, in one transaction:
 
     validate (Article.clean() and the field and table rules) → save → set tags, people and
     authors → re-index search → record the revision → write the history line → move the
-    content version, so that no kept answer shows the old story (articles/versions.py)
+    content version, so that no kept answer shows the old story (articles/versions.py) →
+    once committed, make the renditions of a new cover (articles/pictures.py)
 
 and deletes through delete_stories(). So no caller has to remember a step, and no signal
 receiver does one behind its back. What is changed outside this door (companies, people, tags,
@@ -17,7 +18,7 @@ happens: articles/apps.py and reader/viewcount.py.
 from django.contrib.admin.models import ADDITION
 from django.db import transaction
 
-from articles import versions
+from articles import pictures, versions
 from articles.models import Article, Person, Revision, Tag
 from articles.revisions import (
     FOREIGN_KEYS,
@@ -80,6 +81,7 @@ def save_story(
             kind = {"action_flag": ADDITION} if created and line == audit else {}
             log_change(by, article, f"{line} ({via})" if via else line, **kind)
         versions.bump()
+        pictures.after_save(article)
     return revision
 
 

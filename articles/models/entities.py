@@ -1,7 +1,9 @@
 """What stories are about: companies, people, hashtags and series."""
 
 from django.db import models
+from django.utils.functional import cached_property
 
+from articles import renditions
 from articles.images import PictureField, validate_image
 from articles.models.common import (
     SLUG_MAX_LENGTH,
@@ -9,6 +11,7 @@ from articles.models.common import (
     Slugged,
     logo_upload_to,
     photo_upload_to,
+    renditions_field,
 )
 
 
@@ -23,6 +26,7 @@ class Company(Slugged):
     one_liner = models.CharField("한 줄 소개", max_length=120, blank=True)
     description = models.TextField("소개", blank=True)
     logo = PictureField("로고", upload_to=logo_upload_to, blank=True, validators=[validate_image])
+    logo_renditions = renditions_field()
     website = HttpsURLField("웹사이트", blank=True)
     hiring_url = HttpsURLField(
         "채용 페이지",
@@ -49,6 +53,10 @@ class Company(Slugged):
     def tech_list(self) -> list[str]:
         return [item.strip() for item in self.tech_stack.split(",") if item.strip()]
 
+    @cached_property
+    def logo_picture(self) -> renditions.Picture | None:
+        return renditions.picture(self.logo_renditions, self.logo.name, f"{self.name} 로고")
+
 
 class Person(Slugged):
     url_name = "articles:person"
@@ -70,6 +78,7 @@ class Person(Slugged):
     )
     team = models.CharField("팀", max_length=80, blank=True)
     photo = PictureField("사진", upload_to=photo_upload_to, blank=True, validators=[validate_image])
+    photo_renditions = renditions_field()
     bio = models.TextField("짧은 소개", blank=True)
     created_at = models.DateTimeField("만든 때", auto_now_add=True)
     updated_at = models.DateTimeField("고친 때", auto_now=True)
@@ -83,6 +92,10 @@ class Person(Slugged):
         if self.nickname:
             return f"{self.name}({self.nickname})"
         return self.name
+
+    @cached_property
+    def photo_picture(self) -> renditions.Picture | None:
+        return renditions.picture(self.photo_renditions, self.photo.name, str(self))
 
 
 class Tag(Slugged):
