@@ -157,6 +157,14 @@ def test_a_record_is_kept_only_for_the_picture_it_was_made_from():
     assert Article.objects.get(pk=story.pk).cover_renditions == {}
 
 
+def test_a_page_shows_the_new_picture_at_once(client, django_capture_on_commit_callbacks):
+    story = ArticleFactory()
+    client.get(story.get_absolute_url())  # the page is kept without a cover
+    give_cover(story, image_file(), django_capture_on_commit_callbacks)
+    html = client.get(story.get_absolute_url()).content.decode()
+    assert "/1280.webp 1280w" in html
+
+
 def test_the_share_image_is_the_largest_rendition_in_the_originals_format(
     django_capture_on_commit_callbacks,
 ):
