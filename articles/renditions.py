@@ -97,7 +97,9 @@ def make(name: str, widths, storage=default_storage) -> dict:
     sizes = []
     for width in widths_for(picture.width, widths):
         height = max(1, round(width * ratio))
-        resized = picture.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        resized = picture
+        if width != picture.width:
+            resized = picture.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
         for extension in formats:
             storage.save(rendition_name(name, width, extension), encode(resized, extension))
         sizes.append([width, height])
