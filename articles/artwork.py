@@ -79,7 +79,7 @@ def logo(name_key: str, initials: str) -> bytes:
     image = Image.new("RGBA", (BADGE_SIZE, BADGE_SIZE), (*colour, 255))
     shape = Image.new("RGBA", image.size, (0, 0, 0, 0))
     corner = chance.choice([(0, 0), (BADGE_SIZE, 0), (0, BADGE_SIZE), (BADGE_SIZE, BADGE_SIZE)])
-    radius = BADGE_SIZE * 0.55
+    radius = BADGE_SIZE * 0.42
     ImageDraw.Draw(shape).ellipse(
         (corner[0] - radius, corner[1] - radius, corner[0] + radius, corner[1] + radius),
         fill=(255, 255, 255, 46),
