@@ -146,10 +146,16 @@ class Picture:
     webp_srcset: str  # empty when the fallback is WebP itself
 
 
+def is_record_of(record: dict, name: str) -> bool:
+    """Whether `record` describes renditions of the stored picture `name` (not those of a
+    picture it has replaced, nor an empty record)."""
+    return bool(name and record and record.get("source") == name and record.get("sizes"))
+
+
 def picture(record: dict, name: str, alt: str, storage=default_storage) -> Picture | None:
     """The Picture of a stored original from its record, or None when the record is not of
     this original (no renditions yet, or the picture was replaced since)."""
-    if not name or not record or record.get("source") != name or not record.get("sizes"):
+    if not is_record_of(record, name):
         return None
     sizes = record["sizes"]
     fallback = record["formats"][-1]
@@ -176,7 +182,7 @@ def picture(record: dict, name: str, alt: str, storage=default_storage) -> Pictu
 def largest_url(record: dict, name: str, storage=default_storage) -> str | None:
     """The URL of the largest rendition in the original's format (what link previews, which
     do not all read WebP, should show), or None when there is no record of `name`."""
-    if not name or not record or record.get("source") != name or not record.get("sizes"):
+    if not is_record_of(record, name):
         return None
     width = record["sizes"][-1][0]
     return storage.url(rendition_name(name, width, record["formats"][-1]))
