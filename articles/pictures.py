@@ -2,7 +2,7 @@
 
 A cover, logo or photo gets its renditions right after the transaction that stored it
 commits: a story's through the one door (articles/services.py save_story), a company's or a
-person's through the receivers in articles/apps.py, all by after_save(). Making them reads
+person's through the receivers in articles/apps.py, all by make_renditions_on_commit(). Making them reads
 the stored original, so it waits for the commit; it never fails the save that asked for it
 (a picture that cannot be read is logged and shown without renditions until
 `manage.py rebuild_renditions` makes them). Each record is written with an UPDATE that
@@ -52,7 +52,7 @@ def is_stale(instance) -> bool:
     return (getattr(instance, slot.record) or {}).get("source", "") != name
 
 
-def after_save(instance) -> None:
+def make_renditions_on_commit(instance) -> None:
     """Make `instance`'s renditions once the current transaction commits, if its picture
     changed. Every writer of a story, company or person calls this after saving."""
     if is_stale(instance):
@@ -63,7 +63,7 @@ def saved(sender, instance, raw=False, **kwargs):
     """post_save receiver for companies and people (articles/apps.py). A fixture being
     loaded (raw) brings its records along."""
     if not raw:
-        after_save(instance)
+        make_renditions_on_commit(instance)
 
 
 def refresh(model, pk, *, force=False) -> str:

@@ -18,8 +18,9 @@ happens: articles/apps.py and reader/viewcount.py.
 from django.contrib.admin.models import ADDITION
 from django.db import transaction
 
-from articles import pictures, versions
+from articles import versions
 from articles.models import Article, Person, Revision, Tag
+from articles.pictures import make_renditions_on_commit
 from articles.revisions import (
     FOREIGN_KEYS,
     KEPT_ON_RESTORE,
@@ -81,7 +82,7 @@ def save_story(
             kind = {"action_flag": ADDITION} if created and line == audit else {}
             log_change(by, article, f"{line} ({via})" if via else line, **kind)
         versions.bump()
-        pictures.after_save(article)
+        make_renditions_on_commit(article)
     return revision
 
 
