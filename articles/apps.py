@@ -13,7 +13,7 @@ class ArticlesConfig(AppConfig):
         pages and re-indexes search itself. What stories show of companies, people, tags,
         series and collections changes outside it, wherever those are edited (their admin
         pages, the shell, a fixture): for them, and only them, receivers do the same."""
-        from articles import search, sharecards, uploads, versions
+        from articles import pictures, search, sharecards, uploads, versions
         from articles.models import Collection, CollectionItem, Company, Person, Series, Tag
 
         # Kept answers are derived data: any change to what a page shows moves the version.
@@ -46,3 +46,7 @@ class ArticlesConfig(AppConfig):
             )
 
         checks.register(sharecards.check_font)
+        # A new logo or photo gets its renditions once it is stored (stories' covers get
+        # theirs through save_story).
+        for model in (Company, Person):
+            post_save.connect(pictures.saved, sender=model, dispatch_uid=f"renditions-{model}")

@@ -14,7 +14,7 @@ import warnings
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.fields.files import FieldFile
+from django.db.models.fields.files import FieldFile, ImageFieldFile
 from PIL import Image, UnidentifiedImageError
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -83,8 +83,10 @@ IMAGE_SUFFIXES = frozenset({*SUFFIXES.values(), ".jpeg"})
 
 
 def image_suffix(upload) -> str | None:
-    """The extension of `upload`'s real format (".png"), or None when it is not one we store.
-    Reads only the header."""
+    """The extension of `upload`'s real format (".png"), or None when it is not one we store
+    or there is no file in hand. Reads only the header."""
+    if isinstance(upload, FieldFile):
+        upload = being_stored(upload)
     file = getattr(upload, "file", upload)
     if file is None:
         return None
@@ -97,6 +99,30 @@ def image_suffix(upload) -> str | None:
     finally:
         with contextlib.suppress(OSError, ValueError):
             file.seek(0)
+
+
+def being_stored(field_file: FieldFile):
+    """The file a field is about to store, or None. Not `field_file.file`: with no file
+    attached that raises ValueError, and for a stored one it opens the old picture, not
+    the new one."""
+    return None if field_file._committed else field_file._file
+
+
+class PictureFieldFile(ImageFieldFile):
+    def save(self, name, content, save=True):
+        # upload_to names the file by the format its content really has (articles/models/
+        # common.py generated_name reads it from the file being stored): hold the content as
+        # an upload assigned to the field is held, so `field.save(name, content)` (a command,
+        # an importer, a test) is named the same way as an editor's upload.
+        self.file = content
+        self._committed = False
+        super().save(name, content, save)
+
+
+class PictureField(models.ImageField):
+    """An ImageField whose `save(name, content)` names the file by its content's format."""
+
+    attr_class = PictureFieldFile
 
 
 def pixels_error() -> ValidationError:

@@ -19,6 +19,7 @@ SCALAR_FIELDS = (
     "cover_image",
     "cover_alt",
     "cover_credit",
+    "cover_focus",
     "company",
     "byline",
     "job_family",

@@ -4,9 +4,11 @@ Every writer of a story (the admin's form and its actions, the API, the TheTeams
 revision restore, the demo seed) saves it through save_story(), which does every step a save
 needs, in one transaction:
 
-    validate (Article.clean() and the field and table rules) → save (a cover it replaces is
-    removed once the transaction commits) → set tags, people and authors → re-index search → record the revision → write the history line → move the
-    content version, so that no kept answer shows the old story (articles/versions.py)
+    validate (Article.clean() and the field and table rules) → save → set tags, people and
+    authors → re-index search → record the revision → write the history line → move the
+    content version, so that no kept answer shows the old story (articles/versions.py) →
+    once committed, remove a cover it replaced and make the renditions of a new one
+    (articles/uploads.py, articles/pictures.py)
 
 and deletes through delete_stories(). So no caller has to remember a step, and no signal
 receiver does one behind its back. What is changed outside this door (companies, people, tags,
@@ -19,6 +21,7 @@ from django.db import transaction
 
 from articles import uploads, versions
 from articles.models import Article, Person, Revision, Tag
+from articles.pictures import make_renditions_on_commit
 from articles.revisions import (
     FOREIGN_KEYS,
     KEPT_ON_RESTORE,
@@ -82,6 +85,7 @@ def save_story(
             kind = {"action_flag": ADDITION} if created and line == audit else {}
             log_change(by, article, f"{line} ({via})" if via else line, **kind)
         versions.bump()
+        make_renditions_on_commit(article)
     return revision
 
 

@@ -12,10 +12,11 @@ edited anywhere, so receivers in articles/apps.py do.
 """
 
 import logging
-from pathlib import PurePosixPath
 
 from django.core.files.storage import storages
 from django.db import transaction
+
+from articles import renditions
 
 logger = logging.getLogger(__name__)
 
@@ -62,28 +63,9 @@ def remove(names) -> None:
     for name in names:
         try:
             storage.delete(name)
-            remove_renditions(storage, rendition_folder(name))
+            renditions.delete_folder(name, storage)
         except Exception:  # the save is done: a leftover file is only logged
             logger.warning("could not remove the replaced picture %s", name, exc_info=True)
-
-
-def rendition_folder(name: str) -> str:
-    """covers/2026/12/ab12….png -> renditions/covers/2026/12/ab12…"""
-    return str(PurePosixPath("renditions", name).with_suffix(""))
-
-
-def remove_renditions(storage, folder: str) -> None:
-    """Delete the files of `folder` and, on a file system, the folder itself."""
-    try:
-        subfolders, files = storage.listdir(folder)
-    except FileNotFoundError:
-        return
-    for sub in subfolders:
-        remove_renditions(storage, f"{folder}/{sub}")
-    for file in files:
-        storage.delete(f"{folder}/{file}")
-    if storage.exists(folder):  # a file system's folder; object stores have none
-        storage.delete(folder)
 
 
 # Receivers for the models edited outside articles/services.py (articles/apps.py).

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 
-from articles import sharecards
+from articles import pictures, sharecards
 from articles.models import Article
 
 logger = logging.getLogger("reader.share")
@@ -84,10 +84,9 @@ def site_image() -> ShareImage:
 
 def share_image(article: Article) -> ShareImage:
     """The picture a shared story shows: its cover, or else its generated card."""
-    if article.cover_image:
-        return ShareImage(
-            url=absolute(article.cover_image.url), alt=article.cover_alt or article.title
-        )
+    cover = pictures.share_image_url(article)
+    if cover:
+        return ShareImage(url=absolute(cover), alt=article.cover_alt or article.title)
     card = sharecards.story_card(article)
     alt = " · ".join(part for part in (article.title, card.footer, card.label) if part)
     return card_image(reverse("articles:share-story", args=[article.pk]), card, alt)

@@ -165,3 +165,11 @@ def writer(log_in):
 @pytest.fixture
 def editor_client(client, editor):
     return client
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path_factory):
+    """Uploaded pictures and their renditions go to a temporary folder, never the checkout's
+    media/ (the demo seed draws pictures, and tests attach some)."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    return settings.MEDIA_ROOT

@@ -25,7 +25,7 @@ def story_data(article=None, **overrides) -> dict:
         data = {
             "kind": "feed", "title": "새 스토리", "slug": "", "excerpt": "", "body": "본문입니다.",
             "byline": "", "job_family": "", "series_part": "", "status": "draft",
-            "meta_description": "", "original_url": "", "cover_alt": "", "cover_credit": "",
+            "meta_description": "", "original_url": "", "cover_alt": "", "cover_credit": "", "cover_focus": "center",
             **split("published_at", None), **split("unpublish_at", None),
         }  # fmt: skip
     else:
@@ -46,6 +46,7 @@ def story_data(article=None, **overrides) -> dict:
             "status": article.status,
             "cover_alt": article.cover_alt,
             "cover_credit": article.cover_credit,
+            "cover_focus": article.cover_focus,
             "meta_description": article.meta_description,
             "original_url": article.original_url,
             "base_version": article.version,

@@ -86,7 +86,7 @@ def story_form(**overrides):
         "kind": "feed", "title": "", "slug": "", "excerpt": "", "body": "본문입니다.",
         "byline": "", "job_family": "", "series_part": "", "status": "draft",
         "published_at_0": "", "published_at_1": "", "unpublish_at_0": "", "unpublish_at_1": "",
-        "meta_description": "", "original_url": "", "cover_alt": "", "cover_credit": "",
+        "meta_description": "", "original_url": "", "cover_alt": "", "cover_credit": "", "cover_focus": "center",
         "collection_items-TOTAL_FORMS": "0", "collection_items-INITIAL_FORMS": "0",
     }  # fmt: skip
     data.update(overrides)

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils.http import http_date
 
-from articles import images, uploads
+from articles import images, renditions
 from articles.models import Article, Company
 from articles.models.common import generated_name
 from articles.services import delete_stories, restore_revision, save_story
@@ -52,7 +52,7 @@ def stored(root: Path, folder: str = "covers", suffix: str = ".png") -> str:
 
 
 def rendition(root: Path, name: str, width: int = 640) -> Path:
-    path = root / uploads.rendition_folder(name) / f"{width}.webp"
+    path = root / renditions.folder_of(name) / f"{width}.webp"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"RIFF")
     return path
@@ -188,7 +188,7 @@ def test_a_link_inside_media_root_is_followed(client, root):
 def test_every_generated_name_and_its_renditions_are_served(folder):
     name = generated_name(folder, "x.png", picture("WEBP"))
     assert media.content_type(name) == "image/webp"
-    assert media.content_type(f"{uploads.rendition_folder(name)}/1280.avif") == "image/avif"
+    assert media.content_type(f"{renditions.folder_of(name)}/1280.avif") == "image/avif"
 
 
 def test_the_route_is_there_only_when_the_site_serves_the_file_system():
@@ -418,7 +418,7 @@ def test_a_picture_already_gone_is_no_error(root, django_capture_on_commit_callb
 
 
 def test_rendition_folder():
-    assert uploads.rendition_folder("covers/2026/12/ab.png") == "renditions/covers/2026/12/ab"
+    assert renditions.folder_of("covers/2026/12/ab.png") == "renditions/covers/2026/12/ab"
 
 
 def test_the_generated_name_pattern_is_strict():

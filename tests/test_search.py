@@ -383,7 +383,7 @@ def test_tags_and_people_set_in_the_admin_are_searchable(admin_client, client):
             "published_at_0": published.strftime("%Y-%m-%d"),
             "published_at_1": published.strftime("%H:%M:%S"),
             "unpublish_at_0": "", "unpublish_at_1": "", "meta_description": "",
-            "original_url": "", "cover_alt": "", "cover_credit": "",
+            "original_url": "", "cover_alt": "", "cover_credit": "", "cover_focus": "center",
             "collection_items-TOTAL_FORMS": "0", "collection_items-INITIAL_FORMS": "0",
         },
     )  # fmt: skip

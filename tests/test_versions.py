@@ -162,7 +162,7 @@ def test_a_save_while_the_cache_is_down_fails_cleanly(editor_client, cache_goes_
         "body": story.body, "status": story.status, "base_version": story.version,
         "published_at_0": timezone.localtime(story.published_at).strftime("%Y-%m-%d"),
         "published_at_1": timezone.localtime(story.published_at).strftime("%H:%M:%S"),
-        "company": story.company_id,
+        "company": story.company_id, "cover_focus": story.cover_focus,
     }  # fmt: skip
     response = editor_client.post(url, data)
     assert response.status_code == 503

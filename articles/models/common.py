@@ -90,6 +90,26 @@ class JobFamily(models.TextChoices):
     BUSINESS = "business", "비즈니스"
 
 
+class Focus(models.TextChoices):
+    """Which part of a cover a card keeps when it crops the cover to its 16:9 frame."""
+
+    CENTER = "center", "가운데"
+    TOP = "top", "위"
+    BOTTOM = "bottom", "아래"
+    LEFT = "left", "왼쪽"
+    RIGHT = "right", "오른쪽"
+    TOP_LEFT = "top-left", "왼쪽 위"
+    TOP_RIGHT = "top-right", "오른쪽 위"
+    BOTTOM_LEFT = "bottom-left", "왼쪽 아래"
+    BOTTOM_RIGHT = "bottom-right", "오른쪽 아래"
+
+
+def renditions_field():
+    """The record of a picture's renditions (articles/renditions.py), written by
+    articles/pictures.py after the picture is stored, never by a form."""
+    return models.JSONField("이미지 크기별 사본", default=dict, blank=True, editable=False)
+
+
 class Status(models.TextChoices):
     DRAFT = "draft", "초안"
     REVIEW = "review", "검토 중"

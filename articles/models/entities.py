@@ -1,8 +1,10 @@
 """What stories are about: companies, people, hashtags and series."""
 
 from django.db import models
+from django.utils.functional import cached_property
 
-from articles.images import validate_image
+from articles import renditions
+from articles.images import PictureField, validate_image
 from articles.models.common import (
     SLUG_MAX_LENGTH,
     HttpsURLField,
@@ -10,6 +12,7 @@ from articles.models.common import (
     Titled,
     logo_upload_to,
     photo_upload_to,
+    renditions_field,
 )
 from articles.models.text import NameField, SlugField
 
@@ -24,9 +27,8 @@ class Company(Named):
     )  # fmt: skip
     one_liner = models.CharField("한 줄 소개", max_length=120, blank=True)
     description = models.TextField("소개", blank=True)
-    logo = models.ImageField(
-        "로고", upload_to=logo_upload_to, blank=True, validators=[validate_image]
-    )
+    logo = PictureField("로고", upload_to=logo_upload_to, blank=True, validators=[validate_image])
+    logo_renditions = renditions_field()
     website = HttpsURLField("웹사이트", blank=True)
     hiring_url = HttpsURLField(
         "채용 페이지",
@@ -49,6 +51,10 @@ class Company(Named):
     def tech_list(self) -> list[str]:
         return [item.strip() for item in self.tech_stack.split(",") if item.strip()]
 
+    @cached_property
+    def logo_picture(self) -> renditions.Picture | None:
+        return renditions.picture(self.logo_renditions, self.logo.name, f"{self.name} 로고")
+
 
 class Person(Named):
     url_name = "articles:person"
@@ -67,9 +73,8 @@ class Person(Named):
         help_text="스토리에 나온 당시의 직무. 예: 웹 프론트엔드 개발자",
     )  # fmt: skip
     team = models.CharField("팀", max_length=80, blank=True)
-    photo = models.ImageField(
-        "사진", upload_to=photo_upload_to, blank=True, validators=[validate_image]
-    )
+    photo = PictureField("사진", upload_to=photo_upload_to, blank=True, validators=[validate_image])
+    photo_renditions = renditions_field()
     bio = models.TextField("짧은 소개", blank=True)
     created_at = models.DateTimeField("만든 때", auto_now_add=True)
     updated_at = models.DateTimeField("고친 때", auto_now=True)
@@ -82,6 +87,10 @@ class Person(Named):
         if self.nickname:
             return f"{self.name}({self.nickname})"
         return self.name
+
+    @cached_property
+    def photo_picture(self) -> renditions.Picture | None:
+        return renditions.picture(self.photo_renditions, self.photo.name, str(self))
 
 
 class Tag(Named):

@@ -27,20 +27,23 @@ from django.db.models import (
 )
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.text import slugify
 
-from articles import clock
-from articles.images import validate_image
+from articles import clock, renditions
+from articles.images import PictureField, validate_image
 from articles.models.common import (
     KIND_URL_NAMES,
     POPULAR_WINDOW_DAYS,
     RELATED_COUNT,
     SLUG_MAX_LENGTH,
+    Focus,
     HttpsURLField,
     JobFamily,
     Kind,
     Status,
     cover_upload_to,
+    renditions_field,
     unique_slug,
 )
 from articles.models.entities import Company, Person, Series, Tag
@@ -208,7 +211,7 @@ class Article(models.Model):
         help_text="Markdown으로 씁니다. 인용은 > , 각주는 [^1] 과 [^1]: 설명, 코드는 ``` 로 감쌉니다.",
     )  # fmt: skip
     body_html = models.TextField("본문 HTML", editable=False, default="")
-    cover_image = models.ImageField(
+    cover_image = PictureField(
         "커버 이미지", upload_to=cover_upload_to, blank=True, validators=[validate_image]
     )
     cover_alt = models.CharField(
@@ -218,6 +221,14 @@ class Article(models.Model):
         help_text="이미지를 볼 수 없는 독자를 위한 설명",
     )
     cover_credit = models.CharField("커버 출처", max_length=200, blank=True)
+    cover_focus = models.CharField(
+        "카드에서 살릴 부분",
+        max_length=16,
+        choices=Focus.choices,
+        default=Focus.CENTER,
+        help_text="목록 카드는 커버를 16:9로 자릅니다. 잘리지 않아야 할 부분을 고릅니다.",
+    )
+    cover_renditions = renditions_field()
     company = models.ForeignKey(
         Company, verbose_name="회사", on_delete=models.PROTECT, related_name="articles",
         null=True, blank=True,
@@ -284,7 +295,7 @@ class Article(models.Model):
     objects = ArticleQuerySet.as_manager()
 
     # Maintained by the server, never written back from an editor's (possibly stale) instance.
-    SERVER_FIELDS = frozenset({"view_count"})
+    SERVER_FIELDS = frozenset({"view_count", "cover_renditions"})
     stored_publication = None
 
     class Meta:
@@ -421,6 +432,14 @@ class Article(models.Model):
             )
         if errors:
             raise ValidationError(errors)
+
+    @cached_property
+    def cover(self) -> renditions.Picture | None:
+        """The cover's <picture> (templates/includes/picture.html), described for readers by
+        the editor's alt text or else the title; None without renditions of the cover."""
+        return renditions.picture(
+            self.cover_renditions, self.cover_image.name, self.cover_alt or self.title
+        )
 
     @property
     def kind_list_url(self) -> str:

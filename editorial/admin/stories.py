@@ -190,7 +190,7 @@ class ArticleAdmin(StoryPages, admin.ModelAdmin):
         ("회사와 사람", {"fields": ["company", "people", "authors", "byline"]}),
         ("분류", {"fields": ["tags", "job_family", "series", "series_part"]}),
         ("발행", {"fields": ["status", "published_at", "unpublish_at", "is_featured"]}),
-        ("커버 이미지", {"fields": ["cover_image", "cover_alt", "cover_credit"]}),
+        ("커버 이미지", {"fields": ["cover_image", "cover_alt", "cover_credit", "cover_focus"]}),
         ("검색과 공유", {"fields": ["meta_description", "original_url"]}),
         (
             "통계",

@@ -1,7 +1,11 @@
 """Fill the site with the original demo content: the data files under demo/ (articles/demo.py).
 
 Idempotent: every object is looked up by its natural key first and left alone when it exists,
-so running the command twice, or after an editor changed a demo story, changes nothing.
+so running the command twice, or after an editor changed a demo story, changes nothing. The
+one exception is pictures: a demo story, company or person without a cover, logo or photo
+gets the one drawn for it (articles/artwork.py), so a site seeded before there were pictures
+gets them too. They are attached the standard way (field.save, and save_story for stories), so
+their renditions are made once the seed commits.
 """
 
 import zlib
@@ -9,11 +13,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from articles import demo, models
+from articles import artwork, demo, models
 from articles.services import save_story
 
 DEMO_ADMIN_USERNAME = "admin"
@@ -63,6 +68,10 @@ class Command(BaseCommand):
         company, created = models.Company.objects.get_or_create(slug=row["slug"], defaults=fields)
         if created:
             self.count("회사")
+        if not company.logo:
+            initials = artwork.initials_of(company.slug)
+            company.logo.save("logo.png", ContentFile(artwork.logo(company.slug, initials)))
+            self.count("로고")
         return company
 
     def person(self, row, companies):
@@ -70,6 +79,9 @@ class Command(BaseCommand):
         person, created = models.Person.objects.get_or_create(slug=row["slug"], defaults=fields)
         if created:
             self.count("사람")
+        if not person.photo:
+            person.photo.save("photo.png", ContentFile(artwork.avatar(person.slug)))
+            self.count("사진")
         return person
 
     def series(self, row):
@@ -82,6 +94,9 @@ class Command(BaseCommand):
         source_key = f"demo:{row['title']}"
         existing = models.Article.objects.filter(source_key=source_key).first()
         if existing is not None:
+            if not existing.cover_image:
+                self.draw_cover(existing)
+                save_story(existing, by=None, note="데모 커버", fields=["cover_image"])
             return existing
         if "publish_in_days" in row:
             published_at = now + timedelta(days=row["publish_in_days"])
@@ -105,6 +120,7 @@ class Command(BaseCommand):
             is_featured=row.get("featured", False),
             view_count=row.get("view_count", 0),
         )
+        self.draw_cover(article)
         save_story(
             article,
             by=None,
@@ -116,6 +132,11 @@ class Command(BaseCommand):
             self.daily_views(article, now)
         self.count("스토리")
         return article
+
+    def draw_cover(self, article):
+        cover = artwork.cover(article.title, article.kind)
+        article.cover_image.save("cover.jpg", ContentFile(cover), save=False)
+        self.count("커버")
 
     def daily_views(self, article, now):
         """A deterministic week of daily views, so 인기순 and "popular this week" have data."""

@@ -1,0 +1,191 @@
+"""Renditions: each uploaded picture resized once, right after it is stored, to a few widths,
+as WebP and in the original's own format, so that pages offer a browser the size it needs.
+
+The files go through the default storage at
+
+    renditions/<the original's name without extension>/<width>.<ext>
+
+(covers/2026/12/ab12….png → renditions/covers/2026/12/ab12…/640.webp and …/640.png), one folder
+per original, so the folder is dropped with its original. What was made is recorded on the
+row as a small JSON object (`record`), so a page builds its <picture> from the row it already
+read: no storage call and no query per card.
+
+This module knows files and records, not models: articles/pictures.py decides when to make
+them and writes the records.
+"""
+
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import PurePosixPath
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from PIL import Image, ImageOps
+
+FOLDER = "renditions"
+# Covers fill a card (about 300–400 CSS px, twice that on a dense screen) and a story page's
+# text column (42rem); logos and photos are shown at 24–96 CSS px.
+COVER_WIDTHS = (320, 640, 960, 1280)
+BADGE_WIDTHS = (96, 192, 384)
+
+# The original's Pillow format -> the fallback rendition's extension. A GIF is resized as a
+# PNG still of its first frame (resizing GIF frames with their 256-colour palettes bands
+# badly); a WebP original needs no second format.
+FALLBACK = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "GIF": "png", "WEBP": "webp"}
+MIME_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+SAVE_OPTIONS = {
+    "webp": {"format": "WEBP", "quality": 80, "method": 4},
+    "jpg": {"format": "JPEG", "quality": 82, "optimize": True, "progressive": True},
+    "png": {"format": "PNG"},
+}
+# EXIF orientations that turn the picture a quarter (its width is the stored height).
+ORIENTATION = 0x0112
+TURNED = {5, 6, 7, 8}
+
+
+class RenditionError(Exception):
+    """The original could not be read as a picture (missing, damaged, not an image)."""
+
+
+def folder_of(name: str) -> str:
+    """renditions/<name without its extension>: the folder of one original's renditions."""
+    return f"{FOLDER}/{PurePosixPath(name).with_suffix('')}"
+
+
+def rendition_name(name: str, width: int, extension: str) -> str:
+    return f"{folder_of(name)}/{width}.{extension}"
+
+
+def widths_for(original_width: int, widths) -> list[int]:
+    """The widths to make: those the original reaches, and the original's own width when it is
+    narrower than the largest (no picture is ever enlarged)."""
+    chosen = [width for width in widths if width <= original_width]
+    if original_width < max(widths):
+        chosen.append(original_width)
+    return sorted(set(chosen))
+
+
+def make(name: str, widths, storage=default_storage) -> dict:
+    """Make the renditions of the stored picture `name` and return their record:
+
+        {"source": name, "formats": ["webp", "png"], "sizes": [[320, 180], [640, 360], …]}
+
+    Renditions already in the folder are replaced, so making them again is harmless.
+    Raises RenditionError when the original cannot be read."""
+    try:
+        with storage.open(name, "rb") as file, Image.open(file) as original:
+            original_format = original.format
+            if original_format not in FALLBACK:
+                raise RenditionError(f"{name}: {original_format} 형식은 변환하지 않습니다.")
+            # A JPEG decodes straight at a fraction of its size: a phone photo of 24
+            # million pixels is then read at about the largest rendition's size.
+            shown = original.size
+            if original.getexif().get(ORIENTATION, 1) in TURNED:
+                shown = shown[::-1]
+            largest = min(shown[0], max(widths))
+            wanted = (largest, max(1, round(largest * shown[1] / shown[0])))
+            original.draft("RGB", wanted if shown == original.size else wanted[::-1])
+            picture = ImageOps.exif_transpose(original)
+            picture.load()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        raise RenditionError(f"{name}: {error}") from error
+    ratio = picture.height / picture.width  # as shown: exif_transpose may have turned it
+    fallback = FALLBACK[original_format]
+    formats = ["webp"] if fallback == "webp" else ["webp", fallback]
+    picture = picture.convert("RGBA" if has_alpha(picture) else "RGB")
+    delete_folder(name, storage)
+    sizes = []
+    for width in widths_for(picture.width, widths):
+        height = max(1, round(width * ratio))
+        resized = picture
+        if width != picture.width:
+            resized = picture.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        for extension in formats:
+            storage.save(rendition_name(name, width, extension), encode(resized, extension))
+        sizes.append([width, height])
+    return {"source": name, "formats": formats, "sizes": sizes}
+
+
+def has_alpha(picture: Image.Image) -> bool:
+    return picture.mode in {"RGBA", "LA", "PA"} or "transparency" in picture.info
+
+
+def encode(picture: Image.Image, extension: str) -> ContentFile:
+    if extension == "jpg" and picture.mode == "RGBA":
+        # JPEG has no transparency: what was see-through shows the page's white.
+        background = Image.new("RGB", picture.size, (255, 255, 255))
+        background.paste(picture, mask=picture.getchannel("A"))
+        picture = background
+    buffer = BytesIO()
+    picture.save(buffer, **SAVE_OPTIONS[extension])
+    return ContentFile(buffer.getvalue())
+
+
+def delete_folder(name: str, storage=default_storage) -> None:
+    """Remove the renditions of the original `name` (what is there; none is fine) and, on a
+    file system, their folder (object stores have none)."""
+    folder = folder_of(name)
+    try:
+        _, files = storage.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for file_name in files:
+        storage.delete(f"{folder}/{file_name}")
+    if storage.exists(folder):
+        storage.delete(folder)
+
+
+@dataclass(frozen=True)
+class Picture:
+    """What a template needs for one <picture>: both formats' srcsets, the fallback's src,
+    and the largest rendition's size for the width and height attributes."""
+
+    alt: str
+    width: int
+    height: int
+    src: str
+    srcset: str
+    type: str
+    webp_srcset: str  # empty when the fallback is WebP itself
+
+
+def is_record_of(record: dict, name: str) -> bool:
+    """Whether `record` describes renditions of the stored picture `name` (not those of a
+    picture it has replaced, nor an empty record)."""
+    return bool(name and record and record.get("source") == name and record.get("sizes"))
+
+
+def picture(record: dict, name: str, alt: str, storage=default_storage) -> Picture | None:
+    """The Picture of a stored original from its record, or None when the record is not of
+    this original (no renditions yet, or the picture was replaced since)."""
+    if not is_record_of(record, name):
+        return None
+    sizes = record["sizes"]
+    fallback = record["formats"][-1]
+
+    def srcset(extension):
+        return ", ".join(
+            f"{storage.url(rendition_name(name, width, extension))} {width}w" for width, _ in sizes
+        )
+
+    width, height = sizes[-1]
+    # What a browser that reads no srcset loads: a middle size, enough for a card.
+    middle = sizes[min(1, len(sizes) - 1)][0]
+    return Picture(
+        alt=alt,
+        width=width,
+        height=height,
+        src=storage.url(rendition_name(name, middle, fallback)),
+        srcset=srcset(fallback),
+        type=MIME_TYPES[fallback],
+        webp_srcset=srcset("webp") if fallback != "webp" else "",
+    )
+
+
+def largest_url(record: dict, name: str, storage=default_storage) -> str | None:
+    """The URL of the largest rendition in the original's format (what link previews, which
+    do not all read WebP, should show), or None when there is no record of `name`."""
+    if not is_record_of(record, name):
+        return None
+    width = record["sizes"][-1][0]
+    return storage.url(rendition_name(name, width, record["formats"][-1]))
