@@ -144,7 +144,8 @@ def _import_story(parsed: ParsedStory, published_at, *, kind: str | None, status
     if parsed.view_count > article.view_count:
         article.view_count = parsed.view_count
         changed.append("view_count")
-    new_tags = {tag.pk for tag in tags} != set(article.tags.values_list("pk", flat=True))
+    # The author's order counts: the same tags in another order are a change.
+    new_tags = [tag.pk for tag in tags] != [tag.pk for tag in article.ordered_tags()]
     if changed or new_tags:
         fields = [*changed, "body_html", "reading_minutes", "excerpt"] if changed else []
         relations = {"tags": tags} if new_tags else {}

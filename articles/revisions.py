@@ -53,7 +53,10 @@ def snapshot(article: Article, related=None) -> dict:
             value = value.name or ""
         data[name] = value
     for name in RELATION_FIELDS:
-        if name in related:
+        if name == "tags":  # in their order, which is the author's
+            tags = related["tags"] if "tags" in related else article.ordered_tags()
+            data[name] = list(dict.fromkeys(tag.pk for tag in tags))
+        elif name in related:
             data[name] = sorted(obj.pk for obj in related[name])
         else:
             data[name] = sorted(getattr(article, name).values_list("pk", flat=True))

@@ -56,7 +56,7 @@ class StoryFeed(Feed):
         return item.byline or (item.company.name if item.company else None)
 
     def item_categories(self, item):
-        return [tag.name for tag in item.tags.all()]
+        return [tag.name for tag in item.ordered_tags()]
 
 
 class KindFeed(StoryFeed):

@@ -245,7 +245,7 @@ def story_for_staff(request, pk, slug):
 
 
 def render_story(request, article, view_count):
-    tags = list(article.tags.all())
+    tags = article.ordered_tags()
     published = Article.objects.published()
     related = published.related_to(article, [tag.pk for tag in tags], limit=RELATED_COUNT)
     parts = []

@@ -16,10 +16,10 @@ from articles.models.common import (
     photo_upload_to,
     unique_slug,
 )
-from articles.models.entities import Company, Person, Series, Tag
+from articles.models.entities import ArticleTag, Company, Person, Series, Tag
 from articles.models.states import State
 from articles.models.stats import DailyView
-from articles.models.stories import Article, SearchDocument, has_published
+from articles.models.stories import Article, SearchDocument, has_published, tags_in_order
 from articles.models.versioning import ContentVersion
 from articles.models.workflow import (
     PREVIEW_DAYS,
@@ -38,6 +38,7 @@ __all__ = [
     "RELATED_COUNT",
     "SLUG_MAX_LENGTH",
     "Article",
+    "ArticleTag",
     "Collection",
     "CollectionItem",
     "Company",
@@ -61,5 +62,6 @@ __all__ = [
     "logo_upload_to",
     "photo_upload_to",
     "preview_token_digest",
+    "tags_in_order",
     "unique_slug",
 ]

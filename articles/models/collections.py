@@ -5,8 +5,7 @@ from django.db.models import Exists, F, OuterRef, Prefetch, Q
 
 from articles import clock
 from articles.models.common import SLUG_MAX_LENGTH, Slugged
-from articles.models.entities import Tag
-from articles.models.stories import Article
+from articles.models.stories import Article, tags_in_order
 
 
 class CollectionQuerySet(models.QuerySet):
@@ -66,7 +65,7 @@ class CollectionItemQuerySet(models.QuerySet):
         return (
             self.filter(Exists(Article.objects.published(now).filter(pk=OuterRef("article"))))
             .select_related("article__company", "article__series")
-            .prefetch_related(Prefetch("article__tags", queryset=Tag.objects.order_by("name")))
+            .prefetch_related(Prefetch("article__tags", queryset=tags_in_order()))
             .defer("article__body", "article__body_html")
             .order_by("position", "id")
         )

@@ -43,7 +43,7 @@ from articles.models.common import (
     cover_upload_to,
     unique_slug,
 )
-from articles.models.entities import Company, Person, Series, Tag
+from articles.models.entities import ArticleTag, Company, Person, Series, Tag
 from articles.models.states import State, holds, state_conditions
 from articles.models.stats import DailyView
 from articles.rendering import (
@@ -55,6 +55,15 @@ from articles.rendering import (
 )
 
 PUBLICATION_FIELDS = frozenset({"status", "published_at", "unpublish_at"})
+
+# A story's hashtags in their order (ArticleTag.position): article.tags.order_by(*TAG_ORDER),
+# Prefetch("tags", tags_in_order()). The ordering reuses the join to the relation's table that
+# the related manager or the prefetch has made, so each tag comes once.
+TAG_ORDER = ("article_links__position", "article_links__id")
+
+
+def tags_in_order():
+    return Tag.objects.order_by(*TAG_ORDER)
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -85,7 +94,7 @@ class ArticleQuerySet(models.QuerySet):
         series, one for all their tags, whatever the number of stories."""
         return (
             self.select_related("company", "series")
-            .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+            .prefetch_related(Prefetch("tags", queryset=tags_in_order()))
             .defer("body", "body_html")
         )
 
@@ -233,7 +242,9 @@ class Article(models.Model):
         blank=True,
         help_text="독자에게 보이는 글쓴이. 예: 플랫폼팀 김하늘",
     )
-    tags = models.ManyToManyField(Tag, verbose_name="해시태그", related_name="articles", blank=True)
+    tags = models.ManyToManyField(
+        Tag, verbose_name="해시태그", related_name="articles", blank=True, through="ArticleTag"
+    )
     job_family = models.CharField("직군", max_length=16, choices=JobFamily.choices, blank=True)
     series = models.ForeignKey(
         Series, verbose_name="시리즈", on_delete=models.SET_NULL, related_name="articles",
@@ -435,6 +446,25 @@ class Article(models.Model):
     def series_part_taken(self) -> bool:
         others = Article.objects.filter(series_id=self.series_id, series_part=self.series_part)
         return others.exclude(pk=self.pk).exists()
+
+    def ordered_tags(self) -> list[Tag]:
+        """The hashtags in their order: the prefetched ones (for_listing()), else a query."""
+        return list(self.tags.all() if "tags" in getattr(self, "_prefetched_objects_cache", {})
+                    else self.tags.order_by(*TAG_ORDER))  # fmt: skip
+
+    def set_tags(self, tags) -> None:
+        """Make `tags` (in this order, repeats dropped) the story's hashtags."""
+        wanted = list(dict.fromkeys(tags))
+        links = {link.tag_id: link for link in ArticleTag.objects.filter(article=self)}
+        ArticleTag.objects.filter(article=self).exclude(tag__in=wanted).delete()
+        for position, tag in enumerate(wanted):
+            link = links.get(tag.pk)
+            if link is None:
+                ArticleTag.objects.create(article=self, tag=tag, position=position)
+            elif link.position != position:
+                link.position = position
+                link.save(update_fields=["position"])
+        getattr(self, "_prefetched_objects_cache", {}).pop("tags", None)
 
     @property
     def publication(self) -> tuple:
