@@ -5,6 +5,14 @@ Used by `manage.py import_theteams` and by the admin's upload page. One transact
 either imports whole or writes nothing. Importing the same page again finds each story by its
 source key (the page's title), updates what changed and says which stories were created,
 updated or left unchanged; a dry run does all of that and rolls back.
+
+What an imported story shows: its hashtags in the order the page lists them (re-importing a
+story whose tags were reordered puts them back), its kind as the parser infers it
+(articles/theteams/inference.py), a source line ("더팀스에서 가져온 글" and the company) and, as
+the dump carries no dates, "날짜 미상" instead of a date (articles/models/provenance.py). Its
+published_at is the import time, which only decides visibility and list order: imported
+stories sort by their import, earlier stories of the page slightly later, so the page's order
+is kept.
 """
 
 import re
@@ -97,6 +105,7 @@ def import_dump(
         now = timezone.now()
         outcomes = [
             # Earlier stories on the page get slightly later times, so "recent" keeps page order.
+            # The time is when the story went up here, never shown as its date (provenance.py).
             _import_story(story, now - timedelta(seconds=index), kind=kind, status=status, by=by)
             for index, story in enumerate(page.stories)
         ]

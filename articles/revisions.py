@@ -29,10 +29,12 @@ SCALAR_FIELDS = (
     "unpublish_at",
     "is_featured",
     "original_url",
+    "original_published_on",
     "meta_description",
 )
 RELATION_FIELDS = ("people", "authors", "tags")
 DATETIME_FIELDS = {"published_at", "unpublish_at"}
+DATE_FIELDS = {"original_published_on"}
 FOREIGN_KEYS = {"company": Company, "series": Series}
 # A restore brings back what was written, never the publication state: restoring an old version
 # must not publish, unpublish or reschedule the story behind the editors' backs.
@@ -47,7 +49,7 @@ def snapshot(article: Article, related=None) -> dict:
     for name in SCALAR_FIELDS:
         field = Article._meta.get_field(name)
         value = getattr(article, field.attname)
-        if name in DATETIME_FIELDS:
+        if name in DATETIME_FIELDS or name in DATE_FIELDS:
             value = value.isoformat() if value else None
         elif name == "cover_image":
             value = value.name or ""

@@ -284,7 +284,7 @@ def story_json_ld(article, tags):
         "description": article.description,
         "url": url,
         "mainEntityOfPage": article.original_url or url,
-        "datePublished": article.published_at.isoformat() if article.published_at else None,
+        "datePublished": article.shown_date.isoformat() if article.shown_date else None,
         "dateModified": article.updated_at.isoformat(),
         "inLanguage": "ko",
         "keywords": [tag.name for tag in tags],

@@ -4,11 +4,15 @@ The dump is read from ../shared/seed at run time (never copied into the project)
 """
 
 import re
+from datetime import date
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from articles.models import Article, Tag
+from articles.importing import SOURCE_PREFIX
+from articles.models import Article, Collection, Tag
+from articles.models.provenance import IMPORT_SOURCES
 from tests.editorial_support import story_data
 from tests.factories import ArticleFactory
 from tests.test_import import imported, run_import, seed_blocks
@@ -94,3 +98,98 @@ def test_listing_prefetch_gives_each_story_its_own_order_once():
     assert list(listed[first.pk].tags.all()) == [c, a, b]
     assert list(listed[second.pk].tags.all()) == [a, b, c]
     assert second.ordered_tags() == [a, b, c]
+
+
+# ------------------------------------------------------------------------------------------
+# Dates: none is invented
+# ------------------------------------------------------------------------------------------
+
+
+def import_day_labels() -> list[str]:
+    today = timezone.localdate()
+    return [f"{today:%Y.%m.%d}", f"{today.year}년 {today.month}월 {today.day}일"]
+
+
+@pytest.mark.seed
+def test_imported_stories_show_an_unknown_date_not_the_import_day(client, seed_file):
+    run_import(seed_file)
+    stories = imported(seed_file)
+    pages = [client.get(story.get_absolute_url()) for story in stories]
+    pages += [client.get(reverse(name)) for name in ("articles:interviews", "articles:feed")]
+    pages.append(client.get(Collection.objects.get().get_absolute_url()))
+    for page in pages:
+        html = page.content.decode()
+        assert page.status_code == 200
+        assert "날짜 미상" in html
+        for label in import_day_labels():
+            assert label not in html
+    for story, page in zip(stories, pages, strict=False):
+        html = page.content.decode()
+        assert "발행 <time" not in html
+        assert '"datePublished"' not in html  # the page's structured data claims no date
+        detail = client.get(f"/api/v1/stories/{story.pk}").json()
+        assert detail["published_date_known"] is False
+        assert detail["original_published_on"] is None
+
+
+@pytest.mark.seed
+def test_imported_stories_sort_by_their_import_in_page_order(seed_file):
+    run_import(seed_file)
+    titles = [title for title, _ in seed_blocks(seed_file)]
+    listed = [a.title for a in Article.objects.published().recent() if a.title in titles]
+    assert listed == titles
+
+
+def test_a_known_original_date_is_shown_instead():
+    story = ArticleFactory(source_key="theteams:제목", original_published_on=date(2018, 9, 3))
+    assert story.shown_date == date(2018, 9, 3)
+    assert not story.date_unknown
+
+
+def test_original_date_on_the_page_and_a_story_written_here_keeps_its_date(client):
+    imported_story = ArticleFactory(
+        source_key="theteams:옛 글", original_published_on=date(2018, 9, 3)
+    )
+    html = client.get(imported_story.get_absolute_url()).content.decode()
+    assert '원문 발행 <time datetime="2018-09-03">2018년 9월 3일</time>' in html
+    assert "날짜 미상" not in html
+    written_here = ArticleFactory()
+    html = client.get(written_here.get_absolute_url()).content.decode()
+    day = timezone.localtime(written_here.published_at)
+    assert f'발행 <time datetime="{day.isoformat()}">{day.year}년 {day.month}월 {day.day}일' in html
+    assert "날짜 미상" not in html
+    assert 'class="story-source"' not in html
+    assert client.get(f"/api/v1/stories/{written_here.pk}").json()["source"] is None
+
+
+# ------------------------------------------------------------------------------------------
+# The source line
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.seed
+def test_imported_stories_say_where_they_come_from(client, seed_file):
+    run_import(seed_file)
+    assert SOURCE_PREFIX.rstrip(":") in IMPORT_SOURCES
+    for story in imported(seed_file):
+        html = client.get(story.get_absolute_url()).content.decode()
+        line = re.search(r'<p class="story-source">(.*?)</p>', html, re.DOTALL)
+        assert line
+        assert line.group(1).startswith("더팀스에서 가져온 글 · ")
+        assert f'href="{story.company.get_absolute_url()}">{story.company.name}</a>' in line.group(
+            1
+        )
+        source = client.get(f"/api/v1/stories/{story.pk}").json()["source"]
+        assert source == {
+            "site": "더팀스",
+            "label": "더팀스에서 가져온 글",
+            "company": story.company.name,
+            "url": None,  # the dump carries no address
+        }
+
+
+def test_the_source_line_links_the_original_when_there_is_one(client):
+    story = ArticleFactory(source_key="theteams:글", original_url="https://example.com/글")
+    html = client.get(story.get_absolute_url()).content.decode()
+    assert '· <a href="https://example.com/글" rel="noopener">원문 보기</a></p>' in html
+    assert client.get(f"/api/v1/stories/{story.pk}").json()["source"]["url"] == story.original_url

@@ -44,6 +44,7 @@ from articles.models.common import (
     unique_slug,
 )
 from articles.models.entities import ArticleTag, Company, Person, Series, Tag
+from articles.models.provenance import Provenance
 from articles.models.states import State, holds, state_conditions
 from articles.models.stats import DailyView
 from articles.rendering import (
@@ -196,7 +197,7 @@ class ArticleQuerySet(models.QuerySet):
         return [stories[pk] for pk in chosen if pk in stories]
 
 
-class Article(models.Model):
+class Article(Provenance, models.Model):
     kind = models.CharField("종류", max_length=16, choices=Kind.choices, default=Kind.FEED)
     title = models.CharField("제목", max_length=200)
     slug = models.SlugField(
@@ -272,6 +273,13 @@ class Article(models.Model):
     )
     meta_description = models.CharField(
         "검색엔진 설명", max_length=160, blank=True, help_text="비워 두면 요약을 씁니다."
+    )
+    original_published_on = models.DateField(
+        "원문 발행일",
+        null=True,
+        blank=True,
+        help_text="다른 곳에 먼저 실린 글이 처음 실린 날. 독자에게는 이 날짜가 보입니다. "
+        "가져온 글에 이 날짜가 없으면 ‘날짜 미상’으로 보입니다.",
     )
     source_key = models.CharField(
         "가져온 원본",

@@ -214,7 +214,7 @@ class ArticleAdmin(StoryPages, admin.ModelAdmin):
         ("분류", {"fields": ["hashtags", "job_family", "series", "series_part"]}),
         ("발행", {"fields": ["status", "published_at", "unpublish_at", "is_featured"]}),
         ("커버 이미지", {"fields": ["cover_image", "cover_alt", "cover_credit"]}),
-        ("검색과 공유", {"fields": ["meta_description", "original_url"]}),
+        ("검색과 공유", {"fields": ["meta_description", "original_url", "original_published_on"]}),
         (
             "통계",
             {"fields": ["view_count", "reading_minutes", "version", "created_at", "updated_at"]},
