@@ -29,6 +29,8 @@ from articles.theteams import DumpError, ParsedStory, parse_dump
 
 SOURCE_PREFIX = "theteams:"
 
+IMPORT_NOTE, REIMPORT_NOTE = "더팀스에서 가져옴", "더팀스에서 다시 가져옴"
+
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 ACTION_LABELS = {CREATED: "새로 만듦", UPDATED: "고침", UNCHANGED: "그대로"}
 
@@ -138,13 +140,16 @@ def _import_story(parsed: ParsedStory, published_at, *, kind: str | None, status
             status=status,
             published_at=published_at if status == Status.PUBLISHED else None,
         )
-        _save(article, parsed, by=by, note="더팀스에서 가져옴", tags=tags)
+        _save(article, parsed, by=by, note=IMPORT_NOTE, tags=tags)
         return StoryOutcome(CREATED, article, parsed)
 
     wanted = {"title": parsed.title, "body": parsed.body_markdown, "company": company}
-    # The kind an editor chose survives a re-import unless the import names one.
+    # The kind an editor chose survives a re-import unless the import names one; a kind the
+    # last import gave and nobody changed follows what the parser infers now.
     if kind is not None:
         wanted["kind"] = kind
+    elif parsed.kind != article.kind and _kind_from_the_last_import(article):
+        wanted["kind"] = parsed.kind
     changed = [name for name, value in wanted.items() if getattr(article, name) != value]
     for name in changed:
         setattr(article, name, wanted[name])
@@ -158,10 +163,18 @@ def _import_story(parsed: ParsedStory, published_at, *, kind: str | None, status
     if changed or new_tags:
         fields = [*changed, "body_html", "reading_minutes", "excerpt"] if changed else []
         relations = {"tags": tags} if new_tags else {}
-        _save(article, parsed, by=by, note="더팀스에서 다시 가져옴", fields=fields, **relations)
+        _save(article, parsed, by=by, note=REIMPORT_NOTE, fields=fields, **relations)
     if new_tags:
         changed.append("tags")
     return StoryOutcome(UPDATED if changed else UNCHANGED, article, parsed, changed)
+
+
+def _kind_from_the_last_import(article: Article) -> bool:
+    """Is the story's kind the one its last import gave it (no editor has chosen another)?"""
+    last = (
+        article.revisions.filter(note__in=[IMPORT_NOTE, REIMPORT_NOTE]).order_by("-number").first()
+    )
+    return last is not None and last.snapshot.get("kind") == article.kind
 
 
 def _save(article: Article, parsed: ParsedStory, **options) -> None:

@@ -10,9 +10,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.importing import SOURCE_PREFIX
+from articles.importing import IMPORT_NOTE, SOURCE_PREFIX
 from articles.models import Article, Collection, Tag
 from articles.models.provenance import IMPORT_SOURCES
+from articles.services import save_story
 from tests.editorial_support import story_data
 from tests.factories import ArticleFactory
 from tests.test_import import imported, run_import, seed_blocks
@@ -193,3 +194,25 @@ def test_the_source_line_links_the_original_when_there_is_one(client):
     html = client.get(story.get_absolute_url()).content.decode()
     assert '· <a href="https://example.com/글" rel="noopener">원문 보기</a></p>' in html
     assert client.get(f"/api/v1/stories/{story.pk}").json()["source"]["url"] == story.original_url
+
+
+# ------------------------------------------------------------------------------------------
+# The kind on a re-import
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.seed
+@pytest.mark.parametrize(("note", "kind"), [(IMPORT_NOTE, "interview"), ("", "feed")])
+def test_reimport_corrects_a_kind_only_an_import_gave(seed_file, note, kind):
+    """As an older import filed the mini interviews (as 피드), a re-import files them as 인터뷰;
+    a kind an editor chose stays."""
+    run_import(seed_file)
+    story = imported(seed_file)[2]
+    story.kind = "feed"
+    save_story(story, by=None, note=note, fields=["kind"])
+
+    run_import(seed_file)
+
+    story.refresh_from_db()
+    assert story.kind == kind
+    assert "그대로 3" in run_import(seed_file)
