@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from articles.models import Article, Collection, CollectionItem, Company, Status, Tag
+from articles.models.common import put_in_order
 from articles.services import save_story
 from articles.theteams import DumpError, ParsedStory, parse_dump
 
@@ -203,15 +204,14 @@ def _import_collection(title: str, articles: list[Article]):
         collection = Collection.objects.create(title=title)
         action = CREATED
     current = {item.article_id: item for item in collection.items.all()}
-    for position, article in enumerate(articles, start=1):
-        item = current.get(article.pk)
-        if item is None:
-            CollectionItem.objects.create(collection=collection, article=article, position=position)
-        elif item.position != position:
-            item.position = position
-            item.save(update_fields=["position"])
-        else:
-            continue
-        if action == UNCHANGED:
-            action = UPDATED
+    moved = put_in_order(
+        current,
+        articles,
+        lambda article, position: CollectionItem.objects.create(
+            collection=collection, article=article, position=position
+        ),
+        start=1,
+    )
+    if moved and action == UNCHANGED:
+        action = UPDATED
     return collection, action

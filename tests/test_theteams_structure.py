@@ -188,22 +188,25 @@ def test_synthetic_panel_is_an_interview_only_when_tagged_so(tags, kind):
     ]
 
 
-def test_synthetic_steps_referred_to_by_number_become_a_numbered_list():
-    body = (
-        "배포 이야기입니다.배포 단계배포를 시작하면 코드를 받습니다."
-        "테스트를 돌립니다.이미지를 만듭니다.서버에 올립니다."
-        "3번에서 실패하면 멈춥니다.4번까지 끝나면 알림을 보냅니다.끝입니다."
-    )
-    [story] = parse_dump(make_dump(("6", "배포 단계", body))).stories
-    assert paragraphs(story.body_markdown)[1:3] == [
-        "## 배포 단계",
-        "1. 배포를 시작하면 코드를 받습니다.\n2. 테스트를 돌립니다.\n3. 이미지를 만듭니다.\n"
-        "4. 서버에 올립니다.",
-    ]
+STEPS = "배포 이야기입니다.배포 단계배포를 시작하면 코드를 받습니다.테스트를 돌립니다."
+NUMBERED = (
+    "1. 배포를 시작하면 코드를 받습니다.\n2. 테스트를 돌립니다.\n3. 이미지를 만듭니다.\n"
+    "4. 서버에 올립니다."
+)
+
+
+@pytest.mark.parametrize(
+    ("rest", "numbered"),
+    [
+        # Steps the text refers to by number ("3번", "4번까지") become a list 1–4.
+        ("이미지를 만듭니다.서버에 올립니다.3번에서 멈춥니다.4번까지 끝나면 알립니다.", NUMBERED),
+        # "2번째" (the second time) refers to no step: no list.
+        ("2번째 시도에서 됐습니다.끝입니다.", None),
+    ],
+)
+def test_synthetic_steps_referred_to_by_number_become_a_numbered_list(rest, numbered):
+    [story] = parse_dump(make_dump(("6", "배포 단계", STEPS + rest))).stories
+    blocks = paragraphs(story.body_markdown)
+    assert blocks[1] == "## 배포 단계"
+    assert (blocks[2] if blocks[2].startswith("1. ") else None) == numbered
     assert is_faithful(story)
-
-
-def test_synthetic_numbers_that_are_not_steps_make_no_list():
-    body = "배포 이야기입니다.배포 단계배포 단계는 짧습니다.2번째 시도에서 됐습니다.끝입니다."
-    [story] = parse_dump(make_dump(("6", "배포 단계", body))).stories
-    assert "1. " not in story.body_markdown

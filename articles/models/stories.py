@@ -41,6 +41,7 @@ from articles.models.common import (
     Kind,
     Status,
     cover_upload_to,
+    put_in_order,
     unique_slug,
 )
 from articles.models.entities import ArticleTag, Company, Person, Series, Tag
@@ -465,13 +466,13 @@ class Article(Provenance, models.Model):
         wanted = list(dict.fromkeys(tags))
         links = {link.tag_id: link for link in ArticleTag.objects.filter(article=self)}
         ArticleTag.objects.filter(article=self).exclude(tag__in=wanted).delete()
-        for position, tag in enumerate(wanted):
-            link = links.get(tag.pk)
-            if link is None:
-                ArticleTag.objects.create(article=self, tag=tag, position=position)
-            elif link.position != position:
-                link.position = position
-                link.save(update_fields=["position"])
+        put_in_order(
+            links,
+            wanted,
+            lambda tag, position: ArticleTag.objects.create(
+                article=self, tag=tag, position=position
+            ),
+        )
         getattr(self, "_prefetched_objects_cache", {}).pop("tags", None)
 
     @property
