@@ -147,6 +147,13 @@ def test_a_known_original_date_is_shown_instead():
     assert not story.date_unknown
 
 
+def test_only_stories_from_an_import_source_can_have_an_unknown_date():
+    demo = ArticleFactory(source_key="demo:제목")  # the demo seed's own key: written here
+    assert demo.source_site is None
+    assert demo.shown_date == demo.published_at
+    assert not demo.date_unknown
+
+
 def test_original_date_on_the_page_and_a_story_written_here_keeps_its_date(client):
     imported_story = ArticleFactory(
         source_key="theteams:옛 글", original_published_on=date(2018, 9, 3)

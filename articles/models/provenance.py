@@ -1,9 +1,10 @@
 """Where a story came from and the date readers see for it.
 
-A story imported from another site (its source_key names the site: "theteams:제목") says so
-on its page and in the API ("더팀스에서 가져온 글"). Its date is the original publication date
-when known (original_published_on); a source that gave none (a TheTeams page dump carries no
-dates) is shown as 날짜 미상, never as the day of the import. published_at stays what decides
+A story imported from another site (its source_key names one of IMPORT_SOURCES,
+"theteams:제목"; the demo seed's "demo:…" keys name none) says so on its page and in the API
+("더팀스에서 가져온 글"). Its date is the original publication date when known
+(original_published_on); a source that gave none (a TheTeams page dump carries no dates) is
+shown as 날짜 미상, never as the day of the import. published_at stays what decides
 visibility (states.py) and the order of the lists: imported stories sort by their import,
 in the order of the page they came from.
 """
@@ -34,8 +35,8 @@ class Provenance:
         still decides when readers see it and where it sorts (by its import, in page order)."""
         if self.original_published_on:
             return self.original_published_on
-        return None if self.source_key else self.published_at
+        return None if self.source_site else self.published_at
 
     @property
     def date_unknown(self) -> bool:
-        return bool(self.source_key) and self.original_published_on is None
+        return self.source_site is not None and self.original_published_on is None
