@@ -223,3 +223,11 @@ def test_reimport_corrects_a_kind_only_an_import_gave(seed_file, note, kind):
     story.refresh_from_db()
     assert story.kind == kind
     assert "그대로 3" in run_import(seed_file)
+
+
+def test_the_openapi_schema_only_gains_the_new_fields(client):
+    schemas = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    card, detail = schemas["StoryOut"]["properties"], schemas["StoryDetailOut"]["properties"]
+    assert {"published_at", "original_published_on", "published_date_known"} <= set(card)
+    assert {"source", "original_url", "published_at"} <= set(detail)
+    assert set(schemas["StorySourceOut"]["properties"]) == {"site", "label", "company", "url"}

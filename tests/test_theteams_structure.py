@@ -43,16 +43,17 @@ def source_blocks_after_wide_gaps(source: str) -> list[str]:
 def test_seed_interview_questions_are_bold_and_counted_against_the_dump(seed_stories):
     interview = seed_stories[0]
     questions = bold_paragraphs(interview.body_markdown)
-    # The dump sets each of the interviewer's 14 prompts after a wide gap, answered at once.
+    # The interviewer speaks 14 times in the dump (counted by reading it), each time after a
+    # wide gap and answered at once: each question opens such a block, in the dump's order.
     assert len(questions) == 14
     after_gaps = source_blocks_after_wide_gaps(interview.source_body)
-    answered = [block for block in after_gaps if not WIDE_GAP.search(block)]
-    for question in questions:
-        assert any(block.startswith(question) for block in after_gaps), question[:20]
-    # A block after a wide gap that is a question is never alone: its answer follows it.
-    assert all(len(block) > len(question) for block in after_gaps for question in questions
-               if block.startswith(question))  # fmt: skip
-    assert len(answered) == len(after_gaps)
+    starts = [
+        next(i for i, block in enumerate(after_gaps) if block.startswith(question))
+        for question in questions
+    ]
+    assert starts == sorted(set(starts))
+    for question, start in zip(questions, starts, strict=True):
+        assert len(after_gaps[start].strip()) > len(question)  # the answer follows it
     blocks = paragraphs(interview.body_markdown)
     for index, block in enumerate(blocks):
         if block.startswith("**"):
