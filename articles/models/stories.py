@@ -458,8 +458,9 @@ class Article(Provenance, models.Model):
 
     def ordered_tags(self) -> list[Tag]:
         """The hashtags in their order: the prefetched ones (for_listing()), else a query."""
-        return list(self.tags.all() if "tags" in getattr(self, "_prefetched_objects_cache", {})
-                    else self.tags.order_by(*TAG_ORDER))  # fmt: skip
+        if "tags" in getattr(self, "_prefetched_objects_cache", {}):
+            return list(self.tags.all())
+        return list(self.tags.order_by(*TAG_ORDER))
 
     def set_tags(self, tags) -> None:
         """Make `tags` (in this order, repeats dropped) the story's hashtags."""
