@@ -231,3 +231,18 @@ def test_the_openapi_schema_only_gains_the_new_fields(client):
     assert {"published_at", "original_published_on", "published_date_known"} <= set(card)
     assert {"source", "original_url", "published_at"} <= set(detail)
     assert set(schemas["StorySourceOut"]["properties"]) == {"site", "label", "company", "url"}
+
+
+def test_the_feed_gives_no_published_date_it_does_not_know(client):
+    undated = ArticleFactory(title="날짜 없는 글", source_key="theteams:날짜 없는 글")
+    dated = ArticleFactory(
+        title="날짜 있는 글",
+        source_key="theteams:날짜 있는 글",
+        original_published_on=date(2018, 9, 3),
+    )
+    feed = client.get(reverse("articles:feed-all")).content.decode()
+    entries = {title: entry for entry in feed.split("<entry>")[1:] for title in
+               (undated.title, dated.title) if f"<title>{title}</title>" in entry}  # fmt: skip
+    assert "<published>" not in entries[undated.title]
+    assert "<updated>" in entries[undated.title]
+    assert "<published>2018-09-03T00:00:00" in entries[dated.title]
