@@ -281,6 +281,11 @@ class StoryOut(StoryHead):
         description="독자에게 보일 날짜를 아는지. 원문에 날짜가 없는 가져온 글은 false이고 "
         "‘날짜 미상’으로 보입니다(published_at은 이 사이트에 공개된 시각)."
     )
+
+    @staticmethod
+    def resolve_published_date_known(obj) -> bool:
+        return not obj.date_unknown
+
     updated_at: datetime
     view_count: int
     reading_minutes: int = Field(description="읽는 시간(분)")
@@ -291,10 +296,6 @@ class StoryOut(StoryHead):
     @staticmethod
     def resolve_cover_image_url(obj, context) -> str | None:
         return media_url(context, obj.cover_image)
-
-    @staticmethod
-    def resolve_published_date_known(obj) -> bool:
-        return not obj.date_unknown
 
 
 class StorySourceOut(Schema):

@@ -24,7 +24,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from articles.models import Article, Collection, CollectionItem, Company, Status, Tag
-from articles.models.common import put_in_order
 from articles.services import save_story
 from articles.theteams import DumpError, ParsedStory, parse_dump
 
@@ -203,15 +202,6 @@ def _import_collection(title: str, articles: list[Article]):
     if collection is None:
         collection = Collection.objects.create(title=title)
         action = CREATED
-    current = {item.article_id: item for item in collection.items.all()}
-    moved = put_in_order(
-        current,
-        articles,
-        lambda article, position: CollectionItem.objects.create(
-            collection=collection, article=article, position=position
-        ),
-        start=1,
-    )
-    if moved and action == UNCHANGED:
+    if CollectionItem.objects.place(collection, articles) and action == UNCHANGED:
         action = UPDATED
     return collection, action

@@ -16,10 +16,11 @@ from articles.models.common import (
     photo_upload_to,
     unique_slug,
 )
-from articles.models.entities import ArticleTag, Company, Person, Series, Tag
+from articles.models.entities import Company, Person, Series, Tag
+from articles.models.ordered import ArticleTag, tags_in_order
 from articles.models.states import State
 from articles.models.stats import DailyView
-from articles.models.stories import Article, SearchDocument, has_published, tags_in_order
+from articles.models.stories import Article, SearchDocument, has_published
 from articles.models.versioning import ContentVersion
 from articles.models.workflow import (
     PREVIEW_DAYS,

@@ -38,24 +38,6 @@ def unique_slug(model, base: str, *, fallback: str, exclude_pk=None, field: str 
 RELATED_COUNT = 4
 
 
-def put_in_order(links: dict, wanted, create, *, start: int = 0) -> bool:
-    """Give each object of `wanted` its link (a row with a `position`) at position start,
-    start + 1, …: `links` maps an object's key to its existing link, `create(obj, position)`
-    makes a missing one. Returns whether a link was created or moved."""
-    changed = False
-    for position, obj in enumerate(wanted, start=start):
-        link = links.get(obj.pk)
-        if link is None:
-            create(obj, position)
-        elif link.position != position:
-            link.position = position
-            link.save(update_fields=["position"])
-        else:
-            continue
-        changed = True
-    return changed
-
-
 def generated_name(folder: str, filename: str, upload=None) -> str:
     """Store uploads under server-generated names. The extension comes from the format the
     file really has (validate_image checked it), never from the client: a web server types

@@ -124,29 +124,3 @@ class Series(Slugged):
 
     def __str__(self):
         return self.title
-
-
-class ArticleTag(models.Model):
-    """A story's hashtag and its place among the story's hashtags: the author's order (the
-    order a TheTeams post lists them in, or an editor's), which every page and the API keep.
-    The table is the one the relation had before it was ordered."""
-
-    article = models.ForeignKey(
-        "articles.Article", verbose_name="스토리", on_delete=models.CASCADE,
-        related_name="tag_links",
-    )  # fmt: skip
-    tag = models.ForeignKey(
-        Tag, verbose_name="해시태그", on_delete=models.CASCADE, related_name="article_links"
-    )
-    position = models.PositiveSmallIntegerField("순서", default=0)
-
-    class Meta:
-        db_table = "articles_article_tags"
-        ordering = ["position", "id"]
-        unique_together = [("article", "tag")]
-        default_permissions = ()  # set with its story, never edited on its own
-        verbose_name = "스토리의 해시태그"
-        verbose_name_plural = "스토리의 해시태그"
-
-    def __str__(self):
-        return f"{self.article_id} · {self.position} · {self.tag}"

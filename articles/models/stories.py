@@ -41,10 +41,10 @@ from articles.models.common import (
     Kind,
     Status,
     cover_upload_to,
-    put_in_order,
     unique_slug,
 )
-from articles.models.entities import ArticleTag, Company, Person, Series, Tag
+from articles.models.entities import Company, Person, Series, Tag
+from articles.models.ordered import TAG_ORDER, ArticleTag, put_in_order, tags_in_order
 from articles.models.provenance import Provenance
 from articles.models.states import State, holds, state_conditions
 from articles.models.stats import DailyView
@@ -57,15 +57,6 @@ from articles.rendering import (
 )
 
 PUBLICATION_FIELDS = frozenset({"status", "published_at", "unpublish_at"})
-
-# A story's hashtags in their order (ArticleTag.position): article.tags.order_by(*TAG_ORDER),
-# Prefetch("tags", tags_in_order()). The ordering reuses the join to the relation's table that
-# the related manager or the prefetch has made, so each tag comes once.
-TAG_ORDER = ("article_links__position", "article_links__id")
-
-
-def tags_in_order():
-    return Tag.objects.order_by(*TAG_ORDER)
 
 
 class ArticleQuerySet(models.QuerySet):
