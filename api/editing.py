@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404
 
 from api.common import story_etag
 from api.errors import ApiError, field_error
-from articles.models import Article, Company, Person, Series, Tag
+from articles.models import Article, Company, Person, Series, Tag, tags_in_order
 
 BODY = ("body", "payload")
 # What a client names by slug or by name rather than by value.
@@ -146,7 +146,7 @@ def edited(response: HttpResponse, article: Article, *, cache_control="no-store"
     """The story as saved, with its relations, and its new ETag."""
     prefetch_related_objects(
         [article],
-        Prefetch("tags", queryset=Tag.objects.order_by("name")),
+        Prefetch("tags", queryset=tags_in_order()),
         Prefetch("people", queryset=Person.objects.order_by("name", "pk")),
     )
     response["ETag"] = story_etag(article)

@@ -8,7 +8,7 @@ column can store, and is capped at its column's length.
 """
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -297,6 +297,18 @@ class StoryOut(StoryHead):
     series: SeriesRefOut | None
     series_part: int | None
     published_at: datetime
+    original_published_on: date | None = Field(
+        description="다른 곳에 먼저 실린 글이 처음 실린 날(알 때만)"
+    )
+    published_date_known: bool = Field(
+        description="독자에게 보일 날짜를 아는지. 원문에 날짜가 없는 가져온 글은 false이고 "
+        "‘날짜 미상’으로 보입니다(published_at은 이 사이트에 공개된 시각)."
+    )
+
+    @staticmethod
+    def resolve_published_date_known(obj) -> bool:
+        return not obj.date_unknown
+
     updated_at: datetime
     view_count: int
     reading_minutes: int = Field(description="읽는 시간(분)")
@@ -305,6 +317,15 @@ class StoryOut(StoryHead):
     url: str = Field(description="독자가 보는 스토리 페이지의 절대 주소")
 
     resolve_cover_image_url = media_url_of("cover_image")
+
+
+class StorySourceOut(Schema):
+    """Where an imported story came from."""
+
+    site: str = Field(description="가져온 사이트. 예: 더팀스")
+    label: str = Field(description="독자에게 보이는 출처 문구. 예: 더팀스에서 가져온 글")
+    company: str | None = Field(description="글의 회사")
+    url: str | None = Field(description="원문 주소(알 때만)")
 
 
 class StoryLinkOut(StoryHead):
@@ -339,6 +360,18 @@ class StoryDetailOut(StoryOut):
     version: int = Field(description="고칠 때마다 1씩 늘어납니다. If-Match에 씁니다.")
     series_position: SeriesPositionOut | None
     related: list[StoryLinkOut]
+    source: StorySourceOut | None = Field(description="가져온 글이면 그 출처, 아니면 null")
+
+    @staticmethod
+    def resolve_source(obj) -> dict | None:
+        if not obj.source_site:
+            return None
+        return {
+            "site": obj.source_site,
+            "label": obj.source_label,
+            "company": obj.company.name if obj.company else None,
+            "url": obj.original_url or None,
+        }
 
 
 StoryPageOut = page_schema("StoryPageOut", StoryOut, count="필터에 맞는 발행 스토리 수")

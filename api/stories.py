@@ -65,7 +65,7 @@ from api.schemas import (
     Text,
 )
 from api.throttling import TokenRateThrottle
-from articles.models import RELATED_COUNT, Article, JobFamily, Kind, Person, Tag
+from articles.models import RELATED_COUNT, Article, JobFamily, Kind, Person, tags_in_order
 from articles.models import Status as StoryStatus
 from articles.roles import PUBLISH_PERMISSION, can_edit, can_publish, owns, stories_for
 from articles.search import MAX_QUERY_LENGTH, matching_ids, parse_query
@@ -261,7 +261,7 @@ def detail(request, response, **lookup):
         return not_modified
     prefetch_related_objects(
         [article],
-        Prefetch("tags", queryset=Tag.objects.order_by("name")),
+        Prefetch("tags", queryset=tags_in_order()),
         Prefetch("people", queryset=Person.objects.order_by("name", "pk")),
     )
     article.series_position = series_position(request, article)

@@ -5,6 +5,14 @@ Used by `manage.py import_theteams` and by the admin's upload page. One transact
 either imports whole or writes nothing. Importing the same page again finds each story by its
 source key (the page's title), updates what changed and says which stories were created,
 updated or left unchanged; a dry run does all of that and rolls back.
+
+What an imported story shows: its hashtags in the order the page lists them (re-importing a
+story whose tags were reordered puts them back), its kind as the parser infers it
+(articles/theteams/inference.py), a source line ("더팀스에서 가져온 글" and the company) and, as
+the dump carries no dates, "날짜 미상" instead of a date (articles/models/provenance.py). Its
+published_at is the import time, which only decides visibility and list order: imported
+stories sort by their import, earlier stories of the page slightly later, so the page's order
+is kept.
 """
 
 import re
@@ -21,6 +29,8 @@ from articles.services import save_story
 from articles.theteams import DumpError, ParsedStory, parse_dump
 
 SOURCE_PREFIX = "theteams:"
+
+IMPORT_NOTE, REIMPORT_NOTE = "더팀스에서 가져옴", "더팀스에서 다시 가져옴"
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 ACTION_LABELS = {CREATED: "새로 만듦", UPDATED: "고침", UNCHANGED: "그대로"}
@@ -98,6 +108,7 @@ def import_dump(
         now = timezone.now()
         outcomes = [
             # Earlier stories on the page get slightly later times, so "recent" keeps page order.
+            # The time is when the story went up here, never shown as its date (provenance.py).
             _import_story(story, now - timedelta(seconds=index), kind=kind, status=status, by=by)
             for index, story in enumerate(page.stories)
         ]
@@ -131,13 +142,16 @@ def _import_story(parsed: ParsedStory, published_at, *, kind: str | None, status
             status=status,
             published_at=published_at if status == Status.PUBLISHED else None,
         )
-        _save(article, parsed, by=by, note="더팀스에서 가져옴", tags=tags)
+        _save(article, parsed, by=by, note=IMPORT_NOTE, tags=tags)
         return StoryOutcome(CREATED, article, parsed)
 
     wanted = {"title": parsed.title, "body": parsed.body_markdown, "company": company}
-    # The kind an editor chose survives a re-import unless the import names one.
+    # The kind an editor chose survives a re-import unless the import names one; a kind the
+    # last import gave and nobody changed follows what the parser infers now.
     if kind is not None:
         wanted["kind"] = kind
+    elif parsed.kind != article.kind and _kind_from_the_last_import(article):
+        wanted["kind"] = parsed.kind
     changed = [name for name, value in wanted.items() if getattr(article, name) != value]
     for name in changed:
         setattr(article, name, wanted[name])
@@ -146,14 +160,23 @@ def _import_story(parsed: ParsedStory, published_at, *, kind: str | None, status
     if parsed.view_count > article.view_count:
         article.view_count = parsed.view_count
         changed.append("view_count")
-    new_tags = {tag.pk for tag in tags} != set(article.tags.values_list("pk", flat=True))
+    # The author's order counts: the same tags in another order are a change.
+    new_tags = [tag.pk for tag in tags] != [tag.pk for tag in article.ordered_tags()]
     if changed or new_tags:
         fields = [*changed, "body_html", "reading_minutes", "excerpt"] if changed else []
         relations = {"tags": tags} if new_tags else {}
-        _save(article, parsed, by=by, note="더팀스에서 다시 가져옴", fields=fields, **relations)
+        _save(article, parsed, by=by, note=REIMPORT_NOTE, fields=fields, **relations)
     if new_tags:
         changed.append("tags")
     return StoryOutcome(UPDATED if changed else UNCHANGED, article, parsed, changed)
+
+
+def _kind_from_the_last_import(article: Article) -> bool:
+    """Is the story's kind the one its last import gave it (no editor has chosen another)?"""
+    last = (
+        article.revisions.filter(note__in=[IMPORT_NOTE, REIMPORT_NOTE]).order_by("-number").first()
+    )
+    return last is not None and last.snapshot.get("kind") == article.kind
 
 
 def _save(article: Article, parsed: ParsedStory, **options) -> None:
@@ -196,16 +219,6 @@ def _import_collection(title: str, articles: list[Article]):
     if collection is None:
         collection = Collection.objects.create(title=title)
         action = CREATED
-    current = {item.article_id: item for item in collection.items.all()}
-    for position, article in enumerate(articles, start=1):
-        item = current.get(article.pk)
-        if item is None:
-            CollectionItem.objects.create(collection=collection, article=article, position=position)
-        elif item.position != position:
-            item.position = position
-            item.save(update_fields=["position"])
-        else:
-            continue
-        if action == UNCHANGED:
-            action = UPDATED
+    if CollectionItem.objects.place(collection, articles) and action == UNCHANGED:
+        action = UPDATED
     return collection, action

@@ -36,6 +36,7 @@ ALLOWED_ATTRIBUTES = {
     "h2": {"id"}, "h3": {"id"}, "h4": {"id"}, "h5": {"id"}, "h6": {"id"},
     "li": {"id", "class"},
     "ol": {"class", "start"},
+    "p": {"class"},
     "section": {"class"},
     "sup": {"class", "id"},
     "hr": {"class"},
@@ -124,6 +125,12 @@ def check_body_length(body: str) -> None:
 _CELL_ALIGN = re.compile(r'<(th|td) style="text-align:(left|center|right)">')
 
 
+# A paragraph that is one emphasis and nothing else ("*사진 왼쪽이 한결입니다*") is a photo's
+# caption, as Markdown writers set it under a picture and the TheTeams import marks one: it
+# gets the caption class (site.css) instead of reading as an italic sentence of the text.
+_CAPTION = re.compile(r"<p><em>((?:(?!</?(?:em|p)\b).)*)</em></p>", re.DOTALL)
+
+
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 
 
@@ -140,6 +147,7 @@ def _only_https_pictures(element: str, attribute: str, value: str) -> str | None
 def render_markdown(body: str) -> str:
     """Render an editor's Markdown to HTML that is safe to show without escaping."""
     html = _CELL_ALIGN.sub(r'<\1 class="align-\2">', _markdown.render(body))
+    html = _CAPTION.sub(r'<p class="caption"><em>\1</em></p>', html)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -30,10 +30,12 @@ SCALAR_FIELDS = (
     "unpublish_at",
     "is_featured",
     "original_url",
+    "original_published_on",
     "meta_description",
 )
 RELATION_FIELDS = ("people", "authors", "tags")
 DATETIME_FIELDS = {"published_at", "unpublish_at"}
+DATE_FIELDS = {"original_published_on"}
 FOREIGN_KEYS = {"company": Company, "series": Series}
 # A restore brings back what was written, never the publication state: restoring an old version
 # must not publish, unpublish or reschedule the story behind the editors' backs.
@@ -48,13 +50,16 @@ def snapshot(article: Article, related=None) -> dict:
     for name in SCALAR_FIELDS:
         field = Article._meta.get_field(name)
         value = getattr(article, field.attname)
-        if name in DATETIME_FIELDS:
+        if name in DATETIME_FIELDS or name in DATE_FIELDS:
             value = value.isoformat() if value else None
         elif name == "cover_image":
             value = value.name or ""
         data[name] = value
     for name in RELATION_FIELDS:
-        if name in related:
+        if name == "tags":  # in their order, which is the author's
+            tags = related["tags"] if "tags" in related else article.ordered_tags()
+            data[name] = list(dict.fromkeys(tag.pk for tag in tags))
+        elif name in related:
             data[name] = sorted(obj.pk for obj in related[name])
         else:
             data[name] = sorted(getattr(article, name).values_list("pk", flat=True))

@@ -77,7 +77,10 @@ def save_story(
         for name, values in relations.items():
             if values is not None:
                 related[name] = list(values)
-                getattr(article, name).set(related[name])
+                if name == "tags":  # in the given order (ArticleTag.position)
+                    article.set_tags(related[name])
+                else:
+                    getattr(article, name).set(related[name])
         index_article(article, fields=None if relations else fields, related=related, new=created)
         revision = record_revision(article, by, note=note, related=related, first=created)
         line = publication_message(before, article) or audit
@@ -137,10 +140,16 @@ def restore_revision(revision: Revision, by) -> Revision:
             by=by,
             note=f"복원: {revision.number}번에서",
             audit=f"{revision.number}번 버전으로 복원",
-            tags=Tag.objects.filter(pk__in=data.get("tags", [])),
+            tags=in_order(Tag, data.get("tags", [])),
             people=Person.objects.filter(pk__in=data.get("people", [])),
             authors=users.filter(pk__in=data.get("authors", [])),
         )
+
+
+def in_order(model, pks: list) -> list:
+    """The rows of `model` with these keys, in the order of `pks` (missing ones skipped)."""
+    rows = model.objects.in_bulk(pks)
+    return [rows[pk] for pk in pks if pk in rows]
 
 
 def _unsaved_fields(article: Article, fields) -> set[str]:

@@ -5,11 +5,14 @@ whose story has no byline and no company inherits the feed's). An entry's id is 
 address by number under SITE_URL, so a new slug or title never makes it a new entry. Every
 address in a feed is under SITE_URL, whatever Host or scheme the request named."""
 
+from datetime import datetime, time
+
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 
 from articles.models import KIND_URL_NAMES, Article, Company, Kind, Tag, has_published
@@ -67,7 +70,12 @@ class StoryFeed(Feed):
         return item.excerpt
 
     def item_pubdate(self, item):
-        return item.published_at
+        """When the story was first published (Atom's optional <published>): none for an
+        imported story whose source gave no date (Article.shown_date), never the import day."""
+        shown = item.shown_date
+        if shown is None or isinstance(shown, datetime):
+            return shown
+        return timezone.make_aware(datetime.combine(shown, time()))
 
     def item_updateddate(self, item):
         return item.updated_at
@@ -79,7 +87,7 @@ class StoryFeed(Feed):
         return item.byline or (item.company.name if item.company else None)
 
     def item_categories(self, item):
-        return [tag.name for tag in item.tags.all()]
+        return [tag.name for tag in item.ordered_tags()]
 
 
 class KindFeed(StoryFeed):

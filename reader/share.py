@@ -9,7 +9,7 @@ settings.SITE_URL, never from the request's Host header, which a client chooses.
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
@@ -46,7 +46,7 @@ class ShareTags:
     type: str = "website"
     # The address search engines should index; the page's own unless it was published elsewhere.
     canonical: str = ""
-    published_time: datetime | None = None
+    published_time: date | datetime | None = None
     modified_time: datetime | None = None
     tags: tuple[str, ...] = ()
 
@@ -123,7 +123,7 @@ def story_tags(article: Article, tags) -> ShareTags:
         canonical=article.original_url or url,
         image=share_image(article),
         type="article",
-        published_time=article.published_at,
+        published_time=article.shown_date,  # None for an undated import: no date invented
         modified_time=article.updated_at,
         tags=tuple(tag.name for tag in tags),
     )

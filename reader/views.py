@@ -258,7 +258,7 @@ def story_for_staff(request, pk, slug):
 
 
 def render_story(request, article, view_count):
-    tags = list(article.tags.all())
+    tags = article.ordered_tags()
     published = Article.objects.published()
     related = published.related_to(article, [tag.pk for tag in tags], limit=RELATED_COUNT)
     parts = []
@@ -298,7 +298,7 @@ def story_json_ld(article, tags):
         "description": article.description,
         "url": url,
         "mainEntityOfPage": article.original_url or url,
-        "datePublished": article.published_at.isoformat() if article.published_at else None,
+        "datePublished": article.shown_date.isoformat() if article.shown_date else None,
         "dateModified": article.updated_at.isoformat(),
         "inLanguage": "ko",
         "keywords": [tag.name for tag in tags],

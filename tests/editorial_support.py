@@ -38,7 +38,7 @@ def story_data(article=None, **overrides) -> dict:
             "company": article.company_id or "",
             "people": [p.pk for p in article.people.all()],
             "authors": [u.pk for u in article.authors.all()],
-            "tags": [t.pk for t in article.tags.all()],
+            "hashtags": [t.pk for t in article.ordered_tags()],
             "byline": article.byline,
             "job_family": article.job_family,
             "series": article.series_id or "",

@@ -103,8 +103,8 @@ def test_the_site_the_admin_and_the_api_docs_raise_no_csp_violation(browser, liv
         assert visitor.goto(path).status == 200, path
     # The widgets that build markup with script: autocomplete, calendar, prepopulated slug.
     visitor.goto(change)
-    visitor.page.locator(".field-tags .select2-selection").click()
-    visitor.page.locator(".field-tags .select2-search__field").fill("보")
+    visitor.page.locator(".field-hashtags .select2-selection").click()
+    visitor.page.locator(".field-hashtags .select2-search__field").fill("보")
     visitor.page.locator(".select2-results__option", has_text="#보안").wait_for()
     visitor.page.keyboard.press("Escape")
     visitor.page.locator("#id_authors_input").fill("writer")  # the staff picker's filter

@@ -87,10 +87,10 @@ def test_a_story_added_in_the_admin_starts_with_revision_1(client, editor):
 def test_a_snapshot_holds_the_editable_fields_with_tag_and_people_ids(story):
     tags = [TagFactory(name="회고"), TagFactory(name="배포")]
     person = PersonFactory()
-    story.tags.set(tags)
+    story.set_tags(tags)
     story.people.set([person])
     data = snapshot(story)
-    assert data["tags"] == sorted(tag.pk for tag in tags)
+    assert data["tags"] == [tag.pk for tag in tags]  # in the story's order
     assert data["people"] == [person.pk]
     assert data["company"] == story.company_id
     assert data["status"] == "draft"
@@ -121,7 +121,9 @@ def test_the_change_form_links_to_the_history(client, editor, story):
 
 def test_compare_shows_the_body_line_by_line_and_other_fields_side_by_side(client, editor, story):
     tag = TagFactory(name="코드리뷰")
-    client.post(change_url(story), story_data(story, title="새 제목", body=BODY_V2, tags=[tag.pk]))
+    client.post(
+        change_url(story), story_data(story, title="새 제목", body=BODY_V2, hashtags=[tag.pk])
+    )
     response = client.get(
         reverse("admin:articles_article_compare", args=[story.pk]), {"a": 1, "b": 2}
     )
@@ -166,7 +168,7 @@ def test_restore_brings_back_an_old_version_as_a_new_revision_and_is_audited(cli
         title="처음 제목", body=BODY_V1, draft=True, created_by=editor, tags=[old_tag]
     )
     client.post(
-        change_url(story), story_data(story, title="고친 제목", body=BODY_V2, tags=[new_tag.pk])
+        change_url(story), story_data(story, title="고친 제목", body=BODY_V2, hashtags=[new_tag.pk])
     )
     restore = reverse("admin:articles_article_restore", args=[story.pk, 1])
     response = client.post(restore)

@@ -262,7 +262,7 @@ def test_a_writer_cannot_change_companies(client, writer):
 
 def test_a_writer_may_add_tags_to_their_draft(client, writer, own_draft):
     tag = TagFactory(name="회고")
-    response = client.post(change_url(own_draft), story_data(own_draft, tags=[tag.pk]))
+    response = client.post(change_url(own_draft), story_data(own_draft, hashtags=[tag.pk]))
     assert response.status_code == 302
     assert list(own_draft.tags.all()) == [tag]
 

@@ -58,7 +58,7 @@ def test_seed_import_gives_three_faithful_stories(seed_file):
     stories = imported(seed_file)
     assert [s.view_count for s in stories] == SEED_VIEW_COUNTS
     assert [s.company.name for s in stories] == SEED_COMPANIES
-    assert [s.kind for s in stories] == [Kind.INTERVIEW, Kind.FEED, Kind.FEED]
+    assert [s.kind for s in stories] == [Kind.INTERVIEW, Kind.FEED, Kind.INTERVIEW]
     assert all(s.status == Status.PUBLISHED for s in stories)
     assert set(Article.objects.published()) == set(stories)
     assert len(story_lines(output, "새로 만듦")) == 3

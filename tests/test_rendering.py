@@ -112,3 +112,11 @@ def test_pictures_load_over_https_or_from_the_site_only():
     assert 'src="/media/covers/c.png"' in html
     assert "http://img.example.com" not in html.lower()
     assert "data:" not in html
+
+
+def test_a_paragraph_of_one_emphasis_is_a_caption():
+    html = render_markdown("*사진 왼쪽이 한결입니다*\n\n본문에 *강조*가 있습니다.\n\n*반쯤* 강조")
+    assert '<p class="caption"><em>사진 왼쪽이 한결입니다</em></p>' in html
+    assert "<p>본문에 <em>강조</em>가 있습니다.</p>" in html
+    assert "<p><em>반쯤</em> 강조</p>" in html
+    assert render_markdown("*하나* 그리고 *둘*").count("caption") == 0

@@ -378,7 +378,7 @@ def test_tags_and_people_set_in_the_admin_are_searchable(admin_client, client):
             "kind": "feed", "title": "관리자 편집", "slug": story.slug, "excerpt": "",
             "base_version": story.version,
             "body": story.body, "byline": "", "job_family": "", "series_part": "",
-            "status": "published", "tags": [tag.pk], "people": [person.pk],
+            "status": "published", "hashtags": [tag.pk], "people": [person.pk],
             "company": story.company_id,
             "published_at_0": published.strftime("%Y-%m-%d"),
             "published_at_1": published.strftime("%H:%M:%S"),

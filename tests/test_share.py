@@ -3,6 +3,7 @@ SITE_URL; a story without a cover shares a card drawn in Korean, made once per w
 
 import io
 import re
+from datetime import date
 from html import unescape
 
 import pytest
@@ -264,3 +265,11 @@ def test_a_card_another_request_is_drawing_is_answered_without_waiting_long(
     image = png(client, f"/stories/{story.pk}/share.png")
     assert image.size == (1200, 630)
     assert not (site / "share").exists()  # the holder stores it, not this request
+
+
+def test_an_undated_import_claims_no_publication_time(client):
+    """The dump carries no date: the import day must not pass for the story's."""
+    imported = ArticleFactory(source_key="theteams:1234")
+    assert "article:published_time" not in tags_of(client, imported.get_absolute_url())
+    dated = ArticleFactory(source_key="theteams:5678", original_published_on=date(2018, 5, 3))
+    assert tags_of(client, dated.get_absolute_url())["article:published_time"] == "2018-05-03"

@@ -18,6 +18,7 @@ from articles.models.common import (
     unique_slug,
 )
 from articles.models.entities import Company, Person, Series, Tag
+from articles.models.ordered import ArticleTag, tags_in_order
 from articles.models.states import State
 from articles.models.stats import DailyView
 from articles.models.stories import Article, SearchDocument, has_published
@@ -39,6 +40,7 @@ __all__ = [
     "RELATED_COUNT",
     "SLUG_MAX_LENGTH",
     "Article",
+    "ArticleTag",
     "Collection",
     "CollectionItem",
     "Company",
@@ -63,5 +65,6 @@ __all__ = [
     "logo_upload_to",
     "photo_upload_to",
     "preview_token_digest",
+    "tags_in_order",
     "unique_slug",
 ]

@@ -6,6 +6,7 @@ from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from articles import clock
 from articles.models.common import Titled
 from articles.models.entities import Tag
+from articles.models.ordered import TAG_ORDER, put_in_order
 from articles.models.stories import Article
 
 
@@ -52,6 +53,18 @@ class Collection(Titled):
 
 
 class CollectionItemQuerySet(models.QuerySet):
+    def place(self, collection, articles, start: int = 1) -> bool:
+        """Put `articles` in `collection` at positions start, start + 1, … (missing ones are
+        added, other items stay). Returns whether an item was added or moved."""
+        return put_in_order(
+            {item.article_id: item for item in self.filter(collection=collection)},
+            articles,
+            lambda article, position: self.create(
+                collection=collection, article=article, position=position
+            ),
+            start=start,
+        )
+
     def published_cards(self, now=None):
         """Items whose story is published, in the editors' order, with what a story card
         shows. Each item's story is checked by its key: `article__in=published` would first
@@ -59,7 +72,7 @@ class CollectionItemQuerySet(models.QuerySet):
         return (
             self.filter(Exists(Article.objects.published(now).filter(pk=OuterRef("article"))))
             .select_related("article__company", "article__series")
-            .prefetch_related(Prefetch("article__tags", queryset=Tag.objects.order_by("name")))
+            .prefetch_related(Prefetch("article__tags", queryset=Tag.objects.order_by(*TAG_ORDER)))
             .defer("article__body", "article__body_html")
             .order_by("position", "id")
         )

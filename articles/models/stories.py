@@ -47,6 +47,8 @@ from articles.models.common import (
     unique_slug,
 )
 from articles.models.entities import Company, Person, Series, Tag
+from articles.models.ordered import TAG_ORDER, ArticleTag, put_in_order, tags_in_order
+from articles.models.provenance import Provenance
 from articles.models.states import State, holds, state_conditions
 from articles.models.stats import DailyView
 from articles.models.text import NameField, SlugField
@@ -90,7 +92,7 @@ class ArticleQuerySet(models.QuerySet):
         series, one for all their tags, whatever the number of stories."""
         return (
             self.select_related("company", "series")
-            .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+            .prefetch_related(Prefetch("tags", queryset=tags_in_order()))
             .defer("body", "body_html")
         )
 
@@ -192,7 +194,7 @@ class ArticleQuerySet(models.QuerySet):
         return [stories[pk] for pk in chosen if pk in stories]
 
 
-class Article(models.Model):
+class Article(Provenance, models.Model):
     kind = models.CharField("종류", max_length=16, choices=Kind.choices, default=Kind.FEED)
     title = NameField("제목", max_length=200)
     slug = SlugField(
@@ -246,7 +248,9 @@ class Article(models.Model):
         blank=True,
         help_text="독자에게 보이는 글쓴이. 예: 플랫폼팀 김하늘",
     )
-    tags = models.ManyToManyField(Tag, verbose_name="해시태그", related_name="articles", blank=True)
+    tags = models.ManyToManyField(
+        Tag, verbose_name="해시태그", related_name="articles", blank=True, through="ArticleTag"
+    )
     job_family = models.CharField("직군", max_length=16, choices=JobFamily.choices, blank=True)
     series = models.ForeignKey(
         Series, verbose_name="시리즈", on_delete=models.SET_NULL, related_name="articles",
@@ -274,6 +278,13 @@ class Article(models.Model):
     )
     meta_description = models.CharField(
         "검색엔진 설명", max_length=160, blank=True, help_text="비워 두면 요약을 씁니다."
+    )
+    original_published_on = models.DateField(
+        "원문 발행일",
+        null=True,
+        blank=True,
+        help_text="다른 곳에 먼저 실린 글이 처음 실린 날. 독자에게는 이 날짜가 보입니다. "
+        "가져온 글에 이 날짜가 없으면 ‘날짜 미상’으로 보입니다.",
     )
     source_key = models.CharField(
         "가져온 원본",
@@ -456,6 +467,26 @@ class Article(models.Model):
     def series_part_taken(self) -> bool:
         others = Article.objects.filter(series_id=self.series_id, series_part=self.series_part)
         return others.exclude(pk=self.pk).exists()
+
+    def ordered_tags(self) -> list[Tag]:
+        """The hashtags in their order: the prefetched ones (for_listing()), else a query."""
+        if "tags" in getattr(self, "_prefetched_objects_cache", {}):
+            return list(self.tags.all())
+        return list(self.tags.order_by(*TAG_ORDER))
+
+    def set_tags(self, tags) -> None:
+        """Make `tags` (in this order, repeats dropped) the story's hashtags."""
+        wanted = list(dict.fromkeys(tags))
+        links = {link.tag_id: link for link in ArticleTag.objects.filter(article=self)}
+        ArticleTag.objects.filter(article=self).exclude(tag__in=wanted).delete()
+        put_in_order(
+            links,
+            wanted,
+            lambda tag, position: ArticleTag.objects.create(
+                article=self, tag=tag, position=position
+            ),
+        )
+        getattr(self, "_prefetched_objects_cache", {}).pop("tags", None)
 
     @property
     def publication(self) -> tuple:

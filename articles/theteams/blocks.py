@@ -32,8 +32,9 @@ class _Text:
 
 @dataclass
 class _Block:
-    kind: str  # "p", "heading", "quote"
+    kind: str  # "p", "heading", "quote", "question", "caption", "list" (texts are its items)
     texts: list[_Text]
+    gap: int = 0  # the whitespace run before it in the dump (0: glued to the previous block)
 
 
 def _squash(text: str) -> str:
@@ -52,17 +53,19 @@ def _pull_quote(segment: str) -> tuple[str, str] | None:
     return None
 
 
-def _units(segments: list[str]) -> list[tuple[str, list[str]]]:
-    """Group segments into ("quote", lines) for stand-alone pull quotes, else ("text", [s]).
+def _units(segments: list[tuple[str, int]]) -> list[tuple[str, list[str], int]]:
+    """Group segments into ("quote", lines, gap) for stand-alone pull quotes, else
+    ("text", [segment], gap); `gap` is the whitespace run before the unit.
 
     A pull quote may itself contain a lost break ("“…시작해서␣␣크게 …팀이에요”"): when a
     segment opens a quote that one of the next two segments closes, the lines are merged back.
-    Text after the closing ” (a photo caption) becomes its own unit.
+    Text after the closing ” is the caption of the photo the quote was printed on: a
+    ("caption", [text], 0) unit.
     """
-    units: list[tuple[str, list[str]]] = []
+    units: list[tuple[str, list[str], int]] = []
     i = 0
     while i < len(segments):
-        segment = segments[i]
+        segment, gap = segments[i]
         lines: list[str] | None = None
         caption = ""
         consumed = 1
@@ -71,23 +74,23 @@ def _units(segments: list[str]) -> list[tuple[str, list[str]]]:
             lines, caption = [quote[0]], quote[1]
         elif segment.startswith("“") and "”" not in segment and len(segment) <= 200:
             for ahead in range(i + 1, min(i + 3, len(segments))):
-                following = segments[ahead]
+                following = segments[ahead][0]
                 if "“" in following:
                     break
                 closed = _pull_quote("“" + following)
                 if closed:
-                    lines = [segment, *segments[i + 1 : ahead], closed[0][1:]]
+                    lines = [segment, *(s for s, _ in segments[i + 1 : ahead]), closed[0][1:]]
                     caption = closed[1]
                     consumed = ahead - i + 1
                     break
                 if "”" in following:
                     break
         if lines is None:
-            units.append(("text", [segment]))
+            units.append(("text", [segment], gap))
         else:
-            units.append(("quote", lines))
+            units.append(("quote", lines, gap))
             if caption:
-                units.append(("text", [caption]))
+                units.append(("caption", [caption], 0))
         i += consumed
     return units
 
@@ -138,20 +141,22 @@ def _heading_split(paragraph: str) -> int | None:
 def _blocks(core: str) -> tuple[list[_Block], list[_Text]]:
     """Body text (hashtags already removed) → blocks and trailing footnote definitions."""
     blocks: list[_Block] = []
-    for unit_kind, parts in _units(_segments(core.strip())):
-        if unit_kind == "quote":
-            blocks.append(_Block("quote", [_Text(part.strip()) for part in parts]))
+    for unit_kind, parts, gap in _units(_segments(core.strip())):
+        if unit_kind != "text":
+            blocks.append(_Block(unit_kind, [_Text(part.strip()) for part in parts], gap))
             continue
         for paragraph, glued in _split_glued(parts[0]):
             whole_quote = _pull_quote(paragraph)
             if whole_quote and not whole_quote[1]:
-                blocks.append(_Block("quote", [_Text(paragraph)]))
+                blocks.append(_Block("quote", [_Text(paragraph)], gap))
+                gap = 0
                 continue
             split = _heading_split(paragraph) if glued else None
             if split:
-                blocks.append(_Block("heading", [_Text(paragraph[:split].strip())]))
-                paragraph = paragraph[split:].strip()
-            blocks.append(_Block("p", [_Text(paragraph)]))
+                blocks.append(_Block("heading", [_Text(paragraph[:split].strip())], gap))
+                paragraph, gap = paragraph[split:].strip(), 0
+            blocks.append(_Block("p", [_Text(paragraph)], gap))
+            gap = 0
 
     footnotes: list[_Text] = []
     while blocks and blocks[-1].kind == "p" and blocks[-1].texts[0].raw.rstrip().endswith("↩"):
@@ -245,6 +250,14 @@ def _markdown(blocks: list[_Block], footnotes: list[_Text]) -> str:
             if heading.endswith("#"):  # would be read as the heading's closing sequence
                 heading = heading[:-1] + "\\#"
             parts.append(f"## {heading}")
+        elif block.kind == "question":  # as the site's interviews mark their questions
+            parts.append(f"**{_escape(block.texts[0])}**")
+        elif block.kind == "caption":  # a paragraph that is all emphasis: a caption
+            parts.append(f"*{_escape(block.texts[0])}*")
+        elif block.kind == "list":
+            parts.append(
+                "\n".join(f"{n}. {_escape(item)}" for n, item in enumerate(block.texts, 1))
+            )
         else:
             parts.append(_escape(block.texts[0]))
     parts.extend(f"[^{number}]: {_escape(text)}" for number, text in enumerate(footnotes, 1))

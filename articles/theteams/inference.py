@@ -123,6 +123,7 @@ def _infer_company(
     return max(scored)[3] if scored else None
 
 
+INTERVIEW_TAG = "인터뷰"
 _INTERVIEWEE = re.compile(r"\(이하\s*([^\s()]{1,15})\)")
 _SPEAKER = re.compile(r"^([\uac00-\ud7a3A-Za-z]{1,12})\s*(?:\([^()]{1,40}\))?\s*:\s")
 _TRAILING_ASIDE = re.compile(r"\s*\([^()]{1,20}\)$")
@@ -141,8 +142,8 @@ def _paragraph_texts(blocks: list[_Block]) -> list[str]:
     return [block.texts[0].plain() for block in blocks if block.kind == "p"]
 
 
-def _infer_kind(blocks: list[_Block]) -> str:
-    """interview / feed / news from the shape of the text.
+def _infer_kind(blocks: list[_Block], tags: list[str] = ()) -> str:
+    """interview / feed / news from the shape of the text (and the author's own #인터뷰).
 
     An interview (TheTeams "인터뷰") is about ONE named interviewee: the lede introduces them
     ("홍길동 디자이너(이하 길동)"), the interviewer's prompts are short paragraphs followed by
@@ -154,6 +155,12 @@ def _infer_kind(blocks: list[_Block]) -> str:
     "지영님 (Designer) : …"). Labelled answers from three or more different people are the
     signal that tells such a roundup from an interview; "(이하 NAME)" is the signal for one.
 
+    Unless its author says otherwise: a post tagged #인터뷰 whose body is made of questions
+    and answers (at least two questions answered by a labelled speaker, or the shape of an
+    interview above) is an interview, panel or not: TheTeams files such a post of mini
+    interviews under 인터뷰. The tag alone is not enough (a post about hiring interviews may
+    carry it).
+
     News is recognised only conservatively (reported speech: "밝혔다.", "말했다." …); pass
     `kind="news"` to `parse_dump` for a news page.
     """
@@ -164,7 +171,7 @@ def _infer_kind(blocks: list[_Block]) -> str:
 
     has_interviewee = _interviewee(text) is not None
 
-    # Prompts: short paragraphs ending with "?" (maybe plus an aside such as "(클릭)"),
+    # Prompts: short paragraphs ending with "?" (maybe plus an aside such as "(사진)"),
     # answered by the next paragraph.
     questions = [
         index
@@ -178,6 +185,7 @@ def _infer_kind(blocks: list[_Block]) -> str:
         and questions[0] <= len(paragraphs) / 3
         and questions[-1] >= len(paragraphs) * 2 / 3
     )
+    labelled_answers = sum(1 for index in questions if _SPEAKER.match(paragraphs[index + 1]))
 
     speakers = {
         match.group(1).removesuffix("님")
@@ -185,8 +193,11 @@ def _infer_kind(blocks: list[_Block]) -> str:
         if (match := _SPEAKER.match(paragraph))
     }
     panel = len(speakers) >= 3
+    interview_shape = (has_interviewee and len(questions) >= 2) or qa_throughout
 
-    if not panel and ((has_interviewee and len(questions) >= 2) or qa_throughout):
+    if not panel and interview_shape:
+        return "interview"
+    if INTERVIEW_TAG in tags and (interview_shape or labelled_answers >= 2):
         return "interview"
     polite = len(re.findall(r"(?:요|니다)[.!?]", text))
     reported = len(_REPORTED_SPEECH.findall(text))

@@ -14,6 +14,8 @@ from articles.theteams.inference import (
     _interviewee,
     _paragraph_texts,
 )
+from articles.theteams.structure import mark_structure
+from articles.theteams.text import _drop_dead_links
 
 KINDS = ("interview", "feed", "news")
 
@@ -214,10 +216,11 @@ def _split_hashtags(body: str) -> tuple[str, list[str]]:
 def fidelity_text(source_body: str) -> str:
     """The characters the import promises to keep, whitespace removed.
 
-    That is the source body minus its trailing hashtag run and minus the ↩ markers.
+    That is the source body minus its trailing hashtag run, the ↩ markers and the "(클릭)"
+    markers of lost links (text.py, DEAD_LINK).
     """
     core, _tags = _split_hashtags(source_body)
-    return "".join(ch for ch in core if not ch.isspace() and ch != "↩")
+    return "".join(ch for ch in _drop_dead_links(core) if not ch.isspace() and ch != "↩")
 
 
 def is_faithful(parsed: ParsedStory) -> bool:
@@ -236,9 +239,15 @@ def _build_story(
     kind: str | None,
 ) -> ParsedStory:
     core, tags = _split_hashtags(source_body)
-    blocks, footnotes = _blocks(core)
-    shape = _infer_kind(blocks)
+    blocks, footnotes = _blocks(_drop_dead_links(core))
+    shape = _infer_kind(blocks, tags)
     person = _interviewee(" ".join(_paragraph_texts(blocks))) if shape == "interview" else None
+    company = _infer_company(
+        title, [*blocks, _Block("p", footnotes)], tags, known_companies, person
+    )
+    excerpt = _excerpt(blocks)
+    kind = kind or shape
+    mark_structure(blocks, interview=kind == "interview", company=company)
     return ParsedStory(
         line=line,
         title=title,
@@ -246,9 +255,7 @@ def _build_story(
         source_body=source_body,
         body_markdown=_markdown(blocks, footnotes),
         tags=tags,
-        company_name=_infer_company(
-            title, [*blocks, _Block("p", footnotes)], tags, known_companies, person
-        ),
-        kind=kind or shape,
-        excerpt=_excerpt(blocks),
+        company_name=company,
+        kind=kind,
+        excerpt=excerpt,
     )

@@ -152,18 +152,35 @@ def _split_glued(segment: str) -> list[tuple[str, bool]]:
     return [(piece.strip(), glued) for piece, glued in pieces if piece.strip()]
 
 
-def _segments(body: str) -> list[str]:
-    """Split at the breaks that survived as whitespace.
+# A gap as long as this (spaces and no-break spaces) is a block boundary of the page's layout:
+# the empty paragraph TheTeams' editor puts around a question, a photo or a pull quote.
+# Two spaces are a plain paragraph break; no gap at all is a break the dump glued shut.
+WIDE_GAP = 3
+START_GAP = 99  # the body's first segment: nothing comes before it
+
+
+def _segments(body: str) -> list[tuple[str, int]]:
+    """Split at the breaks that survived as whitespace: [(segment, length of the gap before)].
 
     A run of two or more spaces/no-break spaces is a lost break; so is a single no-break
     space right after a sentence end (the dump's trace of a <br>: "…였나요?\xa0네, …").
     """
     segments = []
-    last = 0
+    last, gap = 0, START_GAP
     for match in _WHITESPACE_RUN.finditer(body):
         run = match.group()
         if len(run) >= 2 or (run == "\xa0" and _sentence_ends_before(body, match.start())):
-            segments.append(body[last : match.start()])
-            last = match.end()
-    segments.append(body[last:])
-    return [segment for segment in segments if segment.strip()]
+            segments.append((body[last : match.start()], gap))
+            last, gap = match.end(), len(run)
+    segments.append((body[last:], gap))
+    return [(segment, gap) for segment, gap in segments if segment.strip()]
+
+
+# "(클릭)" is what a text dump keeps of a button or a linked banner ("…궁금하다면? (클릭)"):
+# the address behind it is lost, so the marker is dropped and the words before it stay as
+# text. fidelity_text() leaves the markers out, as it does the footnotes' ↩ back-links.
+DEAD_LINK = re.compile(r"[ \xa0]?\((?:클릭|click)\)", re.IGNORECASE)
+
+
+def _drop_dead_links(text: str) -> str:
+    return DEAD_LINK.sub("", text)

@@ -12,11 +12,11 @@ import binascii
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.widgets import FilteredSelectMultiple
+from django.contrib.admin.widgets import AutocompleteSelectMultiple, FilteredSelectMultiple
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -25,7 +25,7 @@ from django.utils.html import format_html
 
 from articles.images import UPLOAD_FORMFIELDS
 from articles.importing import import_dump
-from articles.models import Article, Kind, State, Status
+from articles.models import Article, ArticleTag, Kind, State, Status, Tag
 from articles.revisions import edit_conflict
 from articles.roles import can_edit, can_publish, stories_for
 from articles.services import RELATIONS, delete_stories, save_story
@@ -49,6 +49,16 @@ class TextareaField(forms.CharField):
         return super().to_python(value).replace("\r\n", "\n").replace("\r", "\n")
 
 
+class OrderedTagsField(forms.ModelMultipleChoiceField):
+    """The story's hashtags in the order they were picked (the order readers see): the
+    relation has an order of its own (ArticleTag.position), which the admin's plain field for
+    a relation cannot show, so the form carries the tags here and the save sets them."""
+
+    def clean(self, value):
+        chosen = {str(tag.pk): tag for tag in super().clean(value)}
+        return list({key: chosen[key] for key in map(str, value or []) if key in chosen}.values())
+
+
 class ArticleAdminForm(forms.ModelForm):
     """The story's own rules (Article.clean(), its validators and constraints) run in the
     ModelForm's model validation; this form adds what only a form knows: the version it was
@@ -57,6 +67,13 @@ class ArticleAdminForm(forms.ModelForm):
     # The version the editor started from, rendered as a hidden input (change_form.html):
     # saving over a newer version is refused instead of silently overwriting it.
     base_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+    hashtags = OrderedTagsField(
+        label="해시태그",
+        queryset=Tag.objects.all(),
+        required=False,
+        widget=AutocompleteSelectMultiple(Article._meta.get_field("tags"), admin.site),
+        help_text="고른 순서대로 스토리에 보입니다.",
+    )
 
     class Meta:
         model = Article
@@ -71,6 +88,12 @@ class ArticleAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None:
             self.fields["base_version"].initial = self.instance.version
+            self.fields["hashtags"].initial = [tag.pk for tag in self.instance.ordered_tags()]
+            # The widget lists the chosen tags in the queryset's order: the story's own order.
+            position = ArticleTag.objects.filter(article=self.instance, tag=OuterRef("pk"))
+            self.fields["hashtags"].queryset = Tag.objects.annotate(
+                position=Subquery(position.values("position")[:1])
+            ).order_by(F("position").asc(nulls_last=True), "name")
 
     def clean(self):
         cleaned = super().clean()
@@ -179,7 +202,7 @@ class ArticleAdmin(StoryPages, admin.ModelAdmin):
     search_help_text = "제목, 요약, 본문, 회사, 해시태그, 인물 이름으로 찾습니다."
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ["title"]}
-    autocomplete_fields = ["company", "people", "tags", "series", "authors"]
+    autocomplete_fields = ["company", "people", "series", "authors"]
     readonly_fields = ["view_count", "reading_minutes", "version", "created_at", "updated_at"]
     actions = ["submit_for_review", "publish_now", "unpublish_now", "move_to_draft"]
     formfield_overrides = UPLOAD_FORMFIELDS
@@ -188,10 +211,10 @@ class ArticleAdmin(StoryPages, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["kind", "title", "slug", "excerpt", "body"]}),
         ("회사와 사람", {"fields": ["company", "people", "authors", "byline"]}),
-        ("분류", {"fields": ["tags", "job_family", "series", "series_part"]}),
+        ("분류", {"fields": ["hashtags", "job_family", "series", "series_part"]}),
         ("발행", {"fields": ["status", "published_at", "unpublish_at", "is_featured"]}),
         ("커버 이미지", {"fields": ["cover_image", "cover_alt", "cover_credit", "cover_focus"]}),
-        ("검색과 공유", {"fields": ["meta_description", "original_url"]}),
+        ("검색과 공유", {"fields": ["meta_description", "original_url", "original_published_on"]}),
         (
             "통계",
             {"fields": ["view_count", "reading_minutes", "version", "created_at", "updated_at"]},
@@ -257,6 +280,8 @@ class ArticleAdmin(StoryPages, admin.ModelAdmin):
         relations = {
             name: form.cleaned_data[name] for name in RELATIONS if name in form.cleaned_data
         }
+        if "hashtags" in form.cleaned_data:
+            relations["tags"] = form.cleaned_data["hashtags"]
         # The ModelForm has just run Article.full_clean() with the same rules.
         save_story(
             form.instance,
