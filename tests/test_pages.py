@@ -143,11 +143,6 @@ def test_page_numbers_below_one_give_the_first_page_past_the_end_the_last(client
         assert html.count('class="card"') == (20 if shown == 1 else 5), url
 
 
-def test_unknown_job_family_is_ignored_not_an_error(client):
-    make.ArticleFactory(title="아무 글")
-    assert "아무 글" in page(client, "/feed/", job="<script>", sort="nonsense")
-
-
 def test_story_page_shows_everything_a_reader_needs(client):
     company = make.CompanyFactory(name="물결랩", hiring_url="https://jobs.mulgyeol.example/")
     person = make.PersonFactory(
