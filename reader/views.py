@@ -365,6 +365,19 @@ def company(request, slug):
 
 @read_only
 @cached_for_readers()
+def person_index(request):
+    """Everyone with a page (as in the API: people before their first story too), with the
+    company and how many published stories they appear in."""
+    people = (
+        Person.objects.select_related("company")
+        .annotate(story_total=Count("articles", filter=Q(articles__in=Article.objects.published())))
+        .order_by("name", "pk")
+    )
+    return render(request, "reader/person_index.html", {"people": people})
+
+
+@read_only
+@cached_for_readers()
 def person(request, slug):
     person = get_object_or_404(Person.objects.select_related("company"), slug=slug)
     stories = Article.objects.published().filter(people=person).for_listing().recent()

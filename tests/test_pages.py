@@ -475,6 +475,7 @@ class World:
         ("/interviews/", 4),
         ("/feed/?sort=popular", 4),
         ("/companies/", 2),
+        ("/people/", 2),
         ("/companies/many-company/", 6),
         ("/people/many-person/", 5),
         ("/tags/", 2),

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from articles.models import Article, DailyView, JobFamily, Kind
-from tests.factories import ArticleFactory
+from tests.factories import ArticleFactory, CompanyFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +90,28 @@ def test_an_unknown_filter_value_is_refused_visibly_and_the_list_shown_without_i
     assert '<a href="/feed/">피드 전체 보기</a>' in html
     assert "아무 글" in html
     assert "<script>" not in html.split("<main")[1]
+
+
+def test_the_people_index_lists_everyone_with_their_company_and_story_count(client):
+    company = CompanyFactory(name="온숨")
+    shown = PersonFactory(name="한지민", company=company, role="데이터 엔지니어")
+    waiting = PersonFactory(name="이도윤", company=None)
+    ArticleFactory(people=[shown])
+    ArticleFactory(people=[shown, waiting], draft=True)
+
+    status, html = get(client, "/people/")
+
+    assert status == 200
+    assert "<h1>사람</h1>" in html
+    assert f'<a href="{shown.get_absolute_url()}">한지민</a>' in html
+    assert "데이터 엔지니어" in html
+    assert "온숨" in html
+    assert "스토리 1개" in html
+    # Everyone with a page is listed; a draft is not counted.
+    assert f'<a href="{waiting.get_absolute_url()}">이도윤</a>' in html
+    assert "스토리 0개" in html
+    assert 'href="/people/">사람</a>' in html  # the footer links to it
+
+
+def test_the_sitemap_lists_the_people_index(client):
+    assert "http://testserver/people/</loc>" in client.get("/sitemap.xml").content.decode()
