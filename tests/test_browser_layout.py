@@ -1,0 +1,79 @@
+"""What only a browser shows about the layout, at a desktop's and a phone's width: a slim
+sticky header, nothing wider than the screen, and anchors that land below the
+header."""
+
+import os
+
+import pytest
+from django.core.management import call_command
+
+from articles.models import Article
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself
+# stay synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+VIEWPORTS = [pytest.param(PHONE, id="390px"), pytest.param(DESKTOP, id="1280px")]
+FOOTNOTED = "PostgreSQL로 이사하기 3편"
+
+
+@pytest.fixture
+def demo_site(live_server):
+    call_command("seed_demo", verbosity=0)
+    return live_server.url
+
+
+def story_path(title_start):
+    return Article.objects.get(title__startswith=title_start).get_absolute_url()
+
+
+def open_page(browser, url, viewport, color_scheme="light"):
+    context = browser.new_context(viewport=viewport, locale="ko-KR", color_scheme=color_scheme)
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url)
+    return context, page, errors
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_the_header_is_slim_and_no_page_scrolls_sideways(browser, demo_site, viewport):
+    paths = ["/", story_path(FOOTNOTED), "/news/?job=dev", "/people/", "/case-study/pooling/"]
+    for path in paths:
+        context, page, errors = open_page(browser, demo_site + path, viewport)
+        header = page.locator(".site-header").bounding_box()
+        assert header["height"] < 80, (path, header)
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, (path, overflow)
+        # The brand is whole, the tabs have room, and every tab can be reached: on a phone
+        # they scroll inside the header.
+        brand = page.locator(".brand")
+        assert brand.evaluate("element => element.scrollWidth <= element.clientWidth"), path
+        tabs = page.get_by_role("navigation", name="스토리 종류")
+        assert tabs.bounding_box()["width"] >= 150, (path, tabs.bounding_box())
+        last_tab = tabs.get_by_role("link").last
+        last_tab.scroll_into_view_if_needed()
+        assert last_tab.is_visible()
+        assert errors == [], path
+        context.close()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_a_footnote_link_lands_its_target_below_the_sticky_header(browser, demo_site, viewport):
+    context, page, _ = open_page(browser, demo_site + story_path(FOOTNOTED), viewport)
+    page.locator(".story-body a.footnote-ref, .story-body sup a").first.click()
+    page.wait_for_function("location.hash.length > 1")
+    target_top = page.evaluate(
+        "document.getElementById(decodeURIComponent(location.hash.slice(1)))"
+        ".getBoundingClientRect().top"
+    )
+    header_bottom = page.locator(".site-header").bounding_box()["height"]
+    assert target_top >= header_bottom
+    context.close()
