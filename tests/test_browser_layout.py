@@ -1,8 +1,9 @@
 """What only a browser shows about the layout, at a desktop's and a phone's width: a slim
-sticky header, nothing wider than the screen, and anchors that land below the
-header."""
+sticky header, nothing wider than the screen, anchors that land below the header, and text
+that stays readable in the reader's dark mode."""
 
 import os
+import re
 
 import pytest
 from django.core.management import call_command
@@ -19,6 +20,20 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 VIEWPORTS = [pytest.param(PHONE, id="390px"), pytest.param(DESKTOP, id="1280px")]
 FOOTNOTED = "PostgreSQL로 이사하기 3편"
+
+# The text colour of an element and the colour behind it (the first ancestor that paints one).
+COLOURS = """
+element => {
+  let behind = element;
+  let background = "rgba(0, 0, 0, 0)";
+  while (behind) {
+    background = getComputedStyle(behind).backgroundColor;
+    if (!/rgba\\(.*, 0\\)$/.test(background) && background !== "transparent") break;
+    behind = behind.parentElement;
+  }
+  return [getComputedStyle(element).color, background];
+}
+"""
 
 
 @pytest.fixture
@@ -39,6 +54,20 @@ def open_page(browser, url, viewport, color_scheme="light"):
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(url)
     return context, page, errors
+
+
+def luminance(css_colour):
+    red, green, blue = (int(part) / 255 for part in re.findall(r"\d+", css_colour)[:3])
+
+    def linear(channel):
+        return channel / 12.92 if channel <= 0.03928 else ((channel + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * linear(red) + 0.7152 * linear(green) + 0.0722 * linear(blue)
+
+
+def contrast(foreground, background):
+    lighter, darker = sorted([luminance(foreground), luminance(background)], reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
@@ -77,3 +106,33 @@ def test_a_footnote_link_lands_its_target_below_the_sticky_header(browser, demo_
     header_bottom = page.locator(".site-header").bounding_box()["height"]
     assert target_top >= header_bottom
     context.close()
+
+
+READABLE = [
+    ("/", [".card-title a", ".card-excerpt", ".card-meta .kind", ".site-footer a", "h1, h2"]),
+    (
+        "story",
+        [".story-body p", ".story-body a", ".story-body pre code", ".byline", ".company-card"],
+    ),
+    ("/news/?job=dev", [".empty p", ".empty a", ".filters label"]),
+    ("/feed/?job=nonsense", [".notice p", ".notice a"]),
+]
+
+
+@pytest.mark.parametrize("scheme", ["dark", "light"])
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_text_is_readable_in_dark_and_light_mode(browser, demo_site, viewport, scheme):
+    for path, selectors in READABLE:
+        url = demo_site + (story_path(FOOTNOTED) if path == "story" else path)
+        context, page, errors = open_page(browser, url, viewport, color_scheme=scheme)
+        page_colour = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+        dark_page = luminance(page_colour) < 0.05
+        assert dark_page == (scheme == "dark"), (path, page_colour)
+        for selector in selectors:
+            element = page.locator(selector).first
+            foreground, background = element.evaluate(COLOURS)
+            ratio = contrast(foreground, background)
+            assert ratio >= 4.5, (path, selector, foreground, background, round(ratio, 2))
+        # The refused filter answers 400 on purpose; the browser reports that as an error.
+        assert [e for e in errors if "(Bad Request)" not in e] == [], path
+        context.close()
