@@ -272,10 +272,12 @@ CACHES = {
 
 # The API (culture/api.py): request rates per client for anonymous reads and per token for
 # writes ("number/s|min|hour|day", parsed here into (count, seconds) so a bad one stops the
-# start, not a request), and the largest request body it reads.
+# start, not a request), and the largest request body it reads. The story form's live
+# Markdown preview (editorial/admin/preview.py) is counted the same way, per editor.
 API_THROTTLE_RATES = {
     "read": env_rate("API_THROTTLE_READ", "300/min"),
     "write": env_rate("API_THROTTLE_WRITE", "60/min"),
+    "preview": env_rate("EDITOR_PREVIEW_RATE", "120/min"),
 }
 API_MAX_BODY_BYTES = env_whole("API_MAX_BODY_BYTES", 1024 * 1024, minimum=1)
 

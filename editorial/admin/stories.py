@@ -30,6 +30,7 @@ from articles.revisions import edit_conflict
 from articles.roles import can_edit, can_publish, stories_for
 from articles.services import RELATIONS, delete_stories, save_story
 from articles.theteams import DumpError
+from editorial.admin.preview import markdown_preview
 from editorial.admin.story_pages import StoryPages
 
 IMPORT_MAX_BYTES = 2 * 1024 * 1024
@@ -69,6 +70,10 @@ class ArticleAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # static/js/markdown-preview.js draws the live preview beside the body from here.
+        self.fields["body"].widget.attrs["data-preview-url"] = reverse(
+            "admin:articles_article_markdown_preview"
+        )
         if self.instance.pk is not None:
             self.fields["base_version"].initial = self.instance.version
 
@@ -185,6 +190,10 @@ class ArticleAdmin(StoryPages, admin.ModelAdmin):
     formfield_overrides = UPLOAD_FORMFIELDS
     list_per_page = 50
     save_on_top = True
+
+    class Media:
+        js = ["js/markdown-preview.js"]
+
     fieldsets = [
         (None, {"fields": ["kind", "title", "slug", "excerpt", "body"]}),
         ("회사와 사람", {"fields": ["company", "people", "authors", "byline"]}),
@@ -343,12 +352,23 @@ class ArticleAdmin(StoryPages, admin.ModelAdmin):
     def get_urls(self):
         return [
             path(
+                "markdown-preview/",
+                self.admin_site.admin_view(self.markdown_preview_view),
+                name="articles_article_markdown_preview",
+            ),
+            path(
                 "import-theteams/",
                 self.admin_site.admin_view(self.import_theteams_view),
                 name="articles_article_import_theteams",
             ),
             *super().get_urls(),
         ]
+
+    def markdown_preview_view(self, request):
+        return markdown_preview(
+            request,
+            lambda request: self.has_add_permission(request) or self.has_change_permission(request),
+        )
 
     def import_theteams_view(self, request):
         # An import publishes what it brings in: editors only.
