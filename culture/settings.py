@@ -47,7 +47,7 @@ INSTALLED_APPS = [
     "ops",
     "tokens",
     "editorial",
-    "axes",
+    "editorial.apps.LoginLockoutConfig",  # django-axes, under a Korean name
     "csp",
 ]
 
@@ -118,6 +118,8 @@ LANGUAGE_CODE = "ko"
 LANGUAGES = [("ko", "한국어")]
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Seoul")
 USE_I18N = True
+# Korean for what the installed apps leave in English (django-axes ships no Korean).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
