@@ -136,3 +136,49 @@ def test_text_is_readable_in_dark_and_light_mode(browser, demo_site, viewport, s
         # The refused filter answers 400 on purpose; the browser reports that as an error.
         assert [e for e in errors if "(Bad Request)" not in e] == [], path
         context.close()
+
+
+# Two different Hangul syllables, and a private-use character no font draws, on a canvas in
+# the page's own font: with a Korean font the three differ; without one, all three are the
+# same empty box ("tofu"). The DOM widths tell the same story for a run of each.
+TOFU = """
+() => {
+  const family = getComputedStyle(document.body).fontFamily;
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = 80;
+  const context = canvas.getContext("2d", { willReadFrequently: true });
+  const draw = (text) => {
+    context.clearRect(0, 0, 80, 80);
+    context.font = `48px ${family}`;
+    context.textBaseline = "top";
+    context.fillText(text, 8, 8);
+    return context.getImageData(0, 0, 80, 80).data.join(",");
+  };
+  const width = (text) => {
+    const probe = document.createElement("span");
+    probe.className = "tofu-probe";
+    probe.textContent = text;
+    document.body.append(probe);
+    const measured = probe.getBoundingClientRect().width;
+    probe.remove();
+    return measured;
+  };
+  const box = draw("\\uE000");
+  return {
+    distinct: draw("가") !== draw("힣"),
+    notBoxes: draw("가") !== box && draw("힣") !== box,
+    hangulWidth: width("가나다라마바사"),
+    boxWidth: width("\\uE000\\uE001\\uE002\\uE003\\uE004\\uE005\\uE006"),
+  };
+}
+"""
+
+
+def test_hangul_is_drawn_with_a_korean_font_not_as_empty_boxes(browser, demo_site):
+    context, page, _ = open_page(browser, demo_site + "/", DESKTOP)
+    result = page.evaluate(TOFU)
+    missing_font = "Hangul renders as empty boxes: apt-get install fonts-noto-cjk"
+    assert result["distinct"], (missing_font, result)
+    assert result["notBoxes"], (missing_font, result)
+    assert abs(result["hangulWidth"] - result["boxWidth"]) > 1, result
+    context.close()
