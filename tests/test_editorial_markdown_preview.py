@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from culture.env import parse_rate
-from tests.factories import StaffFactory, UserFactory
+from tests.factories import ArticleFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -132,3 +132,10 @@ def test_the_story_form_loads_the_preview_script_with_its_address(client, writer
     html = client.get(reverse("admin:articles_article_add")).content.decode()
     assert f'data-preview-url="{URL}"' in html
     assert "js/markdown-preview.js" in html
+
+
+def test_a_story_the_writer_may_only_look_at_has_no_preview(client, writer):
+    story = ArticleFactory(created_by=writer)  # published: no longer the writer's to change
+    response = client.get(reverse("admin:articles_article_change", args=[story.pk]))
+    assert response.status_code == 200
+    assert "data-preview-url" not in response.content.decode()

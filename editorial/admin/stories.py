@@ -70,10 +70,12 @@ class ArticleAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # static/js/markdown-preview.js draws the live preview beside the body from here.
-        self.fields["body"].widget.attrs["data-preview-url"] = reverse(
-            "admin:articles_article_markdown_preview"
-        )
+        # static/js/markdown-preview.js draws the live preview beside the body from here
+        # (when the body is editable: a story the user may only look at has no body field).
+        if "body" in self.fields:
+            self.fields["body"].widget.attrs["data-preview-url"] = reverse(
+                "admin:articles_article_markdown_preview"
+            )
         if self.instance.pk is not None:
             self.fields["base_version"].initial = self.instance.version
 
