@@ -49,13 +49,3 @@ def test_the_readme_says_how_to_change_the_port():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "ADDRESS=127.0.0.1:8001 bin/demo" in readme
     assert "SITE_URL" in readme.split("## Run it")[1].split("\n## ")[0]
-
-
-@pytest.mark.django_db
-def test_a_wrong_address_gets_the_sites_404_not_the_debug_page(client):
-    response = client.get("/no-such-page/")
-    html = response.content.decode()
-    assert response.status_code == 404
-    assert '<link rel="stylesheet" href="/static/css/site.css">' in html
-    assert "페이지를 찾을 수 없습니다" in html
-    assert "URLconf" not in html

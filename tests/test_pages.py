@@ -418,11 +418,14 @@ def test_sitemap_and_robots(client, settings):
 
 
 def test_404_page_is_in_the_sites_style(client):
+    # What bin/demo shows too (it runs with DEBUG off): never the debug page's URL patterns.
     response = client.get("/no-such-page/")
     html = response.content.decode()
     assert response.status_code == 404
     assert "페이지를 찾을 수 없습니다" in html
     assert "스토리 홈으로" in html
+    assert '<link rel="stylesheet" href="/static/css/site.css">' in html
+    assert "URLconf" not in html
 
 
 def test_500_page_is_static_and_in_korean(client):

@@ -4,22 +4,22 @@
 (() => {
   const DELAY = 400;  // milliseconds of quiet before asking
 
+  function element(tag, className, attributes = {}) {
+    const made = document.createElement(tag);
+    made.className = className;
+    for (const [name, value] of Object.entries(attributes)) made.setAttribute(name, value);
+    return made;
+  }
+
   function setUp(textarea) {
     const form = textarea.form;
     const token = form && form.querySelector("input[name=csrfmiddlewaretoken]");
-    const editor = document.createElement("div");
-    editor.className = "markdown-editor";
-    const pane = document.createElement("section");
-    pane.className = "markdown-preview";
-    pane.setAttribute("aria-label", "미리보기");
-    const heading = document.createElement("h3");
-    heading.className = "markdown-preview-title";
+    const editor = element("div", "markdown-editor");
+    const pane = element("section", "markdown-preview", { "aria-label": "미리보기" });
+    const heading = element("h3", "markdown-preview-title");
     heading.textContent = "미리보기";
-    const status = document.createElement("p");
-    status.className = "markdown-preview-status";
-    status.setAttribute("role", "status");
-    const output = document.createElement("div");
-    output.className = "markdown-preview-body";
+    const status = element("p", "markdown-preview-status", { role: "status" });
+    const output = element("div", "markdown-preview-body");
     pane.append(heading, status, output);
     textarea.replaceWith(editor);
     editor.append(textarea, pane);
