@@ -373,7 +373,8 @@ def person_index(request):
         .annotate(story_total=Count("articles", filter=Q(articles__in=Article.objects.published())))
         .order_by("name", "pk")
     )
-    return render(request, "reader/person_index.html", {"people": people})
+    share = page_tags(request, "사람", "엔지니어링 문화 스토리에 나온 사람들")
+    return render(request, "reader/person_index.html", {"people": people, "share": share})
 
 
 @read_only
