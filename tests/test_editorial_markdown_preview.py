@@ -26,7 +26,7 @@ def test_a_writer_gets_the_body_rendered_as_readers_will_see_it(client, writer):
     )
     assert response.status_code == 200
     html = response.json()["html"]
-    assert '<h2 id="제목">' in html
+    assert '<h2 id="h-제목">' in html  # the same heading ids as a saved story
     assert "<blockquote>" in html
     assert 'class="footnotes"' in html
     assert '<th class="align-center">a</th>' in html  # no inline style: the CSP forbids it

@@ -113,5 +113,6 @@ def test_the_people_index_lists_everyone_with_their_company_and_story_count(clie
     assert 'href="/people/">사람</a>' in html  # the footer links to it
 
 
-def test_the_sitemap_lists_the_people_index(client):
-    assert "http://testserver/people/</loc>" in client.get("/sitemap.xml").content.decode()
+def test_the_sitemap_lists_the_people_index(client, settings):
+    sitemap = client.get("/sitemap.xml").content.decode()
+    assert f"<loc>{settings.SITE_URL}/people/</loc>" in sitemap
