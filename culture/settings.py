@@ -47,7 +47,7 @@ INSTALLED_APPS = [
     "ops",
     "tokens",
     "editorial",
-    "axes",
+    "editorial.apps.LoginLockoutConfig",  # django-axes, under a Korean name
     "csp",
 ]
 
@@ -118,6 +118,8 @@ LANGUAGE_CODE = "ko"
 LANGUAGES = [("ko", "한국어")]
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Seoul")
 USE_I18N = True
+# Korean for what the installed apps leave in English (django-axes ships no Korean).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -272,10 +274,12 @@ CACHES = {
 
 # The API (culture/api.py): request rates per client for anonymous reads and per token for
 # writes ("number/s|min|hour|day", parsed here into (count, seconds) so a bad one stops the
-# start, not a request), and the largest request body it reads.
+# start, not a request), and the largest request body it reads. The story form's live
+# Markdown preview (editorial/admin/preview.py) is counted the same way, per editor.
 API_THROTTLE_RATES = {
     "read": env_rate("API_THROTTLE_READ", "300/min"),
     "write": env_rate("API_THROTTLE_WRITE", "60/min"),
+    "preview": env_rate("EDITOR_PREVIEW_RATE", "120/min"),
 }
 API_MAX_BODY_BYTES = env_whole("API_MAX_BODY_BYTES", 1024 * 1024, minimum=1)
 

@@ -2,7 +2,6 @@
 
 import re
 import sys
-from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
@@ -17,7 +16,6 @@ from django.utils.safestring import mark_safe
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 
-from articles.rendering import render_markdown
 from articles.roles import can_operate
 from ops.availability import (
     DATABASE_UNREACHABLE,
@@ -26,9 +24,11 @@ from ops.availability import (
     unavailable_reason,
     unavailable_response,
 )
+from ops.case_study import load as case_study_document
 from ops.status import database_status, file_mtime
 
 CASE_STUDY_PATH = settings.BASE_DIR / "docs" / "pooling.md"
+CASE_STUDY_KO_PATH = settings.BASE_DIR / "docs" / "pooling.ko.md"
 CHARTS_DIR = settings.BASE_DIR / "docs" / "pooling"
 CHART_NAME = re.compile(r"[a-z0-9][a-z0-9-]*\.png")
 # docs/pooling.md links its charts relative to itself, so they also show when the file is
@@ -89,11 +89,23 @@ def database(request):
     return render(request, "ops/database.html", {"status": status, "max_waiting": max_waiting})
 
 
-def case_study(request):
+def case_study(request, language="ko"):
+    """연결 풀링 사례 연구: in Korean (docs/pooling.ko.md) with the English original
+    (docs/pooling.md) one link away; both show the benchmark's latest tables."""
+    mtimes = (file_mtime(CASE_STUDY_KO_PATH), file_mtime(CASE_STUDY_PATH))
+    document = case_study_document(CASE_STUDY_KO_PATH, CASE_STUDY_PATH, language, mtimes)
+    if document is None:
+        raise Http404("사례 연구 문서가 아직 없습니다.")
+    chart_root = reverse("ops:case-study-chart", args=["x.png"]).removesuffix("x.png")
+    html = document.html.replace(CHART_SRC, f'src="{chart_root}')
     return render(
         request,
         "ops/case_study.html",
-        {"body_html": mark_safe(_case_study_html(file_mtime(CASE_STUDY_PATH)))},
+        {
+            "title": document.title,
+            "language": language,
+            "body_html": mark_safe(html),  # rendered and sanitised by articles/rendering.py
+        },
     )
 
 
@@ -116,14 +128,3 @@ def server_error(request):
     if reason is not None:
         return unavailable_response(request, reason, exc)
     return defaults.server_error(request)
-
-
-@lru_cache(maxsize=1)
-def _case_study_html(mtime: float) -> str:
-    """docs/pooling.md as sanitised HTML, rendered once per process (and again only when the
-    file changes, which the benchmark does when it regenerates the tables)."""
-    if not mtime:
-        return "<p>사례 연구 문서가 아직 없습니다.</p>"
-    html = render_markdown(CASE_STUDY_PATH.read_text(encoding="utf-8"))
-    chart_root = reverse("ops:case-study-chart", args=["x.png"]).removesuffix("x.png")
-    return html.replace(CHART_SRC, f'src="{chart_root}')

@@ -81,6 +81,7 @@ class PageSitemap(Sitemap):
             "articles:feed",
             "articles:news",
             "articles:companies",
+            "articles:people",
             "articles:tags",
         ]
 

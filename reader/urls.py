@@ -15,6 +15,7 @@ urlpatterns = [
     path("share.png", views.read_only(share.site_card), name="share-site"),
     path("companies/", views.company_index, name="companies"),
     path("companies/<str:slug>/", views.company, name="company"),
+    path("people/", views.person_index, name="people"),
     path("people/<str:slug>/", views.person, name="person"),
     path("tags/", views.tag_index, name="tags"),
     path("tags/<str:slug>/", views.tag, name="tag"),

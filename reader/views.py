@@ -18,6 +18,7 @@ from django.views.decorators.http import require_safe
 
 from articles import answers, clock
 from articles.models import (
+    POPULAR_WINDOW_DAYS,
     RELATED_COUNT,
     Article,
     Collection,
@@ -170,22 +171,35 @@ def home(request):
     )
 
 
+# 정렬 on the kind lists: the value in the address and the label a reader sees.
+SORTS = {"recent": "최신순", "popular": f"인기순 (최근 {POPULAR_WINDOW_DAYS}일 조회수)"}
+
+
+def list_filters(request):
+    """The kind lists' 직군 and 정렬 from the address. A value that is not on offer is not
+    silently dropped: it comes back in `invalid` (parameter, value, what it means in Korean)
+    so the page can say so, with a 400, and show the list without that filter."""
+    job_family = request.GET.get("job", "")
+    sort = request.GET.get("sort", "") or "recent"
+    invalid = []
+    if job_family and job_family not in JobFamily.values:
+        invalid.append(("job", job_family, "직군"))
+        job_family = ""
+    if sort not in SORTS:
+        invalid.append(("sort", sort, "정렬"))
+        sort = "recent"
+    return job_family, sort, invalid
+
+
 @read_only
 @cached_for_readers()
 def kind_list(request, kind_path):
     kind = KIND_BY_PATH[kind_path]
     stories = Article.objects.published().filter(kind=kind).for_listing()
-    job_family = request.GET.get("job")
-    if job_family in JobFamily.values:
+    job_family, sort, invalid = list_filters(request)
+    if job_family:
         stories = stories.filter(job_family=job_family)
-    else:
-        job_family = ""
-    sort = request.GET.get("sort")
-    if sort == "popular":
-        stories = stories.popular()
-    else:
-        sort = "recent"
-        stories = stories.recent()
+    stories = stories.popular() if sort == "popular" else stories.recent()
     page = paginate(request, stories)
     return render(
         request,
@@ -193,12 +207,19 @@ def kind_list(request, kind_path):
         {
             "kind": kind,
             "kind_path": kind_path,
+            "list_url": request.path,
             "page": page,
             "share": page_tags(request, kind.label, KIND_DESCRIPTIONS[kind], page=page),
             "sort": sort,
+            "sorts": SORTS.items(),
+            # The cards show what the list is sorted by: the window's views on 인기순.
+            "popular_days": POPULAR_WINDOW_DAYS if sort == "popular" else None,
             "job_family": job_family,
+            "job_family_label": JobFamily(job_family).label if job_family else "",
             "job_families": JobFamily.choices,
+            "invalid_filters": invalid,
         },
+        status=400 if invalid else 200,
     )
 
 
@@ -340,6 +361,20 @@ def company(request, slug):
         "reader/company.html",
         {"company": company, "page": page, "people": company.people.all(), "share": share},
     )
+
+
+@read_only
+@cached_for_readers()
+def person_index(request):
+    """Everyone with a page (as in the API: people before their first story too), with the
+    company and how many published stories they appear in."""
+    people = (
+        Person.objects.select_related("company")
+        .annotate(story_total=Count("articles", filter=Q(articles__in=Article.objects.published())))
+        .order_by("name", "pk")
+    )
+    share = page_tags(request, "사람", "엔지니어링 문화 스토리에 나온 사람들")
+    return render(request, "reader/person_index.html", {"people": people, "share": share})
 
 
 @read_only

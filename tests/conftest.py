@@ -5,8 +5,10 @@ import pytest
 from django.core.cache import caches
 from django.db import connection
 
-from tests import api_support
+from tests import api_support, repository_support
 from tests.factories import StaffFactory, UserFactory
+
+ROOT = Path(__file__).resolve().parents[1]
 
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql"))
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -51,12 +53,32 @@ def pytest_runtest_logreport(report):
         _skipped_required.append(report.nodeid)
 
 
+_repository_before = None
+
+
+def pytest_sessionstart(session):
+    global _repository_before
+    if os.environ.get("GUARD_TRACKED_FILES") == "1":
+        _repository_before = repository_support.snapshot(ROOT)
+
+
 def pytest_sessionfinish(session, exitstatus):
     if _skipped_required:
         print(f"\n{len(_skipped_required)} required test(s) were skipped:")
         for nodeid in _skipped_required:
             print(f"  {nodeid}")
         session.exitstatus = 1
+    if _repository_before is not None:
+        exempt = os.environ.get("SCREENSHOTS_DIR")
+        after = repository_support.snapshot(ROOT) or {}
+        changed = repository_support.changes(
+            _repository_before, after, Path(exempt) if exempt else None, ROOT
+        )
+        if changed:
+            print(f"\nThe test run changed {len(changed)} file(s) of the repository:")
+            for path in changed:
+                print(f"  {path}")
+            session.exitstatus = 1
 
 
 @pytest.fixture(autouse=True)

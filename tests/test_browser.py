@@ -1,5 +1,6 @@
 """A reader's walk through the site in headless Chromium: home → tab → story → tag → company →
-search, with what they see checked on the way and screenshots saved for the README."""
+search, with what they see checked on the way, and screenshots of home and a story (in a
+temporary folder; bin/screenshots saves them to docs/screenshots for the README)."""
 
 import os
 import re
@@ -14,7 +15,6 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 VIEWS = re.compile(r"조회수\s*(\d+)")
@@ -111,17 +111,26 @@ def demo_site(live_server):
     return live_server.url
 
 
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory):
+    """Where screenshots go: a temporary folder, so a test run never changes the repository;
+    bin/screenshots points SCREENSHOTS_DIR at docs/screenshots to refresh the README's."""
+    chosen = os.environ.get("SCREENSHOTS_DIR")
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 # The screenshots show the demo content only: the seed page's text stays out of the repository.
 @pytest.mark.parametrize(("name", "viewport"), [("phone", PHONE), ("desktop", DESKTOP)])
-def test_screenshots_of_home_and_a_story(browser, demo_site, name, viewport):
+def test_screenshots_of_home_and_a_story(browser, demo_site, screenshots, name, viewport):
     reader = Reader(browser, viewport)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     reader.page.goto(demo_site + "/")
-    reader.page.screenshot(path=SCREENSHOTS / f"home-{name}.png")
+    reader.page.screenshot(path=screenshots / f"home-{name}.png")
     reader.page.get_by_role("link", name=re.compile("^PostgreSQL로 이사하기 3편")).first.click()
     reader.page.locator(".story-body").wait_for()
-    reader.page.screenshot(path=SCREENSHOTS / f"story-{name}.png")
+    reader.page.screenshot(path=screenshots / f"story-{name}.png")
 
     # Nothing may overflow the phone's width.
     overflow = reader.page.evaluate(

@@ -143,11 +143,6 @@ def test_page_numbers_below_one_give_the_first_page_past_the_end_the_last(client
         assert html.count('class="card"') == (20 if shown == 1 else 5), url
 
 
-def test_unknown_job_family_is_ignored_not_an_error(client):
-    make.ArticleFactory(title="아무 글")
-    assert "아무 글" in page(client, "/feed/", job="<script>", sort="nonsense")
-
-
 def test_story_page_shows_everything_a_reader_needs(client):
     company = make.CompanyFactory(name="물결랩", hiring_url="https://jobs.mulgyeol.example/")
     person = make.PersonFactory(
@@ -423,11 +418,14 @@ def test_sitemap_and_robots(client, settings):
 
 
 def test_404_page_is_in_the_sites_style(client):
+    # What bin/demo shows too (it runs with DEBUG off): never the debug page's URL patterns.
     response = client.get("/no-such-page/")
     html = response.content.decode()
     assert response.status_code == 404
     assert "페이지를 찾을 수 없습니다" in html
     assert "스토리 홈으로" in html
+    assert '<link rel="stylesheet" href="/static/css/site.css">' in html
+    assert "URLconf" not in html
 
 
 def test_500_page_is_static_and_in_korean(client):
@@ -480,6 +478,7 @@ class World:
         ("/interviews/", 4),
         ("/feed/?sort=popular", 4),
         ("/companies/", 2),
+        ("/people/", 2),
         ("/companies/many-company/", 6),
         ("/people/many-person/", 5),
         ("/tags/", 2),

@@ -107,6 +107,7 @@ def pages():
         "story": (story.get_absolute_url(), "첫 주에 배포까지", "article"),
         "companies": ("/companies/", "회사", "website"),
         "company": (company.get_absolute_url(), "물결", "website"),
+        "people": ("/people/", "사람", "website"),
         "person": (person.get_absolute_url(), "이서연", "website"),
         "tags": ("/tags/", "해시태그", "website"),
         "tag": (tag.get_absolute_url(), "#온보딩", "website"),

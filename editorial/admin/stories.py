@@ -30,6 +30,7 @@ from articles.revisions import edit_conflict
 from articles.roles import can_edit, can_publish, stories_for
 from articles.services import RELATIONS, delete_stories, save_story
 from articles.theteams import DumpError
+from editorial.admin.preview import markdown_preview
 from editorial.admin.story_pages import StoryPages
 
 IMPORT_MAX_BYTES = 2 * 1024 * 1024
@@ -86,6 +87,12 @@ class ArticleAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # static/js/markdown-preview.js draws the live preview beside the body from here
+        # (when the body is editable: a story the user may only look at has no body field).
+        if "body" in self.fields:
+            self.fields["body"].widget.attrs["data-preview-url"] = reverse(
+                "admin:articles_article_markdown_preview"
+            )
         if self.instance.pk is not None:
             self.fields["base_version"].initial = self.instance.version
             self.fields["hashtags"].initial = [tag.pk for tag in self.instance.ordered_tags()]
@@ -191,9 +198,9 @@ class ArticleAdmin(StoryPages, admin.ModelAdmin):
         "kind",
         "company",
         "state_label",
-        "published_at",
+        "published_when",
         "view_count",
-        "updated_at",
+        "updated_when",
     ]
     list_display_links = ["title"]
     list_filter = ["kind", StateFilter, "job_family", "is_featured", "company", "published_at"]
@@ -208,6 +215,10 @@ class ArticleAdmin(StoryPages, admin.ModelAdmin):
     formfield_overrides = UPLOAD_FORMFIELDS
     list_per_page = 50
     save_on_top = True
+
+    class Media:
+        js = ["js/markdown-preview.js"]
+
     fieldsets = [
         (None, {"fields": ["kind", "title", "slug", "excerpt", "body"]}),
         ("회사와 사람", {"fields": ["company", "people", "authors", "byline"]}),
@@ -363,10 +374,24 @@ class ArticleAdmin(StoryPages, admin.ModelAdmin):
             return format_html("{} <small>({}에 내림)</small>", state.label, moment)
         return format_html("{} <small>({})</small>", state.label, moment)
 
+    # Dates on two short lines (day, then time, Seoul), so the list fits beside the filters.
+    @admin.display(description="발행 시각", ordering="published_at", empty_value="—")
+    def published_when(self, obj):
+        return short_moment(obj.published_at)
+
+    @admin.display(description="고친 때", ordering="updated_at")
+    def updated_when(self, obj):
+        return short_moment(obj.updated_at)
+
     # --- The TheTeams import ------------------------------------------------------------------
 
     def get_urls(self):
         return [
+            path(
+                "markdown-preview/",
+                self.admin_site.admin_view(self.markdown_preview_view),
+                name="articles_article_markdown_preview",
+            ),
             path(
                 "import-theteams/",
                 self.admin_site.admin_view(self.import_theteams_view),
@@ -374,6 +399,12 @@ class ArticleAdmin(StoryPages, admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def markdown_preview_view(self, request):
+        return markdown_preview(
+            request,
+            lambda request: self.has_add_permission(request) or self.has_change_permission(request),
+        )
 
     def import_theteams_view(self, request):
         # An import publishes what it brings in: editors only.
@@ -420,6 +451,18 @@ class ArticleAdmin(StoryPages, admin.ModelAdmin):
             "report": report,
         }
         return TemplateResponse(request, "admin/articles/article/import_theteams.html", context)
+
+
+def short_moment(when):
+    if when is None:
+        return None
+    local = timezone.localtime(when)
+    return format_html(
+        '<time datetime="{}">{}<br><small>{}</small></time>',
+        local.isoformat(),
+        local.strftime("%Y-%m-%d"),
+        local.strftime("%H:%M"),
+    )
 
 
 def editor_only(user, article):

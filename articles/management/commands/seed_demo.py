@@ -177,6 +177,6 @@ class Command(BaseCommand):
         )
         self.count("관리자 계정")
         self.stdout.write(
-            f"편집실: http://127.0.0.1:8000/admin/ — 아이디 {DEMO_ADMIN_USERNAME}, "
+            f"편집실: {settings.SITE_URL}/admin/ — 아이디 {DEMO_ADMIN_USERNAME}, "
             f"비밀번호 {DEMO_ADMIN_PASSWORD}"
         )
