@@ -67,3 +67,14 @@ def test_a_long_ordinary_body_renders_as_it_would_in_process(admin_client):
 
     assert response.status_code == 302
     assert Article.objects.get().body_html == rendering.render_markdown(body)
+
+
+def test_the_live_preview_refuses_it_the_same_way(admin_client, settings):
+    settings.ARTICLE_BODY_MAX_CHARS = len(SLOW_BODY)
+    response = admin_client.post(
+        reverse("admin:articles_article_markdown_preview"),
+        json.dumps({"body": SLOW_BODY}),
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert "그리지 못했습니다" in response.json()["error"]

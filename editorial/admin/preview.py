@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, JsonResponse
 
 from api.throttling import WindowThrottle
-from articles.rendering import check_body_length, render_markdown
+from articles.rendering import check_body_length, check_body_renders, render_body
 
 # UTF-8 takes at most 4 bytes a character, and JSON's escapes a few more for some: room for
 # the longest body the form accepts, and its envelope.
@@ -72,4 +72,10 @@ def markdown_preview(request, may_edit):
         check_body_length(body)
     except ValidationError as exc:
         return error(exc.messages[0], 413)
-    return JsonResponse({"html": render_markdown(body)})
+    try:
+        # The save's own bound (articles/rendering.py): a body too complex to render in time
+        # is said here as it would be on saving, not left to tie up the server.
+        check_body_renders(body)
+    except ValidationError as exc:
+        return error(exc.messages[0], 422)
+    return JsonResponse({"html": render_body(body)})
