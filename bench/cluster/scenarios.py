@@ -623,6 +623,7 @@ def s4_media(run) -> Result:
     if not media_path:
         raise RuntimeError(f"no cover_image_url after the upload: {detail}")
     digest = hashlib.sha256(image).hexdigest()
+    renditions = "/media/renditions/" + media_path.removeprefix("/media/").rsplit(".", 1)[0]
 
     def served(base: str, tls: bool = False) -> dict:
         got = fetch(base, media_path, tls=tls)
@@ -651,7 +652,14 @@ def s4_media(run) -> Result:
         for host, front in fronts:
             proxied[f"nginx→{host.name}"] = served(front.base, tls=True)
             page = fetch(front.base, story_path(story), tls=True)
-            pages[f"nginx→{host.name}"] = page.status == 200 and media_path in page.text
+            # The page shows the cover's renditions (made once on the uploading host, kept
+            # in the shared folder): linked, and served through this proxy.
+            linked = re.findall(rf"{re.escape(renditions)}/\d+\.(?:webp|png)", page.text)
+            pages[f"nginx→{host.name}"] = (
+                page.status == 200
+                and bool(linked)
+                and all(fetch(front.base, path, tls=True).status == 200 for path in set(linked))
+            )
     finally:
         for _, front in fronts:
             front.stop()
@@ -691,7 +699,7 @@ def s4_media(run) -> Result:
         4,
         verdict(ok),
         f"cover uploaded in the admin on {uploader.name}; through the front proxy: "
-        f"{said(proxied)}; pages through it link it: {all(pages.values())}; "
+        f"{said(proxied)}; pages through it show its renditions, served: {all(pages.values())}; "
         f"by Django alone (no proxy): {said(alone)}, HEAD {checks['HEAD']}, "
         f"If-Modified-Since {checks['If-Modified-Since']}; "
         f"traversal and other names: {sorted(set(refused.values()))}",
