@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Count
+
+from articles.models import Company
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself
 # stay synchronous and safe.
@@ -131,14 +134,29 @@ def test_screenshots_of_home_and_a_story(browser, demo_site, screenshots, name, 
     reader.page.get_by_role("link", name=re.compile("^PostgreSQL로 이사하기 3편")).first.click()
     reader.page.locator(".story-body").wait_for()
     reader.page.screenshot(path=screenshots / f"story-{name}.png")
+    overflows = [overflow_of(reader.page)]
+    company = Company.objects.annotate(n=Count("articles")).order_by("-n", "name").first()
+    reader.page.goto(demo_site + company.get_absolute_url())
+    reader.page.screenshot(path=screenshots / f"company-{name}.png")
+    overflows.append(overflow_of(reader.page))
+    reader.page.emulate_media(color_scheme="dark")
+    reader.page.goto(demo_site + "/")
+    reader.page.screenshot(path=screenshots / f"home-dark-{name}.png")
+    overflows.append(overflow_of(reader.page))
 
     # Nothing may overflow the phone's width.
-    overflow = reader.page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0
+    assert overflows == [0, 0, 0]
     assert reader.errors == []
     reader.close()
+
+
+def overflow_of(page) -> int:
+    return max(
+        0,
+        page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        ),
+    )
 
 
 def test_keyboard_users_can_skip_to_the_content(browser, live_server):
