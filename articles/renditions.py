@@ -14,10 +14,13 @@ This module knows files and records, not models: articles/pictures.py decides wh
 them and writes the records.
 """
 
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import PurePosixPath
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image, ImageOps
@@ -73,7 +76,26 @@ def make(name: str, widths, storage=default_storage) -> dict:
     Renditions already in the folder are replaced, so making them again is harmless.
     Raises RenditionError when the original cannot be read."""
     try:
-        with storage.open(name, "rb") as file, Image.open(file) as original:
+        with storage.open(name, "rb") as file:
+            data = file.read()
+    except OSError as error:
+        raise RenditionError(f"{name}: {error}") from error
+    key = (hashlib.sha256(data).hexdigest(), tuple(widths))
+    made = _memo.get(key)
+    if made is None:
+        made = _encode_all(name, data, widths)
+        _memo.keep(key, made)
+    formats, sizes, files = made
+    delete_folder(name, storage)
+    for width, extension, content in files:
+        storage.save(rendition_name(name, width, extension), ContentFile(content))
+    return {"source": name, "formats": formats, "sizes": sizes}
+
+
+def _encode_all(name: str, data: bytes, widths):
+    """(formats, sizes, [(width, extension, bytes)]) of one original's renditions."""
+    try:
+        with Image.open(BytesIO(data)) as original:
             original_format = original.format
             if original_format not in FALLBACK:
                 raise RenditionError(f"{name}: {original_format} 형식은 변환하지 않습니다.")
@@ -93,17 +115,47 @@ def make(name: str, widths, storage=default_storage) -> dict:
     fallback = FALLBACK[original_format]
     formats = ["webp"] if fallback == "webp" else ["webp", fallback]
     picture = picture.convert("RGBA" if has_alpha(picture) else "RGB")
-    delete_folder(name, storage)
-    sizes = []
+    sizes, files = [], []
     for width in widths_for(picture.width, widths):
         height = max(1, round(width * ratio))
         resized = picture
         if width != picture.width:
             resized = picture.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
         for extension in formats:
-            storage.save(rendition_name(name, width, extension), encode(resized, extension))
+            files.append((width, extension, encode(resized, extension).read()))
         sizes.append([width, height])
-    return {"source": name, "formats": formats, "sizes": sizes}
+    return formats, sizes, files
+
+
+class Memo:
+    """The renditions last encoded in this process, by the original's digest, up to
+    settings.RENDITION_MEMO_BYTES (0, the default: none kept). Encoding is most of the cost
+    of a picture; the same picture made again (rebuild_renditions, or the demo seed run once
+    per browser test) then costs only its writes."""
+
+    def __init__(self):
+        self.entries = OrderedDict()
+        self.size = 0
+
+    def get(self, key):
+        made = self.entries.get(key)
+        if made is not None:
+            self.entries.move_to_end(key)
+        return made
+
+    def keep(self, key, made) -> None:
+        limit = settings.RENDITION_MEMO_BYTES
+        weight = sum(len(content) for _, _, content in made[2])
+        if weight > limit:
+            return
+        self.entries[key] = made
+        self.size += weight
+        while self.size > limit:
+            _, dropped = self.entries.popitem(last=False)
+            self.size -= sum(len(content) for _, _, content in dropped[2])
+
+
+_memo = Memo()
 
 
 def has_alpha(picture: Image.Image) -> bool:

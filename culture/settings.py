@@ -298,3 +298,6 @@ LOGGING = {
 
 # The longest Markdown body an editor may save (characters). Past this the form says so.
 ARTICLE_BODY_MAX_CHARS = env_whole("ARTICLE_BODY_MAX_CHARS", 200_000, minimum=1)
+# Bytes of encoded picture renditions a process may keep, by the original's digest, so that
+# the same picture made again (rebuild_renditions, a re-seed) is not encoded again; 0: none.
+RENDITION_MEMO_BYTES = env_whole("RENDITION_MEMO_BYTES", 0, minimum=0)

@@ -24,10 +24,13 @@ def pytest_configure(config):
     """A fast password hasher for the suite. Production keeps Django's PBKDF2 (a million
     rounds): every test user would pay that for each set_password() and login, which made
     hashing most of the suite's time. What the tests check of passwords (right or wrong,
-    lockouts) does not depend on the hasher."""
+    lockouts) does not depend on the hasher. And a memo of encoded pictures."""
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Each browser test seeds the demo, whose pictures are the same every time: keep their
+    # encoded renditions (articles/renditions.py) instead of encoding them again per test.
+    settings.RENDITION_MEMO_BYTES = 64 * 1024 * 1024
 
 
 def pytest_collection_modifyitems(config, items):

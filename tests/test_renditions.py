@@ -213,3 +213,39 @@ def test_the_command_names_what_it_could_not_read():
     with pytest.raises(CommandError, match="읽을 수 없는 이미지가 1개"):
         call_command("rebuild_renditions", stdout=io.StringIO(), stderr=err)
     assert "covers/2020/01/missing.png" in err.getvalue()
+
+
+@pytest.mark.parametrize("memo_bytes", [0, 64 * 1024 * 1024])
+def test_the_same_picture_made_again_is_encoded_again_only_without_a_memo(
+    monkeypatch, settings, memo_bytes
+):
+    settings.RENDITION_MEMO_BYTES = memo_bytes
+    monkeypatch.setattr(renditions, "_memo", renditions.Memo())
+    encodings = []
+    real = renditions._encode_all
+    monkeypatch.setattr(renditions, "_encode_all", lambda *args: encodings.append(1) or real(*args))
+    first = default_storage.save("covers/2026/12/memo-a.png", image_file())
+    second = default_storage.save("covers/2026/12/memo-b.png", image_file())
+
+    record_a = renditions.make(first, renditions.COVER_WIDTHS)
+    record_b = renditions.make(second, renditions.COVER_WIDTHS)
+
+    assert len(encodings) == (1 if memo_bytes else 2)
+    assert record_a["sizes"] == record_b["sizes"]
+    assert record_b["source"] == second
+    for width, _ in record_b["sizes"]:
+        for extension in record_b["formats"]:
+            a = default_storage.open(renditions.rendition_name(first, width, extension)).read()
+            b = default_storage.open(renditions.rendition_name(second, width, extension)).read()
+            assert a == b
+
+
+def test_the_memo_keeps_no_more_than_its_bytes(settings):
+    settings.RENDITION_MEMO_BYTES = 10
+    memo = renditions.Memo()
+    memo.keep("a", (["webp"], [[1, 1]], [(1, "webp", b"12345")]))
+    memo.keep("b", (["webp"], [[1, 1]], [(1, "webp", b"67890")]))
+    memo.keep("c", (["webp"], [[1, 1]], [(1, "webp", b"abcde")]))
+    memo.keep("too big", (["webp"], [[1, 1]], [(1, "webp", b"x" * 11)]))
+    assert list(memo.entries) == ["b", "c"]
+    assert memo.size == 10
