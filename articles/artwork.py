@@ -7,6 +7,7 @@ them like any upload, so they get their renditions.
 
 import random
 import zlib
+from functools import lru_cache
 from io import BytesIO
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
@@ -28,6 +29,7 @@ def rng(key: str) -> random.Random:
     return random.Random(zlib.crc32(key.encode()))
 
 
+@lru_cache(maxsize=64)  # the same key draws the same picture: draw it once
 def cover(title: str, kind: str) -> bytes:
     """A 16:9 abstract cover for a story (JPEG): a diagonal gradient in its kind's colours,
     soft circles, a band of lines and a grid of dots, placed by the title."""
@@ -72,6 +74,7 @@ def cover(title: str, kind: str) -> bytes:
     return encode(image.convert("RGB"), "JPEG", quality=86)
 
 
+@lru_cache(maxsize=64)  # the same key draws the same picture: draw it once
 def logo(name_key: str, initials: str) -> bytes:
     """A square logo (PNG): the company's initials on a coloured tile with a quarter circle."""
     chance = rng(name_key)
@@ -99,6 +102,7 @@ def logo(name_key: str, initials: str) -> bytes:
     return encode(image.convert("RGB"), "PNG")
 
 
+@lru_cache(maxsize=64)  # the same key draws the same picture: draw it once
 def avatar(person_key: str) -> bytes:
     """A square portrait (PNG) with no face: a head and shoulders in a lighter tone of a
     gradient, the way an app shows someone before they upload a photo, in their own colours."""
