@@ -1,18 +1,23 @@
 """조회수: exact view counting that ignores bots, HEAD requests, staff and quick reloads.
 
-A view is one atomic `UPDATE … SET view_count = view_count + 1` plus an upsert of the day's
-row, both in the database, so N simultaneous readers add exactly N whatever the number of
-workers, and no stale copy of the story is ever written back. A first-party cookie remembers
+A view is two upserts in the database: the story's all-time row (ViewTotal) and the day's row
+(DailyView), each `INSERT … ON CONFLICT DO UPDATE SET count = count + 1`. So N simultaneous
+readers add exactly N whatever the number of workers, and the story's own row is neither
+written nor locked: an editor's transaction holding it never makes a reader wait. Both counts
+stop at their column's largest value instead of overflowing. A first-party cookie remembers
 the stories this browser counted in the last 30 minutes.
 """
 
+import functools
 import re
 import time
 
 from django.db import connection, transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from articles.models import Article, DailyView
+from articles.models import COUNT_MAX, Article, DailyView, ViewTotal
 
 COOKIE_NAME = "seen"
 REPEAT_WINDOW_SECONDS = 30 * 60
@@ -25,7 +30,8 @@ BOT_USER_AGENT = re.compile(
     re.IGNORECASE,
 )
 
-_UPSERT_DAY = None
+# A day's count is a 32-bit column (PositiveIntegerField on PostgreSQL).
+DAY_COUNT_MAX = 2**31 - 1
 
 
 def is_bot(request) -> bool:
@@ -54,43 +60,57 @@ def record_view(article_id: int) -> int | None:
     total (None if the story is gone)."""
     today = timezone.localdate()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_increment_sql(), [article_id])
+        cursor.execute(_statements().total, [article_id])
         row = cursor.fetchone()
         if row is None:
             return None
-        cursor.execute(_upsert_sql(), [article_id, today])
+        cursor.execute(_statements().day, [article_id, today])
     return row[0]
 
 
 def current_count(article_id: int) -> int | None:
-    return Article.objects.filter(pk=article_id).values_list("view_count", flat=True).first()
-
-
-def _increment_sql() -> str:
-    # RETURNING (SQLite 3.35+, PostgreSQL) gives the count this request made, in one statement.
-    # At the column's largest value the count stays there: one more would be an error on
-    # PostgreSQL (bigint out of range) and, worse, a REAL (9.22e+18) on SQLite.
-    table, views, key = map(connection.ops.quote_name, [Article._meta.db_table, "view_count", "id"])
-    field = Article._meta.get_field("view_count")
-    largest = connection.ops.integer_field_range(field.get_internal_type())[1]
-    return (
-        f"UPDATE {table} SET {views} = CASE WHEN {views} < {largest:d} THEN {views} + 1 "
-        f"ELSE {views} END WHERE {key} = %s RETURNING {views}"
+    """The story's total, or None if the story is gone."""
+    row = (
+        Article.objects.filter(pk=article_id)
+        .values_list(Coalesce("view_total__count", Value(0)))
+        .first()
     )
+    return None if row is None else row[0]
 
 
-def _upsert_sql() -> str:
-    # One statement on both databases: the ORM's update_conflicts cannot add to a column.
-    global _UPSERT_DAY
-    if _UPSERT_DAY is None:
-        table, article, day, count = map(
-            connection.ops.quote_name, [DailyView._meta.db_table, "article_id", "day", "count"]
+class _Statements:
+    """The two upserts, one statement each on both databases (the ORM's update_conflicts
+    cannot add to a column). The total's INSERT reads the story's id from its table, so a
+    story that is gone inserts nothing and RETURNING gives no row."""
+
+    def __init__(self):
+        quote = connection.ops.quote_name
+        total, article, stories, key = map(
+            quote, [ViewTotal._meta.db_table, "article_id", Article._meta.db_table, "id"]
         )
-        _UPSERT_DAY = (
-            f"INSERT INTO {table} ({article}, {day}, {count}) VALUES (%s, %s, 1) "
-            f"ON CONFLICT ({article}, {day}) DO UPDATE SET {count} = {table}.{count} + 1"
+        count = quote("count")
+        self.total = (
+            f"INSERT INTO {total} ({article}, {count}) SELECT {key}, 1 FROM {stories} "
+            f"WHERE {key} = %s "
+            f"ON CONFLICT ({article}) DO UPDATE SET {count} = {_saturating(total, count, COUNT_MAX)} "
+            f"RETURNING {count}"
         )
-    return _UPSERT_DAY
+        day_table, day = quote(DailyView._meta.db_table), quote("day")
+        self.day = (
+            f"INSERT INTO {day_table} ({article}, {day}, {count}) VALUES (%s, %s, 1) "
+            f"ON CONFLICT ({article}, {day}) DO UPDATE SET "
+            f"{count} = {_saturating(day_table, count, DAY_COUNT_MAX)}"
+        )
+
+
+def _saturating(table: str, column: str, maximum: int) -> str:
+    count = f"{table}.{column}"
+    return f"CASE WHEN {count} < {maximum} THEN {count} + 1 ELSE {count} END"
+
+
+@functools.cache
+def _statements() -> _Statements:
+    return _Statements()
 
 
 def remember(response, request, article_id: int) -> None:

@@ -82,7 +82,7 @@ def test_tabs_list_their_kind_only(client):
 
 def test_popular_sort_orders_by_recent_daily_views(client):
     old_hit = make.ArticleFactory(title="오래된 인기글", kind=Kind.FEED)
-    Article.objects.filter(pk=old_hit.pk).update(view_count=10_000)
+    make.set_views(old_hit, 10_000)
     fresh = make.ArticleFactory(
         title="요즘 인기글", kind=Kind.FEED, published_at=timezone.now() - timedelta(days=5)
     )

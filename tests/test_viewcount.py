@@ -7,9 +7,10 @@ import time
 import pytest
 from django.db import close_old_connections
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from articles.models import Article, DailyView
+from articles.models import COUNT_MAX, Article, DailyView
 from reader.viewcount import COOKIE_NAME, REPEAT_WINDOW_SECONDS
 from tests.factories import ArticleFactory, UserFactory
 
@@ -166,3 +167,34 @@ def test_simultaneous_cookieless_views_add_exactly_n(unbounded_pool_queue):
     assert errors == []
     assert views(story) == readers
     assert DailyView.objects.get(article=story).count == readers
+
+
+def test_a_view_never_writes_the_storys_row():
+    story = ArticleFactory()
+    before = Article.objects.values_list("version", "updated_at").get(pk=story.pk)
+
+    with CaptureQueriesContext(connection) as queries:
+        visit(Client(), story)
+
+    written = [
+        q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT"))
+    ]
+    assert written
+    assert not any(Article._meta.db_table in sql.split("SELECT")[0] for sql in written)
+    assert Article.objects.values_list("version", "updated_at").get(pk=story.pk) == before
+    assert views(story) == 1
+
+
+def test_a_count_at_the_largest_value_stays_there_and_the_api_still_answers(client):
+    story = ArticleFactory(view_count=COUNT_MAX - 1)
+    visit(Client(), story)
+    assert views(story) == COUNT_MAX
+
+    response = visit(Client(), story)
+
+    assert views(story) == COUNT_MAX
+    assert f"조회수 <strong>{COUNT_MAX}</strong>" in response.content.decode()
+    answer = client.get(f"/api/v1/stories/{story.pk}")
+    assert answer.status_code == 200
+    assert answer.json()["view_count"] == COUNT_MAX
+    assert client.get("/api/v1/stories?ordering=popular").status_code == 200
