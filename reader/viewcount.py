@@ -1,11 +1,11 @@
 """조회수: exact view counting that ignores bots, HEAD requests, staff and quick reloads.
 
-A view is two upserts in the database: the story's all-time row (ViewTotal) and the day's row
-(DailyView), each `INSERT … ON CONFLICT DO UPDATE SET count = count + 1`. So N simultaneous
-readers add exactly N whatever the number of workers, and the story's own row is neither
-written nor locked: an editor's transaction holding it never makes a reader wait. Both counts
-stop at their column's largest value instead of overflowing. A first-party cookie remembers
-the stories this browser counted in the last 30 minutes.
+A view adds one to two rows in the database: the story's all-time row (ViewTotal) and the day's
+row (DailyView), each `count = count + 1` in the database itself (an upsert for a first view).
+So N simultaneous readers add exactly N whatever the number of workers, and the story's own
+row is neither written nor locked: an editor's transaction holding it never makes a reader
+wait. Both counts stop at their column's largest value instead of overflowing. A first-party
+cookie remembers the stories this browser counted in the last 30 minutes.
 """
 
 import functools
@@ -13,8 +13,6 @@ import re
 import time
 
 from django.db import connection, transaction
-from django.db.models import Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from articles.models import COUNT_MAX, Article, DailyView, ViewTotal
@@ -57,30 +55,42 @@ def counts_for(request, article_id: int) -> bool:
 
 def record_view(article_id: int) -> int | None:
     """Count one view of the story, in total and for today (Asia/Seoul); return the new
-    total (None if the story is gone)."""
+    total (None if the story is gone).
+
+    Each count is first an UPDATE of its own row, which reads nothing of the story: a story
+    whose page is cached is counted even while its table is locked (a migration). Only a
+    story's first view (of all time, of the day) inserts, and the insert checks the story."""
     today = timezone.localdate()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_statements().total, [article_id])
+    sql = _statements()
+    # No savepoint of its own inside a reader's transaction (ops.middleware): it would cost
+    # two round trips, and a failure here fails the request anyway.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(sql.add_to_total, [article_id])
         row = cursor.fetchone()
         if row is None:
-            return None
-        cursor.execute(_statements().day, [article_id, today])
+            cursor.execute(sql.first_of_total, [article_id])
+            row = cursor.fetchone()
+            if row is None:
+                return None
+        cursor.execute(sql.add_to_day, [article_id, today])
+        if cursor.rowcount == 0:
+            cursor.execute(sql.first_of_day, [article_id, today])
     return row[0]
 
 
 def current_count(article_id: int) -> int | None:
-    """The story's total, or None if the story is gone."""
-    row = (
-        Article.objects.filter(pk=article_id)
-        .values_list(Coalesce("view_total__count", Value(0)))
-        .first()
-    )
-    return None if row is None else row[0]
+    """The story's total, or None if the story is gone (read from the story's table only
+    before its first view)."""
+    total = ViewTotal.objects.filter(article_id=article_id).values_list("count", flat=True)
+    for count in total:
+        return count
+    return 0 if Article.objects.filter(pk=article_id).exists() else None
 
 
 class _Statements:
-    """The two upserts, one statement each on both databases (the ORM's update_conflicts
-    cannot add to a column). The total's INSERT reads the story's id from its table, so a
+    """The statements of a view, one each on both databases (the ORM's update_conflicts
+    cannot add to a column). The first views are upserts, so two readers' first views race
+    to one row and both count. The total's INSERT reads the story's id from its table, so a
     story that is gone inserts nothing and RETURNING gives no row."""
 
     def __init__(self):
@@ -88,18 +98,23 @@ class _Statements:
         total, article, stories, key = map(
             quote, [ViewTotal._meta.db_table, "article_id", Article._meta.db_table, "id"]
         )
-        count = quote("count")
-        self.total = (
+        count, day_table, day = map(quote, ["count", DailyView._meta.db_table, "day"])
+        add_total = _saturating(total, count, COUNT_MAX)
+        add_day = _saturating(day_table, count, DAY_COUNT_MAX)
+        self.add_to_total = (
+            f"UPDATE {total} SET {count} = {add_total} WHERE {article} = %s RETURNING {count}"
+        )
+        self.first_of_total = (
             f"INSERT INTO {total} ({article}, {count}) SELECT {key}, 1 FROM {stories} "
             f"WHERE {key} = %s "
-            f"ON CONFLICT ({article}) DO UPDATE SET {count} = {_saturating(total, count, COUNT_MAX)} "
-            f"RETURNING {count}"
+            f"ON CONFLICT ({article}) DO UPDATE SET {count} = {add_total} RETURNING {count}"
         )
-        day_table, day = quote(DailyView._meta.db_table), quote("day")
-        self.day = (
+        self.add_to_day = (
+            f"UPDATE {day_table} SET {count} = {add_day} WHERE {article} = %s AND {day} = %s"
+        )
+        self.first_of_day = (
             f"INSERT INTO {day_table} ({article}, {day}, {count}) VALUES (%s, %s, 1) "
-            f"ON CONFLICT ({article}, {day}) DO UPDATE SET "
-            f"{count} = {_saturating(day_table, count, DAY_COUNT_MAX)}"
+            f"ON CONFLICT ({article}, {day}) DO UPDATE SET {count} = {add_day}"
         )
 
 

@@ -469,8 +469,9 @@ class World:
 
 
 # Each count includes one read of the shared content version (articles/versions.py), except
-# the feeds, which are not cached. The story page also counts the view: an UPDATE … RETURNING
-# and the day's upsert.
+# the feeds, which are not cached. The story page also counts the view: an UPDATE of the
+# story's total and one of the day's row; on the first visit each finds no row and an insert
+# follows (two more queries).
 @pytest.mark.parametrize(
     ("url", "queries"),
     [
@@ -486,7 +487,7 @@ class World:
         ("/collections/many-collection/", 5),
         ("/series/many-series/", 4),
         ("/feeds/atom/", 2),
-        ("story", 14),  # in a test transaction the view adds a SAVEPOINT and its RELEASE
+        ("story", (14, 12)),
     ],
 )
 def test_every_page_runs_a_fixed_number_of_queries(client, url, queries):
@@ -502,4 +503,5 @@ def test_every_page_runs_a_fixed_number_of_queries(client, url, queries):
             response = client.get(target, **BROWSER)
         assert response.status_code == 200
         counts.append(len(captured))
-    assert counts == [queries, queries], "\n".join(q["sql"] for q in captured.captured_queries)
+    expected = queries if isinstance(queries, tuple) else (queries, queries)
+    assert counts == list(expected), "\n".join(q["sql"] for q in captured.captured_queries)

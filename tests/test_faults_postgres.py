@@ -1,0 +1,142 @@
+"""Faults on a real PostgreSQL: a lock held by someone else never makes a reader hang.
+
+- A table locked by a migration (ACCESS EXCLUSIVE): readers whose page must be read from it get
+  a 503 with Retry-After after DB_READER_LOCK_TIMEOUT_MS, while the lock is still held; readers
+  of a story whose page is cached are served and counted, since counting never reads the
+  stories' table.
+- A story's row held by an editor's transaction: readers' counted views of it are not held up,
+  and every one counts.
+"""
+
+import contextlib
+import threading
+import time
+
+import pytest
+from django.core.cache import caches
+from django.db import close_old_connections, connection
+from django.test import Client
+
+from articles.models import Article
+from tests.factories import ArticleFactory
+from tests.test_timeouts_postgres import own_connection
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/156.0 Safari/537.36"
+READERS = 6
+# The longest a held lock waits for the readers before letting go; readers that were still
+# waiting for it then answer after it was released, and the test says so.
+HOLD_AT_MOST = 20.0
+
+
+@pytest.fixture(autouse=True)
+def unbounded_pool_queue():
+    """More readers than one worker's threads: let them queue for the pool's connections
+    instead of meeting DB_POOL_MAX_WAITING."""
+    pool = getattr(connection, "pool", None)
+    if pool is None:
+        yield
+        return
+    bound, pool.max_waiting = pool.max_waiting, 0
+    try:
+        yield
+    finally:
+        pool.max_waiting = bound
+
+
+@contextlib.contextmanager
+def held(*statements: str):
+    """Another session runs `statements` in a transaction and keeps it open for the duration;
+    yields a dict whose "released" is the moment it let go."""
+    moment = {}
+    with own_connection() as other:
+        other.execute("BEGIN")
+        for statement in statements:
+            other.execute(statement)
+        try:
+            yield moment
+        finally:
+            moment["released"] = time.monotonic()
+            other.execute("ROLLBACK")
+
+
+def read_at_once(path: str, readers: int = READERS) -> list[tuple[int, dict, float]]:
+    """`readers` new browsers GET `path` at the same moment: (status, headers, finished at)."""
+    start = threading.Barrier(readers)
+    answers = []
+
+    def read():
+        try:
+            start.wait()
+            response = Client().get(path, HTTP_USER_AGENT=CHROME)
+            answers.append((response.status_code, dict(response.headers), time.monotonic()))
+        except Exception as error:  # a failed reader must fail the test, not vanish
+            answers.append((repr(error), {}, time.monotonic()))
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=read) for _ in range(readers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=HOLD_AT_MOST)
+    return answers
+
+
+def table_lock():
+    return f"LOCK TABLE {Article._meta.db_table} IN ACCESS EXCLUSIVE MODE"
+
+
+def views(story) -> int:
+    story.refresh_from_db()
+    return story.view_count
+
+
+def test_readers_of_a_locked_table_answer_503_while_it_is_still_locked():
+    ArticleFactory.create_batch(3)
+    caches["answers"].clear()
+
+    with held(table_lock()) as lock:
+        answers = read_at_once("/")
+
+    assert [status for status, _, _ in answers] == [503] * READERS
+    assert all(headers["Retry-After"] == "5" for _, headers, _ in answers)
+    assert max(finished for _, _, finished in answers) < lock["released"]
+
+
+def test_a_cached_story_is_served_and_counted_while_its_table_is_locked():
+    story = ArticleFactory()
+    caches["answers"].clear()
+    assert Client().get(story.get_absolute_url(), HTTP_USER_AGENT=CHROME).status_code == 200
+
+    with held(table_lock()) as lock:
+        answers = read_at_once(story.get_absolute_url())
+
+    assert [status for status, _, _ in answers] == [200] * READERS
+    assert max(finished for _, _, finished in answers) < lock["released"]
+    assert views(story) == 1 + READERS
+
+
+@pytest.mark.parametrize(
+    "editor",
+    [
+        "UPDATE articles_article SET title = '편집 중' WHERE id = {pk}",
+        # What an editor's save takes first (articles/revisions.py, api/editing.py).
+        "SELECT id FROM articles_article WHERE id = {pk} FOR NO KEY UPDATE",
+    ],
+    ids=["update", "save-lock"],
+)
+@pytest.mark.parametrize("first_view", [True, False], ids=["first-view", "later-view"])
+def test_counted_views_of_a_story_an_editor_holds_are_not_held_up(editor, first_view):
+    story = ArticleFactory()
+    if not first_view:
+        Client().get(story.get_absolute_url(), HTTP_USER_AGENT=CHROME)
+    before = views(story)
+
+    with held(editor.format(pk=story.pk)) as lock:
+        answers = read_at_once(story.get_absolute_url())
+
+    assert [status for status, _, _ in answers] == [200] * READERS
+    assert max(finished for _, _, finished in answers) < lock["released"]
+    assert views(story) == before + READERS
