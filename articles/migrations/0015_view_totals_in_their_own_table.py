@@ -67,6 +67,7 @@ class Migration(migrations.Migration):
                 ("count", models.PositiveBigIntegerField(default=0, verbose_name="조회수")),
             ],
             options={
+                "default_permissions": (),
                 "verbose_name": "조회수",
                 "verbose_name_plural": "조회수",
             },

@@ -40,6 +40,8 @@ class ViewTotal(models.Model):
     objects = ViewTotalQuerySet.as_manager()
 
     class Meta:
+        # Counted by the server only (reader/viewcount.py): no permissions to grant.
+        default_permissions = ()
         verbose_name = "조회수"
         verbose_name_plural = "조회수"
 
