@@ -6,6 +6,8 @@
   stories' table.
 - A story's row held by an editor's transaction: readers' counted views of it are not held up,
   and every one counts.
+- The readers' limits last for their request's transaction only, on a direct connection and
+  behind PgBouncer in transaction mode.
 """
 
 import contextlib
@@ -19,7 +21,8 @@ from django.test import Client
 
 from articles.models import Article
 from tests.factories import ArticleFactory
-from tests.test_timeouts_postgres import own_connection
+from tests.postgres_support import PgBouncer, server_url
+from tests.test_timeouts_postgres import own_connection, run_django
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -140,3 +143,51 @@ def test_counted_views_of_a_story_an_editor_holds_are_not_held_up(editor, first_
     assert [status for status, _, _ in answers] == [200] * READERS
     assert max(finished for _, _, finished in answers) < lock["released"]
     assert views(story) == before + READERS
+
+
+# --- the readers' timeouts on a direct connection and behind PgBouncer --------------------
+
+READER_REQUEST = """
+import django, json
+django.setup()
+from django.db import connection
+from django.http import HttpResponse
+from django.test import RequestFactory
+from ops.middleware import ReaderTimeoutsMiddleware
+
+def settings_now():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('lock_timeout'), current_setting('statement_timeout')")
+        return list(cursor.fetchone())
+
+seen = {}
+def view(request):
+    seen["reader"] = [settings_now(), settings_now()]
+    return HttpResponse("ok")
+
+ReaderTimeoutsMiddleware(view)(RequestFactory().get("/"))
+seen["after"] = [settings_now() for _ in range(8)]
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.parametrize("through", ["direct", "pgbouncer"])
+def test_a_readers_timeouts_last_for_its_request_only(through):
+    name = connection.settings_dict["NAME"]
+    env = {"DB_READER_LOCK_TIMEOUT_MS": "1500", "DB_READER_STATEMENT_TIMEOUT_MS": "2500"}
+    if through == "direct":
+        result = run_django(READER_REQUEST, DATABASE_URL=server_url(name), **env)
+    else:
+        bouncer = PgBouncer()
+        bouncer.start()
+        try:
+            result = run_django(
+                READER_REQUEST, DATABASE_URL=bouncer.url(name), DB_PGBOUNCER="true", **env
+            )
+        finally:
+            bouncer.stop()
+
+    assert result["reader"] == [["1500ms", "2500ms"]] * 2
+    # The next queries, in autocommit (behind PgBouncer on any of its server connections), see
+    # the server's defaults again.
+    assert result["after"] == [["0", "0"]] * 8
