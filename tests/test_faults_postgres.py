@@ -24,28 +24,18 @@ from tests.factories import ArticleFactory
 from tests.postgres_support import PgBouncer, server_url
 from tests.test_timeouts_postgres import own_connection, run_django
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+# More readers than one worker's threads (unbounded_pool_queue, tests/conftest.py).
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("unbounded_pool_queue"),
+]
 
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/156.0 Safari/537.36"
 READERS = 6
 # The longest a held lock waits for the readers before letting go; readers that were still
 # waiting for it then answer after it was released, and the test says so.
 HOLD_AT_MOST = 20.0
-
-
-@pytest.fixture(autouse=True)
-def unbounded_pool_queue():
-    """More readers than one worker's threads: let them queue for the pool's connections
-    instead of meeting DB_POOL_MAX_WAITING."""
-    pool = getattr(connection, "pool", None)
-    if pool is None:
-        yield
-        return
-    bound, pool.max_waiting = pool.max_waiting, 0
-    try:
-        yield
-    finally:
-        pool.max_waiting = bound
 
 
 @contextlib.contextmanager
