@@ -195,18 +195,3 @@ def media_root(settings, tmp_path_factory):
     media/ (the demo seed draws pictures, and tests attach some)."""
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
     return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def unbounded_pool_queue():
-    """More threads than a gunicorn worker has: with the native pool on, let them all queue
-    for its connections instead of meeting DB_POOL_MAX_WAITING."""
-    pool = getattr(connection, "pool", None)
-    if pool is None:
-        yield
-        return
-    bound, pool.max_waiting = pool.max_waiting, 0
-    try:
-        yield
-    finally:
-        pool.max_waiting = bound

@@ -21,8 +21,7 @@ from django.test import Client
 
 from articles.models import Article
 from tests.factories import ArticleFactory
-from tests.postgres_support import PgBouncer, server_url
-from tests.test_timeouts_postgres import own_connection, run_django
+from tests.postgres_support import PgBouncer, own_connection, run_django, server_url
 
 # More readers than one worker's threads (unbounded_pool_queue, tests/conftest.py).
 pytestmark = [
@@ -43,7 +42,7 @@ def held(*statements: str):
     """Another session runs `statements` in a transaction and keeps it open for the duration;
     yields a dict whose "released" is the moment it let go."""
     moment = {}
-    with own_connection() as other:
+    with own_connection("fault-tests") as other:
         other.execute("BEGIN")
         for statement in statements:
             other.execute(statement)
@@ -138,8 +137,6 @@ def test_counted_views_of_a_story_an_editor_holds_are_not_held_up(editor, first_
 # --- the readers' timeouts on a direct connection and behind PgBouncer --------------------
 
 READER_REQUEST = """
-import django, json
-django.setup()
 from django.db import connection
 from django.http import HttpResponse
 from django.test import RequestFactory

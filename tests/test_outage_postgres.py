@@ -21,7 +21,8 @@ import pytest
 
 from bench.pool.cluster import PG_BIN, Cluster
 from ops.availability import RETRY_AFTER
-from tests.postgres_support import REPO, command_env
+from tests.postgres_support import command_env
+from tests.process_support import REPO
 
 pytestmark = pytest.mark.postgres
 

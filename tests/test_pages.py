@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles import versions
-from articles.models import Article, DailyView, JobFamily, Kind
+from articles.models import DailyView, JobFamily, Kind
 from tests import factories as make
 
 pytestmark = pytest.mark.django_db
