@@ -11,17 +11,17 @@
 """
 
 import contextlib
-import threading
 import time
 
 import pytest
 from django.core.cache import caches
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.test import Client
 
 from articles.models import Article
 from tests.factories import ArticleFactory
 from tests.postgres_support import PgBouncer, own_connection, run_django, server_url
+from tests.readers_support import CHROME, read_at_once
 
 # More readers than one worker's threads (unbounded_pool_queue, tests/conftest.py).
 pytestmark = [
@@ -30,7 +30,6 @@ pytestmark = [
     pytest.mark.usefixtures("unbounded_pool_queue"),
 ]
 
-CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/156.0 Safari/537.36"
 READERS = 6
 # The longest a held lock waits for the readers before letting go; readers that were still
 # waiting for it then answer after it was released, and the test says so.
@@ -53,29 +52,6 @@ def held(*statements: str):
             other.execute("ROLLBACK")
 
 
-def read_at_once(path: str, readers: int = READERS) -> list[tuple[int, dict, float]]:
-    """`readers` new browsers GET `path` at the same moment: (status, headers, finished at)."""
-    start = threading.Barrier(readers)
-    answers = []
-
-    def read():
-        try:
-            start.wait()
-            response = Client().get(path, HTTP_USER_AGENT=CHROME)
-            answers.append((response.status_code, dict(response.headers), time.monotonic()))
-        except Exception as error:  # a failed reader must fail the test, not vanish
-            answers.append((repr(error), {}, time.monotonic()))
-        finally:
-            close_old_connections()
-
-    threads = [threading.Thread(target=read) for _ in range(readers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=HOLD_AT_MOST)
-    return answers
-
-
 def table_lock():
     return f"LOCK TABLE {Article._meta.db_table} IN ACCESS EXCLUSIVE MODE"
 
@@ -90,7 +66,7 @@ def test_readers_of_a_locked_table_answer_503_while_it_is_still_locked():
     caches["answers"].clear()
 
     with held(table_lock()) as lock:
-        answers = read_at_once("/")
+        answers = read_at_once("/", READERS, wait=HOLD_AT_MOST)
 
     assert [status for status, _, _ in answers] == [503] * READERS
     assert all(headers["Retry-After"] == "5" for _, headers, _ in answers)
@@ -103,7 +79,7 @@ def test_a_cached_story_is_served_and_counted_while_its_table_is_locked():
     assert Client().get(story.get_absolute_url(), HTTP_USER_AGENT=CHROME).status_code == 200
 
     with held(table_lock()) as lock:
-        answers = read_at_once(story.get_absolute_url())
+        answers = read_at_once(story.get_absolute_url(), READERS, wait=HOLD_AT_MOST)
 
     assert [status for status, _, _ in answers] == [200] * READERS
     assert max(finished for _, _, finished in answers) < lock["released"]
@@ -127,7 +103,7 @@ def test_counted_views_of_a_story_an_editor_holds_are_not_held_up(editor, first_
     before = views(story)
 
     with held(editor.format(pk=story.pk)) as lock:
-        answers = read_at_once(story.get_absolute_url())
+        answers = read_at_once(story.get_absolute_url(), READERS, wait=HOLD_AT_MOST)
 
     assert [status for status, _, _ in answers] == [200] * READERS
     assert max(finished for _, _, finished in answers) < lock["released"]

@@ -1,11 +1,10 @@
 """조회수: one view per reader's GET, never for bots, HEAD, staff or a quick reload; exact when
 many readers arrive at once."""
 
-import threading
 import time
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -13,10 +12,9 @@ from django.utils import timezone
 from articles.models import Article, DailyView
 from reader.viewcount import COOKIE_NAME, REPEAT_WINDOW_SECONDS
 from tests.factories import ArticleFactory, UserFactory
+from tests.readers_support import CHROME, read_at_once
 
 pytestmark = pytest.mark.django_db
-
-CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/156.0 Safari/537.36"
 
 
 def views(story):
@@ -144,27 +142,10 @@ def test_an_editors_save_and_readers_views_both_survive():
 def test_simultaneous_cookieless_views_add_exactly_n(unbounded_pool_queue):
     story = ArticleFactory()
     readers = 24
-    start = threading.Barrier(readers)
-    errors = []
 
-    def read():
-        try:
-            start.wait()
-            response = Client().get(story.get_absolute_url(), HTTP_USER_AGENT=CHROME)
-            if response.status_code != 200:
-                errors.append(response.status_code)
-        except Exception as error:  # a failed reader must fail the test, not vanish
-            errors.append(repr(error))
-        finally:
-            close_old_connections()
+    answers = read_at_once(story.get_absolute_url(), readers)
 
-    threads = [threading.Thread(target=read) for _ in range(readers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert errors == []
+    assert [status for status, _, _ in answers] == [200] * readers
     assert views(story) == readers
     assert DailyView.objects.get(article=story).count == readers
 
