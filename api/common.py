@@ -92,7 +92,7 @@ def list_stamp(queryset) -> dict:
         updated=Max("updated_at"),
         published=Max("published_at"),
         company_updated=Max("company__updated_at"),
-        views=Sum("view_count"),
+        views=Sum("view_total__count"),
     )
 
 

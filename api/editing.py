@@ -55,7 +55,9 @@ def refused(error: DjangoValidationError) -> ApiError:
 
 def locked_story(story_id: int) -> Article:
     return get_object_or_404(
-        Article.objects.select_for_update(of=("self",)).select_related("company", "series"),
+        Article.objects.select_for_update(of=("self",), no_key=True).select_related(
+            "company", "series"
+        ),
         pk=story_id,
     )
 

@@ -249,7 +249,7 @@ def detail(request, response, **lookup):
     published parts, and the related stories (ArticleQuerySet.related_to)."""
     allow_only(request, ())
     article = get_object_or_404(
-        Article.objects.published().select_related("company", "series"), **lookup
+        Article.objects.published().select_related("company", "series", "view_total"), **lookup
     )
     not_modified = conditional(
         request,
@@ -316,7 +316,9 @@ def get_story_for_editor(request: HttpRequest, response: HttpResponse, story_id:
     (writers see their own, editors all): Markdown body, status and version. Its ETag is
     what PATCH wants in If-Match."""
     allow_only(request, ())
-    stories = stories_for(request.user, Article.objects.select_related("company", "series"))
+    stories = stories_for(
+        request.user, Article.objects.select_related("company", "series", "view_total")
+    )
     article = get_object_or_404(stories, pk=story_id)
     not_modified = conditional(
         request, response, etag=story_etag(article), last_modified=article.updated_at, private=True

@@ -23,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from articles.models import Article, Collection, CollectionItem, Company, Status, Tag
+from articles.models import Article, Collection, CollectionItem, Company, Status, Tag, ViewTotal
 from articles.models.text import check_visible_text
 from articles.services import save_story
 from articles.theteams import DumpError, ParsedStory, parse_dump
@@ -138,11 +138,11 @@ def _import_story(parsed: ParsedStory, published_at, *, kind: str | None, status
             body=parsed.body_markdown,
             excerpt=parsed.excerpt,
             company=company,
-            view_count=parsed.view_count,
             status=status,
             published_at=published_at if status == Status.PUBLISHED else None,
         )
         _save(article, parsed, by=by, note=IMPORT_NOTE, tags=tags)
+        article.view_total = ViewTotal.objects.raise_to(article.pk, parsed.view_count)
         return StoryOutcome(CREATED, article, parsed)
 
     wanted = {"title": parsed.title, "body": parsed.body_markdown, "company": company}
@@ -158,12 +158,14 @@ def _import_story(parsed: ParsedStory, published_at, *, kind: str | None, status
     # The page's count is where counting started; views counted here since are never lost,
     # and a count is never added twice.
     if parsed.view_count > article.view_count:
-        article.view_count = parsed.view_count
+        article.view_total = ViewTotal.objects.raise_to(article.pk, parsed.view_count)
         changed.append("view_count")
     # The author's order counts: the same tags in another order are a change.
     new_tags = [tag.pk for tag in tags] != [tag.pk for tag in article.ordered_tags()]
-    if changed or new_tags:
-        fields = [*changed, "body_html", "reading_minutes", "excerpt"] if changed else []
+    # The count is not the story's content: it alone makes no new revision.
+    edited = [name for name in changed if name != "view_count"]
+    if edited or new_tags:
+        fields = [*edited, "body_html", "reading_minutes", "excerpt"] if edited else []
         relations = {"tags": tags} if new_tags else {}
         _save(article, parsed, by=by, note=REIMPORT_NOTE, fields=fields, **relations)
     if new_tags:

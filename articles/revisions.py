@@ -111,13 +111,14 @@ def edit_conflict(article_id: int, base_version: int | None) -> str | None:
     """Why saving an edit that started from `base_version` would overwrite somebody else's
     work, or None when it is safe.
 
-    Inside the admin's transaction the story's row is locked (SELECT … FOR UPDATE) until the
-    save commits, so two saves cannot both pass this check. SQLite has no row locks, but its
+    Inside the admin's transaction the story's row is locked (SELECT … FOR NO KEY UPDATE)
+    until the save commits, so two saves cannot both pass this check. (NO KEY: a reader's
+    view, which inserts rows that refer to the story, need not wait for it.) SQLite has no row locks, but its
     IMMEDIATE transactions (culture/database.py) take the write lock at BEGIN: the second
     save's transaction starts only after the first one committed."""
     rows = Article.objects.filter(pk=article_id)
     if connection.in_atomic_block:
-        rows = rows.select_for_update()
+        rows = rows.select_for_update(no_key=True)
     current = rows.values_list("version", flat=True).first()
     if current is None or current == base_version:
         return None

@@ -111,7 +111,7 @@ def restore_revision(revision: Revision, by) -> Revision:
     longer exist are skipped; a slug or series part now taken by another story is kept as
     it is now rather than failing the restore."""
     with transaction.atomic():
-        article = Article.objects.select_for_update().get(pk=revision.article_id)
+        article = Article.objects.select_for_update(no_key=True).get(pk=revision.article_id)
         data = revision.snapshot
         for name in SCALAR_FIELDS:
             if name in KEPT_ON_RESTORE or name not in data:

@@ -131,6 +131,7 @@ def seed(count):
         Series,
         Status,
         Tag,
+        ViewTotal,
     )
     from articles.rendering import excerpt_from, plain_text, reading_minutes, render_markdown
 
@@ -187,11 +188,14 @@ def seed(count):
                     series_part=n // 10 + 1 if n < 100 else None,
                     status=Status.PUBLISHED,
                     published_at=now - timedelta(minutes=count - n),
-                    view_count=rng.randint(0, 5000),
                     is_featured=n == count - 1,
                 )
             )
         stories = Article.objects.bulk_create(stories, batch_size=500)
+        ViewTotal.objects.bulk_create(
+            (ViewTotal(article=story, count=rng.randint(0, 5000)) for story in stories),
+            batch_size=2000,
+        )
         Article.tags.through.objects.bulk_create(
             (
                 Article.tags.through(article=story, tag=tags[(story.pk * k) % 100])

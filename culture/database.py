@@ -39,11 +39,22 @@ SESSION_VARIABLES = {
     "DB_STATEMENT_TIMEOUT_MS": "statement_timeout",
     "DB_LOCK_TIMEOUT_MS": "lock_timeout",
 }
+# The same parameters for reader requests only (safe methods outside the admin), in
+# milliseconds (0: no limit). ops.middleware.ReaderTimeoutsMiddleware sets them with SET LOCAL
+# at the start of each such request's transaction, which PgBouncer in transaction mode keeps
+# to that transaction. A reader's queries take milliseconds and wait for no lock but a
+# migration's (ALTER TABLE, LOCK TABLE): past these it gets a 503 with Retry-After instead of
+# a worker stuck behind the lock.
+READER_VARIABLES = {
+    "DB_READER_STATEMENT_TIMEOUT_MS": ("statement_timeout", 5000),
+    "DB_READER_LOCK_TIMEOUT_MS": ("lock_timeout", 1000),
+}
 # Variables that mean something only to the PostgreSQL backend.
 POSTGRES_ONLY_FLAGS = ("DB_POOL", "DB_DISABLE_SERVER_SIDE_CURSORS", "DB_PGBOUNCER")
 POSTGRES_ONLY_VALUES = (
     *POOL_VARIABLES,
     *SESSION_VARIABLES,
+    *READER_VARIABLES,
     "DB_APPLICATION_NAME",
     "DB_CONNECT_TIMEOUT",
 )
@@ -217,6 +228,11 @@ def _postgres_config(env: Mapping[str, str], url: str) -> dict:
         # stores them on the role).
         "PGBOUNCER": pgbouncer,
         "SESSION_SETTINGS": session_settings,
+        # READER_SETTINGS: what DB_READER_*_TIMEOUT_MS ask for reader requests.
+        "READER_SETTINGS": {
+            parameter: env_whole(name, default, minimum=0, env=env)
+            for name, (parameter, default) in READER_VARIABLES.items()
+        },
     }
 
 
@@ -229,7 +245,8 @@ def _session_settings(env: Mapping[str, str], options: dict, *, pgbouncer: bool)
     startup parameter") and, in transaction mode, a `SET` would stay on whichever server
     connection ran it, so behind PgBouncer they live on the role instead: `manage.py
     apply_database_settings` runs ALTER ROLE ... IN DATABASE ... SET, which every new server
-    session picks up. (SET LOCAL per transaction would need every request in a transaction.)
+    session picks up. These bound every session (editors, commands); readers have tighter
+    limits of their own, set per transaction (READER_VARIABLES).
     """
     wanted = {
         parameter: env_whole(name, None, minimum=0, env=env)

@@ -71,6 +71,9 @@ MIDDLEWARE = [
     "ops.http.PermissionsPolicyMiddleware",
     # Answers a locked-out login attempt (AXES_* below) with 429.
     "axes.middleware.AxesMiddleware",
+    # A reader's request in one transaction with its lock and statement timeouts. Inside the
+    # session middleware, so saving a session is not part of it.
+    "ops.middleware.ReaderTimeoutsMiddleware",
     # Last, so its process_exception sees a view's "no database connection" first: 503.
     "ops.middleware.DatabaseUnavailableMiddleware",
 ]

@@ -43,7 +43,23 @@ KOREAN_HEADINGS = {
     "requests in 6 s": "6초 동안 요청", "p50 ms (200s)": "p50 ms(200 응답)",
     "slowest ms": "가장 느린 ms", "application_name seen": "보인 application_name",
     "shutdown (s)": "종료(초)",
+    "case (24 readers at once)": "경우(독자 24명이 한꺼번에)", "median wait (s)": "대기 중앙값(초)",
+    "longest wait (s)": "가장 긴 대기(초)", "readers' timeouts": "독자 제한 시간",
+    "median (ms)": "중앙값(ms)", "p90 (ms)": "p90(ms)", "outage": "중단",
+    "during it": "중단 동안", "all 11 pages 200 after the start (s)": "시작 뒤 11쪽 모두 200(초)",
+    "last non-200 after the start (s)": "시작 뒤 마지막 200 아닌 응답(초)",
 }  # fmt: skip
+# The fault benchmark's row labels (bench/faults.py), likewise.
+KOREAN_CELLS = {
+    "a cached story, the stories' table locked for 12 s": "캐시된 스토리, 스토리 테이블 12초 잠금",
+    "stories not yet cached, the table locked for 12 s": "아직 캐시되지 않은 스토리, 테이블 12초 잠금",
+    "counted views of a story whose row an editor holds for 10 s":
+        "편집자가 10초 동안 행을 잡은 스토리의 조회수 세는 조회",
+    "the same, no lock held": "같은 조회, 잠금 없음",
+    "one client asking in a loop": "클라이언트 하나가 계속 요청",
+    "no request": "요청 없음", "on (default)": "켬(기본값)", "off": "끔",
+}  # fmt: skip
+CELL = re.compile(r"<td(?P<attrs>[^>]*)>(?P<text>[^<]*)</td>")
 
 
 @dataclass(frozen=True)
@@ -67,7 +83,11 @@ def korean_headings(html: str) -> str:
         text = KOREAN_HEADINGS.get(match["text"], match["text"])
         return f"<th{match['attrs']}>{text}</th>"
 
-    return HEADER_CELL.sub(heading, html)
+    def cell(match):
+        text = KOREAN_CELLS.get(match["text"], match["text"])
+        return f"<td{match['attrs']}>{text}</td>"
+
+    return CELL.sub(cell, HEADER_CELL.sub(heading, html))
 
 
 def render(text: str, language: str) -> Document:

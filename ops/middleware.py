@@ -1,4 +1,5 @@
-"""Turns "no database connection could be had" into a 503 with Retry-After.
+"""Turns "no database connection could be had" into a 503 with Retry-After, and bounds how long
+a reader's request may wait in the database (ReaderTimeoutsMiddleware).
 
 Django wraps every middleware and the view in convert_exception_to_response, so by the time an
 exception could reach a wrapping middleware it has already become a 500. Two hooks catch it
@@ -9,6 +10,13 @@ instead, and both end in ops.availability.unavailable_response():
 - ops.views.server_error (handler500), for exceptions raised in other middleware, e.g. the
   session being saved in SessionMiddleware.process_response when the pool is exhausted.
 """
+
+import functools
+
+from django.core.exceptions import MiddlewareNotUsed
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.urls import reverse
+from psycopg.pq import TransactionStatus
 
 from ops.availability import unavailable_reason, unavailable_response
 
@@ -25,3 +33,96 @@ class DatabaseUnavailableMiddleware:
         if reason is None:
             return None
         return unavailable_response(request, reason, exception)
+
+
+class ReaderTimeoutsMiddleware:
+    """Bounds what a reader's request may wait for in PostgreSQL: DB_READER_LOCK_TIMEOUT_MS for
+    any lock, DB_READER_STATEMENT_TIMEOUT_MS for any statement (culture/database.py). Past
+    them the server cancels the statement and the reader gets a 503 with Retry-After
+    (ops/availability.py), instead of every new reader of a locked table hanging until the
+    lock is gone.
+
+    A reader request (GET, HEAD or OPTIONS outside the admin) that queries the database runs
+    in one transaction that starts with `SET LOCAL` of both parameters (set_config(…, true),
+    one statement), begun by its first query: a request answered from the cache takes no
+    connection at all, as before. Being local, the values end with the transaction, so they
+    never reach another request on a pooled connection, and they work behind PgBouncer in
+    transaction mode, where a connection-level SET would stay on whichever server connection
+    ran it and the startup parameter is refused. When the first query runs inside a
+    transaction the view opened itself (counting a view of a cached story), the values are set
+    in that one, and the request's own transaction begins at the next query outside it.
+
+    Editors' requests (the admin, every write) keep the session's own DB_STATEMENT_TIMEOUT_MS
+    and DB_LOCK_TIMEOUT_MS (unset: no limit); migrations run without any.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        connection = connections[DEFAULT_DB_ALIAS]
+        limits = connection.settings_dict.get("READER_SETTINGS") or {}
+        if connection.vendor != "postgresql" or not any(limits.values()):
+            raise MiddlewareNotUsed
+        names = sorted(name for name, value in limits.items() if value)
+        self.sql = "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in names)
+        self.params = [value for name in names for value in (name, f"{limits[name]}ms")]
+
+    def __call__(self, request):
+        if not self.applies_to(request):
+            return self.get_response(request)
+        limits = RequestLimits(self.sql, self.params)
+        with connections[DEFAULT_DB_ALIAS].execute_wrapper(limits):
+            response = self.get_response(request)
+        return limits.finish(response)
+
+    def applies_to(self, request) -> bool:
+        if request.method not in READER_METHODS:
+            return False
+        return not request.path_info.startswith(admin_prefix())
+
+
+READER_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@functools.cache
+def admin_prefix() -> str:
+    return reverse("admin:index")
+
+
+class RequestLimits:
+    """An execute wrapper for one reader request: before its first query, begin the request's
+    transaction and set the limits in it (or, inside a transaction of the view's own, set them
+    there)."""
+
+    def __init__(self, sql: str, params: list):
+        self.sql = sql
+        self.params = params
+        self.transaction = None  # the request's own, once begun
+        self.set_in = None  # the outermost atomic block of a view's own transaction
+
+    def __call__(self, execute, sql, params, many, context):
+        if self.transaction is None:
+            connection = context["connection"]
+            if not connection.in_atomic_block:
+                self.transaction = transaction.atomic(using=connection.alias)
+                self.transaction.__enter__()
+                execute(self.sql, self.params, False, context)
+            elif self.set_in is not connection.atomic_blocks[0]:
+                self.set_in = connection.atomic_blocks[0]
+                execute(self.sql, self.params, False, context)
+        return execute(sql, params, many, context)
+
+    def finish(self, response):
+        """End the request's transaction: commit, or roll back after a 5xx (a 503 for a
+        cancelled statement) or when the server has given up on it."""
+        if self.transaction is not None:
+            atomic, self.transaction = self.transaction, None
+            if response.status_code >= 500 or transaction_failed():
+                transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+        return response
+
+
+def transaction_failed() -> bool:
+    """Whether the server has given up on this transaction (a statement failed in it)."""
+    raw = connection.connection
+    return raw is not None and raw.info.transaction_status == TransactionStatus.INERROR

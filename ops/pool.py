@@ -35,6 +35,7 @@ import threading
 import time
 
 from psycopg_pool import ConnectionPool
+from psycopg_pool.base import AttemptWithBackoff
 
 from ops.availability import first_line
 
@@ -115,10 +116,48 @@ def sweeping_check(pool: ConnectionPool):
     return check
 
 
+class SteadyAttempt(AttemptWithBackoff):
+    """psycopg_pool's reconnection back-off (about 1 s, then doubling), never longer than
+    RECONNECT_DELAY_MAX between attempts."""
+
+    def update_delay(self, now: float) -> None:
+        super().update_delay(now)
+        self.delay = min(self.delay, RECONNECT_DELAY_MAX)
+
+
+# The longest wait between two attempts to replace a lost connection. psycopg_pool doubles it
+# after every failed attempt for as long as the server is down (1, 2, 4, 8, 16 s…), so after a
+# 20 s outage the next attempt could be 16 s away: pages answered 503 for 8.8 s after the
+# server was back, while the site's Retry-After says 2-5 s. At most 1 s, a worker's pool is
+# back within about a second (docs/pooling.md, "An outage"). An attempt at a server that is
+# down is a refused connection, so a few per second per worker cost nothing.
+RECONNECT_DELAY_MAX = 1.0
+
+
+def steady_reconnects(pool: ConnectionPool):
+    """The pool's _add_connection, starting every new series of attempts with a SteadyAttempt
+    (the later attempts of a series reuse its object)."""
+    add_connection = pool._add_connection
+
+    def add(attempt=None, growing=False):
+        if attempt is None:
+            attempt = SteadyAttempt(timeout=pool.reconnect_timeout)
+        return add_connection(attempt, growing=growing)
+
+    add.steady = True
+    return add
+
+
 def install(pool) -> None:
-    """Give `pool` the sweeping check if it has Django's health check (once)."""
-    if pool is not None and getattr(pool, "_check", None) is ConnectionPool.check_connection:
+    """Give `pool` the sweeping check if it has Django's health check, and steady reconnection
+    attempts (once)."""
+    if pool is None:
+        return
+    if getattr(pool, "_check", None) is ConnectionPool.check_connection:
         pool._check = sweeping_check(pool)
+    add_connection = getattr(pool, "_add_connection", None)
+    if add_connection is not None and not getattr(add_connection, "steady", False):
+        pool._add_connection = steady_reconnects(pool)
 
 
 def install_sweeping_check(sender=None, connection=None, **kwargs) -> None:

@@ -1,18 +1,21 @@
 """조회수: exact view counting that ignores bots, HEAD requests, staff and quick reloads.
 
-A view is one atomic `UPDATE … SET view_count = view_count + 1` plus an upsert of the day's
-row, both in the database, so N simultaneous readers add exactly N whatever the number of
-workers, and no stale copy of the story is ever written back. A first-party cookie remembers
-the stories this browser counted in the last 30 minutes.
+A view adds one to two rows in the database: the story's all-time row (ViewTotal) and the day's
+row (DailyView), each `count = count + 1` in the database itself (an upsert for a first view).
+So N simultaneous readers add exactly N whatever the number of workers, and the story's own
+row is neither written nor locked: an editor's transaction holding it never makes a reader
+wait. Both counts stop at their column's largest value instead of overflowing. A first-party
+cookie remembers the stories this browser counted in the last 30 minutes.
 """
 
+import functools
 import re
 import time
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from articles.models import Article, DailyView
+from articles.models import COUNT_MAX, Article, DailyView, ViewTotal
 
 COOKIE_NAME = "seen"
 REPEAT_WINDOW_SECONDS = 30 * 60
@@ -25,7 +28,8 @@ BOT_USER_AGENT = re.compile(
     re.IGNORECASE,
 )
 
-_UPSERT_DAY = None
+# A day's count is a 32-bit column (PositiveIntegerField on PostgreSQL).
+DAY_COUNT_MAX = 2**31 - 1
 
 
 def is_bot(request) -> bool:
@@ -51,46 +55,77 @@ def counts_for(request, article_id: int) -> bool:
 
 def record_view(article_id: int) -> int | None:
     """Count one view of the story, in total and for today (Asia/Seoul); return the new
-    total (None if the story is gone)."""
+    total (None if the story is gone).
+
+    Each count is first an UPDATE of its own row, which reads nothing of the story: a story
+    whose page is cached is counted even while its table is locked (a migration). Only a
+    story's first view (of all time, of the day) inserts, and the insert checks the story."""
     today = timezone.localdate()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_increment_sql(), [article_id])
+    sql = _statements()
+    # No savepoint of its own inside a reader's transaction (ops.middleware): it would cost
+    # two round trips, and a failure here fails the request anyway.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(sql.add_to_total, [article_id])
         row = cursor.fetchone()
         if row is None:
-            return None
-        cursor.execute(_upsert_sql(), [article_id, today])
+            cursor.execute(sql.first_of_total, [article_id])
+            row = cursor.fetchone()
+            if row is None:
+                return None
+        cursor.execute(sql.add_to_day, [article_id, today])
+        if cursor.rowcount == 0:
+            cursor.execute(sql.first_of_day, [article_id, today])
     return row[0]
 
 
 def current_count(article_id: int) -> int | None:
-    return Article.objects.filter(pk=article_id).values_list("view_count", flat=True).first()
+    """The story's total, or None if the story is gone (read from the story's table only
+    before its first view)."""
+    total = ViewTotal.objects.filter(article_id=article_id).values_list("count", flat=True)
+    for count in total:
+        return count
+    return 0 if Article.objects.filter(pk=article_id).exists() else None
 
 
-def _increment_sql() -> str:
-    # RETURNING (SQLite 3.35+, PostgreSQL) gives the count this request made, in one statement.
-    # At the column's largest value the count stays there: one more would be an error on
-    # PostgreSQL (bigint out of range) and, worse, a REAL (9.22e+18) on SQLite.
-    table, views, key = map(connection.ops.quote_name, [Article._meta.db_table, "view_count", "id"])
-    field = Article._meta.get_field("view_count")
-    largest = connection.ops.integer_field_range(field.get_internal_type())[1]
-    return (
-        f"UPDATE {table} SET {views} = CASE WHEN {views} < {largest:d} THEN {views} + 1 "
-        f"ELSE {views} END WHERE {key} = %s RETURNING {views}"
-    )
+class _Statements:
+    """The statements of a view, one each on both databases (the ORM's update_conflicts
+    cannot add to a column). The first views are upserts, so two readers' first views race
+    to one row and both count. The total's INSERT reads the story's id from its table, so a
+    story that is gone inserts nothing and RETURNING gives no row."""
 
-
-def _upsert_sql() -> str:
-    # One statement on both databases: the ORM's update_conflicts cannot add to a column.
-    global _UPSERT_DAY
-    if _UPSERT_DAY is None:
-        table, article, day, count = map(
-            connection.ops.quote_name, [DailyView._meta.db_table, "article_id", "day", "count"]
+    def __init__(self):
+        quote = connection.ops.quote_name
+        total, article, stories, key = map(
+            quote, [ViewTotal._meta.db_table, "article_id", Article._meta.db_table, "id"]
         )
-        _UPSERT_DAY = (
-            f"INSERT INTO {table} ({article}, {day}, {count}) VALUES (%s, %s, 1) "
-            f"ON CONFLICT ({article}, {day}) DO UPDATE SET {count} = {table}.{count} + 1"
+        count, day_table, day = map(quote, ["count", DailyView._meta.db_table, "day"])
+        add_total = _saturating(total, count, COUNT_MAX)
+        add_day = _saturating(day_table, count, DAY_COUNT_MAX)
+        self.add_to_total = (
+            f"UPDATE {total} SET {count} = {add_total} WHERE {article} = %s RETURNING {count}"
         )
-    return _UPSERT_DAY
+        self.first_of_total = (
+            f"INSERT INTO {total} ({article}, {count}) SELECT {key}, 1 FROM {stories} "
+            f"WHERE {key} = %s "
+            f"ON CONFLICT ({article}) DO UPDATE SET {count} = {add_total} RETURNING {count}"
+        )
+        self.add_to_day = (
+            f"UPDATE {day_table} SET {count} = {add_day} WHERE {article} = %s AND {day} = %s"
+        )
+        self.first_of_day = (
+            f"INSERT INTO {day_table} ({article}, {day}, {count}) VALUES (%s, %s, 1) "
+            f"ON CONFLICT ({article}, {day}) DO UPDATE SET {count} = {add_day}"
+        )
+
+
+def _saturating(table: str, column: str, maximum: int) -> str:
+    count = f"{table}.{column}"
+    return f"CASE WHEN {count} < {maximum} THEN {count} + 1 ELSE {count} END"
+
+
+@functools.cache
+def _statements() -> _Statements:
+    return _Statements()
 
 
 def remember(response, request, article_id: int) -> None:

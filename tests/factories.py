@@ -16,6 +16,7 @@ from articles.models import (
     Series,
     Status,
     Tag,
+    ViewTotal,
 )
 from articles.services import RELATIONS, save_story
 
@@ -108,11 +109,14 @@ class ArticleFactory(factory.django.DjangoModelFactory):
     tags = None
     people = None
     authors = None
+    # 조회수 to start from (its own table, articles.models.ViewTotal).
+    view_count = None
 
     @classmethod
     def _build(cls, model_class, *args, **kwargs):
         for name in RELATIONS:
             kwargs.pop(name)
+        kwargs.pop("view_count")
         return super()._build(model_class, *args, **kwargs)
 
     @classmethod
@@ -120,9 +124,19 @@ class ArticleFactory(factory.django.DjangoModelFactory):
         """Through the door every writer uses (articles/services.py), unchecked: a test may
         build any story the table accepts (a withdrawn one, a long body)."""
         relations = {name: kwargs.pop(name) for name in RELATIONS}
+        views = kwargs.pop("view_count")
         article = model_class(*args, **kwargs)
         save_story(article, by=None, validate=False, **relations)
+        if views is not None:
+            set_views(article, views)
         return article
+
+
+def set_views(article, count: int) -> None:
+    """Give the story this 조회수, whatever it had (the instance forgets the total it loaded)."""
+    ViewTotal.objects.update_or_create(article_id=article.pk, defaults={"count": count})
+    if Article.view_total.related.is_cached(article):
+        Article.view_total.related.delete_cached_value(article)
 
 
 class CollectionFactory(factory.django.DjangoModelFactory):

@@ -160,7 +160,7 @@ def test_unpublish_before_publish_is_a_form_error(admin_client):
 
 def test_view_count_cannot_be_written_from_the_change_form(admin_client):
     story = make.ArticleFactory(title="조회수 지키기")
-    Article.objects.filter(pk=story.pk).update(view_count=42)
+    make.set_views(story, 42)
     response = admin_client.post(
         reverse("admin:articles_article_change", args=[story.pk]),
         story_form(

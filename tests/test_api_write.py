@@ -9,12 +9,11 @@ from unittest import mock
 import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.db import IntegrityError
-from django.db.models import F
 from django.utils import timezone
 
 from articles.models import Article, Status, Tag
 from tests.api_support import API, WRITER_PERMS, bearer, editor, error_of, post_json, token_for
-from tests.factories import ArticleFactory, CompanyFactory, PersonFactory, SeriesFactory
+from tests.factories import ArticleFactory, CompanyFactory, PersonFactory, SeriesFactory, set_views
 
 pytestmark = pytest.mark.django_db
 
@@ -246,7 +245,7 @@ def test_patch_refuses_null_for_fields_that_cannot_be_empty(client, token):
 def test_patch_never_overwrites_views_counted_meanwhile(client, token):
     story = ArticleFactory(draft=True, view_count=5)
     version = story.version
-    Article.objects.filter(pk=story.pk).update(view_count=F("view_count") + 3)
+    set_views(story, story.view_count + 3)
 
     patch(client, story, {"title": "고침"}, token, if_match=str(version))
 

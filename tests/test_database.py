@@ -128,6 +128,8 @@ def test_sqlite_settings_that_cannot_work_are_refused_naming_them(env, named):
         ("DB_DISABLE_SERVER_SIDE_CURSORS", "true"),
         ("DB_STATEMENT_TIMEOUT_MS", "1000"),
         ("DB_LOCK_TIMEOUT_MS", "1000"),
+        ("DB_READER_STATEMENT_TIMEOUT_MS", "3000"),
+        ("DB_READER_LOCK_TIMEOUT_MS", "500"),
         ("DB_PGBOUNCER", "true"),
         ("DB_APPLICATION_NAME", "culture-worker"),
         ("DB_CONNECT_TIMEOUT", "3"),
@@ -374,6 +376,30 @@ def test_behind_pgbouncer_the_timeouts_are_not_sent_when_connecting():
 
     assert "options" not in result["OPTIONS"]
     assert result["SESSION_SETTINGS"] == {"statement_timeout": 5000, "lock_timeout": 1000}
+
+
+def test_readers_get_timeouts_by_default_and_editors_sessions_none():
+    result = pg()
+
+    assert result["READER_SETTINGS"] == {"statement_timeout": 5000, "lock_timeout": 1000}
+    assert result["SESSION_SETTINGS"] == {"statement_timeout": None, "lock_timeout": None}
+    assert "options" not in result["OPTIONS"]
+
+
+@pytest.mark.parametrize("pgbouncer", ["false", "true"])
+def test_reader_timeouts_come_from_the_environment_never_as_startup_options(pgbouncer):
+    result = pg(
+        DB_PGBOUNCER=pgbouncer, DB_READER_STATEMENT_TIMEOUT_MS="0", DB_READER_LOCK_TIMEOUT_MS="250"
+    )
+
+    assert result["READER_SETTINGS"] == {"statement_timeout": 0, "lock_timeout": 250}
+    assert "options" not in result["OPTIONS"]
+
+
+def test_a_reader_timeout_that_is_not_a_whole_number_is_refused():
+    message = refusal(DATABASE_URL=PG_URL, DB_READER_LOCK_TIMEOUT_MS="1.5s")
+
+    assert "DB_READER_LOCK_TIMEOUT_MS" in message
 
 
 def test_behind_pgbouncer_the_pool_keeps_its_options():

@@ -13,7 +13,7 @@ from django.utils import timezone
 from articles.models import Article, DailyView, Revision
 from tests.conftest import ON_POSTGRES
 from tests.editorial_support import action, change_url, story_data
-from tests.factories import ArticleFactory, StaffFactory
+from tests.factories import ArticleFactory, StaffFactory, set_views
 
 SEOUL = ZoneInfo("Asia/Seoul")
 
@@ -107,7 +107,7 @@ def test_a_change_made_outside_the_admin_is_named_as_such(story, alice):
 def test_view_counts_counted_while_the_form_was_open_are_kept(alice):
     story = ArticleFactory(title="조회수")
     data = story_data(story, title="조회수 그대로", view_count="0")
-    Article.objects.filter(pk=story.pk).update(view_count=77)
+    set_views(story, 77)
     DailyView.objects.create(article=story, day=timezone.localdate(), count=77)
     assert alice.post(change_url(story), data).status_code == 302
     story.refresh_from_db()

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from articles.models import Article, Collection, Company, Kind, Status, Tag
 from articles.theteams import fidelity_text
+from tests.factories import set_views
 
 pytestmark = pytest.mark.django_db
 
@@ -139,7 +140,7 @@ def test_importing_again_updates_nothing_and_says_so(seed_file):
 def test_reimport_keeps_views_counted_here_and_never_adds_twice(seed_file):
     run_import(seed_file)
     interview = imported(seed_file)[0]
-    Article.objects.filter(pk=interview.pk).update(view_count=700)
+    set_views(interview, 700)
 
     run_import(seed_file)
 

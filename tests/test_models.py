@@ -2,7 +2,6 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db.models import F
 from django.test import override_settings
 from django.utils import timezone
 
@@ -104,7 +103,7 @@ def test_body_over_the_cap_is_refused_with_a_clear_message():
 def test_saving_a_stale_instance_keeps_view_counts_added_meanwhile():
     story = make.ArticleFactory()
     stale = Article.objects.get(pk=story.pk)
-    Article.objects.filter(pk=story.pk).update(view_count=F("view_count") + 5)
+    make.set_views(story, 5)
 
     stale.title = "편집자가 고친 제목"
     stale.save()

@@ -9,9 +9,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from articles.models import Article
 from articles.services import save_story
-from tests.factories import ArticleFactory, TagFactory, UserFactory
+from tests.factories import ArticleFactory, TagFactory, UserFactory, set_views
 
 pytestmark = pytest.mark.django_db
 
@@ -96,7 +95,7 @@ def test_the_cached_story_page_shows_the_live_view_count():
 def test_a_reload_shows_the_current_count_without_counting(client):
     story = ArticleFactory()
     get(client, story.get_absolute_url())
-    Article.objects.filter(pk=story.pk).update(view_count=41)
+    set_views(story, 41)
     html, _ = get(client, story.get_absolute_url())
     assert "조회수 <strong>41</strong>" in html
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles import versions
-from articles.models import Article, DailyView, JobFamily, Kind
+from articles.models import DailyView, JobFamily, Kind
 from tests import factories as make
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +82,7 @@ def test_tabs_list_their_kind_only(client):
 
 def test_popular_sort_orders_by_recent_daily_views(client):
     old_hit = make.ArticleFactory(title="오래된 인기글", kind=Kind.FEED)
-    Article.objects.filter(pk=old_hit.pk).update(view_count=10_000)
+    make.set_views(old_hit, 10_000)
     fresh = make.ArticleFactory(
         title="요즘 인기글", kind=Kind.FEED, published_at=timezone.now() - timedelta(days=5)
     )
@@ -469,8 +469,9 @@ class World:
 
 
 # Each count includes one read of the shared content version (articles/versions.py), except
-# the feeds, which are not cached. The story page also counts the view: an UPDATE … RETURNING
-# and the day's upsert.
+# the feeds, which are not cached. The story page also counts the view: an UPDATE of the
+# story's total and one of the day's row; on the first visit each finds no row and an insert
+# follows (two more queries).
 @pytest.mark.parametrize(
     ("url", "queries"),
     [
@@ -486,7 +487,7 @@ class World:
         ("/collections/many-collection/", 5),
         ("/series/many-series/", 4),
         ("/feeds/atom/", 2),
-        ("story", 14),  # in a test transaction the view adds a SAVEPOINT and its RELEASE
+        ("story", (14, 12)),
     ],
 )
 def test_every_page_runs_a_fixed_number_of_queries(client, url, queries):
@@ -502,4 +503,5 @@ def test_every_page_runs_a_fixed_number_of_queries(client, url, queries):
             response = client.get(target, **BROWSER)
         assert response.status_code == 200
         counts.append(len(captured))
-    assert counts == [queries, queries], "\n".join(q["sql"] for q in captured.captured_queries)
+    expected = queries if isinstance(queries, tuple) else (queries, queries)
+    assert counts == list(expected), "\n".join(q["sql"] for q in captured.captured_queries)

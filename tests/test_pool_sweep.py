@@ -10,7 +10,14 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
-from ops.pool import install, install_sweeping_check, sweeping_check, sweeps
+from ops.pool import (
+    RECONNECT_DELAY_MAX,
+    SteadyAttempt,
+    install,
+    install_sweeping_check,
+    sweeping_check,
+    sweeps,
+)
 
 
 class FakePool:
@@ -157,3 +164,37 @@ def test_the_receiver_ignores_other_databases_and_connections_without_a_pool():
     install_sweeping_check(connection=SQLite())
     install_sweeping_check(connection=Unpooled())
     install_sweeping_check(connection=None)
+
+
+# --- reconnection attempts ----------------------------------------------------------------
+
+
+def test_reconnection_attempts_are_never_further_apart_than_the_steady_maximum():
+    attempt = SteadyAttempt(timeout=300)
+    now, delays = 0.0, []
+    for _ in range(12):  # psycopg_pool's own would reach about 1 x 2^11 s
+        attempt.update_delay(now)
+        delays.append(attempt.delay)
+        now += attempt.delay
+
+    assert 0.5 < delays[0] <= RECONNECT_DELAY_MAX
+    assert max(delays) == RECONNECT_DELAY_MAX
+
+
+def test_a_new_series_of_reconnection_attempts_is_steady_and_a_running_one_keeps_its_own():
+    pool = FakePool()
+    pool.reconnect_timeout = 300
+    seen = []
+    pool._add_connection = lambda attempt, growing=False: seen.append((attempt, growing))
+    install(pool)
+    install(pool)  # once only
+    running = SteadyAttempt(timeout=1)
+
+    pool._add_connection(None, growing=True)
+    pool._add_connection(running)
+
+    assert isinstance(seen[0][0], SteadyAttempt)
+    assert seen[0][0].timeout == 300
+    assert seen[0][1] is True
+    assert seen[1] == (running, False)
+    assert len(seen) == 2

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from articles.models import Article, DailyView, JobFamily, Kind
-from tests.factories import ArticleFactory, CompanyFactory, PersonFactory
+from articles.models import DailyView, JobFamily, Kind
+from tests.factories import ArticleFactory, CompanyFactory, PersonFactory, set_views
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def get(client, url, **params):
 
 def test_popular_cards_show_the_views_the_list_is_sorted_by(client):
     old_hit = ArticleFactory(title="오래된 인기글", kind=Kind.FEED)
-    Article.objects.filter(pk=old_hit.pk).update(view_count=10_000)
+    set_views(old_hit, 10_000)
     fresh = ArticleFactory(title="요즘 인기글", kind=Kind.FEED)
     DailyView.objects.create(article=fresh, day=timezone.localdate(), count=30)
     DailyView.objects.create(
@@ -42,7 +42,7 @@ def test_popular_cards_show_the_views_the_list_is_sorted_by(client):
 
 def test_recent_cards_show_all_time_views(client):
     story = ArticleFactory(kind=Kind.FEED)
-    Article.objects.filter(pk=story.pk).update(view_count=1234)
+    set_views(story, 1234)
     status, html = get(client, "/feed/")
     assert status == 200
     assert "<span>조회수 1234</span>" in html

@@ -1,21 +1,20 @@
 """조회수: one view per reader's GET, never for bots, HEAD, staff or a quick reload; exact when
 many readers arrive at once."""
 
-import threading
 import time
 
 import pytest
-from django.db import close_old_connections
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles.models import Article, DailyView
 from reader.viewcount import COOKIE_NAME, REPEAT_WINDOW_SECONDS
 from tests.factories import ArticleFactory, UserFactory
+from tests.readers_support import CHROME, read_at_once
 
 pytestmark = pytest.mark.django_db
-
-CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/156.0 Safari/537.36"
 
 
 def views(story):
@@ -143,26 +142,25 @@ def test_an_editors_save_and_readers_views_both_survive():
 def test_simultaneous_cookieless_views_add_exactly_n(unbounded_pool_queue):
     story = ArticleFactory()
     readers = 24
-    start = threading.Barrier(readers)
-    errors = []
 
-    def read():
-        try:
-            start.wait()
-            response = Client().get(story.get_absolute_url(), HTTP_USER_AGENT=CHROME)
-            if response.status_code != 200:
-                errors.append(response.status_code)
-        except Exception as error:  # a failed reader must fail the test, not vanish
-            errors.append(repr(error))
-        finally:
-            close_old_connections()
+    answers = read_at_once(story.get_absolute_url(), readers)
 
-    threads = [threading.Thread(target=read) for _ in range(readers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert errors == []
+    assert [status for status, _, _ in answers] == [200] * readers
     assert views(story) == readers
     assert DailyView.objects.get(article=story).count == readers
+
+
+def test_a_view_never_writes_the_storys_row():
+    story = ArticleFactory()
+    before = Article.objects.values_list("version", "updated_at").get(pk=story.pk)
+
+    with CaptureQueriesContext(connection) as queries:
+        visit(Client(), story)
+
+    written = [
+        q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT"))
+    ]
+    assert written
+    assert not any(Article._meta.db_table in sql.split("SELECT")[0] for sql in written)
+    assert Article.objects.values_list("version", "updated_at").get(pk=story.pk) == before
+    assert views(story) == 1

@@ -20,8 +20,8 @@ from articles.models.common import (
 from articles.models.entities import Company, Person, Series, Tag
 from articles.models.ordered import ArticleTag, tags_in_order
 from articles.models.states import State
-from articles.models.stats import DailyView
-from articles.models.stories import Article, SearchDocument, has_published
+from articles.models.stats import COUNT_MAX, DailyView, ViewTotal
+from articles.models.stories import Article, SearchDocument, by_views, has_published
 from articles.models.versioning import ContentVersion
 from articles.models.workflow import (
     PREVIEW_DAYS,
@@ -33,6 +33,7 @@ from articles.models.workflow import (
 )
 
 __all__ = [
+    "COUNT_MAX",
     "KIND_URL_NAMES",
     "POPULAR_WINDOW_DAYS",
     "PREVIEW_DAYS",
@@ -58,6 +59,8 @@ __all__ = [
     "State",
     "Status",
     "Tag",
+    "ViewTotal",
+    "by_views",
     "cover_upload_to",
     "default_preview_expiry",
     "generated_name",

@@ -71,7 +71,7 @@ class CollectionItemQuerySet(models.QuerySet):
         list every published story to keep a few items."""
         return (
             self.filter(Exists(Article.objects.published(now).filter(pk=OuterRef("article"))))
-            .select_related("article__company", "article__series")
+            .select_related("article__company", "article__series", "article__view_total")
             .prefetch_related(Prefetch("article__tags", queryset=Tag.objects.order_by(*TAG_ORDER)))
             .defer("article__body", "article__body_html")
             .order_by("position", "id")

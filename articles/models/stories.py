@@ -25,6 +25,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -50,7 +51,7 @@ from articles.models.entities import Company, Person, Series, Tag
 from articles.models.ordered import TAG_ORDER, ArticleTag, put_in_order, tags_in_order
 from articles.models.provenance import Provenance
 from articles.models.states import State, holds, state_conditions
-from articles.models.stats import DailyView
+from articles.models.stats import DailyView, ViewTotal
 from articles.models.text import NameField, SlugField
 from articles.rendering import (
     check_body_length,
@@ -62,6 +63,12 @@ from articles.rendering import (
 )
 
 PUBLICATION_FIELDS = frozenset({"status", "published_at", "unpublish_at"})
+
+
+def by_views():
+    """조회수 as an expression to sort by: 0 for a story that has no ViewTotal row yet (an outer
+    join gives NULL, which each database would sort at a different end)."""
+    return Coalesce("view_total__count", Value(0))
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -88,10 +95,10 @@ class ArticleQuerySet(models.QuerySet):
         )
 
     def for_listing(self):
-        """The query plan of every story card: one query for the stories with their company and
-        series, one for all their tags, whatever the number of stories."""
+        """The query plan of every story card: one query for the stories with their company,
+        series and 조회수, one for all their tags, whatever the number of stories."""
         return (
-            self.select_related("company", "series")
+            self.select_related("company", "series", "view_total")
             .prefetch_related(Prefetch("tags", queryset=tags_in_order()))
             .defer("body", "body_html")
         )
@@ -117,7 +124,9 @@ class ArticleQuerySet(models.QuerySet):
                 When(pk__in=in_window.values("article"), then=Subquery(totals)),
                 default=0,
             )
-        ).order_by("-recent_views", "-view_count", F("published_at").desc(nulls_last=True), "-id")
+        ).order_by(
+            "-recent_views", by_views().desc(), F("published_at").desc(nulls_last=True), "-id"
+        )
 
     def most_viewed(self, days, limit, now=None):
         """The `limit` stories with the most views in the last `days` days, each with its
@@ -132,7 +141,9 @@ class ArticleQuerySet(models.QuerySet):
             .order_by("-total", "-article")[:limit]
         )
         stories = (
-            self.select_related("company").defer("body", "body_html").in_bulk([pk for pk, _ in top])
+            self.select_related("company", "view_total")
+            .defer("body", "body_html")
+            .in_bulk([pk for pk, _ in top])
         )
         ranked = []
         for pk, total in top:
@@ -294,7 +305,6 @@ class Article(Provenance, models.Model):
         help_text="다른 사이트에서 가져온 스토리를 다시 가져올 때 같은 스토리를 찾는 열쇠",
     )
     reading_minutes = models.PositiveSmallIntegerField("읽는 시간(분)", default=1, editable=False)
-    view_count = models.PositiveBigIntegerField("조회수", default=0, editable=False)
     version = models.PositiveIntegerField("버전", default=1, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="만든 사람", on_delete=models.SET_NULL,
@@ -306,7 +316,7 @@ class Article(Provenance, models.Model):
     objects = ArticleQuerySet.as_manager()
 
     # Maintained by the server, never written back from an editor's (possibly stale) instance.
-    SERVER_FIELDS = frozenset({"view_count", "cover_renditions"})
+    SERVER_FIELDS = frozenset({"cover_renditions"})
     stored_publication = None
 
     class Meta:
@@ -354,7 +364,7 @@ class Article(Provenance, models.Model):
             models.Index(
                 fields=[
                     "status", "-published_at", "-id", "unpublish_at",
-                    "company", "updated_at", "view_count",
+                    "company", "updated_at",
                 ],
                 name="article_recent_listing",
             ),
@@ -365,7 +375,6 @@ class Article(Provenance, models.Model):
                 name="article_featured",
             ),
             models.Index(fields=["company", "-published_at"], name="article_company_listing"),
-            models.Index(fields=["-view_count"], name="article_popular"),
         ]  # fmt: skip
 
     def __str__(self):
@@ -381,8 +390,8 @@ class Article(Provenance, models.Model):
         if self.pk and not self._state.adding:
             self.version = (self.version or 0) + 1
             if update_fields is None:
-                # A full save from an editor's copy must not reset counters that readers were
-                # incrementing with F() in the meantime.
+                # A full save from an editor's copy must not overwrite what the server
+                # maintains beside it in the meantime.
                 kwargs["update_fields"] = [
                     f.name
                     for f in self._meta.concrete_fields
@@ -487,6 +496,15 @@ class Article(Provenance, models.Model):
             ),
         )
         getattr(self, "_prefetched_objects_cache", {}).pop("tags", None)
+
+    @property
+    def view_count(self) -> int:
+        """조회수, from the story's ViewTotal row (0 before its first view). Lists load the rows
+        with the stories (for_listing()); a single story reads its row when asked."""
+        try:
+            return self.view_total.count
+        except ViewTotal.DoesNotExist:
+            return 0
 
     @property
     def publication(self) -> tuple:

@@ -309,11 +309,18 @@ _BLOCK = re.compile(r"(<!-- results:(?P<name>[a-z-]+) -->\n).*?(<!-- /results --
 
 def update_doc(path: Path, results: dict) -> None:
     """Replace each `<!-- results:NAME -->` … `<!-- /results -->` block with fresh tables."""
-    tables = tables_for(results)
+    replace_blocks(path, tables_for(results))
+
+
+def replace_blocks(path: Path, tables: dict[str, str]) -> None:
+    """Replace the `<!-- results:NAME -->` blocks named in `tables`; other blocks (another
+    benchmark's) stay as they are."""
     text = path.read_text(encoding="utf-8")
 
     def replace(match):
-        body = tables.get(match["name"], "*(no data)*")
+        body = tables.get(match["name"])
+        if body is None:
+            return match.group(0)
         return f"{match.group(1)}{body.rstrip()}\n{match.group(3)}"
 
     path.write_text(_BLOCK.sub(replace, text), encoding="utf-8")

@@ -18,7 +18,7 @@ def main(total: int) -> None:
     django.setup()
     from django.utils import timezone
 
-    from articles.models import Article, Company, Kind, Status, Tag
+    from articles.models import Article, Company, Kind, Status, Tag, ViewTotal
     from articles.rendering import excerpt_from, plain_text, reading_minutes, render_markdown
 
     rng = random.Random(20240601)
@@ -55,10 +55,13 @@ def main(total: int) -> None:
                 company=rng.choice(companies),
                 status=Status.PUBLISHED,
                 published_at=now - timedelta(minutes=n),
-                view_count=rng.randint(0, 5000),
             )
         )
     articles = Article.objects.bulk_create(articles, batch_size=500)
+    ViewTotal.objects.bulk_create(
+        [ViewTotal(article=article, count=rng.randint(0, 5000)) for article in articles],
+        batch_size=2000,
+    )
     through = Article.tags.through
     through.objects.bulk_create(
         [

@@ -25,7 +25,7 @@ from django.utils.html import format_html
 
 from articles.images import UPLOAD_FORMFIELDS
 from articles.importing import import_dump
-from articles.models import Article, ArticleTag, Kind, State, Status, Tag
+from articles.models import Article, ArticleTag, Kind, State, Status, Tag, by_views
 from articles.revisions import edit_conflict
 from articles.roles import can_edit, can_publish, stories_for
 from articles.services import RELATIONS, delete_stories, save_story
@@ -204,7 +204,7 @@ class ArticleAdmin(StoryPages, admin.ModelAdmin):
     ]
     list_display_links = ["title"]
     list_filter = ["kind", StateFilter, "job_family", "is_featured", "company", "published_at"]
-    list_select_related = ["company"]
+    list_select_related = ["company", "view_total"]
     search_fields = ["title", "excerpt", "body", "company__name", "tags__name", "people__name"]
     search_help_text = "제목, 요약, 본문, 회사, 해시태그, 인물 이름으로 찾습니다."
     date_hierarchy = "published_at"
@@ -233,6 +233,10 @@ class ArticleAdmin(StoryPages, admin.ModelAdmin):
     ]
 
     # --- Roles ------------------------------------------------------------------------------
+
+    @admin.display(description="조회수", ordering=by_views())
+    def view_count(self, obj):
+        return obj.view_count
 
     def get_queryset(self, request):
         return stories_for(request.user, super().get_queryset(request).with_state())
@@ -320,7 +324,7 @@ class ArticleAdmin(StoryPages, admin.ModelAdmin):
             # The changelist's queryset may be DISTINCT (a search across tags), which FOR UPDATE
             # refuses: lock the same rows by primary key.
             rows = Article.objects.filter(pk__in=queryset.values("pk"))
-            for article in rows.select_for_update(of=("self",)).order_by("pk"):
+            for article in rows.select_for_update(of=("self",), no_key=True).order_by("pk"):
                 if not permission(request.user, article):
                     refused += 1
                     continue

@@ -118,7 +118,6 @@ class Command(BaseCommand):
             published_at=published_at if status == models.Status.PUBLISHED else None,
             original_url=row.get("original_url", ""),
             is_featured=row.get("featured", False),
-            view_count=row.get("view_count", 0),
         )
         self.draw_cover(article)
         save_story(
@@ -128,6 +127,7 @@ class Command(BaseCommand):
             people=[people[slug] for slug in row.get("people", [])],
             tags=[models.Tag.objects.get_or_create(name=name)[0] for name in row.get("tags", [])],
         )
+        article.view_total = models.ViewTotal.objects.raise_to(article.pk, row.get("view_count", 0))
         if article.is_public:
             self.daily_views(article, now)
         self.count("스토리")
