@@ -37,8 +37,6 @@ def pytest_collection_modifyitems(config, items):
     skip_postgres = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://…")
     skip_browser = pytest.mark.skip(reason=f"needs Chromium at {CHROMIUM}")
     for item in items:
-        if any(item.get_closest_marker(name) for name in REQUIRED_MARKERS):
-            _required.add(item.nodeid)
         if item.get_closest_marker("postgres") and not ON_POSTGRES:
             item.add_marker(skip_postgres)
         if item.get_closest_marker("browser") and not CHROMIUM.exists():
@@ -47,12 +45,13 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=f"needs the seed page dump in {SEED_DIR}"))
 
 
-_required = set()
 _skipped_required = []
 
 
 def pytest_runtest_logreport(report):
-    if report.skipped and report.nodeid in _required:
+    # From the report's keywords (its markers among them), not from collection: with
+    # pytest-xdist the reports reach the controller, which collects nothing itself.
+    if report.skipped and any(name in report.keywords for name in REQUIRED_MARKERS):
         _skipped_required.append(report.nodeid)
 
 
