@@ -19,9 +19,10 @@ from articles.models.common import (
 )
 from articles.models.entities import Company, Person, Series, Tag
 from articles.models.ordered import ArticleTag, tags_in_order
+from articles.models.search_document import SearchDocument
 from articles.models.states import State
 from articles.models.stats import COUNT_MAX, DailyView, ViewTotal
-from articles.models.stories import Article, SearchDocument, by_views, has_published
+from articles.models.stories import Article, by_views, has_published
 from articles.models.versioning import ContentVersion
 from articles.models.workflow import (
     PREVIEW_DAYS,
