@@ -22,9 +22,11 @@ class ArticlesConfig(AppConfig):
             post_delete.connect(versions.bump, sender=model, dispatch_uid=f"pages-del-{model}")
 
         # A logo or photo replaced, cleared or deleted with its row leaves the storage once
-        # the transaction commits (stories' covers: articles/services.py).
+        # the transaction commits, and a new one gets its renditions then (stories' covers:
+        # articles/services.py).
         for model in (Company, Person):
             label = model.__name__
+            post_save.connect(pictures.saved, sender=model, dispatch_uid=f"renditions-{model}")
             pre_save.connect(uploads.remember_stored, sender=model, dispatch_uid=f"pics-{label}")
             post_save.connect(
                 uploads.discard_after_save, sender=model, dispatch_uid=f"pics+{label}"
@@ -46,7 +48,3 @@ class ArticlesConfig(AppConfig):
             )
 
         checks.register(sharecards.check_font)
-        # A new logo or photo gets its renditions once it is stored (stories' covers get
-        # theirs through save_story).
-        for model in (Company, Person):
-            post_save.connect(pictures.saved, sender=model, dispatch_uid=f"renditions-{model}")
