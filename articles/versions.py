@@ -107,7 +107,11 @@ def bump(**kwargs) -> None:
         cache.delete(KEY)
     except Exception as error:
         raise CacheUnavailable("공유 캐시에 연결할 수 없어 저장하지 않았습니다.") from error
-    transaction.on_commit(publish)
+    # One publish per commit, however many rows the transaction wrote (an import, the demo
+    # seed): a hook already waiting for this commit draws the version after all of them. A
+    # hook registered in a savepoint that rolls back is dropped with it, so this one is kept.
+    if not any(hook is publish for _, hook, _ in connection.run_on_commit):
+        transaction.on_commit(publish)
 
 
 def publish() -> None:
