@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from articles import versions
 from articles.models import Article, Collection, CollectionItem, Company, Status, Tag, ViewTotal
 from articles.models.text import check_visible_text
 from articles.services import save_story
@@ -104,7 +105,7 @@ def import_dump(
                 f"제목이 {len(story.title)}자로 너무 깁니다({TITLE_MAX_LENGTH}자까지).",
             )
 
-    with transaction.atomic():
+    with versions.batch():  # one transaction, one publish of the content version
         now = timezone.now()
         outcomes = [
             # Earlier stories on the page get slightly later times, so "recent" keeps page order.

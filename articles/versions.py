@@ -30,7 +30,9 @@ A cache that cannot be read or written makes the site render without caching, ne
 """
 
 import logging
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -38,6 +40,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Max, Min, Q
 
+from articles import edge
 from articles.clock import now
 from articles.models import Article, Collection, ContentVersion, Status
 
@@ -107,11 +110,27 @@ def bump(**kwargs) -> None:
         cache.delete(KEY)
     except Exception as error:
         raise CacheUnavailable("공유 캐시에 연결할 수 없어 저장하지 않았습니다.") from error
-    # One publish per commit, however many rows the transaction wrote (an import, the demo
-    # seed): a hook already waiting for this commit draws the version after all of them. A
-    # hook registered in a savepoint that rolls back is dropped with it, so this one is kept.
-    if not any(hook is publish for _, hook, _ in connection.run_on_commit):
+    if not getattr(_batch, "active", False):
         transaction.on_commit(publish)
+
+
+_batch = threading.local()
+
+
+@contextmanager
+def batch():
+    """Many writes in one transaction (an import, the demo seed): each still moves the counter,
+    but the version is drawn and published once, after their commit, not once per row."""
+    if getattr(_batch, "active", False):
+        yield
+        return
+    _batch.active = True
+    try:
+        with transaction.atomic():
+            yield
+            transaction.on_commit(publish)
+    finally:
+        _batch.active = False
 
 
 def publish() -> None:
@@ -124,6 +143,13 @@ def publish() -> None:
     except Exception:
         # The record was dropped before the commit: readers draw it from the database.
         logger.exception("Could not publish the content version after a write")
+        version = None
+    # Outside the row lock: the edges drop the pages of older versions (articles/edge.py),
+    # even when the shared cache could not take the record.
+    try:
+        edge.ban_other_versions((version or draw()).key)
+    except Exception:
+        logger.exception("Could not tell the edges of the content version after a write")
 
 
 # --- Readers ------------------------------------------------------------------------------

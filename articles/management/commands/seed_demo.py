@@ -15,10 +15,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from django.utils import timezone
 
-from articles import artwork, demo, models
+from articles import artwork, demo, models, versions
 from articles.services import save_story
 
 DEMO_ADMIN_USERNAME = "admin"
@@ -35,7 +34,7 @@ class Command(BaseCommand):
             help=f"데모용 관리자 계정({DEMO_ADMIN_USERNAME})이 없으면 만듭니다.",
         )
 
-    @transaction.atomic
+    @versions.batch()  # one transaction, one publish of the content version
     def handle(self, *args, with_admin=False, **options):
         try:
             content = demo.load(settings.BASE_DIR / "demo")
