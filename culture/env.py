@@ -85,6 +85,15 @@ def env_list(
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_http_urls(name: str, *, env: Mapping[str, str] = os.environ) -> list[str]:
+    """Comma-separated http:// or https:// addresses (none when unset)."""
+    urls = env_list(name, env=env)
+    for url in urls:
+        if not _HTTP_URL.fullmatch(url):
+            raise _refusal(name, "http:// or https:// addresses separated by commas", url)
+    return urls
+
+
 def env_rate(name: str, default: str, *, env: Mapping[str, str] = os.environ) -> Rate:
     """A request rate written as 300/min (per s, min, hour or day)."""
     return parse_rate(env_str(name, default, env=env), name=name)

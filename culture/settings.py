@@ -13,7 +13,16 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from culture.database import database_config
-from culture.env import env_bool, env_list, env_rate, env_seconds, env_str, env_whole, proxy_trust
+from culture.env import (
+    env_bool,
+    env_http_urls,
+    env_list,
+    env_rate,
+    env_seconds,
+    env_str,
+    env_whole,
+    proxy_trust,
+)
 from culture.env import media_storage as storage_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -234,6 +243,12 @@ if PAGE_CACHE not in {"local", "redis"}:
     raise ImproperlyConfigured(f"PAGE_CACHE must be local or redis, got {PAGE_CACHE!r}.")
 if PAGE_CACHE == "redis" and not env_str("REDIS_URL"):
     raise ImproperlyConfigured("PAGE_CACHE=redis needs REDIS_URL.")
+
+# The HTTP caches in front of the site (a CDN; Varnish in the cluster run) that are told to
+# drop pages of older content versions after each write (articles/edge.py), and how long after
+# that the ban is repeated, for pages whose render began before the write committed.
+EDGE_BAN_URLS = env_http_urls("EDGE_BAN_URLS")
+EDGE_REBAN_SECONDS = env_seconds("EDGE_REBAN_SECONDS", 6.0)
 
 # One cache shared by every worker. Redis when REDIS_URL is set; otherwise a table in the
 # database (created by a migration of tokens/). The API's rate limits count in Redis too,
