@@ -60,6 +60,16 @@ POSTGRES_ONLY_VALUES = (
 )
 SQLITE_ONLY = ("SQLITE_PATH", "SQLITE_BUSY_TIMEOUT")
 
+# What the read replica (articles/replica.py routes to it) may set for itself.
+# Anything not given is the primary's: the same pool, timeouts and reader limits.
+REPLICA_POOL_VARIABLES = {f"DB_REPLICA_POOL_{name[8:]}": name for name in POOL_VARIABLES}
+REPLICA_VARIABLES = (
+    *REPLICA_POOL_VARIABLES,
+    "DB_REPLICA_CONNECT_TIMEOUT",
+    "REPLICA_STICKY_SECONDS",
+    "REPLICA_RETRY_SECONDS",
+)
+
 
 def database_config(env: Mapping[str, str], *, base_dir: Path) -> dict:
     """Return Django's DATABASES["default"] for these environment values."""
@@ -80,6 +90,68 @@ def database_config(env: Mapping[str, str], *, base_dir: Path) -> dict:
         "postgres://user:password@host:5432/name, sqlite:///path/to/db.sqlite3, "
         "or leave DATABASE_URL empty for SQLite in db.sqlite3."
     )
+
+
+def replica_config(env: Mapping[str, str], primary: dict) -> dict | None:
+    """Return DATABASES["replica"] for DATABASE_REPLICA_URL, or None without one (then no
+    router is installed and nothing changes).
+
+    The replica is read through the same code as the primary: the same pool strategy and
+    reader timeouts, with DB_REPLICA_POOL_* replacing DB_POOL_* one by one. Its own pool is
+    per process too, so W workers hold up to W x (DB_POOL_MAX_SIZE + DB_REPLICA_POOL_MAX_SIZE)
+    connections in all.
+    """
+    url = env_str("DATABASE_REPLICA_URL", env=env)
+    if url is None:
+        stray = [name for name in REPLICA_VARIABLES if env_str(name, env=env) is not None]
+        if stray:
+            raise ImproperlyConfigured(
+                f"DATABASE_REPLICA_URL is not set, so these would do nothing: {', '.join(stray)}. "
+                "Set DATABASE_REPLICA_URL or unset them."
+            )
+        return None
+    scheme = urlsplit(url).scheme.lower() if "://" in url else ""
+    if primary["ENGINE"] != POSTGRES_ENGINE or scheme not in POSTGRES_SCHEMES:
+        # A SQLite file has no replicas: another file would just be another database.
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL needs PostgreSQL on both sides: DATABASE_URL and "
+            "DATABASE_REPLICA_URL must both be postgres:// URLs."
+        )
+    # The replica's environment: the primary's with the replica's own values in their place.
+    own = {key: value for key, value in env.items() if key not in POOL_VARIABLES}
+    for name, primary_name in REPLICA_POOL_VARIABLES.items():
+        value = env_str(name, env=env) or env_str(primary_name, env=env)
+        if value is not None:
+            own[primary_name] = value
+    # A replica that does not answer must cost a reader one second, not five: reads then go
+    # to the primary, and articles/replica.py stops trying for REPLICA_RETRY_SECONDS.
+    timeout = env_whole("DB_REPLICA_CONNECT_TIMEOUT", None, minimum=1, env=env)
+    if timeout is not None or "connect_timeout" not in urlsplit(url).query:
+        own["DB_CONNECT_TIMEOUT"] = str(timeout or 1)
+    else:
+        own.pop("DB_CONNECT_TIMEOUT", None)  # the replica's URL sets its own
+    try:
+        config = _postgres_config(own, url)
+    except ImproperlyConfigured as error:
+        # The same refusals, naming the replica's variables.
+        message = str(error).replace("DATABASE_URL", "DATABASE_REPLICA_URL")
+        raise ImproperlyConfigured(message.replace("DB_POOL_", "DB_REPLICA_POOL_")) from None
+    if config["OPTIONS"].get("pool") and "DB_REPLICA_POOL_TIMEOUT" not in env:
+        # Waiting for a pool whose server is down is the connect timeout of the pooled case.
+        config["OPTIONS"]["pool"]["timeout"] = float(config["OPTIONS"]["connect_timeout"])
+    config.update(
+        {
+            # Tests read the test database through the replica's alias (no second copy).
+            "TEST": {"MIRROR": "default"},
+            # Not Django's (see PGBOUNCER above). STICKY_SECONDS: after a reader's own write,
+            # their reads go to the primary this long (a signed cookie), so they see it.
+            "STICKY_SECONDS": env_seconds("REPLICA_STICKY_SECONDS", 5.0, env=env),
+            # RETRY_SECONDS: after the replica failed to connect, reads go to the primary
+            # this long before it is tried again.
+            "RETRY_SECONDS": env_seconds("REPLICA_RETRY_SECONDS", 5.0, env=env),
+        }
+    )
+    return config
 
 
 # --- SQLite -----------------------------------------------------------------------------
