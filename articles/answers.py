@@ -11,6 +11,10 @@ PAGE_CACHE=redis they are also kept in Redis (CACHES["shared_answers"]), so N ho
 workers render a page once per version instead of once each. A cache that cannot be reached
 means rendering without caching, never an error.
 
+With a read replica, an answer is rendered from it only once it has replayed the version the
+answer is filed under (find()); until then from the primary, whose rows are as new as the
+version or newer, as without a replica.
+
 Only anonymous readers get cached answers: staff, who see previews and the admin's links, and
 API clients with a token always get a fresh render.
 """
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import caches
 
-from articles import clock, versions
+from articles import clock, replica, versions
 
 # Answers that show view counts ("popular", lists): they may be this old.
 LIST_TIMEOUT = 60
@@ -67,6 +71,10 @@ def find(kind: str, address: str) -> tuple[object, Slot]:
     digest = hashlib.sha256(address.encode("utf-8", "surrogatepass")).hexdigest()[:40]
     key = f"{kind}:{version.key}:{digest}"
     entry, how = _lookup(key)
+    if entry is None:
+        # The caller renders next: from rows at least as new as the version, never from a
+        # replica that has not replayed it yet (then from the primary, articles/replica.py).
+        replica.caught_up(version.lsn)
     return entry, Slot(key, version, how)
 
 

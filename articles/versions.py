@@ -27,6 +27,12 @@ one cache read and no query. Who may write it:
 
 A cache that cannot be read or written makes the site render without caching, never fail
 (current() answers None); this is logged at most once a minute per process.
+
+With a read replica (articles/replica.py) the version also carries the primary's WAL position
+when it was drawn (`lsn`, PostgreSQL only): at or past every commit the number counts. The
+version is always drawn on the primary; an answer about to be filed under it is rendered from
+the replica only once the replica has replayed that far (articles/answers.py), otherwise from
+the primary, so no host files rows older than the version under it.
 """
 
 import logging
@@ -40,7 +46,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Max, Min, Q
 
-from articles import edge
+from articles import edge, replica
 from articles.clock import now
 from articles.models import Article, Collection, ContentVersion, Status
 
@@ -58,23 +64,26 @@ COMPLAINT_INTERVAL = 60
 @dataclass(frozen=True)
 class Version:
     """Content counter `number`, valid from `since` (the last moment the published set changed
-    by itself) until `until` (the next one); times in epoch seconds of the database's clock."""
+    by itself) until `until` (the next one); times in epoch seconds of the database's clock.
+    `lsn`: the primary's WAL position when it was drawn (None on SQLite)."""
 
     number: int
     since: float
     until: float | None
+    lsn: str | None = None
 
     @classmethod
     def of(cls, record) -> "Version | None":
-        """The version a cached record holds (None for none, or one this code cannot read)."""
-        if isinstance(record, tuple) and len(record) == 3:
+        """The version a cached record holds (None for none, or one this code cannot read).
+        A record of three values is one written before versions carried a position."""
+        if isinstance(record, tuple) and len(record) in (3, 4):
             return cls(*record)
         return None
 
     @property
     def record(self) -> tuple:
         """What the shared cache keeps: plain values, readable whatever this module becomes."""
-        return (self.number, self.since, self.until)
+        return (self.number, self.since, self.until, self.lsn)
 
     @property
     def key(self) -> str:
@@ -181,7 +190,15 @@ def current() -> Version | None:
 
 
 def draw(*, lock: bool = False) -> Version:
-    """The version from the database: the counter, and the window around the database's now."""
+    """The version from the database: the counter, and the window around the database's now.
+    Always from the primary (a replica's could be older than the cache's records)."""
+    with replica.primary():
+        return _draw(lock=lock)
+
+
+def _draw(*, lock: bool) -> Version:
+    # The position first: every commit it covers is in the rows read after it.
+    lsn = replica.position()
     rows = ContentVersion.objects.filter(pk=1)
     if lock:
         rows = rows.select_for_update()
@@ -203,7 +220,7 @@ def draw(*, lock: bool = False) -> Version:
     future = [stories["publishes"], stories["unpublishes"], boxes["starts"], boxes["ends"]]
     since = max((m.timestamp() for m in past if m is not None), default=0.0)
     until = min((m.timestamp() for m in future if m is not None), default=None)
-    return Version(number, since, until)
+    return Version(number, since, until, lsn)
 
 
 def _ttl(version: Version, longest: int) -> int:

@@ -12,7 +12,8 @@ from pathlib import Path
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from culture.database import database_config
+from articles.replica import REPLICA_ALIAS
+from culture.database import database_config, replica_config
 from culture.env import (
     env_bool,
     env_http_urls,
@@ -83,6 +84,10 @@ MIDDLEWARE = [
     # A reader's request in one transaction with its lock and statement timeouts. Inside the
     # session middleware, so saving a session is not part of it.
     "ops.middleware.ReaderTimeoutsMiddleware",
+    # Anonymous readers' GETs read the content from the replica (when there is one); after a
+    # write, a signed cookie keeps that reader on the primary for REPLICA_STICKY_SECONDS.
+    # After the auth middleware (staff read the primary). Not used without a replica.
+    "ops.replica.ReplicaMiddleware",
     # Last, so its process_exception sees a view's "no database connection" first: 503.
     "ops.middleware.DatabaseUnavailableMiddleware",
 ]
@@ -107,6 +112,11 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database_config(os.environ, base_dir=BASE_DIR)}
+# A read replica (DATABASE_REPLICA_URL): anonymous readers' content reads go there
+# (articles/replica.py, ops/replica.py). Without one there is no router and nothing changes.
+if (replica := replica_config(os.environ, DATABASES["default"])) is not None:
+    DATABASES[REPLICA_ALIAS] = replica
+    DATABASE_ROUTERS = ["articles.replica.ReplicaRouter"]
 # Seconds `manage.py migrate` waits for another migrate of the same database (another host of a
 # rolling deploy) before it gives up (ops/migration_lock.py).
 MIGRATE_LOCK_TIMEOUT = env_seconds("MIGRATE_LOCK_TIMEOUT", 300.0)

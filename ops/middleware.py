@@ -11,13 +11,15 @@ instead, and both end in ops.availability.unavailable_response():
   session being saved in SessionMiddleware.process_response when the pool is exhausted.
 """
 
+import contextlib
 import functools
 
 from django.core.exceptions import MiddlewareNotUsed
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.urls import reverse
 from psycopg.pq import TransactionStatus
 
+from articles.replica import REPLICA_ALIAS
 from ops.availability import unavailable_reason, unavailable_response
 
 
@@ -65,14 +67,23 @@ class ReaderTimeoutsMiddleware:
         names = sorted(name for name, value in limits.items() if value)
         self.sql = "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in names)
         self.params = [value for name in names for value in (name, f"{limits[name]}ms")]
+        self.aliases = [DEFAULT_DB_ALIAS]
+        if REPLICA_ALIAS in connections.settings:
+            self.aliases.append(REPLICA_ALIAS)
 
     def __call__(self, request):
         if not self.applies_to(request):
             return self.get_response(request)
-        limits = RequestLimits(self.sql, self.params)
-        with connections[DEFAULT_DB_ALIAS].execute_wrapper(limits):
+        # The read replica's queries (articles/replica.py) get the same limits, in a
+        # transaction of their own on that server.
+        limits = [RequestLimits(self.sql, self.params) for _ in self.aliases]
+        with contextlib.ExitStack() as stack:
+            for alias, wrapper in zip(self.aliases, limits, strict=True):
+                stack.enter_context(connections[alias].execute_wrapper(wrapper))
             response = self.get_response(request)
-        return limits.finish(response)
+        for alias, wrapper in zip(self.aliases, limits, strict=True):
+            response = wrapper.finish(response, alias)
+        return response
 
     def applies_to(self, request) -> bool:
         if request.method not in READER_METHODS:
@@ -111,18 +122,18 @@ class RequestLimits:
                 execute(self.sql, self.params, False, context)
         return execute(sql, params, many, context)
 
-    def finish(self, response):
+    def finish(self, response, alias: str = DEFAULT_DB_ALIAS):
         """End the request's transaction: commit, or roll back after a 5xx (a 503 for a
         cancelled statement) or when the server has given up on it."""
         if self.transaction is not None:
             atomic, self.transaction = self.transaction, None
-            if response.status_code >= 500 or transaction_failed():
-                transaction.set_rollback(True)
+            if response.status_code >= 500 or transaction_failed(alias):
+                transaction.set_rollback(True, using=alias)
             atomic.__exit__(None, None, None)
         return response
 
 
-def transaction_failed() -> bool:
+def transaction_failed(alias: str = DEFAULT_DB_ALIAS) -> bool:
     """Whether the server has given up on this transaction (a statement failed in it)."""
-    raw = connection.connection
+    raw = connections[alias].connection
     return raw is not None and raw.info.transaction_status == TransactionStatus.INERROR

@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 
+from articles import replica, versions
 from articles.roles import can_operate
 from ops.availability import (
     DATABASE_UNREACHABLE,
@@ -48,7 +49,8 @@ def readyz(request):
     """Readiness: a connection can be had and answers. 503 when it cannot, so a load balancer
     stops sending traffic to this process until it can. The shared cache is reported but
     never fails the probe: without it the site still serves, uncached (articles/answers.py),
-    and taking every host out of rotation for it would turn a degraded site into a down one."""
+    and taking every host out of rotation for it would turn a degraded site into a down one.
+    So is the read replica, for the same reason: reads fall back to the primary."""
     try:
         with connections["default"].cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -63,7 +65,9 @@ def readyz(request):
         )
         response["Retry-After"] = str(RETRY_AFTER[reason])
         return response
-    return JsonResponse({"status": "ready", "cache": cache_state_now()})
+    return JsonResponse(
+        {"status": "ready", "cache": cache_state_now(), "replica": replica_state_now()}
+    )
 
 
 def cache_state_now() -> str:
@@ -72,6 +76,18 @@ def cache_state_now() -> str:
     except Exception:
         return "down"
     return "up"
+
+
+def replica_state_now() -> str:
+    """The read replica: "none", "up", "down" or "lagging" (it has not replayed the current
+    content version). Never fails the probe: without the replica, reads go to the primary."""
+    if not replica.configured():
+        return "none"
+    try:
+        version = versions.Version.of(cache.get(versions.KEY))
+    except Exception:
+        version = None
+    return replica.state(version.lsn if version is not None else None)
 
 
 def cache_in_database() -> bool:

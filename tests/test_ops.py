@@ -221,7 +221,7 @@ def test_healthz_opens_no_database_connection():
 def test_readyz_answers_ready_when_the_database_answers(client):
     response = client.get(reverse("ops:readyz"))
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "cache": "up"}
+    assert response.json() == {"status": "ready", "cache": "up", "replica": "none"}
 
 
 def test_readyz_answers_503_when_no_connection_can_be_had(client, monkeypatch):

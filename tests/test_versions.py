@@ -193,7 +193,7 @@ def test_readyz_says_the_cache_is_down_and_stays_ready(client, cache_goes_down):
     cache_goes_down()
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "cache": "down"}
+    assert response.json() == {"status": "ready", "cache": "down", "replica": "none"}
 
 
 def test_a_save_while_the_cache_is_down_fails_cleanly(editor_client, cache_goes_down):
