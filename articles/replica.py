@@ -53,23 +53,22 @@ def settings_value(key: str, default: float) -> float:
 
 
 @contextmanager
+def _reading_on(alias: str):
+    token = _scope.set(alias)
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
 def reading_from_replica():
     """Content reads in this block go to the replica (while it is up)."""
-    token = _scope.set(REPLICA_ALIAS)
-    try:
-        yield
-    finally:
-        _scope.reset(token)
+    return _reading_on(REPLICA_ALIAS)
 
 
-@contextmanager
 def primary():
     """Every read in this block goes to the primary."""
-    token = _scope.set(DEFAULT_DB_ALIAS)
-    try:
-        yield
-    finally:
-        _scope.reset(token)
+    return _reading_on(DEFAULT_DB_ALIAS)
 
 
 def use_primary() -> None:

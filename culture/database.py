@@ -103,12 +103,7 @@ def replica_config(env: Mapping[str, str], primary: dict) -> dict | None:
     """
     url = env_str("DATABASE_REPLICA_URL", env=env)
     if url is None:
-        stray = [name for name in REPLICA_VARIABLES if env_str(name, env=env) is not None]
-        if stray:
-            raise ImproperlyConfigured(
-                f"DATABASE_REPLICA_URL is not set, so these would do nothing: {', '.join(stray)}. "
-                "Set DATABASE_REPLICA_URL or unset them."
-            )
+        _refuse_unused(env, REPLICA_VARIABLES, "DATABASE_REPLICA_URL is not set")
         return None
     scheme = urlsplit(url).scheme.lower() if "://" in url else ""
     if primary["ENGINE"] != POSTGRES_ENGINE or scheme not in POSTGRES_SCHEMES:
@@ -396,12 +391,7 @@ def _url_or_env(options: dict, key: str, name: str, env_value: object, *, defaul
 
 def _pool_options(env: Mapping[str, str], conn_max_age: int | None) -> dict | None:
     if not env_bool("DB_POOL", False, env=env):
-        stray = [name for name in POOL_VARIABLES if env_str(name, env=env) is not None]
-        if stray:
-            raise ImproperlyConfigured(
-                f"DB_POOL is off, so these would do nothing: {', '.join(stray)}. "
-                "Set DB_POOL=true or unset them."
-            )
+        _refuse_unused(env, POOL_VARIABLES, "DB_POOL is off", fix="Set DB_POOL=true")
         return None
     if conn_max_age != 0:
         # The pool already keeps connections open; a persistent connection would be held by
@@ -453,6 +443,17 @@ def default_max_waiting(max_size: int) -> int:
     timeout. While the pool refills after a database restart, ops.pool lifts the bound.
     """
     return max(1, max_size // 2)
+
+
+def _refuse_unused(env: Mapping[str, str], names, why: str, *, fix: str | None = None) -> None:
+    """Refuse the variables of `names` that are set although, for `why`, they do nothing."""
+    stray = [name for name in names if env_str(name, env=env) is not None]
+    if stray:
+        setting = why.split()[0]
+        raise ImproperlyConfigured(
+            f"{why}, so these would do nothing: {', '.join(stray)}. "
+            f"{fix or f'Set {setting}'} or unset them."
+        )
 
 
 # --- Values -----------------------------------------------------------------------------

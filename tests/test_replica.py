@@ -121,26 +121,23 @@ def test_an_anonymous_readers_pages_read_the_replica_and_count_views_on_the_prim
     assert ViewTotal.objects.get(article=story).count == 1
 
 
+def carry_sticky_cookie(client):
+    client.cookies[replica_requests.COOKIE_NAME] = sticky_cookie()
+
+
+def sign_in_as_staff(client):
+    client.force_login(StaffFactory())
+
+
 @THROUGH_REPLICA
-def test_a_reader_with_the_sticky_cookie_reads_the_primary():
+@pytest.mark.parametrize("who", [carry_sticky_cookie, sign_in_as_staff])
+def test_a_reader_after_their_write_and_staff_read_the_primary(who):
     story = ArticleFactory(title="방금 고친 글")
     client = Client()
-    client.cookies[replica_requests.COOKIE_NAME] = sticky_cookie()
+    who(client)
     with Both() as queries:
         page = client.get(story.get_absolute_url(), **CHROME)
     assert "방금 고친 글" in page.content.decode()
-    assert queries.read_stories("primary")
-    assert not queries.read_stories("replica")
-
-
-@THROUGH_REPLICA
-def test_staff_pages_read_the_primary():
-    story = ArticleFactory(title="편집자가 보는 글")
-    client = Client()
-    client.force_login(StaffFactory())
-    with Both() as queries:
-        page = client.get(story.get_absolute_url(), **CHROME)
-    assert "편집자가 보는 글" in page.content.decode()
     assert queries.read_stories("primary")
     assert not queries.read_stories("replica")
 
