@@ -36,9 +36,18 @@ def install() -> dict:
     return config
 
 
+def close(alias: str = REPLICA_ALIAS) -> None:
+    """Close the alias's connection, and its pool (DB_POOL=true), whose connections would
+    otherwise keep the test database from being dropped."""
+    connection = connections[alias]
+    connection.close()
+    if getattr(connection, "pool", None) is not None:
+        connection.close_pool()
+
+
 def uninstall() -> None:
     if REPLICA_ALIAS in connections.settings:
-        connections[REPLICA_ALIAS].close()
+        close()
         del connections[REPLICA_ALIAS]
         del connections.settings[REPLICA_ALIAS]
     replica.health.reset()
@@ -58,7 +67,7 @@ def replica_alias():
 def replica_down(replica_alias):
     """The replica's alias pointing where nothing answers, for one test."""
     replica_connection = connections[REPLICA_ALIAS]
-    replica_connection.close()
+    close()
     config = replica_connection.settings_dict
     saved = copy.deepcopy(config)
     if config["ENGINE"].endswith("sqlite3"):
@@ -69,7 +78,7 @@ def replica_down(replica_alias):
         config["OPTIONS"].pop("pool", None)
     replica.health.reset()
     yield
-    replica_connection.close()
+    close()
     config.clear()
     config.update(saved)
     replica.health.reset()
