@@ -70,9 +70,17 @@ def test_rounds_that_disagree_yield_no_order():
     sentence = conclusions.ordering("pool", "persistent", [1.1, 0.9, 1.3], more="faster",
                                     less="slower")  # fmt: skip
 
-    assert "no order holds in every round" in sentence
+    assert "no order beyond 1.1× holds in every round" in sentence
     assert "faster than" not in sentence
     assert "1.10, 0.90, 1.30" in sentence
+
+
+def test_a_round_within_ten_percent_orders_nothing():
+    sentence = conclusions.ordering("a", "b", [1.5, 1.04, 2.0], more="faster", less="slower")
+
+    assert (
+        sentence == "a vs b: no order beyond 1.1× holds in every round (ratios 1.50, 1.04, 2.00)."
+    )
 
 
 def test_one_round_says_so():
@@ -89,7 +97,7 @@ def test_statements_compare_against_connect_on_requests_and_on_cpu():
         in said
     )
     # pool vs persistent: 0.9, 1.16, 0.89 — no order.
-    assert any(s.startswith("8 clients: pool vs persistent: no order") for s in said)
+    assert any(s.startswith("8 clients: pool vs persistent: no order beyond") for s in said)
     # The bare view is the machine, not a strategy.
     assert not any("bare" in s for s in said)
 

@@ -23,6 +23,9 @@ SMOKE_BANNER = (
     "*Smoke run (`bench/pool/run --quick`: one short round on a machine busy with other "
     "work). It checks the harness; the numbers are not results.*\n\n"
 )
+# An order is stated only if every round differs by more than this factor: 1.03× in a round is
+# the machine, not the strategy.
+MARGIN = 1.1
 HEADLINE = {"auth": "scram-sha-256", "workers": "gthread", "endpoint": "story"}
 
 
@@ -55,16 +58,17 @@ def ratio_range(ratios: list[float]) -> str:
 def ordering(first: str, second: str, ratios: list[float], *, more: str, less: str) -> str:
     """A sentence that orders `first` against `second` only if every round agrees.
 
-    `ratios` are first/second per round of a quantity where "more" is the word for > 1."""
+    `ratios` are first/second per round of a quantity where "more" is the word for > 1; a
+    round within MARGIN of 1 orders nothing."""
     if not ratios:
         return f"{first} vs {second}: not measured."
-    if all(r > 1 for r in ratios):
+    if all(r > MARGIN for r in ratios):
         return f"{first} {more} than {second} in every round ({ratio_range(ratios)})."
-    if all(r < 1 for r in ratios):
+    if all(r * MARGIN < 1 for r in ratios):
         inverse = [round(1 / r, 2) for r in ratios]
         return f"{first} {less} than {second} in every round ({ratio_range(inverse)})."
     return (
-        f"{first} vs {second}: no order holds in every round "
+        f"{first} vs {second}: no order beyond {MARGIN:g}× holds in every round "
         f"(ratios {', '.join(f'{r:.2f}' for r in ratios)})."
     )
 
@@ -134,6 +138,8 @@ def targets(rows: list[dict]) -> list[dict]:
             ("cpu", "CONN_MAX_AGE=0 spends >= 5x the CPU per request (app + db) of the pool"),
         ):
             values = ratios[kind]
+            if not values:
+                continue  # a run without CPU per round judges nothing on CPU
             judged = kind == "cpu" or concurrency not in CPU_TARGET_ONLY
             out.append(
                 {
