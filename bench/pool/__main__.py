@@ -1,7 +1,7 @@
 """Run the connection-pooling benchmark end to end and write docs/pooling/.
 
-    bench/pool/run            # the full run (about 15 minutes on 2 cores)
-    bench/pool/run --quick    # a smoke run (about 3 minutes)
+    bench/pool/run            # the full run (about 20 minutes on 2 quiet cores)
+    bench/pool/run --quick    # a smoke run (about 8 minutes on a busy machine)
 
 See bench/pool/README.md for what is measured and how.
 """
