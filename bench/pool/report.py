@@ -190,7 +190,7 @@ def _throughput_chart(plt, results, path):
         positions = [s + (index - (len(series) - 1) / 2) * width for s in range(len(strategies))]
         ax.bar(positions, values, width, yerr=[low, high], capsize=2,
                label=f"{endpoint}, {workers}, {concurrency} clients")  # fmt: skip
-    ax.set_xticks(range(len(strategies)), [LABELS[s] for s in strategies], fontsize=8)
+    ax.set_xticks(range(len(strategies)), [SHORT[s] for s in strategies], fontsize=8)
     ax.set_ylabel("requests/s (median of rounds; bars: min–max)")
     ax.set_title("Throughput by connection strategy (scram-sha-256)")
     ax.legend(fontsize=7, ncol=2)
@@ -201,7 +201,7 @@ def _throughput_chart(plt, results, path):
 
 
 def _connections_chart(plt, results, path):
-    fig, ax = plt.subplots(figsize=(9, 3.6))
+    fig, ax = plt.subplots(figsize=(11, 4))
     labels, maxima, means, limits = [], [], [], []
     concurrency = max(row["concurrency"] for row in results["matrix"])
     for workers in ("sync", "gthread"):
@@ -210,7 +210,9 @@ def _connections_chart(plt, results, path):
                         endpoint="story", concurrency=concurrency)  # fmt: skip
             if not row:
                 continue
-            labels.append(f"{SHORT[strategy]}\n{workers}")
+            # Twelve bars: the two-word names break over two lines.
+            name = SHORT[strategy].replace(" + ", " +\n").replace(" → ", " →\n")
+            labels.append(f"{name}\n{workers}")
             maxima.append(row["server_connections_max"])
             means.append(row["server_connections_mean"])
             limits.append(row["processes"] * row["threads"])
