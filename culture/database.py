@@ -265,6 +265,16 @@ def _postgres_config(env: Mapping[str, str], url: str) -> dict:
     # DATABASE_URL is PgBouncer in transaction mode: no startup options, no server-side
     # cursors, no session state kept between transactions (so migrate runs directly).
     pgbouncer = env_bool("DB_PGBOUNCER", False, env=env)
+    if pgbouncer and options.get("server_side_binding"):
+        # Django binds parameters on the client by default and psycopg then prepares nothing.
+        # Server-side binding lets psycopg prepare a statement after a few runs, on one server
+        # connection; the next transaction may get another: "prepared statement does not
+        # exist" (PgBouncer < 1.21, or max_prepared_statements unset). The site needs none.
+        raise ImproperlyConfigured(
+            "DATABASE_URL sets server_side_binding with DB_PGBOUNCER=true: prepared statements "
+            "break in PgBouncer's transaction mode unless PgBouncer >= 1.21 has "
+            "max_prepared_statements set. Remove server_side_binding from DATABASE_URL."
+        )
     session_settings = _session_settings(env, options, pgbouncer=pgbouncer)
 
     conn_max_age = _conn_max_age(env)

@@ -4,7 +4,7 @@ with a message that names the variable."""
 import pytest
 
 from ops.status import describe_strategy
-from tests.database_support import PG_URL, pg, refusal
+from tests.database_support import PG_URL, config, pg, refusal
 
 # The pool's settings, each of which means nothing without DB_POOL.
 POOL_KNOBS = [
@@ -207,6 +207,32 @@ def test_pgbouncer_with_libpq_options_in_the_url_is_refused(query):
 
     assert "DATABASE_URL" in message
     assert "PgBouncer" in message
+
+
+def test_pgbouncer_with_server_side_binding_is_refused():
+    message = refusal(DATABASE_URL=f"{PG_URL}?server_side_binding=true", DB_PGBOUNCER="true")
+
+    assert "server_side_binding" in message
+    assert "max_prepared_statements" in message
+
+
+def test_server_side_binding_directly_to_postgresql_is_kept():
+    settings = config(DATABASE_URL=f"{PG_URL}?server_side_binding=true")
+
+    assert settings["OPTIONS"]["server_side_binding"] is True
+
+
+@pytest.mark.parametrize(
+    "keep", [{"DB_POOL": "true"}, {"CONN_MAX_AGE": "600"}], ids=["pool", "persistent"]
+)
+def test_pgbouncer_accepts_the_site_keeping_its_connections(keep):
+    # A pool (or persistent connections) in front of PgBouncer in transaction mode is what a
+    # many-host deployment runs: the site keeps no session state between transactions.
+    settings = pg(DB_PGBOUNCER="true", **keep)
+
+    assert settings["PGBOUNCER"] is True
+    assert settings["DISABLE_SERVER_SIDE_CURSORS"] is True
+    assert ("pool" in settings["OPTIONS"]) == ("DB_POOL" in keep)
 
 
 @pytest.mark.parametrize("name", ["DB_STATEMENT_TIMEOUT_MS", "DB_LOCK_TIMEOUT_MS"])

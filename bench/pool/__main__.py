@@ -1,7 +1,7 @@
 """Run the connection-pooling benchmark end to end and write docs/pooling/.
 
-    bench/pool/run            # the full run (about 15 minutes on 2 cores)
-    bench/pool/run --quick    # a smoke run (about 3 minutes)
+    bench/pool/run            # the full run (about 20 minutes on 2 quiet cores)
+    bench/pool/run --quick    # a smoke run (about 8 minutes on a busy machine)
 
 See bench/pool/README.md for what is measured and how.
 """
@@ -34,10 +34,10 @@ from bench.pool.load import (
     wrk,
 )
 from bench.pool.metrics import combine_runs, count_values, exhaustion_metrics, sample, time_bins
+from bench.pool.strategies import BARE, STRATEGIES, THROUGH_PGBOUNCER, strategy_env
 
 OUT = REPO / "docs" / "pooling"
 DOC = REPO / "docs" / "pooling.md"
-STRATEGIES = ("connect", "persistent", "pool", "pgbouncer")
 WORKERS = {"sync": (4, 1), "gthread": (2, 4)}  # kind: (processes, threads per process)
 API_CANDIDATES = ("/api/v1/stories/", "/api/v1/stories")
 POOL_KEYS = ("min_size", "max_size", "timeout", "max_waiting")
@@ -99,6 +99,7 @@ class Bench:
         self.bouncer = PgBouncer(self.workdir / "pgbouncer", self.cluster, pool_size=8)
         self.scripts["story"] = write_wrk_script(self.workdir / "story.lua", self.story_paths)
         self.scripts["healthz"] = write_wrk_script(self.workdir / "healthz.lua", ["/healthz"])
+        self.scripts[BARE] = write_wrk_script(self.workdir / "bare.lua", ["/bare/"])
         self.bouncer.start()  # checked once here, like every configuration
         self.bouncer.stop()
         site = self.site("pool", "gthread")
@@ -142,21 +143,12 @@ class Bench:
             "GUNICORN_TIMEOUT": "30",
             "GUNICORN_GRACEFUL_TIMEOUT": "5",
             "GUNICORN_ACCESSLOG": "",
-            "DATABASE_URL": self.cluster.url(),
-            "CONN_HEALTH_CHECKS": "true",
         }
         if self.redis:
             env["REDIS_URL"] = self.redis
-        if strategy == "connect":
-            env["CONN_MAX_AGE"] = "0"
-        elif strategy == "persistent":
-            env["CONN_MAX_AGE"] = "600"
-        elif strategy == "pool":
-            env.update(DB_POOL="true", DB_POOL_MIN_SIZE=str(threads),
-                       DB_POOL_MAX_SIZE=str(threads), DB_POOL_TIMEOUT="5")  # fmt: skip
-        elif strategy == "pgbouncer":
-            env.update(CONN_MAX_AGE="0", DB_DISABLE_SERVER_SIDE_CURSORS="true",
-                       DATABASE_URL=self.cluster.url(self.bouncer.port))  # fmt: skip
+        bouncer_url = self.cluster.url(self.bouncer.port) if self.bouncer else ""
+        env.update(strategy_env(strategy, threads=threads, direct_url=self.cluster.url(),
+                                bouncer_url=bouncer_url))  # fmt: skip
         env.update({key: str(value) for key, value in extra.items()})
         return env
 
@@ -197,6 +189,7 @@ class Bench:
             "p99_ms": round(result["p99_us"] / 1000, 2),
             "errors": errors,
             "server_connections": sampler.summary(),
+            "busy_server_connections": sampler.busy_summary(),
             "application_names": sorted(sampler.names),
             "new_sessions_per_1k": round(sessions * 1000 / requests, 1),
             "db_cpu_ms_per_request": round(db_cpu * 1000 / requests, 3),
@@ -209,7 +202,9 @@ class Bench:
         """(auth, strategy, workers, loads); loads are (endpoint, concurrency)."""
         endpoints = ["story"] + (["api"] if self.api_path else [])
         full = [(e, c) for e in endpoints for c in self.plan.concurrencies]
-        configs = [("scram-sha-256", s, w, full) for w in WORKERS for s in STRATEGIES]
+        # The machine's speed first: a bare view, the same gunicorn settings, every round.
+        configs = [("scram-sha-256", BARE, "gthread", [(BARE, c) for c in self.plan.concurrencies])]
+        configs += [("scram-sha-256", s, w, full) for w in WORKERS for s in STRATEGIES]
         story = [("story", c) for c in self.plan.concurrencies]
         configs += [("trust", s, "gthread", story) for s in ("connect", "pool")]
         return configs
@@ -225,27 +220,28 @@ class Bench:
                 for config_auth, strategy, workers, loads in configs:
                     if config_auth != auth:
                         continue
-                    if strategy == "pgbouncer":
+                    if strategy in THROUGH_PGBOUNCER:
                         self.bouncer.start()
                     site = self.site(strategy, workers)
                     site.start()
                     try:
                         # Fill each worker's page cache before anything is measured.
-                        wrk(site.port, self.scripts["story"], connections=8, seconds=2)
+                        warm = self.scripts[BARE if strategy == BARE else "story"]
+                        wrk(site.port, warm, connections=8, seconds=2)
                         for endpoint, concurrency in loads:
                             key = (auth, strategy, workers, endpoint, concurrency)
                             cell = cells.setdefault(key, {"runs": []})
                             run = self.measure(site, self.scripts[endpoint], concurrency)
                             cell["runs"].append(run)
                             self.say(
-                                f"round {round_number + 1} {auth} {strategy:10} {workers:7} "
+                                f"round {round_number + 1} {auth} {strategy:20} {workers:7} "
                                 f"{endpoint:5} c{concurrency:<3} {run['rps']:7.0f} req/s "
                                 f"p99 {run['p99_ms']:6.1f} ms conns "
                                 f"{run['server_connections']['max']:3} errors {run['errors']}"
                             )
                     finally:
                         site.stop()
-                        if strategy == "pgbouncer":
+                        if strategy in THROUGH_PGBOUNCER:
                             self.bouncer.stop()
         self.cluster.set_auth("scram-sha-256")
         rows = []
@@ -259,7 +255,9 @@ class Bench:
                     "processes": processes,
                     "threads": threads,
                     "endpoint": endpoint,
-                    "path": self.api_path if endpoint == "api" else "/stories/<id>/<slug>/",
+                    "path": {"api": self.api_path, BARE: "/bare/"}.get(
+                        endpoint, "/stories/<id>/<slug>/"
+                    ),
                     "concurrency": concurrency,
                     **combine_runs(cell["runs"]),
                 }

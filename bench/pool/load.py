@@ -146,7 +146,10 @@ class Sampler:
     """Counts the application's server connections in pg_stat_activity every `interval`."""
 
     QUERY = (
-        "SELECT count(*), coalesce(array_agg(DISTINCT application_name), '{}') "
+        # Busy: in a query or a transaction (what the load needs at that instant); the rest
+        # are open and idle, held by a pool, a persistent connection or PgBouncer.
+        "SELECT count(*), count(*) FILTER (WHERE state <> 'idle'), "
+        "coalesce(array_agg(DISTINCT application_name), '{}') "
         "FROM pg_stat_activity WHERE usename = %s AND datname = %s "
         "AND backend_type = 'client backend'"
     )
@@ -155,6 +158,7 @@ class Sampler:
         self.connect = connect
         self.interval = interval
         self.samples: list[int] = []
+        self.busy: list[int] = []
         self.names: set[str] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -174,8 +178,9 @@ class Sampler:
             try:
                 if conn is None or conn.closed:
                     conn = self.connect()
-                count, names = conn.execute(self.QUERY, [APP_USER, APP_DATABASE]).fetchone()
+                count, busy, names = conn.execute(self.QUERY, [APP_USER, APP_DATABASE]).fetchone()
                 self.samples.append(count)
+                self.busy.append(busy)
                 self.names.update(name for name in names if name)
             except psycopg.Error:
                 conn = None  # the server is restarting: try again next tick
@@ -184,9 +189,16 @@ class Sampler:
             conn.close()
 
     def summary(self) -> dict:
-        if not self.samples:
-            return {"max": 0, "mean": 0.0}
-        return {"max": max(self.samples), "mean": round(statistics.fmean(self.samples), 1)}
+        return _summary(self.samples)
+
+    def busy_summary(self) -> dict:
+        return _summary(self.busy)
+
+
+def _summary(samples: list[int]) -> dict:
+    if not samples:
+        return {"max": 0, "mean": 0.0}
+    return {"max": max(samples), "mean": round(statistics.fmean(samples), 1)}
 
 
 # --- per-request timelines ----------------------------------------------------------------

@@ -35,6 +35,19 @@ def combine_runs(runs: list[dict]) -> dict:
         "new_sessions_per_1k": median("new_sessions_per_1k"),
         "db_cpu_ms_per_request": median("db_cpu_ms_per_request"),
         "app_cpu_ms_per_request": median("app_cpu_ms_per_request"),
+        # Every round's value too: a conclusion is stated only if it holds in each of them.
+        "app_cpu_each_round": [run["app_cpu_ms_per_request"] for run in runs],
+        "db_cpu_each_round": [run["db_cpu_ms_per_request"] for run in runs],
+        "cpu_each_round": [
+            round(run["app_cpu_ms_per_request"] + run["db_cpu_ms_per_request"], 3) for run in runs
+        ],
+        "server_connections_mean_each_round": [run["server_connections"]["mean"] for run in runs],
+        "busy_server_connections_max": max(
+            run.get("busy_server_connections", {}).get("max", 0) for run in runs
+        ),
+        "busy_server_connections_mean": median_of(
+            runs, lambda r: r.get("busy_server_connections", {}).get("mean", 0.0)
+        ),
         "application_names": names[:12],
     }
 
