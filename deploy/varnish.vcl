@@ -38,13 +38,14 @@ sub vcl_recv {
         ban("obj.http.X-Content-Version != " + req.http.X-Content-Version);
         return (synth(200, "Banned"));
     }
-    # A reader's cookies mean nothing to the site's pages except a signed-in session (staff),
-    # whose pages are private: without one, the page is the anonymous one, and the cookies
-    # (a CSRF token left by a visit to the admin's sign-in page, say) must not keep it from
-    # being shared. The admin, the API and POSTs keep theirs.
+    # A reader's cookies mean nothing to the site's pages except a signed-in session (staff,
+    # whose pages are private) and `primary` (a browser that has just written, read from the
+    # primary database for a few seconds: ops/replica.py): without them, the page is the
+    # anonymous one, and other cookies (a CSRF token left by a visit to the admin's sign-in
+    # page, say) must not keep it from being shared. The admin, the API and POSTs keep theirs.
     if ((req.method == "GET" || req.method == "HEAD")
         && req.url !~ "^/(admin|api)/"
-        && req.http.Cookie !~ "(^|;\s*)sessionid=") {
+        && req.http.Cookie !~ "(^|;\s*)(sessionid|primary)=") {
         unset req.http.Cookie;
     }
 }

@@ -223,10 +223,14 @@ def test_varnish_keeps_public_pages_and_shares_them_whatever_cookies_a_reader_ha
     assert with_token[2] == first[2]
     assert [seen for seen in recorder.seen if seen[0] == "GET"] == [("GET", "/?v=3.5", None)]
 
-    # A signed-in session is the site's to answer, with its cookie; so are the admin and API.
+    # A signed-in session is the site's to answer, with its cookie, and so is a browser that
+    # has just written (read from the primary database); so are the admin and the API.
     signed_in = fetch(varnish, "/?v=3.5", headers={"Cookie": "csrftoken=abc; sessionid=s1"})
     assert signed_in[1]["X-Edge"] == "miss"
     assert recorder.seen[-1] == ("GET", "/?v=3.5", "csrftoken=abc; sessionid=s1")
+    just_wrote = fetch(varnish, "/?v=3.5", headers={"Cookie": "primary=signed"})
+    assert just_wrote[1]["X-Edge"] == "miss"
+    assert recorder.seen[-1] == ("GET", "/?v=3.5", "primary=signed")
     fetch(varnish, "/admin/?v=3.5", headers={"Cookie": "csrftoken=abc"})
     assert recorder.seen[-1] == ("GET", "/admin/?v=3.5", "csrftoken=abc")
 
