@@ -23,11 +23,14 @@ from articles.viewcounts import DAY_COUNT_MAX
 from reader import viewcount
 from tests.factories import ArticleFactory
 from tests.readers_support import CHROME
+from tests.redis_support import redis_or_skip
 
 # A database number of its own, and a key prefix per test, so no parallel run meets its keys.
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 # Nothing listens on port 1: connections are refused at once.
 DEAD_REDIS_URL = "redis://127.0.0.1:1/0"
+pytestmark = pytest.mark.django_db
+
 # One second before and at midnight in Seoul (UTC+9).
 BEFORE_MIDNIGHT = datetime(2026, 3, 1, 14, 59, 59, tzinfo=UTC)
 AT_MIDNIGHT = datetime(2026, 3, 1, 15, 0, 0, tzinfo=UTC)
@@ -49,13 +52,7 @@ def redis_cache(settings, url, prefix):
 def buffered(settings):
     """Views buffered in the Redis at TEST_REDIS_URL under this test's own key prefix (its keys
     are deleted afterwards)."""
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        pytest.skip(f"needs Redis at {REDIS_URL} (set TEST_REDIS_URL to another): {error}")
+    client = redis_or_skip(REDIS_URL)
     prefix = f"viewbuffer-test-{uuid.uuid4().hex[:12]}"
     redis_cache(settings, REDIS_URL, prefix)
     assert viewbuffer.enabled()
@@ -79,6 +76,11 @@ def stored_days(story) -> dict[date, int]:
     return dict(DailyView.objects.filter(article=story).values_list("day", "count"))
 
 
+def count(story, views: int) -> None:
+    for _ in range(views):
+        viewcount.record_view(story.pk)
+
+
 def at(moment):
     return mock.patch("django.utils.timezone.now", return_value=moment)
 
@@ -87,7 +89,6 @@ def at(moment):
 
 
 @pytest.mark.redis
-@pytest.mark.django_db
 def test_buffered_views_show_at_once_and_reach_the_database_at_the_flush(buffered):
     story = ArticleFactory()
     ViewTotal.objects.raise_to(story.pk, 100)
@@ -110,16 +111,13 @@ def test_buffered_views_show_at_once_and_reach_the_database_at_the_flush(buffere
 
 
 @pytest.mark.redis
-@pytest.mark.django_db
 def test_views_on_both_sides_of_seoul_midnight_land_on_their_own_days(buffered):
     story, other = ArticleFactory(), ArticleFactory()
     with at(BEFORE_MIDNIGHT):
-        for _ in range(3):
-            viewcount.record_view(story.pk)
+        count(story, 3)
         viewcount.record_view(other.pk)
     with at(AT_MIDNIGHT):
-        for _ in range(5):
-            viewcount.record_view(story.pk)
+        count(story, 5)
 
     viewbuffer.flush()
 
@@ -129,24 +127,21 @@ def test_views_on_both_sides_of_seoul_midnight_land_on_their_own_days(buffered):
 
 
 @pytest.mark.redis
-@pytest.mark.django_db
 def test_a_flush_adds_to_existing_rows(buffered):
     story = ArticleFactory()
+    ViewTotal.objects.raise_to(story.pk, 10)
+    DailyView.objects.create(article=story, day=date(2026, 3, 1), count=3)
     with at(BEFORE_MIDNIGHT):
-        viewcount.record_view(story.pk)
-        viewbuffer.flush()
-        for _ in range(4):
-            viewcount.record_view(story.pk)
-        viewbuffer.flush()
+        count(story, 4)
+    viewbuffer.flush()
 
-    assert (stored_total(story), stored_days(story)) == (5, {date(2026, 3, 1): 5})
+    assert (stored_total(story), stored_days(story)) == (14, {date(2026, 3, 1): 7})
 
 
 # --- once and only once ------------------------------------------------------------------------
 
 
 @pytest.mark.redis
-@pytest.mark.django_db
 def test_a_flusher_finds_the_lock_taken_and_leaves_the_views_to_its_holder(buffered):
     story = ArticleFactory()
     viewcount.record_view(story.pk)
@@ -162,8 +157,7 @@ def test_a_flusher_finds_the_lock_taken_and_leaves_the_views_to_its_holder(buffe
 def test_two_flushers_adding_the_same_batch_at_once_add_it_once(buffered, unbounded_pool_queue):
     """As when one flusher's lock expired mid-flush and another took the leftover batch."""
     story = ArticleFactory()
-    for _ in range(7):
-        viewcount.record_view(story.pk)
+    count(story, 7)
     counts = buffered.buffer.take()
     batch = counts.pop(viewbuffer.BATCH_FIELD)
     start = threading.Barrier(2, timeout=60)
@@ -189,14 +183,11 @@ def test_two_flushers_adding_the_same_batch_at_once_add_it_once(buffered, unboun
 
 
 @pytest.mark.redis
-@pytest.mark.django_db
 def test_a_flusher_dying_after_taking_the_views_loses_none(buffered):
     story = ArticleFactory()
-    for _ in range(3):
-        viewcount.record_view(story.pk)
+    count(story, 3)
     buffered.buffer.take()  # ... and the process dies before adding them
-    for _ in range(2):
-        viewcount.record_view(story.pk)  # views that arrive meanwhile
+    count(story, 2)  # views that arrive meanwhile
 
     flushed = viewbuffer.flush()
 
@@ -206,11 +197,9 @@ def test_a_flusher_dying_after_taking_the_views_loses_none(buffered):
 
 
 @pytest.mark.redis
-@pytest.mark.django_db
 def test_a_flusher_dying_after_its_commit_is_not_added_twice(buffered):
     story = ArticleFactory()
-    for _ in range(4):
-        viewcount.record_view(story.pk)
+    count(story, 4)
     counts = buffered.buffer.take()
     batch = counts.pop(viewbuffer.BATCH_FIELD)
     viewbuffer.apply(batch, counts)  # committed; the process dies before deleting the batch
@@ -223,7 +212,6 @@ def test_a_flusher_dying_after_its_commit_is_not_added_twice(buffered):
 
 
 @pytest.mark.redis
-@pytest.mark.django_db
 def test_a_late_flusher_never_deletes_the_next_batch(buffered):
     story = ArticleFactory()
     viewcount.record_view(story.pk)
@@ -237,7 +225,6 @@ def test_a_late_flusher_never_deletes_the_next_batch(buffered):
 
 
 @pytest.mark.redis
-@pytest.mark.django_db
 def test_batch_records_older_than_a_day_are_deleted(buffered):
     story = ArticleFactory()
     with at(BEFORE_MIDNIGHT):
@@ -255,15 +242,13 @@ def test_batch_records_older_than_a_day_are_deleted(buffered):
 
 
 @pytest.mark.redis
-@pytest.mark.django_db
 def test_flushed_counts_stop_at_their_largest_value(buffered):
     story = ArticleFactory()
     with at(BEFORE_MIDNIGHT):
         ViewTotal.objects.filter(article=story).delete()
         ViewTotal.objects.create(article=story, count=COUNT_MAX - 2)
         DailyView.objects.create(article=story, day=date(2026, 3, 1), count=DAY_COUNT_MAX - 1)
-        for _ in range(5):
-            viewcount.record_view(story.pk)
+        count(story, 5)
         viewbuffer.flush()
 
     assert stored_total(story) == COUNT_MAX
@@ -272,7 +257,6 @@ def test_flushed_counts_stop_at_their_largest_value(buffered):
 
 
 @pytest.mark.redis
-@pytest.mark.django_db
 def test_a_deleted_storys_buffered_views_are_dropped_without_an_error(buffered):
     gone, kept = ArticleFactory(), ArticleFactory()
     for story in (gone, kept, gone):
@@ -293,7 +277,6 @@ def test_a_deleted_storys_buffered_views_are_dropped_without_an_error(buffered):
 # --- without Redis -------------------------------------------------------------------------------
 
 
-@pytest.mark.django_db
 def test_an_unreachable_redis_means_views_written_at_once(settings, caplog):
     story = ArticleFactory()
     redis_cache(settings, DEAD_REDIS_URL, "dead")
@@ -307,7 +290,6 @@ def test_an_unreachable_redis_means_views_written_at_once(settings, caplog):
     assert viewcount.current_count(story.pk) == 2
 
 
-@pytest.mark.django_db
 def test_without_redis_views_are_written_at_once(settings):
     settings.VIEW_BUFFER = True  # asked for, but the default cache is not Redis
     assert not isinstance(caches["default"], viewbuffer.RedisCache)
@@ -326,11 +308,9 @@ def test_without_redis_views_are_written_at_once(settings):
 
 
 @pytest.mark.redis
-@pytest.mark.django_db
 def test_the_flush_command_adds_the_buffered_views(buffered, capsys):
     story = ArticleFactory()
-    for _ in range(3):
-        viewcount.record_view(story.pk)
+    count(story, 3)
 
     call_command("flush_views", "--once")
 
@@ -339,7 +319,6 @@ def test_the_flush_command_adds_the_buffered_views(buffered, capsys):
 
 
 @pytest.mark.redis
-@pytest.mark.django_db
 def test_the_flush_loop_keeps_going_after_an_error(buffered):
     story = ArticleFactory()
     viewcount.record_view(story.pk)
