@@ -24,6 +24,7 @@ from reader import viewcount
 from tests.factories import ArticleFactory
 from tests.readers_support import CHROME
 from tests.redis_support import redis_or_skip
+from tests.test_env import settings_in_a_fresh_process
 
 # A database number of its own, and a key prefix per test, so no parallel run meets its keys.
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -336,3 +337,20 @@ def test_the_flush_loop_keeps_going_after_an_error(buffered):
 
     assert len(calls) == 2
     assert stored_total(story) == 1
+
+
+# --- settings ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "refusal"),
+    [
+        ({"VIEW_BUFFER": "true", "REDIS_URL": ""}, "VIEW_BUFFER=true needs REDIS_URL."),
+        ({"VIEW_FLUSH_SECONDS": "0"}, "VIEW_FLUSH_SECONDS must be a number of seconds > 0"),
+    ],
+)
+def test_settings_refuse_a_buffer_that_cannot_work(env, refusal):
+    result = settings_in_a_fresh_process(**env)
+
+    assert result.returncode != 0
+    assert refusal in result.stderr
