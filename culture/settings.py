@@ -300,6 +300,14 @@ CACHES = {
     ),
 }
 
+# 조회수 buffered in Redis (articles/viewbuffer.py): a view is an INCR there, and `manage.py
+# flush_views` (one per deployment) adds the views to the database at least every
+# VIEW_FLUSH_SECONDS. On by default with REDIS_URL; without Redis each view is written at once.
+VIEW_BUFFER = env_bool("VIEW_BUFFER", bool(env_str("REDIS_URL")))
+if VIEW_BUFFER and not env_str("REDIS_URL"):
+    raise ImproperlyConfigured("VIEW_BUFFER=true needs REDIS_URL.")
+VIEW_FLUSH_SECONDS = env_seconds("VIEW_FLUSH_SECONDS", 5.0)
+
 # The API (culture/api.py): request rates per client for anonymous reads and per token for
 # writes ("number/s|min|hour|day", parsed here into (count, seconds) so a bad one stops the
 # start, not a request), and the largest request body it reads. The story form's live

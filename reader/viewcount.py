@@ -1,21 +1,32 @@
 """조회수: exact view counting that ignores bots, HEAD requests, staff and quick reloads.
 
-A view adds one to two rows in the database: the story's all-time row (ViewTotal) and the day's
-row (DailyView), each `count = count + 1` in the database itself (an upsert for a first view).
-So N simultaneous readers add exactly N whatever the number of workers, and the story's own
-row is neither written nor locked: an editor's transaction holding it never makes a reader
-wait. Both counts stop at their column's largest value instead of overflowing. A first-party
-cookie remembers the stories this browser counted in the last 30 minutes.
+A view adds one to the story's all-time count and to the day's (Asia/Seoul). With Redis
+(VIEW_BUFFER, on with REDIS_URL) it is buffered there, one round trip, and `manage.py
+flush_views` adds each story's views to the database in one statement per period
+(articles/viewbuffer.py); the count shown is the database's plus the views still buffered.
+Without Redis, or while Redis cannot be reached, a view is written at once: `count = count +
+1` in the database itself, in the story's ViewTotal row and the day's DailyView row (an upsert
+for a first view), so N simultaneous readers add exactly N and the story's own row is neither
+written nor locked. Both counts stop at their column's largest value instead of overflowing. A
+first-party cookie remembers the stories this browser counted in the last 30 minutes.
 """
 
-import functools
+import logging
 import re
 import time
 
+import redis
 from django.db import connection, transaction
 from django.utils import timezone
 
-from articles.models import COUNT_MAX, Article, DailyView, ViewTotal
+from articles import viewbuffer
+from articles.models import Article, ViewTotal
+from articles.viewcounts import add_to_day, add_to_total
+
+logger = logging.getLogger(__name__)
+# A Redis that cannot be reached is said once a minute, not once a view.
+WARN_EVERY_SECONDS = 60
+_warned_at = -WARN_EVERY_SECONDS
 
 COOKIE_NAME = "seen"
 REPEAT_WINDOW_SECONDS = 30 * 60
@@ -27,9 +38,6 @@ BOT_USER_AGENT = re.compile(
     r"|mediapartners|lighthouse|pingdom|uptime|python-requests|curl|wget|httpie|go-http-client",
     re.IGNORECASE,
 )
-
-# A day's count is a 32-bit column (PositiveIntegerField on PostgreSQL).
-DAY_COUNT_MAX = 2**31 - 1
 
 
 def is_bot(request) -> bool:
@@ -55,77 +63,58 @@ def counts_for(request, article_id: int) -> bool:
 
 def record_view(article_id: int) -> int | None:
     """Count one view of the story, in total and for today (Asia/Seoul); return the new
-    total (None if the story is gone).
-
-    Each count is first an UPDATE of its own row, which reads nothing of the story: a story
-    whose page is cached is counted even while its table is locked (a migration). Only a
-    story's first view (of all time, of the day) inserts, and the insert checks the story."""
+    total (None if the story is gone)."""
     today = timezone.localdate()
-    sql = _statements()
-    # No savepoint of its own inside a reader's transaction (ops.middleware): it would cost
-    # two round trips, and a failure here fails the request anyway.
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute(sql.add_to_total, [article_id])
-        row = cursor.fetchone()
-        if row is None:
-            cursor.execute(sql.first_of_total, [article_id])
-            row = cursor.fetchone()
-            if row is None:
-                return None
-        cursor.execute(sql.add_to_day, [article_id, today])
-        if cursor.rowcount == 0:
-            cursor.execute(sql.first_of_day, [article_id, today])
-    return row[0]
+    if viewbuffer.enabled():
+        try:
+            pending = viewbuffer.Buffer().add(article_id, today)
+        except redis.RedisError as error:
+            _warn(error)
+        else:
+            flushed = _flushed_count(article_id)
+            return None if flushed is None else flushed + pending
+    return _record_now(article_id, today)
 
 
 def current_count(article_id: int) -> int | None:
-    """The story's total, or None if the story is gone (read from the story's table only
-    before its first view)."""
+    """The story's total, or None if the story is gone: the database's count (read from the
+    story's table only before its first view), plus its views still buffered in Redis."""
+    flushed = _flushed_count(article_id)
+    if flushed is None or not viewbuffer.enabled():
+        return flushed
+    try:
+        return flushed + viewbuffer.Buffer().pending_total(article_id)
+    except redis.RedisError as error:
+        _warn(error)
+        return flushed
+
+
+def _record_now(article_id: int, today) -> int | None:
+    """Each count is first an UPDATE of its own row, which reads nothing of the story: a
+    story whose page is cached is counted even while its table is locked (a migration). Only
+    a story's first view (of all time, of the day) inserts, and the insert checks the story."""
+    # No savepoint of its own inside a reader's transaction (ops.middleware): it would cost
+    # two round trips, and a failure here fails the request anyway.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        total = add_to_total(cursor, article_id, 1)
+        if total is not None:
+            add_to_day(cursor, article_id, today, 1)
+    return total
+
+
+def _flushed_count(article_id: int) -> int | None:
     total = ViewTotal.objects.filter(article_id=article_id).values_list("count", flat=True)
     for count in total:
         return count
     return 0 if Article.objects.filter(pk=article_id).exists() else None
 
 
-class _Statements:
-    """The statements of a view, one each on both databases (the ORM's update_conflicts
-    cannot add to a column). The first views are upserts, so two readers' first views race
-    to one row and both count. The total's INSERT reads the story's id from its table, so a
-    story that is gone inserts nothing and RETURNING gives no row."""
-
-    def __init__(self):
-        quote = connection.ops.quote_name
-        total, article, stories, key = map(
-            quote, [ViewTotal._meta.db_table, "article_id", Article._meta.db_table, "id"]
-        )
-        count, day_table, day = map(quote, ["count", DailyView._meta.db_table, "day"])
-        add_total = _saturating(total, count, COUNT_MAX)
-        add_day = _saturating(day_table, count, DAY_COUNT_MAX)
-        self.add_to_total = (
-            f"UPDATE {total} SET {count} = {add_total} WHERE {article} = %s RETURNING {count}"
-        )
-        self.first_of_total = (
-            f"INSERT INTO {total} ({article}, {count}) SELECT {key}, 1 FROM {stories} "
-            f"WHERE {key} = %s "
-            f"ON CONFLICT ({article}) DO UPDATE SET {count} = {add_total} RETURNING {count}"
-        )
-        self.add_to_day = (
-            f"UPDATE {day_table} SET {count} = {add_day} WHERE {article} = %s AND {day} = %s"
-        )
-        self.first_of_day = (
-            f"INSERT INTO {day_table} ({article}, {day}, {count}) VALUES (%s, %s, 1) "
-            f"ON CONFLICT ({article}, {day}) DO UPDATE SET {count} = {add_day}"
-        )
-
-
-def _saturating(table: str, column: str, maximum: int) -> str:
-    count = f"{table}.{column}"
-    return f"CASE WHEN {count} < {maximum} THEN {count} + 1 ELSE {count} END"
-
-
-@functools.cache
-def _statements() -> _Statements:
-    return _Statements()
+def _warn(error: Exception) -> None:
+    global _warned_at
+    now = time.monotonic()
+    if now - _warned_at >= WARN_EVERY_SECONDS:
+        _warned_at = now
+        logger.warning("Redis에 조회수를 쌓지 못해 데이터베이스에 바로 기록합니다: %s", error)
 
 
 def remember(response, request, article_id: int) -> None:

@@ -22,6 +22,7 @@ from api import throttling
 from api.throttling import StoreWarnings, Sweeper, count_request, database_count, sweep
 from culture.env import parse_rate
 from tests.api_support import API, error_of
+from tests.redis_support import redis_or_skip
 from tokens.models import ThrottleCounter
 
 # A database number of its own, so the keys of this suite meet no one else's.
@@ -44,13 +45,7 @@ def frozen_time(monkeypatch):
 def redis_cache(settings):
     """The default cache on the Redis at TEST_REDIS_URL, under a key prefix of this test's own
     (its keys are deleted afterwards). CI has Redis; elsewhere these tests skip, saying why."""
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        pytest.skip(f"needs Redis at {REDIS_URL} (set TEST_REDIS_URL to another): {error}")
+    client = redis_or_skip(REDIS_URL)
     prefix = f"throttle-test-{uuid.uuid4().hex[:12]}"
     settings.CACHES = {
         **settings.CACHES,

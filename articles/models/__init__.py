@@ -21,7 +21,7 @@ from articles.models.entities import Company, Person, Series, Tag
 from articles.models.ordered import ArticleTag, tags_in_order
 from articles.models.search_document import SearchDocument
 from articles.models.states import State
-from articles.models.stats import COUNT_MAX, DailyView, ViewTotal
+from articles.models.stats import COUNT_MAX, DailyView, ViewFlush, ViewTotal
 from articles.models.stories import Article, by_views, has_published
 from articles.models.versioning import ContentVersion
 from articles.models.workflow import (
@@ -60,6 +60,7 @@ __all__ = [
     "State",
     "Status",
     "Tag",
+    "ViewFlush",
     "ViewTotal",
     "by_views",
     "cover_upload_to",

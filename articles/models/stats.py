@@ -72,3 +72,20 @@ class DailyView(models.Model):
 
     def __str__(self):
         return f"{self.article_id} {self.day}: {self.count}"
+
+
+class ViewFlush(models.Model):
+    """A batch of views buffered in Redis and added to the counts (articles/viewbuffer.py).
+    Written in the same transaction as the counts it added, so a batch that a crashed or
+    overtaken flusher left in Redis is recognised and never added twice."""
+
+    batch = models.CharField("묶음", max_length=32, primary_key=True)
+    applied_at = models.DateTimeField("반영 시각", db_index=True)
+
+    class Meta:
+        default_permissions = ()
+        verbose_name = "조회수 반영 기록"
+        verbose_name_plural = "조회수 반영 기록"
+
+    def __str__(self):
+        return f"{self.batch} {self.applied_at:%Y-%m-%d %H:%M:%S}"

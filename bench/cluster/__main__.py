@@ -56,6 +56,7 @@ class Run:
         self.bouncer: Bouncer | None = None
         self.nginx: Nginx | None = None
         self.lb: HAProxy | None = None
+        self.flusher: subprocess.Popen | None = None
         self.hosts: list[AppHost] = []
         self.media = self.root / "media"
         self.static = self.root / "static"
@@ -114,6 +115,9 @@ class Run:
             .splitlines()[-1]
         )
         self.say("migrated, seeded (seed_demo --with-admin), static files collected, token made")
+        # One flusher per deployment adds the views the hosts buffer in Redis (VIEW_BUFFER).
+        self.flusher = self.manage_async("flush_views")
+        self.registry.add("flush_views", self.flusher.pid)
 
         self.nginx = Nginx(
             self.root / "nginx", self.media, self.static, f"{self.net.address(1)}:{APP_PORT}"
@@ -263,6 +267,9 @@ class Run:
     def teardown(self, keep: bool) -> None:
         for host in self.hosts:
             host.stop()
+        if self.flusher:
+            self.flusher.terminate()  # it adds what is left, then ends
+            self.flusher.wait(30)
         if self.lb:
             self.lb.stop()
         if self.nginx:
