@@ -1,0 +1,124 @@
+"""Charts drawn on the server as SVG geometry for templates/admin/editorial/chart_*.html: no
+script, no inline style (the CSP forbids both), colours from admin.css so dark mode follows.
+Each chart is shown with a table of the same numbers."""
+
+from dataclasses import dataclass, field
+
+WIDTH = 720
+HEIGHT = 220
+LEFT = 56  # room for the value axis' labels
+BOTTOM = 24  # room for the day labels
+TOP = 10
+
+
+def _nice_max(value: float) -> int:
+    """A round number at or above `value` for the top of the value axis."""
+    if value <= 0:
+        return 1
+    step = 1
+    while step * 10 <= value:
+        step *= 10
+    for factor in (1, 2, 2.5, 5, 10):
+        if step * factor >= value:
+            return int(step * factor) if step * factor >= 1 else 1
+    return int(step * 10)
+
+
+def _ticks(top: int) -> list[dict]:
+    plot = HEIGHT - BOTTOM - TOP
+    return [
+        {"y": TOP + plot - plot * part / 4, "label": f"{round(top * part / 4):,}"}
+        for part in range(5)
+    ]
+
+
+@dataclass
+class BarChart:
+    title: str
+    bars: list[dict] = field(default_factory=list)
+    ticks: list[dict] = field(default_factory=list)
+    labels: list[dict] = field(default_factory=list)
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: int = LEFT
+    base: int = HEIGHT - BOTTOM
+
+
+def bar_chart(title: str, rows) -> BarChart:
+    """One bar per row (label, views), e.g. per day; a label under about every seventh."""
+    rows = list(rows)
+    chart = BarChart(title)
+    if not rows:
+        return chart
+    top = _nice_max(max(row.views for row in rows))
+    plot_width, plot_height = WIDTH - LEFT - 4, HEIGHT - BOTTOM - TOP
+    slot = plot_width / len(rows)
+    every = max(1, round(len(rows) / 7))
+    for n, row in enumerate(rows):
+        height = plot_height * row.views / top
+        x = LEFT + n * slot
+        chart.bars.append(
+            {
+                "x": round(x + slot * 0.1, 2),
+                "y": round(chart.base - height, 2),
+                "width": round(max(slot * 0.8, 1), 2),
+                "height": round(height, 2),
+                "label": row.label,
+                "views": row.views,
+            }
+        )
+        if n % every == 0:
+            chart.labels.append({"x": round(x + slot / 2, 2), "label": row.label})
+    chart.ticks = _ticks(top)
+    return chart
+
+
+@dataclass
+class LineChart:
+    title: str
+    lines: list[dict] = field(default_factory=list)
+    ticks: list[dict] = field(default_factory=list)
+    labels: list[dict] = field(default_factory=list)
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: int = LEFT
+    base: int = HEIGHT - BOTTOM
+
+
+def line_chart(title: str, labels: list[str], series: list[tuple[str, str, list]]) -> LineChart:
+    """Lines over the same days: (name, css class, values) each, e.g. a story's first week and
+    its kind's median."""
+    chart = LineChart(title)
+    values = [value for _, _, line in series for value in line]
+    if not labels or not values:
+        return chart
+    top = _nice_max(max(values))
+    plot_width, plot_height = WIDTH - LEFT - 16, HEIGHT - BOTTOM - TOP
+    step = plot_width / max(len(labels) - 1, 1)
+    xs = [LEFT + 8 + n * step for n in range(len(labels))]
+    for name, css, line in series:
+        points = [
+            (round(xs[n], 2), round(chart.base - plot_height * value / top, 2))
+            for n, value in enumerate(line)
+        ]
+        chart.lines.append(
+            {
+                "name": name,
+                "css": css,
+                "points": " ".join(f"{x},{y}" for x, y in points),
+                "dots": [{"x": x, "y": y} for x, y in points],
+            }
+        )
+    chart.labels = [{"x": round(x, 2), "label": label} for x, label in zip(xs, labels, strict=True)]
+    chart.ticks = _ticks(top)
+    return chart
+
+
+def first_week_chart(title: str, first_week: list[int], median: list[float]) -> LineChart:
+    labels = [f"{n + 1}일째" for n in range(max(len(first_week), len(median)))]
+    series = []
+    if median:
+        series.append(("같은 종류의 중앙값", "chart-median", median))
+    if first_week:
+        series.append(("이 스토리", "chart-story", first_week))
+    return line_chart(title, labels, series)
