@@ -9,26 +9,35 @@ HEIGHT = 220
 LEFT = 56  # room for the value axis' labels
 BOTTOM = 24  # room for the day labels
 TOP = 10
+# The small charts beside each top story: drawn in fewer units, so their text stays legible.
+SMALL = {"width": 360, "height": 170, "left": 44}
+TICKS = 4
 
 
-def _nice_max(value: float) -> int:
-    """A round number at or above `value` for the top of the value axis."""
-    if value <= 0:
-        return 1
-    step = 1
-    while step * 10 <= value:
-        step *= 10
-    for factor in (1, 2, 2.5, 5, 10):
-        if step * factor >= value:
-            return int(step * factor) if step * factor >= 1 else 1
-    return int(step * 10)
+def _nice_top(value: float) -> int:
+    """A top for the value axis at or above `value` whose quarters are round numbers
+    (1, 2, 2.5 or 5 times a power of ten)."""
+    magnitude = 1
+    while True:
+        for factor in (1, 2, 2.5, 5):
+            step = factor * magnitude
+            if step == int(step) and step * TICKS >= value:
+                return int(step * TICKS)
+        magnitude *= 10
 
 
-def _ticks(top: int) -> list[dict]:
-    plot = HEIGHT - BOTTOM - TOP
+def compact(value: float) -> str:
+    """A value axis label: 1,200 or 120만 (Korean counts in units of 10,000)."""
+    if value >= 10_000:
+        return f"{value / 10_000:,.4g}만"
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
+
+
+def _ticks(top: int, height: int = HEIGHT) -> list[dict]:
+    plot = height - BOTTOM - TOP
     return [
-        {"y": TOP + plot - plot * part / 4, "label": f"{round(top * part / 4):,}"}
-        for part in range(5)
+        {"y": round(TOP + plot - plot * part / TICKS, 2), "label": compact(top * part / TICKS)}
+        for part in range(TICKS + 1)
     ]
 
 
@@ -50,7 +59,7 @@ def bar_chart(title: str, rows) -> BarChart:
     chart = BarChart(title)
     if not rows:
         return chart
-    top = _nice_max(max(row.views for row in rows))
+    top = _nice_top(max(row.views for row in rows))
     plot_width, plot_height = WIDTH - LEFT - 4, HEIGHT - BOTTOM - TOP
     slot = plot_width / len(rows)
     every = max(1, round(len(rows) / 7))
@@ -85,17 +94,20 @@ class LineChart:
     base: int = HEIGHT - BOTTOM
 
 
-def line_chart(title: str, labels: list[str], series: list[tuple[str, str, list]]) -> LineChart:
+def line_chart(
+    title: str, labels: list[str], series: list[tuple[str, str, list]], *, small: bool = False
+) -> LineChart:
     """Lines over the same days: (name, css class, values) each, e.g. a story's first week and
     its kind's median."""
-    chart = LineChart(title)
+    chart = LineChart(title, **(SMALL if small else {}))
+    chart.base = chart.height - BOTTOM
     values = [value for _, _, line in series for value in line]
     if not labels or not values:
         return chart
-    top = _nice_max(max(values))
-    plot_width, plot_height = WIDTH - LEFT - 16, HEIGHT - BOTTOM - TOP
+    top = _nice_top(max(values))
+    plot_width, plot_height = chart.width - chart.left - 16, chart.height - BOTTOM - TOP
     step = plot_width / max(len(labels) - 1, 1)
-    xs = [LEFT + 8 + n * step for n in range(len(labels))]
+    xs = [chart.left + 8 + n * step for n in range(len(labels))]
     for name, css, line in series:
         points = [
             (round(xs[n], 2), round(chart.base - plot_height * value / top, 2))
@@ -110,15 +122,17 @@ def line_chart(title: str, labels: list[str], series: list[tuple[str, str, list]
             }
         )
     chart.labels = [{"x": round(x, 2), "label": label} for x, label in zip(xs, labels, strict=True)]
-    chart.ticks = _ticks(top)
+    chart.ticks = _ticks(top, chart.height)
     return chart
 
 
-def first_week_chart(title: str, first_week: list[int], median: list[float]) -> LineChart:
-    labels = [f"{n + 1}일째" for n in range(max(len(first_week), len(median)))]
+def first_week_chart(
+    title: str, first_week: list[int], median: list[float], *, small: bool = False
+) -> LineChart:
+    labels = [f"{n + 1}일" for n in range(max(len(first_week), len(median)))]
     series = []
     if median:
         series.append(("같은 종류의 중앙값", "chart-median", median))
     if first_week:
         series.append(("이 스토리", "chart-story", first_week))
-    return line_chart(title, labels, series)
+    return line_chart(title, labels, series, small=small)

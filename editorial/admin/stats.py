@@ -191,7 +191,14 @@ class StatsPages:
         article = self.get_object(request, unquote(object_id)) if object_id else None
         if article is not None and self.has_view_or_change_permission(request, article):
             story = stats.story_stats(article, stats.period_for(stats.DEFAULT_DAYS))
-            extra_context.update({"story": story, **story_charts(story)})
+            state = rollup.state()
+            extra_context.update(
+                {
+                    "story": story,
+                    "freshness": freshness(state.through, state.rolled_at),
+                    **story_charts(story),
+                }
+            )
         return super().change_view(request, object_id, form_url, extra_context)
 
 
