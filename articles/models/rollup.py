@@ -34,57 +34,59 @@ class RollupState(models.Model):
         return f"{self.name}: {self.since}–{self.through}"
 
 
-class DayKindViews(models.Model):
-    """Views of one closed day, by kind: the day's total, the chart and views by kind."""
+class DayViews(models.Model):
+    """Views of one closed day of the stories that share one thing (a kind, a company, a tag)."""
 
     day = models.DateField("날짜")
-    kind = models.CharField("종류", max_length=16, choices=Kind.choices)
     views = models.PositiveBigIntegerField("조회수")
 
     class Meta:
+        abstract = True
         default_permissions = ()
+
+    def __str__(self):
+        return f"{self.day} {self.key}: {self.views}"
+
+
+class DayKindViews(DayViews):
+    """A day's views by kind: the day's total, the chart and views by kind."""
+
+    kind = models.CharField("종류", max_length=16, choices=Kind.choices)
+
+    key = property(lambda self: self.kind)
+
+    class Meta(DayViews.Meta):
         constraints = [
             models.UniqueConstraint(fields=["day", "kind"], name="day_kind_views_unique")
         ]
 
-    def __str__(self):
-        return f"{self.day} {self.kind}: {self.views}"
 
+class DayCompanyViews(DayViews):
+    """A day's views of one company's stories (stories without a company: none)."""
 
-class DayCompanyViews(models.Model):
-    """Views of one closed day of one company's stories (stories without a company: none)."""
-
-    day = models.DateField("날짜")
     company = models.ForeignKey(
         "articles.Company", on_delete=models.CASCADE, related_name="day_views", db_index=False
     )
-    views = models.PositiveBigIntegerField("조회수")
 
-    class Meta:
-        default_permissions = ()
+    key = property(lambda self: self.company_id)
+
+    class Meta(DayViews.Meta):
         constraints = [
             models.UniqueConstraint(fields=["day", "company"], name="day_company_views_unique")
         ]
 
-    def __str__(self):
-        return f"{self.day} {self.company_id}: {self.views}"
 
+class DayTagViews(DayViews):
+    """A day's views of the stories carrying one hashtag."""
 
-class DayTagViews(models.Model):
-    """Views of one closed day of the stories carrying one hashtag."""
-
-    day = models.DateField("날짜")
     tag = models.ForeignKey(
         "articles.Tag", on_delete=models.CASCADE, related_name="day_views", db_index=False
     )
-    views = models.PositiveBigIntegerField("조회수")
 
-    class Meta:
-        default_permissions = ()
+    key = property(lambda self: self.tag_id)
+
+    class Meta(DayViews.Meta):
         constraints = [models.UniqueConstraint(fields=["day", "tag"], name="day_tag_views_unique")]
-
-    def __str__(self):
-        return f"{self.day} {self.tag_id}: {self.views}"
 
 
 class StoryWindowViews(models.Model):

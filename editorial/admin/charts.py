@@ -42,9 +42,12 @@ def _ticks(top: int, height: int = HEIGHT) -> list[dict]:
 
 
 @dataclass
-class BarChart:
+class Chart:
+    """What a chart template draws: bars or lines, the value axis' ticks, the day labels."""
+
     title: str
     bars: list[dict] = field(default_factory=list)
+    lines: list[dict] = field(default_factory=list)
     ticks: list[dict] = field(default_factory=list)
     labels: list[dict] = field(default_factory=list)
     width: int = WIDTH
@@ -53,10 +56,10 @@ class BarChart:
     base: int = HEIGHT - BOTTOM
 
 
-def bar_chart(title: str, rows) -> BarChart:
+def bar_chart(title: str, rows) -> Chart:
     """One bar per row (label, views), e.g. per day; a label under about every seventh."""
     rows = list(rows)
-    chart = BarChart(title)
+    chart = Chart(title)
     if not rows:
         return chart
     top = _nice_top(max(row.views for row in rows))
@@ -82,24 +85,12 @@ def bar_chart(title: str, rows) -> BarChart:
     return chart
 
 
-@dataclass
-class LineChart:
-    title: str
-    lines: list[dict] = field(default_factory=list)
-    ticks: list[dict] = field(default_factory=list)
-    labels: list[dict] = field(default_factory=list)
-    width: int = WIDTH
-    height: int = HEIGHT
-    left: int = LEFT
-    base: int = HEIGHT - BOTTOM
-
-
 def line_chart(
     title: str, labels: list[str], series: list[tuple[str, str, list]], *, small: bool = False
-) -> LineChart:
+) -> Chart:
     """Lines over the same days: (name, css class, values) each, e.g. a story's first week and
     its kind's median."""
-    chart = LineChart(title, **(SMALL if small else {}))
+    chart = Chart(title, **(SMALL if small else {}))
     chart.base = chart.height - BOTTOM
     values = [value for _, _, line in series for value in line]
     if not labels or not values:
@@ -128,7 +119,7 @@ def line_chart(
 
 def first_week_chart(
     title: str, first_week: list[int], median: list[float], *, small: bool = False
-) -> LineChart:
+) -> Chart:
     labels = [f"{n + 1}일" for n in range(max(len(first_week), len(median)))]
     series = []
     if median:
