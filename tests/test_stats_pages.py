@@ -236,3 +236,11 @@ def test_the_company_page_lists_this_months_most_read_published_stories(client):
         article=history.stories[0], day__gte=timezone.localdate().replace(day=1)
     )
     assert f"이번 달 조회수 {sum(month.values_list('count', flat=True))}" in section
+
+
+def test_a_title_that_looks_like_a_formula_stays_text_in_the_csv(editor_client):
+    story = ArticleFactory(title='=HYPERLINK("http://example.com")')
+    DailyView.objects.create(article=story, day=timezone.localdate() - timedelta(days=1), count=3)
+    rows = rows_of(room(editor_client, days=7, csv="stories"))
+    assert rows[1][2] == '\'=HYPERLINK("http://example.com")'
+    assert rows[1][6] == "3"

@@ -73,8 +73,16 @@ def csv_response(name: str, period: stats.Period, header: list[str], rows) -> Ht
     response.write("\ufeff")  # so that spreadsheet programs read the Korean as UTF-8
     writer = csv.writer(response)
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([safe_cell(cell) for cell in row] for row in rows)
     return response
+
+
+def safe_cell(cell):
+    """A title that starts like a formula (=, +, -, @) is text to a spreadsheet, not a formula
+    it would run (OWASP's CSV injection)."""
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + cell
+    return cell
 
 
 def freshness(through, rolled_at) -> str:
