@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Sum
+from django.db.models import Max, Sum
 from django.utils import timezone
 
 from articles import rollup
@@ -38,6 +38,8 @@ DEFAULT_DAYS = 30
 MAX_DAYS = 366
 EARLIEST = date(2000, 1, 1)
 TOP = 10
+# How many stories' exact sums a from–to period's top list is picked from (_top_by_window).
+CANDIDATES = 2000
 
 
 class PeriodError(ValueError):
@@ -232,19 +234,86 @@ def _top_stories(period, stories, through, limit) -> list[StoryRow]:
             .values_list("article", "views")[:limit]
         )
     else:
-        top = list(
-            _rows_in(period.start, period.end, stories)
-            .values_list("article")
-            .annotate(v=Sum("count"))
-            .order_by("-v", "article")
-            .values_list("article", "v")[:limit]
-        )
+        top = None
+        if stories is None:
+            top = _top_by_window(period, through, limit)
+        if top is None:
+            top = _summed_by_story(_rows_in(period.start, period.end, stories), limit)
     articles = (
         Article.objects.with_state().select_related("company").defer("body", "body_html")
     ).in_bulk([pk for pk, _ in top])
     rows = [StoryRow(articles[pk], views) for pk, views in top if pk in articles]
     _attach_first_weeks(rows)
     return rows
+
+
+def _summed_by_story(rows, limit):
+    return list(
+        rows.values_list("article")
+        .annotate(v=Sum("count"))
+        .order_by("-v", "article")
+        .values_list("article", "v")[:limit]
+    )
+
+
+def _top_by_window(period, through, limit) -> list | None:
+    """The top stories of any period within the last rolled window, summed exactly for a few
+    candidates only: the CANDIDATES stories with most views in the smallest window around the
+    period's rolled days. A story outside them has at most the last candidate's window views
+    plus the most any story had on each live day; when the `limit`-th exact sum is above that,
+    no other story can be in the list. None when it is not (the caller sums every story)."""
+    if through is None or period.start > through:
+        return None
+    window = next((n for n in WINDOWS if through - timedelta(days=n - 1) <= period.start), None)
+    if window is None:
+        return None
+    candidates = list(
+        StoryWindowViews.objects.filter(days=window)
+        .order_by("-views", "article")
+        .values_list("article", "views")[:CANDIDATES]
+    )
+    outside = candidates[-1][1] if len(candidates) == CANDIDATES else 0
+    if period.end > through:
+        live = _rows_in(through + timedelta(days=1), period.end, None)
+        maxima = live.values_list("day").annotate(m=Max("count")).values_list("m", flat=True)
+        outside += sum(maxima)
+    top = sorted(
+        ((pk, views) for pk, views in _exact(period, through, window, candidates).items() if views),
+        key=lambda item: (-item[1], item[0]),
+    )[:limit]
+    if len(top) == limit and top[-1][1] > outside:
+        return top
+    return None
+
+
+def _exact(period, through, window, candidates) -> dict[int, int]:
+    """The candidates' views in the period: their window's views less the window's days outside
+    the period, or the period's rolled days summed, whichever reads fewer rows; plus the live
+    days."""
+    ids = [pk for pk, _ in candidates]
+    first, last = through - timedelta(days=window - 1), min(period.end, through)
+    inside = (last - period.start).days + 1
+    if inside <= window - inside:
+        exact = dict.fromkeys(ids, 0)
+        _add_to(exact, _rows_in(period.start, last, ids))
+    else:
+        exact = dict(candidates)
+        for start, end in [
+            (first, period.start - timedelta(days=1)),
+            (last + timedelta(days=1), through),
+        ]:
+            if start <= end:
+                _add_to(exact, _rows_in(start, end, ids), sign=-1)
+    if period.end > through:
+        _add_to(exact, _rows_in(through + timedelta(days=1), period.end, ids))
+    return exact
+
+
+def _add_to(sums: dict, rows, sign: int = 1) -> None:
+    for pk, views in (
+        rows.values_list("article").annotate(v=Sum("count")).values_list("article", "v")
+    ):
+        sums[pk] += sign * views
 
 
 def first_week_days(article: Article) -> list[date] | None:

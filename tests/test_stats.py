@@ -183,3 +183,31 @@ def test_invalid_periods_are_refused_with_a_reason():
     ]:
         with pytest.raises(stats.PeriodError, match=reason):
             stats.period_for(**arguments)
+
+
+@pytest.mark.parametrize("candidates", [1, 2, 2000])
+def test_a_from_to_top_list_from_a_few_candidates_equals_summing_every_story(
+    candidates, monkeypatch
+):
+    make_history()
+    rollup.roll_up()
+    monkeypatch.setattr(stats, "CANDIDATES", candidates)
+    today = timezone.localdate()
+    for start, end in [(89, 0), (89, 1), (40, 0), (29, 3), (6, 0), (60, 50), (3, 2), (0, 0)]:
+        period = stats.period_for(
+            start=today - timedelta(days=start), end=today - timedelta(days=end)
+        )
+        want = from_daily_views(period)["stories"]
+        for limit in (1, 2, 3):
+            top = stats.summary(period, limit=limit).stories
+            assert [(row.article.pk, row.views) for row in top] == want[:limit], (start, end)
+
+
+def test_the_candidates_answer_without_summing_every_story(monkeypatch):
+    make_history()
+    rollup.roll_up()
+    today = timezone.localdate()
+    period = stats.period_for(start=today - timedelta(days=80), end=today)
+    top = stats._top_by_window(period, rollup.state().through, 1)
+    assert top is not None
+    assert top == from_daily_views(period)["stories"][:1]
