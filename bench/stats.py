@@ -88,6 +88,10 @@ def run(args) -> dict:
     _, raw = ApiToken.issue(user=editor, name="bench", scopes=["stats:read"])
     client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
     story = Article.objects.order_by("pk").first()
+    today = timezone.localdate()
+
+    def from_to(start, end):
+        return stats.period_for(start=start, end=end)
 
     def api():
         response = client.get("/api/v1/stats/summary", {"days": 90})
@@ -104,6 +108,14 @@ def run(args) -> dict:
         "summary_30": timed(lambda: stats.summary(stats.period_for(30)), args.repeat),
         "summary_7": timed(lambda: stats.summary(stats.period_for(7)), args.repeat),
         "api_summary_90": timed(api, args.repeat),
+        # Periods that are not presets: inside the rolled window, and running to today.
+        "summary_from_to_60_rolled": timed(
+            lambda: stats.summary(from_to(today - timedelta(days=70), today - timedelta(days=11))),
+            args.repeat,
+        ),
+        "summary_from_to_90_to_today": timed(
+            lambda: stats.summary(from_to(today - timedelta(days=89), today)), args.repeat
+        ),
         "story_90": timed(lambda: stats.story_stats(story, stats.period_for(90)), args.repeat),
         "at": timezone.now().isoformat(timespec="seconds"),
         "load": os.getloadavg(),
