@@ -211,3 +211,35 @@ def test_the_candidates_answer_without_summing_every_story(monkeypatch):
     top = stats._top_by_window(period, rollup.state().through, 1)
     assert top is not None
     assert top == from_daily_views(period)["stories"][:1]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_hosts_rolling_up_at_once_roll_each_day_once():
+    from threading import Barrier, Thread
+
+    from django.db import connection
+
+    make_history()
+    rollup.state()
+    barrier, results, errors = Barrier(2), [], []
+
+    def host():
+        try:
+            barrier.wait()
+            results.append(rollup.roll_up().days)
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [Thread(target=host) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(results)[0] == 0
+    assert sorted(results)[1] > 90
+    for period in periods():
+        check(stats.summary(period), period)
