@@ -139,6 +139,7 @@ def _catch_up() -> None:
     response={200: SummaryOut, **ERRORS},
     summary="조회수 통계 요약",
     operation_id="stats_summary",
+    url_name="stats-summary",
     description=(
         "기간의 전체·일별·종류별 조회수와 많이 읽힌 스토리·회사·해시태그. 기간은 `days`(7, 30, "
         "90: 어제까지) 또는 `start`와 `end`(한국 시간, 양 끝 포함, 366일까지)로 고릅니다. 작성자는 "
@@ -184,6 +185,7 @@ def summary(request, days: Days = None, start: Start = None, end: End = None):
     response={200: StoryStatsOut, **ERRORS},
     summary="스토리 하나의 조회수 통계",
     operation_id="stats_story",
+    url_name="stats-story",
     description=(
         "스토리의 일별 조회수, 기간 합계, 오늘 지금까지, 전체 조회수, 발행 후 7일과 같은 종류의 "
         "중앙값. 작성자에게 남의 스토리는 없는 스토리와 같은 404입니다."

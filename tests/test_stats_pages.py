@@ -244,3 +244,9 @@ def test_a_title_that_looks_like_a_formula_stays_text_in_the_csv(editor_client):
     rows = rows_of(room(editor_client, days=7, csv="stories"))
     assert rows[1][2] == '\'=HYPERLINK("http://example.com")'
     assert rows[1][6] == "3"
+
+
+def test_the_stats_operations_have_names_of_their_own():
+    assert reverse("api:story", args=[7]) == f"{API}/stories/7"
+    assert reverse("api:stats-story", args=[7]) == f"{API}/stats/stories/7"
+    assert reverse("api:stats-summary") == f"{API}/stats/summary"
