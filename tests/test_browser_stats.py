@@ -83,6 +83,11 @@ def test_the_room_and_a_story_chart_draw_on_a_desktop_and_a_phone(
             assert page.locator("svg.chart polyline").count() >= 1
             assert sideways(page) <= 0, (size, sideways(page))
             shoot(page, f"story-{role}-{size}-{scheme}")
+
+            visitor.goto(f"/admin/articles/article/{story.pk}/change/")
+            assert drawn_bars(page) == 30
+            assert sideways(page) <= 0, (size, sideways(page))
+            shoot(page, f"change-{role}-{size}-{scheme}")
         assert visitor.errors == []
     finally:
         visitor.close()
