@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
 from api import ops as ops_api
+from api import stats as stats_api
 from api import stories
 from api.errors import install_database_unavailable_handler, install_exception_handlers
 from api.resources import RESOURCES, mount
@@ -14,7 +15,8 @@ DESCRIPTION = """엔지니어링 문화 스토리 허브의 공개 API입니다.
   정렬, 검색, 상세 어디에도 없고, 그 id는 없는 id와 똑같이 404입니다).
 - **쓰기**는 `Authorization: Bearer cs_…` 토큰으로 합니다. 토큰은 편집실(관리자)이나
   `manage.py create_api_token`으로 만들고 한 번만 보여 줍니다. 권한(scope): `stories:write`(초안
-  만들기·고치기), `stories:publish`(발행, 발행된 스토리 고치기). 주소(쿼리 문자열)에 넣은 토큰은
+  만들기·고치기), `stories:publish`(발행, 발행된 스토리 고치기),
+  `stats:read`(조회수 통계: 편집자는 모든 스토리, 작성자는 자기 스토리). 주소(쿼리 문자열)에 넣은 토큰은
   거절합니다.
 - **조건부 GET**: 모든 GET은 `ETag`와 `Last-Modified`를 줍니다. `If-None-Match`나
   `If-Modified-Since`가 맞으면 본문 없이 304입니다.
@@ -46,4 +48,5 @@ for resource in RESOURCES:
     api.add_router(resource.path, mount(resource))
 install_exception_handlers(api)
 api.add_router("/ops", ops_api.router)
+api.add_router("/stats", stats_api.router)
 install_database_unavailable_handler(api)

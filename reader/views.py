@@ -16,7 +16,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from articles import answers, clock
+from articles import answers, clock, stats
 from articles.models import (
     POPULAR_WINDOW_DAYS,
     RELATED_COUNT,
@@ -347,8 +347,10 @@ def company_index(request):
 @cached_for_readers()
 def company(request, slug):
     company = get_object_or_404(Company, slug=slug)
-    stories = Article.objects.published().filter(company=company).for_listing().recent()
+    published = Article.objects.published().filter(company=company)
+    stories = published.for_listing().recent()
     page = paginate(request, stories)
+    month_top = stats.month_top(published)
     share = page_tags(
         request,
         company.name,
@@ -359,7 +361,13 @@ def company(request, slug):
     return render(
         request,
         "reader/company.html",
-        {"company": company, "page": page, "people": company.people.all(), "share": share},
+        {
+            "company": company,
+            "page": page,
+            "people": company.people.all(),
+            "share": share,
+            "month_top": month_top,
+        },
     )
 
 

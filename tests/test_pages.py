@@ -480,7 +480,8 @@ class World:
         ("/feed/?sort=popular", 4),
         ("/companies/", 2),
         ("/people/", 2),
-        ("/companies/many-company/", 6),
+        # + 2: this month's most read stories (their day rows, then the stories).
+        ("/companies/many-company/", 8),
         ("/people/many-person/", 5),
         ("/tags/", 2),
         ("/tags/많은태그/", 5),

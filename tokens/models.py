@@ -38,6 +38,7 @@ class Scope(models.TextChoices):
         "stories:publish — 스토리를 발행하고 발행된 스토리를 고칩니다",
     )
     OPS_READ = "ops:read", "ops:read — 운영 상태(데이터베이스 연결)를 봅니다"
+    STATS_READ = "stats:read", "stats:read — 조회수 통계를 봅니다(작성자는 자기 스토리만)"
 
 
 def token_digest(raw: str) -> str:

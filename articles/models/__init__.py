@@ -19,6 +19,17 @@ from articles.models.common import (
 )
 from articles.models.entities import Company, Person, Series, Tag
 from articles.models.ordered import ArticleTag, tags_in_order
+from articles.models.rollup import (
+    FIRST_DAYS,
+    WINDOWS,
+    DayCompanyViews,
+    DayKindViews,
+    DayTagViews,
+    FirstWeekViews,
+    KindCurve,
+    RollupState,
+    StoryWindowViews,
+)
 from articles.models.search_document import SearchDocument
 from articles.models.states import State
 from articles.models.stats import COUNT_MAX, DailyView, ViewFlush, ViewTotal
@@ -35,12 +46,14 @@ from articles.models.workflow import (
 
 __all__ = [
     "COUNT_MAX",
+    "FIRST_DAYS",
     "KIND_URL_NAMES",
     "POPULAR_WINDOW_DAYS",
     "PREVIEW_DAYS",
     "PREVIEW_MAX_DAYS",
     "RELATED_COUNT",
     "SLUG_MAX_LENGTH",
+    "WINDOWS",
     "Article",
     "ArticleTag",
     "Collection",
@@ -48,17 +61,24 @@ __all__ = [
     "Company",
     "ContentVersion",
     "DailyView",
+    "DayCompanyViews",
+    "DayKindViews",
+    "DayTagViews",
+    "FirstWeekViews",
     "Focus",
     "HttpsURLField",
     "JobFamily",
     "Kind",
+    "KindCurve",
     "Person",
     "PreviewLink",
     "Revision",
+    "RollupState",
     "SearchDocument",
     "Series",
     "State",
     "Status",
+    "StoryWindowViews",
     "Tag",
     "ViewFlush",
     "ViewTotal",

@@ -31,6 +31,7 @@ from articles.roles import can_edit, can_publish, stories_for
 from articles.services import RELATIONS, delete_stories, save_story
 from articles.theteams import DumpError
 from editorial.admin.preview import markdown_preview
+from editorial.admin.stats import StatsPages
 from editorial.admin.story_pages import StoryPages
 
 IMPORT_MAX_BYTES = 2 * 1024 * 1024
@@ -191,7 +192,7 @@ def story_action(description, change, note, fields, done, *, editors_only=False)
 
 
 @admin.register(Article)
-class ArticleAdmin(StoryPages, admin.ModelAdmin):
+class ArticleAdmin(StatsPages, StoryPages, admin.ModelAdmin):
     form = ArticleAdminForm
     list_display = [
         "title",
