@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0015_view_totals_in_their_own_table'),
+        ('articles', '0016_view_flush_batches'),
     ]
 
     operations = [
