@@ -8,6 +8,7 @@ WIDTH = 720
 HEIGHT = 220
 LEFT = 56  # room for the value axis' labels
 BOTTOM = 24  # room for the day labels
+LABEL_HALF_WIDTH = 18  # about half the width of a day label ("12-03", "7일") in the axis font
 TOP = 10
 # The small charts beside each top story: drawn in fewer units, so their text stays legible.
 SMALL = {"width": 360, "height": 170, "left": 44}
@@ -56,6 +57,19 @@ class Chart:
     base: int = HEIGHT - BOTTOM
 
 
+def _label(chart: Chart, x: float, label: str) -> dict:
+    """A day label under x, kept inside the chart: one near an edge is aligned to that edge
+    instead of centred on its day (where it would be cut off, or overlap the value axis)."""
+    margin = LABEL_HALF_WIDTH
+    if x - margin < chart.left:
+        anchor = "start"
+    elif x + margin > chart.width:
+        anchor = "end"
+    else:
+        anchor = "middle"
+    return {"x": round(x, 2), "label": label, "anchor": anchor}
+
+
 def bar_chart(title: str, rows) -> Chart:
     """One bar per row (label, views), e.g. per day; a label under about every seventh."""
     rows = list(rows)
@@ -80,7 +94,7 @@ def bar_chart(title: str, rows) -> Chart:
             }
         )
         if n % every == 0:
-            chart.labels.append({"x": round(x + slot / 2, 2), "label": row.label})
+            chart.labels.append(_label(chart, x + slot / 2, row.label))
     chart.ticks = _ticks(top)
     return chart
 
@@ -112,7 +126,7 @@ def line_chart(
                 "dots": [{"x": x, "y": y} for x, y in points],
             }
         )
-    chart.labels = [{"x": round(x, 2), "label": label} for x, label in zip(xs, labels, strict=True)]
+    chart.labels = [_label(chart, x, label) for x, label in zip(xs, labels, strict=True)]
     chart.ticks = _ticks(top, chart.height)
     return chart
 
