@@ -126,7 +126,8 @@ def load(port: int, paths, headers: dict, concurrency: int) -> list[int]:
             with lock:
                 statuses.append(status)
 
-    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    # Daemons: a run stopped halfway (Ctrl-C, SIGTERM) does not wait for its clients.
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
     for thread in threads:
         thread.start()
     for thread in threads:
