@@ -112,34 +112,39 @@ def artwork(count: int) -> dict[str, list[tuple[str, dict]]]:
 
 
 class Bodies:
-    """The body variants, each rendered once, with what a story's row and search document
-    take from it."""
+    """The body variants, each rendered once (when first asked for), with what a story's row
+    and search document take from it."""
 
     def __init__(self):
-        from articles.rendering import excerpt_from, plain_text, reading_minutes, render_markdown
-        from articles.search import bigrams
         from bench import corpus
 
-        self.variants = []
-        for markdown in corpus.bodies():
-            rendered = render_markdown(markdown)
-            text = plain_text(rendered)
-            excerpt = excerpt_from(text)
-            readable = html.unescape(text)
-            self.variants.append(
-                {
-                    "body": markdown,
-                    "body_html": rendered,
-                    "excerpt": excerpt,
-                    "reading_minutes": reading_minutes(text),
-                    "text": readable,
-                    "excerpt_terms": bigrams(excerpt),
-                    "text_terms": bigrams(readable),
-                }
-            )
+        self.markdown = corpus.bodies()
+        self.variants = {}
 
     def __getitem__(self, number):
-        return self.variants[number % len(self.variants)]
+        index = number % len(self.markdown)
+        if index not in self.variants:
+            self.variants[index] = self.render(self.markdown[index])
+        return self.variants[index]
+
+    @staticmethod
+    def render(markdown: str) -> dict:
+        from articles.rendering import excerpt_from, plain_text, reading_minutes, render_markdown
+        from articles.search import bigrams
+
+        rendered = render_markdown(markdown)
+        text = plain_text(rendered)
+        excerpt = excerpt_from(text)
+        readable = html.unescape(text)
+        return {
+            "body": markdown,
+            "body_html": rendered,
+            "excerpt": excerpt,
+            "reading_minutes": reading_minutes(text),
+            "text": readable,
+            "excerpt_terms": bigrams(excerpt),
+            "text_terms": bigrams(readable),
+        }
 
 
 def seed(count: int, *, pictures: int = 12, log=print) -> None:
