@@ -1,19 +1,23 @@
-"""Server CPU per request for the site's pages and API, against a bare 5 KB view.
+"""Server CPU per request of the site's pages and API, as multiples of a bare Django view.
 
-    .venv/bin/python -m bench.pages            # 10,000 stories, SQLite, about 5 minutes
-    .venv/bin/python -m bench.pages --quick    # a smoke run
+    .venv/bin/python -m bench.pages                     # the full run (bench/README.md)
+    .venv/bin/python -m bench.pages --sizes 1000 --databases sqlite --rounds 1   # a smoke run
 
-Serves the site with gunicorn on 127.0.0.1 (bench.settings: the real settings plus the bare
-view), sends the same number of requests to each endpoint in interleaved rounds, and divides
-the user+system CPU time of the gunicorn processes by the number of requests. CPU time, unlike
-wall time, hardly depends on what else the machine is doing, and the ratio to the bare view
-measured in the same round cancels most of the rest. Writes bench/out/pages.json and the table
-in docs/performance.md.
+For each database (SQLite, PostgreSQL with the native pool) and each corpus size (1,000,
+10,000, 100,000 stories by default, seeded in bulk by bench/seed.py once and reused), serves
+the site with gunicorn beside a bare Django project (bench/bare/: no app, no middleware, a
+fixed 5 KB string) under the same gunicorn settings, and in each of --rounds interleaved
+rounds (rows in a new random order each round) sends every row its batch of requests while
+reading the CPU time of the serving workers from /proc before and after. Each row's CPU per
+request is divided by the bare project's of the same round; the median and the range over
+rounds are reported. The site's own fixed 5 KB view (through its whole middleware) is the
+second reference. After the rounds the workers walk 10,000 stories (all, for a smaller corpus)
+once and their resident memory is read.
+
+Writes bench/out/pages.json, docs/performance.json and the tables in docs/performance.md.
 """
 
 import argparse
-import contextlib
-import http.client
 import itertools
 import json
 import os
@@ -22,123 +26,86 @@ import signal
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 from pathlib import Path
 
-from bench.common import free_port
+from bench import corpus, report
+from bench.servers import BROWSER_AGENT, PYTHON, ROOT, Server, Walk, fetch, load
 
-ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
-DOC = ROOT / "docs" / "performance.md"
-PYTHON = sys.executable
-BROWSER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/156.0 Safari/537.36"
-TICKS = os.sysconf("SC_CLK_TCK")
-
-# name, target ratio to the bare view (None: measured, no target)
-TARGETS = {
-    "bare": None,
-    "home": 6,
-    "list": 6,
-    "story": 4,
-    "story-reload": 4,
-    "story-cold": None,
-    "search": 10,
-    "home-cold": None,
-    "list-cold": None,
-    "search-cold": None,
-    "api-list": 5,
-    "api-detail": 4,
-    "api-list-cold": None,
-    "api-detail-cold": None,
-}
-# The API's read operations ignore an Authorization header, but a request that carries one is
-# never answered from (nor kept in) the API's cache: the operation runs in full.
-UNCACHED = {"Authorization": "Bearer bench-uncached"}
+DATABASES = ("sqlite", "postgres")
+SIZES = (1000, 10_000, 100_000)
+SEARCH_COMMON = "/search/?" + urllib.parse.urlencode({"q": corpus.COMMON_WORD})
+SEARCH_RARE = "/search/?" + urllib.parse.urlencode({"q": corpus.RARE_WORD})
+# A number no request asked with before (?cold=N): every list and search address is new.
+_fresh = itertools.count(random.SystemRandom().randrange(10**9))
 
 
-def process_cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+def story_path(number: int) -> str:
+    """The address of story `number` (0-based) as bench/seed.py writes it."""
+    return f"/stories/{number + 1}/bench-{number}/"
 
 
-def family(pid: int) -> list[int]:
-    pids = [pid]
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        children = (task / "children").read_text().split()
-        for child in children:
-            pids.extend(family(int(child)))
-    return pids
+def rows(count: int, token: str) -> dict[str, dict]:
+    """Every row: how its batch's addresses are made, its headers, and whether it is a miss
+    (measured after a content change)."""
+    middle = count // 2
+    browser = {"User-Agent": BROWSER_AGENT}
+    api = {"Authorization": f"Bearer {token}", "User-Agent": "bench-crawler"}
+    walk = Walk(count, seed=count)
+
+    def same(path):
+        return lambda n: [path] * n
+
+    def fresh(path):
+        joiner = "&" if "?" in path else "?"
+        return lambda n: [f"{path}{joiner}cold={next(_fresh)}" for _ in range(n)]
+
+    def walking(address):
+        return lambda n: [address(number) for number in walk.take(n)]
+
+    return {
+        "bare": {"server": "bare", "paths": same("/"), "headers": browser, "sort": "ref"},
+        "site": {"server": "site", "paths": same("/__bench__/fixed/"), "headers": browser,
+                 "sort": "ref"},
+        "story": {"paths": same(story_path(middle)), "headers": browser, "sort": "hit"},
+        "story-miss": {"paths": walking(story_path), "headers": browser, "sort": "miss"},
+        "home": {"paths": same("/"), "headers": browser, "sort": "hit"},
+        "home-miss": {"paths": fresh("/"), "headers": browser, "sort": "miss"},
+        "list": {"paths": same("/feed/"), "headers": browser, "sort": "hit"},
+        "list-miss": {"paths": fresh("/feed/"), "headers": browser, "sort": "miss"},
+        "search": {"paths": same(SEARCH_COMMON), "headers": browser, "sort": "hit"},
+        "search-miss": {"paths": fresh(SEARCH_COMMON), "headers": browser, "sort": "miss"},
+        "search-rare-miss": {"paths": fresh(SEARCH_RARE), "headers": browser, "sort": "miss"},
+        "api-list": {"paths": same("/api/v1/stories?page_size=20"), "headers": browser,
+                     "sort": "hit"},
+        "api-list-miss": {"paths": same("/api/v1/stories?page_size=20"), "headers": api,
+                          "sort": "miss"},
+        "api-detail": {"paths": same(f"/api/v1/stories/{middle + 1}"), "headers": browser,
+                       "sort": "hit"},
+        "api-detail-miss": {"paths": walking(lambda number: f"/api/v1/stories/{number + 1}"),
+                            "headers": api, "sort": "miss"},
+    }  # fmt: skip
 
 
-def server_cpu(master: int) -> float:
-    total = 0.0
-    for pid in family(master):
-        with contextlib.suppress(FileNotFoundError):
-            total += process_cpu_seconds(pid)
-    return total
+# --- Databases ----------------------------------------------------------------------------
 
 
-# "{story}" stands for a different story on every request, in turn: each one is a cache miss
-# for as long as the run asks for fewer stories than these (filled by endpoints()).
-STORY_PATHS: list[str] = []
-_story_turn = itertools.count()
-
-
-def fetch(port, path, headers, number=0):
-    if path == "{story}":
-        path = STORY_PATHS[next(_story_turn) % len(STORY_PATHS)]
-    path = path.replace("{n}", str(number))
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        connection.request("GET", path, headers=headers)
-        response = connection.getresponse()
-        response.read()
-        return response.status
-    finally:
-        connection.close()
-
-
-def load(port, path, requests, concurrency, headers):
-    """Send `requests` GETs with `concurrency` clients; return the statuses seen."""
-    statuses = []
-    lock = threading.Lock()
-    start = random.randrange(10**9)  # distinct numbers for "{n}" in cold paths
-    remaining = iter(range(start, start + requests))
-
-    def client():
-        while True:
-            with lock:
-                number = next(remaining, None)
-                if number is None:
-                    return
-            status = fetch(port, path, headers, number)
-            with lock:
-                statuses.append(status)
-
-    threads = [threading.Thread(target=client) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return statuses
-
-
-def environment(database: Path) -> dict:
+def base_env() -> dict:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DATABASE_URL", "DB_", "CONN_"))
+        if not key.startswith(("DATABASE_URL", "DB_", "CONN_", "SQLITE_", "REDIS_", "PAGE_CACHE"))
     }
     env.update(
         DJANGO_SETTINGS_MODULE="bench.settings",
-        SQLITE_PATH=str(database),
         SECRET_KEY="bench-not-secret-" + "x" * 40,
         DEBUG="false",
         SECURE_SSL="false",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         LOG_LEVEL="WARNING",
+        MEDIA_ROOT=str(OUT / "media"),
         API_THROTTLE_READ="100000000/min",
         API_THROTTLE_WRITE="100000000/min",
         PYTHONPATH=str(ROOT),
@@ -146,246 +113,260 @@ def environment(database: Path) -> dict:
     return env
 
 
-def prepare(database: Path, stories: int, env: dict) -> None:
-    # Production serves hashed static files from a manifest; so does the benchmark.
-    subprocess.run(
-        [PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], env=env, cwd=ROOT, check=True
-    )
-    done = database.with_suffix(".done")
-    if database.exists() and done.exists() and done.read_text().strip() == str(stories):
-        print(f"Reusing {database} ({stories} stories)")
+def site_env(database: str, count: int, args) -> tuple[dict, str]:
+    """The site's environment on the corpus of `count` stories, and the database's name."""
+    env = base_env()
+    if database == "sqlite":
+        path = OUT / f"stories-{count}.sqlite3"
+        env["SQLITE_PATH"] = str(path)
+        return env, str(path)
+    name = f"{args.pg_prefix}{count}"
+    # The native pool, as production runs (culture/database.py: CONN_MAX_AGE stays 0).
+    env.update(DATABASE_URL=f"{args.pg_server.rstrip('/')}/{name}", DB_POOL="true")
+    return env, name
+
+
+def marker(database: str, name: str) -> Path:
+    return OUT / f"{database}-{Path(name).name}.seeded"
+
+
+def prepare(database: str, count: int, env: dict, name: str, args) -> float | None:
+    """Seed the corpus unless a finished seed of it is there; returns the seconds it took."""
+    done = marker(database, name)
+    if done.exists() and done.read_text().strip() == str(count) and exists(database, name, args):
         subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
+        print(f"Reusing {database} {name} ({count:,} stories)", flush=True)
+        return None
+    done.unlink(missing_ok=True)
+    drop(database, name, args)
+    print(f"Seeding {count:,} stories into {database} {name} …", flush=True)
+    started = time.monotonic()
+    subprocess.run([PYTHON, "-m", "bench.seed", "--stories", str(count)], env=env, cwd=ROOT,
+                   check=True)  # fmt: skip
+    seconds = time.monotonic() - started
+    done.write_text(f"{count}\n")
+    return seconds
+
+
+def exists(database: str, name: str, args) -> bool:
+    if database == "sqlite":
+        return Path(name).exists()
+    import psycopg
+
+    with psycopg.connect(f"{args.pg_server.rstrip('/')}/postgres", autocommit=True) as admin:
+        return admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+
+
+def drop(database: str, name: str, args) -> None:
+    if database == "sqlite":
+        for stale in Path(name).parent.glob(Path(name).name + "*"):
+            stale.unlink()
         return
-    for stale in database.parent.glob(database.name + "*"):
-        stale.unlink()
-    print(f"Seeding {stories} stories into {database} …", flush=True)
-    subprocess.run(
-        [PYTHON, "-m", "bench.seed", "--stories", str(stories)], env=env, cwd=ROOT, check=True
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(f"{args.pg_server.rstrip('/')}/postgres", autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def crawler_token(env: dict) -> str:
+    """A token of the site (tokens/models.py ApiToken.issue) for the uncached API rows."""
+    code = (
+        "import django; django.setup()\n"
+        "from django.contrib.auth import get_user_model\n"
+        "from tokens.models import ApiToken, Scope\n"
+        "user, _ = get_user_model().objects.get_or_create(username='bench-crawler')\n"
+        "print(ApiToken.issue(user=user, name='벤치 크롤러', scopes=[Scope.OPS_READ])[1])\n"
     )
-    done.write_text(str(stories))
+    done = subprocess.run([PYTHON, "-c", code], env=env, cwd=ROOT, check=True,
+                          capture_output=True, text=True)  # fmt: skip
+    return done.stdout.strip().splitlines()[-1]
 
 
-def story_paths(port, wanted=3000) -> list[str]:
-    """The addresses of `wanted` published stories, newest first (from the API's list)."""
-    paths = []
-    page = 1
-    while len(paths) < wanted:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        connection.request("GET", f"/api/v1/stories?page_size=100&page={page}")
-        items = json.loads(connection.getresponse().read())["items"]
-        connection.close()
-        if not items:
-            break
-        paths += [urllib.parse.urlsplit(item["url"]).path for item in items]
-        page += 1
-    return paths
+# --- Measuring ----------------------------------------------------------------------------
 
 
-def endpoints(port) -> dict[str, str]:
-    """Pick concrete addresses from the running site (a story in the middle, its slug)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    connection.request("GET", "/feed/?page=20", headers={"User-Agent": BROWSER_AGENT})
-    html = connection.getresponse().read().decode()
-    connection.close()
-    start = html.index('href="/stories/') + len('href="')
-    story = html[start : html.index('"', start)]
-    story_id = story.split("/")[2]
-    STORY_PATHS[:] = story_paths(port)
-    paths = {
-        "bare": "/__bench__/bare/",
-        "home": "/",
-        "list": "/feed/",
-        "story": story,
-        "story-reload": story,
-        "story-cold": "{story}",
-        # A query string nobody asked for before: the page is rendered, not read from the cache.
-        "home-cold": "/?cold={n}",
-        "list-cold": "/feed/?cold={n}",
-        "search": "/search/?" + urllib.parse.urlencode({"q": "연결 풀링"}),
-        "search-cold": "/search/?" + urllib.parse.urlencode({"q": "연결 풀링"}) + "&cold={n}",
-        "api-list": "/api/v1/stories?page_size=20",
-        "api-detail": f"/api/v1/stories/{story_id}",
-        "api-list-cold": "/api/v1/stories?page_size=20",
-        "api-detail-cold": f"/api/v1/stories/{story_id}",
+def batch(server: Server, row: dict, requests: int, concurrency: int) -> tuple[float, int]:
+    """CPU milliseconds per request of one batch, and how many answers were not 200."""
+    paths = row["paths"](requests)
+    pids, before = server.cpu()
+    statuses = load(server.port, paths, row["headers"], concurrency)
+    after_pids, after = server.cpu()
+    if after_pids != pids:
+        raise SystemExit(f"gunicorn workers changed during a batch ({pids} → {after_pids})")
+    return (after - before) * 1000 / len(statuses), sum(status != 200 for status in statuses)
+
+
+def measure(database: str, count: int, bare: Server, args) -> dict:
+    env, name = site_env(database, count, args)
+    seeded = prepare(database, count, env, name, args)
+    token = crawler_token(env)
+    site = Server("culture.wsgi:application", env, workers=args.workers, probe="/__bench__/fixed/")
+    try:
+        site.wait_ready()
+        table = rows(count, token)
+        servers = {"bare": bare, "site": site}
+        for key, row in table.items():
+            server = servers[row.get("server", "site")]
+            status = fetch(server.port, row["paths"](1)[0], row["headers"])
+            if status != 200:
+                raise SystemExit(f"{key} answered {status} on {database} at {count:,} stories")
+            load(server.port, row["paths"](args.workers * 10), row["headers"], args.concurrency)
+
+        costs = {key: [] for key in table}
+        errors = dict.fromkeys(table, 0)
+        order_rng = random.Random(count)
+        for round_number in range(args.rounds):
+            order = list(table)
+            order_rng.shuffle(order)
+            for key in order:
+                row = table[key]
+                server = servers[row.get("server", "site")]
+                if row["sort"] == "miss":
+                    # A content change, through the site's own mechanism: every kept answer
+                    # misses from now on.
+                    fetch(site.port, "/__bench__/bump/", method="POST")
+                    requests = args.miss_requests
+                else:
+                    # The answer is kept again (a bump before may have dropped it).
+                    load(server.port, row["paths"](args.workers * 5), row["headers"], 2)
+                    requests = args.requests * (2 if row["sort"] == "ref" else 1)
+                cost, failed = batch(server, row, requests, args.concurrency)
+                costs[key].append(cost)
+                errors[key] += failed
+            print(
+                f"  {database} {count:,} round {round_number + 1}/{args.rounds}: "
+                + ", ".join(f"{key} {costs[key][-1]:.2f}" for key in table)
+                + " (CPU ms per request)",
+                flush=True,
+            )
+        rss = walk_memory(site, count, args)
+    finally:
+        site.stop()
+    result = {
+        "database": "SQLite" if database == "sqlite" else "PostgreSQL (native pool)",
+        "stories": count,
+        "seed_seconds": None if seeded is None else round(seeded, 1),
+        "rows": {},
+        **rss,
     }
-    available = {}
-    for name, path in paths.items():
-        status = fetch(port, path, {"User-Agent": BROWSER_AGENT})
-        if status == 200:
-            available[name] = path
-        else:
-            print(f"  skipping {name}: {path} answered {status}")
-    return available
+    for key, row in table.items():
+        to_bare = [cost / base for cost, base in zip(costs[key], costs["bare"], strict=True)]
+        to_site = [cost / base for cost, base in zip(costs[key], costs["site"], strict=True)]
+        result["rows"][key] = {
+            "sort": row["sort"],
+            "path": row["paths"](1)[0],
+            "cpu_ms_per_request": round(statistics.median(costs[key]), 3),
+            "ratio_to_bare": round(statistics.median(to_bare), 2),
+            "ratio_range": [round(min(to_bare), 2), round(max(to_bare), 2)],
+            "ratio_to_site_view": round(statistics.median(to_site), 2),
+            "errors": errors[key],
+        }
+    return result
+
+
+def walk_memory(site: Server, count: int, args) -> dict:
+    """Each worker's resident memory after the rounds and, on a corpus of at most --walk
+    stories, after the workers walked all its stories once after a content change (every
+    story page rendered, as a crawler makes them). A larger corpus is not walked: the target
+    is set for 10,000 stories."""
+    walked = count if count <= args.walk else 0
+    if walked:
+        fetch(site.port, "/__bench__/bump/", method="POST")
+        started = time.monotonic()
+        statuses = load(
+            site.port,
+            (story_path(number) for number in random.Random(7).sample(range(count), walked)),
+            {"User-Agent": BROWSER_AGENT},
+            args.concurrency,
+        )
+        print(f"  walked {walked:,} stories in {time.monotonic() - started:.0f} s", flush=True)
+    else:
+        statuses = []
+    return {
+        "walked": walked,
+        "walk_errors": sum(status != 200 for status in statuses),
+        "rss_mb_per_worker": site.rss(),
+    }
 
 
 def run(args) -> dict:
     OUT.mkdir(parents=True, exist_ok=True)
-    database = OUT / f"pages-{args.stories}.sqlite3"
-    env = environment(database)
-    prepare(database, args.stories, env)
-
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            str(Path(PYTHON).with_name("gunicorn")),
-            "--config", str(ROOT / "bench" / "gunicorn_bench.py"),
-            "--bind", f"127.0.0.1:{port}",
-            "--workers", str(args.workers),
-            "--worker-class", "sync",
-            "--log-level", "warning",
-            "culture.wsgi:application",
-        ],
-        env=env,
-        cwd=ROOT,
-    )  # fmt: skip
-    try:
-        for _ in range(100):
-            try:
-                fetch(port, "/__bench__/bare/", {})
-                break
-            except OSError:
-                time.sleep(0.1)
-        paths = endpoints(port)
-        headers = {name: {"User-Agent": BROWSER_AGENT} for name in paths}
-        for name in ("api-list-cold", "api-detail-cold"):
-            headers[name].update(UNCACHED)
-        # A reader who reloads: the cookie says this story was counted a minute ago.
-        story_id = paths.get("story", "/stories/0/").split("/")[2]
-        headers["story-reload"] = {
-            "User-Agent": BROWSER_AGENT,
-            "Cookie": f"seen={story_id}-{int(time.time()) + 3600}",
-        }
-        for name, path in paths.items():  # warm every worker's caches
-            load(port, path, args.workers * 10, args.concurrency, headers[name])
-
-        samples = {name: [] for name in paths}
-        ratios = {name: [] for name in paths}
-        errors = dict.fromkeys(paths, 0)
-        rng = random.Random(1)
-        for round_number in range(args.rounds):
-            order = list(paths)
-            rng.shuffle(order)
-            cost = {}
-            for name in order:
-                before = server_cpu(server.pid)
-                statuses = load(port, paths[name], args.requests, args.concurrency, headers[name])
-                spent = server_cpu(server.pid) - before
-                errors[name] += sum(status != 200 for status in statuses)
-                cost[name] = spent * 1000 / len(statuses)
-                samples[name].append(cost[name])
-            if cost["bare"] == 0:
-                raise SystemExit(
-                    "The bare view used less than one clock tick of CPU: too few requests to "
-                    "measure anything. Raise --requests."
-                )
-            for name in paths:
-                ratios[name].append(cost[name] / cost["bare"])
-            print(
-                f"round {round_number + 1}/{args.rounds}: "
-                + ", ".join(f"{n} {cost[n]:.2f} ms" for n in paths),
-                flush=True,
-            )
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
-
+    env = base_env()
+    env["SQLITE_PATH"] = str(OUT / "static.sqlite3")
+    # Production serves hashed static files from a manifest; so does the benchmark.
+    subprocess.run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], env=env, cwd=ROOT,
+                   check=True)  # fmt: skip
+    bare_env = base_env()
+    bare_env["DJANGO_SETTINGS_MODULE"] = "bench.bare.settings"
+    bare = Server("bench.bare.wsgi:application", bare_env, workers=args.workers, probe="/")
+    started = time.monotonic()
     results = {
-        "stories": args.stories,
-        "database": "SQLite",
         "workers": args.workers,
         "concurrency": args.concurrency,
-        "requests_per_round": args.requests,
+        "requests": args.requests,
+        "miss_requests": args.miss_requests,
         "rounds": args.rounds,
         "python": sys.version.split()[0],
-        "endpoints": {
-            name: {
-                "path": paths[name],
-                "cpu_ms_per_request": round(statistics.median(samples[name]), 3),
-                "ratio_to_bare": round(statistics.median(ratios[name]), 2),
-                "ratio_range": [round(min(ratios[name]), 2), round(max(ratios[name]), 2)],
-                "target_ratio": TARGETS.get(name),
-                "errors": errors[name],
-            }
-            for name in paths
-        },
+        "load_average_at_start": os.getloadavg()[0],
+        "runs": [],
     }
+    try:
+        bare.wait_ready()
+        for database in args.databases:
+            for count in args.sizes:
+                results["runs"].append(measure(database, count, bare, args))
+    finally:
+        bare.stop()
+    results["minutes"] = round((time.monotonic() - started) / 60, 1)
+    results["load_average_at_end"] = os.getloadavg()[0]
     return results
-
-
-def table(results: dict) -> str:
-    names = {
-        "bare": "bare 5 KB view (the ceiling)",
-        "home": "스토리 홈 `/`",
-        "list": "kind list `/feed/`",
-        "story": "story page, new reader (counts a view)",
-        "story-reload": "story page, reload (no count)",
-        "story-cold": "story page, rendered (each request another story: cache miss)",
-        "home-cold": "스토리 홈, rendered (cache miss)",
-        "list-cold": "kind list, rendered (cache miss)",
-        "search": "search `/search/?q=연결 풀링`",
-        "search-cold": "search, rendered (cache miss)",
-        "api-list": "API story list (20 items)",
-        "api-detail": "API story detail",
-        "api-list-cold": "API story list, rendered (cache bypassed)",
-        "api-detail-cold": "API story detail, rendered (cache bypassed)",
-    }
-    lines = [
-        "| endpoint | CPU ms / request | × ceiling (median, range) | target | met | errors |",
-        "|---|---:|---:|---:|:---:|---:|",
-    ]
-    for name, row in results["endpoints"].items():
-        target = row["target_ratio"]
-        low, high = row["ratio_range"]
-        met = "—" if target is None else ("yes" if row["ratio_to_bare"] <= target else "**no**")
-        lines.append(
-            f"| {names.get(name, name)} | {row['cpu_ms_per_request']:.2f} | "
-            f"{row['ratio_to_bare']:.2f} ({low:.2f}–{high:.2f}) | "
-            f"{'—' if target is None else f'≤ {target}×'} | {met} | {row['errors']} |"
-        )
-    lines.append("")
-    lines.append(
-        f"{results['stories']:,} stories on {results['database']}, gunicorn {results['workers']} "
-        f"sync workers, {results['concurrency']} concurrent clients, "
-        f"{results['requests_per_round']} requests per endpoint per round, "
-        f"{results['rounds']} interleaved rounds, Python {results['python']}. Rows with a "
-        "target request one address again and again, as a page's readers do: they are served "
-        "from the page cache (pages) or the API's response cache. Rows marked rendered or "
-        "bypassed pay the whole render on every request."
-    )
-    return "\n".join(lines)
-
-
-def write_doc(results: dict) -> None:
-    start, end = "<!-- pages:start -->", "<!-- pages:end -->"
-    text = DOC.read_text() if DOC.exists() else f"# Performance\n\n{start}\n{end}\n"
-    before, _, rest = text.partition(start)
-    _, _, after = rest.partition(end)
-    DOC.write_text(f"{before}{start}\n{table(results)}\n{end}{after}")
 
 
 def main():
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--stories", type=int, default=10_000)
-    parser.add_argument("--requests", type=int, default=300, help="per endpoint per round")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--databases", nargs="+", choices=DATABASES, default=list(DATABASES))
+    parser.add_argument("--sizes", nargs="+", type=int, default=list(SIZES))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=1000,
+        help="per cached row per round (the references get twice as many)",
+    )
+    parser.add_argument("--miss-requests", type=int, default=200, help="per miss row per round")
+    parser.add_argument(
+        "--walk", type=int, default=10_000, help="walk corpora of up to this many stories"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--quick", action="store_true", help="1,000 stories, 2 short rounds")
+    parser.add_argument(
+        "--pg-server",
+        default="postgres://postgres@127.0.0.1:5432",
+        help="PostgreSQL server whose databases the corpora go in",
+    )
+    parser.add_argument(
+        "--pg-prefix",
+        default="bench_stories_",
+        help="corpus database names: this and the number of stories",
+    )
     parser.add_argument("--no-write", action="store_true", help="do not update docs/")
     args = parser.parse_args()
-    if args.quick:
-        args.stories, args.requests, args.rounds = 1000, 60, 2
+    # Stopped from outside: leave through the finally clauses, which stop the servers.
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(f"stopped by signal {number}"))
 
     results = run(args)
-    (OUT / "pages.json").write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
-    print(table(results))
-    if not args.no_write and not args.quick:
-        write_doc(results)
-        (ROOT / "docs" / "performance.json").write_text(
-            json.dumps(results, ensure_ascii=False, indent=2) + "\n"
-        )
+    text = json.dumps(results, ensure_ascii=False, indent=2) + "\n"
+    (OUT / "pages.json").write_text(text)
+    print(report.tables(results))
+    if not args.no_write:
+        report.write_doc(results)
+        (ROOT / "docs" / "performance.json").write_text(text)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,44 @@
-"""Fill a benchmark database with generated stories: `python -m bench.seed --stories 10000`.
+"""Fill an empty benchmark database with generated stories, fast at any size:
+
+    python -m bench.seed --stories 100000
 
 Run with DJANGO_SETTINGS_MODULE=bench.settings and SQLITE_PATH (or DATABASE_URL) pointing at a
-throwaway database. Bodies are random Korean sentences from a fixed vocabulary (seeded, so every
-run builds the same site), rendered once with the site's own Markdown renderer.
+throwaway database, and MEDIA_ROOT at a folder for the pictures. It migrates, then writes
+every row in bulk, in chunks, in one transaction: COPY on PostgreSQL, executemany on SQLite.
+The site's writers (articles/services.py) run per story and would take hours at 100,000
+stories; so this writes what they would write, through the site's own functions where one
+exists:
+
+- stories (published, one a minute back from now) with their tags (in order), people, company,
+  series, cover picture and 조회수 row, bodies rendered by the site's renderer (one of
+  corpus.BODY_VARIANTS variants each, rendered once);
+- companies (one per 200 stories, at least 50) with logos, people (four per company) with
+  photos, tags (one per 50 stories, at least 100; each story has one of 20 common tags and
+  two from the long tail), 10 series, 3 collections on the home page, a week of daily views;
+- pictures: a few covers, logos and photos drawn by the demo's artwork (articles/artwork.py)
+  with their renditions (articles/renditions.py), shared by many rows, so every card carries
+  an image; they are kept in MEDIA_ROOT and reused by later seeds;
+- search documents (articles/search.py's fields, the same text index_article() writes: the
+  test checks it), which feed the FTS5 table (SQLite, by its triggers) or the tsvector
+  columns (PostgreSQL) as they are inserted;
+- then, on PostgreSQL, the GIN pending lists cleaned and ANALYZE run (what reindex() does and
+  autovacuum would soon do), and the content version moved (articles/versions.py).
 """
 
 import argparse
+import html
+import json
 import random
+import time
 from datetime import timedelta
+
+CHUNK = 2000
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stories", type=int, default=10_000)
+    parser.add_argument("--pictures", type=int, default=12, help="distinct pictures of each sort")
     args = parser.parse_args()
 
     import django
@@ -20,107 +46,117 @@ def main():
     django.setup()
     from django.core.management import call_command
 
+    started = time.monotonic()
     call_command("migrate", verbosity=0)
-    seed(args.stories)
+    seed(args.stories, pictures=args.pictures)
+    print(f"seeded {args.stories} stories in {time.monotonic() - started:.0f} s", flush=True)
 
 
-WORDS = [
-    "개발팀",
-    "서비스",
-    "데이터베이스",
-    "연결",
-    "풀링",
-    "트랜잭션",
-    "배포",
-    "코드",
-    "리뷰",
-    "온보딩",
-    "장애",
-    "회고",
-    "모니터링",
-    "검색",
-    "인덱스",
-    "캐시",
-    "백엔드",
-    "프론트엔드",
-    "디자인",
-    "시스템",
-    "채용",
-    "문화",
-    "성장",
-    "주니어",
-    "시니어",
-    "멘토링",
-    "파이프라인",
-    "쿼리",
-    "성능",
-    "지표",
-    "실험",
-    "고객",
-    "제품",
-    "기획",
-    "협업",
-    "문서",
-    "테스트",
-    "자동화",
-    "인프라",
-    "클라우드",
-    "컨테이너",
-    "큐",
-    "메시지",
-    "동시성",
-    "스레드",
-    "워커",
-    "요청",
-    "응답",
-    "지연",
-    "처리량",
-    "병목",
-    "로그",
-    "알림",
-    "대시보드",
-]
-LATIN = [
-    "Django",
-    "PostgreSQL",
-    "SQLite",
-    "Redis",
-    "Kotlin",
-    "Python",
-    "QueuePool",
-    "pool_size",
-    "Kafka",
-    "gunicorn",
-]
-ENDINGS = ["합니다.", "했습니다.", "입니다.", "봤습니다.", "됩니다.", "있습니다."]
+def insert(objects) -> None:
+    """Write unsaved model instances (all of one model, their keys set) as they are: COPY on
+    PostgreSQL, one executemany on SQLite. No save(), no signals."""
+    from django.db import connection
+
+    if not objects:
+        return
+    meta = type(objects[0])._meta
+    fields = meta.concrete_fields
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    rows = [
+        [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields]
+        for obj in objects
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(fields))
+            cursor.executemany(
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})", rows
+            )
 
 
-def sentence(rng):
-    words = rng.choices(WORDS, k=rng.randint(5, 11))
-    if rng.random() < 0.3:
-        words.insert(rng.randrange(len(words)), rng.choice(LATIN))
-    return " ".join(words) + "을 " + rng.choice(ENDINGS)
+def artwork(count: int) -> dict[str, list[tuple[str, dict]]]:
+    """`count` covers, logos and photos in the default storage with their renditions:
+    {"covers": [(name, record), …], "logos": …, "photos": …}. Drawn once per MEDIA_ROOT."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from articles import artwork as drawing
+    from articles import renditions
+    from articles.models import Kind
+
+    memo = f"bench/pictures-{count}.json"
+    if default_storage.exists(memo):
+        with default_storage.open(memo) as file:
+            return json.loads(file.read())
+    made = {"covers": [], "logos": [], "photos": []}
+    kinds = Kind.values
+    for n in range(count):
+        drawn = {
+            "covers": (f"bench/covers/{n}.jpg", drawing.cover(f"벤치 커버 {n}", kinds[n % 3])),
+            "logos": (f"bench/logos/{n}.png", drawing.logo(f"bench-{n}", f"B{n % 10}")),
+            "photos": (f"bench/people/{n}.png", drawing.avatar(f"bench-person-{n}")),
+        }
+        for sort, (name, data) in drawn.items():
+            default_storage.delete(name)
+            stored = default_storage.save(name, ContentFile(data))
+            widths = renditions.COVER_WIDTHS if sort == "covers" else renditions.BADGE_WIDTHS
+            made[sort].append((stored, renditions.make(stored, widths)))
+    default_storage.delete(memo)
+    default_storage.save(memo, ContentFile(json.dumps(made).encode()))
+    return made
 
 
-def body(rng):
-    parts = []
-    for section in range(rng.randint(3, 5)):
-        parts.append(f"## {rng.choice(WORDS)} {rng.choice(WORDS)} 이야기 {section + 1}")
-        for _ in range(rng.randint(2, 4)):
-            parts.append(" ".join(sentence(rng) for _ in range(rng.randint(3, 6))))
-        if rng.random() < 0.3:
-            parts.append(f"> “{sentence(rng)}”")
-        if rng.random() < 0.2:
-            parts.append("```python\nfor row in rows:\n    print(row)\n```")
-    return "\n\n".join(parts)
+class Bodies:
+    """The body variants, each rendered once (when first asked for), with what a story's row
+    and search document take from it."""
+
+    def __init__(self):
+        from bench import corpus
+
+        self.markdown = corpus.bodies()
+        self.variants = {}
+
+    def __getitem__(self, number):
+        index = number % len(self.markdown)
+        if index not in self.variants:
+            self.variants[index] = self.render(self.markdown[index])
+        return self.variants[index]
+
+    @staticmethod
+    def render(markdown: str) -> dict:
+        from articles.rendering import excerpt_from, plain_text, reading_minutes, render_markdown
+        from articles.search import bigrams
+
+        rendered = render_markdown(markdown)
+        text = plain_text(rendered)
+        excerpt = excerpt_from(text)
+        readable = html.unescape(text)
+        return {
+            "body": markdown,
+            "body_html": rendered,
+            "excerpt": excerpt,
+            "reading_minutes": reading_minutes(text),
+            "text": readable,
+            "excerpt_terms": bigrams(excerpt),
+            "text_terms": bigrams(readable),
+        }
 
 
-def seed(count):
-    from django.db import transaction
+def seed(count: int, *, pictures: int = 12, log=print) -> None:
+    """Write `count` stories and all they show into the (migrated, story-free) database."""
+    from django.core.management.color import no_style
+    from django.db import connection, transaction
     from django.utils import timezone
 
+    from articles import versions
     from articles.models import (
         Article,
+        ArticleTag,
         Collection,
         CollectionItem,
         Company,
@@ -128,115 +164,151 @@ def seed(count):
         JobFamily,
         Kind,
         Person,
+        SearchDocument,
         Series,
         Status,
         Tag,
         ViewTotal,
     )
-    from articles.rendering import excerpt_from, plain_text, reading_minutes, render_markdown
+    from articles.search import MAX_INDEX_TOKENS, bigrams
+    from bench import corpus
 
-    if Article.objects.count() >= count:
-        print(f"{Article.objects.count()} stories already there")
-        return
+    if Article.objects.exists():
+        raise SystemExit("The database already holds stories: seed an empty one.")
+    started = time.monotonic()
+    art = artwork(pictures)
+    log(f"  pictures: {time.monotonic() - started:.1f} s", flush=True)
+    bodies = Bodies()
     rng = random.Random(20261125)
     now = timezone.now()
+    n_companies = max(50, count // 200)
+    n_tags = max(100, count // 50)
     with transaction.atomic():
         companies = Company.objects.bulk_create(
             Company(
-                name=f"벤치회사{n}",
-                slug=f"bench-company-{n}",
-                one_liner="벤치마크용 회사",
+                name=f"벤치회사{n}", slug=f"bench-company-{n}", one_liner="벤치마크용 회사",
                 hiring_url=f"https://jobs{n}.example.com/",
+                logo=art["logos"][n % pictures][0], logo_renditions=art["logos"][n % pictures][1],
             )
-            for n in range(50)
-        )
+            for n in range(n_companies)
+        )  # fmt: skip
         people = Person.objects.bulk_create(
             Person(
-                name=f"김벤치{n}",
-                slug=f"bench-person-{n}",
-                company=companies[n % 50],
-                role="개발자",
-                team="플랫폼팀",
+                name=corpus.person_name(n), slug=f"bench-person-{n}", nickname="",
+                company=companies[n % n_companies], role="개발자", team="플랫폼팀",
+                photo=art["photos"][n % pictures][0], photo_renditions=art["photos"][n % pictures][1],
             )
-            for n in range(200)
-        )
+            for n in range(4 * n_companies)
+        )  # fmt: skip
         tags = Tag.objects.bulk_create(
-            Tag(name=f"{WORDS[n % len(WORDS)]}{n}", slug=f"bench-tag-{n}") for n in range(100)
+            Tag(name=f"{corpus.WORDS[n % len(corpus.WORDS)]}{n}", slug=f"bench-tag-{n}")
+            for n in range(n_tags)
         )
         series = Series.objects.bulk_create(
             Series(title=f"벤치 연재 {n}", slug=f"bench-series-{n}") for n in range(10)
         )
-        bodies = [body(rng) for _ in range(200)]  # rendered once each, shared by many stories
-        rendered = [render_markdown(text) for text in bodies]
-        stories = []
-        for n in range(count):
-            variant = n % len(bodies)
-            text = plain_text(rendered[variant])
-            title = f"{rng.choice(WORDS)} {rng.choice(WORDS)}에 대한 {rng.choice(WORDS)} 이야기 {n}"
-            stories.append(
-                Article(
-                    kind=[Kind.INTERVIEW, Kind.FEED, Kind.NEWS][n % 3],
-                    title=title,
+        first_id = 1
+        for start in range(0, count, CHUNK):
+            stories, links, cast, totals, documents = [], [], [], [], []
+            for n in range(start, min(start + CHUNK, count)):
+                variant = bodies[n]
+                company = companies[n % n_companies]
+                person = people[(n * 7) % len(people)]
+                story_tags = [tags[n % 20]] + [tags[20 + (n * k) % (n_tags - 20)] for k in (7, 13)]
+                cover_name, cover_record = art["covers"][n % pictures]
+                moment = now - timedelta(minutes=count - n)
+                story = Article(
+                    id=first_id + n,
+                    kind=Kind.values[n % 3],
+                    title=corpus.title(rng, n, count),
                     slug=f"bench-{n}",
-                    body=bodies[variant],
-                    body_html=rendered[variant],
-                    excerpt=excerpt_from(text),
-                    reading_minutes=reading_minutes(text),
-                    company=companies[n % 50],
+                    body=variant["body"],
+                    body_html=variant["body_html"],
+                    excerpt=variant["excerpt"],
+                    reading_minutes=variant["reading_minutes"],
+                    cover_image=cover_name,
+                    cover_renditions=cover_record,
+                    company=company,
                     job_family=JobFamily.values[n % len(JobFamily.values)],
                     series=series[n % 10] if n < 100 else None,
                     series_part=n // 10 + 1 if n < 100 else None,
                     status=Status.PUBLISHED,
-                    published_at=now - timedelta(minutes=count - n),
+                    published_at=moment,
+                    created_at=moment,
+                    updated_at=moment,
                     is_featured=n == count - 1,
                 )
+                stories.append(story)
+                links += [
+                    ArticleTag(id=3 * n + k + 1, article_id=story.id, tag=tag, position=k)
+                    for k, tag in enumerate(dict.fromkeys(story_tags))
+                ]
+                cast.append(
+                    Article.people.through(id=n + 1, article_id=story.id, person_id=person.id)
+                )
+                totals.append(ViewTotal(article_id=story.id, count=rng.randint(0, 5000)))
+                # What articles.search.build_document() makes of this story (names_of: the
+                # company, its people with their nicknames, its tags), cut piece by piece.
+                names = [company.name, person.name, person.nickname]
+                names += sorted(tag.name for tag in set(story_tags))
+                body_terms = " ".join(
+                    part
+                    for part in (variant["excerpt_terms"], bigrams("\n".join(filter(None, names))),
+                                 variant["text_terms"])
+                    if part
+                )  # fmt: skip
+                if body_terms.count(" ") >= MAX_INDEX_TOKENS:
+                    body_terms = " ".join(body_terms.split()[:MAX_INDEX_TOKENS])
+                documents.append(
+                    SearchDocument(
+                        article_id=story.id,
+                        title_terms=bigrams(story.title),
+                        body_terms=body_terms,
+                        text=variant["text"],
+                    )
+                )
+            for rows in (stories, links, cast, totals, documents):
+                insert(rows)
+            log(
+                f"  {start + len(stories):,} stories: {time.monotonic() - started:.0f} s",
+                flush=True,
             )
-        stories = Article.objects.bulk_create(stories, batch_size=500)
-        ViewTotal.objects.bulk_create(
-            (ViewTotal(article=story, count=rng.randint(0, 5000)) for story in stories),
-            batch_size=2000,
-        )
-        Article.tags.through.objects.bulk_create(
-            (
-                Article.tags.through(article=story, tag=tags[(story.pk * k) % 100])
-                for story in stories
-                for k in (1, 7, 13)
-            ),
-            batch_size=2000,
-            ignore_conflicts=True,
-        )
-        Article.people.through.objects.bulk_create(
-            (
-                Article.people.through(article=story, person=people[story.pk % 200])
-                for story in stories
-            ),
-            batch_size=2000,
-        )
+        newest = count - 1
         for position in range(3):
             collection = Collection.objects.create(
-                title=f"벤치 컬렉션 {position}",
-                slug=f"bench-collection-{position}",
+                title=f"벤치 컬렉션 {position}", slug=f"bench-collection-{position}",
                 position=position,
-            )
+            )  # fmt: skip
             CollectionItem.objects.bulk_create(
                 CollectionItem(
-                    collection=collection, article=stories[-1 - position * 6 - i], position=i
+                    collection=collection,
+                    article_id=first_id + max(0, newest - position * 6 - i),
+                    position=i,
                 )
-                for i in range(6)
+                for i in range(min(6, count))
             )
         today = timezone.localdate()
         DailyView.objects.bulk_create(
             DailyView(
-                article=stories[-1 - i], day=today - timedelta(days=d), count=rng.randint(1, 90)
+                article_id=first_id + newest - i,
+                day=today - timedelta(days=d),
+                count=rng.randint(1, 90),
             )
-            for i in range(500)
+            for i in range(min(500, count))
             for d in range(7)
         )
-    from django.core.management import call_command, get_commands
-
-    if "reindex_search" in get_commands():
-        call_command("reindex_search")
-    print(f"seeded {count} stories")
+        with connection.cursor() as cursor:
+            for statement in connection.ops.sequence_reset_sql(
+                no_style(), [Article, ArticleTag, Article.people.through, SearchDocument]
+            ):
+                cursor.execute(statement)
+        versions.bump()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for index in ("articles_search_document_gin", "articles_search_title_gin"):
+                cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
+            cursor.execute("ANALYZE")
+    log(f"  done: {time.monotonic() - started:.0f} s", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,5 @@
-"""The site's settings plus one URL: a bare view that returns a fixed 5 KB page.
-
-The bare view goes through the same middleware, worker and server as every real page, so the
-CPU it costs is the ceiling a page is compared with (bench/README.md).
-"""
+"""The site's settings with the benchmark's URLs (bench/urls.py): the site's own fixed 5 KB
+view and the content version's bump. Used by bench/pages.py and bench/seed.py only."""
 
 from culture.settings import *  # noqa: F403
 

@@ -1,0 +1,116 @@
+"""What bench/pages.py reports: ratios to the bare view, growth from the smallest corpus to the
+largest, targets met or not, and a run that cannot stand for the final numbers said so."""
+
+from bench import report
+from bench.pages import rows
+
+
+def run(database, stories, miss_ratio, rss=(120.0, 125.0), walked=10_000):
+    rows = {}
+    for cached, miss, _, _ in report.PAGES:
+        if cached:
+            rows[cached] = row("hit", 2.0)
+        rows[miss] = row("miss", miss_ratio)
+    rows["bare"] = row("ref", 1.0)
+    rows["site"] = row("ref", 1.5)
+    return {
+        "database": database,
+        "stories": stories,
+        "seed_seconds": None,
+        "rows": rows,
+        "walked": walked,
+        "walk_errors": 0,
+        "rss_mb_per_worker": list(rss),
+    }
+
+
+def row(sort, ratio):
+    return {
+        "sort": sort,
+        "path": "/",
+        "cpu_ms_per_request": 0.3 * ratio,
+        "ratio_to_bare": ratio,
+        "ratio_range": [ratio * 0.9, ratio * 1.1],
+        "ratio_to_site_view": ratio / 1.5,
+        "errors": 0,
+    }
+
+
+def results(runs, rounds=3, load=0.2):
+    return {
+        "workers": 2,
+        "concurrency": 4,
+        "requests": 1000,
+        "miss_requests": 200,
+        "rounds": rounds,
+        "python": "3.11",
+        "load_average_at_start": load,
+        "load_average_at_end": 2.5,
+        "minutes": 30,
+        "runs": runs,
+    }
+
+
+def test_growth_is_the_largest_corpus_ratio_over_the_smallest():
+    runs = {1000: run("SQLite", 1000, 4.0), 100_000: run("SQLite", 100_000, 6.0)}
+    assert report.growth(runs, "story-miss") == 1.5
+    assert report.growth({1000: runs[1000]}, "story-miss") is None
+
+
+def test_a_miss_that_grows_too_much_fails_its_target_even_under_the_ceiling():
+    full = results(
+        [run(db, n, 4.0 if n == 1000 else 6.0) for db in ("SQLite", "PostgreSQL") for n in
+         (1000, 10_000, 100_000)]
+    )  # fmt: skip
+    text = report.tables(full)
+    assert "1.50×" in text
+    assert "| yes |" not in text.split("### References")[0]
+    assert "validation run" not in text
+
+
+def test_a_miss_within_target_and_growth_is_met_and_the_wagtail_reference_is_quoted():
+    full = results(
+        [run(db, n, 5.0) for db in ("SQLite", "PostgreSQL (native pool)") for n in
+         (1000, 10_000, 100_000)]
+    )  # fmt: skip
+    text = report.tables(full)
+    sqlite, postgres = text.split("### PostgreSQL")
+    story = next(line for line in sqlite.splitlines() if line.startswith("| story page"))
+    assert story.endswith("| 1.00× | ≤ 8× | yes | page 24× |")
+    assert "page 42×" in postgres
+    assert "(≤ 150: yes)" in text
+
+
+def test_a_short_or_noisy_run_is_marked_as_validation():
+    text = report.tables(results([run("SQLite", 1000, 5.0, walked=1000)], rounds=1, load=4.2))
+    assert text.startswith("**A validation run, not the final numbers:** 1 round(s), not 3;")
+    assert "not every database and size" in text
+    assert "load average 4.2" in text
+
+
+def test_memory_over_the_target_is_flagged():
+    text = report.tables(results([run("SQLite", 10_000, 5.0, rss=(140.0, 190.0))]))
+    assert "140 / 190 MB, 10,000 stories (≤ 150: **no**)" in text
+
+
+def test_write_doc_replaces_only_the_marked_section(tmp_path):
+    doc = tmp_path / "performance.md"
+    doc.write_text(
+        f"# Performance\n\nbefore\n\n{report.START}\nstale table\n{report.END}\n\nafter\n"
+    )
+    report.write_doc(results([run("SQLite", 1000, 5.0)]), doc)
+    text = doc.read_text()
+    assert text.startswith("# Performance\n\nbefore\n\n<!-- pages:start -->\n")
+    assert "stale table" not in text
+    assert text.endswith("<!-- pages:end -->\n\nafter\n")
+
+
+def test_miss_rows_ask_a_new_address_or_a_new_story_every_time():
+    table = rows(1000, "cs_token")
+    for key in ("home-miss", "list-miss", "search-miss", "search-rare-miss"):
+        paths = table[key]["paths"](50)
+        assert len(set(paths)) == 50, key
+    stories = table["story-miss"]["paths"](1000)
+    assert len(set(stories)) == 1000
+    assert table["api-detail-miss"]["headers"]["Authorization"] == "Bearer cs_token"
+    assert "Authorization" not in table["api-list"]["headers"]
