@@ -39,6 +39,7 @@ import logging
 import threading
 import time
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -164,9 +165,27 @@ def publish() -> None:
 # --- Readers ------------------------------------------------------------------------------
 
 
+_pinned: ContextVar["Version | None"] = ContextVar("pinned_content_version", default=None)
+
+
+@contextmanager
+def pinned(version: "Version"):
+    """Within a request that has read the version once (reader/shared_cache.py names its
+    ETag by it): current() answers the same, so the page is filed under the version its
+    headers name, and the version is not read twice."""
+    token = _pinned.set(version)
+    try:
+        yield version
+    finally:
+        _pinned.reset(token)
+
+
 def current() -> Version | None:
     """The version readers may file answers under now, or None when answers must not be
     cached (the shared cache cannot be reached)."""
+    pinned_version = _pinned.get()
+    if pinned_version is not None:
+        return pinned_version
     moment = now()
     try:
         version = Version.of(cache.get(KEY))

@@ -71,7 +71,6 @@ MIDDLEWARE = [
     # private, no-store for signed-in users; private for any answer that sets a cookie.
     "ops.http.PrivateAnswersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -254,6 +253,10 @@ if PAGE_CACHE not in {"local", "redis"}:
 if PAGE_CACHE == "redis" and not env_str("REDIS_URL"):
     raise ImproperlyConfigured("PAGE_CACHE=redis needs REDIS_URL.")
 
+# How long caches in front of the site (not browsers) may keep an anonymous reader's page, and
+# serve it stale while they fetch a new one (reader/shared_cache.py); a write bans it sooner.
+EDGE_MAX_AGE = env_whole("EDGE_MAX_AGE", 60)
+EDGE_STALE_SECONDS = env_whole("EDGE_STALE_SECONDS", 30)
 # The HTTP caches in front of the site (a CDN; Varnish in the cluster run) that are told to
 # drop pages of older content versions after each write (articles/edge.py), and how long after
 # that the ban is repeated, for pages whose render began before the write committed.

@@ -4,12 +4,13 @@ from django.urls import include, path
 
 from culture.api import api
 from ops import media
+from reader.shared_cache import shared
 from reader.sitemaps import SITEMAPS
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("sitemap.xml", shared(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("", include("ops.urls")),
     path("", include("reader.urls")),
 ]
