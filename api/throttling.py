@@ -82,21 +82,8 @@ class WindowThrottle(BaseThrottle):
         rate = settings.API_THROTTLE_RATES.get(self.scope)
         if not rate:  # no limit configured for this scope
             return True
-        limit, period = rate
-        # Windows by the database's clock, so that every host cuts them at the same moment.
-        now = time.time() + clock.offset()
-        window_end = (int(now // period) + 1) * period
-        key = f"throttle:{self.scope}:{ident}"
-        try:
-            count = count_request(key, window_end, period)
-        except Exception:
-            # Refusing everything while the store is down would turn its outage into ours.
-            store_warnings.warn("Could not count %s against its rate limit: let through", key)
-            return True
-        if count > limit:
-            self._local.wait = window_end - now
-            return False
-        return True
+        self._local.wait = over_limit(f"throttle:{self.scope}:{ident}", rate)
+        return self._local.wait is None
 
     def wait(self) -> float | None:
         wait = getattr(self._local, "wait", None)
@@ -120,6 +107,23 @@ class TokenRateThrottle(WindowThrottle):
     def ident(self, request: HttpRequest) -> str | None:
         token = getattr(request, "auth", None)
         return None if token is None else f"token{token.pk}"
+
+
+def over_limit(key: str, rate) -> float | None:
+    """Count one request against `key` at `rate` (a culture.env.Rate): the seconds until its
+    window ends when it is over the limit, else None, also when the store cannot count (let
+    through, and said in the log)."""
+    limit, period = rate
+    # Windows by the database's clock, so that every host cuts them at the same moment.
+    now = time.time() + clock.offset()
+    window_end = (int(now // period) + 1) * period
+    try:
+        count = count_request(key, window_end, period)
+    except Exception:
+        # Refusing everything while the store is down would turn its outage into ours.
+        store_warnings.warn("Could not count %s against its rate limit: let through", key)
+        return None
+    return window_end - now if count > limit else None
 
 
 def count_request(key: str, window_end: int, period: int) -> int:

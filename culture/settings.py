@@ -257,6 +257,9 @@ if PAGE_CACHE == "redis" and not env_str("REDIS_URL"):
 # serve it stale while they fetch a new one (reader/shared_cache.py); a write bans it sooner.
 EDGE_MAX_AGE = env_whole("EDGE_MAX_AGE", 60)
 EDGE_STALE_SECONDS = env_whole("EDGE_STALE_SECONDS", 30)
+# Story views a client may report per window through the page's beacon (reader/beacon.py).
+VIEW_BEACON_RATE = env_rate("VIEW_BEACON_RATE", "120/min")
+
 # The HTTP caches in front of the site (a CDN; Varnish in the cluster run) that are told to
 # drop pages of older content versions after each write (articles/edge.py), and how long after
 # that the ban is repeated, for pages whose render began before the write committed.

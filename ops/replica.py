@@ -79,6 +79,7 @@ class ReplicaMiddleware:
             and request.method != "OPTIONS"
             and response.status_code < 400
             and "authorization" not in request.headers
+            and getattr(request, "wrote_content", True)  # the 조회수 beacon says it did not
         ):
             remember_write(request, response)
         return response

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reader import feeds, share, views
+from reader import beacon, feeds, share, views
 from reader.shared_cache import shared
 
 app_name = "articles"
@@ -10,8 +10,9 @@ urlpatterns = [
     path("interviews/", shared(views.kind_list), {"kind_path": "interviews"}, name="interviews"),
     path("feed/", shared(views.kind_list), {"kind_path": "feed"}, name="feed"),
     path("news/", shared(views.kind_list), {"kind_path": "news"}, name="news"),
-    path("stories/<int:pk>/", views.story, name="story-by-id"),
-    path("stories/<int:pk>/<str:slug>/", views.story, name="story"),
+    path("stories/<int:pk>/", shared(views.story), name="story-by-id"),
+    path("stories/<int:pk>/<str:slug>/", shared(views.story), name="story"),
+    path("views/<int:pk>/", beacon.count_view, name="count-view"),
     path("stories/<int:pk>/share.png", views.read_only(share.story_card), name="share-story"),
     path("share.png", views.read_only(share.site_card), name="share-site"),
     path("companies/", shared(views.company_index), name="companies"),

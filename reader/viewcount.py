@@ -9,6 +9,8 @@ Without Redis, or while Redis cannot be reached, a view is written at once: `cou
 for a first view), so N simultaneous readers add exactly N and the story's own row is neither
 written nor locked. Both counts stop at their column's largest value instead of overflowing. A
 first-party cookie remembers the stories this browser counted in the last 30 minutes.
+
+A view is counted by the story page's beacon (reader/beacon.py), not by the page itself.
 """
 
 import logging
@@ -29,6 +31,7 @@ WARN_EVERY_SECONDS = 60
 _warned_at = -WARN_EVERY_SECONDS
 
 COOKIE_NAME = "seen"
+COOKIE_PATH = "/views/"  # the beacon's (reader/beacon.py)
 REPEAT_WINDOW_SECONDS = 30 * 60
 COOKIE_MAX_ENTRIES = 40
 
@@ -57,7 +60,7 @@ def seen_recently(request, now: float | None = None) -> dict[int, int]:
 
 
 def counts_for(request, article_id: int) -> bool:
-    """Whether this GET of a published story by an anonymous reader is a new view."""
+    """Whether this beacon of a published story by an anonymous reader is a new view."""
     return not is_bot(request) and article_id not in seen_recently(request)
 
 
@@ -127,7 +130,8 @@ def remember(response, request, article_id: int) -> None:
         COOKIE_NAME,
         ".".join(f"{story}-{expires}" for story, expires in newest),
         max_age=REPEAT_WINDOW_SECONDS,
+        path=COOKIE_PATH,  # sent to the beacon only, never with a page a cache may keep
         httponly=True,
-        samesite="Lax",
+        samesite="Strict",
         secure=request.is_secure(),
     )

@@ -242,7 +242,7 @@ def story(request, pk, slug=None):
         )
         if article is None:
             return (None, None), True
-        html = render_story(request, article, VIEW_COUNT_MARKER).content.decode()
+        html = render_story(request, article, VIEW_COUNT_MARKER, counted=True).content.decode()
         return (article.slug, html), True
 
     (canonical_slug, html), how = answers.answer(
@@ -253,14 +253,13 @@ def story(request, pk, slug=None):
     if slug != canonical_slug:
         return redirect("articles:story", pk, canonical_slug, permanent=True)
 
-    counted = request.method == "GET" and viewcount.counts_for(request, pk)
-    count = viewcount.record_view(pk) if counted else viewcount.current_count(pk)
+    # The page shows the count as it is now; the reader is counted by the page's beacon
+    # (reader/beacon.py), so that a copy kept by a cache in front of the site counts too.
+    count = viewcount.current_count(pk)
     if count is None:
         raise Http404("스토리가 없습니다.")
     response = HttpResponse(html.replace(VIEW_COUNT_MARKER, str(count)))
     response["X-Cache"] = how
-    if counted:
-        viewcount.remember(response, request, pk)
     return response
 
 
@@ -278,7 +277,7 @@ def story_for_staff(request, pk, slug):
     return response
 
 
-def render_story(request, article, view_count):
+def render_story(request, article, view_count, *, counted=False):
     tags = article.ordered_tags()
     published = Article.objects.published()
     related = published.related_to(article, [tag.pk for tag in tags], limit=RELATED_COUNT)
@@ -295,6 +294,7 @@ def render_story(request, article, view_count):
         {
             "article": article,
             "view_count": view_count,
+            "count_url": reverse("articles:count-view", args=[article.pk]) if counted else None,
             "people": article.people.select_related("company"),
             "tags": tags,
             "related": related,

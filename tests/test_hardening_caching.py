@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from articles.models import PreviewLink
 from tests.factories import ArticleFactory, CompanyFactory
+from tests.readers_support import beacon
 
 pytestmark = pytest.mark.django_db
 
@@ -52,10 +53,11 @@ def test_a_preview_page_is_private_and_never_stored_for_its_editor_too(client, e
 
 
 def test_a_counted_view_sets_a_cookie_and_is_private(story):
-    response = Client().get(story.get_absolute_url(), **BROWSER)
+    response = beacon(Client(), story.pk, BROWSER["HTTP_USER_AGENT"])
 
-    assert response.cookies  # the 조회수 cookie
-    assert "private" in directives(response)
+    assert response.status_code == 204
+    assert response.cookies  # the 조회수 cookie, on the beacon's answer (never on the page)
+    assert {"private", "no-store"} <= directives(response)
     assert "public" not in directives(response)
 
 

@@ -18,6 +18,7 @@ from articles.models import ViewTotal
 from articles.replica import REPLICA_ALIAS
 from ops import replica as replica_requests
 from tests.factories import ArticleFactory, StaffFactory, UserFactory
+from tests.readers_support import beacon
 from tests.replica_support import CHROME, DATABASES, Both, replica_alias, replica_down  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.usefixtures("replica_alias")
@@ -115,7 +116,12 @@ def test_an_anonymous_readers_pages_read_the_replica_and_count_views_on_the_prim
     assert "복제본에서 읽는 글" in page.content.decode()
     assert queries.read_stories("replica")
     assert not queries.read_stories("primary")
-    # The 조회수 is written where writes go, and nothing is written on the replica.
+    # The page's beacon: the 조회수 is written where writes go, nothing on the replica, and
+    # counting a view does not keep the reader on the primary afterwards.
+    with Both() as queries:
+        counted = beacon(client, story.pk, CHROME["HTTP_USER_AGENT"])
+    assert counted.status_code == 204
+    assert replica_requests.COOKIE_NAME not in counted.cookies
     assert any(sql.startswith("UPDATE") or "INSERT" in sql for sql in queries.sql("primary"))
     assert not any(sql.startswith(("UPDATE", "INSERT", "DELETE")) for sql in queries.sql("replica"))
     assert ViewTotal.objects.get(article=story).count == 1

@@ -46,6 +46,7 @@ NOT_PAGES = {
     "story-by-id",
     "share-story",
     "share-site",
+    "count-view",
 }
 
 

@@ -22,7 +22,7 @@ from articles.models import COUNT_MAX, DailyView, ViewFlush, ViewTotal
 from articles.viewcounts import DAY_COUNT_MAX
 from reader import viewcount
 from tests.factories import ArticleFactory
-from tests.readers_support import CHROME
+from tests.readers_support import CHROME, read_story
 from tests.redis_support import redis_or_skip
 from tests.test_env import settings_in_a_fresh_process
 
@@ -64,7 +64,10 @@ def buffered(settings):
 
 
 def visit(story, client=None):
-    response = (client or Client()).get(story.get_absolute_url(), HTTP_USER_AGENT=CHROME)
+    """A reader shown the story (its page, then its beacon); gives what a reload then shows."""
+    client = client or Client()
+    assert read_story(client, story.get_absolute_url(), CHROME).status_code == 200
+    response = client.get(story.get_absolute_url(), HTTP_USER_AGENT=CHROME)
     assert response.status_code == 200
     return response.content.decode()
 

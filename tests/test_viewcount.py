@@ -1,5 +1,6 @@
-"""조회수: one view per reader's GET, never for bots, HEAD, staff or a quick reload; exact when
-many readers arrive at once."""
+"""조회수: one view per reader who is shown a story (its page, then the page's beacon: tests of
+the beacon itself are in tests/test_beacon.py), never for bots, HEAD, staff or a quick reload;
+exact when many readers arrive at once."""
 
 import time
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 from articles.models import Article, DailyView
 from reader.viewcount import COOKIE_NAME, REPEAT_WINDOW_SECONDS
 from tests.factories import ArticleFactory, UserFactory
-from tests.readers_support import CHROME, read_at_once
+from tests.readers_support import CHROME, read_at_once, read_story
 
 pytestmark = pytest.mark.django_db
 
@@ -23,16 +24,20 @@ def views(story):
 
 
 def visit(client, story, method="get", agent=CHROME):
-    response = getattr(client, method)(story.get_absolute_url(), HTTP_USER_AGENT=agent)
+    if method == "head":  # a HEAD shows nothing: no script runs, no beacon
+        response = client.head(story.get_absolute_url(), HTTP_USER_AGENT=agent)
+    else:
+        response = read_story(client, story.get_absolute_url(), agent)
     assert response.status_code == 200
     return response
 
 
-def test_a_readers_get_counts_one_view_and_shows_it():
+def test_a_reader_counts_one_view_and_the_next_reader_sees_it():
     story = ArticleFactory()
-    response = visit(Client(), story)
+    first = visit(Client(), story)
+    assert "조회수 <strong>0</strong>" in first.content.decode()  # as of its render
     assert views(story) == 1
-    assert "조회수 <strong>1</strong>" in response.content.decode()
+    assert "조회수 <strong>1</strong>" in visit(Client(), story).content.decode()
 
 
 def test_each_new_browser_counts():
@@ -50,10 +55,12 @@ def test_a_reload_within_30_minutes_does_not_count_again():
     visit(client, story)
 
     assert views(story) == 1
-    cookie = first.cookies[COOKIE_NAME]
+    assert not first.cookies  # the page sets none: a cache may keep it
+    cookie = client.cookies[COOKIE_NAME]  # the beacon's, sent to the beacon only
     assert cookie["max-age"] == REPEAT_WINDOW_SECONDS
+    assert cookie["path"] == "/views/"
     assert cookie["httponly"]
-    assert cookie["samesite"] == "Lax"
+    assert cookie["samesite"] == "Strict"
 
 
 def test_an_expired_cookie_entry_counts_again():
