@@ -97,7 +97,9 @@ class Bench:
         # Started only while a PgBouncer configuration runs: its idle server connections
         # would otherwise be counted against the other strategies.
         self.bouncer = PgBouncer(self.workdir / "pgbouncer", self.cluster, pool_size=8)
-        self.scripts["story"] = write_wrk_script(self.workdir / "story.lua", self.story_paths)
+        self.scripts["story"] = write_wrk_script(
+            self.workdir / "story.lua", self.story_paths, beacons=True
+        )
         self.scripts["healthz"] = write_wrk_script(self.workdir / "healthz.lua", ["/healthz"])
         self.scripts[BARE] = write_wrk_script(self.workdir / "bare.lua", ["/bare/"])
         self.bouncer.start()  # checked once here, like every configuration
@@ -137,6 +139,7 @@ class Bench:
             # The API's rate limit would turn the load into 429s: lift it for the benchmark.
             "API_THROTTLE_READ": "100000000/s",
             "API_THROTTLE_WRITE": "100000000/s",
+            "VIEW_BEACON_RATE": "100000000/s",
             "GUNICORN_WORKERS": str(processes),
             "GUNICORN_THREADS": str(threads),
             "GUNICORN_WORKER_CLASS": "gthread" if threads > 1 else "sync",

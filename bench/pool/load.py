@@ -35,8 +35,20 @@ end
 function init(args)
   math.randomseed(os.time() * 100 + id)
 end
+-- With beacons on, each story page is followed by the 조회수 beacon its script sends (a POST
+-- from the same origin: docs/caching.md), so the database is loaded as readers load it.
+local beacons = %(beacons)s
+local pending = nil
 function request()
-  return wrk.format("GET", paths[math.random(#paths)])
+  if pending then
+    local beacon = pending
+    pending = nil
+    return wrk.format("POST", beacon, {["Sec-Fetch-Site"] = "same-origin"}, "")
+  end
+  local path = paths[math.random(#paths)]
+  local story = beacons and string.match(path, "^/stories/(%%d+)/")
+  if story then pending = "/views/" .. story .. "/" end
+  return wrk.format("GET", path)
 end
 function response(status, headers, body)
   counts[status] = (counts[status] or 0) + 1
@@ -60,9 +72,12 @@ end
 """
 
 
-def write_wrk_script(path: Path, urls: list[str]) -> Path:
+def write_wrk_script(path: Path, urls: list[str], *, beacons: bool = False) -> Path:
+    """A wrk script asking for `urls` at random; with `beacons`, each story page is followed
+    by its 조회수 beacon (wrk's requests/s then counts pages and beacons alike)."""
     paths = ", ".join(json.dumps(url) for url in urls)
-    path.write_text(WRK_SCRIPT % {"paths": paths, "agent": USER_AGENT})
+    lua_flag = "true" if beacons else "false"
+    path.write_text(WRK_SCRIPT % {"paths": paths, "agent": USER_AGENT, "beacons": lua_flag})
     return path
 
 
