@@ -46,6 +46,7 @@ from articles.models.common import (
     cover_upload_to,
     renditions_field,
     unique_slug,
+    url_of,
 )
 from articles.models.entities import Company, Person, Series, Tag
 from articles.models.ordered import TAG_ORDER, ArticleTag, put_in_order, tags_in_order
@@ -404,7 +405,7 @@ class Article(Provenance, models.Model):
         self.__dict__.pop("state_now", None)  # the list's annotation describes the old row
 
     def get_absolute_url(self):
-        return reverse("articles:story", args=[self.pk, self.slug])
+        return url_of("articles:story", self.slug, self.pk)
 
     @classmethod
     def from_db(cls, db, field_names, values):
