@@ -21,6 +21,7 @@ API clients with a token always get a fresh render.
 
 import hashlib
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -35,6 +36,12 @@ STORY_TIMEOUT = 600
 CONTENT_TIMEOUT = 600
 # What the X-Cache header says of an answer.
 HIT, SHARED_HIT, MISS, OFF = "hit", "hit-shared", "miss", "off"
+
+
+# While an answer is rendered to be kept: the key of the version it is filed under. Parts of
+# the answer (story cards, reader/cards.py) may be kept under it too; outside such a render
+# (staff, previews, a cache that is down) it is None and nothing is kept.
+rendering_under: ContextVar[str | None] = ContextVar("rendering_under", default=None)
 
 
 def front():
@@ -95,7 +102,11 @@ def answer(kind: str, address: str, render: Callable, *, timeout: int) -> tuple[
     entry, slot = find(kind, address)
     if entry is not None:
         return entry, slot.how
-    entry, worth_keeping = render()
+    token = rendering_under.set(slot.version.key if slot.key is not None else None)
+    try:
+        entry, worth_keeping = render()
+    finally:
+        rendering_under.reset(token)
     if worth_keeping:
         keep(slot, entry, timeout)
     return entry, slot.how

@@ -22,7 +22,7 @@ from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from PIL import Image, ImageOps
 
 FOLDER = "renditions"
@@ -214,11 +214,10 @@ def picture(record: dict, name: str, alt: str, storage=default_storage) -> Pictu
         return None
     sizes = record["sizes"]
     fallback = record["formats"][-1]
+    url = urls_of(name, storage)
 
     def srcset(extension):
-        return ", ".join(
-            f"{storage.url(rendition_name(name, width, extension))} {width}w" for width, _ in sizes
-        )
+        return ", ".join(f"{url(width, extension)} {width}w" for width, _ in sizes)
 
     width, height = sizes[-1]
     # What a browser that reads no srcset loads: a middle size, enough for a card.
@@ -227,11 +226,22 @@ def picture(record: dict, name: str, alt: str, storage=default_storage) -> Pictu
         alt=alt,
         width=width,
         height=height,
-        src=storage.url(rendition_name(name, middle, fallback)),
+        src=url(middle, fallback),
         srcset=srcset(fallback),
         type=MIME_TYPES[fallback],
         webp_srcset=srcset("webp") if fallback != "webp" else "",
     )
+
+
+def urls_of(name: str, storage):
+    """width, extension -> the URL of that rendition of `name`. Files kept on this host's disk
+    have URLs that only append to their folder's (the URL of the folder is built once per
+    picture, not once per rendition: a card has up to eight); any other storage is asked for
+    each one, as it may sign or route each file on its own."""
+    if isinstance(storage, FileSystemStorage):
+        folder = storage.url(f"{folder_of(name)}/")
+        return lambda width, extension: f"{folder}{width}.{extension}"
+    return lambda width, extension: storage.url(rendition_name(name, width, extension))
 
 
 def largest_url(record: dict, name: str, storage=default_storage) -> str | None:

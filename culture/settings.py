@@ -106,6 +106,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "reader.context_processors.site",
             ],
+            # {% story_card %}: a card's HTML kept per content version (reader/cards.py).
+            "libraries": {"cards": "reader.cards"},
         },
     },
 ]

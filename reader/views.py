@@ -6,7 +6,8 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -47,6 +48,7 @@ from reader.share import page_tags, picture_image, share_image, site_tags, story
 PAGE_SIZE = 20
 HOME_COLLECTION_SIZE = 6
 POPULAR_COUNT = 5
+LATEST_PER_KIND = 4
 # Characters that could end a <script> element or start markup, escaped inside JSON.
 JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
@@ -156,7 +158,7 @@ def home(request):
     collections = Collection.objects.on_home(now).prefetch_related(
         Prefetch("items", queryset=visible_items[:HOME_COLLECTION_SIZE], to_attr="visible")
     )
-    latest = {kind: list(published.filter(kind=kind).recent()[:4]) for kind in Kind.values}
+    latest = latest_by_kind(published, LATEST_PER_KIND)
     popular = Article.objects.published(now).most_viewed(days=7, limit=POPULAR_COUNT, now=now)
     return render(
         request,
@@ -169,6 +171,20 @@ def home(request):
             "share": site_tags(request),
         },
     )
+
+
+def latest_by_kind(stories, count):
+    """The `count` most recent of `stories` of each kind, newest first, by kind (in Kind's
+    order): one query (each story numbered within its kind) and one for their tags, where a
+    query per kind made three of each."""
+    newest = [F("published_at").desc(nulls_last=True), F("id").desc()]
+    ranked = stories.annotate(
+        rank_in_kind=Window(RowNumber(), partition_by=F("kind"), order_by=newest)
+    ).filter(rank_in_kind__lte=count)
+    latest = {kind: [] for kind in Kind.values}
+    for story in ranked.recent():
+        latest[story.kind].append(story)
+    return latest
 
 
 # 정렬 on the kind lists: the value in the address and the label a reader sees.

@@ -5,6 +5,7 @@ import pytest
 from django.core.cache import caches
 from django.db import connection
 
+from reader.cards import cards
 from tests import api_support, repository_support
 from tests.factories import StaffFactory, UserFactory
 
@@ -86,8 +87,10 @@ def pytest_sessionfinish(session, exitstatus):
 @pytest.fixture(autouse=True)
 def fresh_page_cache():
     """Every test starts without cached pages. (The content version lives in the default
-    cache, a database table that each test's transaction rolls back.)"""
+    cache, a database table that each test's transaction rolls back, so its numbers repeat
+    from test to test: the kept story cards, filed under them, go too.)"""
     caches["answers"].clear()
+    cards.clear()
 
 
 @pytest.fixture(autouse=True)

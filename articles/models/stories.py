@@ -46,6 +46,7 @@ from articles.models.common import (
     cover_upload_to,
     renditions_field,
     unique_slug,
+    url_of,
 )
 from articles.models.entities import Company, Person, Series, Tag
 from articles.models.ordered import TAG_ORDER, ArticleTag, put_in_order, tags_in_order
@@ -167,7 +168,8 @@ class ArticleQuerySet(models.QuerySet):
         """Up to `limit` stories like `article`: the same company first, then the most shared
         tags, then the same kind; newest first within each. Call on published() so drafts
         never leak. Three small indexed queries pick the ids, one more (plus the listing's
-        prefetch) loads them: no scan of every story."""
+        prefetch) loads them: no scan of every story. A pool is asked only while the list is short
+        (a company with `limit` other stories fills it alone)."""
         if tag_ids is None:
             tag_ids = list(article.tags.values_list("pk", flat=True))
         others = self.exclude(pk=article.pk)
@@ -197,6 +199,8 @@ class ArticleQuerySet(models.QuerySet):
         pools.append(others.filter(kind=article.kind).recent())
         chosen = []
         for pool in pools:
+            if len(chosen) >= limit:
+                break  # the pools before filled the list: a later pool's ids would be cut off
             for pk in pool.values_list("pk", flat=True)[:limit]:
                 if pk not in chosen:
                     chosen.append(pk)
@@ -404,7 +408,7 @@ class Article(Provenance, models.Model):
         self.__dict__.pop("state_now", None)  # the list's annotation describes the old row
 
     def get_absolute_url(self):
-        return reverse("articles:story", args=[self.pk, self.slug])
+        return url_of("articles:story", self.slug, self.pk)
 
     @classmethod
     def from_db(cls, db, field_names, values):

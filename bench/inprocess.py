@@ -1,0 +1,118 @@
+"""What a cache miss costs in process, page by page: `python -m bench.inprocess`.
+
+Run with DJANGO_SETTINGS_MODULE=bench.settings and SQLITE_PATH (or DATABASE_URL) naming a
+throwaway database filled by `python -m bench.seed --stories 1000` or `manage.py seed_demo`.
+Each row is timed through Django's test client (every middleware, the URL resolver, the
+template engine; no server, no socket) as the median of --repeat requests, each a miss: the
+kept answers are dropped before it, the story page asks for a different story each time, search
+for a new word, the API is asked with a token (never cached). The bare row is bench/urls.py's
+5 KB view through the same client, and called directly (no middleware). --profile NAME prints
+the top of cProfile for that row.
+"""
+
+import argparse
+import cProfile
+import os
+import pstats
+import statistics
+import time
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--profile", default="")
+    parser.add_argument("--top", type=int, default=30)
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.API_THROTTLE_RATES = {"read": None, "write": None}
+    rows = cases()
+    bare = timed(rows.pop("bare"), args.repeat)
+    direct = timed(direct_bare(), args.repeat)
+    print(f"{'row':<14}{'median ms':>11}{'× bare':>9}")
+    print(f"{'bare (view)':<14}{direct * 1000:>11.3f}{direct / bare:>9.2f}")
+    print(f"{'bare':<14}{bare * 1000:>11.3f}{1:>9.2f}")
+    for name, request in rows.items():
+        if args.profile == name:
+            profile(request, args.repeat, args.top)
+            continue
+        median = timed(request, args.repeat)
+        print(f"{name:<14}{median * 1000:>11.3f}{median / bare:>9.1f}")
+
+
+def cases():
+    from django.contrib.auth import get_user_model
+    from django.core.cache import caches
+    from django.test import Client
+
+    from articles.models import Article
+    from tokens.models import ApiToken
+
+    client = Client(HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0")
+    stories = list(Article.objects.published().values_list("pk", "slug"))
+    ids = [pk for pk, _ in stories]
+    words = sorted({w for t in Article.objects.values_list("title", flat=True) for w in t.split()})
+    user, _ = get_user_model().objects.get_or_create(username="bench-inprocess")
+    _, raw = ApiToken.issue(user=user, name="bench", scopes=("stories:write",))
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    counter = {"n": 0}
+
+    def miss(path_of, **extra):
+        def request():
+            caches["answers"].clear()
+            counter["n"] += 1
+            client.cookies.clear()
+            response = client.get(path_of(counter["n"]), **extra)
+            assert response.status_code == 200, (path_of(counter["n"]), response.status_code)
+
+        return request
+
+    return {
+        "bare": miss(lambda n: "/__bench__/bare/"),
+        "story": miss(lambda n: "/stories/{}/{}/".format(*stories[n % len(stories)])),
+        "home": miss(lambda n: "/"),
+        "kind list": miss(lambda n: "/feed/"),
+        "search": miss(lambda n: f"/search/?q={words[n % len(words)]}"),
+        "api list": miss(lambda n: "/api/v1/stories?page_size=20", **bearer),
+        "api detail": miss(lambda n: f"/api/v1/stories/{ids[n % len(ids)]}", **bearer),
+    }
+
+
+def direct_bare():
+    from django.test import RequestFactory
+
+    from bench.urls import bare
+
+    request = RequestFactory().get("/__bench__/bare/")
+    return lambda: bare(request)
+
+
+def timed(request, repeat):
+    for _ in range(min(20, repeat)):
+        request()  # warm: imports, compiled templates, the connection
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        request()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def profile(request, repeat, top):
+    timed(request, 20)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(repeat):
+        request()
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(top)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""Links built without reverse() per row (articles/models/common.py url_of) and rendition URLs
+built once per picture (articles/renditions.py urls_of) are exactly what the slow way gave."""
+
+import pytest
+from django.core.files.storage import FileSystemStorage, InMemoryStorage
+from django.urls import NoReverseMatch, clear_script_prefix, reverse, set_script_prefix
+
+from articles import renditions
+from articles.models.common import KEY_STAND_IN, url_of
+
+SLUGS = ["culture", "개발-문화", "a'b(c)", "100%-sure", f"x{KEY_STAND_IN}y", "한글 공백", "~:@!"]
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_story_and_tag_links_are_what_reverse_gives(slug):
+    assert url_of("articles:story", slug, 7) == reverse("articles:story", args=[7, slug])
+    assert url_of("articles:tag", slug) == reverse("articles:tag", args=[slug])
+    assert url_of("articles:company", slug) == reverse("articles:company", args=[slug])
+
+
+def test_links_follow_the_script_prefix():
+    set_script_prefix("/hub/")
+    try:
+        assert url_of("articles:story", "개발", 3) == reverse("articles:story", args=[3, "개발"])
+        assert url_of("articles:story", "개발", 3).startswith("/hub/stories/3/")
+    finally:
+        clear_script_prefix()
+    assert url_of("articles:story", "개발", 3).startswith("/stories/3/")
+
+
+def test_a_slug_no_pattern_takes_still_fails():
+    with pytest.raises(NoReverseMatch):
+        url_of("articles:tag", "a/b")
+
+
+RECORD = {
+    "source": "covers/2026/12/ab 12.png",
+    "sizes": [[320, 200], [640, 400]],
+    "formats": ["webp", "png"],
+}
+
+
+@pytest.mark.parametrize(
+    "storage",
+    [FileSystemStorage(location="/tmp/x", base_url="/media/"), InMemoryStorage(base_url="/m/")],
+)
+def test_rendition_urls_are_what_the_storage_gives_for_each_file(storage):
+    picture = renditions.picture(RECORD, RECORD["source"], "표지", storage=storage)
+    name = RECORD["source"]
+    expected = [storage.url(renditions.rendition_name(name, w, "png")) for w in (320, 640)]
+    assert picture.srcset == f"{expected[0]} 320w, {expected[1]} 640w"
+    assert picture.src == expected[1]
+    assert picture.webp_srcset.startswith(storage.url(renditions.rendition_name(name, 320, "webp")))
