@@ -118,9 +118,10 @@ def admin_client(client, superuser):
     return client
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
-    """Debian's headless Chromium driven by Playwright (tests marked `browser`)."""
+    """Debian's headless Chromium driven by Playwright (tests marked `browser`): one per test
+    process, each test in contexts of its own."""
     playwright_api = pytest.importorskip("playwright.sync_api")
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(

@@ -62,7 +62,7 @@ def recorder():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
     server.seen = []
     server.status = 200
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield server
     server.shutdown()
