@@ -25,7 +25,7 @@ BROWSER = {"HTTP_USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0 Safa
 SECRET_ATTRIBUTES = {"nonce", "csrfmiddlewaretoken"}
 # Element ids made from row keys ("collection-3"): PostgreSQL's keys differ from run to run.
 ROW_KEYED = {"id", "aria-labelledby", "aria-describedby", "for", "aria-controls"}
-STORY_ID = re.compile(r"/stories/\d+/")
+STORY_ID = re.compile(r"/(stories|views)/\d+/")
 PREVIEW_ID = re.compile(r"/preview/\d+/")
 # Uploaded pictures get random names in dated folders.
 # The demo's dates are days before today: kept as such, so the fixture holds on any day.
@@ -64,7 +64,7 @@ class Normaliser(HTMLParser):
 
 
 def ids(text):
-    text = STORY_ID.sub("/stories/#/", text)
+    text = STORY_ID.sub(r"/\1/#/", text)
     text = MEDIA_NAME.sub(r"/media/\1/#", text)
     text = DATE.sub(days_ago, text)
     return PREVIEW_ID.sub("/preview/#/", text)
