@@ -1,5 +1,6 @@
-"""The statistics charts' geometry (editorial/admin/charts.py): every day label stays inside
-its chart, as the room draws them on a phone's width."""
+"""The statistics room's own pieces: its charts' geometry (editorial/admin/charts.py: every
+day label stays inside its chart, as the room draws them on a phone's width), and what it says
+of how fresh its numbers are."""
 
 from collections import namedtuple
 
@@ -19,3 +20,17 @@ def test_a_line_chart_keeps_its_last_label_inside_the_chart():
     assert chart.labels[-1] == {"x": chart.labels[-1]["x"], "label": "7일", "anchor": "end"}
     assert all(label["anchor"] == "middle" for label in chart.labels[1:-1])
     assert chart.labels[-1]["x"] + charts.LABEL_HALF_WIDTH > chart.width
+
+
+def test_the_room_says_how_late_buffered_views_arrive(settings, monkeypatch):
+    from datetime import date
+
+    from articles import viewbuffer
+    from editorial.admin.stats import freshness
+
+    assert "Redis" not in freshness(date(2026, 12, 4), None)
+    monkeypatch.setattr(viewbuffer, "enabled", lambda: True)
+    settings.VIEW_FLUSH_SECONDS = 5
+    said = freshness(date(2026, 12, 4), None)
+    assert said.startswith("집계 기준 2026-12-04까지.")
+    assert "5초마다 기록하므로" in said

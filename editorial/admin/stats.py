@@ -4,6 +4,7 @@ only those). Every table can be downloaded as CSV with the same numbers (?csv=<t
 
 import csv
 
+from django.conf import settings
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
@@ -11,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from articles import rollup, stats
+from articles import rollup, stats, viewbuffer
 from articles.models import Kind
 from editorial.admin.charts import bar_chart, first_week_chart
 
@@ -87,12 +88,19 @@ def safe_cell(cell):
 
 def freshness(through, rolled_at) -> str:
     if through is None:
-        return "아직 집계한 날이 없어 모든 날을 일별 조회수에서 바로 읽었습니다."
-    when = f" ({timezone.localtime(rolled_at):%Y-%m-%d %H:%M} 집계)" if rolled_at else ""
-    return (
-        f"집계 기준 {through:%Y-%m-%d}까지{when}. 그 뒤의 날은 일별 조회수에서 바로 읽어 "
-        "지금까지 기록된 조회가 모두 들어 있습니다."
-    )
+        said = "아직 집계한 날이 없어 모든 날을 일별 조회수에서 바로 읽었습니다."
+    else:
+        when = f" ({timezone.localtime(rolled_at):%Y-%m-%d %H:%M} 집계)" if rolled_at else ""
+        said = (
+            f"집계 기준 {through:%Y-%m-%d}까지{when}. 그 뒤의 날은 일별 조회수에서 바로 읽어 "
+            "지금까지 기록된 조회가 모두 들어 있습니다."
+        )
+    if viewbuffer.enabled():  # views reach the database at each flush (articles/viewbuffer.py)
+        said += (
+            f" 조회는 Redis에 모았다가 {settings.VIEW_FLUSH_SECONDS:g}초마다 기록하므로 "
+            "방금 들어온 조회는 그만큼 늦게 보입니다."
+        )
+    return said
 
 
 class StatsPages:
