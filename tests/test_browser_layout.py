@@ -47,6 +47,9 @@ def story_path(title_start):
 
 
 def open_page(browser, url, viewport, color_scheme="light"):
+    """A new context (one reader's window) at `url`, and the list its console and page errors
+    go to. A test that walks several pages goes on in the same page (`page.goto`, after
+    emptying the list): a context of its own per page costs a renderer process each."""
     context = browser.new_context(viewport=viewport, locale="ko-KR", color_scheme=color_scheme)
     page = context.new_page()
     errors = []
@@ -54,6 +57,20 @@ def open_page(browser, url, viewport, color_scheme="light"):
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(url)
     return context, page, errors
+
+
+def walk(browser, urls, viewport, color_scheme="light"):
+    """Each of `urls` in turn in one reader's window: yields (url, page, errors), with the
+    errors of that page only."""
+    context, page, errors = open_page(browser, urls[0], viewport, color_scheme)
+    try:
+        for number, url in enumerate(urls):
+            if number:
+                errors.clear()
+                page.goto(url)
+            yield url, page, errors
+    finally:
+        context.close()
 
 
 def luminance(css_colour):
@@ -73,8 +90,8 @@ def contrast(foreground, background):
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_the_header_is_slim_and_no_page_scrolls_sideways(browser, demo_site, viewport):
     paths = ["/", story_path(FOOTNOTED), "/news/?job=dev", "/people/", "/case-study/pooling/"]
-    for path in paths:
-        context, page, errors = open_page(browser, demo_site + path, viewport)
+    for url, page, errors in walk(browser, [demo_site + path for path in paths], viewport):
+        path = url.removeprefix(demo_site)
         header = page.locator(".site-header").bounding_box()
         assert header["height"] < 80, (path, header)
         overflow = page.evaluate(
@@ -91,7 +108,6 @@ def test_the_header_is_slim_and_no_page_scrolls_sideways(browser, demo_site, vie
         last_tab.scroll_into_view_if_needed()
         assert last_tab.is_visible()
         assert errors == [], path
-        context.close()
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
@@ -122,9 +138,11 @@ READABLE = [
 @pytest.mark.parametrize("scheme", ["dark", "light"])
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_text_is_readable_in_dark_and_light_mode(browser, demo_site, viewport, scheme):
-    for path, selectors in READABLE:
-        url = demo_site + (story_path(FOOTNOTED) if path == "story" else path)
-        context, page, errors = open_page(browser, url, viewport, color_scheme=scheme)
+    urls = [
+        demo_site + (story_path(FOOTNOTED) if path == "story" else path) for path, _ in READABLE
+    ]
+    pages = walk(browser, urls, viewport, color_scheme=scheme)
+    for (path, selectors), (_, page, errors) in zip(READABLE, pages, strict=True):
         page_colour = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
         dark_page = luminance(page_colour) < 0.05
         assert dark_page == (scheme == "dark"), (path, page_colour)
@@ -135,7 +153,6 @@ def test_text_is_readable_in_dark_and_light_mode(browser, demo_site, viewport, s
             assert ratio >= 4.5, (path, selector, foreground, background, round(ratio, 2))
         # The refused filter answers 400 on purpose; the browser reports that as an error.
         assert [e for e in errors if "(Bad Request)" not in e] == [], path
-        context.close()
 
 
 # Two different Hangul syllables, and a private-use character no font draws, on a canvas in
