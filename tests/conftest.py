@@ -1,10 +1,13 @@
+import hashlib
 import os
+import pickle
 from pathlib import Path
 
 import pytest
 from django.core.cache import caches
 from django.db import connection
 
+from articles import renditions
 from reader.cards import cards
 from tests import api_support, repository_support
 from tests.factories import StaffFactory, UserFactory
@@ -82,6 +85,47 @@ def pytest_sessionfinish(session, exitstatus):
             for path in changed:
                 print(f"  {path}")
             session.exitstatus = 1
+
+
+class SharedRenditionMemo(renditions.Memo):
+    """The memo of encoded renditions, also kept as files in a folder the test processes of
+    one run share: the demo's pictures are then encoded once per run, not once per worker."""
+
+    def __init__(self, folder: Path):
+        super().__init__()
+        self.folder = folder
+
+    def _file(self, key) -> Path:
+        return self.folder / hashlib.sha256(repr(key).encode()).hexdigest()
+
+    def get(self, key):
+        made = super().get(key)
+        if made is None:
+            try:
+                made = pickle.loads(self._file(key).read_bytes())  # our own files
+            except FileNotFoundError:
+                return None
+            super().keep(key, made)
+        return made
+
+    def keep(self, key, made) -> None:
+        super().keep(key, made)
+        target = self._file(key)
+        partial = target.with_name(f"{target.name}.{os.getpid()}")
+        partial.write_bytes(pickle.dumps(made))
+        partial.replace(target)  # another process reads a whole file or none
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_rendition_memo(tmp_path_factory):
+    run = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run = run.parent  # the run's folder, above each worker's own
+    folder = run / "renditions"
+    folder.mkdir(exist_ok=True)
+    kept, renditions._memo = renditions._memo, SharedRenditionMemo(folder)
+    yield
+    renditions._memo = kept
 
 
 @pytest.fixture(autouse=True)
