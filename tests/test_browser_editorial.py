@@ -30,9 +30,10 @@ class Visitor:
     """One browser context (one person), recording console errors, page errors and CSP
     violations."""
 
-    def __init__(self, browser, base_url):
+    def __init__(self, browser, base_url, **options):
         self.base_url = base_url
-        self.context = browser.new_context(locale="ko-KR", viewport={"width": 1280, "height": 900})
+        options = {"locale": "ko-KR", "viewport": {"width": 1280, "height": 900}} | options
+        self.context = browser.new_context(**options)
         self.context.add_init_script(REPORT_CSP_VIOLATIONS)
         self.page = self.context.new_page()
         self.errors = []

@@ -50,20 +50,8 @@ def test_the_room_and_a_story_chart_draw_on_a_desktop_and_a_phone(
         username, story = "editor-stats", history.stories[1]
     else:
         username, story = history.writer.username, history.stories[0]
-    visitor = Visitor(browser, live_server.url)
-    visitor.context.close()
-    visitor.context = browser.new_context(
-        locale="ko-KR", viewport=VIEWPORTS["desktop"], color_scheme=scheme
-    )
-    from tests.test_browser_editorial import REPORT_CSP_VIOLATIONS
-
-    visitor.context.add_init_script(REPORT_CSP_VIOLATIONS)
-    page = visitor.page = visitor.context.new_page()
-    page.on(
-        "console",
-        lambda message: message.type == "error" and visitor.errors.append(message.text),
-    )
-    page.on("pageerror", lambda error: visitor.errors.append(str(error)))
+    visitor = Visitor(browser, live_server.url, color_scheme=scheme)
+    page = visitor.page
     try:
         visitor.log_in(username)
         for size, viewport in VIEWPORTS.items():
