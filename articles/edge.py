@@ -23,11 +23,28 @@ import threading
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.cache import patch_cache_control
 
 logger = logging.getLogger("articles.edge")
 
 HEADER = "X-Content-Version"
 TIMEOUT_SECONDS = 1.0
+
+
+def share(response, version, now) -> None:
+    """Let shared caches keep `response`, an anonymous answer rendered under `version`:
+    `public, max-age=0, s-maxage=EDGE_MAX_AGE, stale-while-revalidate=EDGE_STALE_SECONDS`
+    (never past the end of the version's window), and the version they are banned by."""
+    keep, stale = settings.EDGE_MAX_AGE, settings.EDGE_STALE_SECONDS
+    left = version.seconds_left(now)
+    if left is not None:  # nothing kept, nor served stale, past the window's end
+        keep = max(0, min(keep, int(left)))
+        stale = max(0, min(stale, int(left) - keep))
+    patch_cache_control(
+        response, public=True, max_age=0, s_maxage=keep, stale_while_revalidate=stale
+    )
+    response[HEADER] = version.key
+
 
 _latest = {"key": None}
 _latest_lock = threading.Lock()

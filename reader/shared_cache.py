@@ -22,8 +22,7 @@ LIST_TIMEOUT for lists).
 import zlib
 from functools import wraps
 
-from django.conf import settings
-from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 
 from articles import answers, clock, edge, versions
@@ -60,16 +59,8 @@ def shared(view):
 
 
 def _shareable(response, version, etag):
-    keep, stale = settings.EDGE_MAX_AGE, settings.EDGE_STALE_SECONDS
-    left = version.seconds_left(clock.now())
-    if left is not None:  # nothing kept, nor served stale, past the window's end
-        keep = max(0, min(keep, int(left)))
-        stale = max(0, min(stale, int(left) - keep))
-    patch_cache_control(
-        response, public=True, max_age=0, s_maxage=keep, stale_while_revalidate=stale
-    )
+    edge.share(response, version, clock.now())
     response["ETag"] = etag
-    response[edge.HEADER] = version.key
     return response
 
 
