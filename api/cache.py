@@ -26,7 +26,7 @@ from django.utils.http import parse_http_date_safe
 from ninja import Router
 
 from api.throttling import ClientRateThrottle
-from articles import answers
+from articles import answers, versions
 
 # Answers that show view counts: stories, and the series and collections that list them.
 COUNTS_TIMEOUT = answers.LIST_TIMEOUT
@@ -101,7 +101,11 @@ def serve_kept(view):
         # A miss: the whole answer even when the client sent validators, so that it can be
         # kept; keep_answers then decides the 304.
         request.answer_slot = slot
-        return view(request, *args, **kwargs)
+        if slot.version is None:
+            return view(request, *args, **kwargs)
+        # The answer names the version it is filed under (its X-Content-Version): read once.
+        with versions.pinned(slot.version):
+            return view(request, *args, **kwargs)
 
     return serve
 

@@ -4,6 +4,7 @@ conditional GET, ETags and time stamps, and the published-story counts of the re
 import hashlib
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db.models import Count, Max, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils.http import http_date
 from api.cache import wants_full_answer
 from api.errors import ApiError, field_error
 from api.schemas import ErrorOut
+from articles import clock, edge, versions
 from articles.models import Article
 
 # Bump when a representation changes shape, so that no client keeps an old one with a 304.
@@ -112,10 +114,15 @@ def conditional(
     """Put the validators on `response` (ninja's temporal response) and return the 304 (or
     412) Django's get_conditional_response gives when the client's copy is current:
     If-None-Match when sent (weak comparison), else If-Modified-Since."""
-    # Clients and caches may keep the answer but must ask again each time; the 304 makes
-    # asking cheap.
+    # Clients may keep the answer but must ask again each time; the 304 makes asking cheap.
+    # An anonymous reader's answer is everyone's: the caches in front of the site (a CDN) may
+    # keep it as they keep the reader pages, until the next write bans its content version.
     response["ETag"] = etag
-    response["Cache-Control"] = "private, no-cache" if private else "no-cache"
+    version = None if private or not anonymous(request) else versions.current()
+    if version is not None:
+        edge.share(response, version, clock.now())
+    else:
+        response["Cache-Control"] = "private, no-cache" if private else "no-cache"
     if last_modified is not None:
         response["Last-Modified"] = http_date(last_modified.timestamp())
     patch_vary_headers(response, ["Authorization"])
@@ -126,6 +133,14 @@ def conditional(
         request, etag=etag, last_modified=seconds, response=response
     )
     return None if answered is response else answered
+
+
+def anonymous(request: HttpRequest) -> bool:
+    """Neither a token nor a signed-in session: what any reader would be answered."""
+    return (
+        "HTTP_AUTHORIZATION" not in request.META
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+    )
 
 
 def current(request, response, body, *, etag: str, last_modified: datetime | None):

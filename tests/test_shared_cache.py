@@ -11,6 +11,7 @@ from django.utils import timezone
 from articles import versions
 from articles.models import Article, PreviewLink
 from articles.services import save_story
+from tests.api_support import editor, token_for
 from tests.factories import (
     ArticleFactory,
     CollectionFactory,
@@ -159,3 +160,43 @@ def test_without_the_shared_cache_pages_are_served_without_a_version(site, monke
     assert response.status_code == 200
     assert not response.has_header("ETag")
     assert "public" not in directives(response)
+
+
+# --- The API's anonymous answers -------------------------------------------------------------
+
+API_READS = [
+    "/api/v1/stories",
+    "/api/v1/stories/{id}",
+    "/api/v1/companies/gyeolsan",
+    "/api/v1/tags",
+]
+
+
+@pytest.mark.parametrize("path", API_READS)
+def test_an_anonymous_api_answer_may_be_kept_by_the_edge_until_the_next_write(site, path):
+    url = path.format(id=site["story"].pk)
+    first = Client().get(url, **BROWSER)
+    assert first.status_code == 200
+    assert first["Cache-Control"] == "public, max-age=0, s-maxage=60, stale-while-revalidate=30"
+    assert first["X-Content-Version"] == versions.current().key
+    assert "Authorization" in first["Vary"]  # a token's request is another answer
+
+    story = site["story"]
+    story.title = "고친 제목"
+    save_story(story, by=None)
+    after = Client().get(url, **BROWSER)
+    assert after["X-Content-Version"] == versions.current().key != first["X-Content-Version"]
+
+
+@pytest.mark.parametrize("path", API_READS)
+def test_an_api_answer_to_a_token_or_to_staff_is_kept_by_no_edge(site, path):
+    url = path.format(id=site["story"].pk)
+    token = token_for(editor(), "stories:write")
+    with_token = Client().get(url, HTTP_AUTHORIZATION=f"Bearer {token}", **BROWSER)
+    staff = Client()
+    staff.force_login(StaffFactory(role="editor"))
+    signed_in = staff.get(url, **BROWSER)
+    for response in (with_token, signed_in):
+        assert response.status_code == 200
+        assert "public" not in response["Cache-Control"]
+        assert "X-Content-Version" not in response
