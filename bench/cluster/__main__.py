@@ -28,6 +28,7 @@ from bench.cluster.services import (
     Postgres,
     Redis,
     Registry,
+    Varnish,
 )
 
 HOSTS = 3
@@ -41,9 +42,10 @@ def workdir_of(run_id: str) -> Path:
 
 
 class Run:
-    def __init__(self, run_id: str, quick: bool, edge_env: dict[str, str]):
+    def __init__(self, run_id: str, quick: bool, edge_env: dict[str, str], stories: int = 0):
         self.run_id = run_id
         self.quick = quick
+        self.stories = stories
         self.edge_env = edge_env
         self.started = time.monotonic()
         self.root = workdir_of(run_id)
@@ -56,6 +58,7 @@ class Run:
         self.bouncer: Bouncer | None = None
         self.nginx: Nginx | None = None
         self.lb: HAProxy | None = None
+        self.edge: Varnish | None = None
         self.flusher: subprocess.Popen | None = None
         self.hosts: list[AppHost] = []
         self.media = self.root / "media"
@@ -97,6 +100,9 @@ class Run:
         # static files are collected once into the run's folder.
         collect = self.manage_async("collectstatic", "--noinput", "-v", "0")
         self.manage("migrate", "--noinput", "-v", "0", timeout=300)
+        if self.stories:
+            # The readers' corpus (bench/seed.py, bulk) first: it seeds an empty database.
+            self.manage("--stories", str(self.stories), timeout=600, module="bench.seed")
         self.manage("seed_demo", "--with-admin", timeout=120)
         if collect.wait(timeout=300) != 0:
             raise RuntimeError(f"collectstatic failed: see {self.root / 'collectstatic.log'}")
@@ -134,6 +140,8 @@ class Run:
                 skew=SKEW if index == SKEWED else "",
             )
             self.hosts.append(host)
+        # The edge's address is known before the hosts start: they ban on it after each write.
+        self.edge = Varnish(self.root / "varnish", self.net.gateway)
         self.start_hosts(self.site_env())
         self.lb = HAProxy(
             self.root / "haproxy",
@@ -143,6 +151,9 @@ class Run:
         )
         self.lb.start()
         self.registry.add("haproxy", self.lb.process.pid)
+        self.edge.start(self.lb_base)
+        self.registry.add("varnish", self.edge.process.pid)
+        self.say(f"edge (Varnish, deploy/varnish.vcl) {self.edge.base} in front of the balancer")
         self.wait_rotation({host.name for host in self.hosts})
         self.say(f"balancer {self.lb_base}: {self.lb.states()}")
         self.check_clocks()
@@ -185,6 +196,10 @@ class Run:
             "GUNICORN_GRACEFUL_TIMEOUT": "5",
             "GUNICORN_ACCESSLOG": "",
         }
+        if self.edge is not None:
+            env["EDGE_BAN_URLS"] = self.edge.url
+        # The edge scenario's beacons all come from the run's one address.
+        env["VIEW_BEACON_RATE"] = "1000000/min"
         if redis:
             env["REDIS_URL"] = self.redis.url
         env.update(extra)
@@ -198,9 +213,17 @@ class Run:
             env.pop(name)
         return env
 
-    def manage(self, *args: str, timeout: float = 120, env: dict | None = None) -> str:
+    def manage(
+        self,
+        *args: str,
+        timeout: float = 120,
+        env: dict | None = None,
+        module: str = "",
+    ) -> str:
+        """manage.py with `args`, or `python -m module` with them when a module is named."""
+        command = ["-m", module] if module else ["manage.py"]
         result = subprocess.run(
-            [sys.executable, "manage.py", *args],
+            [sys.executable, *command, *args],
             cwd=REPO,
             env=env or self.command_env(),
             capture_output=True,
@@ -265,6 +288,8 @@ class Run:
     # --- tear-down ------------------------------------------------------------------------
 
     def teardown(self, keep: bool) -> None:
+        if self.edge:
+            self.edge.stop()
         for host in self.hosts:
             host.stop()
         if self.flusher:
@@ -359,6 +384,11 @@ def main() -> int:
         help="NAME=value pairs given to the hosts for scenario 3's readers behind an edge, "
         "e.g. 'TRUSTED_PROXY_COUNT=2' (default: $CLUSTER_EDGE_ENV, else today's settings)",
     )
+    parser.add_argument(
+        "--stories",
+        type=int,
+        help="stories seeded in bulk for the readers (default 10000, 1000 with --quick)",
+    )
     parser.add_argument("--no-docs", action="store_true", help="leave docs/cluster* alone")
     parser.add_argument("--keep", action="store_true", help="keep the run's folder (logs)")
     parser.add_argument("--cleanup", metavar="RUN_ID", help="remove what a run left, then exit")
@@ -386,7 +416,8 @@ def main() -> int:
     # SIGTERM (timeout, a shell's trap) ends the run like Ctrl-C: through the finally below.
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)  # also when started with SIGINT ignored
-    run = Run(run_id, args.quick, parse_env(args.edge_env))
+    stories = args.stories if args.stories is not None else 1000 if args.quick else 10_000
+    run = Run(run_id, args.quick, parse_env(args.edge_env), stories)
     results: dict = {}
     status = 1
     try:

@@ -17,6 +17,7 @@ ALL = {
     7: "three migrate at once on an empty database",
     8: "throughput with 1, 2 and 3 hosts",
     9: "answers kept per process or shared in Redis",
+    10: "readers through the edge, every beaconed view counted",
 }
 
 DEMO_ADMIN = ("admin", "culture-demo")  # seed_demo --with-admin

@@ -335,3 +335,43 @@ class AppHost:
         ).stdout
         # The child reads its clock just before it exits: compare with our clock then.
         return float(out.strip()) - time.time()
+
+
+class Varnish(Server):
+    """deploy/varnish.vcl as shipped, standing in for the CDN in front of the balancer: its
+    backend file names the balancer, nothing else is changed. The app hosts ban on it after
+    each write (EDGE_BAN_URLS)."""
+
+    def __init__(self, root: Path, listen: str):
+        self.root = root
+        self.listen = listen
+        self.port = free_port()
+
+    @property
+    def base(self) -> str:
+        return f"{self.listen}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.base}"
+
+    def start(self, backend: str) -> None:
+        host, _, port = backend.rpartition(":")
+        folder = self.root / "vcl"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "culture.vcl").write_text((REPO / "deploy" / "varnish.vcl").read_text())
+        (folder / "culture-backend.vcl").write_text(
+            f'backend default {{ .host = "{host}"; .port = "{port}"; }}\n'
+        )
+        # varnishd's own user reads the VCL and keeps its work files here.
+        for path in (self.root, folder, *folder.iterdir()):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        self.launch(
+            [
+                "varnishd", "-F", "-n", str(self.root / "state"), "-a", self.base, "-T", "none",
+                "-f", str(folder / "culture.vcl"), "-p", f"vcl_path={folder}",
+                "-s", "malloc,256m",
+            ],
+            self.root / "varnish.log",
+        )  # fmt: skip
+        wait_port(self.listen, self.port, 20, "Varnish", self.root / "varnish.log")
