@@ -1,4 +1,4 @@
-"""Scenario 10: readers through the edge (Varnish with deploy/varnish.vcl in front of the
+"""Scenarios 10 and 11. 10: readers through the edge (Varnish with deploy/varnish.vcl in front of the
 balancer), their views counted by the story pages' beacons.
 
 Readers ask for stories drawn by a Zipf law over every published story (rank r has weight
@@ -15,6 +15,8 @@ story page and in its API answer."""
 
 import json
 import random
+import re
+import subprocess
 import threading
 import time
 from bisect import bisect
@@ -47,7 +49,9 @@ def corpus(run) -> list[tuple[int, str]]:
 
 def views_total(run) -> int:
     with psycopg.connect(run.pg.url()) as conn:
-        return conn.execute("SELECT coalesce(sum(count), 0) FROM articles_viewtotal").fetchone()[0]
+        return int(
+            conn.execute("SELECT coalesce(sum(count), 0) FROM articles_viewtotal").fetchone()[0]
+        )
 
 
 class Readers:
@@ -244,3 +248,109 @@ def edit_through_the_edge(run, story: tuple[int, str]) -> dict:
             for name, answer in polls.items()
         },
     }
+
+
+# --- 11. One story read by everyone at once ---------------------------------------------------
+
+HOT_SECONDS = 10
+HOT_RATE = 2_000  # beacons a second
+HOT_CONNECTIONS = 64
+# One counted view written straight to the stories' table, measured before the view buffer
+# (EXPLAIN (ANALYZE, WAL) of the old UPDATE, the issue's figure): 1,473 bytes of WAL.
+WAL_PER_VIEW_BEFORE = 1_473
+
+BEACON_LUA = """
+wrk.method = "POST"
+wrk.path = "/views/{pk}/"
+wrk.headers["Host"] = "{host}"
+wrk.headers["Sec-Fetch-Site"] = "same-origin"
+wrk.headers["User-Agent"] = "{agent}"
+"""
+
+
+def wal_lsn(run) -> str:
+    with psycopg.connect(run.pg.url()) as conn:
+        return conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()[0]
+
+
+def wal_since(run, lsn: str) -> int:
+    with psycopg.connect(run.pg.url()) as conn:
+        return int(
+            conn.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s)", [lsn]).fetchone()[0]
+        )
+
+
+def wrk_beacons(run, pk: int, seconds: int) -> dict:
+    """wrk (Debian's) sending the story's beacon as fast as it can through the edge, each
+    request a new reader's (no cookie): what it sent, per second, and what failed."""
+    script = run.root / "beacon.lua"
+    script.write_text(BEACON_LUA.format(pk=pk, host=PUBLIC_HOST, agent=BROWSER))
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{HOT_CONNECTIONS}",
+        f"-d{seconds}s",
+        "--latency",
+        "-s",
+        str(script),
+    ]
+    output = subprocess.run(
+        [*command, f"http://{run.edge.base}/"],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
+    ).stdout
+    requests = int(re.search(r"(\d+) requests in", output)[1])
+    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    return {
+        "requests": requests,
+        "per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),
+        "non_2xx": int(failed[1]) if failed else 0,
+        "socket_errors": socket_errors[1].strip() if socket_errors else "",
+        "p99": (re.search(r"99%\s+(\S+)", output) or [None, ""])[1],
+        "output": output[-1500:],
+    }
+
+
+def s11_hot_story(run) -> Result:
+    pk, _ = corpus(run)[0]
+    before_views, lsn = views_total(run), wal_lsn(run)
+    sent = wrk_beacons(run, pk, HOT_SECONDS)
+    expected = sent["requests"] - sent["non_2xx"]
+    deadline = time.monotonic() + 30
+    counted = views_total(run) - before_views
+    while counted < expected and time.monotonic() < deadline:
+        time.sleep(0.5)
+        counted = views_total(run) - before_views
+    wal = wal_since(run, lsn)
+    per_thousand = wal * 1000 / counted if counted else float("inf")
+    before = WAL_PER_VIEW_BEFORE * 1000
+    errors = sent["non_2xx"] + (1 if sent["socket_errors"] else 0)
+    oks = [
+        sent["per_second"] >= HOT_RATE,
+        errors == 0,
+        expected <= counted <= expected + HOT_CONNECTIONS,
+        per_thousand * 10 <= before,
+    ]
+    summary = (
+        f"{sent['requests']:,} beacons of one story in {HOT_SECONDS} s through the edge "
+        f"({sent['per_second']:,.0f}/s, target {HOT_RATE:,}/s; p99 {sent['p99']}), "
+        f"{sent['non_2xx']} refused{', socket errors ' + sent['socket_errors'] if sent['socket_errors'] else ''}; "
+        f"{counted:,} views counted for {expected:,} answered beacons (wrk stops with up to "
+        f"{HOT_CONNECTIONS} unanswered, which the site may have counted); "
+        f"WAL {per_thousand / 1024:,.1f} KiB per 1,000 views on the primary, "
+        f"{before / max(per_thousand, 1):,.0f}× less than written one by one "
+        f"({before / 1024:,.0f} KiB; target 10×)"
+    )
+    data = {
+        "story": pk,
+        "wrk": sent,
+        "views_counted": counted,
+        "views_expected": expected,
+        "wal_bytes": wal,
+        "wal_per_1000_views": round(per_thousand),
+        "wal_per_1000_views_before": before,
+    }
+    return Result(11, verdict(all(oks)), summary, data)

@@ -18,6 +18,8 @@ ALL = {
     8: "throughput with 1, 2 and 3 hosts",
     9: "answers kept per process or shared in Redis",
     10: "readers through the edge, every beaconed view counted",
+    11: "one story read by everyone at once: beacons, not WAL",
+    12: "reads from a replica 2 s behind: none stale, none lost when it stops",
 }
 
 DEMO_ADMIN = ("admin", "culture-demo")  # seed_demo --with-admin

@@ -1,4 +1,4 @@
-"""The scenarios (1 to 3 here, 4 to 9 in resilience.py, 10 in edge.py). Each returns a Result whose line says PASS or FAIL with the number it
+"""The scenarios (1 to 3 here, 4 to 9 in resilience.py, 10 and 11 in edge.py, 12 in replicas.py). Each returns a Result whose line says PASS or FAIL with the number it
 measured; nothing here decides an outcome except the measurement.
 
 They run in an order that needs few host restarts (3 and 8 restart the hosts with other
@@ -12,9 +12,10 @@ import time
 import traceback
 
 from bench.cluster.clients import Api, Editor, story_path
-from bench.cluster.edge import s10_edge
+from bench.cluster.edge import s10_edge, s11_hot_story
 from bench.cluster.load import Client, Load, fetch, summary
 from bench.cluster.outcome import ALL, DEMO_ADMIN, Result, marker, reader_paths, verdict
+from bench.cluster.replicas import s12_replica
 from bench.cluster.resilience import (
     s4_media,
     s5_redis_down,
@@ -24,7 +25,7 @@ from bench.cluster.resilience import (
     s9_shared_answers,
 )
 
-ORDER = [1, 10, 2, 4, 7, 5, 6, 3, 8, 9]
+ORDER = [1, 10, 11, 2, 4, 7, 5, 6, 3, 8, 9, 12]
 READ_LIMIT = 300  # API_THROTTLE_READ's default, which the hosts keep (300/min)
 # Django's RedisCache key of articles.versions.KEY
 VERSION_KEY = ":1:content:version"
@@ -558,4 +559,6 @@ SCENARIOS = {
     8: s8_throughput,
     9: s9_shared_answers,
     10: s10_edge,
+    11: s11_hot_story,
+    12: s12_replica,
 }
