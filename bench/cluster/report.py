@@ -8,6 +8,7 @@ import subprocess
 import time
 from string import Template
 
+from bench.cluster import picture
 from bench.cluster.services import REPO
 
 RESULTS = REPO / "docs" / "cluster" / "results.json"
@@ -47,7 +48,10 @@ def write(results: dict, run, elapsed: float) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     DOC.write_text(render(data))
-    print(f"wrote {RESULTS.relative_to(REPO)} and {DOC.relative_to(REPO)}")
+    picture.write()
+    print(
+        f"wrote {RESULTS.relative_to(REPO)}, {DOC.relative_to(REPO)} and {picture.SVG.relative_to(REPO)}"
+    )
 
 
 def render_stored() -> None:
