@@ -20,6 +20,7 @@ ALL = {
     10: "readers through the edge, every beaconed view counted",
     11: "one story read by everyone at once: beacons, not WAL",
     12: "reads from a replica 2 s behind: none stale, none lost when it stops",
+    13: "Redis killed while views are counted: at most one flush period lost",
 }
 
 DEMO_ADMIN = ("admin", "culture-demo")  # seed_demo --with-admin

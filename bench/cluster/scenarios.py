@@ -1,4 +1,4 @@
-"""The scenarios (1 to 3 here, 4 to 9 in resilience.py, 10 and 11 in edge.py, 12 in replicas.py). Each returns a Result whose line says PASS or FAIL with the number it
+"""The scenarios (1 to 3 here, 4 to 9 in resilience.py, 10 and 11 in edge.py, 12 in replicas.py, 13 in viewloss.py). Each returns a Result whose line says PASS or FAIL with the number it
 measured; nothing here decides an outcome except the measurement.
 
 They run in an order that needs few host restarts (3 and 8 restart the hosts with other
@@ -24,8 +24,9 @@ from bench.cluster.resilience import (
     s8_throughput,
     s9_shared_answers,
 )
+from bench.cluster.viewloss import s13_redis_killed
 
-ORDER = [1, 10, 11, 2, 4, 7, 5, 6, 3, 8, 9, 12]
+ORDER = [1, 10, 11, 13, 2, 4, 7, 5, 6, 3, 8, 9, 12]
 READ_LIMIT = 300  # API_THROTTLE_READ's default, which the hosts keep (300/min)
 # Django's RedisCache key of articles.versions.KEY
 VERSION_KEY = ":1:content:version"
@@ -561,4 +562,5 @@ SCENARIOS = {
     10: s10_edge,
     11: s11_hot_story,
     12: s12_replica,
+    13: s13_redis_killed,
 }
