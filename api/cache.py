@@ -42,13 +42,15 @@ UNSHARED_PARAMS = frozenset({"updated_since"})
 VALIDATORS = ("ETag", "Cache-Control", "Last-Modified", "Vary")
 
 
+def anonymous(request: HttpRequest) -> bool:
+    """No token, not staff: the answer any reader would get."""
+    return "authorization" not in request.headers and answers.is_reader(request)
+
+
 def for_readers(request: HttpRequest) -> bool:
-    """An anonymous GET (HEAD arrives as GET, api/errors.py): no token, not staff."""
+    """An anonymous GET (HEAD arrives as GET, api/errors.py) whose answer is worth keeping."""
     return (
-        request.method == "GET"
-        and "authorization" not in request.headers
-        and answers.is_reader(request)
-        and UNSHARED_PARAMS.isdisjoint(request.GET)
+        request.method == "GET" and anonymous(request) and UNSHARED_PARAMS.isdisjoint(request.GET)
     )
 
 

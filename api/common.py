@@ -4,14 +4,13 @@ conditional GET, ETags and time stamps, and the published-story counts of the re
 import hashlib
 from datetime import UTC, datetime
 
-from django.conf import settings
 from django.db.models import Count, Max, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
 
-from api.cache import wants_full_answer
+from api.cache import anonymous, wants_full_answer
 from api.errors import ApiError, field_error
 from api.schemas import ErrorOut
 from articles import clock, edge, versions
@@ -133,14 +132,6 @@ def conditional(
         request, etag=etag, last_modified=seconds, response=response
     )
     return None if answered is response else answered
-
-
-def anonymous(request: HttpRequest) -> bool:
-    """Neither a token nor a signed-in session: what any reader would be answered."""
-    return (
-        "HTTP_AUTHORIZATION" not in request.META
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
-    )
 
 
 def current(request, response, body, *, etag: str, last_modified: datetime | None):
