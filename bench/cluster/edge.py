@@ -34,6 +34,8 @@ REPEAT_SHARE = 0.05
 API_SHARE = 0.10
 HIT_TARGET = 0.90
 READ_LIMIT_LIFTED = "1000000/min"
+# What static/js/views.js's beacon carries from the site's own page.
+BEACON_HEADERS = {"Sec-Fetch-Site": "same-origin", "Origin": f"http://{PUBLIC_HOST}"}
 EDGE_KEEP_SECONDS = 3600
 
 
@@ -123,7 +125,7 @@ class Readers:
         client.close()
 
     def _beacon(self, rng: random.Random, story: int, counted: list) -> None:
-        headers = {"Sec-Fetch-Site": "same-origin", "Origin": f"http://{PUBLIC_HOST}"}
+        headers = dict(BEACON_HEADERS)
         kind = "new"
         draw = rng.random()
         if draw < BOT_SHARE:

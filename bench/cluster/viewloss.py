@@ -15,8 +15,8 @@ import signal
 import threading
 import time
 
-from bench.cluster.edge import corpus, views_total
-from bench.cluster.load import BROWSER, PUBLIC_HOST, Load, fetch
+from bench.cluster.edge import BEACON_HEADERS, corpus, views_total
+from bench.cluster.load import BROWSER, Load, fetch
 from bench.cluster.outcome import Result, verdict
 
 FLUSH_SECONDS = 5  # VIEW_FLUSH_SECONDS' default, which the hosts keep
@@ -33,11 +33,7 @@ class Beacons:
 
     def run(self, n: int) -> None:
         rng = random.Random(n)
-        headers = {
-            "Sec-Fetch-Site": "same-origin",
-            "Origin": f"http://{PUBLIC_HOST}",
-            "User-Agent": BROWSER,
-        }
+        headers = {**BEACON_HEADERS, "User-Agent": BROWSER}
         while not self.stop.is_set():
             story = rng.choice(self.stories)
             answer = fetch(self.edge, f"/views/{story}/", method="POST", headers=headers)
