@@ -274,7 +274,7 @@ EDGE_REBAN_SECONDS = env_seconds("EDGE_REBAN_SECONDS", 6.0)
 CACHES = {
     "default": (
         {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "ops.redis_cache.KeptClientRedisCache",
             "LOCATION": env_str("REDIS_URL"),
         }
         if env_str("REDIS_URL")
@@ -298,7 +298,7 @@ CACHES = {
     **(
         {
             "shared_answers": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "BACKEND": "ops.redis_cache.KeptClientRedisCache",
                 "LOCATION": env_str("REDIS_URL"),
                 "KEY_PREFIX": "answers",
             }

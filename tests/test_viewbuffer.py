@@ -42,7 +42,7 @@ def redis_cache(settings, url, prefix):
     settings.CACHES = {
         **settings.CACHES,
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "ops.redis_cache.KeptClientRedisCache",
             "LOCATION": url,
             "KEY_PREFIX": prefix,
         },
