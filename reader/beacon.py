@@ -60,7 +60,7 @@ def _answer(request, pk) -> HttpResponse:
         return response
     if pk in viewcount.seen_recently(request):
         return response
-    if viewcount.record_view(pk) is not None:
+    if viewcount.record_view(pk):
         viewcount.remember(response, request, pk)
     return response
 

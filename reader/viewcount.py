@@ -64,19 +64,20 @@ def counts_for(request, article_id: int) -> bool:
     return not is_bot(request) and article_id not in seen_recently(request)
 
 
-def record_view(article_id: int) -> int | None:
-    """Count one view of the story, in total and for today (Asia/Seoul); return the new
-    total (None if the story is gone)."""
+def record_view(article_id: int) -> bool:
+    """Count one view of the story, in total and for today (Asia/Seoul); whether it was
+    counted. Written at once, a view of a story that is gone is not (False). Buffered, it is
+    taken (True) without reading anything back: the beacon has checked the story, and the
+    flush leaves out the views of a story deleted since (articles/viewbuffer.py)."""
     today = timezone.localdate()
     if viewbuffer.enabled():
         try:
-            pending = viewbuffer.Buffer().add(article_id, today)
+            viewbuffer.Buffer().add(article_id, today)
         except redis.RedisError as error:
             _warn(error)
         else:
-            flushed = _flushed_count(article_id)
-            return None if flushed is None else flushed + pending
-    return _record_now(article_id, today)
+            return True
+    return _record_now(article_id, today) is not None
 
 
 def current_count(article_id: int) -> int | None:

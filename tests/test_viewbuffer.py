@@ -274,7 +274,11 @@ def test_a_deleted_storys_buffered_views_are_dropped_without_an_error(buffered):
     assert not ViewTotal.objects.filter(article_id=gone_pk).exists()
     assert not DailyView.objects.filter(article_id=gone_pk).exists()
     assert stored_total(kept) == 1
-    assert viewcount.record_view(gone_pk) is None
+    # A view that reaches the buffer after the story went is taken (nothing is read back) and
+    # left out again by the next flush.
+    assert viewcount.record_view(gone_pk)
+    assert (viewbuffer.flush().views, stored_total(kept)) == (0, 1)
+    assert not ViewTotal.objects.filter(article_id=gone_pk).exists()
     assert viewcount.current_count(gone_pk) is None
 
 
