@@ -2,7 +2,9 @@
 counts of it."""
 
 import pytest
+from django.conf import settings
 from django.test import Client
+from django.urls import reverse
 
 from articles.models import ViewTotal
 from culture.env import Rate
@@ -117,3 +119,39 @@ def test_the_story_page_carries_the_beacon_for_readers_only():
     html = staff.get(story.get_absolute_url(), HTTP_USER_AGENT=CHROME).content.decode()
     assert "data-count-url" not in html
     assert "js/views" not in html
+
+
+def test_a_beacon_skips_the_middleware_that_has_nothing_for_it(settings):
+    """reader.beacon.BeaconShortcut answers it right after the security middleware: its
+    headers are there, those of the middleware below (the content policy) are not, and no
+    session is saved or read for an anonymous reader."""
+    settings.SECURE_CONTENT_TYPE_NOSNIFF = True
+    story = ArticleFactory()
+    counted = beacon(Client(), story.pk)
+    page = Client().get(story.get_absolute_url(), HTTP_USER_AGENT=CHROME)
+    assert counted.status_code == 204
+    assert counted["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Security-Policy" in page
+    assert "Content-Security-Policy" not in counted
+    assert settings.SESSION_COOKIE_NAME not in counted.cookies
+    assert views(story) == 1
+
+
+def test_the_shortcut_takes_the_urlconf_s_address_and_nothing_near_it():
+    story = ArticleFactory()
+    assert reverse("articles:count-view", args=[story.pk]) == f"/views/{story.pk}/"
+    for near in [f"/views/{story.pk}", f"/views/{story.pk}/x/", "/views/x/", "/views/"]:
+        response = Client().post(near, HTTP_USER_AGENT=CHROME, HTTP_SEC_FETCH_SITE="same-origin")
+        assert response.status_code in (301, 404), near
+    assert views(story) == 0
+
+
+def test_a_signed_in_editor_s_session_is_read_by_the_shortcut():
+    story = ArticleFactory()
+    editor = Client()
+    editor.force_login(StaffFactory())
+    reader = Client()
+    reader.cookies[settings.SESSION_COOKIE_NAME] = "no-such-session"  # a stale cookie: a reader
+    assert beacon(editor, story.pk).status_code == 204
+    assert beacon(reader, story.pk).status_code == 204
+    assert views(story) == 1
