@@ -14,8 +14,10 @@ the first request through the edge after the API's answer must show the new titl
 story page and in its API answer."""
 
 import json
+import os
 import random
 import re
+import resource
 import subprocess
 import threading
 import time
@@ -282,6 +284,64 @@ def wal_since(run, lsn: str) -> int:
         )
 
 
+# Where a beacon's CPU goes: the processes of the machine, grouped by what they are.
+APP_CPU = "app hosts (gunicorn)"
+CPU_GROUPS = [
+    (APP_CPU, re.compile(r"gunicorn")),
+    ("edge (Varnish)", re.compile(r"^(varnishd|cache-main)")),
+    ("balancer (HAProxy)", re.compile(r"^haproxy")),
+    ("Redis", re.compile(r"^redis-server")),
+    ("PostgreSQL, PgBouncer", re.compile(r"^(postgres|pgbouncer)")),
+]
+WRK_CPU = "load (wrk)"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ticks() -> dict[str, int]:
+    """CPU time (user + system, in clock ticks) of every process now, by CPU_GROUPS, and the
+    machine's busy time: what no process was charged (interrupts, the bridge's packets) is
+    the difference."""
+    ticks = dict.fromkeys([name for name, _ in CPU_GROUPS], 0)
+    ticks["other processes"] = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+            with open(f"/proc/{entry.name}/cmdline", "rb") as cmdline:
+                command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{entry.name}/comm") as comm:
+                name = comm.read().strip()
+        except OSError:  # gone meanwhile
+            continue
+        used = int(fields[11]) + int(fields[12])  # utime, stime
+        group = next(
+            (
+                label
+                for label, pattern in CPU_GROUPS
+                if pattern.search(command) or pattern.match(name)
+            ),
+            "other processes",
+        )
+        ticks[group] += used
+    with open("/proc/stat") as stat:
+        fields = stat.readline().split()[1:9]
+        user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields)
+    ticks["machine"] = user + nice + system + irq + softirq + steal
+    return ticks
+
+
+def cpu_per_request(before: dict[str, int], after: dict[str, int], requests: int) -> dict:
+    """CPU ms per request by group over a load, with the machine's busy share."""
+    used = {name: after[name] - before[name] for name in before}
+    machine = used.pop("machine")
+    used["kernel and unattributed"] = machine - sum(used.values())
+    per = {name: round(ticks * 1000 / TICKS / max(requests, 1), 3) for name, ticks in used.items()}
+    per["all"] = round(machine * 1000 / TICKS / max(requests, 1), 3)
+    return per
+
+
 def wrk_beacons(run, pk: int, seconds: int) -> dict:
     """wrk (Debian's) sending the story's beacon as fast as it can through the edge, each
     request a new reader's (no cookie): what it sent, per second, and what failed."""
@@ -296,6 +356,7 @@ def wrk_beacons(run, pk: int, seconds: int) -> dict:
         "-s",
         str(script),
     ]
+    before, children = cpu_ticks(), resource.getrusage(resource.RUSAGE_CHILDREN)
     output = subprocess.run(
         [*command, f"http://{run.edge.base}/"],
         capture_output=True,
@@ -303,6 +364,10 @@ def wrk_beacons(run, pk: int, seconds: int) -> dict:
         timeout=seconds + 60,
         check=True,
     ).stdout
+    after, waited = cpu_ticks(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    # wrk has exited by now: its CPU is its rusage as our child, not in /proc.
+    wrk_seconds = (waited.ru_utime + waited.ru_stime) - (children.ru_utime + children.ru_stime)
+    before[WRK_CPU], after[WRK_CPU] = 0, round(wrk_seconds * TICKS)
     requests = int(re.search(r"(\d+) requests in", output)[1])
     failed = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(r"Socket errors: (.*)", output)
@@ -312,6 +377,7 @@ def wrk_beacons(run, pk: int, seconds: int) -> dict:
         "non_2xx": int(failed[1]) if failed else 0,
         "socket_errors": socket_errors[1].strip() if socket_errors else "",
         "p99": (re.search(r"99%\s+(\S+)", output) or [None, ""])[1],
+        "cpu_ms_per_beacon": cpu_per_request(before, after, requests),
         "output": output[-1500:],
     }
 
@@ -330,6 +396,7 @@ def s11_hot_story(run) -> Result:
     per_thousand = wal * 1000 / counted if counted else float("inf")
     before = WAL_PER_VIEW_BEFORE * 1000
     errors = sent["non_2xx"] + (1 if sent["socket_errors"] else 0)
+    cpu = sent["cpu_ms_per_beacon"]
     oks = [
         sent["per_second"] >= HOT_RATE,
         errors == 0,
@@ -342,6 +409,10 @@ def s11_hot_story(run) -> Result:
         f"{sent['non_2xx']} refused{', socket errors ' + sent['socket_errors'] if sent['socket_errors'] else ''}; "
         f"{counted:,} views counted for {expected:,} answered beacons (wrk stops with up to "
         f"{HOT_CONNECTIONS} unanswered, which the site may have counted); "
+        f"CPU per beacon {cpu['all']:.2f} ms of the machine's (app hosts {cpu[APP_CPU]:.2f}, "
+        f"edge {cpu['edge (Varnish)']:.2f}, balancer {cpu['balancer (HAProxy)']:.2f}, "
+        f"Redis {cpu['Redis']:.2f}, wrk {cpu[WRK_CPU]:.2f}, kernel and other "
+        f"{cpu['kernel and unattributed'] + cpu['other processes']:.2f}); "
         f"WAL {per_thousand / 1024:,.1f} KiB per 1,000 views on the primary, "
         f"{before / max(per_thousand, 1):,.0f}× less than written one by one "
         f"({before / 1024:,.0f} KiB; target 10×)"
