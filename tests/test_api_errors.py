@@ -282,6 +282,26 @@ def test_the_schema_and_the_docs_are_served(client):
     assert b"openapi.json" in docs.content
 
 
+def test_the_schema_is_built_once_per_process_and_served_the_same(client, monkeypatch):
+    import ninja.main
+
+    from culture.api import api
+
+    built = []
+
+    def counted(**kwargs):
+        built.append(kwargs["path_prefix"])
+        return real(**kwargs)
+
+    real = ninja.main.get_schema
+    monkeypatch.setattr(ninja.main, "get_schema", counted)
+    monkeypatch.setattr(api, "_kept_schemas", {}, raising=False)
+    first, second = (client.get(f"{API}/openapi.json") for _ in range(2))
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert first.json() == second.json()
+    assert built == ["/api/v1/"]
+
+
 @pytest.mark.parametrize("path", ["openapi.json", "docs"])
 def test_the_schema_and_the_docs_answer_304_to_their_etag(client, path):
     first = client.get(f"{API}/{path}")
