@@ -292,10 +292,14 @@ CACHES = {
     # Answers rendered for anonymous readers (pages, story pages, API reads), kept in each
     # process's memory and filed under the shared content version (articles/answers.py), so no
     # worker serves a stale one.
+    # Bounded by entries and by bytes (ops/memory_cache.py): long pages fill memory sooner.
     "answers": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "BACKEND": "ops.memory_cache.BytesBoundedLocMemCache",
         "LOCATION": "answers",
-        "OPTIONS": {"MAX_ENTRIES": env_whole("PAGE_CACHE_ENTRIES", 2000, minimum=1)},
+        "OPTIONS": {
+            "MAX_ENTRIES": env_whole("PAGE_CACHE_ENTRIES", 2000, minimum=1),
+            "MAX_BYTES": env_whole("PAGE_CACHE_MB", 32, minimum=1) * 1024 * 1024,
+        },
     },
     # With PAGE_CACHE=redis they are kept in Redis too, shared by every host and worker.
     **(
