@@ -54,6 +54,10 @@ sub vcl_deliver {
     # For the cluster run and for operators: whether this answer came from the edge.
     if (obj.hits > 0) {
         set resp.http.X-Edge = "hit";
+        # The site's request id named the request that rendered the answer; a kept copy
+        # answers another request, which gets an id of its own (this Varnish's transaction
+        # id), so that no two requests ever share one in clients' logs.
+        set resp.http.X-Request-ID = "edge-" + server.identity + "-" + req.xid;
     } else {
         set resp.http.X-Edge = "miss";
     }

@@ -43,6 +43,7 @@ class Recorder(BaseHTTPRequestHandler):
         body = f"{self.path} #{len(self.server.seen)}".encode()
         self.send_response(200)
         self.send_header(edge.HEADER, options.get("v", "1.0"))
+        self.send_header("X-Request-ID", f"site-{len(self.server.seen)}")
         self.send_header(
             "Cache-Control",
             "private, no-store"
@@ -233,6 +234,14 @@ def test_varnish_keeps_public_pages_and_shares_them_whatever_cookies_a_reader_ha
     assert recorder.seen[-1] == ("GET", "/?v=3.5", "primary=signed")
     fetch(varnish, "/admin/?v=3.5", headers={"Cookie": "csrftoken=abc"})
     assert recorder.seen[-1] == ("GET", "/admin/?v=3.5", "csrftoken=abc")
+
+
+@pytest.mark.varnish
+def test_each_answer_from_the_edge_has_a_request_id_of_its_own(varnish, recorder):
+    ids = [fetch(varnish, "/api/v1/stories?v=3.5")[1]["X-Request-ID"] for _ in range(3)]
+    assert ids[0] == "site-1"  # the request that rendered it
+    assert all(one.startswith("edge-") for one in ids[1:])
+    assert len(set(ids)) == 3
 
 
 @pytest.mark.varnish
