@@ -1,8 +1,10 @@
 import hashlib
 import os
 import pickle
+import shutil
 from pathlib import Path
 
+import PIL
 import pytest
 from django.core.cache import caches
 from django.db import connection
@@ -93,8 +95,9 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 class SharedRenditionMemo(renditions.Memo):
-    """The memo of encoded renditions, also kept as files in a folder the test processes of
-    one run share: the demo's pictures are then encoded once per run, not once per worker."""
+    """The memo of encoded renditions, also kept as files in a folder that the test processes
+    of every run share: the demo's pictures are encoded once, not again in each run and each
+    worker (about 6 s of CPU per process that draws them)."""
 
     def __init__(self, folder: Path):
         super().__init__()
@@ -121,14 +124,25 @@ class SharedRenditionMemo(renditions.Memo):
         partial.replace(target)  # another process reads a whole file or none
 
 
+def rendition_memo_folder(config) -> Path:
+    """A folder in pytest's cache (.pytest_cache, git-ignored) named by what an encoding
+    depends on besides the original's bytes and widths (the memo's key): the code that
+    encodes and Pillow's version. A change to either starts an empty folder."""
+    encoder = hashlib.sha256(Path(renditions.__file__).read_bytes())
+    encoder.update(PIL.__version__.encode())
+    folder = config.cache.mkdir(f"renditions-{encoder.hexdigest()[:16]}")
+    for older in folder.parent.glob("renditions-*"):
+        if older != folder:
+            shutil.rmtree(older, ignore_errors=True)
+    return folder
+
+
 @pytest.fixture(scope="session", autouse=True)
-def shared_rendition_memo(tmp_path_factory):
-    run = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        run = run.parent  # the run's folder, above each worker's own
-    folder = run / "renditions"
-    folder.mkdir(exist_ok=True)
-    kept, renditions._memo = renditions._memo, SharedRenditionMemo(folder)
+def shared_rendition_memo(request):
+    kept, renditions._memo = (
+        renditions._memo,
+        SharedRenditionMemo(rendition_memo_folder(request.config)),
+    )
     yield
     renditions._memo = kept
 
