@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.db.models import Count
 
 from articles.models import Company
+from tests import demo_support
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself
 # stay synchronous and safe.
@@ -25,8 +26,12 @@ VIEWS = re.compile(r"조회수\s*(\d+)")
 
 @pytest.fixture
 def site(live_server, seed_file):
-    call_command("seed_demo", verbosity=0)
-    call_command("import_theteams", str(seed_file), verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    def make():
+        call_command("seed_demo", verbosity=0)
+        with open(os.devnull, "w") as quiet:
+            call_command("import_theteams", str(seed_file), verbosity=0, stdout=quiet)
+
+    demo_support.content("demo and the seed page", make)
     return live_server.url
 
 
@@ -110,7 +115,7 @@ def test_a_reader_walks_from_home_to_search(browser, site):
 
 @pytest.fixture
 def demo_site(live_server):
-    call_command("seed_demo", verbosity=0)
+    demo_support.demo()
     return live_server.url
 
 

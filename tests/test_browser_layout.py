@@ -6,9 +6,9 @@ import os
 import re
 
 import pytest
-from django.core.management import call_command
 
 from articles.models import Article
+from tests import demo_support
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself
 # stay synchronous and safe.
@@ -38,7 +38,7 @@ element => {
 
 @pytest.fixture
 def demo_site(live_server):
-    call_command("seed_demo", verbosity=0)
+    demo_support.demo()
     return live_server.url
 
 

@@ -7,9 +7,9 @@ CSP violation."""
 import os
 
 import pytest
-from django.core.management import call_command
 
 from articles.models import Article
+from tests import demo_support
 from tests.test_browser import DESKTOP, PHONE
 from tests.test_browser_editorial import Visitor
 
@@ -50,7 +50,7 @@ DRAWN = "() => new Promise((done) => requestAnimationFrame(() => requestAnimatio
 
 @pytest.fixture
 def pictured_site(live_server):
-    call_command("seed_demo", verbosity=0)  # commits: the renditions are made
+    demo_support.demo()  # committed: the renditions are made
     return live_server.url
 
 
