@@ -9,6 +9,11 @@ from articles.models.entities import Tag
 from articles.models.ordered import TAG_ORDER, put_in_order
 from articles.models.stories import Article
 
+__all__ = [
+    "Collection",
+    "CollectionItem",
+]
+
 
 class CollectionQuerySet(models.QuerySet):
     def on_home(self, now=None):

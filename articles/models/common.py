@@ -13,6 +13,23 @@ from django.utils.text import slugify
 from articles.images import IMAGE_SUFFIXES, image_suffix
 from articles.models.text import NameField, SlugField
 
+__all__ = [
+    "KIND_URL_NAMES",
+    "POPULAR_WINDOW_DAYS",
+    "RELATED_COUNT",
+    "SLUG_MAX_LENGTH",
+    "Focus",
+    "HttpsURLField",
+    "JobFamily",
+    "Kind",
+    "Status",
+    "cover_upload_to",
+    "generated_name",
+    "logo_upload_to",
+    "photo_upload_to",
+    "unique_slug",
+]
+
 SLUG_MAX_LENGTH = 120
 
 # What reverse() quotes an argument with (django.urls.resolvers), and two stand-ins for a

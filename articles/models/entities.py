@@ -16,6 +16,13 @@ from articles.models.common import (
 )
 from articles.models.text import NameField, SlugField
 
+__all__ = [
+    "Company",
+    "Person",
+    "Series",
+    "Tag",
+]
+
 
 class Company(Named):
     url_name = "articles:company"

@@ -5,6 +5,11 @@ from django.db import models
 
 from articles.models.entities import Tag
 
+__all__ = [
+    "ArticleTag",
+    "tags_in_order",
+]
+
 
 class ArticleTag(models.Model):
     """A story's hashtag and its place among the story's hashtags: the author's order (the

@@ -10,6 +10,18 @@ from django.db import models
 
 from articles.models.common import Kind
 
+__all__ = [
+    "FIRST_DAYS",
+    "WINDOWS",
+    "DayCompanyViews",
+    "DayKindViews",
+    "DayTagViews",
+    "FirstWeekViews",
+    "KindCurve",
+    "RollupState",
+    "StoryWindowViews",
+]
+
 # The periods whose top stories are kept per story (StoryWindowViews): the room's presets.
 WINDOWS = (7, 30, 90)
 # The first days after publication whose views are compared (day 0 is the publication day).

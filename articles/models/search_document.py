@@ -4,6 +4,8 @@ from django.db import models
 
 from articles.models.stories import Article
 
+__all__ = ["SearchDocument"]
+
 
 class SearchDocument(models.Model):
     """What search reads for one story: its title and the rest as Hangul bigram text (see

@@ -15,6 +15,8 @@ from django.db.models import Q
 
 from articles.models.common import Status
 
+__all__ = ["State"]
+
 
 class State(models.TextChoices):
     DRAFT = "draft", "초안"

@@ -7,6 +7,13 @@ story's row is not rewritten (nor its indexes touched) on every view.
 
 from django.db import models
 
+__all__ = [
+    "COUNT_MAX",
+    "DailyView",
+    "ViewFlush",
+    "ViewTotal",
+]
+
 # The largest value of a 64-bit signed integer, the widest column both databases have: a
 # count that reaches it stays there instead of overflowing (PostgreSQL raises, SQLite turns
 # the value into a REAL).

@@ -63,6 +63,12 @@ from articles.rendering import (
     render_body,
 )
 
+__all__ = [
+    "Article",
+    "by_views",
+    "has_published",
+]
+
 PUBLICATION_FIELDS = frozenset({"status", "published_at", "unpublish_at"})
 
 

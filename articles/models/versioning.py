@@ -2,6 +2,8 @@
 
 from django.db import models
 
+__all__ = ["ContentVersion"]
+
 
 class ContentVersion(models.Model):
     """One row whose number every content write moves, in the write's own transaction: the

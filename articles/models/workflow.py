@@ -20,6 +20,15 @@ from django.utils import timezone
 
 from articles.models.stories import Article
 
+__all__ = [
+    "PREVIEW_DAYS",
+    "PREVIEW_MAX_DAYS",
+    "PreviewLink",
+    "Revision",
+    "default_preview_expiry",
+    "preview_token_digest",
+]
+
 PREVIEW_DAYS = 7
 PREVIEW_MAX_DAYS = 30
 
