@@ -30,22 +30,5 @@ characters (newlines, "> ", "## ", "**", "*", "1. ", "[^n]", backslash escapes) 
 whitespace; it never drops or reorders anything else.
 """
 
-from articles.theteams.page import (
-    KINDS,
-    DumpError,
-    ParsedPage,
-    ParsedStory,
-    fidelity_text,
-    is_faithful,
-    parse_dump,
-)
-
-__all__ = [
-    "KINDS",
-    "DumpError",
-    "ParsedPage",
-    "ParsedStory",
-    "fidelity_text",
-    "is_faithful",
-    "parse_dump",
-]
+from articles.theteams.page import *  # noqa: F403
+from articles.theteams.page import __all__  # noqa: F401

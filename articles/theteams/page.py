@@ -17,6 +17,17 @@ from articles.theteams.inference import (
 from articles.theteams.structure import mark_structure
 from articles.theteams.text import _drop_dead_links
 
+# What the package exports (articles/theteams/__init__.py).
+__all__ = [
+    "KINDS",
+    "DumpError",
+    "ParsedPage",
+    "ParsedStory",
+    "fidelity_text",
+    "is_faithful",
+    "parse_dump",
+]
+
 KINDS = ("interview", "feed", "news")
 
 NAVIGATION_LINES = frozenset({"스토리 홈", "스토리홈", "인터뷰", "피드", "뉴스"})
