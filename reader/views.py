@@ -349,12 +349,17 @@ def story_json_ld(article, tags):
     return mark_safe(text.translate(JSON_SCRIPT_ESCAPES))  # < > & are escaped: safe in <script>
 
 
+def with_story_total(rows):
+    """Companies, people or tags, each with `story_total`: how many published stories it has."""
+    return rows.annotate(
+        story_total=Count("articles", filter=Q(articles__in=Article.objects.published()))
+    )
+
+
 @read_only
 @cached_for_readers()
 def company_index(request):
-    companies = Company.objects.annotate(
-        story_total=Count("articles", filter=Q(articles__in=Article.objects.published()))
-    ).order_by("name")
+    companies = with_story_total(Company.objects).order_by("name")
     share = page_tags(request, "회사", "엔지니어링 문화 스토리를 실은 회사들")
     return render(request, "reader/company_index.html", {"companies": companies, "share": share})
 
@@ -392,11 +397,7 @@ def company(request, slug):
 def person_index(request):
     """Everyone with a page (as in the API: people before their first story too), with the
     company and how many published stories they appear in."""
-    people = (
-        Person.objects.select_related("company")
-        .annotate(story_total=Count("articles", filter=Q(articles__in=Article.objects.published())))
-        .order_by("name", "pk")
-    )
+    people = with_story_total(Person.objects.select_related("company")).order_by("name", "pk")
     share = page_tags(request, "사람", "엔지니어링 문화 스토리에 나온 사람들")
     return render(request, "reader/person_index.html", {"people": people, "share": share})
 
@@ -420,13 +421,7 @@ def person(request, slug):
 @read_only
 @cached_for_readers()
 def tag_index(request):
-    tags = (
-        Tag.objects.annotate(
-            story_total=Count("articles", filter=Q(articles__in=Article.objects.published()))
-        )
-        .filter(story_total__gt=0)
-        .order_by("-story_total", "name")
-    )
+    tags = with_story_total(Tag.objects).filter(story_total__gt=0).order_by("-story_total", "name")
     share = page_tags(request, "해시태그", "해시태그로 모아 보는 엔지니어링 문화 스토리")
     return render(request, "reader/tag_index.html", {"tags": tags, "share": share})
 
