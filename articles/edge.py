@@ -2,7 +2,7 @@
 content changed.
 
 Every anonymous page carries the content version it was rendered under (the response header
-X-Content-Version, beside its ETag). When a writer publishes a new version (versions.publish(),
+X-Content-Version, beside its ETag). When a writer publishes a new version (versions.announce(),
 after its commit), each edge in EDGE_BAN_URLS gets `BAN /` with that header, and drops every
 object rendered under another version (deploy/varnish.vcl). Objects rendered under the new
 version stay.

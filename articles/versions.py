@@ -18,7 +18,7 @@ neither shows a story early nor keeps one late.
 The version record (number, window) lives in the shared cache, so that a cached answer costs
 one cache read and no query. Who may write it:
 
-- a writer, after its commit (publish()), computed from committed rows, under the counter's row
+- a writer, after its commit (announce()), computed from committed rows, under the counter's row
   lock so that a later writer's record is always written last; before its commit, the writer
   deletes the record (and the save fails if it cannot: nothing stale is left behind);
 - a reader only *adds* a record where none exists (a record a writer drew is never overwritten
@@ -109,7 +109,7 @@ class CacheUnavailable(Exception):
 def bump(**kwargs) -> None:
     """In a content write's transaction: move the counter and drop the shared record (the
     write fails if the record cannot be dropped, so no stale record survives it); once the
-    transaction commits, publish the new version. (Also a receiver: articles/apps.py.)"""
+    transaction commits, announce the new version. (Also a receiver: articles/apps.py.)"""
     table = connection.ops.quote_name(ContentVersion._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -121,7 +121,7 @@ def bump(**kwargs) -> None:
     except Exception as error:
         raise CacheUnavailable("공유 캐시에 연결할 수 없어 저장하지 않았습니다.") from error
     if not getattr(_batch, "active", False):
-        transaction.on_commit(publish)
+        transaction.on_commit(announce)
 
 
 _batch = threading.local()
@@ -130,7 +130,7 @@ _batch = threading.local()
 @contextmanager
 def batch():
     """Many writes in one transaction (an import, the demo seed): each still moves the counter,
-    but the version is drawn and published once, after their commit, not once per row."""
+    but the version is drawn and announced once, after their commit, not once per row."""
     if getattr(_batch, "active", False):
         yield
         return
@@ -138,12 +138,12 @@ def batch():
     try:
         with transaction.atomic():
             yield
-            transaction.on_commit(publish)
+            transaction.on_commit(announce)
     finally:
         _batch.active = False
 
 
-def publish() -> None:
+def announce() -> None:
     """Draw the version from committed rows and write it to the shared cache. Under the
     counter's row lock: a writer whose commit came later writes later."""
     try:
@@ -152,7 +152,7 @@ def publish() -> None:
             cache.set(KEY, version.record, _ttl(version, WRITER_TTL))
     except Exception:
         # The record was dropped before the commit: readers draw it from the database.
-        logger.exception("Could not publish the content version after a write")
+        logger.exception("Could not announce the content version after a write")
         version = None
     # Outside the row lock: the edges drop the pages of older versions (articles/edge.py),
     # even when the shared cache could not take the record.

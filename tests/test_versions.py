@@ -53,15 +53,15 @@ def test_a_batch_of_writes_publishes_once_after_all_of_them(django_capture_on_co
     stories = ArticleFactory.create_batch(3)
     before = versions.current()
     with (
-        mock.patch.object(versions, "publish", wraps=versions.publish) as publish,
+        mock.patch.object(versions, "announce", wraps=versions.announce) as announce,
         django_capture_on_commit_callbacks(execute=True),
         versions.batch(),
     ):
         for story in stories:
             story.title = f"{story.title} (고침)"
             save_story(story, by=None)
-        assert publish.call_count == 0
-    assert publish.call_count == 1
+        assert announce.call_count == 0
+    assert announce.call_count == 1
     after = versions.current()
     assert after.number == before.number + 3  # every write moved the counter
     assert ContentVersion.objects.get().number == after.number
@@ -81,14 +81,14 @@ def test_a_failed_batch_publishes_nothing_and_the_next_write_publishes_again(
 ):
     story = ArticleFactory()
     with (
-        mock.patch.object(versions, "publish", wraps=versions.publish) as publish,
+        mock.patch.object(versions, "announce", wraps=versions.announce) as announce,
         django_capture_on_commit_callbacks(execute=True),
     ):
         failing_import()
-        assert publish.call_count == 0
+        assert announce.call_count == 0
         story.title = "두 번째 쓰기"
         save_story(story, by=None)
-    assert publish.call_count == 1
+    assert announce.call_count == 1
     assert versions.current().number == ContentVersion.objects.get().number
 
 
