@@ -74,7 +74,7 @@ def cases():
         return request
 
     return {
-        "bare": miss(lambda n: "/__bench__/bare/"),
+        "bare": miss(lambda n: "/__bench__/fixed/"),
         "story": miss(lambda n: "/stories/{}/{}/".format(*stories[n % len(stories)])),
         "home": miss(lambda n: "/"),
         "kind list": miss(lambda n: "/feed/"),
@@ -87,10 +87,10 @@ def cases():
 def direct_bare():
     from django.test import RequestFactory
 
-    from bench.urls import bare
+    from bench.urls import fixed
 
-    request = RequestFactory().get("/__bench__/bare/")
-    return lambda: bare(request)
+    request = RequestFactory().get("/__bench__/fixed/")
+    return lambda: fixed(request)
 
 
 def timed(request, repeat):
