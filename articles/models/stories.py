@@ -171,17 +171,34 @@ class ArticleQuerySet(models.QuerySet):
         return self.order_by(F("series_part").asc(nulls_last=True), "published_at", "id")
 
     def related_to(self, article, tag_ids=None, limit=RELATED_COUNT):
-        """Up to `limit` stories like `article`: the same company first, then the most shared
-        tags, then the same kind; newest first within each. Call on published() so drafts
-        never leak. Three small indexed queries pick the ids, one more (plus the listing's
-        prefetch) loads them: no scan of every story. A pool is asked only while the list is short
-        (a company with `limit` other stories fills it alone)."""
+        """Up to `limit` stories like `article` (related_ids()), loaded as cards: one query
+        plus the listing's prefetch."""
+        chosen = self.related_ids(article, tag_ids, limit)
+        stories = self.for_listing().in_bulk(chosen)
+        return [stories[pk] for pk in chosen if pk in stories]
+
+    def newest_of_company(self, company_id, count):
+        """The ids of the company's `count` newest stories (the first pool of related_ids())."""
+        return list(
+            self.filter(company_id=company_id).recent().values_list("pk", flat=True)[:count]
+        )
+
+    def related_ids(self, article, tag_ids=None, limit=RELATED_COUNT, company_newest=None):
+        """The ids of up to `limit` stories like `article`: the same company first, then the
+        most shared tags, then the same kind; newest first within each. Call on published() so
+        drafts never leak. Up to three small indexed queries: no scan of every story. A pool is
+        asked only while the list is short (a company with `limit` other stories fills it
+        alone). `company_newest`, when given, is newest_of_company(…, limit + 1) of the same
+        queryset, kept by the caller: it stands in for the first pool's query."""
         if tag_ids is None:
             tag_ids = list(article.tags.values_list("pk", flat=True))
         others = self.exclude(pk=article.pk)
         pools = []
         if article.company_id:
-            pools.append(others.filter(company_id=article.company_id).recent())
+            if company_newest is not None:
+                pools.append([pk for pk in company_newest if pk != article.pk])
+            else:
+                pools.append(others.filter(company_id=article.company_id).recent())
         if tag_ids:
             # The candidates come from the story's tags (the tag -> story rows, a few hundred),
             # not from every published story: joined the other way, the database walked the
@@ -207,12 +224,12 @@ class ArticleQuerySet(models.QuerySet):
         for pool in pools:
             if len(chosen) >= limit:
                 break  # the pools before filled the list: a later pool's ids would be cut off
-            for pk in pool.values_list("pk", flat=True)[:limit]:
+            if isinstance(pool, models.QuerySet):
+                pool = pool.values_list("pk", flat=True)
+            for pk in pool[:limit]:
                 if pk not in chosen:
                     chosen.append(pk)
-        chosen = chosen[:limit]
-        stories = self.for_listing().in_bulk(chosen)
-        return [stories[pk] for pk in chosen if pk in stories]
+        return chosen[:limit]
 
 
 class Article(Provenance, models.Model):
