@@ -18,7 +18,9 @@ from collections import OrderedDict
 from django import template
 from django.utils.safestring import mark_safe
 
+from articles import answers
 from articles.answers import rendering_under
+from articles.models import RELATED_COUNT, Article, ViewTotal
 
 register = template.Library()
 CARD = "includes/story_card.html"
@@ -66,8 +68,55 @@ class BoundedCards:
 cards = BoundedCards(MAX_BYTES)
 
 
+class KeptCard:
+    """A story in a list whose card was found kept: what {% story_card %} sends again."""
+
+    __slots__ = ("html", "pk")
+
+    def __init__(self, pk: int, html: str):
+        self.pk, self.html = pk, html
+
+
+def related_for_readers(article, tag_ids) -> list:
+    """A story page's related stories (Article.objects.published().related_to()), for a page
+    rendered for readers under a content version.
+
+    A company's stories share their first pool (its newest stories), so its ids are kept per
+    company and version: the next page of the same company asks no query for them. With the
+    ids known, a story whose card is kept (by its 조회수, one query for all of them) is not
+    loaded at all. The first page of a company pays what related_to() pays, never more."""
+    published = Article.objects.published()
+    version = rendering_under.get()
+    if version is None or not article.company_id:
+        return published.related_to(article, tag_ids, limit=RELATED_COUNT)
+    store = answers.front()
+    key = f"related-company:{version}:{article.company_id}"
+    newest = store.get(key)
+    if newest is None:
+        newest = published.newest_of_company(article.company_id, RELATED_COUNT + 1)
+        store.set(key, newest, answers.STORY_TIMEOUT)
+        chosen = published.related_ids(article, tag_ids, RELATED_COUNT, company_newest=newest)
+        stories = published.for_listing().in_bulk(chosen)
+        return [stories[pk] for pk in chosen if pk in stories]
+    chosen = published.related_ids(article, tag_ids, RELATED_COUNT, company_newest=newest)
+    counts = dict(
+        ViewTotal.objects.filter(article_id__in=chosen).values_list("article_id", "count")
+    )
+    found = {}
+    for pk in chosen:
+        html = cards.get((version, pk, None, counts.get(pk, 0)))
+        if html is not None:
+            found[pk] = KeptCard(pk, html)
+    missing = [pk for pk in chosen if pk not in found]
+    if missing:
+        found.update(published.for_listing().in_bulk(missing))
+    return [found[pk] for pk in chosen if pk in found]
+
+
 @register.simple_tag(takes_context=True)
 def story_card(context, story):
+    if isinstance(story, KeptCard):
+        return mark_safe(story.html)  # the card template's own output, escaped there
     popular_days = context.get("popular_days")
     version = rendering_under.get()
     if version is None:

@@ -20,7 +20,6 @@ from django.views.decorators.http import require_safe
 from articles import answers, clock, stats
 from articles.models import (
     POPULAR_WINDOW_DAYS,
-    RELATED_COUNT,
     Article,
     Collection,
     CollectionItem,
@@ -43,6 +42,7 @@ from articles.search import (
     search_pages,
 )
 from reader import viewcount
+from reader.cards import related_for_readers
 from reader.share import page_tags, picture_image, share_image, site_tags, story_tags
 
 PAGE_SIZE = 20
@@ -296,7 +296,7 @@ def story_for_staff(request, pk, slug):
 def render_story(request, article, view_count, *, counted=False):
     tags = article.ordered_tags()
     published = Article.objects.published()
-    related = published.related_to(article, [tag.pk for tag in tags], limit=RELATED_COUNT)
+    related = related_for_readers(article, [tag.pk for tag in tags])
     parts = []
     if article.series_id:
         parts = list(

@@ -5,7 +5,9 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import caches
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -107,3 +109,42 @@ def test_the_cards_are_bounded_by_bytes_least_recently_used_first_out():
     assert set(kept.entries) == {0, 9}
     kept.put("huge", "x" * 2000)
     assert kept.get("huge") is None
+
+
+def related_section(page):
+    start = page.index('<section class="section related"')
+    return page[start : page.index("</section>", start)]
+
+
+def test_the_next_story_of_a_company_shows_the_same_related_cards_with_fewer_queries():
+    company = CompanyFactory(name="연관회사")
+    stories = [ArticleFactory(title=f"연관 이야기 {n}", company=company) for n in range(7)]
+    set_views(stories[5], 12)
+    oldest, older = stories[0], stories[1]
+    with CaptureQueriesContext(connection) as cold:
+        first = html(oldest.get_absolute_url())  # the company's newest ids are kept now
+    with CaptureQueriesContext(connection) as warm:
+        second = html(older.get_absolute_url())  # its cards too
+    assert related_section(second) == related_section(first)
+    assert [s.title in related_section(first) for s in reversed(stories)] == [True] * 4 + [
+        False
+    ] * 3
+    assert "조회수 12" in related_section(second)
+    assert len(warm) <= len(cold) - 3  # no pool query, no card loaded, no tag prefetch
+
+    # Drawn afresh, with nothing kept, the related cards are the same.
+    caches["answers"].clear()
+    cards.clear()
+    assert related_section(html(older.get_absolute_url())) == related_section(second)
+
+
+def test_a_kept_company_list_never_brings_back_a_withdrawn_story():
+    company = CompanyFactory()
+    stories = [ArticleFactory(title=f"회사 이야기 {n}", company=company) for n in range(6)]
+    html(stories[0].get_absolute_url())
+    newest = stories[-1]
+    newest.unpublish()
+    save_story(newest, by=None)
+    page = html(stories[1].get_absolute_url())
+    assert newest.title not in page
+    assert stories[1].title in html(stories[0].get_absolute_url())
