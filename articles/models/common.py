@@ -73,13 +73,12 @@ def unique_slug(model, base: str, *, fallback: str, exclude_pk=None, field: str 
     made only of punctuation falls back to `fallback`.
     """
     stem = slugify(base, allow_unicode=True)[: SLUG_MAX_LENGTH - 8].strip("-") or fallback
-    taken = set(
-        model._default_manager.filter(**{f"{field}__startswith": stem})
-        .exclude(pk=exclude_pk)
-        .values_list(field, flat=True)
-    )
-    if stem not in taken:
+    others = model._default_manager.exclude(pk=exclude_pk)
+    # Most titles are new: one lookup on the slug's unique index says so. Only a taken stem
+    # reads the slugs that start with it (a prefix match no index serves on either database).
+    if not others.filter(**{field: stem}).exists():
         return stem
+    taken = set(others.filter(**{f"{field}__startswith": stem}).values_list(field, flat=True))
     number = 2
     while f"{stem}-{number}" in taken:
         number += 1
