@@ -11,7 +11,7 @@ from django.db import connection
 
 from articles import renditions
 from reader.cards import cards
-from tests import api_support, repository_support
+from tests import api_support, browser_support, repository_support
 from tests.factories import StaffFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -182,9 +182,9 @@ def admin_client(client, superuser):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def chromium():
     """Debian's headless Chromium driven by Playwright (tests marked `browser`): one per test
-    process, each test in contexts of its own."""
+    process."""
     playwright_api = pytest.importorskip("playwright.sync_api")
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -202,6 +202,20 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def page_pool(chromium):
+    return browser_support.PagePool(chromium)
+
+
+@pytest.fixture
+def browser(page_pool):
+    """Each test's browser windows (new_context()), lent from the session's pool
+    (tests/browser_support.py) and given back, emptied, when the test ends."""
+    lending = browser_support.LendingBrowser(page_pool)
+    yield lending
+    lending.give_back_all()
 
 
 @pytest.fixture
