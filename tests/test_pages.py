@@ -476,7 +476,9 @@ class World:
 @pytest.mark.parametrize(
     ("url", "queries"),
     [
-        ("/", 10),  # the latest of the three kinds in one query (and one for their tags)
+        # The lead's id, the latest ids of each kind (three index reads of a few entries),
+        # then all those cards in one query and one for their tags.
+        ("/", 12),
         ("/interviews/", 4),
         ("/feed/?sort=popular", 4),
         ("/companies/", 2),
