@@ -109,8 +109,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "reader.context_processors.site",
             ],
-            # {% story_card %}: a card's HTML kept per content version (reader/cards.py).
-            "libraries": {"cards": "reader.cards"},
+            # {% story_card %}: a card's HTML kept per content version (reader/cards.py);
+            # {% link %}: the header's and footer's links, reversed once (reader/links.py).
+            "libraries": {"cards": "reader.cards", "links": "reader.links"},
         },
     },
 ]

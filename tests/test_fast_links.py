@@ -3,10 +3,11 @@ built once per picture (articles/renditions.py urls_of) are exactly what the slo
 
 import pytest
 from django.core.files.storage import FileSystemStorage, InMemoryStorage
+from django.template import engines
 from django.urls import NoReverseMatch, clear_script_prefix, reverse, set_script_prefix
 
 from articles import renditions
-from articles.models.common import KEY_STAND_IN, url_of
+from articles.models.common import KEY_STAND_IN, fixed_url, url_of
 
 SLUGS = ["culture", "개발-문화", "a'b(c)", "100%-sure", f"x{KEY_STAND_IN}y", "한글 공백", "~:@!"]
 
@@ -26,6 +27,22 @@ def test_links_follow_the_script_prefix():
     finally:
         clear_script_prefix()
     assert url_of("articles:story", "개발", 3).startswith("/stories/3/")
+
+
+FIXED = ["articles:home", "articles:interviews", "articles:search", "ops:case-study", "admin:index"]
+
+
+def test_the_links_every_page_carries_are_what_url_gives_under_any_script_prefix():
+    template = "{% load links %}" + " ".join(f"{{% link '{name}' %}}" for name in FIXED)
+    slow = " ".join(f"{{% url '{name}' %}}" for name in FIXED)
+    django = engines["django"]
+    for prefix in ("/", "/hub/", "/a&b/"):
+        set_script_prefix(prefix)
+        try:
+            assert django.from_string(template).render() == django.from_string(slow).render()
+            assert fixed_url("articles:home") == reverse("articles:home") == prefix
+        finally:
+            clear_script_prefix()
 
 
 def test_a_slug_no_pattern_takes_still_fails():

@@ -57,6 +57,16 @@ def url_of(name: str, slug: str, pk: int | None = None) -> str:
     return pattern.replace(SLUG_STAND_IN, quote(slug, safe=URL_SAFE))
 
 
+def fixed_url(name: str) -> str:
+    """reverse(name) of a URL that takes no arguments (the header's and footer's links on
+    every page), reversed once per name, script prefix and URL configuration."""
+    key = (name, None, get_script_prefix(), get_urlconf())
+    url = _patterns.get(key)
+    if url is None:
+        url = _patterns.setdefault(key, reverse(name))
+    return url
+
+
 def forget_url_patterns(*, setting, **kwargs):
     if setting == "ROOT_URLCONF":
         _patterns.clear()
