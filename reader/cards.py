@@ -16,11 +16,13 @@ import threading
 from collections import OrderedDict
 
 from django import template
+from django.db.models import QuerySet, prefetch_related_objects
 from django.utils.safestring import mark_safe
 
 from articles import answers
 from articles.answers import rendering_under
 from articles.models import RELATED_COUNT, Article, ViewTotal
+from articles.models.stories import card_tags
 
 register = template.Library()
 CARD = "includes/story_card.html"
@@ -113,6 +115,29 @@ def related_for_readers(article, tag_ids) -> list:
     return [found[pk] for pk in chosen if pk in found]
 
 
+def drawable(stories, popular_days=None):
+    """A list page's stories (a for_listing() queryset), read, with their hashtags loaded only
+    for the stories whose card is not kept: a page whose cards are all kept reads no hashtag
+    and makes no Tag. Anything else (a render that keeps no cards, a list already read) is
+    given back as it is."""
+    version = rendering_under.get()
+    if version is None or not isinstance(stories, QuerySet):
+        return stories
+    joined = stories.query.select_related
+    if not (isinstance(joined, dict) and "view_total" in joined):
+        return stories  # not for_listing(): a card's key would cost a query per story
+    rows = list(stories.prefetch_related(None))
+    undrawn = [story for story in rows if cards.get(_key(version, story, popular_days)) is None]
+    if undrawn:
+        prefetch_related_objects(undrawn, card_tags())
+    return rows
+
+
+def _key(version, story, popular_days) -> tuple:
+    count = story.recent_views if popular_days else story.view_count
+    return (version, story.pk, popular_days, count)
+
+
 @register.simple_tag(takes_context=True)
 def story_card(context, story):
     if isinstance(story, KeptCard):
@@ -121,8 +146,7 @@ def story_card(context, story):
     version = rendering_under.get()
     if version is None:
         return draw(context, story, popular_days)
-    count = story.recent_views if popular_days else story.view_count
-    key = (version, story.pk, popular_days, count)
+    key = _key(version, story, popular_days)
     html = cards.get(key)
     if html is None:
         html = draw(context, story, popular_days)

@@ -42,7 +42,7 @@ from articles.search import (
     search_pages,
 )
 from reader import viewcount
-from reader.cards import related_for_readers
+from reader.cards import drawable, related_for_readers
 from reader.share import page_tags, picture_image, share_image, site_tags, story_tags
 
 PAGE_SIZE = 20
@@ -103,11 +103,16 @@ def read_only(view=None, *, exempt_csrf=True):
     return decorator if view is None else decorator(view)
 
 
-def paginate(request, queryset, per_page=PAGE_SIZE):
+def paginate(request, queryset, per_page=PAGE_SIZE, *, popular_days=None):
     """The requested page, or the nearest real one: a page number that is not a number, or is
-    below 1, gives page 1; one past the end gives the last page; never an error."""
-    paginator = Paginator(queryset, per_page)
-    number = request.GET.get("page", "1")
+    below 1, gives page 1; one past the end gives the last page; never an error. Its stories
+    are read with the hashtags of the cards not kept (reader/cards.py drawable)."""
+    page = _page(Paginator(queryset, per_page), request.GET.get("page", "1"))
+    page.object_list = drawable(page.object_list, popular_days)
+    return page
+
+
+def _page(paginator, number):
     try:
         return paginator.page(number)
     except PageNotAnInteger:
@@ -223,7 +228,8 @@ def kind_list(request, kind_path):
     if job_family:
         stories = stories.filter(job_family=job_family)
     stories = stories.popular() if sort == "popular" else stories.recent()
-    page = paginate(request, stories)
+    popular_days = POPULAR_WINDOW_DAYS if sort == "popular" else None
+    page = paginate(request, stories, popular_days=popular_days)
     return render(
         request,
         "reader/kind_list.html",
@@ -236,7 +242,7 @@ def kind_list(request, kind_path):
             "sort": sort,
             "sorts": SORTS.items(),
             # The cards show what the list is sorted by: the window's views on 인기순.
-            "popular_days": POPULAR_WINDOW_DAYS if sort == "popular" else None,
+            "popular_days": popular_days,
             "job_family": job_family,
             "job_family_label": JobFamily(job_family).label if job_family else "",
             "job_families": JobFamily.choices,

@@ -148,3 +148,21 @@ def test_a_kept_company_list_never_brings_back_a_withdrawn_story():
     page = html(stories[1].get_absolute_url())
     assert newest.title not in page
     assert stories[1].title in html(stories[0].get_absolute_url())
+
+
+def test_a_list_whose_cards_are_kept_reads_no_hashtags_and_shows_the_same_page():
+    tag = TagFactory(name="목록태그")
+    for number in range(5):
+        ArticleFactory(title=f"목록 이야기 {number}", kind=Kind.FEED, tags=[tag])
+    html("/feed/")  # the content version drawn, the answers' cache warm
+    cards.clear()
+    with CaptureQueriesContext(connection) as drawn:
+        first = html("/feed/?page=1")  # every card drawn: their hashtags read
+    with CaptureQueriesContext(connection) as kept:
+        again = html("/feed/?page=01")  # another address, rendered again: its cards kept
+    assert again.count("#목록태그") == first.count("#목록태그") == 5
+    assert [card_of(again, f"목록 이야기 {n}") for n in range(5)] == [
+        card_of(first, f"목록 이야기 {n}") for n in range(5)
+    ]
+    assert [q for q in kept.captured_queries if '"articles_tag"' in q["sql"]] == []
+    assert len(kept) == len(drawn) - 1
