@@ -22,7 +22,7 @@ from django.utils.safestring import mark_safe
 from articles import answers
 from articles.answers import rendering_under
 from articles.models import RELATED_COUNT, Article, ViewTotal
-from articles.models.stories import card_tags
+from articles.models.querysets import card_tags
 
 register = template.Library()
 CARD = "includes/story_card.html"

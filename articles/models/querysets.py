@@ -1,0 +1,193 @@
+"""The query plans of stories (ArticleQuerySet, Article.objects): what is published, in what
+state, in what order, and which stories are related. One definition of "published" lives in
+ArticleQuerySet.published(); the pages, the API, the feeds, the sitemap and search all go
+through it."""
+
+from datetime import timedelta
+
+from django.db import models
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from articles import clock
+from articles.models.common import POPULAR_WINDOW_DAYS, RELATED_COUNT
+from articles.models.ordered import tags_in_order
+from articles.models.states import State, state_conditions
+from articles.models.stats import DailyView
+
+
+def by_views():
+    """조회수 as an expression to sort by: 0 for a story that has no ViewTotal row yet (an outer
+    join gives NULL, which each database would sort at a different end)."""
+    return Coalesce("view_total__count", Value(0))
+
+
+def card_tags() -> Prefetch:
+    """The hashtags a story card shows, in the story's own order (one query for a list)."""
+    return Prefetch("tags", queryset=tags_in_order())
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self, now=None):
+        """Stories a reader may see now: published, due, and not yet withdrawn."""
+        return self.in_state(State.PUBLISHED, now)
+
+    def in_state(self, state: State, now=None):
+        """Stories in `state` at `now` (states.py holds the one definition)."""
+        return self.filter(state_conditions(now or clock.now_datetime())[state])
+
+    def with_state(self, now=None):
+        """Each story annotated with its state at `now` (Article.state reads it), for a list
+        that shows or sorts by state in the same query."""
+        conditions = state_conditions(now or clock.now_datetime())
+        return self.annotate(
+            state_now=Case(
+                *(
+                    When(condition, then=Value(state.value))
+                    for state, condition in conditions.items()
+                ),
+                output_field=models.CharField(),
+            )
+        )
+
+    def for_listing(self):
+        """The query plan of every story card: one query for the stories with their company,
+        series and 조회수, one for all their tags, whatever the number of stories."""
+        return (
+            self.select_related("company", "series", "view_total")
+            .prefetch_related(card_tags())
+            .defer("body", "body_html")
+        )
+
+    def recent(self):
+        return self.order_by(F("published_at").desc(nulls_last=True), "-id")
+
+    def popular(self, days=POPULAR_WINDOW_DAYS, now=None):
+        """인기순: views of the last `days` days (from DailyView), then all-time views.
+
+        The day totals are a correlated subquery that only runs for stories that had views in
+        the window (the IN list is computed once), so sorting a long list stays cheap."""
+        since = timezone.localdate(now or timezone.now()) - timedelta(days=days - 1)
+        in_window = DailyView.objects.filter(day__gte=since)
+        totals = (
+            in_window.filter(article=OuterRef("pk"))
+            .values("article")
+            .annotate(total=Sum("count"))
+            .values("total")
+        )
+        return self.annotate(
+            recent_views=Case(
+                When(pk__in=in_window.values("article"), then=Subquery(totals)),
+                default=0,
+            )
+        ).order_by(
+            "-recent_views", by_views().desc(), F("published_at").desc(nulls_last=True), "-id"
+        )
+
+    def most_viewed(self, days, limit, now=None):
+        """The `limit` stories with the most views in the last `days` days, each with its
+        `recent_views`: read from the day rows of the window, not from every story (each
+        day row's story is checked by its key, where `article__in=self` would first list every
+        story of `self`)."""
+        since = timezone.localdate(now or timezone.now()) - timedelta(days=days - 1)
+        top = list(
+            DailyView.objects.filter(Exists(self.filter(pk=OuterRef("article"))), day__gte=since)
+            .values_list("article")
+            .annotate(total=Sum("count"))
+            .order_by("-total", "-article")[:limit]
+        )
+        stories = (
+            self.select_related("company", "view_total")
+            .defer("body", "body_html")
+            .in_bulk([pk for pk, _ in top])
+        )
+        ranked = []
+        for pk, total in top:
+            stories[pk].recent_views = total
+            ranked.append(stories[pk])
+        return ranked
+
+    def series_parts(self, series_id, now=None):
+        """The published parts of a series in their order. Driven from the series' own few
+        rows (the series index), not from the published listing: filtered there, SQLite read
+        every published story's row to test its series."""
+        in_series = self.model.objects.filter(series=series_id).values("pk")
+        return self.published(now).filter(pk__in=in_series).in_series_order()
+
+    def in_series_order(self):
+        """A series' parts by part number, unnumbered parts last on every database (SQLite
+        and PostgreSQL put NULLs at opposite ends by themselves), then by date."""
+        return self.order_by(F("series_part").asc(nulls_last=True), "published_at", "id")
+
+    def related_to(self, article, tag_ids=None, limit=RELATED_COUNT):
+        """Up to `limit` stories like `article` (related_ids()), loaded as cards: one query
+        plus the listing's prefetch."""
+        chosen = self.related_ids(article, tag_ids, limit)
+        stories = self.for_listing().in_bulk(chosen)
+        return [stories[pk] for pk in chosen if pk in stories]
+
+    def newest_of_company(self, company_id, count):
+        """The ids of the company's `count` newest stories (the first pool of related_ids())."""
+        return list(
+            self.filter(company_id=company_id).recent().values_list("pk", flat=True)[:count]
+        )
+
+    def related_ids(self, article, tag_ids=None, limit=RELATED_COUNT, company_newest=None):
+        """The ids of up to `limit` stories like `article`: the same company first, then the
+        most shared tags, then the same kind; newest first within each. Call on published() so
+        drafts never leak. Up to three small indexed queries: no scan of every story. A pool is
+        asked only while the list is short (a company with `limit` other stories fills it
+        alone). `company_newest`, when given, is newest_of_company(…, limit + 1) of the same
+        queryset, kept by the caller: it stands in for the first pool's query."""
+        if tag_ids is None:
+            tag_ids = list(article.tags.values_list("pk", flat=True))
+        others = self.exclude(pk=article.pk)
+        pools = []
+        if article.company_id:
+            if company_newest is not None:
+                pools.append([pk for pk in company_newest if pk != article.pk])
+            else:
+                pools.append(others.filter(company_id=article.company_id).recent())
+        if tag_ids:
+            # The candidates come from the story's tags (the tag -> story rows, a few hundred),
+            # not from every published story: joined the other way, the database walked the
+            # whole published listing and looked up each story's tags. The shared count is
+            # then taken for the candidates alone. (Looking each candidate's row up by its key
+            # instead would read past its body on SQLite: the listing index answers published()
+            # without touching the rows.)
+            through = self.model.tags.through.objects.filter(tag_id__in=tag_ids)
+            shared = (
+                through.filter(article_id=OuterRef("pk"))
+                .order_by()
+                .values("article_id")
+                .annotate(total=Count("*"))
+                .values("total")
+            )
+            pools.append(
+                others.filter(pk__in=through.values("article_id"))
+                .annotate(shared=Subquery(shared))
+                .order_by("-shared", F("published_at").desc(nulls_last=True), "-id")
+            )
+        pools.append(others.filter(kind=article.kind).recent())
+        chosen = []
+        for pool in pools:
+            if len(chosen) >= limit:
+                break  # the pools before filled the list: a later pool's ids would be cut off
+            if isinstance(pool, models.QuerySet):
+                pool = pool.values_list("pk", flat=True)
+            for pk in pool[:limit]:
+                if pk not in chosen:
+                    chosen.append(pk)
+        return chosen[:limit]
