@@ -97,22 +97,20 @@ def related_for_readers(article, tag_ids) -> list:
     if newest is None:
         newest = published.newest_of_company(article.company_id, RELATED_COUNT + 1)
         store.set(key, newest, answers.STORY_TIMEOUT)
-        chosen = published.related_ids(article, tag_ids, RELATED_COUNT, company_newest=newest)
-        stories = published.for_listing().in_bulk(chosen)
-        return [stories[pk] for pk in chosen if pk in stories]
+        return published.related_to(article, tag_ids, RELATED_COUNT, company_newest=newest)
     chosen = published.related_ids(article, tag_ids, RELATED_COUNT, company_newest=newest)
     counts = dict(
         ViewTotal.objects.filter(article_id__in=chosen).values_list("article_id", "count")
     )
-    found = {}
+    kept = {}
     for pk in chosen:
-        html = cards.get((version, pk, None, counts.get(pk, 0)))
+        html = cards.get(_card_key(version, pk, None, counts.get(pk, 0)))
         if html is not None:
-            found[pk] = KeptCard(pk, html)
-    missing = [pk for pk in chosen if pk not in found]
-    if missing:
-        found.update(published.for_listing().in_bulk(missing))
-    return [found[pk] for pk in chosen if pk in found]
+            kept[pk] = KeptCard(pk, html)
+    loaded = {
+        story.pk: story for story in published.cards_of([pk for pk in chosen if pk not in kept])
+    }
+    return [kept.get(pk) or loaded[pk] for pk in chosen if pk in kept or pk in loaded]
 
 
 def drawable(stories, popular_days=None):
@@ -135,7 +133,12 @@ def drawable(stories, popular_days=None):
 
 def _key(version, story, popular_days) -> tuple:
     count = story.recent_views if popular_days else story.view_count
-    return (version, story.pk, popular_days, count)
+    return _card_key(version, story.pk, popular_days, count)
+
+
+def _card_key(version, pk, popular_days, count) -> tuple:
+    """A kept card's key: the content version, the story, and the count it shows."""
+    return (version, pk, popular_days, count)
 
 
 @register.simple_tag(takes_context=True)

@@ -162,10 +162,10 @@ def home(request):
     latest_ids = latest_by_kind(published, LATEST_PER_KIND)
     # The lead story and the latest of each kind as cards: one query and one for their tags.
     wanted = [*([lead] if lead else []), *chain.from_iterable(latest_ids.values())]
-    cards = published.for_listing().in_bulk(wanted)
-    latest = {kind: [cards[pk] for pk in ids if pk in cards] for kind, ids in latest_ids.items()}
+    loaded = published.for_listing().in_bulk(wanted)
+    latest = {kind: [loaded[pk] for pk in ids if pk in loaded] for kind, ids in latest_ids.items()}
     # No featured story: the newest of all leads, which is the newest of some kind.
-    featured = cards.get(lead) or max(
+    featured = loaded.get(lead) or max(
         (stories[0] for stories in latest.values() if stories),
         key=lambda story: (story.published_at, story.pk),
         default=None,

@@ -70,11 +70,6 @@ class LentContext:
         real, page, self._real = self._real, self.page, None
         self._pool.give_back(self._key, real, page)
 
-    def __getattr__(self, name):
-        if self._real is None:
-            raise AttributeError(name)
-        return getattr(self._real, name)
-
 
 class PagePool:
     """The session's open contexts with their page, free ones by (locale, init scripts)."""

@@ -131,12 +131,15 @@ class ArticleQuerySet(models.QuerySet):
         and PostgreSQL put NULLs at opposite ends by themselves), then by date."""
         return self.order_by(F("series_part").asc(nulls_last=True), "published_at", "id")
 
-    def related_to(self, article, tag_ids=None, limit=RELATED_COUNT):
-        """Up to `limit` stories like `article` (related_ids()), loaded as cards: one query
-        plus the listing's prefetch."""
-        chosen = self.related_ids(article, tag_ids, limit)
-        stories = self.for_listing().in_bulk(chosen)
-        return [stories[pk] for pk in chosen if pk in stories]
+    def related_to(self, article, tag_ids=None, limit=RELATED_COUNT, company_newest=None):
+        """Up to `limit` stories like `article` (related_ids()), loaded as cards."""
+        return self.cards_of(self.related_ids(article, tag_ids, limit, company_newest))
+
+    def cards_of(self, ids):
+        """The stories of `ids` in that order, as cards (for_listing(): one query plus the
+        listing's prefetch); an id this queryset does not hold is left out."""
+        stories = self.for_listing().in_bulk(ids)
+        return [stories[pk] for pk in ids if pk in stories]
 
     def newest_of_company(self, company_id, count):
         """The ids of the company's `count` newest stories (the first pool of related_ids())."""
