@@ -8,8 +8,7 @@ import pytest
 from django.core.cache.backends.redis import RedisCache
 
 from ops.redis_cache import KeptClientRedisCache
-from tests.redis_support import redis_or_skip
-from tests.test_viewbuffer import REDIS_URL
+from tests.redis_support import REDIS_URL, redis_or_skip
 
 
 @pytest.fixture

@@ -4,9 +4,7 @@ flushers, a Redis that cannot be reached or is not configured means views writte
 counts still stop at their largest value, and a deleted story's buffered views vanish quietly.
 Runs on SQLite and PostgreSQL; the Redis tests skip without Redis at TEST_REDIS_URL."""
 
-import os
 import threading
-import uuid
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from unittest import mock
@@ -23,11 +21,9 @@ from articles.viewcounts import DAY_COUNT_MAX
 from reader import viewcount
 from tests.factories import ArticleFactory
 from tests.readers_support import CHROME, read_story
-from tests.redis_support import redis_or_skip
+from tests.redis_support import redis_cache, views_in_redis
 from tests.test_env import settings_in_a_fresh_process
 
-# A database number of its own, and a key prefix per test, so no parallel run meets its keys.
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 # Nothing listens on port 1: connections are refused at once.
 DEAD_REDIS_URL = "redis://127.0.0.1:1/0"
 pytestmark = pytest.mark.django_db
@@ -37,30 +33,13 @@ BEFORE_MIDNIGHT = datetime(2026, 3, 1, 14, 59, 59, tzinfo=UTC)
 AT_MIDNIGHT = datetime(2026, 3, 1, 15, 0, 0, tzinfo=UTC)
 
 
-def redis_cache(settings, url, prefix):
-    settings.VIEW_BUFFER = True
-    settings.CACHES = {
-        **settings.CACHES,
-        "default": {
-            "BACKEND": "ops.redis_cache.KeptClientRedisCache",
-            "LOCATION": url,
-            "KEY_PREFIX": prefix,
-        },
-    }
-
-
 @pytest.fixture
 def buffered(settings):
     """Views buffered in the Redis at TEST_REDIS_URL under this test's own key prefix (its keys
     are deleted afterwards)."""
-    client = redis_or_skip(REDIS_URL)
-    prefix = f"viewbuffer-test-{uuid.uuid4().hex[:12]}"
-    redis_cache(settings, REDIS_URL, prefix)
-    assert viewbuffer.enabled()
-    yield SimpleNamespace(client=client, buffer=viewbuffer.Buffer())
-    for key in client.scan_iter(f"{prefix}:*"):
-        client.delete(key)
-    client.close()
+    with views_in_redis(settings, "viewbuffer-test") as (client, _):
+        assert viewbuffer.enabled()
+        yield SimpleNamespace(client=client, buffer=viewbuffer.Buffer())
 
 
 def visit(story, client=None):
