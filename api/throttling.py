@@ -114,16 +114,27 @@ def over_limit(key: str, rate) -> float | None:
     window ends when it is over the limit, else None, also when the store cannot count (let
     through, and said in the log)."""
     limit, period = rate
-    # Windows by the database's clock, so that every host cuts them at the same moment.
-    now = time.time() + clock.offset()
-    window_end = (int(now // period) + 1) * period
+    window_end, left = window(period)
     try:
         count = count_request(key, window_end, period)
     except Exception:
         # Refusing everything while the store is down would turn its outage into ours.
         store_warnings.warn("Could not count %s against its rate limit: let through", key)
         return None
-    return window_end - now if count > limit else None
+    return left if count > limit else None
+
+
+def window(period: int) -> tuple[int, float]:
+    """The window of `period` seconds we are in, by the database's clock (so that every host
+    cuts them at the same moment): its end (Unix seconds) and the seconds left of it."""
+    now = time.time() + clock.offset()
+    window_end = (int(now // period) + 1) * period
+    return window_end, window_end - now
+
+
+def window_key(key: str, window_end: int) -> str:
+    """The counter of `key`'s window ending at `window_end`, as the caches name it."""
+    return f"{key}:{window_end}"
 
 
 def count_request(key: str, window_end: int, period: int) -> int:
@@ -131,10 +142,10 @@ def count_request(key: str, window_end: int, period: int) -> int:
     its number in that window, in the store the default cache names."""
     cache = caches["default"]
     if isinstance(cache, RedisCache):
-        return RedisCounter(cache).count(f"{key}:{window_end}", period)
+        return RedisCounter(cache).count(window_key(key, window_end), period)
     if isinstance(cache, DatabaseCache):
         return database_count(key, window_end)
-    return cache_count(cache, f"{key}:{window_end}", period)
+    return cache_count(cache, window_key(key, window_end), period)
 
 
 class RedisCounter:

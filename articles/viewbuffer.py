@@ -67,6 +67,11 @@ return 0
 """
 
 
+def fields(article_id: int, day: date | None = None) -> tuple[str, str | None]:
+    """The pending hash's fields for a story's views: its total, and the day's (None: no day)."""
+    return f"t:{article_id}", None if day is None else f"d:{article_id}:{day.isoformat()}"
+
+
 def enabled() -> bool:
     """Whether views are buffered: VIEW_BUFFER is on and the default cache is Redis."""
     return settings.VIEW_BUFFER and isinstance(caches["default"], RedisCache)
@@ -85,14 +90,15 @@ class Buffer:
     def add(self, article_id: int, day: date) -> int:
         """Buffer one view of the story on `day`; return the story's views not yet flushed.
         Both counters in one transaction: both are added or neither (redis.RedisError)."""
+        total, today = fields(article_id, day)
         with self.client.pipeline(transaction=True) as pipe:
-            pipe.hincrby(self.pending, f"t:{article_id}", 1)
-            pipe.hincrby(self.pending, f"d:{article_id}:{day.isoformat()}", 1)
+            pipe.hincrby(self.pending, total, 1)
+            pipe.hincrby(self.pending, today, 1)
             pending, _ = pipe.execute()
         return pending
 
     def pending_total(self, article_id: int) -> int:
-        return int(self.client.hget(self.pending, f"t:{article_id}") or 0)
+        return int(self.client.hget(self.pending, fields(article_id)[0]) or 0)
 
     def take(self) -> dict[str, str]:
         """The batch to add: a leftover one, or the pending views renamed (empty: none)."""

@@ -76,12 +76,21 @@ class ForwardedSchemeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not from_trusted_proxy(request.META):
-            for key in SCHEME_HEADERS:
-                request.META.pop(key, None)
+        forget_untrusted_scheme(request.META)
         return self.get_response(request)
 
 
+def forget_untrusted_scheme(meta) -> None:
+    """ForwardedSchemeMiddleware's rule on a request's META (the view beacon's gate, which
+    comes before the middleware, applies it too: reader/beacon.py)."""
+    if not from_trusted_proxy(meta):
+        for key in SCHEME_HEADERS:
+            meta.pop(key, None)
+
+
+# Most requests come from a few addresses (the proxies, the clients they forward): parsing each
+# once is enough. Bounded: any text a client sends may come here.
+@lru_cache(maxsize=1024)
 def _address(text: str) -> str | None:
     """An IP address in its canonical spelling, or None. Takes the forms proxies write:
     bare, [IPv6], and with a port (192.0.2.1:4711, [2001:db8::1]:4711)."""

@@ -44,7 +44,7 @@ BOT_USER_AGENT = re.compile(
 
 
 def is_bot(request) -> bool:
-    agent = request.headers.get("User-Agent", "").strip()
+    agent = request.META.get("HTTP_USER_AGENT", "").strip()
     return not agent or bool(BOT_USER_AGENT.search(agent))
 
 

@@ -10,6 +10,7 @@ from django.core.cache import caches
 from django.db import connection
 
 from articles import renditions
+from reader import beacon
 from reader.cards import cards
 from tests import api_support, browser_support, repository_support
 from tests.factories import StaffFactory, UserFactory
@@ -154,6 +155,7 @@ def fresh_page_cache():
     from test to test: the kept story cards, filed under them, go too.)"""
     caches["answers"].clear()
     cards.clear()
+    beacon.forget()
 
 
 @pytest.fixture(autouse=True)

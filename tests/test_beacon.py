@@ -1,22 +1,34 @@
 """The 조회수 beacon (reader/beacon.py): what the story page's script sends, and what the server
-counts of it."""
+counts of it; each test twice, with views written to the database at once and buffered in
+Redis (one round trip: the limit, the version's check and the view)."""
 
 import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from articles.models import ViewTotal
 from culture.env import Rate
-from reader.viewcount import COOKIE_NAME
+from reader.viewcount import COOKIE_NAME, current_count
 from tests.factories import ArticleFactory, StaffFactory
 from tests.readers_support import CHROME, beacon
+from tests.redis_support import views_in_redis
 
 pytestmark = pytest.mark.django_db
 
 
-def views(story) -> int:
-    return ViewTotal.objects.filter(article=story).values_list("count", flat=True).first() or 0
+@pytest.fixture(autouse=True, params=["database", "redis"])
+def store(request, settings):
+    """Where views are counted: at once in the database, or buffered in Redis."""
+    if request.param == "database":
+        yield request.param
+        return
+    with views_in_redis(settings, "beacon-test"):
+        yield request.param
+
+
+def views(story_or_pk) -> int:
+    """The story's count as readers see it (the database's, plus what Redis buffers)."""
+    return current_count(getattr(story_or_pk, "pk", story_or_pk)) or 0
 
 
 def directives(response) -> set[str]:
@@ -93,7 +105,7 @@ def test_a_story_readers_cannot_see_is_not_counted(status):
     pk = ArticleFactory(draft=True).pk if status == "draft" else 999_999
     response = beacon(Client(), pk)
     assert response.status_code == 404
-    assert not ViewTotal.objects.filter(article_id=pk).exists()
+    assert views(pk) == 0
 
 
 def test_each_client_has_a_limit(settings):
