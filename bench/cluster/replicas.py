@@ -78,7 +78,15 @@ def lag_check(run, standby: Standby) -> dict:
     for host in run.hosts:  # every host has the page kept, as readers left it
         fetch(host.base, path, headers={"User-Agent": BROWSER})
     editor = Api(run.lb_base, run.token)
-    _, current = editor.call("GET", f"/stories/{pk}")
+    # The hosts were just restarted with the replica: a first read may still find them
+    # filling their pools (503), so it is asked again for a few seconds.
+    for _ in range(10):
+        status, current = editor.call("GET", f"/stories/{pk}")
+        if status == 200:
+            break
+        time.sleep(0.5)
+    else:
+        raise RuntimeError(f"GET /stories/{pk} answered {status}: {current}")
     word = marker()
     editor.patch(pk, current["version"], title=word)
     behind = word not in standby.title(pk)

@@ -393,7 +393,8 @@ def version_records(samples, schedule) -> dict:
         if raw is None or raw == b"?":
             absent += 1
             continue
-        number, since, upcoming = pickle.loads(raw)
+        # (number, since, until) and, since records carry it, the primary's WAL position.
+        number, since, upcoming = pickle.loads(raw)[:3]
         version = (number, since)
         seen.add(version)
         pending = [
