@@ -207,6 +207,26 @@ def chromium():
 
 
 @pytest.fixture(scope="session")
+def live_server(request):
+    """pytest-django's live server, with the site's WSGI application in front as gunicorn
+    serves it (culture/wsgi.py): the 조회수 beacon's gate before Django's handler, so that the
+    browser tests count views the way production does."""
+    from pytest_django.live_server_helper import LiveServer
+
+    address = (
+        request.config.getvalue("liveserver")
+        or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "localhost"
+    )
+    server = LiveServer(address, start=False)
+    static_files = server.thread.static_handler
+    server.thread.static_handler = lambda application: beacon.BeaconGate(static_files(application))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def page_pool(chromium):
     return browser_support.PagePool(chromium)
 

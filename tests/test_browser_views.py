@@ -8,6 +8,7 @@ import time
 import pytest
 
 from articles.models import ViewTotal
+from reader import beacon
 from tests.factories import ArticleFactory
 from tests.test_browser_editorial import Visitor
 
@@ -49,9 +50,18 @@ def show(visitor, path) -> int:
     return sent.value.status
 
 
-def test_a_cached_story_page_counts_each_new_reader_once_and_no_reload(browser, live_server):
+def test_a_cached_story_page_counts_each_new_reader_once_and_no_reload(
+    browser, live_server, monkeypatch
+):
     story = ArticleFactory(title="캐시된 페이지도 셉니다")
     path = story.get_absolute_url()
+    gated = []  # the beacons the site's WSGI gate answered (as in production: culture/wsgi.py)
+    respond = beacon.BeaconGate._respond
+    monkeypatch.setattr(
+        beacon.BeaconGate,
+        "_respond",
+        lambda gate, request, pk: gated.append(pk) or respond(gate, request, pk),
+    )
 
     first = Visitor(browser, live_server.url)
     stored = first.page.request.get(live_server.url + path, headers={"User-Agent": "Mozilla/5.0"})
@@ -79,3 +89,4 @@ def test_a_cached_story_page_counts_each_new_reader_once_and_no_reload(browser, 
 
     assert first.errors == [], first.errors
     first.close()
+    assert gated == [story.pk] * 6  # two by the first reader, two by each of the others
