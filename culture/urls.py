@@ -6,11 +6,19 @@ from culture.api import api
 from ops import media
 from reader.shared_cache import shared
 from reader.sitemaps import SITEMAPS
+from reader.sitemaps import index as sitemap_index
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
-    path("sitemap.xml", shared(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
+    # An index of the sections, then each section's files (reader/sitemaps.py).
+    path("sitemap.xml", shared(sitemap_index), name="sitemap"),
+    path(
+        "sitemap-<slug:section>.xml",
+        shared(sitemap),
+        {"sitemaps": SITEMAPS},
+        name="sitemap-section",
+    ),
     path("", include("ops.urls")),
     path("", include("reader.urls")),
 ]

@@ -1,11 +1,15 @@
-"""The sitemap. Its addresses are the site's public ones (settings.SITE_URL), never the Host
-or the scheme a request names: a host that ALLOWED_HOSTS lets in but that is not the site's
-own must never reach a crawler."""
+"""The sitemap: an index at /sitemap.xml naming one file per section (/sitemap-<section>.xml),
+and one per further page of a section longer than its limit, so that a crawler reaches every
+story however many there are (5,000 a file). Its addresses are the site's public ones
+(settings.SITE_URL), never the Host or the scheme a request names: a host that ALLOWED_HOSTS
+lets in but that is not the site's own must never reach a crawler."""
 
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import sitemaps
+from django.contrib.sitemaps.views import SitemapIndexItem
+from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from articles.models import Article, Company, Person, Series, Tag, has_published
@@ -97,3 +101,19 @@ SITEMAPS = {
     "tags": TagSitemap,
     "series": SeriesSitemap,
 }
+
+
+def index(request):
+    """The sitemap index. Django's own names the request's Host; this one the site's address.
+    It leaves out lastmod, which would read every story (each file carries its own)."""
+    scheme, host = site_origin()
+    entries = []
+    for section, kind in SITEMAPS.items():
+        path = reverse("sitemap-section", kwargs={"section": section})
+        address = f"{scheme}://{host}{path}"
+        pages = kind().paginator.num_pages
+        entries.append(SitemapIndexItem(address))
+        entries += [SitemapIndexItem(f"{address}?p={page}") for page in range(2, pages + 1)]
+    return TemplateResponse(
+        request, "sitemap_index.xml", {"sitemaps": entries}, content_type="application/xml"
+    )

@@ -80,6 +80,7 @@ def addresses(content: bytes) -> list[str]:
         "/companies/{company}/atom/",
         "/tags/{tag}/atom/",
         "/sitemap.xml",
+        "/sitemap-stories.xml",
         "/robots.txt",
     ],
 )

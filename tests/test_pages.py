@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from articles import versions
 from articles.models import DailyView, JobFamily, Kind
+from reader.sitemaps import StorySitemap
 from tests import factories as make
 
 pytestmark = pytest.mark.django_db
@@ -411,7 +412,9 @@ def test_feeds_are_atom_with_published_stories(client):
 
 def test_sitemap_and_robots(client, settings):
     story = make.ArticleFactory()
-    sitemap = client.get("/sitemap.xml").content.decode()
+    index = client.get("/sitemap.xml").content.decode()
+    assert f"<loc>{settings.SITE_URL}/sitemap-stories.xml</loc>" in index
+    sitemap = client.get("/sitemap-stories.xml").content.decode()
     assert f"{settings.SITE_URL}/stories/{story.pk}/" in sitemap
     robots = client.get("/robots.txt").content.decode()
     assert "Disallow: /admin/" in robots
@@ -511,3 +514,26 @@ def test_every_page_runs_a_fixed_number_of_queries(client, url, queries):
         counts.append(len(captured))
     expected = queries if isinstance(queries, tuple) else (queries, queries)
     assert counts == list(expected), "\n".join(q["sql"] for q in captured.captured_queries)
+
+
+def test_the_sitemap_reaches_every_story_past_a_files_limit(client, settings, monkeypatch):
+    """A crawler reads the index, then every file it names: each story is in one of them, and
+    a page past the last is a 404."""
+    monkeypatch.setattr(StorySitemap, "limit", 2)
+    stories = make.ArticleFactory.create_batch(5)
+    index = client.get("/sitemap.xml")
+    assert index["Content-Type"].startswith("application/xml")
+    files = re.findall(r"<loc>([^<]+)</loc>", index.content.decode())
+    story_files = [f for f in files if "/sitemap-stories.xml" in f]
+    assert [f.removeprefix(settings.SITE_URL) for f in story_files] == [
+        "/sitemap-stories.xml",
+        "/sitemap-stories.xml?p=2",
+        "/sitemap-stories.xml?p=3",
+    ]
+    listed = "".join(client.get(f.removeprefix(settings.SITE_URL)).content.decode() for f in files)
+    for story in stories:
+        assert listed.count(f"{settings.SITE_URL}{story.get_absolute_url()}<") == 1
+    assert f"<loc>{settings.SITE_URL}/people/</loc>" in listed
+    assert client.get("/sitemap-stories.xml?p=4").status_code == 404
+    assert client.get("/sitemap-stories.xml?p=x").status_code == 404
+    assert client.get("/sitemap-nothing.xml").status_code == 404

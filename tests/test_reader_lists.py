@@ -114,5 +114,5 @@ def test_the_people_index_lists_everyone_with_their_company_and_story_count(clie
 
 
 def test_the_sitemap_lists_the_people_index(client, settings):
-    sitemap = client.get("/sitemap.xml").content.decode()
+    sitemap = client.get("/sitemap-pages.xml").content.decode()
     assert f"<loc>{settings.SITE_URL}/people/</loc>" in sitemap

@@ -60,6 +60,7 @@ PAGES = [
     "/companies/gyeolsan/atom/",
     "/tags/캐시/atom/",
     "/sitemap.xml",
+    "/sitemap-stories.xml",
     "/robots.txt",
 ]
 
