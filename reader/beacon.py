@@ -331,12 +331,11 @@ class BeaconGate:
     def _respond(self, request, pk: int) -> tuple[str, list, bytes]:
         try:
             outcome = judge(request, pk)
-        except Exception as error:
-            response = response_for_exception(request, error)
-        else:
             if outcome.status == 204:
                 return "204 No Content", _taken_headers(request, pk, outcome), b""
             response = answer_for(request, pk, outcome)
+        except Exception as error:
+            response = response_for_exception(request, error)
         response = _security().process_response(request, response)
         log_response(
             "%s: %s", response.reason_phrase, request.path, response=response, request=request

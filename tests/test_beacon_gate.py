@@ -239,11 +239,12 @@ def test_a_signed_in_editor_is_not_counted_through_the_wsgi_application(checked)
     assert (current_count(story.pk) or 0) == 0
 
 
-def test_an_error_is_answered_as_django_would(checked, monkeypatch, caplog):
-    def broken(request, pk):
+@pytest.mark.parametrize("where", ["judge", "_taken_headers"])
+def test_an_error_is_answered_as_django_would(where, checked, monkeypatch, caplog):
+    def broken(*args):
         raise RuntimeError("the store fell over")
 
-    monkeypatch.setattr(beacon, "judge", broken)
+    monkeypatch.setattr(beacon, where, broken)
     story = ArticleFactory()
     status, headers, _ = through_gate(story.pk)
     assert status == "500 Internal Server Error"
