@@ -48,6 +48,9 @@ from reader.share import page_tags, picture_image, share_image, site_tags, story
 PAGE_SIZE = 20
 HOME_COLLECTION_SIZE = 6
 POPULAR_COUNT = 5
+# The home's popular ranking: kept this long per process, and this many more than are shown.
+POPULAR_KEEP_SECONDS = answers.LIST_TIMEOUT
+POPULAR_SPARE = 5
 LATEST_PER_KIND = 4
 # Characters that could end a <script> element or start markup, escaped inside JSON.
 JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
@@ -174,7 +177,7 @@ def home(request):
     collections = Collection.objects.on_home(now).prefetch_related(
         Prefetch("items", queryset=visible_items[:HOME_COLLECTION_SIZE], to_attr="visible")
     )
-    popular = Article.objects.published(now).most_viewed(days=7, limit=POPULAR_COUNT, now=now)
+    popular = popular_this_week(published, now)
     return render(
         request,
         "reader/home.html",
@@ -186,6 +189,25 @@ def home(request):
             "share": site_tags(request),
         },
     )
+
+
+def popular_this_week(published, now):
+    """The home's 이번 주 인기 스토리: the most read of `published` over the last 7 days, each
+    with its recent_views. Summing a week of day rows is the largest query of a home miss and
+    grows with the stories read that week, while the ranking moves slowly: it is kept for
+    POPULAR_KEEP_SECONDS per process, whatever is saved meanwhile (a kept home page is as old).
+    What readers may see is asked at every render: a story withdrawn since is left out and the
+    next one moves up (the ranking keeps POPULAR_SPARE more than are shown). Kept only while
+    the page itself is rendered to be kept: staff, and every reader while the shared cache is
+    down, get it summed afresh."""
+    key = f"popular-week:{POPULAR_COUNT + POPULAR_SPARE}"
+    keep = answers.rendering_under.get() is not None
+    ranking = answers.front().get(key) if keep else None
+    if ranking is None:
+        ranking = published.view_ranking(days=7, limit=POPULAR_COUNT + POPULAR_SPARE, now=now)
+        if keep:
+            answers.front().set(key, ranking, POPULAR_KEEP_SECONDS)
+    return published.with_recent_views(ranking)[:POPULAR_COUNT]
 
 
 def latest_by_kind(published, count):

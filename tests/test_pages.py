@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from articles import versions
+from articles import services, versions
 from articles.models import DailyView, JobFamily, Kind
 from reader.sitemaps import StorySitemap
 from tests import factories as make
@@ -68,6 +68,30 @@ def test_home_shows_featured_story_collections_latest_and_popular(client):
     assert "최신 인터뷰" in html
     assert "최신 뉴스" in html
     assert featured.get_absolute_url() in html
+
+
+def test_the_homes_popular_ranking_is_kept_but_never_shows_a_withdrawn_story(client):
+    """The week's ranking is summed once and kept (POPULAR_KEEP_SECONDS) across content
+    changes; which of its stories readers may see is asked at every render."""
+    stories = [make.ArticleFactory(title=f"인기 {n}번") for n in range(7)]
+    for n, story in enumerate(stories):
+        DailyView.objects.create(article=story, day=timezone.localdate(), count=100 - n)
+
+    def popular(html):
+        section = html[html.index('id="popular-title"') :]
+        return section[: section.index("</ol>")]
+
+    first = popular(page(client, "/"))
+    assert [f"인기 {n}번" in first for n in range(7)] == [True] * 5 + [False] * 2
+
+    stories[0].unpublish()
+    services.save_story(stories[0], by=None)  # a new content version: the home is rendered again
+    with CaptureQueriesContext(connection) as queries:
+        again = popular(page(client, "/"))
+    assert not any("articles_dailyview" in query["sql"] for query in queries.captured_queries)
+    assert "인기 0번" not in again
+    assert again.index("인기 1번") < again.index("인기 5번")  # the sixth moved up
+    assert "이번 주 조회수 95" in again
 
 
 def test_tabs_list_their_kind_only(client):

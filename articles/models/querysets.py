@@ -98,25 +98,35 @@ class ArticleQuerySet(models.QuerySet):
 
     def most_viewed(self, days, limit, now=None):
         """The `limit` stories with the most views in the last `days` days, each with its
-        `recent_views`: read from the day rows of the window, not from every story (each
+        `recent_views`."""
+        return self.with_recent_views(self.view_ranking(days, limit, now))
+
+    def view_ranking(self, days, limit, now=None) -> list[tuple[int, int]]:
+        """(story id, views) of the `limit` stories with the most views in the last `days`
+        days, most first: read from the day rows of the window, not from every story (each
         day row's story is checked by its key, where `article__in=self` would first list every
         story of `self`)."""
         since = timezone.localdate(now or timezone.now()) - timedelta(days=days - 1)
-        top = list(
+        return list(
             DailyView.objects.filter(Exists(self.filter(pk=OuterRef("article"))), day__gte=since)
             .values_list("article")
             .annotate(total=Sum("count"))
             .order_by("-total", "-article")[:limit]
         )
+
+    def with_recent_views(self, ranking) -> list:
+        """The stories of a view_ranking() that are in this queryset, in its order, each with
+        its `recent_views`."""
         stories = (
             self.select_related("company", "view_total")
             .defer("body", "body_html")
-            .in_bulk([pk for pk, _ in top])
+            .in_bulk([pk for pk, _ in ranking])
         )
         ranked = []
-        for pk, total in top:
-            stories[pk].recent_views = total
-            ranked.append(stories[pk])
+        for pk, total in ranking:
+            if pk in stories:
+                stories[pk].recent_views = total
+                ranked.append(stories[pk])
         return ranked
 
     def series_parts(self, series_id, now=None):
