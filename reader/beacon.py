@@ -126,7 +126,7 @@ def answer_for(request, pk, outcome: Outcome) -> HttpResponse:
             viewcount.remember(response, request, pk)
     # What add_never_cache_headers() would write on this answer (it has no caching headers
     # yet), without parsing what is not there.
-    response.headers["Expires"] = http_date()
+    response.headers["Expires"] = _http_date_now()
     response.headers["Cache-Control"] = NEVER_CACHED
     return response
 
@@ -346,10 +346,11 @@ class BeaconGate:
 
 def wsgi_headers(response) -> list[tuple[str, str]]:
     """A response's headers as Django's WSGI handler gives them to the server."""
-    return [
-        *response.items(),
-        *(("Set-Cookie", cookie.output(header="")) for cookie in response.cookies.values()),
-    ]
+    return [*response.items(), *cookie_headers(response)]
+
+
+def cookie_headers(response) -> list[tuple[str, str]]:
+    return [("Set-Cookie", cookie.output(header="")) for cookie in response.cookies.values()]
 
 
 # The headers of a taken beacon's 204 by scheme (https or not), as answer_for() and
@@ -368,12 +369,11 @@ def _taken_headers(request, pk: int, outcome: Outcome) -> list[tuple[str, str]]:
     if outcome.counted:
         remembered = HttpResponseBase()
         viewcount.remember(remembered, request, pk)
-        cookie = remembered.cookies[viewcount.COOKIE_NAME]
-        headers.append(("Set-Cookie", cookie.output(header="")))
+        headers += cookie_headers(remembered)
     return headers
 
 
-# http_date() changes once a second: the last second's, per process.
+# http_date() changes once a second: the last second's, per process (every beacon's Expires).
 _http_date_memo: tuple[int, str] = (0, "")
 
 
