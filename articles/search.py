@@ -366,7 +366,8 @@ TITLE_FIRST = (F("title_hit").desc(), F("published_at").desc(), F("pk").desc())
 
 
 def search_stories(query: Query, *, order: str = ORDER_TITLE_FIRST):
-    """Published stories matching every word of `query`, as story cards (for_listing()) with
+    """Published stories matching every word of `query`, as story cards (for_listing(), but
+    for the hashtags, which the search page reads as plain values) with
     `title_hit` (every word is in the title). A query with nothing to look for finds nothing.
 
     The body's text is left out on purpose: the database sorts every match before it cuts a
@@ -374,7 +375,12 @@ def search_stories(query: Query, *, order: str = ORDER_TITLE_FIRST):
     reads the text of the page's stories only."""
     if not query:
         return Article.objects.none()
-    stories = Article.objects.published().for_listing().annotate(title_hit=_title_hit(query))
+    stories = (
+        Article.objects.published()
+        .for_listing()
+        .prefetch_related(None)  # the page reads the hashtags (reader/cards.py with_card_tags)
+        .annotate(title_hit=_title_hit(query))
+    )
     newest = [F("published_at").desc(), F("pk").desc()]
     if order != ORDER_RELEVANCE:
         return stories.filter(pk__in=matching_ids(query)).order_by(*TITLE_FIRST)
@@ -427,6 +433,7 @@ class TitleFirstPages:
         ids = self.stories.values("pk")[window]
         return list(
             Article.objects.for_listing()
+            .prefetch_related(None)
             .filter(pk__in=ids)
             .annotate(title_hit=_title_hit(self.query))
             .order_by(*TITLE_FIRST)

@@ -1,33 +1,46 @@
-"""{% story_card story %}: a story card's HTML, rendered once per content version and reused by
-every list that shows the story (home, the kind lists, a company's, a tag's, related stories).
+"""{% story_card story %}: a story card's HTML, rendered once for what it shows and reused by
+every list that shows the story (home, the kind lists, a company's, a tag's, related stories,
+search), across content changes: a save of another story leaves this card as it was.
+
+A card is filed under everything it shows (card_key()): its story's own version (moved by
+every save of the story, through the one door, articles/services.py), its cover's renditions
+record (written after the save), its company's name and logo, its hashtags (read with the list,
+one small query: with_card_tags()) and the 조회수 it shows. So no write anywhere can leave a
+card showing old text, and a write elsewhere does not cost a card drawn again. Which stories a
+list shows is the list's own query, asked under the content version (articles/versions.py);
+the cards only draw them, so a story that leaves the published set leaves every list at once.
+
+Within one content version a kept card is also found by its story and count alone
+(version_key()): nothing a card shows changes without moving the version, so a list whose
+cards were all drawn under the current version reads no hashtags, and a story page's related
+stories whose cards are kept are not loaded at all.
 
 A card is kept only while an answer for readers is being rendered (articles/answers.py
-rendering_under), filed under that answer's content version: any write (the story, its
-company, a tag) and any scheduled moment moves the version on every host at once, so a kept
-card never outlives what it shows, and a story that leaves the published set is simply no
-longer in any list's query (the lists choose the stories; the cards only draw them). The
-조회수 the card shows is part of the key. Staff renders, previews and renders without a
-usable cache draw every card afresh.
-
-The cards live in this process, in a cache bounded by the bytes of HTML it holds (least
-recently used first out)."""
+rendering_under): staff renders and previews draw every card afresh. The cards live in this
+process, in a cache bounded by the bytes it holds (least recently used first out)."""
 
 import threading
 from collections import OrderedDict
+from typing import NamedTuple
 
 from django import template
-from django.db.models import QuerySet, prefetch_related_objects
+from django.core.signals import setting_changed
+from django.db import connections
+from django.db.models import QuerySet
 from django.utils.safestring import mark_safe
 
 from articles import answers
 from articles.answers import rendering_under
-from articles.models import RELATED_COUNT, Article, ViewTotal
-from articles.models.querysets import card_tags
+from articles.models import RELATED_COUNT, Article, ArticleTag, Tag, ViewTotal
+from articles.models.common import url_of
 
 register = template.Library()
 CARD = "includes/story_card.html"
 # About 1.3 KB a card: some 6,000 cards, every card of a large site's first pages.
 MAX_BYTES = 8 * 1024 * 1024
+# What an entry costs beside its HTML: its key (the hashtags, the renditions records) and the
+# bookkeeping.
+KEY_BYTES = 400
 
 
 class BoundedCards:
@@ -47,8 +60,8 @@ class BoundedCards:
             self.entries.move_to_end(key)
             return entry[0]
 
-    def put(self, key, html: str) -> None:
-        cost = len(html.encode()) + 100  # the key and the bookkeeping
+    def put(self, key, html: str, overhead: int = 100) -> None:
+        cost = len(html.encode()) + overhead
         if cost > self.limit:
             return
         with self.lock:
@@ -70,6 +83,81 @@ class BoundedCards:
 cards = BoundedCards(MAX_BYTES)
 
 
+def forget(**kwargs):
+    """A setting can change what a card shows (MEDIA_URL, the storages, the time zone): under
+    test settings the kept cards go with any change."""
+    cards.clear()
+
+
+setting_changed.connect(forget)
+
+
+class CardTag(NamedTuple):
+    """A hashtag as a card shows it (read as plain values, not as a Tag)."""
+
+    pk: int
+    name: str
+    slug: str
+
+    def get_absolute_url(self) -> str:
+        return url_of(Tag.url_name, self.slug)
+
+
+def with_card_tags(stories) -> list:
+    """`stories`, each given `card_tags`: its hashtags in its own order, for all of them in one
+    query of plain values (written out: the ORM took six times as long to build it as the
+    database to answer it)."""
+    stories = list(stories)
+    tags = {story.pk: [] for story in stories}
+    if tags:
+        links, tag = ArticleTag._meta.db_table, Tag._meta.db_table
+        with connections[ArticleTag.objects.db].cursor() as cursor:
+            cursor.execute(
+                f"SELECT l.article_id, t.id, t.name, t.slug FROM {links} l "
+                f"JOIN {tag} t ON t.id = l.tag_id WHERE l.article_id IN "
+                f"({', '.join(['%s'] * len(tags))}) ORDER BY l.article_id, l.position, l.id",
+                list(tags),
+            )
+            for article_id, *values in cursor.fetchall():
+                tags[article_id].append(CardTag(*values))
+    for story in stories:
+        story.card_tags = tuple(tags[story.pk])
+    return stories
+
+
+def shown_tags(story) -> tuple:
+    """The hashtags `story`'s card shows: read with its list, else the story's own."""
+    tags = getattr(story, "card_tags", None)
+    if tags is None:
+        tags = tuple(CardTag(tag.pk, tag.name, tag.slug) for tag in story.ordered_tags())
+    return tags
+
+
+def card_key(story, tags, popular_days) -> tuple:
+    """Everything a card shows, as the key it is kept under."""
+    company = story.company
+    return (
+        story.pk,
+        story.version,
+        repr(story.cover_renditions),
+        None
+        if company is None
+        else (company.pk, company.name, company.logo.name, repr(company.logo_renditions)),
+        tags,
+        popular_days,
+        shown_count(story, popular_days),
+    )
+
+
+def version_key(version: str, pk: int, popular_days, count: int) -> tuple:
+    """A kept card's second key, good for one content version: its story and its count."""
+    return ("version", version, pk, popular_days, count)
+
+
+def shown_count(story, popular_days) -> int:
+    return story.recent_views if popular_days else story.view_count
+
+
 class KeptCard:
     """A story in a list whose card was found kept: what {% story_card %} sends again."""
 
@@ -80,65 +168,72 @@ class KeptCard:
 
 
 def related_for_readers(article, tag_ids) -> list:
-    """A story page's related stories (Article.objects.published().related_to()), for a page
-    rendered for readers under a content version.
+    """A story page's related stories (Article.objects.published().related_to()) as cards.
 
-    A company's stories share their first pool (its newest stories), so its ids are kept per
-    company and version: the next page of the same company asks no query for them. With the
-    ids known, a story whose card is kept (by its 조회수, one query for all of them) is not
-    loaded at all. The first page of a company pays what related_to() pays, never more."""
+    A company's stories share their first pool (its newest stories), so while a page for
+    readers is rendered its ids are kept per company and content version: the next page of
+    the same company asks no query for them. With the ids known, a story whose card was drawn
+    under this version (found by its 조회수, one query for all of them) is not loaded at all."""
     published = Article.objects.published()
     version = rendering_under.get()
     if version is None or not article.company_id:
-        return published.related_to(article, tag_ids, limit=RELATED_COUNT)
+        chosen = published.related_ids(article, tag_ids, RELATED_COUNT)
+        return with_card_tags(published.card_rows(chosen))
     store = answers.front()
     key = f"related-company:{version}:{article.company_id}"
     newest = store.get(key)
     if newest is None:
+        # The company's first page under this version: no card is known by its count yet.
         newest = published.newest_of_company(article.company_id, RELATED_COUNT + 1)
         store.set(key, newest, answers.STORY_TIMEOUT)
-        return published.related_to(article, tag_ids, RELATED_COUNT, company_newest=newest)
+        chosen = published.related_ids(article, tag_ids, RELATED_COUNT, company_newest=newest)
+        return with_card_tags(published.card_rows(chosen))
     chosen = published.related_ids(article, tag_ids, RELATED_COUNT, company_newest=newest)
     counts = dict(
         ViewTotal.objects.filter(article_id__in=chosen).values_list("article_id", "count")
     )
     kept = {}
     for pk in chosen:
-        html = cards.get(_card_key(version, pk, None, counts.get(pk, 0)))
+        html = cards.get(version_key(version, pk, None, counts.get(pk, 0)))
         if html is not None:
             kept[pk] = KeptCard(pk, html)
     loaded = {
-        story.pk: story for story in published.cards_of([pk for pk in chosen if pk not in kept])
+        story.pk: story
+        for story in with_card_tags(published.card_rows([pk for pk in chosen if pk not in kept]))
     }
     return [kept.get(pk) or loaded[pk] for pk in chosen if pk in kept or pk in loaded]
 
 
 def drawable(stories, popular_days=None):
-    """A list page's stories (a for_listing() queryset), read, with their hashtags loaded only
-    for the stories whose card is not kept: a page whose cards are all kept reads no hashtag
-    and makes no Tag. Anything else (a render that keeps no cards, a list already read) is
-    given back as it is."""
-    version = rendering_under.get()
-    if version is None or not isinstance(stories, QuerySet):
+    """A list page's stories (a for_listing() queryset), read, with the hashtags of those whose
+    card was not drawn under this content version as plain values (with_card_tags()): a page
+    whose cards are all kept reads no hashtag. Anything else (a list already read) is given
+    back as it is."""
+    if not isinstance(stories, QuerySet):
         return stories
-    joined = stories.query.select_related
-    if not (isinstance(joined, dict) and "view_total" in joined):
-        return stories  # not for_listing(): a card's key would cost a query per story
-    rows = list(stories.prefetch_related(None))
-    undrawn = [story for story in rows if cards.get(_key(version, story, popular_days)) is None]
-    if undrawn:
-        prefetch_related_objects(undrawn, card_tags())
+    rows = list(without_prefetch(stories))
+    with_card_tags(undrawn(rows, popular_days))
     return rows
 
 
-def _key(version, story, popular_days) -> tuple:
-    count = story.recent_views if popular_days else story.view_count
-    return _card_key(version, story.pk, popular_days, count)
+def without_prefetch(stories):
+    """A queryset without its prefetches (the hashtags as Tags: cards read theirs as plain
+    values); anything else as it is."""
+    return stories.prefetch_related(None) if isinstance(stories, QuerySet) else stories
 
 
-def _card_key(version, pk, popular_days, count) -> tuple:
-    """A kept card's key: the content version, the story, and the count it shows."""
-    return (version, pk, popular_days, count)
+def undrawn(stories, popular_days=None) -> list:
+    """The stories of `stories` whose card was not drawn under the current content version
+    (all of them outside a render for readers)."""
+    version = rendering_under.get()
+    if version is None:
+        return list(stories)
+    return [
+        story
+        for story in stories
+        if cards.get(version_key(version, story.pk, popular_days, shown_count(story, popular_days)))
+        is None
+    ]
 
 
 @register.simple_tag(takes_context=True)
@@ -148,16 +243,21 @@ def story_card(context, story):
     popular_days = context.get("popular_days")
     version = rendering_under.get()
     if version is None:
-        return draw(context, story, popular_days)
-    key = _key(version, story, popular_days)
-    html = cards.get(key)
+        return draw(context, story, shown_tags(story), popular_days)
+    quick = version_key(version, story.pk, popular_days, shown_count(story, popular_days))
+    html = cards.get(quick)
     if html is None:
-        html = draw(context, story, popular_days)
-        cards.put(key, str(html))
+        tags = shown_tags(story)
+        key = card_key(story, tags, popular_days)
+        html = cards.get(key)
+        if html is None:
+            html = str(draw(context, story, tags, popular_days))
+            cards.put(key, html, KEY_BYTES)
+        cards.put(quick, html)
     return mark_safe(html)  # the card template's own output, escaped there
 
 
-def draw(context, story, popular_days):
+def draw(context, story, tags, popular_days):
     card = context.template.engine.get_template(CARD)
-    with context.push(story=story, popular_days=popular_days):
+    with context.push(story=story, card_tags=tags, popular_days=popular_days):
         return card.render(context)

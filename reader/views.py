@@ -42,7 +42,13 @@ from articles.search import (
     search_pages,
 )
 from reader import viewcount
-from reader.cards import drawable, related_for_readers
+from reader.cards import (
+    drawable,
+    related_for_readers,
+    undrawn,
+    with_card_tags,
+    without_prefetch,
+)
 from reader.share import page_tags, picture_image, share_image, site_tags, story_tags
 
 PAGE_SIZE = 20
@@ -106,12 +112,16 @@ def read_only(view=None, *, exempt_csrf=True):
     return decorator if view is None else decorator(view)
 
 
-def paginate(request, queryset, per_page=PAGE_SIZE, *, popular_days=None):
+def paginate(request, queryset, per_page=PAGE_SIZE, *, popular_days=None, cards=True):
     """The requested page, or the nearest real one: a page number that is not a number, or is
     below 1, gives page 1; one past the end gives the last page; never an error. Its stories
-    are read with the hashtags of the cards not kept (reader/cards.py drawable)."""
+    are read with the hashtags their cards need (reader/cards.py drawable), or with every
+    story's hashtags as plain values (`card_tags`) for a page that draws no cards."""
     page = _page(Paginator(queryset, per_page), request.GET.get("page", "1"))
-    page.object_list = drawable(page.object_list, popular_days)
+    if cards:
+        page.object_list = drawable(page.object_list, popular_days)
+    else:
+        page.object_list = with_card_tags(without_prefetch(page.object_list))
     return page
 
 
@@ -163,9 +173,10 @@ def home(request):
     published = Article.objects.published(now)
     lead = published.filter(is_featured=True).recent().values_list("pk", flat=True).first()
     latest_ids = latest_by_kind(published, LATEST_PER_KIND)
-    # The lead story and the latest of each kind as cards: one query and one for their tags.
+    # The lead story and the latest of each kind as cards: one query (their hashtags are read
+    # with the collections' below).
     wanted = [*([lead] if lead else []), *chain.from_iterable(latest_ids.values())]
-    loaded = published.for_listing().in_bulk(wanted)
+    loaded = {story.pk: story for story in published.card_rows(wanted)}
     latest = {kind: [loaded[pk] for pk in ids if pk in loaded] for kind, ids in latest_ids.items()}
     # No featured story: the newest of all leads, which is the newest of some kind.
     featured = loaded.get(lead) or max(
@@ -173,9 +184,17 @@ def home(request):
         key=lambda story: (story.published_at, story.pk),
         default=None,
     )
-    visible_items = CollectionItem.objects.published_cards(now)
-    collections = Collection.objects.on_home(now).prefetch_related(
-        Prefetch("items", queryset=visible_items[:HOME_COLLECTION_SIZE], to_attr="visible")
+    visible_items = CollectionItem.objects.published_cards(now).prefetch_related(None)
+    collections = [
+        collection
+        for collection in Collection.objects.on_home(now).prefetch_related(
+            Prefetch("items", queryset=visible_items[:HOME_COLLECTION_SIZE], to_attr="visible")
+        )
+        if collection.visible
+    ]
+    # The hashtags of every card not drawn under this version, in one query (reader/cards.py).
+    with_card_tags(
+        undrawn([*loaded.values(), *(item.article for c in collections for item in c.visible)])
     )
     popular = popular_this_week(published, now)
     return render(
@@ -183,7 +202,7 @@ def home(request):
         "reader/home.html",
         {
             "featured": featured,
-            "collections": [c for c in collections if c.visible],
+            "collections": collections,
             "latest": [(Kind(kind), stories) for kind, stories in latest.items() if stories],
             "popular": popular,
             "share": site_tags(request),
@@ -535,7 +554,7 @@ def search(request):
         order = ORDER_TITLE_FIRST
     page = None
     if query:
-        page = paginate(request, search_pages(query, order=order))
+        page = paginate(request, search_pages(query, order=order), cards=False)
         add_highlights(page, query)
     return render(
         request,

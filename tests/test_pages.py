@@ -505,7 +505,7 @@ class World:
     [
         # The lead's id, the latest ids of each kind (three index reads of a few entries),
         # then all those cards in one query and one for their tags.
-        ("/", 12),
+        ("/", 11),
         ("/interviews/", 4),
         ("/feed/?sort=popular", 4),
         ("/companies/", 2),
