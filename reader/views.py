@@ -4,10 +4,11 @@ from that queryset (so a draft is a 404 exactly like a missing id), render."""
 import json
 from functools import wraps
 from itertools import chain
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -173,10 +174,20 @@ def home(request):
     published = Article.objects.published(now)
     lead = published.filter(is_featured=True).recent().values_list("pk", flat=True).first()
     latest_ids = latest_by_kind(published, LATEST_PER_KIND)
-    # The lead story and the latest of each kind as cards: one query (their hashtags are read
-    # with the collections' below).
-    wanted = [*([lead] if lead else []), *chain.from_iterable(latest_ids.values())]
-    loaded = {story.pk: story for story in published.card_rows(wanted)}
+    collections = list(Collection.objects.on_home(now))
+    in_collection = CollectionItem.objects.first_published(
+        [c.pk for c in collections], HOME_COLLECTION_SIZE, now
+    )
+    ranking = popular_ranking(published, now)
+    # Every story the page shows, in one query: the lead, the latest of each kind, the
+    # collections' and the week's most read (the query asks again that readers may see each).
+    wanted = [
+        *([lead] if lead else []),
+        *chain.from_iterable(latest_ids.values()),
+        *chain.from_iterable(in_collection.values()),
+        *(pk for pk, _ in ranking),
+    ]
+    loaded = {story.pk: story for story in published.card_rows(list(dict.fromkeys(wanted)))}
     latest = {kind: [loaded[pk] for pk in ids if pk in loaded] for kind, ids in latest_ids.items()}
     # No featured story: the newest of all leads, which is the newest of some kind.
     featured = loaded.get(lead) or max(
@@ -184,19 +195,22 @@ def home(request):
         key=lambda story: (story.published_at, story.pk),
         default=None,
     )
-    visible_items = CollectionItem.objects.published_cards(now).prefetch_related(None)
-    collections = [
-        collection
-        for collection in Collection.objects.on_home(now).prefetch_related(
-            Prefetch("items", queryset=visible_items[:HOME_COLLECTION_SIZE], to_attr="visible")
-        )
-        if collection.visible
-    ]
+    for collection in collections:
+        collection.visible = [loaded[pk] for pk in in_collection[collection.pk] if pk in loaded]
+    collections = [collection for collection in collections if collection.visible]
+    popular = []
+    for pk, total in ranking:
+        if pk in loaded and len(popular) < POPULAR_COUNT:
+            popular.append(SimpleNamespace(story=loaded[pk], recent_views=total))
     # The hashtags of every card not drawn under this version, in one query (reader/cards.py).
     with_card_tags(
-        undrawn([*loaded.values(), *(item.article for c in collections for item in c.visible)])
+        undrawn(
+            [
+                *(s for stories in latest.values() for s in stories),
+                *(s for c in collections for s in c.visible),
+            ]
+        )
     )
-    popular = popular_this_week(published, now)
     return render(
         request,
         "reader/home.html",
@@ -210,15 +224,15 @@ def home(request):
     )
 
 
-def popular_this_week(published, now):
-    """The home's 이번 주 인기 스토리: the most read of `published` over the last 7 days, each
-    with its recent_views. Summing a week of day rows is the largest query of a home miss and
-    grows with the stories read that week, while the ranking moves slowly: it is kept for
-    POPULAR_KEEP_SECONDS per process, whatever is saved meanwhile (a kept home page is as old).
-    What readers may see is asked at every render: a story withdrawn since is left out and the
-    next one moves up (the ranking keeps POPULAR_SPARE more than are shown). Kept only while
-    the page itself is rendered to be kept: staff, and every reader while the shared cache is
-    down, get it summed afresh."""
+def popular_ranking(published, now) -> list[tuple[int, int]]:
+    """The home's 이번 주 인기 스토리 as (story id, views of the last 7 days), most first,
+    POPULAR_SPARE more than are shown. Summing a week of day rows is the largest query of a
+    home miss and grows with the stories read that week, while the ranking moves slowly: it is
+    kept for POPULAR_KEEP_SECONDS per process, whatever is saved meanwhile (a kept home page is
+    as old). Which of its stories readers may see is asked at every render (home loads them
+    from published()): a story withdrawn since is left out and the next one moves up. Kept
+    only while the page itself is rendered to be kept: staff, and every reader while the
+    shared cache is down, get it summed afresh."""
     key = f"popular-week:{POPULAR_COUNT + POPULAR_SPARE}"
     keep = answers.rendering_under.get() is not None
     ranking = answers.front().get(key) if keep else None
@@ -226,7 +240,7 @@ def popular_this_week(published, now):
         ranking = published.view_ranking(days=7, limit=POPULAR_COUNT + POPULAR_SPARE, now=now)
         if keep:
             answers.front().set(key, ranking, POPULAR_KEEP_SECONDS)
-    return published.with_recent_views(ranking)[:POPULAR_COUNT]
+    return ranking
 
 
 def latest_by_kind(published, count):

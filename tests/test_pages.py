@@ -504,8 +504,9 @@ class World:
     ("url", "queries"),
     [
         # The lead's id, the latest ids of each kind (three index reads of a few entries),
-        # then all those cards in one query and one for their tags.
-        ("/", 11),
+        # the collections and their stories' ids, the week's ranking, then every story the
+        # page shows in one query and one for the cards' hashtags.
+        ("/", 10),
         ("/interviews/", 4),
         ("/feed/?sort=popular", 4),
         ("/companies/", 2),
