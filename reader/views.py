@@ -362,13 +362,14 @@ def story_for_staff(request, pk, slug):
 
 
 def render_story(request, article, view_count, *, counted=False):
-    tags = article.ordered_tags()
-    published = Article.objects.published()
+    tags = with_card_tags([article])[0].card_tags  # plain values, as on its card
     related = related_for_readers(article, [tag.pk for tag in tags])
     parts = []
     if article.series_id:
         parts = list(
-            published.series_parts(article.series_id).only("pk", "slug", "title", "series_part")
+            Article.objects.published()
+            .series_parts(article.series_id)
+            .only("pk", "slug", "title", "series_part")
         )
     position = next((i for i, part in enumerate(parts) if part.pk == article.pk), None)
     following = position is not None and position + 1 < len(parts)

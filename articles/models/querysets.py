@@ -178,20 +178,22 @@ class ArticleQuerySet(models.QuerySet):
         queryset, kept by the caller: it stands in for the first pool's query."""
         if tag_ids is None:
             tag_ids = list(article.tags.values_list("pk", flat=True))
-        others = self.exclude(pk=article.pk)
-        pools = []
-        if article.company_id:
+
+        def others():
+            return self.exclude(pk=article.pk)
+
+        def by_company():
             if company_newest is not None:
-                pools.append([pk for pk in company_newest if pk != article.pk])
-            else:
-                pools.append(others.filter(company_id=article.company_id).recent())
-        if tag_ids:
-            # The candidates come from the story's tags (the tag -> story rows, a few hundred),
-            # not from every published story: joined the other way, the database walked the
-            # whole published listing and looked up each story's tags. The shared count is
-            # then taken for the candidates alone. (Looking each candidate's row up by its key
-            # instead would read past its body on SQLite: the listing index answers published()
-            # without touching the rows.)
+                return [pk for pk in company_newest if pk != article.pk]
+            return others().filter(company_id=article.company_id).recent()
+
+        def by_tags():
+            # The candidates come from the story's tags (the tag -> story rows, a few
+            # hundred), not from every published story: joined the other way, the database
+            # walked the whole published listing and looked up each story's tags. The shared
+            # count is then taken for the candidates alone. (Looking each candidate's row up
+            # by its key instead would read past its body on SQLite: the listing index answers
+            # published() without touching the rows.)
             through = self.model.tags.through.objects.filter(tag_id__in=tag_ids)
             shared = (
                 through.filter(article_id=OuterRef("pk"))
@@ -200,16 +202,28 @@ class ArticleQuerySet(models.QuerySet):
                 .annotate(total=Count("*"))
                 .values("total")
             )
-            pools.append(
-                others.filter(pk__in=through.values("article_id"))
+            return (
+                others()
+                .filter(pk__in=through.values("article_id"))
                 .annotate(shared=Subquery(shared))
                 .order_by("-shared", F("published_at").desc(nulls_last=True), "-id")
             )
-        pools.append(others.filter(kind=article.kind).recent())
+
+        def by_kind():
+            return others().filter(kind=article.kind).recent()
+
+        # Each pool is built only when the ones before left the list short (building a
+        # queryset costs about as much as running a small one).
+        pools = [
+            *([by_company] if article.company_id else []),
+            *([by_tags] if tag_ids else []),
+            by_kind,
+        ]
         chosen = []
-        for pool in pools:
+        for make in pools:
             if len(chosen) >= limit:
                 break  # the pools before filled the list: a later pool's ids would be cut off
+            pool = make()
             if isinstance(pool, models.QuerySet):
                 pool = pool.values_list("pk", flat=True)
             for pk in pool[:limit]:
