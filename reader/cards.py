@@ -21,18 +21,16 @@ process, in a cache bounded by the bytes it holds (least recently used first out
 
 import threading
 from collections import OrderedDict
-from typing import NamedTuple
 
 from django import template
 from django.core.signals import setting_changed
-from django.db import connections
 from django.db.models import QuerySet
 from django.utils.safestring import mark_safe
 
 from articles import answers
 from articles.answers import rendering_under
-from articles.models import RELATED_COUNT, Article, ArticleTag, Tag, ViewTotal
-from articles.models.common import url_of
+from articles.listing import CardTag, view_totals, with_card_tags
+from articles.models import RELATED_COUNT, Article
 
 register = template.Library()
 CARD = "includes/story_card.html"
@@ -90,56 +88,6 @@ def forget(**kwargs):
 
 
 setting_changed.connect(forget)
-
-
-class CardTag(NamedTuple):
-    """A hashtag as a card shows it (read as plain values, not as a Tag)."""
-
-    pk: int
-    name: str
-    slug: str
-
-    def get_absolute_url(self) -> str:
-        return url_of(Tag.url_name, self.slug)
-
-
-def with_card_tags(stories) -> list:
-    """`stories`, each given `card_tags`: its hashtags in its own order, for all of them in one
-    query of plain values (written out: the ORM took six times as long to build it as the
-    database to answer it)."""
-    stories = list(stories)
-    tags = {story.pk: [] for story in stories}
-    if tags:
-        connection = connections[ArticleTag.objects.db]
-        links, tag = map(connection.ops.quote_name, (ArticleTag._meta.db_table, Tag._meta.db_table))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT l.article_id, t.id, t.name, t.slug FROM {links} l "
-                f"JOIN {tag} t ON t.id = l.tag_id WHERE l.article_id IN "
-                f"({', '.join(['%s'] * len(tags))}) ORDER BY l.article_id, l.position, l.id",
-                list(tags),
-            )
-            for article_id, *values in cursor.fetchall():
-                tags[article_id].append(CardTag(*values))
-    for story in stories:
-        story.card_tags = tuple(tags[story.pk])
-    return stories
-
-
-def view_totals(ids) -> dict[int, int]:
-    """{story id: its stored 조회수} of the stories of `ids` that have a ViewTotal row, in one
-    written-out query (as with_card_tags())."""
-    if not ids:
-        return {}
-    connection = connections[ViewTotal.objects.db]
-    table, count = map(connection.ops.quote_name, (ViewTotal._meta.db_table, "count"))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT article_id, {count} FROM {table} "
-            f"WHERE article_id IN ({', '.join(['%s'] * len(ids))})",
-            list(ids),
-        )
-        return dict(cursor.fetchall())
 
 
 def shown_tags(story) -> tuple:

@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from articles import answers, clock, stats
+from articles.listing import with_card_tags
 from articles.models import (
     POPULAR_WINDOW_DAYS,
     Article,
@@ -43,13 +44,7 @@ from articles.search import (
     search_pages,
 )
 from reader import viewcount
-from reader.cards import (
-    drawable,
-    related_for_readers,
-    undrawn,
-    with_card_tags,
-    without_prefetch,
-)
+from reader.cards import drawable, related_for_readers, undrawn, without_prefetch
 from reader.share import page_tags, picture_image, share_image, site_tags, story_tags
 
 PAGE_SIZE = 20

@@ -1,0 +1,94 @@
+"""What lists show of a story besides its own row, read as plain values: its hashtags, the
+people in it, its 조회수. Each is one written-out query for a whole list (the ORM took several
+times as long to build such a query and to make its model instances as the database took to
+answer it), shared by the reader's cards (reader/cards.py) and the API's lists."""
+
+from typing import NamedTuple
+
+from django.db import connections
+
+from articles.models import Article, ArticleTag, Person, Tag, ViewTotal
+from articles.models.common import url_of
+
+
+class CardTag(NamedTuple):
+    """A hashtag as a list shows it (read as plain values, not as a Tag)."""
+
+    pk: int
+    name: str
+    slug: str
+
+    def get_absolute_url(self) -> str:
+        return url_of(Tag.url_name, self.slug)
+
+
+class CardPerson(NamedTuple):
+    """A person in a story as a list shows them (read as plain values, not as a Person)."""
+
+    pk: int
+    name: str
+    slug: str
+    nickname: str
+    role: str
+    team: str
+
+
+def _rows(model, sql: str, ids) -> list[tuple]:
+    """The rows of `sql` (its tables named {table}, {links} and its columns by their own names,
+    quoted here; `{ids}` the placeholders of `ids`), on `model`'s database."""
+    connection = connections[model.objects.db]
+    quote = connection.ops.quote_name
+    sql = sql.format(
+        ids=", ".join(["%s"] * len(ids)),
+        tags=quote(Tag._meta.db_table),
+        tag_links=quote(ArticleTag._meta.db_table),
+        people=quote(Person._meta.db_table),
+        people_links=quote(Article.people.through._meta.db_table),
+        totals=quote(ViewTotal._meta.db_table),
+        count=quote("count"),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(ids))
+        return cursor.fetchall()
+
+
+def _attach(stories, attribute: str, rows, make) -> list:
+    """Give each of `stories` the tuple of `make(*values)` of its rows (story id, *values)."""
+    stories = list(stories)
+    found = {story.pk: [] for story in stories}
+    for article_id, *values in rows(list(found)) if found else ():
+        found[article_id].append(make(*values))
+    for story in stories:
+        setattr(story, attribute, tuple(found[story.pk]))
+    return stories
+
+
+def with_card_tags(stories) -> list:
+    """`stories`, each given `card_tags`: its hashtags in its own order (CardTag), for all of
+    them in one query."""
+    sql = (
+        "SELECT l.article_id, t.id, t.name, t.slug FROM {tag_links} l "
+        "JOIN {tags} t ON t.id = l.tag_id WHERE l.article_id IN ({ids}) "
+        "ORDER BY l.article_id, l.position, l.id"
+    )
+    return _attach(stories, "card_tags", lambda ids: _rows(ArticleTag, sql, ids), CardTag)
+
+
+def with_people(stories) -> list:
+    """`stories`, each given `card_people`: the people in it by name (CardPerson), for all of
+    them in one query."""
+    sql = (
+        "SELECT l.article_id, p.id, p.name, p.slug, p.nickname, p.role, p.team "
+        "FROM {people_links} l JOIN {people} p ON p.id = l.person_id "
+        "WHERE l.article_id IN ({ids}) ORDER BY l.article_id, p.name, p.id"
+    )
+    return _attach(stories, "card_people", lambda ids: _rows(Person, sql, ids), CardPerson)
+
+
+def view_totals(ids) -> dict[int, int]:
+    """{story id: its stored 조회수} of the stories of `ids` that have a ViewTotal row, in one
+    query."""
+    if not ids:
+        return {}
+    sql = "SELECT article_id, {count} FROM {totals} WHERE article_id IN ({ids})"
+    return dict(_rows(ViewTotal, sql, ids))
