@@ -29,6 +29,7 @@ class Listing:
     - `name`: the list's name in its ETag;
     - `stamp(row)`: what of one row its ETag is made of; `changed(row)`: its times;
     - `count`: the number of rows when the operation counted them already;
+    - `prepare(rows)`: the page's rows, read, with what they need read for them added;
     - `etag`, `last_modified`: the list's validators when the operation already knows them
       (the story list makes them from one query over every row, and answers a 304 before
       any page is cut)."""
@@ -41,6 +42,8 @@ class Listing:
     etag: str | None = None
     last_modified: datetime | None = None
     page: PageQuery | None = None  # when the operation reads ?page= itself (WithFilters)
+    # What the page's rows need read for them once cut (their hashtags, say), all at once.
+    prepare: Callable[[list], list] = list
 
 
 class Pages(PaginationBase):
@@ -63,7 +66,7 @@ class Pages(PaginationBase):
         count = listing.rows.count() if listing.count is None else listing.count
         start = (pagination.page - 1) * pagination.page_size
         end = start + pagination.page_size
-        items = list(listing.rows[start:end]) if start < count else []
+        items = listing.prepare(listing.rows[start:end]) if start < count else []
         page = {
             "count": count,
             "page": pagination.page,

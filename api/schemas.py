@@ -309,6 +309,18 @@ class StoryOut(StoryHead):
     def resolve_published_date_known(obj) -> bool:
         return not obj.date_unknown
 
+    # A list's page and a story read with their relations as plain values (api/stories.py
+    # with_relations); a series' parts with them prefetched.
+    @staticmethod
+    def resolve_tags(obj) -> list:
+        tags = getattr(obj, "card_tags", None)
+        return list(obj.tags.all()) if tags is None else list(tags)
+
+    @staticmethod
+    def resolve_people(obj) -> list:
+        people = getattr(obj, "card_people", None)
+        return list(obj.people.all()) if people is None else list(people)
+
     updated_at: datetime
     view_count: int
     reading_minutes: int = Field(description="읽는 시간(분)")

@@ -13,7 +13,7 @@ another edit came first); publishing is its own operation with its own scope.
 from datetime import datetime
 from typing import Annotated, Literal
 
-from django.db.models import Prefetch, Q, prefetch_related_objects
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -65,7 +65,8 @@ from api.schemas import (
     Text,
 )
 from api.throttling import TokenRateThrottle
-from articles.models import RELATED_COUNT, Article, JobFamily, Kind, Person, tags_in_order
+from articles.listing import with_card_tags, with_people
+from articles.models import RELATED_COUNT, Article, JobFamily, Kind, Person
 from articles.models import Status as StoryStatus
 from articles.roles import PUBLISH_PERMISSION, can_edit, can_publish, owns, stories_for
 from articles.search import MAX_QUERY_LENGTH, matching_ids, parse_query
@@ -106,6 +107,18 @@ def listing(queryset):
     return queryset.for_listing().prefetch_related(
         Prefetch("people", queryset=Person.objects.order_by("name", "pk"))
     )
+
+
+def page_rows(queryset):
+    """A list's stories with what a story in a list shows but its hashtags and people, which
+    with_relations() reads for a cut page."""
+    return queryset.for_listing().prefetch_related(None)
+
+
+def with_relations(stories) -> list:
+    """`stories` read, with their hashtags and people as plain values (articles/listing.py):
+    one query each for the page."""
+    return with_people(with_card_tags(stories))
 
 
 # --- Reading ---------------------------------------------------------------------------------
@@ -211,7 +224,8 @@ def list_stories(request: HttpRequest, response: HttpResponse, filters: Query[St
         return not_modified
     ordered = stories.popular() if filters.ordering == "popular" else stories.recent()
     return Listing(
-        listing(ordered),
+        page_rows(ordered),
+        prepare=with_relations,
         name="stories",
         count=stamp["count"],
         etag=etag,
@@ -246,7 +260,7 @@ def get_story_by_slug(request: HttpRequest, response: HttpResponse, slug: Path[S
 
 def detail(request, response, **lookup):
     """A fixed number of queries: the published story, its tags, its people, its series'
-    published parts, and the related stories (ArticleQuerySet.related_to)."""
+    published parts, and the related stories (ArticleQuerySet.related_ids, then their rows)."""
     allow_only(request, ())
     article = get_object_or_404(
         Article.objects.published().select_related("company", "series", "view_total"), **lookup
@@ -259,15 +273,11 @@ def detail(request, response, **lookup):
     )
     if not_modified is not None:
         return not_modified
-    prefetch_related_objects(
-        [article],
-        Prefetch("tags", queryset=tags_in_order()),
-        Prefetch("people", queryset=Person.objects.order_by("name", "pk")),
-    )
+    with_relations([article])
     article.series_position = series_position(request, article)
-    tag_ids = [tag.pk for tag in article.tags.all()]
-    article.related = Article.objects.published().related_to(
-        article, tag_ids=tag_ids, limit=RELATED_COUNT
+    published = Article.objects.published()
+    article.related = published.card_rows(
+        published.related_ids(article, [tag.pk for tag in article.card_tags], RELATED_COUNT)
     )
     return article
 
