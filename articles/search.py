@@ -256,6 +256,12 @@ class Term:
     tokens: tuple[str, ...]
     prefix: bool
     pattern: str  # a regular expression finding the word in plain text, for <mark>
+    # The same without its two classes (what _Finder tests itself): the word's runs and the
+    # gaps between them; whether it starts with a Latin run (no Latin letter or digit may come
+    # just before it) and whether a Latin prefix's rest is taken after it.
+    literal: str = ""
+    latin_start: bool = False
+    latin_rest: bool = False
 
 
 @dataclass(frozen=True)
@@ -277,14 +283,23 @@ def _term(word: str) -> Term | None:
     pieces = [token for run in runs for token in _tokens_of_run(run)]
     last = runs[-1]
     prefix = len(last) == 1 if _is_hangul(last) else len(last) >= LATIN_PREFIX_MIN
-    parts = []
+    parts, literal = [], []
     for run in runs:
         part = re.escape(run[:MAX_WORD_LENGTH])
         parts.append(part if _is_hangul(run) else _LATIN_BEFORE + part)
+        literal.append(part)
     pattern = _GAP.join(parts)
-    if prefix and not _is_hangul(last):
+    latin_rest = prefix and not _is_hangul(last)
+    if latin_rest:
         pattern += _LATIN_REST
-    return Term(tuple(pieces), prefix, pattern)
+    return Term(
+        tuple(pieces),
+        prefix,
+        pattern,
+        literal=_GAP.join(literal),
+        latin_start=not _is_hangul(runs[0]),
+        latin_rest=latin_rest,
+    )
 
 
 def parse_query(raw: str | None) -> Query:
@@ -451,27 +466,79 @@ def search_pages(query: Query, *, order: str = ORDER_TITLE_FIRST):
 # --- Highlighting -------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=32)
-def _pattern(query: Query) -> re.Pattern | None:
-    patterns = sorted(
-        {term.pattern for group in query.groups for term in group}, key=len, reverse=True
-    )
-    if not patterns:
+def _latin(char: str) -> bool:
+    r"""Whether `char` is in the class [^\W_가-힣]: a letter or digit, not a Hangul syllable."""
+    return char.isalnum() and not "\uac00" <= char <= "\ud7a3"
+
+
+class _Finder:
+    """The query's words in a text, found exactly as re.finditer() over the alternation of
+    their patterns (longest first) would, without compiling that alternation: its classes of
+    every letter but the Hangul syllables cost the re compiler a bitmap of 11,172 characters
+    each, about a millisecond for a query of one Latin word, which a new query pays on every
+    worker. Each alternative is compiled without them (its runs and the gaps between them) and
+    what they tested is tested here: no Latin letter or digit just before a word that starts
+    with a Latin run (a lookbehind before any later Latin run always holds: a gap or a Hangul
+    syllable comes before it), and the rest of a Latin prefix taken after it."""
+
+    def __init__(self, terms):
+        self.alternatives = [
+            (re.compile(term.literal, re.IGNORECASE), term.latin_start, term.latin_rest)
+            for term in terms
+        ]
+        self.any = re.compile("|".join(f"(?:{term.literal})" for term in terms), re.IGNORECASE)
+
+    def _at(self, text: str, start: int) -> int | None:
+        """Where the first alternative that matches at `start` ends (None: none does)."""
+        for pattern, latin_start, latin_rest in self.alternatives:
+            found = pattern.match(text, start)
+            if found is None or (latin_start and start and _latin(text[start - 1])):
+                continue
+            end = found.end()
+            if latin_rest:
+                while end < len(text) and _latin(text[end]):
+                    end += 1
+            return end
         return None
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+    def finditer(self, text: str):
+        """(start, end) of each match, left to right, none overlapping."""
+        position = 0
+        while position <= len(text):
+            candidate = self.any.search(text, position)
+            if candidate is None:
+                return
+            start = candidate.start()
+            end = self._at(text, start)
+            if end is None:
+                position = start + 1
+                continue
+            yield start, end
+            position = end if end > start else start + 1
+
+    def search(self, text: str) -> tuple[int, int] | None:
+        return next(self.finditer(text), None)
 
 
-def _marked(text: str, pattern: re.Pattern | None) -> str:
+@functools.lru_cache(maxsize=32)
+def _pattern(query: Query) -> _Finder | None:
+    terms = {term.pattern: term for group in query.groups for term in group}
+    if not terms:
+        return None
+    return _Finder([terms[pattern] for pattern in sorted(terms, key=len, reverse=True)])
+
+
+def _marked(text: str, pattern: _Finder | None) -> str:
     """`text` escaped, with each match of `pattern` in <mark>. Every piece of the text goes
     through escape(); only the <mark> tags are added as markup."""
     if pattern is None:
         return escape(text)
     pieces, end = [], 0
-    for match in pattern.finditer(text):
-        if match.end() == match.start():
+    for start, stop in pattern.finditer(text):
+        if stop == start:
             continue
-        pieces += [escape(text[end : match.start()]), "<mark>", escape(match.group()), "</mark>"]
-        end = match.end()
+        pieces += [escape(text[end:start]), "<mark>", escape(text[start:stop]), "</mark>"]
+        end = stop
     pieces.append(escape(text[end:]))
     return "".join(pieces)
 
@@ -491,16 +558,16 @@ def snippet(text: str, query: Query, *, fallback: str = "", width: int = SNIPPET
         text = fallback or text or ""
         start = 0
     else:
-        start = max(0, match.start() - width // 3)
+        start = max(0, match[0] - width // 3)
         if start:
             # Start at a word, not inside one, when one begins close by.
-            space = text.find(" ", start, match.start())
+            space = text.find(" ", start, match[0])
             if space != -1 and space - start < 20:
                 start = space + 1
     end = start + width
     if end < len(text):
         space = text.rfind(" ", end - 20, end)
-        if space > start and (match is None or space > match.end()):
+        if space > start and (match is None or space > match[1]):
             end = space
     window = text[start:end].strip()
     before = "…" if start > 0 else ""
