@@ -79,12 +79,15 @@ class BoundedCards:
 
 
 cards = BoundedCards(MAX_BYTES)
+# The content versions some card was last drawn under (the latest few).
+drawn_under = BoundedCards(16 * 200)
 
 
 def forget(**kwargs):
-    """A setting can change what a card shows (MEDIA_URL, the storages, the time zone): under
-    test settings the kept cards go with any change."""
+    """Drop every kept card. A setting can change what a card shows (MEDIA_URL, the storages,
+    the time zone): under test settings the kept cards go with any change."""
     cards.clear()
+    drawn_under.clear()
 
 
 setting_changed.connect(forget)
@@ -154,17 +157,29 @@ def related_for_readers(article, tag_ids) -> list:
         chosen = published.related_ids(article, tag_ids, RELATED_COUNT, company_newest=newest)
         return with_card_tags(published.card_rows(chosen))
     chosen = published.related_ids(article, tag_ids, RELATED_COUNT, company_newest=newest)
-    counts = view_totals(chosen)
-    kept = {}
-    for pk in chosen:
-        html = cards.get(version_key(version, pk, None, counts.get(pk, 0)))
-        if html is not None:
-            kept[pk] = KeptCard(pk, html)
+    kept = kept_cards(chosen)
     loaded = {
         story.pk: story
         for story in with_card_tags(published.card_rows([pk for pk in chosen if pk not in kept]))
     }
     return [kept.get(pk) or loaded[pk] for pk in chosen if pk in kept or pk in loaded]
+
+
+def kept_cards(ids) -> dict:
+    """{story id: KeptCard} of the stories of `ids` (chosen from the published ones by the
+    render asking) whose card was drawn under this content version, found by story and 조회수
+    (one query for the counts, asked only once some card was drawn under this version): those
+    stories need not be loaded at all. Empty outside a render for readers."""
+    version = rendering_under.get()
+    if version is None or not ids or drawn_under.get(version) is None:
+        return {}
+    counts = view_totals(ids)
+    kept = {}
+    for pk in ids:
+        html = cards.get(version_key(version, pk, None, counts.get(pk, 0)))
+        if html is not None:
+            kept[pk] = KeptCard(pk, html)
+    return kept
 
 
 def drawable(stories, popular_days=None):
@@ -217,6 +232,7 @@ def story_card(context, story):
             html = str(draw(context, story, tags, popular_days))
             cards.put(key, html, KEY_BYTES)
         cards.put(quick, html)
+        drawn_under.put(version, "")
     return mark_safe(html)  # the card template's own output, escaped there
 
 

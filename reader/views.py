@@ -44,7 +44,7 @@ from articles.search import (
     search_pages,
 )
 from reader import viewcount
-from reader.cards import drawable, related_for_readers, undrawn, without_prefetch
+from reader.cards import drawable, kept_cards, related_for_readers, without_prefetch
 from reader.share import page_tags, picture_image, share_image, site_tags, story_tags
 
 PAGE_SIZE = 20
@@ -174,38 +174,42 @@ def home(request):
         [c.pk for c in collections], HOME_COLLECTION_SIZE, now
     )
     ranking = popular_ranking(published, now)
-    # Every story the page shows, in one query: the lead, the latest of each kind, the
-    # collections' and the week's most read (the query asks again that readers may see each).
-    wanted = [
-        *([lead] if lead else []),
-        *chain.from_iterable(latest_ids.values()),
-        *chain.from_iterable(in_collection.values()),
-        *(pk for pk, _ in ranking),
-    ]
+    # The cards drawn under this version are sent as they are (their stories were chosen from
+    # the published ones just now); every other story the page shows is loaded in one query:
+    # the lead (or each kind's newest, the lead without one), the week's most read (the query
+    # asks again that readers may see each) and the cards not kept.
+    card_ids = list(
+        dict.fromkeys(
+            [
+                *chain.from_iterable(latest_ids.values()),
+                *chain.from_iterable(in_collection.values()),
+            ]
+        )
+    )
+    kept = kept_cards(card_ids)
+    leads = [lead] if lead else [ids[0] for ids in latest_ids.values() if ids]
+    wanted = [*leads, *(pk for pk, _ in ranking), *(pk for pk in card_ids if pk not in kept)]
     loaded = {story.pk: story for story in published.card_rows(list(dict.fromkeys(wanted)))}
-    latest = {kind: [loaded[pk] for pk in ids if pk in loaded] for kind, ids in latest_ids.items()}
+
+    def cards_of(ids):
+        return [kept.get(pk) or loaded[pk] for pk in ids if pk in kept or pk in loaded]
+
+    latest = {kind: cards_of(ids) for kind, ids in latest_ids.items()}
     # No featured story: the newest of all leads, which is the newest of some kind.
-    featured = loaded.get(lead) or max(
-        (stories[0] for stories in latest.values() if stories),
+    featured = max(
+        (loaded[pk] for pk in leads if pk in loaded),
         key=lambda story: (story.published_at, story.pk),
         default=None,
     )
     for collection in collections:
-        collection.visible = [loaded[pk] for pk in in_collection[collection.pk] if pk in loaded]
+        collection.visible = cards_of(in_collection[collection.pk])
     collections = [collection for collection in collections if collection.visible]
     popular = []
     for pk, total in ranking:
         if pk in loaded and len(popular) < POPULAR_COUNT:
             popular.append(SimpleNamespace(story=loaded[pk], recent_views=total))
-    # The hashtags of every card not drawn under this version, in one query (reader/cards.py).
-    with_card_tags(
-        undrawn(
-            [
-                *(s for stories in latest.values() for s in stories),
-                *(s for c in collections for s in c.visible),
-            ]
-        )
-    )
+    # The hashtags of the cards to draw, in one query (reader/cards.py).
+    with_card_tags([loaded[pk] for pk in card_ids if pk in loaded and pk not in kept])
     return render(
         request,
         "reader/home.html",

@@ -10,8 +10,7 @@ from django.core.cache import caches
 from django.db import connection
 
 from articles import renditions
-from reader import beacon
-from reader.cards import cards
+from reader import beacon, cards
 from tests import api_support, browser_support, repository_support
 from tests.factories import StaffFactory, UserFactory
 
@@ -154,7 +153,7 @@ def fresh_page_cache():
     cache, a database table that each test's transaction rolls back, so its numbers repeat
     from test to test: the kept story cards, filed under them, go too.)"""
     caches["answers"].clear()
-    cards.clear()
+    cards.forget()
     beacon.forget()
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from articles.models import Kind
 from articles.models.common import KIND_URL_NAMES
 from articles.services import save_story
-from reader.cards import BoundedCards, cards
+from reader.cards import BoundedCards, cards, forget
 from tests.factories import ArticleFactory, CompanyFactory, TagFactory, set_views
 
 pytestmark = pytest.mark.django_db
@@ -137,7 +137,7 @@ def test_the_next_story_of_a_company_shows_the_same_related_cards_with_fewer_que
 
     # Drawn afresh, with nothing kept, the related cards are the same.
     caches["answers"].clear()
-    cards.clear()
+    forget()
     assert related_section(html(older.get_absolute_url())) == related_section(second)
 
 
@@ -224,3 +224,26 @@ def test_a_new_renditions_record_draws_the_cards_again(drawn):
     html("/news/?a=2")
     html("/news/?a=3")
     assert drawn == ["그림 이야기"] * 3
+
+
+def test_home_sends_its_kept_cards_without_loading_their_stories():
+    """Home's cards drawn under this content version go out as they are: the second render
+    loads only the lead and the week's most read, and the page is the same."""
+    tag = TagFactory(name="홈태그")
+    for number in range(6):
+        ArticleFactory(title=f"홈 이야기 {number}", kind=Kind.INTERVIEW, tags=[tag])
+    ArticleFactory(title="홈 머리기사", kind=Kind.NEWS, is_featured=True)
+
+    def loaded_ids(queries):
+        [rows] = [q["sql"] for q in queries if '"articles_company"."name"' in q["sql"]]
+        return rows[rows.rindex(" IN (") :].count(",") + 1
+
+    with CaptureQueriesContext(connection) as first:
+        page = html("/")
+    with CaptureQueriesContext(connection) as second:
+        again = html("/?again=1")
+    assert again == page
+    assert page.count("#홈태그") == 4  # the latest four interviews, each card with its tag
+    assert loaded_ids(first.captured_queries) == 5  # the lead (also the latest news), 4 cards
+    assert loaded_ids(second.captured_queries) == 1  # the lead alone
+    assert not [q for q in second.captured_queries if '"articles_article_tags"' in q["sql"]]
