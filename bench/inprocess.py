@@ -95,6 +95,8 @@ def cases():
         "story": miss(lambda n: "/stories/{}/{}/".format(*stories[n % len(stories)]), drop=False),
         "home": miss(lambda n: "/"),
         "home after an edit": after_an_edit(miss(lambda n: "/", drop=False)),
+        # What bench/pages.py's home miss asks: an address nobody asked, nothing else dropped.
+        "home, new address": miss(lambda n: f"/?cold={n}", drop=False),
         "kind list": miss(lambda n: "/feed/"),
         "search": miss(lambda n: f"/search/?q={words[n % len(words)]}"),
         "api list": miss(lambda n: "/api/v1/stories?page_size=20", **bearer),
