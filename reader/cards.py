@@ -183,13 +183,29 @@ def kept_cards(ids) -> dict:
 
 
 def drawable(stories, popular_days=None):
-    """A list page's stories (a for_listing() queryset), read, with the hashtags of those whose
-    card was not drawn under this content version as plain values (with_card_tags()): a page
-    whose cards are all kept reads no hashtag. Anything else (a list already read) is given
-    back as it is."""
+    """A list page's stories (a for_listing() queryset), read as cards. Once some card was
+    drawn under this content version, the page's ids and counts are read first and only the
+    stories whose card is not kept are loaded (a page whose cards are all kept loads no story
+    and reads no hashtag); before that, the page is loaded whole. The hashtags of the cards to
+    draw are read as plain values (with_card_tags()). Anything else (a list already read) is
+    given back as it is. A 인기순 list (`popular_days`) is loaded whole: its cards show the
+    count of the window, which the list's query sums."""
     if not isinstance(stories, QuerySet):
         return stories
-    rows = list(without_prefetch(stories))
+    stories = without_prefetch(stories)
+    version = rendering_under.get()
+    if popular_days is None and version is not None and drawn_under.get(version) is not None:
+        shown = list(stories.values_list("pk", "view_total__count"))
+        kept = {}
+        for pk, count in shown:
+            html = cards.get(version_key(version, pk, None, count or 0))
+            if html is not None:
+                kept[pk] = KeptCard(pk, html)
+        missing = [pk for pk, _ in shown if pk not in kept]
+        loaded = {story.pk: story for story in stories.model.objects.card_rows(missing)}
+        with_card_tags(loaded.values())
+        return [kept.get(pk) or loaded[pk] for pk, _ in shown if pk in kept or pk in loaded]
+    rows = list(stories)
     with_card_tags(undrawn(rows, popular_days))
     return rows
 

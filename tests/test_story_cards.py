@@ -247,3 +247,20 @@ def test_home_sends_its_kept_cards_without_loading_their_stories():
     assert loaded_ids(first.captured_queries) == 5  # the lead (also the latest news), 4 cards
     assert loaded_ids(second.captured_queries) == 1  # the lead alone
     assert not [q for q in second.captured_queries if '"articles_article_tags"' in q["sql"]]
+
+
+def test_a_list_whose_cards_are_kept_loads_no_story_and_shows_the_same_page():
+    tag = TagFactory(name="목록태그")
+    for number in range(5):
+        ArticleFactory(title=f"목록 이야기 {number}", kind=Kind.FEED, tags=[tag])
+    first = html("/feed/?page=1")  # every card drawn: the stories and their hashtags read
+    with CaptureQueriesContext(connection) as kept:
+        again = html("/feed/?page=01")  # another address, rendered again: its cards kept
+    assert again.count("#목록태그") == first.count("#목록태그") == 5
+    assert [card_of(again, f"목록 이야기 {n}") for n in range(5)] == [
+        card_of(first, f"목록 이야기 {n}") for n in range(5)
+    ]
+    read = [q["sql"] for q in kept.captured_queries]
+    assert not [sql for sql in read if '"articles_article_tags"' in sql or "articles_tag" in sql]
+    assert not [sql for sql in read if '"articles_article"."title"' in sql]  # ids and counts
+    assert len(kept) == 3  # the content version, the count, the page's ids and counts
