@@ -534,7 +534,13 @@ def collection(request, slug):
 @cached_for_readers()
 def series(request, slug):
     series = get_object_or_404(Series, slug=slug)
-    stories = Article.objects.published().filter(series=series).for_listing().in_series_order()
+    stories = (
+        Article.objects.published()
+        .filter(series=series)
+        .for_listing()
+        .prefetch_related(None)  # the page shows no hashtags
+        .in_series_order()
+    )
     share = page_tags(
         request, series.title, series.description or f"시리즈 ‘{series.title}’의 모든 편"
     )

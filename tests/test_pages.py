@@ -517,7 +517,7 @@ class World:
         ("/tags/", 2),
         ("/tags/많은태그/", 5),
         ("/collections/many-collection/", 5),
-        ("/series/many-series/", 4),
+        ("/series/many-series/", 3),
         ("/feeds/atom/", 3),
         # With 12 stories the company's own fill the related list: the tag and kind pools are
         # not asked.
