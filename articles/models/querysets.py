@@ -117,11 +117,7 @@ class ArticleQuerySet(models.QuerySet):
     def with_recent_views(self, ranking) -> list:
         """The stories of a view_ranking() that are in this queryset, in its order, each with
         its `recent_views`."""
-        stories = (
-            self.select_related("company", "view_total")
-            .defer("body", "body_html")
-            .in_bulk([pk for pk, _ in ranking])
-        )
+        stories = {story.pk: story for story in self.card_rows([pk for pk, _ in ranking])}
         ranked = []
         for pk, total in ranking:
             if pk in stories:
@@ -145,18 +141,29 @@ class ArticleQuerySet(models.QuerySet):
         """Up to `limit` stories like `article` (related_ids()), loaded as cards."""
         return self.cards_of(self.related_ids(article, tag_ids, limit, company_newest))
 
+    def by_key(self, ids):
+        """The stories of `ids` that this queryset holds, found by their keys: each is read by
+        its primary key and then tested against this queryset's conditions (one EXISTS on the
+        same key). Filtered the plain way, SQLite, which plans without statistics, answered
+        `published() AND id IN (…)` by walking the published listing index and testing every
+        entry against the list: 19 ms for six ids at 100,000 stories, growing with the corpus."""
+        return self.model.objects.filter(pk__in=ids).filter(Exists(self.filter(pk=OuterRef("pk"))))
+
     def cards_of(self, ids):
         """The stories of `ids` in that order, as cards (for_listing(): one query plus the
         listing's prefetch); an id this queryset does not hold is left out."""
-        stories = self.for_listing().in_bulk(ids)
+        stories = self.by_key(ids).for_listing().in_bulk(ids)
         return [stories[pk] for pk in ids if pk in stories]
 
     def card_rows(self, ids):
         """The stories of `ids` in that order with what a card shows but its hashtags
         (reader/cards.py reads those as plain values): one query. An id this queryset does not
         hold is left out."""
+        if not ids:
+            return []
         stories = (
-            self.select_related("company", "view_total")
+            self.by_key(ids)
+            .select_related("company", "view_total")
             .defer("body", "body_html")
             .order_by()
             .in_bulk(ids)
