@@ -562,3 +562,27 @@ def test_the_sitemap_reaches_every_story_past_a_files_limit(client, settings, mo
     assert client.get("/sitemap-stories.xml?p=4").status_code == 404
     assert client.get("/sitemap-stories.xml?p=x").status_code == 404
     assert client.get("/sitemap-nothing.xml").status_code == 404
+
+
+def test_a_lists_count_is_kept_until_the_content_changes(client):
+    """The number of stories a list holds is counted once per content version (reader/views.py
+    ListPaginator), for every page of the list; a save that adds a story counts again."""
+    for number in range(25):
+        make.ArticleFactory(title=f"세는 이야기 {number}", kind=Kind.FEED)
+
+    def feed(address):
+        # A new address each time: the page is rendered, only the count may be kept.
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(address, **BROWSER)
+        counted = [q for q in captured.captured_queries if "articles_article" in q["sql"]]
+        return response.content.decode(), sum("COUNT(" in q["sql"] for q in counted)
+
+    assert feed("/feed/")[1] == 1
+    page, counts = feed("/feed/?page=2")
+    assert counts == 0
+    assert "2 / 2" in page
+    make.ArticleFactory(title="스물여섯째 이야기", kind=Kind.FEED)  # the version moves
+    page, counts = feed("/feed/?page=2&again")
+    assert counts == 1
+    assert "2 / 2" in page
+    assert page.count('class="card"') == 6
