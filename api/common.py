@@ -4,7 +4,7 @@ conditional GET, ETags and time stamps, and the published-story counts of the re
 import hashlib
 from datetime import UTC, datetime
 
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Max, Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
@@ -86,14 +86,13 @@ def story_etag(article: Article) -> str:
 
 
 def list_stamp(queryset) -> dict:
-    """One query that changes whenever a list of stories would: how many there are, the latest
-    edit, publication and company change among them, and their views."""
+    """One query over a list of stories: how many there are and the latest edit, publication
+    and company change among them (the list's Last-Modified)."""
     return queryset.order_by().aggregate(
         count=Count("pk"),
         updated=Max("updated_at"),
         published=Max("published_at"),
         company_updated=Max("company__updated_at"),
-        views=Sum("view_total__count"),
     )
 
 

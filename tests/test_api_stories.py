@@ -5,12 +5,15 @@ from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
+from django.core.cache import caches
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles import versions
 from articles.models import DailyView, JobFamily, Kind
 from tests import factories as make
-from tests.api_support import API, error_of, ids
+from tests.api_support import API, bearer, editor, error_of, ids, token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -341,9 +344,11 @@ def test_story_list_runs_a_fixed_number_of_queries_whatever_the_page_size(
         "ordering=popular&page_size=30",
         "q=%EC%9D%B4%EC%95%BC%EA%B8%B0",
     ):
-        # The content version (the cache misses), the fingerprint and count, the page, its
-        # tags, its people.
-        with django_assert_num_queries(5):
+        # The content version (the cache misses), the count and latest changes (kept per
+        # version and filters: dropped here), the page's ids and counts (its ETag), the page,
+        # its tags, its people.
+        caches["answers"].clear()
+        with django_assert_num_queries(6):
             response = client.get(f"{API}/stories?{query}")
         assert response.status_code == 200
 
@@ -364,3 +369,22 @@ def test_story_detail_runs_a_fixed_number_of_queries(client, django_assert_num_q
         response = client.get(f"{API}/stories/{story.pk}")
     assert response.status_code == 200
     assert len(response.json()["related"]) == 3
+
+
+def test_the_list_etag_follows_the_counts_it_shows_and_its_stamp_is_kept(client):
+    """The list's count and latest changes are kept per content version and filters (every
+    page of a list shares them); its ETag still changes when a count on the page does."""
+    stories = [make.ArticleFactory() for _ in range(3)]
+    auth = bearer(token_for(editor()))  # with a token: no kept answer, every list rendered
+    first = client.get(f"{API}/stories?page_size=2", headers=auth)
+    with CaptureQueriesContext(connection) as captured:
+        second = client.get(f"{API}/stories?page_size=2&page=2", headers=auth)
+    assert not [q for q in captured.captured_queries if "MAX(" in q["sql"].upper()]
+    assert second.json()["count"] == 3
+    make.set_views(stories[-1], 7)  # on the first page (newest first): no save, no new version
+    again = client.get(
+        f"{API}/stories?page_size=2", headers={**auth, "If-None-Match": first["ETag"]}
+    )
+    assert again.status_code == 200
+    assert again["ETag"] != first["ETag"]
+    assert again.json()["items"][0]["view_count"] == 7
