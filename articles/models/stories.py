@@ -227,6 +227,13 @@ class Article(Provenance, models.Model):
                 name="article_featured",
             ),
             models.Index(fields=["company", "-published_at"], name="article_company_listing"),
+            # Whether given stories are published, by their keys alone (search's matches, a
+            # list of ids): on SQLite the columns published() tests are stored past the body,
+            # read through a row's overflow pages; here they are read from the index.
+            models.Index(
+                fields=["id", "status", "published_at", "unpublish_at"],
+                name="article_state_by_id",
+            ),
         ]  # fmt: skip
 
     def __str__(self):
