@@ -31,8 +31,8 @@ class Listing:
     - `count`: the number of rows when the operation counted them already;
     - `prepare(rows)`: the page's rows, read, with what they need read for them added;
     - `etag`, `last_modified`: the list's validators when the operation already knows them
-      (the story list makes them from one query over every row, and answers a 304 before
-      any page is cut)."""
+      (the story list makes them from its stamp, kept per content version, and its page's
+      ids and counts, and answers a 304 before the page's rows are read)."""
 
     rows: QuerySet
     name: str
