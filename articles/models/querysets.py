@@ -5,7 +5,7 @@ through it."""
 
 from datetime import timedelta
 
-from django.db import models
+from django.db import connections, models
 from django.db.models import (
     Case,
     Count,
@@ -146,7 +146,11 @@ class ArticleQuerySet(models.QuerySet):
         its primary key and then tested against this queryset's conditions (one EXISTS on the
         same key). Filtered the plain way, SQLite, which plans without statistics, answered
         `published() AND id IN (…)` by walking the published listing index and testing every
-        entry against the list: 19 ms for six ids at 100,000 stories, growing with the corpus."""
+        entry against the list: 19 ms for six ids at 100,000 stories, growing with the corpus.
+        PostgreSQL plans with statistics and is given the plain filter (one subquery less to
+        build)."""
+        if connections[self.db].vendor != "sqlite":
+            return self.filter(pk__in=ids)
         return self.model.objects.filter(pk__in=ids).filter(Exists(self.filter(pk=OuterRef("pk"))))
 
     def cards_of(self, ids):
