@@ -259,9 +259,9 @@ class Term:
     # The same without its two classes (what _Finder tests itself): the word's runs and the
     # gaps between them; whether it starts with a Latin run (no Latin letter or digit may come
     # just before it) and whether a Latin prefix's rest is taken after it.
-    literal: str = ""
-    latin_start: bool = False
-    latin_rest: bool = False
+    literal: str
+    latin_start: bool
+    latin_rest: bool
 
 
 @dataclass(frozen=True)
@@ -382,8 +382,8 @@ TITLE_FIRST = (F("title_hit").desc(), F("published_at").desc(), F("pk").desc())
 
 def search_stories(query: Query, *, order: str = ORDER_TITLE_FIRST):
     """Published stories matching every word of `query`, as story cards (for_listing(), but
-    for the hashtags, which the search page reads as plain values) with
-    `title_hit` (every word is in the title). A query with nothing to look for finds nothing.
+    for the hashtags, which the search page reads as plain values) with `title_hit` (every
+    word is in the title). A query with nothing to look for finds nothing.
 
     The body's text is left out on purpose: the database sorts every match before it cuts a
     page, and it would carry each story's whole text through that sort. add_highlights()
