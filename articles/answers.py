@@ -112,6 +112,20 @@ def answer(kind: str, address: str, render: Callable, *, timeout: int) -> tuple[
     return entry, slot.how
 
 
+def kept(key: str | None, compute: Callable, timeout: int):
+    """compute(), kept in this process's answers cache under `key` for `timeout` seconds: a
+    part of answers that only a content change can change (a list's count, a company's newest
+    stories), when `key` names the content version. None: computed every time (nothing may be
+    kept now)."""
+    if key is None:
+        return compute()
+    value = front().get(key)
+    if value is None:
+        value = compute()
+        front().set(key, value, timeout)
+    return value
+
+
 def _lookup(key: str) -> tuple[object, str]:
     entry = front().get(key)
     if entry is not None:

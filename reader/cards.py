@@ -79,8 +79,9 @@ class BoundedCards:
 
 
 cards = BoundedCards(MAX_BYTES)
-# The content versions some card was last drawn under (the latest few).
-drawn_under = BoundedCards(16 * 200)
+# The content versions some card was last drawn under: the latest 32 (each entry is counted
+# as 100 bytes).
+drawn_under = BoundedCards(32 * 100)
 
 
 def forget(**kwargs):
@@ -141,28 +142,32 @@ def related_for_readers(article, tag_ids) -> list:
     A company's stories share their first pool (its newest stories), so while a page for
     readers is rendered its ids are kept per company and content version: the next page of
     the same company asks no query for them. With the ids known, a story whose card was drawn
-    under this version (found by its 조회수, one query for all of them) is not loaded at all."""
+    under this version is not loaded at all (kept_cards())."""
     published = Article.objects.published()
     version = rendering_under.get()
-    if version is None or not article.company_id:
-        chosen = published.related_ids(article, tag_ids, RELATED_COUNT)
-        return with_card_tags(published.card_rows(chosen))
-    store = answers.front()
-    key = f"related-company:{version}:{article.company_id}"
-    newest = store.get(key)
-    if newest is None:
-        # The company's first page under this version: no card is known by its count yet.
-        newest = published.newest_of_company(article.company_id, RELATED_COUNT + 1)
-        store.set(key, newest, answers.STORY_TIMEOUT)
-        chosen = published.related_ids(article, tag_ids, RELATED_COUNT, company_newest=newest)
-        return with_card_tags(published.card_rows(chosen))
+    newest = None
+    if version is not None and article.company_id:
+        newest = answers.kept(
+            f"related-company:{version}:{article.company_id}",
+            lambda: published.newest_of_company(article.company_id, RELATED_COUNT + 1),
+            answers.STORY_TIMEOUT,
+        )
     chosen = published.related_ids(article, tag_ids, RELATED_COUNT, company_newest=newest)
-    kept = kept_cards(chosen)
-    loaded = {
-        story.pk: story
-        for story in with_card_tags(published.card_rows([pk for pk in chosen if pk not in kept]))
-    }
-    return [kept.get(pk) or loaded[pk] for pk in chosen if pk in kept or pk in loaded]
+    return as_cards(published, chosen, kept_cards(chosen))
+
+
+def as_cards(stories, ids, kept: dict) -> list:
+    """The stories of `ids` in that order as cards: those of `kept` as they are, the others
+    loaded (`stories`.card_rows(): an id it does not hold is left out) with their hashtags."""
+    missing = [pk for pk in ids if pk not in kept]
+    loaded = {story.pk: story for story in with_card_tags(stories.card_rows(missing))}
+    return in_order(ids, kept, loaded)
+
+
+def in_order(ids, kept: dict, loaded: dict) -> list:
+    """The cards of `ids` in that order: each kept one, else the loaded story; an id found in
+    neither (no longer published) is left out."""
+    return [kept.get(pk) or loaded[pk] for pk in ids if pk in kept or pk in loaded]
 
 
 def kept_cards(ids) -> dict:
@@ -174,9 +179,15 @@ def kept_cards(ids) -> dict:
     if version is None or not ids or drawn_under.get(version) is None:
         return {}
     counts = view_totals(ids)
+    return _found(version, ((pk, counts.get(pk, 0)) for pk in ids))
+
+
+def _found(version: str, shown) -> dict:
+    """{story id: KeptCard} of the (story id, 조회수) of `shown` whose card is kept under
+    `version`."""
     kept = {}
-    for pk in ids:
-        html = cards.get(version_key(version, pk, None, counts.get(pk, 0)))
+    for pk, count in shown:
+        html = cards.get(version_key(version, pk, None, count))
         if html is not None:
             kept[pk] = KeptCard(pk, html)
     return kept
@@ -195,16 +206,9 @@ def drawable(stories, popular_days=None):
     stories = without_prefetch(stories)
     version = rendering_under.get()
     if popular_days is None and version is not None and drawn_under.get(version) is not None:
-        shown = list(stories.values_list("pk", "view_total__count"))
-        kept = {}
-        for pk, count in shown:
-            html = cards.get(version_key(version, pk, None, count or 0))
-            if html is not None:
-                kept[pk] = KeptCard(pk, html)
-        missing = [pk for pk, _ in shown if pk not in kept]
-        loaded = {story.pk: story for story in stories.model.objects.card_rows(missing)}
-        with_card_tags(loaded.values())
-        return [kept.get(pk) or loaded[pk] for pk, _ in shown if pk in kept or pk in loaded]
+        shown = [(pk, count or 0) for pk, count in stories.values_list("pk", "view_total__count")]
+        kept = _found(version, shown)
+        return as_cards(stories.model.objects, [pk for pk, _ in shown], kept)
     rows = list(stories)
     with_card_tags(undrawn(rows, popular_days))
     return rows

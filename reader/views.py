@@ -44,7 +44,13 @@ from articles.search import (
     search_pages,
 )
 from reader import viewcount
-from reader.cards import drawable, kept_cards, related_for_readers, without_prefetch
+from reader.cards import (
+    drawable,
+    in_order,
+    kept_cards,
+    related_for_readers,
+    without_prefetch,
+)
 from reader.share import page_tags, picture_image, share_image, site_tags, story_tags
 
 PAGE_SIZE = 20
@@ -124,11 +130,7 @@ class ListPaginator(Paginator):
         if version is None or self.count_key is None:
             return super().count
         key = f"list-count:{version}:{self.count_key}"
-        count = answers.front().get(key)
-        if count is None:
-            count = super().count
-            answers.front().set(key, count, answers.CONTENT_TIMEOUT)
-        return count
+        return answers.kept(key, self.object_list.count, answers.CONTENT_TIMEOUT)
 
 
 def paginate(
@@ -218,11 +220,7 @@ def home(request):
     leads = [lead] if lead else [ids[0] for ids in latest_ids.values() if ids]
     wanted = [*leads, *(pk for pk, _ in ranking), *(pk for pk in card_ids if pk not in kept)]
     loaded = {story.pk: story for story in published.card_rows(list(dict.fromkeys(wanted)))}
-
-    def cards_of(ids):
-        return [kept.get(pk) or loaded[pk] for pk in ids if pk in kept or pk in loaded]
-
-    latest = {kind: cards_of(ids) for kind, ids in latest_ids.items()}
+    latest = {kind: in_order(ids, kept, loaded) for kind, ids in latest_ids.items()}
     # No featured story: the newest of all leads, which is the newest of some kind.
     featured = max(
         (loaded[pk] for pk in leads if pk in loaded),
@@ -230,7 +228,7 @@ def home(request):
         default=None,
     )
     for collection in collections:
-        collection.visible = cards_of(in_collection[collection.pk])
+        collection.visible = in_order(in_collection[collection.pk], kept, loaded)
     collections = [collection for collection in collections if collection.visible]
     popular = []
     for pk, total in ranking:
@@ -260,14 +258,12 @@ def popular_ranking(published, now) -> list[tuple[int, int]]:
     from published()): a story withdrawn since is left out and the next one moves up. Kept
     only while the page itself is rendered to be kept: staff, and every reader while the
     shared cache is down, get it summed afresh."""
-    key = f"popular-week:{POPULAR_COUNT + POPULAR_SPARE}"
     keep = answers.rendering_under.get() is not None
-    ranking = answers.front().get(key) if keep else None
-    if ranking is None:
-        ranking = published.view_ranking(days=7, limit=POPULAR_COUNT + POPULAR_SPARE, now=now)
-        if keep:
-            answers.front().set(key, ranking, POPULAR_KEEP_SECONDS)
-    return ranking
+    return answers.kept(
+        f"popular-week:{POPULAR_COUNT + POPULAR_SPARE}" if keep else None,
+        lambda: published.view_ranking(days=7, limit=POPULAR_COUNT + POPULAR_SPARE, now=now),
+        POPULAR_KEEP_SECONDS,
+    )
 
 
 def latest_by_kind(published, count):

@@ -138,8 +138,8 @@ class ArticleQuerySet(models.QuerySet):
         return self.order_by(F("series_part").asc(nulls_last=True), "published_at", "id")
 
     def related_to(self, article, tag_ids=None, limit=RELATED_COUNT, company_newest=None):
-        """Up to `limit` stories like `article` (related_ids()), loaded as cards."""
-        return self.cards_of(self.related_ids(article, tag_ids, limit, company_newest))
+        """Up to `limit` stories like `article` (related_ids()), loaded as card_rows()."""
+        return self.card_rows(self.related_ids(article, tag_ids, limit, company_newest))
 
     def by_key(self, ids):
         """The stories of `ids` that this queryset holds, found by their keys: each is read by
@@ -152,12 +152,6 @@ class ArticleQuerySet(models.QuerySet):
         if connections[self.db].vendor != "sqlite":
             return self.filter(pk__in=ids)
         return self.model.objects.filter(pk__in=ids).filter(Exists(self.filter(pk=OuterRef("pk"))))
-
-    def cards_of(self, ids):
-        """The stories of `ids` in that order, as cards (for_listing(): one query plus the
-        listing's prefetch); an id this queryset does not hold is left out."""
-        stories = self.by_key(ids).for_listing().in_bulk(ids)
-        return [stories[pk] for pk in ids if pk in stories]
 
     def card_rows(self, ids):
         """The stories of `ids` in that order with what a card shows but its hashtags
