@@ -98,6 +98,8 @@ def cases():
         # What bench/pages.py's home miss asks: an address nobody asked, nothing else dropped.
         "home, new address": miss(lambda n: f"/?cold={n}", drop=False),
         "kind list": miss(lambda n: "/feed/"),
+        # What bench/pages.py's list miss asks: a new address, the kept cards and count kept.
+        "kind list, new address": miss(lambda n: f"/feed/?cold={n}", drop=False),
         "search": miss(lambda n: f"/search/?q={words[n % len(words)]}"),
         "api list": miss(lambda n: "/api/v1/stories?page_size=20", **bearer),
         "api detail": miss(lambda n: f"/api/v1/stories/{ids[n % len(ids)]}", drop=False, **bearer),
