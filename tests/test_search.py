@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from articles import search as search_module
 from articles import versions
 from articles.models import Article, SearchDocument, Status
 from articles.search import (
@@ -19,6 +20,7 @@ from articles.search import (
     bigrams,
     fts5_match,
     parse_query,
+    search_pages,
     search_stories,
     snippet,
     tsquery,
@@ -301,6 +303,35 @@ def test_pages_follow_the_title_first_order_across_the_title_matches(client):
     pages = [find(client, "회고", page=number) for number in (1, 2)]
     assert found(pages[0]) + found(pages[1]) == expected
     assert [story.title_hit for story in pages[0].context["page"]] == [True] * 15 + [False] * 5
+
+
+@pytest.mark.parametrize("title_matches", [2, 9])
+def test_pages_cut_by_walking_the_newest_stories_keep_the_title_first_order(
+    monkeypatch, title_matches
+):
+    # Past WALK_FROM matches each part (title matches, the others) is cut on its own: a large
+    # part by walking the newest stories, a small one among many by sorting its dates. Every
+    # window gives what sorting all the matches gives, hidden stories never among them.
+    monkeypatch.setattr(search_module, "WALK_FROM", 4)
+    for number in range(title_matches):
+        ArticleFactory(title=f"회고 {number}", published_at=ago(hours=3 * number + 1))
+    for number in range(11 - title_matches):
+        ArticleFactory(
+            title=f"장애 {number}", body="회고를 했습니다.", published_at=ago(hours=3 * number + 2)
+        )
+    ArticleFactory(title="회고 초안", status=Status.DRAFT)
+    ArticleFactory(title="예정된 회고", published_at=timezone.now() + timedelta(days=1))
+    ArticleFactory(title="장애", body="회고", unpublish_at=ago(hours=1), published_at=ago(days=3))
+    query = parse_query("회고")
+    expected = list(search_stories(query).values_list("pk", "title_hit"))
+    assert len(expected) == 11
+    assert sum(hit for _, hit in expected) == title_matches
+    pages = search_pages(query)
+    assert pages.count() == 11
+    for start in range(12):
+        for stop in range(start + 1, 16):
+            page = pages[start:stop]
+            assert [(story.pk, story.title_hit) for story in page] == expected[start:stop]
 
 
 @pytest.mark.parametrize("page", ["0", "-1", "abc", "999", "1.5", ""])

@@ -27,6 +27,9 @@ from articles.models.ordered import tags_in_order
 from articles.models.states import State, state_conditions
 from articles.models.stats import DailyView
 
+# The index of each story's state by id (migration 0018): what published() asks of a story.
+STATE_INDEX = "article_state_by_id"
+
 
 def by_views():
     """조회수 as an expression to sort by: 0 for a story that has no ViewTotal row yet (an outer
@@ -152,6 +155,34 @@ class ArticleQuerySet(models.QuerySet):
         if connections[self.db].vendor != "sqlite":
             return self.filter(pk__in=ids)
         return self.model.objects.filter(pk__in=ids).filter(Exists(self.filter(pk=OuterRef("pk"))))
+
+    def state_counts(self, **conditions) -> tuple[int, ...]:
+        """How many of these stories meet each of `conditions` (Q objects, in order), and how
+        many there are: one query. SQLite reads them from the index of story states
+        (article_state_by_id) rather than from each story's row: for published() stories among
+        thousands of ids (a common search word) the rows, which carry the stories' text, do
+        not stay in SQLite's page cache, and counting 5,000 took 25 ms at 100,000 stories
+        instead of 3.5 ms. SQLite has no index hint the ORM can write, so the hint goes into
+        the compiled SQL. PostgreSQL plans with statistics and is asked the plain way."""
+        connection = connections[self.db]
+        if connection.vendor != "sqlite":
+            counts = {name: Count("pk", filter=q) for name, q in conditions.items()}
+            found = self.order_by().aggregate(**counts, all=Count("pk"))
+            return (*(found[name] for name in conditions), found["all"])
+        flags = {
+            name: Case(When(condition, then=Value(1)), default=Value(0))
+            for name, condition in conditions.items()
+        }
+        sql, params = self.order_by().annotate(**flags).values("pk", *flags).query.sql_with_params()
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        source = f" FROM {table} WHERE "
+        if source not in sql:
+            raise ValueError(f"not a query of {table} alone: {sql}")
+        hinted = sql.replace(source, f" FROM {table} INDEXED BY {STATE_INDEX} WHERE ", 1)
+        sums = "".join(f"COALESCE(SUM({connection.ops.quote_name(name)}), 0), " for name in flags)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {sums}COUNT(*) FROM ({hinted}) AS counted", params)
+            return tuple(cursor.fetchone())
 
     def card_rows(self, ids):
         """The stories of `ids` in that order with what a card shows but its hashtags
