@@ -111,7 +111,11 @@ TEMPLATES = [
             ],
             # {% story_card %}: a card's HTML kept per content version (reader/cards.py);
             # {% link %}: the header's and footer's links, reversed once (reader/links.py).
-            "libraries": {"cards": "reader.cards", "links": "reader.links"},
+            "libraries": {
+                "cards": "reader.cards",
+                "links": "reader.links",
+                "markup": "reader.markup",
+            },
         },
     },
 ]

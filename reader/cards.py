@@ -31,9 +31,9 @@ from articles import answers
 from articles.answers import rendering_under
 from articles.listing import CardTag, view_totals, with_card_tags
 from articles.models import RELATED_COUNT, Article
+from reader.markup import card_html
 
 register = template.Library()
-CARD = "includes/story_card.html"
 # About 1.3 KB a card: some 6,000 cards, every card of a large site's first pages.
 MAX_BYTES = 8 * 1024 * 1024
 # What an entry costs beside its HTML: its key (the hashtags, the renditions records) and the
@@ -237,11 +237,11 @@ def undrawn(stories, popular_days=None) -> list:
 @register.simple_tag(takes_context=True)
 def story_card(context, story):
     if isinstance(story, KeptCard):
-        return mark_safe(story.html)  # the card template's own output, escaped there
+        return mark_safe(story.html)  # card_html()'s output, escaped there
     popular_days = context.get("popular_days")
     version = rendering_under.get()
     if version is None:
-        return draw(context, story, shown_tags(story), popular_days)
+        return mark_safe(card_html(story, shown_tags(story), popular_days))
     quick = version_key(version, story.pk, popular_days, shown_count(story, popular_days))
     html = cards.get(quick)
     if html is None:
@@ -249,14 +249,8 @@ def story_card(context, story):
         key = card_key(story, tags, popular_days)
         html = cards.get(key)
         if html is None:
-            html = str(draw(context, story, tags, popular_days))
+            html = card_html(story, tags, popular_days)
             cards.put(key, html, KEY_BYTES)
         cards.put(quick, html)
         drawn_under.put(version, "")
-    return mark_safe(html)  # the card template's own output, escaped there
-
-
-def draw(context, story, tags, popular_days):
-    card = context.template.engine.get_template(CARD)
-    with context.push(story=story, card_tags=tags, popular_days=popular_days):
-        return card.render(context)
+    return mark_safe(html)  # card_html()'s output, escaped there

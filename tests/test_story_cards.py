@@ -159,13 +159,13 @@ def drawn(monkeypatch):
     from reader import cards as module
 
     titles = []
-    real = module.draw
+    real = module.card_html
 
-    def spy(context, story, tags, popular_days):
+    def spy(story, tags, popular_days):
         titles.append(story.title)
-        return real(context, story, tags, popular_days)
+        return real(story, tags, popular_days)
 
-    monkeypatch.setattr(module, "draw", spy)
+    monkeypatch.setattr(module, "card_html", spy)
     return titles
 
 

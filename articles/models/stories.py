@@ -314,7 +314,7 @@ class Article(Provenance, models.Model):
 
     @cached_property
     def cover(self) -> renditions.Picture | None:
-        """The cover's <picture> (templates/includes/picture.html), described for readers by
+        """The cover's <picture> (reader/markup.py picture_html()), described for readers by
         the editor's alt text or else the title; None without renditions of the cover."""
         return renditions.picture(
             self.cover_renditions, self.cover_image.name, self.cover_alt or self.title

@@ -1,0 +1,176 @@
+"""The small pieces of HTML that lists repeat, written in Python: a picture from its renditions,
+a company's logo badge, a person's avatar badge, a story's cover frame and its date, and the
+story card made of them (reader/cards.py keeps the cards it draws).
+
+A card drawn by the template engine cost about 0.36 ms, nearly all of it the engine's own
+work (some 60 variable lookups and four nested includes a card); these functions write the
+same HTML in a fraction of that. Every value is escaped as the template engine escapes it
+(conditional_escape(), checked against it in tests), dates are formatted by Django's date filter after the conversion to local
+time the engine applies. Templates use the pieces through this library's tags
+({% load markup %}: picture, logo, avatar, cover, story_date), so each piece has this one
+definition."""
+
+import html
+
+from django import template
+from django.template.defaultfilters import date as date_filter
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+from django.utils.timezone import template_localtime
+
+register = template.Library()
+
+# The cover of a card, and how wide it is drawn at each screen width.
+CARD_COVER_SIZES = "(min-width: 72rem) 17rem, (min-width: 36rem) 50vw, 100vw"
+CARD_EXCERPT_LENGTH = 120
+
+
+def _e(value) -> str:
+    """conditional_escape() without its lazy-string wrapper: what the engine writes for
+    {{ value }} (Django's escape() is html.escape())."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
+
+
+@register.simple_tag(name="picture")
+def picture_tag(picture, sizes="", eager=False, decorative=False, css_class="") -> SafeString:
+    """One <picture> from its renditions (articles/renditions.py Picture): WebP first, the
+    original's format for the rest, width and height so nothing moves when it loads. `eager`:
+    the one picture that leads the page (fetched first, never lazily); `decorative`: alt=""
+    where the text beside it says the same."""
+    return mark_safe(
+        picture_html(picture, sizes, eager=eager, decorative=decorative, css_class=css_class)
+    )
+
+
+def picture_html(picture, sizes, *, eager=False, decorative=False, css_class="") -> str:
+    sizes = _e(sizes)
+    source = (
+        f'<source type="image/webp" srcset="{_e(picture.webp_srcset)}" sizes="{sizes}">'
+        if picture.webp_srcset
+        else ""
+    )
+    alt = "" if decorative else _e(picture.alt)
+    css = f' class="{_e(css_class)}"' if css_class else ""
+    loading = ' fetchpriority="high"' if eager else ' loading="lazy"'
+    return (
+        f'<picture>{source}<img src="{_e(picture.src)}" srcset="{_e(picture.srcset)}" '
+        f'sizes="{sizes}" width="{picture.width}" height="{picture.height}" alt="{alt}"{css} '
+        f'decoding="async"{loading}></picture>'
+    )
+
+
+def _badge(kind, picture, letter_of, size, sizes, decorative, eager) -> str:
+    if picture:
+        inner = picture_html(picture, sizes, eager=eager, decorative=decorative)
+        return f'<span class="badge badge-{_e(size)} badge-{kind}">{inner}</span>'
+    return (
+        f'<span class="badge badge-{_e(size)} badge-{kind} badge-blank" aria-hidden="true">'
+        f"{_e(letter_of[:1])}</span>"
+    )
+
+
+@register.simple_tag
+def logo(company, size, sizes, decorative=False, eager=False) -> SafeString:
+    """A company's logo in a square badge (size: xs, sm, md, lg), or its first letter on a
+    tinted badge when it has none. `decorative`: the company's name is written beside it."""
+    return mark_safe(logo_html(company, size, sizes, decorative=decorative, eager=eager))
+
+
+def logo_html(company, size, sizes, *, decorative=False, eager=False) -> str:
+    return _badge("logo", company.logo_picture, company.name, size, sizes, decorative, eager)
+
+
+@register.simple_tag
+def avatar(person, size, sizes, decorative=False, eager=False) -> SafeString:
+    """A person's photo in a round badge (size: sm, md, lg), or the first letter of their name
+    on a tinted circle when there is none. `decorative`: the name is written beside it."""
+    return mark_safe(
+        _badge("avatar", person.photo_picture, person.name, size, sizes, decorative, eager)
+    )
+
+
+@register.simple_tag
+def cover(story, sizes, eager=False) -> SafeString:
+    """A story's cover cropped to the 16:9 frame of a card (keeping the editor's focal point),
+    or, for a story without one, the frame drawn in CSS with its company's name or kind."""
+    return mark_safe(cover_html(story, sizes, eager=eager))
+
+
+def cover_html(story, sizes, *, eager=False) -> str:
+    picture = story.cover
+    if picture:
+        inner = picture_html(picture, sizes, eager=eager, css_class=f"focus-{story.cover_focus}")
+        return f'<div class="frame">{inner}</div>'
+    label = (story.company.name if story.company else "") or story.get_kind_display()
+    return (
+        f'<div class="frame frame-blank frame-{_e(story.kind)}" aria-hidden="true">'
+        f"<span>{_e(label)}</span></div>"
+    )
+
+
+@register.simple_tag
+def story_date(story, format) -> SafeString:
+    """A story's date as readers see it (Article.shown_date) in the date filter's `format`. An
+    imported story whose source gave no date says so instead of showing the day it was
+    imported."""
+    return mark_safe(story_date_html(story, format))
+
+
+def story_date_html(story, format) -> str:
+    shown = story.shown_date
+    if shown:
+        local = template_localtime(shown)
+        return (
+            f'<time datetime="{_e(date_filter(local, "c"))}">{_e(date_filter(local, format))}'
+            "</time>\n"
+        )
+    if story.date_unknown:
+        return '<span class="date-unknown" title="가져온 원문에 날짜가 없습니다">날짜 미상</span>\n'
+    return "\n"
+
+
+def card_html(story, tags, popular_days) -> str:
+    """A story card: its cover, kind, company, title, excerpt, 조회수 (of the last
+    `popular_days` days on a 인기순 list), date and hashtags (`tags`, CardTag or Tag)."""
+    company = story.company
+    company_line = (
+        f'<span class="card-company">{logo_html(company, "xs", "20px", decorative=True)}'
+        f"{_e(company.name)}</span>"
+        if company
+        else ""
+    )
+    excerpt = (
+        f'<p class="card-excerpt">{_e(Truncator(story.excerpt).chars(CARD_EXCERPT_LENGTH))}</p>'
+        if story.excerpt
+        else ""
+    )
+    if popular_days:
+        count = f"<span>최근 {_e(popular_days)}일 조회수 {_e(story.recent_views)}</span>"
+    else:
+        count = f"<span>조회수 {_e(story.view_count)}</span>"
+    hashtags = (
+        '\n  <p class="tag-list">'
+        + "".join(f'<a href="{_e(tag.get_absolute_url())}">#{_e(tag.name)}</a> ' for tag in tags)
+        + "</p>\n  "
+        if tags
+        else ""
+    )
+    return (
+        '<article class="card">\n'
+        f"  {cover_html(story, CARD_COVER_SIZES)}\n"
+        '  <p class="card-meta">\n'
+        f'    <span class="kind kind-{_e(story.kind)}">{_e(story.get_kind_display())}</span>\n'
+        f"    {company_line}\n"
+        "  </p>\n"
+        f'  <h3 class="card-title"><a href="{_e(story.get_absolute_url())}">'
+        f"{_e(story.title)}</a></h3>\n"
+        f"  {excerpt}\n"
+        '  <p class="card-foot">\n'
+        f"    {count}\n"
+        f"    {story_date_html(story, 'Y.m.d')}\n"
+        "  </p>\n"
+        f"  {hashtags}\n"
+        "</article>\n"
+    )

@@ -1,0 +1,86 @@
+"""The pieces of HTML written in Python (reader/markup.py): escaped as the template engine
+escapes, dates in the reader's time zone, the card's parts present or left out as the story
+has them."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
+
+from articles.listing import with_card_tags
+from articles.models import Article
+from reader.markup import _e, card_html, story_date_html
+from tests.factories import ArticleFactory, CompanyFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["<script>alert(1)</script>", "A & B", "\"quoted\" 'single'", "한글 <b>", 0, 1234, None,
+     mark_safe("<em>kept</em>"), ""],
+)  # fmt: skip
+def test_values_are_escaped_as_the_template_engine_escapes_them(value):
+    assert _e(value) == conditional_escape(value)
+
+
+def card_of(story, popular_days=None):
+    row = with_card_tags(Article.objects.card_rows([story.pk]))[0]
+    row.recent_views = 7
+    return card_html(row, row.card_tags, popular_days)
+
+
+def test_a_card_escapes_everything_a_writer_typed():
+    story = ArticleFactory(
+        title='<script>x()</script> & "따옴표"',
+        excerpt="<img src=x onerror=y> 요약",
+        company=CompanyFactory(name="<b>회사</b>"),
+        tags=[TagFactory(name="<i>태그</i>")],
+    )
+    html = card_of(story)
+    for raw in ("<script>", "<img src=x", "<b>", "<i>"):
+        assert raw not in html
+    assert "&lt;script&gt;x()&lt;/script&gt; &amp; &quot;따옴표&quot;" in html
+    assert "&lt;img src=x onerror=y&gt; 요약" in html
+    assert '<span class="card-company">' in html
+    assert "&lt;b&gt;회사&lt;/b&gt;</span>" in html
+    assert "#&lt;i&gt;태그&lt;/i&gt;</a>" in html
+
+
+def test_a_card_leaves_out_what_the_story_does_not_have():
+    story = ArticleFactory(company=None, tags=[])
+    Article.objects.filter(pk=story.pk).update(excerpt="")  # a save derives one from the body
+    html = card_of(story)
+    assert 'class="card-company"' not in html
+    assert 'class="card-excerpt"' not in html
+    assert 'class="tag-list"' not in html
+    # Without a cover the frame carries the kind's name.
+    assert f"<span>{story.get_kind_display()}</span></div>" in html
+
+
+def test_a_long_excerpt_is_cut_at_120_characters():
+    story = ArticleFactory(excerpt="가" * 200)
+    assert f'<p class="card-excerpt">{"가" * 119}…</p>' in card_of(story)
+
+
+def test_the_count_shown_is_the_list_s():
+    story = ArticleFactory()
+    assert "<span>조회수 0</span>" in card_of(story)
+    assert "<span>최근 7일 조회수 7</span>" in card_of(story, popular_days=7)
+
+
+def test_dates_are_the_readers_day_not_the_servers():
+    # 20:00 UTC on 1 March is already 2 March in Seoul (TIME_ZONE).
+    story = ArticleFactory(published_at=datetime(2026, 3, 1, 20, 0, tzinfo=UTC))
+    html = story_date_html(story, "Y.m.d")
+    assert html == '<time datetime="2026-03-02T05:00:00+09:00">2026.03.02</time>\n'
+
+
+def test_an_imported_story_shows_its_original_date_or_says_it_has_none():
+    dated = ArticleFactory(source_key="theteams:옛 글", original_published_on=date(2018, 9, 3))
+    assert story_date_html(dated, "Y년 n월 j일") == (
+        '<time datetime="2018-09-03">2018년 9월 3일</time>\n'
+    )
+    undated = ArticleFactory(source_key="theteams:날짜 없는 글")
+    assert "날짜 미상" in story_date_html(undated, "Y.m.d")
