@@ -289,9 +289,13 @@ def detail(request, response, **lookup):
     """A fixed number of queries: the published story, its tags, its people, its series'
     published parts, and the related stories (ArticleQuerySet.related_to)."""
     allow_only(request, ())
-    article = get_object_or_404(
-        Article.objects.published().select_related("company", "series", "view_total"), **lookup
-    )
+    if "pk" in lookup:
+        article = Article.objects.published_story(lookup["pk"])
+    else:
+        article = Article.objects.published().select_related("company", "series", "view_total")
+        article = article.filter(**lookup).first()
+    if article is None:
+        raise Http404("스토리가 없습니다.")
     not_modified = conditional(
         request,
         response,

@@ -153,14 +153,15 @@ def related_for_readers(article, tag_ids) -> list:
             answers.STORY_TIMEOUT,
         )
     chosen = published.related_ids(article, tag_ids, RELATED_COUNT, company_newest=newest)
-    return as_cards(published, chosen, kept_cards(chosen))
+    return as_cards(Article.objects.published_cards, chosen, kept_cards(chosen))
 
 
-def as_cards(stories, ids, kept: dict) -> list:
+def as_cards(load, ids, kept: dict) -> list:
     """The stories of `ids` in that order as cards: those of `kept` as they are, the others
-    loaded (`stories`.card_rows(): an id it does not hold is left out) with their hashtags."""
+    loaded (`load`(ids): card_rows(), where an id it does not give is left out) with their
+    hashtags."""
     missing = [pk for pk in ids if pk not in kept]
-    loaded = {story.pk: story for story in with_card_tags(stories.card_rows(missing))}
+    loaded = {story.pk: story for story in with_card_tags(load(missing))}
     return in_order(ids, kept, loaded)
 
 
@@ -208,7 +209,7 @@ def drawable(stories, popular_days=None):
     if popular_days is None and version is not None and drawn_under.get(version) is not None:
         shown = [(pk, count or 0) for pk, count in stories.values_list("pk", "view_total__count")]
         kept = _found(version, shown)
-        return as_cards(stories.model.objects, [pk for pk, _ in shown], kept)
+        return as_cards(stories.model.objects.card_rows, [pk for pk, _ in shown], kept)
     rows = list(stories)
     with_card_tags(undrawn(rows, popular_days))
     return rows

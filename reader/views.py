@@ -219,7 +219,8 @@ def home(request):
     kept = kept_cards(card_ids)
     leads = [lead] if lead else [ids[0] for ids in latest_ids.values() if ids]
     wanted = [*leads, *(pk for pk, _ in ranking), *(pk for pk in card_ids if pk not in kept)]
-    loaded = {story.pk: story for story in published.card_rows(list(dict.fromkeys(wanted)))}
+    chosen = list(dict.fromkeys(wanted))
+    loaded = {story.pk: story for story in Article.objects.published_cards(chosen, now)}
     latest = {kind: in_order(ids, kept, loaded) for kind, ids in latest_ids.items()}
     # No featured story: the newest of all leads, which is the newest of some kind.
     featured = max(
@@ -346,9 +347,7 @@ def story(request, pk, slug=None):
     # Readers: the page is rendered once per content version and only the 조회수 is filled
     # in per request.
     def render_for_readers():
-        article = (
-            Article.objects.published().select_related("company", "series").filter(pk=pk).first()
-        )
+        article = Article.objects.published_story(pk)
         if article is None:
             return (None, None), True
         html = render_story(request, article, VIEW_COUNT_MARKER, counted=True).content.decode()

@@ -26,9 +26,23 @@ from articles.models.common import POPULAR_WINDOW_DAYS, RELATED_COUNT
 from articles.models.ordered import tags_in_order
 from articles.models.states import State, state_conditions
 from articles.models.stats import DailyView
+from articles.prepared import Prepared
 
 # The index of each story's state by id (migration 0018): what published() asks of a story.
 STATE_INDEX = "article_state_by_id"
+
+
+# The two queries every story page and API detail miss asks, compiled once (prepared.py).
+PUBLISHED_CARDS = Prepared(
+    lambda model, ids, now: model.objects.published(now).by_key(ids).card_columns()
+)
+PUBLISHED_STORY = Prepared(
+    lambda model, pk, now: (
+        model.objects.published(now)
+        .select_related("company", "series", "view_total")
+        .filter(pk=pk)[:1]
+    )
+)
 
 
 def by_views():
@@ -141,8 +155,10 @@ class ArticleQuerySet(models.QuerySet):
         return self.order_by(F("series_part").asc(nulls_last=True), "published_at", "id")
 
     def related_to(self, article, tag_ids=None, limit=RELATED_COUNT, company_newest=None):
-        """Up to `limit` stories like `article` (related_ids()), loaded as card_rows()."""
-        return self.card_rows(self.related_ids(article, tag_ids, limit, company_newest))
+        """Up to `limit` stories like `article` (related_ids()), loaded as card_rows(). Call on
+        published()."""
+        ids = self.related_ids(article, tag_ids, limit, company_newest)
+        return self.model.objects.published_cards(ids)
 
     def by_key(self, ids):
         """The stories of `ids` that this queryset holds, found by their keys: each is read by
@@ -184,20 +200,36 @@ class ArticleQuerySet(models.QuerySet):
             cursor.execute(f"SELECT {sums}COUNT(*) FROM ({hinted}) AS counted", params)
             return tuple(cursor.fetchone())
 
+    def published_cards(self, ids, now=None) -> list:
+        """card_rows() of the stories of `ids` that are published at `now` (whatever this
+        queryset holds: call it on Article.objects), with the query compiled once per shape
+        (articles/prepared.py): a page's related stories, home's cards."""
+        if not ids:
+            return []
+        found = PUBLISHED_CARDS(self.model, ids=list(ids), now=now or clock.now_datetime())
+        stories = {story.pk: story for story in found}
+        return [stories[pk] for pk in ids if pk in stories]
+
+    def published_story(self, pk: int, now=None):
+        """The story `pk` if it is published at `now`, with its company, series and stored
+        조회수 (whatever this queryset holds: call it on Article.objects), else None; the query
+        compiled once (articles/prepared.py): a story page's and the API's own row."""
+        found = PUBLISHED_STORY(self.model, pk=pk, now=now or clock.now_datetime())
+        return found[0] if found else None
+
     def card_rows(self, ids):
         """The stories of `ids` in that order with what a card shows but its hashtags
         (reader/cards.py reads those as plain values): one query. An id this queryset does not
         hold is left out."""
         if not ids:
             return []
-        stories = (
-            self.by_key(ids)
-            .select_related("company", "view_total")
-            .defer("body", "body_html")
-            .order_by()
-            .in_bulk(ids)
-        )
+        stories = self.by_key(ids).card_columns().in_bulk(ids)
         return [stories[pk] for pk in ids if pk in stories]
+
+    def card_columns(self):
+        """What a card shows of a story but its hashtags: its row but the text, its company
+        and its stored 조회수."""
+        return self.select_related("company", "view_total").defer("body", "body_html").order_by()
 
     def newest_of_company(self, company_id, count):
         """The ids of the company's `count` newest stories (the first pool of related_ids())."""

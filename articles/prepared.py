@@ -1,0 +1,153 @@
+"""Querysets compiled once and run again with new values.
+
+A page asks a few queries on every miss whose shape never changes, only their values: a story
+by its key, cards by their keys, each under published() at this moment. For those the ORM spent
+three to four times as long building and compiling the SQL and making the instances as SQLite
+spent answering (the card rows of six stories: 1.95 ms through the ORM, 0.56 ms here). A
+Prepared query is built from stand-in values and compiled by Django's own compiler once per
+process, thread, database and shape; each call runs that SQL with its own values in the
+stand-ins' places, and its rows become model instances through Django's own machinery (the
+compiler's converters, select_related's populators), as QuerySet iteration makes them.
+
+Only plain values may vary: whole numbers, lists of whole numbers (one compilation per length)
+and aware datetimes. The stand-ins are looked for in the compiled parameters, and a second
+compilation with other stand-ins must give the same SQL, put them in the same places and leave
+every other parameter as it was. A query that uses a value in another form (an expression of
+it, a date cut from it) is refused with NotPreparable when first asked, never answered with a
+stale value."""
+
+import itertools
+import threading
+from datetime import UTC, datetime
+
+from django.core.signals import setting_changed
+from django.db import connections, router
+from django.db.models.query import get_related_populators
+
+_local = threading.local()
+_numbers = itertools.count(1)
+# Moved by any settings change (tests): every compilation made before is dropped.
+_generation = itertools.count(1)
+_current_generation = next(_generation)
+
+
+class NotPreparable(Exception):
+    """The query cannot be run with new values in the stand-ins' places."""
+
+
+class Prepared:
+    """build(model, **values) -> the QuerySet for those values; call with the same names."""
+
+    def __init__(self, build):
+        self.build = build
+        self.number = next(_numbers)
+
+    def __call__(self, model, **values) -> list:
+        alias = router.db_for_read(model)
+        shape = tuple(
+            (name, len(value) if isinstance(value, list | tuple) else None)
+            for name, value in sorted(values.items())
+        )
+        compiled = getattr(_local, "compiled", None)
+        if compiled is None or _local.generation != _current_generation:
+            compiled = _local.compiled = {}
+            _local.generation = _current_generation
+        key = (self.number, model, alias, shape)
+        query = compiled.get(key)
+        if query is None:
+            query = compiled[key] = _Compiled(self.build, model, alias, values)
+        return query.run(values)
+
+
+def _stand_ins(values: dict, round_: int) -> dict:
+    """Values of the same shape that no real query holds: negative numbers, old dates."""
+    counter = itertools.count(1)
+    made = {}
+    for name, value in values.items():
+        if isinstance(value, list | tuple):
+            made[name] = [-(10**15) * (round_ + 1) - next(counter) for _ in value]
+        elif isinstance(value, datetime):
+            made[name] = datetime(1900 + round_, 1, 2, 3, 4, 5, next(counter), tzinfo=UTC)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            made[name] = -(10**15) * (round_ + 1) - next(counter)
+        else:
+            raise NotPreparable(f"{name}: only whole numbers, lists of them and datetimes")
+    return made
+
+
+class _Compiled:
+    def __init__(self, build, model, alias, values):
+        self.alias = alias
+        self.ops = connections[alias].ops
+        rounds = []
+        for round_ in (0, 1):
+            stand_ins = _stand_ins(values, round_)
+            compiler = build(model, **stand_ins).using(alias).query.get_compiler(using=alias)
+            sql, params = compiler.as_sql()
+            where = {}
+            for name, value in stand_ins.items():
+                for position, one in enumerate(value if isinstance(value, list) else [value]):
+                    where[self.adapt(one)] = (name, position if isinstance(value, list) else None)
+            rounds.append((compiler, sql, list(params), where))
+        (compiler, sql, params, where), (_, other_sql, other_params, other_where) = rounds
+        if sql != other_sql or len(params) != len(other_params):
+            raise NotPreparable("the SQL changes with the values")
+        self.slots = []
+        for index, (one, other) in enumerate(zip(params, other_params, strict=True)):
+            found = where.get(one) if _hashable(one) else None
+            if found is not None and found == other_where.get(other):
+                self.slots.append((index, found))
+            elif found is not None or one != other:
+                raise NotPreparable(f"parameter {index} ({one!r}) depends on the values")
+        missing = {name for name, _ in where.values()} - {name for _, (name, _) in self.slots}
+        if missing:
+            raise NotPreparable(f"not in the query as given: {sorted(missing)}")
+        self.sql, self.params, self.compiler = sql, params, compiler
+        select, klass_info = compiler.select, compiler.klass_info
+        fields = klass_info["select_fields"]
+        self.start, self.end = fields[0], fields[-1] + 1
+        self.model = klass_info["model"]
+        self.init_list = [column[0].target.attname for column in select[self.start : self.end]]
+        self.populators = get_related_populators(klass_info, select, alias)
+        self.annotations = dict(compiler.annotation_col_map)
+
+    def adapt(self, value):
+        """A value as the compiled parameters hold it."""
+        if isinstance(value, datetime):
+            return self.ops.adapt_datetimefield_value(value)
+        return value
+
+    def run(self, values: dict) -> list:
+        params = list(self.params)
+        for index, (name, position) in self.slots:
+            value = values[name] if position is None else values[name][position]
+            params[index] = self.adapt(value)
+        with connections[self.alias].cursor() as cursor:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
+        made = []
+        for row in self.compiler.results_iter([rows]):
+            instance = self.model.from_db(self.alias, self.init_list, row[self.start : self.end])
+            for populator in self.populators:
+                populator.populate(row, instance)
+            for name, column in self.annotations.items():
+                setattr(instance, name, row[column])
+            made.append(instance)
+        return made
+
+
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def forget(**kwargs) -> None:
+    """Drop every compilation (a settings change may change the SQL or its converters)."""
+    global _current_generation
+    _current_generation = next(_generation)
+
+
+setting_changed.connect(forget)

@@ -1,0 +1,92 @@
+"""Queries compiled once and run with new values (articles/prepared.py): the same rows and
+instances as the ORM gives for every value, and a refusal for a query that uses a value in a
+form the stand-ins cannot follow."""
+
+import random
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from articles import clock
+from articles.models import Article, Status
+from articles.prepared import NotPreparable, Prepared
+from tests.factories import ArticleFactory, CompanyFactory, SeriesFactory, set_views
+
+pytestmark = pytest.mark.django_db
+
+
+def card(story):
+    return (
+        story.pk,
+        story.title,
+        story.published_at,
+        story.cover_renditions,
+        story.company.name if story.company else None,
+        story.view_count,
+        story.is_featured,
+    )
+
+
+@pytest.fixture
+def stories():
+    companies = [CompanyFactory(), CompanyFactory(), None]
+    made = [
+        ArticleFactory(
+            company=companies[n % 3], published_at=clock.now_datetime() - timedelta(hours=n)
+        )
+        for n in range(12)
+    ]
+    made.append(ArticleFactory(status=Status.DRAFT))
+    made.append(ArticleFactory(published_at=timezone.now() + timedelta(days=1)))  # scheduled
+    for story in made[:5]:
+        set_views(story, random.randint(1, 50))
+    return made
+
+
+def test_published_cards_are_what_the_orm_gives_for_any_ids(stories):
+    rng = random.Random(3)
+    ids = [story.pk for story in stories]
+    for _ in range(20):
+        chosen = rng.sample(ids, rng.randint(1, len(ids)))
+        expected = Article.objects.published().card_rows(chosen)
+        assert [card(s) for s in Article.objects.published_cards(chosen)] == [
+            card(s) for s in expected
+        ]
+    # Hidden stories are left out; the scheduled one is in once its time has come.
+    hidden = [stories[-2].pk, stories[-1].pk]
+    assert Article.objects.published_cards(hidden) == []
+    later = timezone.now() + timedelta(days=2)
+    assert [s.pk for s in Article.objects.published_cards(hidden, later)] == [stories[-1].pk]
+
+
+def test_a_published_story_comes_with_its_company_series_and_count_in_one_query(
+    django_assert_num_queries,
+):
+    story = ArticleFactory(company=CompanyFactory(name="회사"), series=SeriesFactory(title="연재"))
+    set_views(story, 7)
+    Article.objects.published_story(story.pk)  # compiled once
+    with django_assert_num_queries(1):
+        found = Article.objects.published_story(story.pk)
+        assert (found.company.name, found.series.title, found.view_count) == ("회사", "연재", 7)
+    draft = ArticleFactory(status=Status.DRAFT)
+    assert Article.objects.published_story(draft.pk) is None
+    assert Article.objects.published_story(10**9) is None
+
+
+def test_a_value_used_in_another_form_is_refused():
+    cut = Prepared(lambda model, now: model.objects.filter(published_at__date=now.date()))
+    with pytest.raises(NotPreparable):
+        cut(Article, now=timezone.now())
+    unused = Prepared(lambda model, pk: model.objects.all())
+    with pytest.raises(NotPreparable):
+        unused(Article, pk=1)
+    with pytest.raises(NotPreparable):
+        Prepared(lambda model, slug: model.objects.filter(slug=slug))(Article, slug="a")
+
+
+def test_each_length_of_a_list_is_its_own_compilation(stories):
+    ids = [story.pk for story in stories[:6]]
+    by_key = Prepared(lambda model, ids: model.objects.filter(pk__in=ids).order_by("pk"))
+    for length in (1, 3, 6, 2):
+        assert [s.pk for s in by_key(Article, ids=ids[:length])] == sorted(ids[:length])
