@@ -9,8 +9,9 @@ process, thread, database and shape; each call runs that SQL with its own values
 stand-ins' places, and its rows become model instances through Django's own machinery (the
 compiler's converters, select_related's populators), as QuerySet iteration makes them.
 
-Only plain values may vary: whole numbers, lists of whole numbers (one compilation per length)
-and aware datetimes. The stand-ins are looked for in the compiled parameters, and a second
+Only plain values may vary: whole numbers, strings, lists of whole numbers (one compilation per
+length) and aware datetimes; what changes the SQL itself (a slice's bounds) is given as `shape`,
+one compilation per shape. Rows come back as instances, or as values_list() gives them. The stand-ins are looked for in the compiled parameters, and a second
 compilation with other stand-ins must give the same SQL, put them in the same places and leave
 every other parameter as it was. A query that uses a value in another form (an expression of
 it, a date cut from it) is refused with NotPreparable when first asked, never answered with a
@@ -22,7 +23,12 @@ from datetime import UTC, datetime
 
 from django.core.signals import setting_changed
 from django.db import connections, router
-from django.db.models.query import get_related_populators
+from django.db.models.query import (
+    FlatValuesListIterable,
+    ModelIterable,
+    ValuesListIterable,
+    get_related_populators,
+)
 
 _local = threading.local()
 _numbers = itertools.count(1)
@@ -36,15 +42,16 @@ class NotPreparable(Exception):
 
 
 class Prepared:
-    """build(model, **values) -> the QuerySet for those values; call with the same names."""
+    """build(model, **shape, **values) -> the QuerySet; call with the same names."""
 
     def __init__(self, build):
         self.build = build
         self.number = next(_numbers)
 
-    def __call__(self, model, **values) -> list:
+    def __call__(self, model, shape: dict | None = None, **values) -> list:
         alias = router.db_for_read(model)
-        shape = tuple(
+        shape = shape or {}
+        form = tuple(
             (name, len(value) if isinstance(value, list | tuple) else None)
             for name, value in sorted(values.items())
         )
@@ -52,10 +59,10 @@ class Prepared:
         if compiled is None or _local.generation != _current_generation:
             compiled = _local.compiled = {}
             _local.generation = _current_generation
-        key = (self.number, model, alias, shape)
+        key = (self.number, model, alias, form, tuple(sorted(shape.items())))
         query = compiled.get(key)
         if query is None:
-            query = compiled[key] = _Compiled(self.build, model, alias, values)
+            query = compiled[key] = _Compiled(self.build, model, alias, shape, values)
         return query.run(values)
 
 
@@ -70,19 +77,22 @@ def _stand_ins(values: dict, round_: int) -> dict:
             made[name] = datetime(1900 + round_, 1, 2, 3, 4, 5, next(counter), tzinfo=UTC)
         elif isinstance(value, int) and not isinstance(value, bool):
             made[name] = -(10**15) * (round_ + 1) - next(counter)
+        elif isinstance(value, str):
+            made[name] = f"\x00stand-in {round_}.{next(counter)}"
         else:
-            raise NotPreparable(f"{name}: only whole numbers, lists of them and datetimes")
+            raise NotPreparable(f"{name}: only whole numbers, strings, lists and datetimes")
     return made
 
 
 class _Compiled:
-    def __init__(self, build, model, alias, values):
+    def __init__(self, build, model, alias, shape, values):
         self.alias = alias
         self.ops = connections[alias].ops
         rounds = []
         for round_ in (0, 1):
             stand_ins = _stand_ins(values, round_)
-            compiler = build(model, **stand_ins).using(alias).query.get_compiler(using=alias)
+            queryset = build(model, **shape, **stand_ins).using(alias)
+            compiler = queryset.query.get_compiler(using=alias)
             sql, params = compiler.as_sql()
             where = {}
             for name, value in stand_ins.items():
@@ -103,6 +113,16 @@ class _Compiled:
         if missing:
             raise NotPreparable(f"not in the query as given: {sorted(missing)}")
         self.sql, self.params, self.compiler = sql, params, compiler
+        # What values_list() gives (None: instances); values() is not supported.
+        self.values = {
+            ValuesListIterable: "tuples",
+            FlatValuesListIterable: "flat",
+            ModelIterable: None,
+        }.get(queryset._iterable_class, "unsupported")
+        if self.values == "unsupported":
+            raise NotPreparable(f"rows as {queryset._iterable_class.__name__}")
+        if self.values:
+            return
         select, klass_info = compiler.select, compiler.klass_info
         fields = klass_info["select_fields"]
         self.start, self.end = fields[0], fields[-1] + 1
@@ -125,6 +145,10 @@ class _Compiled:
         with connections[self.alias].cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
+        if self.values == "flat":
+            return [row[0] for row in self.compiler.results_iter([rows])]
+        if self.values == "tuples":
+            return [tuple(row) for row in self.compiler.results_iter([rows])]
         made = []
         for row in self.compiler.results_iter([rows]):
             instance = self.model.from_db(self.alias, self.init_list, row[self.start : self.end])

@@ -197,9 +197,9 @@ def cached_for_readers(timeout=answers.LIST_TIMEOUT):
 def home(request):
     now = clock.now_datetime()
     published = Article.objects.published(now)
-    lead = published.filter(is_featured=True).recent().values_list("pk", flat=True).first()
-    latest_ids = latest_by_kind(published, LATEST_PER_KIND)
-    collections = list(Collection.objects.on_home(now))
+    lead = Article.objects.featured_lead(now)
+    latest_ids = latest_by_kind(now, LATEST_PER_KIND)
+    collections = Collection.objects.shown_on_home(now)
     in_collection = CollectionItem.objects.first_published(
         [c.pk for c in collections], HOME_COLLECTION_SIZE, now
     )
@@ -267,15 +267,13 @@ def popular_ranking(published, now) -> list[tuple[int, int]]:
     )
 
 
-def latest_by_kind(published, count):
-    """The ids of the `count` most recent of `published` in each kind, newest first, by kind
-    (in Kind's order): a query per kind on the kind listing index, each reading `count`
-    entries whatever the number of stories. (Numbering every published story within its
-    kind in one query read every story's row: 13 ms of SQLite at 1,000 stories, and growing.)"""
-    return {
-        kind: list(published.filter(kind=kind).recent().values_list("pk", flat=True)[:count])
-        for kind in Kind.values
-    }
+def latest_by_kind(now, count):
+    """The ids of the `count` most recent stories published at `now` in each kind, newest
+    first, by kind (in Kind's order): a query per kind on the kind listing index, each reading
+    `count` entries whatever the number of stories. (Numbering every published story within
+    its kind in one query read every story's row: 13 ms of SQLite at 1,000 stories, and
+    growing.)"""
+    return {kind: Article.objects.latest_of_kind(kind, count, now) for kind in Kind.values}
 
 
 # 정렬 on the kind lists: the value in the address and the label a reader sees.

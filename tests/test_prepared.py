@@ -82,7 +82,11 @@ def test_a_value_used_in_another_form_is_refused():
     with pytest.raises(NotPreparable):
         unused(Article, pk=1)
     with pytest.raises(NotPreparable):
-        Prepared(lambda model, slug: model.objects.filter(slug=slug))(Article, slug="a")
+        Prepared(lambda model, rate: model.objects.filter(reading_minutes__gt=rate))(
+            Article, rate=1.5
+        )
+    with pytest.raises(NotPreparable):
+        Prepared(lambda model, slug: model.objects.filter(slug__icontains=slug))(Article, slug="a")
 
 
 def test_each_length_of_a_list_is_its_own_compilation(stories):
@@ -90,3 +94,28 @@ def test_each_length_of_a_list_is_its_own_compilation(stories):
     by_key = Prepared(lambda model, ids: model.objects.filter(pk__in=ids).order_by("pk"))
     for length in (1, 3, 6, 2):
         assert [s.pk for s in by_key(Article, ids=ids[:length])] == sorted(ids[:length])
+
+
+def test_values_strings_and_shapes(stories):
+    newest = Prepared(
+        lambda model, count, kind, now: (
+            model.objects.published(now)
+            .filter(kind=kind)
+            .recent()
+            .values_list("pk", flat=True)[:count]
+        )
+    )
+    pairs = Prepared(lambda model, slug: model.objects.filter(slug=slug).values_list("pk", "title"))
+    now = clock.now_datetime()
+    for kind in {story.kind for story in stories}:
+        for count in (1, 3):
+            expected = list(
+                Article.objects.published(now)
+                .filter(kind=kind)
+                .recent()
+                .values_list("pk", flat=True)[:count]
+            )
+            assert newest(Article, shape={"count": count}, kind=kind, now=now) == expected
+    story = stories[4]
+    assert pairs(Article, slug=story.slug) == [(story.pk, story.title)]
+    assert pairs(Article, slug="없는-슬러그") == []

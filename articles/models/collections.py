@@ -8,6 +8,18 @@ from articles.models.common import Titled
 from articles.models.entities import Tag
 from articles.models.ordered import TAG_ORDER, put_in_order
 from articles.models.stories import Article
+from articles.prepared import Prepared
+
+# Home's collections and their first stories, compiled once (articles/prepared.py).
+ON_HOME = Prepared(lambda model, now: model.objects.on_home(now))
+FIRST_PUBLISHED = Prepared(
+    lambda model, collections, now: (
+        model.objects.filter(collection_id__in=collections)
+        .filter(Exists(Article.objects.published(now).filter(pk=OuterRef("article"))))
+        .order_by("collection_id", "position", "id")
+        .values_list("collection_id", "article_id")
+    )
+)
 
 __all__ = [
     "Collection",
@@ -16,6 +28,11 @@ __all__ = [
 
 
 class CollectionQuerySet(models.QuerySet):
+    def shown_on_home(self, now=None) -> list:
+        """on_home() (whatever this queryset holds: call it on Collection.objects), the query
+        compiled once (articles/prepared.py)."""
+        return ON_HOME(self.model, now=now or clock.now_datetime())
+
     def on_home(self, now=None):
         """Collections placed on the home page whose time box (if any) includes now."""
         now = now or clock.now_datetime()
@@ -74,12 +91,12 @@ class CollectionItemQuerySet(models.QuerySet):
         """The ids of the first `count` published stories of each collection, in the editors'
         order: {collection id: [story ids]}. One query of id pairs (each item's story checked
         by its key), cut per collection here: a query that cut each collection itself (a
-        window function) cost the ORM more to build than the database to answer."""
-        rows = (
-            self.filter(collection_id__in=collection_ids)
-            .filter(Exists(Article.objects.published(now).filter(pk=OuterRef("article"))))
-            .order_by("collection_id", "position", "id")
-            .values_list("collection_id", "article_id")
+        window function) cost the ORM more to build than the database to answer. Whatever
+        this queryset holds (call it on CollectionItem.objects); compiled once."""
+        if not collection_ids:
+            return {}
+        rows = FIRST_PUBLISHED(
+            self.model, collections=list(collection_ids), now=now or clock.now_datetime()
         )
         first = {pk: [] for pk in collection_ids}
         for collection_id, article_id in rows:

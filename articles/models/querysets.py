@@ -32,9 +32,22 @@ from articles.prepared import Prepared
 STATE_INDEX = "article_state_by_id"
 
 
-# The two queries every story page and API detail miss asks, compiled once (prepared.py).
+# Queries every story page, API detail or home miss asks, compiled once (prepared.py).
 PUBLISHED_CARDS = Prepared(
     lambda model, ids, now: model.objects.published(now).by_key(ids).card_columns()
+)
+FEATURED_LEAD = Prepared(
+    lambda model, now: (
+        model.objects.published(now)
+        .filter(is_featured=True)
+        .recent()
+        .values_list("pk", flat=True)[:1]
+    )
+)
+LATEST_OF_KIND = Prepared(
+    lambda model, count, kind, now: (
+        model.objects.published(now).filter(kind=kind).recent().values_list("pk", flat=True)[:count]
+    )
 )
 PUBLISHED_STORY = Prepared(
     lambda model, pk, now: (
@@ -216,6 +229,20 @@ class ArticleQuerySet(models.QuerySet):
         compiled once (articles/prepared.py): a story page's and the API's own row."""
         found = PUBLISHED_STORY(self.model, pk=pk, now=now or clock.now_datetime())
         return found[0] if found else None
+
+    def featured_lead(self, now=None) -> int | None:
+        """The id of the newest featured story published at `now` (whatever this queryset
+        holds: call it on Article.objects), the query compiled once: home's lead."""
+        found = FEATURED_LEAD(self.model, now=now or clock.now_datetime())
+        return found[0] if found else None
+
+    def latest_of_kind(self, kind: str, count: int, now=None) -> list[int]:
+        """The ids of the `count` newest stories of `kind` published at `now` (whatever this
+        queryset holds: call it on Article.objects), the query compiled once: home's lists,
+        each reading `count` entries of the kind listing index."""
+        return LATEST_OF_KIND(
+            self.model, shape={"count": count}, kind=kind, now=now or clock.now_datetime()
+        )
 
     def card_rows(self, ids):
         """The stories of `ids` in that order with what a card shows but its hashtags
