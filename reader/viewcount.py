@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from articles import viewbuffer
 from articles.models import Article, ViewTotal
+from articles.prepared import Prepared
 from articles.viewcounts import add_to_day, add_to_total
 
 logger = logging.getLogger(__name__)
@@ -107,10 +108,15 @@ def _record_now(article_id: int, today) -> int | None:
 
 
 def _flushed_count(article_id: int) -> int | None:
-    total = ViewTotal.objects.filter(article_id=article_id).values_list("count", flat=True)
-    for count in total:
+    for count in STORED_TOTAL(ViewTotal, story=article_id):
         return count
     return 0 if Article.objects.filter(pk=article_id).exists() else None
+
+
+# Asked on every story page, cached or not: compiled once (articles/prepared.py).
+STORED_TOTAL = Prepared(
+    lambda model, story: model.objects.filter(article_id=story).values_list("count", flat=True)
+)
 
 
 def _warn(error: Exception) -> None:

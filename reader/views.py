@@ -402,7 +402,7 @@ def render_story(request, article, view_count, *, counted=False):
             "article": article,
             "view_count": view_count,
             "count_url": reverse("articles:count-view", args=[article.pk]) if counted else None,
-            "people": article.people.select_related("company"),
+            "people": Article.objects.people_of(article.pk),
             "tags": tags,
             "related": related,
             "series_parts": parts,

@@ -36,6 +36,9 @@ STATE_INDEX = "article_state_by_id"
 PUBLISHED_CARDS = Prepared(
     lambda model, ids, now: model.objects.published(now).by_key(ids).card_columns()
 )
+STORY_PEOPLE = Prepared(
+    lambda model, story: model.objects.filter(articles=story).select_related("company")
+)
 FEATURED_LEAD = Prepared(
     lambda model, now: (
         model.objects.published(now)
@@ -229,6 +232,11 @@ class ArticleQuerySet(models.QuerySet):
         compiled once (articles/prepared.py): a story page's and the API's own row."""
         found = PUBLISHED_STORY(self.model, pk=pk, now=now or clock.now_datetime())
         return found[0] if found else None
+
+    def people_of(self, pk: int) -> list:
+        """The people in story `pk`, by name, with their companies (whatever this queryset
+        holds: call it on Article.objects), the query compiled once: a story page's people."""
+        return STORY_PEOPLE(self.model.people.field.related_model, story=pk)
 
     def featured_lead(self, now=None) -> int | None:
         """The id of the newest featured story published at `now` (whatever this queryset
