@@ -18,6 +18,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.timezone import template_localtime
 
+from articles.models.common import fixed_url
+
 register = template.Library()
 
 # The cover of a card, and how wide it is drawn at each screen width.
@@ -173,4 +175,116 @@ def card_html(story, tags, popular_days) -> str:
         "  </p>\n"
         f"  {hashtags}\n"
         "</article>\n"
+    )
+
+
+# --- Every page's frame (templates/base.html) ----------------------------------------------
+
+# The header's tabs: (URL name, label).
+TABS = (
+    ("home", "스토리 홈"),
+    ("interviews", "인터뷰"),
+    ("feed", "피드"),
+    ("news", "뉴스"),
+)
+FOOTER_LINKS = (
+    ("articles:companies", "회사"),
+    ("articles:people", "사람"),
+    ("articles:tags", "해시태그"),
+    ("ops:case-study", "연결 풀링 사례 연구"),
+    ("admin:index", "편집실 로그인"),
+)
+
+
+@register.simple_tag(takes_context=True)
+def site_header(context) -> SafeString:
+    """The site's header: its name, the kind tabs (the current one marked) and, but on the
+    search page, the search box."""
+    match = getattr(context.get("request"), "resolver_match", None)
+    name = (match.url_name if match else None) or ""
+    current = ' aria-current="page"'
+    tabs = "".join(
+        f'      <a href="{_e(fixed_url("articles:" + tab))}"'
+        f"{current if name == tab else ''}>{label}</a>\n"
+        for tab, label in TABS
+    )
+    search = ""
+    if name != "search":
+        action = _e(fixed_url("articles:search"))
+        search = (
+            f'    <a class="header-search-link" href="{action}">검색</a>\n'
+            f'    <form class="header-search" role="search" action="{action}" method="get">\n'
+            '      <label class="visually-hidden" for="header-search-q">스토리 검색</label>\n'
+            '      <input id="header-search-q" type="search" name="q" '
+            f'maxlength="{_e(context.get("SEARCH_MAX_LENGTH"))}" placeholder="스토리 검색" '
+            'autocomplete="off">\n'
+            '      <button type="submit">검색</button>\n'
+            "    </form>\n"
+            "    \n"
+        )
+    return mark_safe(
+        '\n<header class="site-header">\n'
+        '  <div class="container header-row">\n'
+        f'    <a class="brand" href="{_e(fixed_url("articles:home"))}">'
+        f"{_e(context.get('SITE_NAME'))}</a>\n"
+        '    <nav class="tabs" aria-label="스토리 종류">\n'
+        f"{tabs}"
+        "    </nav>\n"
+        f"    \n{search}"
+        "  </div>\n"
+        "</header>\n\n"
+    )
+
+
+@register.simple_tag(takes_context=True)
+def site_footer(context) -> SafeString:
+    links = "".join(
+        f'      <a href="{_e(fixed_url(name))}">{label}</a>\n' for name, label in FOOTER_LINKS
+    )
+    return mark_safe(
+        '<footer class="site-footer">\n'
+        '  <div class="container footer-row">\n'
+        f"    <p>기업 문화를 엿보는 엔지니어링 스토리, {_e(context.get('SITE_NAME'))}</p>\n"
+        '    <nav aria-label="사이트 안내">\n'
+        f"{links}"
+        "    </nav>\n"
+        "  </div>\n"
+        "</footer>\n"
+    )
+
+
+@register.simple_tag(takes_context=True)
+def share_tags(context, share) -> SafeString:
+    """Link previews (reader/share.py ShareTags): canonical, OpenGraph and Twitter, absolute
+    from SITE_URL."""
+    image = share.image
+    alt = _e(image.alt)
+    size = (
+        f'<meta property="og:image:width" content="{_e(image.width)}">\n'
+        f'  <meta property="og:image:height" content="{_e(image.height)}">\n  '
+        if image.width
+        else ""
+    )
+    times = "".join(
+        f'<meta property="article:{name}" content="{_e(date_filter(template_localtime(value), "c"))}">\n  '
+        for name, value in (
+            ("published_time", share.published_time),
+            ("modified_time", share.modified_time),
+        )
+        if value
+    )
+    tags = "".join(f'<meta property="article:tag" content="{_e(tag)}">\n  ' for tag in share.tags)
+    return mark_safe(
+        "\n"
+        f'  <link rel="canonical" href="{_e(share.canonical_url)}">\n'
+        f'  <meta property="og:type" content="{_e(share.type)}">\n'
+        f'  <meta property="og:site_name" content="{_e(context.get("SITE_NAME"))}">\n'
+        '  <meta property="og:locale" content="ko_KR">\n'
+        f'  <meta property="og:title" content="{_e(share.title)}">\n'
+        f'  <meta property="og:description" content="{_e(share.description)}">\n'
+        f'  <meta property="og:url" content="{_e(share.url)}">\n'
+        f'  <meta property="og:image" content="{_e(image.url)}">\n'
+        f'  {size}<meta property="og:image:alt" content="{alt}">\n'
+        f'  {times}{tags}<meta name="twitter:card" content="{_e(share.twitter_card)}">\n'
+        f'  <meta name="twitter:image:alt" content="{alt}">\n'
     )

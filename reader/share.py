@@ -1,7 +1,7 @@
 """Link previews: what a page tells OpenGraph and Twitter when its address is shared, and the
 addresses of the share cards (articles/sharecards.py) the previews show.
 
-Every reader page's view passes a `share` (ShareTags) that templates/includes/share_tags.html
+Every reader page's view passes a `share` (ShareTags) that reader/markup.py share_tags()
 turns into the canonical link and the og:/twitter: tags (an error page passes none: it has
 nothing to share, and must not echo the address asked for). Every address in them is absolute and built from
 settings.SITE_URL, never from the request's Host header, which a client chooses.
