@@ -10,8 +10,10 @@ stand-ins' places, and its rows become model instances through Django's own mach
 compiler's converters, select_related's populators), as QuerySet iteration makes them.
 
 Only plain values may vary: whole numbers, strings, lists of whole numbers (one compilation per
-length) and aware datetimes; what changes the SQL itself (a slice's bounds) is given as `shape`,
-one compilation per shape. Rows come back as instances, or as values_list() gives them. The stand-ins are looked for in the compiled parameters, and a second
+length) and aware datetimes; what changes the SQL itself is given as `shape`, one compilation
+per shape. A window of rows (a page) is `window=(start, stop)`, sent as LIMIT and OFFSET values
+of one compilation. Rows come back as instances, or as values_list() gives them. Each thread
+keeps at most MAX_COMPILED compilations, the least recently used dropped first. The stand-ins are looked for in the compiled parameters, and a second
 compilation with other stand-ins must give the same SQL, put them in the same places and leave
 every other parameter as it was. A query that uses a value in another form (an expression of
 it, a date cut from it) is refused with NotPreparable when first asked, never answered with a
@@ -19,6 +21,7 @@ stale value."""
 
 import itertools
 import threading
+from collections import OrderedDict
 from datetime import UTC, datetime
 
 from django.core.signals import setting_changed
@@ -30,6 +33,7 @@ from django.db.models.query import (
     get_related_populators,
 )
 
+MAX_COMPILED = 256
 _local = threading.local()
 _numbers = itertools.count(1)
 # Moved by any settings change (tests): every compilation made before is dropped.
@@ -48,7 +52,7 @@ class Prepared:
         self.build = build
         self.number = next(_numbers)
 
-    def __call__(self, model, shape: dict | None = None, **values) -> list:
+    def __call__(self, model, shape: dict | None = None, window=None, **values) -> list:
         alias = router.db_for_read(model)
         shape = shape or {}
         form = tuple(
@@ -57,13 +61,17 @@ class Prepared:
         )
         compiled = getattr(_local, "compiled", None)
         if compiled is None or _local.generation != _current_generation:
-            compiled = _local.compiled = {}
+            compiled = _local.compiled = OrderedDict()
             _local.generation = _current_generation
-        key = (self.number, model, alias, form, tuple(sorted(shape.items())))
+        key = (self.number, model, alias, form, tuple(sorted(shape.items())), window is None)
         query = compiled.get(key)
         if query is None:
-            query = compiled[key] = _Compiled(self.build, model, alias, shape, values)
-        return query.run(values)
+            query = compiled[key] = _Compiled(self.build, model, alias, shape, values, window)
+            if len(compiled) > MAX_COMPILED:
+                compiled.popitem(last=False)
+        else:
+            compiled.move_to_end(key)
+        return query.run(values, window)
 
 
 def _stand_ins(values: dict, round_: int) -> dict:
@@ -85,7 +93,7 @@ def _stand_ins(values: dict, round_: int) -> dict:
 
 
 class _Compiled:
-    def __init__(self, build, model, alias, shape, values):
+    def __init__(self, build, model, alias, shape, values, window):
         self.alias = alias
         self.ops = connections[alias].ops
         rounds = []
@@ -112,6 +120,10 @@ class _Compiled:
         missing = {name for name, _ in where.values()} - {name for _, (name, _) in self.slots}
         if missing:
             raise NotPreparable(f"not in the query as given: {sorted(missing)}")
+        if window is not None:
+            if compiler.query.low_mark or compiler.query.high_mark is not None:
+                raise NotPreparable("a window of a sliced query")
+            sql += " LIMIT %s OFFSET %s"
         self.sql, self.params, self.compiler = sql, params, compiler
         # What values_list() gives (None: instances); values() is not supported.
         self.values = {
@@ -137,11 +149,14 @@ class _Compiled:
             return self.ops.adapt_datetimefield_value(value)
         return value
 
-    def run(self, values: dict) -> list:
+    def run(self, values: dict, window) -> list:
         params = list(self.params)
         for index, (name, position) in self.slots:
             value = values[name] if position is None else values[name][position]
             params[index] = self.adapt(value)
+        if window is not None:
+            start, stop = window
+            params += [max(0, stop - start), start]
         with connections[self.alias].cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()

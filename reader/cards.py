@@ -194,20 +194,26 @@ def _found(version: str, shown) -> dict:
     return kept
 
 
-def drawable(stories, popular_days=None):
+def drawable(stories, popular_days=None, shown=None):
     """A list page's stories (a for_listing() queryset), read as cards. Once some card was
     drawn under this content version, the page's ids and counts are read first and only the
     stories whose card is not kept are loaded (a page whose cards are all kept loads no story
     and reads no hashtag); before that, the page is loaded whole. The hashtags of the cards to
     draw are read as plain values (with_card_tags()). Anything else (a list already read) is
     given back as it is. A 인기순 list (`popular_days`) is loaded whole: its cards show the
-    count of the window, which the list's query sums."""
+    count of the window, which the list's query sums. `shown`(), when given, reads the page's
+    ids and counts in its stead (a compiled query of the same list)."""
     if not isinstance(stories, QuerySet):
         return stories
     stories = without_prefetch(stories)
     version = rendering_under.get()
     if popular_days is None and version is not None and drawn_under.get(version) is not None:
-        shown = [(pk, count or 0) for pk, count in stories.values_list("pk", "view_total__count")]
+        if shown is not None:
+            shown = shown()
+        else:
+            shown = [
+                (pk, count or 0) for pk, count in stories.values_list("pk", "view_total__count")
+            ]
         kept = _found(version, shown)
         return as_cards(stories.model.objects.card_rows, [pk for pk, _ in shown], kept)
     rows = list(stories)

@@ -2,7 +2,7 @@
 from that queryset (so a draft is a 404 exactly like a missing id), render."""
 
 import json
-from functools import cached_property, wraps
+from functools import cached_property, partial, wraps
 from itertools import chain
 from types import SimpleNamespace
 
@@ -134,18 +134,28 @@ class ListPaginator(Paginator):
 
 
 def paginate(
-    request, queryset, per_page=PAGE_SIZE, *, popular_days=None, cards=True, count_key=None
+    request,
+    queryset,
+    per_page=PAGE_SIZE,
+    *,
+    popular_days=None,
+    cards=True,
+    count_key=None,
+    shown=None,
 ):
     """The requested page, or the nearest real one: a page number that is not a number, or is
     below 1, gives page 1; one past the end gives the last page; never an error. Its stories
     are read with the hashtags their cards need (reader/cards.py drawable), or with every
     story's hashtags as plain values (`card_tags`) for a page that draws no cards.
     `count_key` names the list (what chooses its stories, not their order) for
-    ListPaginator."""
+    ListPaginator. `shown`(start, stop), when given, reads the (id, 조회수) pairs of a window of
+    the list as the queryset's own values would (a compiled query), for drawable()."""
     paginator = ListPaginator(queryset, per_page, count_key=count_key)
     page = _page(paginator, request.GET.get("page", "1"))
     if cards:
-        page.object_list = drawable(page.object_list, popular_days)
+        start = (page.number - 1) * per_page
+        rows = None if shown is None else (lambda: shown(start, start + per_page))
+        page.object_list = drawable(page.object_list, popular_days, rows)
     else:
         page.object_list = with_card_tags(without_prefetch(page.object_list))
     return page
@@ -307,7 +317,13 @@ def kind_list(request, kind_path):
     stories = stories.popular() if sort == "popular" else stories.recent()
     popular_days = POPULAR_WINDOW_DAYS if sort == "popular" else None
     page = paginate(
-        request, stories, popular_days=popular_days, count_key=f"kind:{kind}:{job_family}"
+        request,
+        stories,
+        popular_days=popular_days,
+        count_key=f"kind:{kind}:{job_family}",
+        shown=None
+        if popular_days
+        else partial(Article.objects.kind_page, kind, job_family=job_family),
     )
     return render(
         request,

@@ -119,3 +119,19 @@ def test_values_strings_and_shapes(stories):
     story = stories[4]
     assert pairs(Article, slug=story.slug) == [(story.pk, story.title)]
     assert pairs(Article, slug="없는-슬러그") == []
+
+
+def test_a_kind_page_is_the_window_of_the_list_the_orm_gives(stories):
+    kinds = {story.kind for story in stories}
+    families = {story.job_family for story in stories} | {""}
+    for kind in kinds:
+        for family in families:
+            listed = Article.objects.published().filter(kind=kind)
+            if family:
+                listed = listed.filter(job_family=family)
+            expected = [
+                (pk, count or 0)
+                for pk, count in listed.recent().values_list("pk", "view_total__count")
+            ]
+            for start, stop in ((0, 2), (1, 4), (0, 20), (5, 9), (30, 40)):
+                assert Article.objects.kind_page(kind, start, stop, family) == expected[start:stop]

@@ -39,6 +39,16 @@ PUBLISHED_CARDS = Prepared(
 STORY_PEOPLE = Prepared(
     lambda model, story: model.objects.filter(articles=story).select_related("company")
 )
+
+
+def _kind_page(model, kind, now, job_family=None):
+    stories = model.objects.published(now).filter(kind=kind)
+    if job_family is not None:
+        stories = stories.filter(job_family=job_family)
+    return stories.recent().values_list("pk", "view_total__count")
+
+
+KIND_PAGE = Prepared(_kind_page)
 FEATURED_LEAD = Prepared(
     lambda model, now: (
         model.objects.published(now)
@@ -237,6 +247,17 @@ class ArticleQuerySet(models.QuerySet):
         """The people in story `pk`, by name, with their companies (whatever this queryset
         holds: call it on Article.objects), the query compiled once: a story page's people."""
         return STORY_PEOPLE(self.model.people.field.related_model, story=pk)
+
+    def kind_page(self, kind: str, start: int, stop: int, job_family="", now=None) -> list:
+        """(id, stored 조회수) of the stories of `kind` (and `job_family`) published at `now`,
+        newest first, [start:stop] (whatever this queryset holds: call it on
+        Article.objects), the query compiled once: a kind list's page, read before its
+        cards."""
+        values = {"kind": kind, "now": now or clock.now_datetime()}
+        if job_family:
+            values["job_family"] = job_family
+        rows = KIND_PAGE(self.model, window=(start, stop), **values)
+        return [(pk, count or 0) for pk, count in rows]
 
     def featured_lead(self, now=None) -> int | None:
         """The id of the newest featured story published at `now` (whatever this queryset
