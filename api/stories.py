@@ -315,9 +315,7 @@ def detail(request, response, **lookup):
 def series_position(request, article: Article) -> dict | None:
     if article.series_id is None:
         return None
-    parts = list(
-        Article.objects.series_parts(article.series_id).only("id", "title", "slug", "series_part")
-    )
+    parts = Article.objects.parts_of(article.series_id)
     index = next((i for i, part in enumerate(parts) if part.pk == article.pk), None)
     if index is None:  # not among the published parts (defensive: detail reads published)
         return None

@@ -149,7 +149,7 @@ def related_for_readers(article, tag_ids) -> list:
     if version is not None and article.company_id:
         newest = answers.kept(
             f"related-company:{version}:{article.company_id}",
-            lambda: published.newest_of_company(article.company_id, RELATED_COUNT + 1),
+            lambda: Article.objects.newest_of_company(article.company_id, RELATED_COUNT + 1),
             answers.STORY_TIMEOUT,
         )
     chosen = published.related_ids(article, tag_ids, RELATED_COUNT, company_newest=newest)

@@ -404,11 +404,7 @@ def render_story(request, article, view_count, *, counted=False):
     related = related_for_readers(article, [tag.pk for tag in tags])
     parts = []
     if article.series_id:
-        parts = list(
-            Article.objects.published()
-            .series_parts(article.series_id)
-            .only("pk", "slug", "title", "series_part")
-        )
+        parts = Article.objects.parts_of(article.series_id)
     position = next((i for i, part in enumerate(parts) if part.pk == article.pk), None)
     following = position is not None and position + 1 < len(parts)
     return render(

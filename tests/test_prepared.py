@@ -135,3 +135,24 @@ def test_a_kind_page_is_the_window_of_the_list_the_orm_gives(stories):
             ]
             for start, stop in ((0, 2), (1, 4), (0, 20), (5, 9), (30, 40)):
                 assert Article.objects.kind_page(kind, start, stop, family) == expected[start:stop]
+
+
+def test_a_companys_newest_and_a_series_parts_are_what_the_orm_gives(stories):
+    for company in {story.company for story in stories if story.company}:
+        expected = list(
+            Article.objects.published()
+            .filter(company=company)
+            .recent()
+            .values_list("pk", flat=True)
+        )
+        for count in (1, 3, 7):
+            assert Article.objects.newest_of_company(company.pk, count) == expected[:count]
+    series = SeriesFactory()
+    parts = [ArticleFactory(series=series, series_part=part) for part in (2, 1, None)]
+    ArticleFactory(series=series, series_part=3, status=Status.DRAFT)
+    expected = list(Article.objects.published().series_parts(series.pk))
+    assert [part.pk for part in expected] == [parts[1].pk, parts[0].pk, parts[2].pk]
+    found = Article.objects.parts_of(series.pk)
+    assert [(p.pk, p.slug, p.title, p.series_part) for p in found] == [
+        (p.pk, p.slug, p.title, p.series_part) for p in expected
+    ]

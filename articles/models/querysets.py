@@ -49,6 +49,19 @@ def _kind_page(model, kind, now, job_family=None):
 
 
 KIND_PAGE = Prepared(_kind_page)
+COMPANY_NEWEST = Prepared(
+    lambda model, count, company, now: (
+        model.objects.published(now)
+        .filter(company_id=company)
+        .recent()
+        .values_list("pk", flat=True)[:count]
+    )
+)
+SERIES_PARTS = Prepared(
+    lambda model, series, now: model.objects.series_parts(series, now).only(
+        "pk", "slug", "title", "series_part"
+    )
+)
 FEATURED_LEAD = Prepared(
     lambda model, now: (
         model.objects.published(now)
@@ -175,6 +188,11 @@ class ArticleQuerySet(models.QuerySet):
         in_series = self.model.objects.filter(series=series_id).values("pk")
         return self.published(now).filter(pk__in=in_series).in_series_order()
 
+    def parts_of(self, series_id, now=None) -> list:
+        """series_parts() with what a series' navigation shows of each part (id, slug, title,
+        part number), the query compiled once: a story page's and the API's series."""
+        return SERIES_PARTS(self.model, series=series_id, now=now or clock.now_datetime())
+
     def in_series_order(self):
         """A series' parts by part number, unnumbered parts last on every database (SQLite
         and PostgreSQL put NULLs at opposite ends by themselves), then by date."""
@@ -287,10 +305,15 @@ class ArticleQuerySet(models.QuerySet):
         and its stored 조회수."""
         return self.select_related("company", "view_total").defer("body", "body_html").order_by()
 
-    def newest_of_company(self, company_id, count):
-        """The ids of the company's `count` newest stories (the first pool of related_ids())."""
-        return list(
-            self.filter(company_id=company_id).recent().values_list("pk", flat=True)[:count]
+    def newest_of_company(self, company_id, count, now=None):
+        """The ids of the company's `count` newest stories published at `now` (the first pool
+        of related_ids(); whatever this queryset holds: call it on Article.objects), the query
+        compiled once."""
+        return COMPANY_NEWEST(
+            self.model,
+            shape={"count": count},
+            company=company_id,
+            now=now or clock.now_datetime(),
         )
 
     def related_ids(self, article, tag_ids=None, limit=RELATED_COUNT, company_newest=None):
@@ -298,8 +321,8 @@ class ArticleQuerySet(models.QuerySet):
         most shared tags, then the same kind; newest first within each. Call on published() so
         drafts never leak. Up to three small indexed queries: no scan of every story. A pool is
         asked only while the list is short (a company with `limit` other stories fills it
-        alone). `company_newest`, when given, is newest_of_company(…, limit + 1) of the same
-        queryset, kept by the caller: it stands in for the first pool's query."""
+        alone). The first pool is newest_of_company(…, limit + 1), published now; a caller that
+        kept it gives it as `company_newest`."""
         if tag_ids is None:
             tag_ids = list(article.tags.values_list("pk", flat=True))
 
@@ -307,9 +330,10 @@ class ArticleQuerySet(models.QuerySet):
             return self.exclude(pk=article.pk)
 
         def by_company():
-            if company_newest is not None:
-                return [pk for pk in company_newest if pk != article.pk]
-            return others().filter(company_id=article.company_id).recent()
+            newest = company_newest
+            if newest is None:
+                newest = self.model.objects.newest_of_company(article.company_id, limit + 1)
+            return [pk for pk in newest if pk != article.pk]
 
         def by_tags():
             # The candidates come from the story's tags (the tag -> story rows, a few
