@@ -53,7 +53,9 @@ from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from articles import clock
 from articles.models import Article, SearchDocument
+from articles.prepared import Prepared
 from articles.rendering import plain_text
 
 MAX_QUERY_LENGTH = 100
@@ -365,22 +367,34 @@ def tsquery(query: Query) -> str:
 def matching_ids(query: Query, *, title_only: bool = False) -> RawSQL:
     """The ids of every story (hidden ones too) whose document matches `query`: a subquery
     for callers that filter and order stories themselves."""
+    return _matching(match_text(query, title_only=title_only), title_only=title_only)
+
+
+def match_text(query: Query, *, title_only: bool = False) -> str:
+    """What the index is asked for `query`: an FTS5 MATCH expression or a tsquery."""
+    if connection.vendor == "postgresql":
+        return tsquery(query)
+    return fts5_match(query, "title_terms" if title_only else None)
+
+
+def _matching(text: str, *, title_only: bool) -> RawSQL:
     if connection.vendor == "postgresql":
         column = "title_document" if title_only else "document"
         return RawSQL(
             f"SELECT article_id FROM articles_searchdocument "
             f"WHERE {column} @@ to_tsquery('simple', %s)",
-            [tsquery(query)],
+            [text],
         )
-    return RawSQL(
-        f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s",
-        [fts5_match(query, "title_terms" if title_only else None)],
-    )
+    return RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [text])
 
 
 def _title_hit(query: Query) -> Case:
+    return _hit(match_text(query, title_only=True))
+
+
+def _hit(title: str) -> Case:
     return Case(
-        When(pk__in=matching_ids(query, title_only=True), then=Value(True)),
+        When(pk__in=_matching(title, title_only=True), then=Value(True)),
         default=Value(False),
         output_field=BooleanField(),
     )
@@ -481,47 +495,83 @@ class TitleFirstPages:
             raise TypeError("TitleFirstPages is read a page (a slice) at a time.")
         start, stop = window.start or 0, window.stop
         titled, others = self._parts()
-        title_only = matching_ids(self.query, title_only=True)
-        published = Article.objects.published()
+        if stop <= start or start >= titled + others:
+            return []
+        now = clock.now_datetime()
+        title = match_text(self.query, title_only=True)
         if titled + others <= WALK_FROM:
-            keys = search_stories(self.query, order=ORDER_TITLE_FIRST).values("pk")[start:stop]
-            return list(
-                _cards().filter(pk__in=keys).annotate(title_hit=_title_hit(self.query))
-                .order_by(*TITLE_FIRST)
-            )  # fmt: skip
+            shape = {"start": start, "stop": stop}
+            match = match_text(self.query)
+            return SORTED_PAGE(Article, shape=shape, match=match, title=title, now=now)
+        # The title matches, then the others: each newest first.
         parts = [
-            (published.filter(pk__in=title_only), titled, True),
-            (
-                published.filter(pk__in=matching_ids(self.query)).exclude(pk__in=title_only),
-                others,
-                False,
-            ),
+            ({"title": title}, titled),
+            ({"title": title, "match": match_text(self.query)}, others),
         ]
         page = []
-        for stories, size, title_hit in parts:
+        for number, (values, size) in enumerate(parts):
             window = slice(max(0, start), max(0, stop))
             start, stop = start - size, stop - size
             if window.start >= min(window.stop, size):
                 continue
-            for story in _newest(stories, size, window):
-                story.title_hit = title_hit
+            for story in _newest(size, window, now=now, **values):
+                story.title_hit = number == 0
                 page.append(story)
         return page
 
 
-def _cards():
-    return Article.objects.for_listing().prefetch_related(None)
+def _cards(model):
+    return model.objects.for_listing().prefetch_related(None)
 
 
-def _newest(stories, size: int, window: slice) -> list[Article]:
-    """The cards of `stories` (`size` of them) newest first, [window]."""
-    newest = ("-published_at", "-pk")
+def _part(model, now, title, match=None):
+    """The published stories matching in the title, or (with `match`) elsewhere only."""
+    published = model.objects.published(now)
+    if match is None:
+        return published.filter(pk__in=_matching(title, title_only=True))
+    return published.filter(pk__in=_matching(match, title_only=False)).exclude(
+        pk__in=_matching(title, title_only=True)
+    )
+
+
+NEWEST = ("-published_at", "-pk")
+# A search's queries, compiled once (articles/prepared.py): a page of a search with few
+# matches, sorted whole; a window of a part with many, walked newest first; the dates of a
+# small part among many.
+SORTED_PAGE = Prepared(
+    lambda model, start, stop, match, title, now: (
+        _cards(model)
+        .filter(
+            pk__in=model.objects.published(now)
+            .filter(pk__in=_matching(match, title_only=False))
+            .annotate(title_hit=_hit(title))
+            .order_by(*TITLE_FIRST)
+            .values("pk")[start:stop]
+        )
+        .annotate(title_hit=_hit(title))
+        .order_by(*TITLE_FIRST)
+    )
+)
+NEWEST_OF_PART = Prepared(
+    lambda model, start, stop, **values: (
+        _cards(model)
+        .filter(pk__in=_part(model, **values).order_by(*NEWEST).values("pk")[start:stop])
+        .order_by(*NEWEST)
+    )
+)
+DATES_OF_PART = Prepared(
+    lambda model, **values: _part(model, **values).order_by().values_list("published_at", "pk")
+)
+
+
+def _newest(size: int, window: slice, **values) -> list[Article]:
+    """The cards of a part (`size` stories) newest first, [window]."""
     if size > WALK_FROM:
-        keys = stories.order_by(*newest).values("pk")[window]
-        return list(_cards().filter(pk__in=keys).order_by(*newest))
-    dated = sorted(stories.order_by().values_list("published_at", "pk"), reverse=True)
+        shape = {"start": window.start, "stop": window.stop}
+        return NEWEST_OF_PART(Article, shape=shape, **values)
+    dated = sorted(DATES_OF_PART(Article, **values), reverse=True)
     keys = [pk for _, pk in dated[window]]
-    found = _cards().in_bulk(keys)
+    found = _cards(Article).in_bulk(keys)
     return [found[pk] for pk in keys if pk in found]
 
 
