@@ -288,3 +288,30 @@ def share_tags(context, share) -> SafeString:
         f'  {times}{tags}<meta name="twitter:card" content="{_e(share.twitter_card)}">\n'
         f'  <meta name="twitter:image:alt" content="{alt}">\n'
     )
+
+
+@register.simple_tag
+def search_result(story) -> SafeString:
+    """One story in the search results (articles/search.py add_highlights() marks its title and
+    cuts its snippet): kind, company, title, snippet, 조회수, date and hashtags."""
+    company = f"<span>{_e(story.company.name)}</span>" if story.company else ""
+    snippet = f'<p class="search-snippet">{_e(story.snippet)}</p>' if story.snippet else ""
+    tags = "".join(
+        f'<a href="{_e(tag.get_absolute_url())}">#{_e(tag.name)}</a>' for tag in story.card_tags
+    )
+    return mark_safe(
+        '\n    <li><article class="search-result">\n'
+        '      <p class="card-meta">\n'
+        f'        <span class="kind kind-{_e(story.kind)}">{_e(story.get_kind_display())}</span>\n'
+        f"        {company}\n"
+        "      </p>\n"
+        f'      <h2 class="search-result-title"><a href="{_e(story.get_absolute_url())}">'
+        f"{_e(story.marked_title)}</a></h2>\n"
+        f"      {snippet}\n"
+        '      <p class="card-foot">\n'
+        f"        <span>조회수 {_e(story.view_count)}</span>\n"
+        f"        {story_date_html(story, 'Y.m.d')}\n"
+        f"        {tags}\n"
+        "      </p>\n"
+        "    </article></li>\n    "
+    )
