@@ -46,10 +46,14 @@ class NotPreparable(Exception):
 
 
 class Prepared:
-    """build(model, **shape, **values) -> the QuerySet; call with the same names."""
+    """build(model, **shape, **values) -> the QuerySet; call with the same names.
 
-    def __init__(self, build):
+    `rewrite`(sql, connection), when given, turns the compiled SQL into the SQL run (text
+    around it, no parameter of its own), whose rows come back as the database gives them."""
+
+    def __init__(self, build, rewrite=None):
         self.build = build
+        self.rewrite = rewrite
         self.number = next(_numbers)
 
     def __call__(self, model, shape: dict | None = None, window=None, **values) -> list:
@@ -66,7 +70,7 @@ class Prepared:
         key = (self.number, model, alias, form, tuple(sorted(shape.items())), window is None)
         query = compiled.get(key)
         if query is None:
-            query = compiled[key] = _Compiled(self.build, model, alias, shape, values, window)
+            query = compiled[key] = _Compiled(self, model, alias, shape, values, window)
             if len(compiled) > MAX_COMPILED:
                 compiled.popitem(last=False)
         else:
@@ -93,13 +97,13 @@ def _stand_ins(values: dict, round_: int) -> dict:
 
 
 class _Compiled:
-    def __init__(self, build, model, alias, shape, values, window):
+    def __init__(self, prepared, model, alias, shape, values, window):
         self.alias = alias
         self.ops = connections[alias].ops
         rounds = []
         for round_ in (0, 1):
             stand_ins = _stand_ins(values, round_)
-            queryset = build(model, **shape, **stand_ins).using(alias)
+            queryset = prepared.build(model, **shape, **stand_ins).using(alias)
             compiler = queryset.query.get_compiler(using=alias)
             sql, params = compiler.as_sql()
             where = {}
@@ -124,7 +128,12 @@ class _Compiled:
             if compiler.query.low_mark or compiler.query.high_mark is not None:
                 raise NotPreparable("a window of a sliced query")
             sql += " LIMIT %s OFFSET %s"
+        self.raw = prepared.rewrite is not None
+        if self.raw:
+            sql = prepared.rewrite(sql, connections[alias])
         self.sql, self.params, self.compiler = sql, params, compiler
+        if self.raw:
+            return
         # What values_list() gives (None: instances); values() is not supported.
         self.values = {
             ValuesListIterable: "tuples",
@@ -160,6 +169,8 @@ class _Compiled:
         with connections[self.alias].cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
+        if self.raw:
+            return rows
         if self.values == "flat":
             return [row[0] for row in self.compiler.results_iter([rows])]
         if self.values == "tuples":

@@ -55,6 +55,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from articles import clock
 from articles.models import Article, SearchDocument
+from articles.models.querysets import counted_by_state
 from articles.prepared import Prepared
 from articles.rendering import plain_text
 
@@ -482,11 +483,19 @@ class TitleFirstPages:
     def _parts(self) -> tuple[int, int]:
         """How many published stories match in the title, and elsewhere."""
         if self._counts is None:
-            titled, matched = (
-                Article.objects.published()
-                .filter(pk__in=matching_ids(self.query))
-                .state_counts(titled=Q(pk__in=matching_ids(self.query, title_only=True)))
-            )
+            if connection.vendor == "sqlite":
+                ((titled, matched),) = SEARCH_COUNTS(
+                    Article,
+                    match=match_text(self.query),
+                    title=match_text(self.query, title_only=True),
+                    now=clock.now_datetime(),
+                )
+            else:
+                titled, matched = (
+                    Article.objects.published()
+                    .filter(pk__in=matching_ids(self.query))
+                    .state_counts(titled=Q(pk__in=matching_ids(self.query, title_only=True)))
+                )
             self._counts = (titled, matched - titled)
         return self._counts
 
@@ -535,6 +544,15 @@ def _part(model, now, title, match=None):
 
 
 NEWEST = ("-published_at", "-pk")
+# SQLite: how many published stories match, and how many in the title (state_counts()).
+SEARCH_COUNTS = Prepared(
+    lambda model, match, title, now: (
+        model.objects.published(now)
+        .filter(pk__in=_matching(match, title_only=False))
+        .flagged(titled=Q(pk__in=_matching(title, title_only=True)))
+    ),
+    rewrite=counted_by_state("titled"),
+)
 # A search's queries, compiled once (articles/prepared.py): a page of a search with few
 # matches, sorted whole; a window of a part with many, walked newest first; the dates of a
 # small part among many.

@@ -32,6 +32,24 @@ from articles.prepared import Prepared
 STATE_INDEX = "article_state_by_id"
 
 
+def counted_by_state(*flags):
+    """SQLite: (sql, connection) -> the SQL that counts the rows of `sql` (a flagged() query of
+    stories), and sums each of `flags`, reading the index of story states (article_state_by_id)
+    rather than the stories' rows (ArticleQuerySet.state_counts())."""
+
+    def rewrite(sql, connection):
+        table = connection.ops.quote_name("articles_article")
+        source = f" FROM {table} WHERE "
+        if source not in sql:
+            raise ValueError(f"not a query of {table} alone: {sql}")
+        hinted = sql.replace(source, f" FROM {table} INDEXED BY {STATE_INDEX} WHERE ", 1)
+        quote = connection.ops.quote_name
+        sums = "".join(f"COALESCE(SUM({quote(name)}), 0), " for name in flags)
+        return f"SELECT {sums}COUNT(*) FROM ({hinted}) AS counted"
+
+    return rewrite
+
+
 # Queries every story page, API detail or home miss asks, compiled once (prepared.py).
 PUBLISHED_CARDS = Prepared(
     lambda model, ids, now: model.objects.published(now).by_key(ids).card_columns()
@@ -229,20 +247,19 @@ class ArticleQuerySet(models.QuerySet):
             counts = {name: Count("pk", filter=q) for name, q in conditions.items()}
             found = self.order_by().aggregate(**counts, all=Count("pk"))
             return (*(found[name] for name in conditions), found["all"])
+        sql, params = self.flagged(**conditions).query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(counted_by_state(*conditions)(sql, connection), params)
+            return tuple(cursor.fetchone())
+
+    def flagged(self, **conditions):
+        """The keys of these stories with a 0/1 column per condition: what
+        counted_by_state() counts."""
         flags = {
             name: Case(When(condition, then=Value(1)), default=Value(0))
             for name, condition in conditions.items()
         }
-        sql, params = self.order_by().annotate(**flags).values("pk", *flags).query.sql_with_params()
-        table = connection.ops.quote_name(self.model._meta.db_table)
-        source = f" FROM {table} WHERE "
-        if source not in sql:
-            raise ValueError(f"not a query of {table} alone: {sql}")
-        hinted = sql.replace(source, f" FROM {table} INDEXED BY {STATE_INDEX} WHERE ", 1)
-        sums = "".join(f"COALESCE(SUM({connection.ops.quote_name(name)}), 0), " for name in flags)
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {sums}COUNT(*) FROM ({hinted}) AS counted", params)
-            return tuple(cursor.fetchone())
+        return self.order_by().annotate(**flags).values("pk", *flags)
 
     def published_cards(self, ids, now=None) -> list:
         """card_rows() of the stories of `ids` that are published at `now` (whatever this
