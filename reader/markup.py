@@ -13,7 +13,7 @@ definition."""
 import html
 
 from django import template
-from django.template.defaultfilters import date as date_filter
+from django.utils import dateformat
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.timezone import template_localtime
@@ -25,6 +25,13 @@ register = template.Library()
 # The cover of a card, and how wide it is drawn at each screen width.
 CARD_COVER_SIZES = "(min-width: 72rem) 17rem, (min-width: 36rem) 50vw, 100vw"
 CARD_EXCERPT_LENGTH = 120
+
+
+def _date(value, format) -> str:
+    """The date filter's output for a value already in local time: Django's dateformat with
+    `format` as it is (the date filter looks the format up among the named ones first, and
+    none of ours is one)."""
+    return dateformat.format(value, format)
 
 
 def _e(value) -> str:
@@ -124,10 +131,7 @@ def story_date_html(story, format) -> str:
     shown = story.shown_date
     if shown:
         local = template_localtime(shown)
-        return (
-            f'<time datetime="{_e(date_filter(local, "c"))}">{_e(date_filter(local, format))}'
-            "</time>\n"
-        )
+        return f'<time datetime="{_e(_date(local, "c"))}">{_e(_date(local, format))}</time>\n'
     if story.date_unknown:
         return '<span class="date-unknown" title="가져온 원문에 날짜가 없습니다">날짜 미상</span>\n'
     return "\n"
@@ -266,7 +270,7 @@ def share_tags(context, share) -> SafeString:
         else ""
     )
     times = "".join(
-        f'<meta property="article:{name}" content="{_e(date_filter(template_localtime(value), "c"))}">\n  '
+        f'<meta property="article:{name}" content="{_e(_date(template_localtime(value), "c"))}">\n  '
         for name, value in (
             ("published_time", share.published_time),
             ("modified_time", share.modified_time),
