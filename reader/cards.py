@@ -1,6 +1,7 @@
 """{% story_card story %}: a story card's HTML, rendered once for what it shows and reused by
 every list that shows the story (home, the kind lists, a company's, a tag's, related stories,
 search), across content changes: a save of another story leaves this card as it was.
+{% story_grid stories %} lays a list's cards out.
 
 A card is filed under everything it shows (card_key()): its story's own version (moved by
 every save of the story, through the one door, articles/services.py), its cover's renditions
@@ -239,6 +240,15 @@ def undrawn(stories, popular_days=None) -> list:
         if cards.get(version_key(version, story.pk, popular_days, shown_count(story, popular_days)))
         is None
     ]
+
+
+@register.simple_tag(takes_context=True)
+def story_grid(context, stories):
+    """A grid of story cards (story_card()), or the line that says there is none yet."""
+    if not stories:
+        return mark_safe('\n<p class="empty">아직 공개된 스토리가 없습니다.</p>\n\n')
+    drawn = "".join(story_card(context, story) for story in stories)
+    return mark_safe(f'\n<div class="grid">\n  {drawn}\n</div>\n\n')
 
 
 @register.simple_tag(takes_context=True)
