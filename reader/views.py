@@ -206,14 +206,13 @@ def cached_for_readers(timeout=answers.LIST_TIMEOUT):
 @cached_for_readers()
 def home(request):
     now = clock.now_datetime()
-    published = Article.objects.published(now)
     lead = Article.objects.featured_lead(now)
     latest_ids = latest_by_kind(now, LATEST_PER_KIND)
     collections = Collection.objects.shown_on_home(now)
     in_collection = CollectionItem.objects.first_published(
         [c.pk for c in collections], HOME_COLLECTION_SIZE, now
     )
-    ranking = popular_ranking(published, now)
+    ranking = popular_ranking(now)
     # The cards drawn under this version are sent as they are (their stories were chosen from
     # the published ones just now); every other story the page shows is loaded in one query:
     # the lead (or each kind's newest, the lead without one), the week's most read (the query
@@ -260,7 +259,7 @@ def home(request):
     )
 
 
-def popular_ranking(published, now) -> list[tuple[int, int]]:
+def popular_ranking(now) -> list[tuple[int, int]]:
     """The home's 이번 주 인기 스토리 as (story id, views of the last 7 days), most first,
     POPULAR_SPARE more than are shown. Summing a week of day rows is the largest query of a
     home miss and grows with the stories read that week, while the ranking moves slowly: it is
@@ -272,7 +271,9 @@ def popular_ranking(published, now) -> list[tuple[int, int]]:
     keep = answers.rendering_under.get() is not None
     return answers.kept(
         f"popular-week:{POPULAR_COUNT + POPULAR_SPARE}" if keep else None,
-        lambda: published.view_ranking(days=7, limit=POPULAR_COUNT + POPULAR_SPARE, now=now),
+        lambda: Article.objects.published(now).view_ranking(
+            days=7, limit=POPULAR_COUNT + POPULAR_SPARE, now=now
+        ),
         POPULAR_KEEP_SECONDS,
     )
 
