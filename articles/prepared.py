@@ -142,6 +142,10 @@ class _Compiled:
         }.get(queryset._iterable_class, "unsupported")
         if self.values == "unsupported":
             raise NotPreparable(f"rows as {queryset._iterable_class.__name__}")
+        # The converters of the selected columns (datetimes, JSON, booleans on SQLite), made
+        # once: results_iter() would look them up again for every run.
+        selected = [column[0] for column in compiler.select[0 : compiler.col_count]]
+        self.converters = compiler.get_converters(selected)
         if self.values:
             return
         select, klass_info = compiler.select, compiler.klass_info
@@ -171,12 +175,14 @@ class _Compiled:
             rows = cursor.fetchall()
         if self.raw:
             return rows
+        if self.converters:
+            rows = list(self.compiler.apply_converters(rows, self.converters))
         if self.values == "flat":
-            return [row[0] for row in self.compiler.results_iter([rows])]
+            return [row[0] for row in rows]
         if self.values == "tuples":
-            return [tuple(row) for row in self.compiler.results_iter([rows])]
+            return [tuple(row) for row in rows]
         made = []
-        for row in self.compiler.results_iter([rows]):
+        for row in rows:
             instance = self.model.from_db(self.alias, self.init_list, row[self.start : self.end])
             for populator in self.populators:
                 populator.populate(row, instance)
