@@ -306,7 +306,7 @@ def detail(request, response, **lookup):
         return not_modified
     with_relations([article])
     article.series_position = series_position(request, article)
-    article.related = Article.objects.published().related_to(
+    article.related = Article.objects.related_to(
         article, [tag.pk for tag in article.card_tags], RELATED_COUNT
     )
     return article

@@ -138,13 +138,12 @@ class KeptCard:
 
 
 def related_for_readers(article, tag_ids) -> list:
-    """A story page's related stories (Article.objects.published().related_to()) as cards.
+    """A story page's related stories (Article.objects.related_to()) as cards.
 
     A company's stories share their first pool (its newest stories), so while a page for
     readers is rendered its ids are kept per company and content version: the next page of
     the same company asks no query for them. With the ids known, a story whose card was drawn
     under this version is not loaded at all (kept_cards())."""
-    published = Article.objects.published()
     version = rendering_under.get()
     newest = None
     if version is not None and article.company_id:
@@ -153,7 +152,7 @@ def related_for_readers(article, tag_ids) -> list:
             lambda: Article.objects.newest_of_company(article.company_id, RELATED_COUNT + 1),
             answers.STORY_TIMEOUT,
         )
-    chosen = published.related_ids(article, tag_ids, RELATED_COUNT, company_newest=newest)
+    chosen = Article.objects.related_ids(article, tag_ids, RELATED_COUNT, company_newest=newest)
     return as_cards(Article.objects.published_cards, chosen, kept_cards(chosen))
 
 

@@ -217,8 +217,8 @@ class ArticleQuerySet(models.QuerySet):
         return self.order_by(F("series_part").asc(nulls_last=True), "published_at", "id")
 
     def related_to(self, article, tag_ids=None, limit=RELATED_COUNT, company_newest=None):
-        """Up to `limit` stories like `article` (related_ids()), loaded as card_rows(). Call on
-        published()."""
+        """Up to `limit` published stories like `article` (related_ids()), loaded as
+        card_rows()."""
         ids = self.related_ids(article, tag_ids, limit, company_newest)
         return self.model.objects.published_cards(ids)
 
@@ -334,9 +334,10 @@ class ArticleQuerySet(models.QuerySet):
         )
 
     def related_ids(self, article, tag_ids=None, limit=RELATED_COUNT, company_newest=None):
-        """The ids of up to `limit` stories like `article`: the same company first, then the
-        most shared tags, then the same kind; newest first within each. Call on published() so
-        drafts never leak. Up to three small indexed queries: no scan of every story. A pool is
+        """The ids of up to `limit` published stories like `article`: the same company first,
+        then the most shared tags, then the same kind; newest first within each (call it on
+        Article.objects: published() is applied here, to the pools that are asked, and only
+        then built). Up to three small indexed queries: no scan of every story. A pool is
         asked only while the list is short (a company with `limit` other stories fills it
         alone). The first pool is newest_of_company(…, limit + 1), published now; a caller that
         kept it gives it as `company_newest`."""
@@ -344,7 +345,7 @@ class ArticleQuerySet(models.QuerySet):
             tag_ids = list(article.tags.values_list("pk", flat=True))
 
         def others():
-            return self.exclude(pk=article.pk)
+            return self.published().exclude(pk=article.pk)
 
         def by_company():
             newest = company_newest
