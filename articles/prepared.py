@@ -48,15 +48,16 @@ class NotPreparable(Exception):
 class Prepared:
     """build(model, **shape, **values) -> the QuerySet; call with the same names.
 
-    `rewrite`(sql, connection), when given, turns the compiled SQL into the SQL run (text
-    around it, no parameter of its own), whose rows come back as the database gives them."""
+    `rewrite`(sql, connection), when given, turns the compiled SQL into the SQL run, whose
+    rows come back as the database gives them; placeholders it adds after the compiled SQL's
+    own take the call's `extra` values, in order."""
 
     def __init__(self, build, rewrite=None):
         self.build = build
         self.rewrite = rewrite
         self.number = next(_numbers)
 
-    def __call__(self, model, shape: dict | None = None, window=None, **values) -> list:
+    def __call__(self, model, shape: dict | None = None, window=None, extra=(), **values) -> list:
         alias = router.db_for_read(model)
         shape = shape or {}
         form = tuple(
@@ -75,7 +76,7 @@ class Prepared:
                 compiled.popitem(last=False)
         else:
             compiled.move_to_end(key)
-        return query.run(values, window)
+        return query.run(values, window, extra)
 
 
 def _stand_ins(values: dict, round_: int) -> dict:
@@ -162,7 +163,7 @@ class _Compiled:
             return self.ops.adapt_datetimefield_value(value)
         return value
 
-    def run(self, values: dict, window) -> list:
+    def run(self, values: dict, window, extra=()) -> list:
         params = list(self.params)
         for index, (name, position) in self.slots:
             value = values[name] if position is None else values[name][position]
@@ -170,6 +171,7 @@ class _Compiled:
         if window is not None:
             start, stop = window
             params += [max(0, stop - start), start]
+        params += list(extra)
         with connections[self.alias].cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()

@@ -28,28 +28,6 @@ from articles.models.states import State, state_conditions
 from articles.models.stats import DailyView
 from articles.prepared import Prepared
 
-# The index of each story's state by id (migration 0018): what published() asks of a story.
-STATE_INDEX = "article_state_by_id"
-
-
-def counted_by_state(*flags):
-    """SQLite: (sql, connection) -> the SQL that counts the rows of `sql` (a flagged() query of
-    stories), and sums each of `flags`, reading the index of story states (article_state_by_id)
-    rather than the stories' rows (ArticleQuerySet.state_counts())."""
-
-    def rewrite(sql, connection):
-        table = connection.ops.quote_name("articles_article")
-        source = f" FROM {table} WHERE "
-        if source not in sql:
-            raise ValueError(f"not a query of {table} alone: {sql}")
-        hinted = sql.replace(source, f" FROM {table} INDEXED BY {STATE_INDEX} WHERE ", 1)
-        quote = connection.ops.quote_name
-        sums = "".join(f"COALESCE(SUM({quote(name)}), 0), " for name in flags)
-        return f"SELECT {sums}COUNT(*) FROM ({hinted}) AS counted"
-
-    return rewrite
-
-
 # Queries every story page, API detail or home miss asks, compiled once (prepared.py).
 PUBLISHED_CARDS = Prepared(
     lambda model, ids, now: model.objects.published(now).by_key(ids).card_columns()
@@ -233,33 +211,6 @@ class ArticleQuerySet(models.QuerySet):
         if connections[self.db].vendor != "sqlite":
             return self.filter(pk__in=ids)
         return self.model.objects.filter(pk__in=ids).filter(Exists(self.filter(pk=OuterRef("pk"))))
-
-    def state_counts(self, **conditions) -> tuple[int, ...]:
-        """How many of these stories meet each of `conditions` (Q objects, in order), and how
-        many there are: one query. SQLite reads them from the index of story states
-        (article_state_by_id) rather than from each story's row: for published() stories among
-        thousands of ids (a common search word) the rows, which carry the stories' text, do
-        not stay in SQLite's page cache, and counting 5,000 took 25 ms at 100,000 stories
-        instead of 3.5 ms. SQLite has no index hint the ORM can write, so the hint goes into
-        the compiled SQL. PostgreSQL plans with statistics and is asked the plain way."""
-        connection = connections[self.db]
-        if connection.vendor != "sqlite":
-            counts = {name: Count("pk", filter=q) for name, q in conditions.items()}
-            found = self.order_by().aggregate(**counts, all=Count("pk"))
-            return (*(found[name] for name in conditions), found["all"])
-        sql, params = self.flagged(**conditions).query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(counted_by_state(*conditions)(sql, connection), params)
-            return tuple(cursor.fetchone())
-
-    def flagged(self, **conditions):
-        """The keys of these stories with a 0/1 column per condition: what
-        counted_by_state() counts."""
-        flags = {
-            name: Case(When(condition, then=Value(1)), default=Value(0))
-            for name, condition in conditions.items()
-        }
-        return self.order_by().annotate(**flags).values("pk", *flags)
 
     def published_cards(self, ids, now=None) -> list:
         """card_rows() of the stories of `ids` that are published at `now` (whatever this

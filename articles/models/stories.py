@@ -234,6 +234,13 @@ class Article(Provenance, models.Model):
                 fields=["id", "status", "published_at", "unpublish_at"],
                 name="article_state_by_id",
             ),
+            # The withdrawn stories (UNPUBLISHED) without reading every published one: search
+            # counts its matches among the hidden stories (articles/search.py).
+            models.Index(
+                fields=["status", "unpublish_at"],
+                condition=Q(unpublish_at__isnull=False),
+                name="article_withdrawn",
+            ),
         ]  # fmt: skip
 
     def __str__(self):
