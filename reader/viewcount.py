@@ -81,10 +81,12 @@ def record_view(article_id: int) -> bool:
     return _record_now(article_id, today) is not None
 
 
-def current_count(article_id: int) -> int | None:
+def current_count(article_id: int, flushed: int | None = None) -> int | None:
     """The story's total, or None if the story is gone: the database's count (read from the
-    story's table only before its first view), plus its views still buffered in Redis."""
-    flushed = _flushed_count(article_id)
+    story's table only before its first view; `flushed` when the caller has just read it),
+    plus its views still buffered in Redis."""
+    if flushed is None:
+        flushed = _flushed_count(article_id)
     if flushed is None or not viewbuffer.enabled():
         return flushed
     try:

@@ -360,11 +360,14 @@ def story(request, pk, slug=None):
         return story_for_staff(request, pk, slug)
 
     # Readers: the page is rendered once per content version and only the 조회수 is filled
-    # in per request.
+    # in per request. A page rendered now read the stored count with the story's row.
+    stored = []
+
     def render_for_readers():
         article = Article.objects.published_story(pk)
         if article is None:
             return (None, None), True
+        stored.append(article.view_count)
         html = render_story(request, article, VIEW_COUNT_MARKER, counted=True).content.decode()
         return (article.slug, html), True
 
@@ -378,7 +381,7 @@ def story(request, pk, slug=None):
 
     # The page shows the count as it is now; the reader is counted by the page's beacon
     # (reader/beacon.py), so that a copy kept by a cache in front of the site counts too.
-    count = viewcount.current_count(pk)
+    count = viewcount.current_count(pk, flushed=stored[0] if stored else None)
     if count is None:
         raise Http404("스토리가 없습니다.")
     response = HttpResponse(html.replace(VIEW_COUNT_MARKER, str(count)))
