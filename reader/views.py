@@ -206,8 +206,10 @@ def cached_for_readers(timeout=answers.LIST_TIMEOUT):
 @cached_for_readers()
 def home(request):
     now = clock.now_datetime()
-    lead = Article.objects.featured_lead(now)
-    latest_ids = latest_by_kind(now, LATEST_PER_KIND)
+    # The lead and each kind's newest ids: four index reads of a few entries each (numbering
+    # every published story within its kind in one query read every story's row: 13 ms of
+    # SQLite at 1,000 stories, and growing).
+    lead, latest_ids = Article.objects.home_newest(Kind.values, LATEST_PER_KIND, now)
     collections = Collection.objects.shown_on_home(now)
     in_collection = CollectionItem.objects.first_published(
         [c.pk for c in collections], HOME_COLLECTION_SIZE, now
@@ -276,15 +278,6 @@ def popular_ranking(now) -> list[tuple[int, int]]:
         ),
         POPULAR_KEEP_SECONDS,
     )
-
-
-def latest_by_kind(now, count):
-    """The ids of the `count` most recent stories published at `now` in each kind, newest
-    first, by kind (in Kind's order): a query per kind on the kind listing index, each reading
-    `count` entries whatever the number of stories. (Numbering every published story within
-    its kind in one query read every story's row: 13 ms of SQLite at 1,000 stories, and
-    growing.)"""
-    return {kind: Article.objects.latest_of_kind(kind, count, now) for kind in Kind.values}
 
 
 # 정렬 on the kind lists: the value in the address and the label a reader sees.

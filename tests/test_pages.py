@@ -504,10 +504,10 @@ class World:
 @pytest.mark.parametrize(
     ("url", "queries"),
     [
-        # The lead's id, the latest ids of each kind (three index reads of a few entries),
-        # the collections and their stories' ids, the week's ranking, then every story the
-        # page shows in one query and one for the cards' hashtags.
-        ("/", 10),
+        # The lead's and each kind's newest ids (four index reads of a few entries, sent as
+        # one statement), the collections and their stories' ids, the week's ranking, then
+        # every story the page shows in one query and one for the cards' hashtags.
+        ("/", 7),
         ("/interviews/", 4),
         ("/feed/?sort=popular", 4),
         ("/companies/", 2),

@@ -156,3 +156,19 @@ def test_a_companys_newest_and_a_series_parts_are_what_the_orm_gives(stories):
     assert [(p.pk, p.slug, p.title, p.series_part) for p in found] == [
         (p.pk, p.slug, p.title, p.series_part) for p in expected
     ]
+
+
+def test_homes_newest_ids_sent_together_are_each_querys_own(stories):
+    for story in stories[:3]:
+        Article.objects.filter(pk=story.pk).update(is_featured=True)
+    now = clock.now_datetime()
+    published = Article.objects.published(now)
+    kinds = sorted({story.kind for story in stories})
+    for count in (1, 4, 20):
+        lead, latest = Article.objects.home_newest(kinds, count, now)
+        assert lead == published.filter(is_featured=True).recent().values_list("pk", flat=True)[0]
+        for kind in kinds:
+            expected = list(published.filter(kind=kind).recent().values_list("pk", flat=True))
+            assert latest[kind] == expected[:count]
+    Article.objects.update(is_featured=False)
+    assert Article.objects.home_newest(kinds, 4, now)[0] is None

@@ -26,7 +26,7 @@ from articles.models.common import POPULAR_WINDOW_DAYS, RELATED_COUNT
 from articles.models.ordered import tags_in_order
 from articles.models.states import State, state_conditions
 from articles.models.stats import DailyView
-from articles.prepared import Prepared
+from articles.prepared import Prepared, together
 
 # Queries every story page, API detail or home miss asks, compiled once (prepared.py).
 PUBLISHED_CARDS = Prepared(
@@ -58,17 +58,21 @@ SERIES_PARTS = Prepared(
         "pk", "slug", "title", "series_part"
     )
 )
-FEATURED_LEAD = Prepared(
+# Home's lead and each kind's newest, as (id, published_at): run as one statement.
+NEWEST_FEATURED = Prepared(
     lambda model, now: (
         model.objects.published(now)
         .filter(is_featured=True)
         .recent()
-        .values_list("pk", flat=True)[:1]
+        .values_list("pk", "published_at")[:1]
     )
 )
-LATEST_OF_KIND = Prepared(
+NEWEST_OF_KIND = Prepared(
     lambda model, count, kind, now: (
-        model.objects.published(now).filter(kind=kind).recent().values_list("pk", flat=True)[:count]
+        model.objects.published(now)
+        .filter(kind=kind)
+        .recent()
+        .values_list("pk", "published_at")[:count]
     )
 )
 PUBLISHED_STORY = Prepared(
@@ -245,19 +249,29 @@ class ArticleQuerySet(models.QuerySet):
         rows = KIND_PAGE(self.model, window=(start, stop), **values)
         return [(pk, count or 0) for pk, count in rows]
 
-    def featured_lead(self, now=None) -> int | None:
-        """The id of the newest featured story published at `now` (whatever this queryset
-        holds: call it on Article.objects), the query compiled once: home's lead."""
-        found = FEATURED_LEAD(self.model, now=now or clock.now_datetime())
-        return found[0] if found else None
-
-    def latest_of_kind(self, kind: str, count: int, now=None) -> list[int]:
-        """The ids of the `count` newest stories of `kind` published at `now` (whatever this
-        queryset holds: call it on Article.objects), the query compiled once: home's lists,
-        each reading `count` entries of the kind listing index."""
-        return LATEST_OF_KIND(
-            self.model, shape={"count": count}, kind=kind, now=now or clock.now_datetime()
+    def home_newest(self, kinds, count, now=None) -> tuple[int | None, dict[str, list[int]]]:
+        """The id of the newest featured story published at `now` (None without one), and the
+        ids of the `count` newest of each of `kinds`, newest first (whatever this queryset
+        holds: call it on Article.objects): four small reads of the listing indexes, compiled
+        once and sent as one statement (articles/prepared.py together())."""
+        now = now or clock.now_datetime()
+        lead, *latest = together(
+            [
+                NEWEST_FEATURED.statement(self.model, now=now),
+                *(
+                    NEWEST_OF_KIND.statement(self.model, shape={"count": count}, kind=kind, now=now)
+                    for kind in kinds
+                ),
+            ]
         )
+
+        def newest(rows):
+            # Sorted again here: a UNION ALL promises no order. published_at comes as the
+            # database gives it (a datetime, or SQLite's text, which sorts the same way).
+            return [pk for pk, _ in sorted(rows, key=lambda row: (row[1], row[0]), reverse=True)]
+
+        first = newest(lead)
+        return (first[0] if first else None), dict(zip(kinds, map(newest, latest), strict=True))
 
     def card_rows(self, ids):
         """The stories of `ids` in that order with what a card shows but its hashtags
