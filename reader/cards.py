@@ -142,18 +142,38 @@ def related_for_readers(article, tag_ids) -> list:
 
     A company's stories share their first pool (its newest stories), so while a page for
     readers is rendered its ids are kept per company and content version: the next page of
-    the same company asks no query for them. With the ids known, a story whose card was drawn
-    under this version is not loaded at all (kept_cards())."""
+    the same company asks no query for them. The first page of a company under a version
+    loads those stories as cards at once (one query for the pool and its cards). With the ids
+    known, a story whose card was drawn under this version is not loaded at all
+    (kept_cards())."""
     version = rendering_under.get()
     newest = None
+    loaded = {}
     if version is not None and article.company_id:
+
+        def company_cards():
+            rows = Article.objects.newest_cards_of_company(article.company_id, RELATED_COUNT + 1)
+            loaded.update((story.pk, story) for story in rows)
+            return list(loaded)
+
         newest = answers.kept(
             f"related-company:{version}:{article.company_id}",
-            lambda: Article.objects.newest_of_company(article.company_id, RELATED_COUNT + 1),
+            company_cards,
             answers.STORY_TIMEOUT,
         )
     chosen = Article.objects.related_ids(article, tag_ids, RELATED_COUNT, company_newest=newest)
-    return as_cards(Article.objects.published_cards, chosen, kept_cards(chosen))
+    if loaded and all(pk in loaded for pk in chosen):
+        # Their counts came with them: the kept cards are found without asking again.
+        drawn = drawn_under.get(version) is not None
+        kept = _found(version, ((pk, loaded[pk].view_count) for pk in chosen)) if drawn else {}
+    else:
+        kept = kept_cards(chosen)
+
+    def load(ids):
+        rest = Article.objects.published_cards([pk for pk in ids if pk not in loaded])
+        return [loaded[pk] for pk in ids if pk in loaded] + rest
+
+    return as_cards(load, chosen, kept)
 
 
 def as_cards(load, ids, kept: dict) -> list:

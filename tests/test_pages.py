@@ -522,7 +522,7 @@ class World:
         ("/feeds/atom/", 3),
         # With 12 stories the company's own fill the related list: the tag and kind pools are
         # not asked.
-        ("story", (10, 8)),
+        ("story", (9, 7)),
     ],
 )
 def test_every_page_runs_a_fixed_number_of_queries(client, url, queries):

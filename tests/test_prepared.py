@@ -147,6 +147,10 @@ def test_a_companys_newest_and_a_series_parts_are_what_the_orm_gives(stories):
         )
         for count in (1, 3, 7):
             assert Article.objects.newest_of_company(company.pk, count) == expected[:count]
+            cards = Article.objects.newest_cards_of_company(company.pk, count)
+            assert [card(story) for story in cards] == [
+                card(story) for story in Article.objects.published().card_rows(expected[:count])
+            ]
     series = SeriesFactory()
     parts = [ArticleFactory(series=series, series_part=part) for part in (2, 1, None)]
     ArticleFactory(series=series, series_part=3, status=Status.DRAFT)

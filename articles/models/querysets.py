@@ -53,6 +53,11 @@ COMPANY_NEWEST = Prepared(
         .values_list("pk", flat=True)[:count]
     )
 )
+COMPANY_NEWEST_CARDS = Prepared(
+    lambda model, count, company, now: (
+        model.objects.published(now).filter(company_id=company).recent().card_columns()[:count]
+    )
+)
 SERIES_PARTS = Prepared(
     lambda model, series, now: model.objects.series_parts(series, now).only(
         "pk", "slug", "title", "series_part"
@@ -198,11 +203,19 @@ class ArticleQuerySet(models.QuerySet):
         and PostgreSQL put NULLs at opposite ends by themselves), then by date."""
         return self.order_by(F("series_part").asc(nulls_last=True), "published_at", "id")
 
-    def related_to(self, article, tag_ids=None, limit=RELATED_COUNT, company_newest=None):
+    def related_to(self, article, tag_ids=None, limit=RELATED_COUNT):
         """Up to `limit` published stories like `article` (related_ids()), loaded as
-        card_rows()."""
-        ids = self.related_ids(article, tag_ids, limit, company_newest)
-        return self.model.objects.published_cards(ids)
+        card_rows(): the company's newest are loaded as cards at once (they are the first
+        pool), the others from the later pools by their keys."""
+        loaded, newest = {}, None
+        if article.company_id:
+            rows = self.model.objects.newest_cards_of_company(article.company_id, limit + 1)
+            loaded = {story.pk: story for story in rows}
+            newest = list(loaded)
+        ids = self.related_ids(article, tag_ids, limit, company_newest=newest)
+        missing = [pk for pk in ids if pk not in loaded]
+        loaded.update((story.pk, story) for story in self.model.objects.published_cards(missing))
+        return [loaded[pk] for pk in ids if pk in loaded]
 
     def by_key(self, ids):
         """The stories of `ids` that this queryset holds, found by their keys: each is read by
@@ -286,6 +299,17 @@ class ArticleQuerySet(models.QuerySet):
         """What a card shows of a story but its hashtags: its row but the text, its company
         and its stored 조회수."""
         return self.select_related("company", "view_total").defer("body", "body_html").order_by()
+
+    def newest_cards_of_company(self, company_id, count, now=None) -> list:
+        """card_rows() of the company's `count` newest stories published at `now`, newest
+        first (whatever this queryset holds: call it on Article.objects), the query compiled
+        once: the first pool of related stories, loaded with what their cards show."""
+        return COMPANY_NEWEST_CARDS(
+            self.model,
+            shape={"count": count},
+            company=company_id,
+            now=now or clock.now_datetime(),
+        )
 
     def newest_of_company(self, company_id, count, now=None):
         """The ids of the company's `count` newest stories published at `now` (the first pool
