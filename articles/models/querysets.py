@@ -54,8 +54,9 @@ COMPANY_NEWEST = Prepared(
     )
 )
 COMPANY_NEWEST_CARDS = Prepared(
+    # card_columns() clears the order: recent() comes after it.
     lambda model, count, company, now: (
-        model.objects.published(now).filter(company_id=company).recent().card_columns()[:count]
+        model.objects.published(now).filter(company_id=company).card_columns().recent()[:count]
     )
 )
 SERIES_PARTS = Prepared(
@@ -297,7 +298,7 @@ class ArticleQuerySet(models.QuerySet):
 
     def card_columns(self):
         """What a card shows of a story but its hashtags: its row but the text, its company
-        and its stored 조회수."""
+        and its stored 조회수, in no order (order after it)."""
         return self.select_related("company", "view_total").defer("body", "body_html").order_by()
 
     def newest_cards_of_company(self, company_id, count, now=None) -> list:
