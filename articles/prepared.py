@@ -13,9 +13,11 @@ Only plain values may vary: whole numbers, strings, lists of whole numbers (one 
 length) and aware datetimes; what changes the SQL itself is given as `shape`, one compilation
 per shape. A window of rows (a page) is `window=(start, stop)`, sent as LIMIT and OFFSET values
 of one compilation. Rows come back as instances, or as values_list() gives them. Each thread
-keeps at most MAX_COMPILED compilations, the least recently used dropped first. The stand-ins are looked for in the compiled parameters, and a second
-compilation with other stand-ins must give the same SQL, put them in the same places and leave
-every other parameter as it was. A query that uses a value in another form (an expression of
+keeps at most MAX_COMPILED compilations, the least recently used dropped first.
+
+The stand-ins are looked for in the compiled parameters, and a second compilation with other
+stand-ins must give the same SQL, put them in the same places and leave every other parameter
+as it was. A query that uses a value in another form (an expression of
 it, a date cut from it) is refused with NotPreparable when first asked, never answered with a
 stale value."""
 
@@ -89,7 +91,8 @@ class Prepared:
 
 
 def _stand_ins(values: dict, round_: int) -> dict:
-    """Values of the same shape that no real query holds: negative numbers, old dates."""
+    """Values of the same shape that no real query holds: negative numbers, old dates, strings
+    that start with a NUL."""
     counter = itertools.count(1)
     made = {}
     for name, value in values.items():

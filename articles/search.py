@@ -390,10 +390,6 @@ def _matching(text: str, *, title_only: bool) -> RawSQL:
     return RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [text])
 
 
-def _title_hit(query: Query) -> Case:
-    return _hit(match_text(query, title_only=True))
-
-
 def _hit(title: str) -> Case:
     return Case(
         When(pk__in=_matching(title, title_only=True), then=Value(True)),
@@ -406,6 +402,18 @@ def _hit(title: str) -> Case:
 TITLE_FIRST = (F("title_hit").desc(), F("published_at").desc(), F("pk").desc())
 
 
+def _title_first(model, match: str, title: str, now):
+    """The stories published at `now` matching `match`, as cards with `title_hit` (`title`:
+    the title's match), in the documented order."""
+    return (
+        _cards(model)
+        .published(now)
+        .annotate(title_hit=_hit(title))
+        .filter(pk__in=_matching(match, title_only=False))
+        .order_by(*TITLE_FIRST)
+    )
+
+
 def search_stories(query: Query, *, order: str = ORDER_TITLE_FIRST):
     """Published stories matching every word of `query`, as story cards (for_listing(), but
     for the hashtags, which the search page reads as plain values) with `title_hit` (every
@@ -416,15 +424,11 @@ def search_stories(query: Query, *, order: str = ORDER_TITLE_FIRST):
     reads the text of the page's stories only."""
     if not query:
         return Article.objects.none()
-    stories = (
-        Article.objects.published()
-        .for_listing()
-        .prefetch_related(None)  # the page reads the hashtags (reader/cards.py with_card_tags)
-        .annotate(title_hit=_title_hit(query))
-    )
-    newest = [F("published_at").desc(), F("pk").desc()]
+    title, now = match_text(query, title_only=True), clock.now_datetime()
     if order != ORDER_RELEVANCE:
-        return stories.filter(pk__in=matching_ids(query)).order_by(*TITLE_FIRST)
+        return _title_first(Article, match_text(query), title, now)
+    stories = _cards(Article).published(now).annotate(title_hit=_hit(title))
+    newest = [F("published_at").desc(), F("pk").desc()]
     if connection.vendor == "postgresql":
         rank = SearchDocument.objects.filter(article=OuterRef("pk")).annotate(
             rank=RawSQL(
@@ -525,17 +529,19 @@ class TitleFirstPages:
         ]
         page = []
         for number, (values, size) in enumerate(parts):
-            window = slice(max(0, start), max(0, stop))
+            cut = slice(max(0, start), max(0, stop))  # this part's share of the window
             start, stop = start - size, stop - size
-            if window.start >= min(window.stop, size):
+            if cut.start >= min(cut.stop, size):
                 continue
-            for story in _newest(size, window, now=now, **values):
+            for story in _newest(size, cut, now=now, **values):
                 story.title_hit = number == 0
                 page.append(story)
         return page
 
 
 def _cards(model):
+    """Stories as cards, but for their hashtags: the search page reads those as plain values
+    (reader/cards.py with_card_tags)."""
     return model.objects.for_listing().prefetch_related(None)
 
 
@@ -586,14 +592,8 @@ HIDDEN_MATCHES = Prepared(_hidden, rewrite=_counted_among_published)
 SORTED_PAGE = Prepared(
     lambda model, start, stop, match, title, now: (
         _cards(model)
-        .filter(
-            pk__in=model.objects.published(now)
-            .filter(pk__in=_matching(match, title_only=False))
-            .annotate(title_hit=_hit(title))
-            .order_by(*TITLE_FIRST)
-            .values("pk")[start:stop]
-        )
         .annotate(title_hit=_hit(title))
+        .filter(pk__in=_title_first(model, match, title, now).values("pk")[start:stop])
         .order_by(*TITLE_FIRST)
     )
 )

@@ -142,14 +142,15 @@ def related_for_readers(article, tag_ids) -> list:
 
     A company's stories share their first pool (its newest stories), so while a page for
     readers is rendered its ids are kept per company and content version: the next page of
-    the same company asks no query for them. The first page of a company under a version
+    the same company asks no query for them (outside such a render they are read each time).
+    The first page of a company under a version
     loads those stories as cards at once (one query for the pool and its cards). With the ids
     known, a story whose card was drawn under this version is not loaded at all
     (kept_cards())."""
     version = rendering_under.get()
-    newest = None
     loaded = {}
-    if version is not None and article.company_id:
+    newest = []
+    if article.company_id:
 
         def company_cards():
             rows = Article.objects.newest_cards_of_company(article.company_id, RELATED_COUNT + 1)
@@ -157,14 +158,14 @@ def related_for_readers(article, tag_ids) -> list:
             return list(loaded)
 
         newest = answers.kept(
-            f"related-company:{version}:{article.company_id}",
+            f"related-company:{version}:{article.company_id}" if version is not None else None,
             company_cards,
             answers.STORY_TIMEOUT,
         )
-    chosen = Article.objects.related_ids(article, tag_ids, RELATED_COUNT, company_newest=newest)
+    chosen = Article.objects.related_ids(article, newest, tag_ids, RELATED_COUNT)
     if loaded and all(pk in loaded for pk in chosen):
         # Their counts came with them: the kept cards are found without asking again.
-        drawn = drawn_under.get(version) is not None
+        drawn = version is not None and drawn_under.get(version) is not None
         kept = _found(version, ((pk, loaded[pk].view_count) for pk in chosen)) if drawn else {}
     else:
         kept = kept_cards(chosen)

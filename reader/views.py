@@ -206,9 +206,6 @@ def cached_for_readers(timeout=answers.LIST_TIMEOUT):
 @cached_for_readers()
 def home(request):
     now = clock.now_datetime()
-    # The lead and each kind's newest ids: four index reads of a few entries each (numbering
-    # every published story within its kind in one query read every story's row: 13 ms of
-    # SQLite at 1,000 stories, and growing).
     lead, latest_ids = Article.objects.home_newest(Kind.values, LATEST_PER_KIND, now)
     collections = Collection.objects.shown_on_home(now)
     in_collection = CollectionItem.objects.first_published(
@@ -304,10 +301,9 @@ def list_filters(request):
 @cached_for_readers()
 def kind_list(request, kind_path):
     kind = KIND_BY_PATH[kind_path]
-    stories = Article.objects.published().filter(kind=kind).for_listing()
     job_family, sort, invalid = list_filters(request)
-    if job_family:
-        stories = stories.filter(job_family=job_family)
+    # The same list as kind_page() reads a page of (the compiled query, for cards kept).
+    stories = Article.objects.of_kind(kind, job_family).for_listing()
     stories = stories.popular() if sort == "popular" else stories.recent()
     popular_days = POPULAR_WINDOW_DAYS if sort == "popular" else None
     page = paginate(
