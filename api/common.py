@@ -9,12 +9,23 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
+from ninja.renderers import JSONRenderer
 
 from api.cache import anonymous, wants_full_answer
 from api.errors import ApiError, field_error
 from api.schemas import ErrorOut
 from articles import clock, edge, versions
 from articles.models import Article
+
+
+class KoreanJSONRenderer(JSONRenderer):
+    """UTF-8 JSON: Korean text stays readable (and half the bytes) instead of \\uXXXX."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
+# The API's renderer (culture/api.py), for an operation that writes its answer out itself.
+RENDERER = KoreanJSONRenderer()
 
 # Bump when a representation changes shape, so that no client keeps an old one with a 304.
 REPRESENTATION = "1"

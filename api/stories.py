@@ -11,6 +11,7 @@ another edit came first); publishing is its own operation with its own scope.
 """
 
 import hashlib
+import math
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -21,12 +22,12 @@ from django.urls import reverse
 from django.utils import timezone
 from ninja import Body, Field, FilterLookup, FilterSchema, Header, Path, Query, Status
 from ninja.decorators import decorate_view
-from ninja.pagination import paginate
 from pydantic import ConfigDict
 
 from api.cache import COUNTS_TIMEOUT, read_router
 from api.common import (
     READ_ERRORS,
+    RENDERER,
     WRITE_ERRORS,
     allow_only,
     aware,
@@ -48,7 +49,6 @@ from api.editing import (
 )
 from api.errors import ApiError
 from api.idempotency import idempotent
-from api.pagination import Listing, PagesOfFilters
 from api.schemas import (
     ID_MAX,
     PAGE_SIZE_DEFAULT,
@@ -66,10 +66,13 @@ from api.schemas import (
     Text,
 )
 from api.throttling import TokenRateThrottle
-from articles import answers, versions
-from articles.listing import with_card_tags, with_people
+from articles import answers, clock, versions
+from articles.listing import card_people_of, card_tags_of, with_card_tags, with_people
 from articles.models import RELATED_COUNT, Article, JobFamily, Kind, Person
 from articles.models import Status as StoryStatus
+from articles.models.common import url_of
+from articles.models.provenance import date_unknown_of
+from articles.prepared import Prepared
 from articles.roles import PUBLISH_PERMISSION, can_edit, can_publish, owns, stories_for
 from articles.search import MAX_QUERY_LENGTH, matching_ids, parse_query
 from articles.services import save_story
@@ -109,12 +112,6 @@ def listing(queryset):
     return queryset.for_listing().prefetch_related(
         Prefetch("people", queryset=Person.objects.order_by("name", "pk"))
     )
-
-
-def page_rows(queryset):
-    """A list's stories with what a story in a list shows but its hashtags and people, which
-    with_relations() reads for a cut page."""
-    return queryset.for_listing().prefetch_related(None)
 
 
 def with_relations(stories) -> list:
@@ -210,7 +207,6 @@ def filtered(filters: StoryFilter):
     url_name="stories",
     operation_id="articles_api_stories_list_stories",
 )
-@paginate(PagesOfFilters)
 def list_stories(request: HttpRequest, response: HttpResponse, filters: Query[StoryFilter]):
     """Published stories, newest first or most read first, with filters from an allow-list.
     `count` and every filter see only what a reader may see."""
@@ -238,15 +234,123 @@ def list_stories(request: HttpRequest, response: HttpResponse, filters: Query[St
     not_modified = conditional(request, response, etag=etag, last_modified=last_modified)
     if not_modified is not None:
         return not_modified
-    return Listing(
-        page_rows(ordered),
-        prepare=with_relations,
-        name="stories",
-        count=stamp["count"],
-        etag=etag,
-        last_modified=last_modified,
-        page=page,
+    page_out = {
+        "count": stamp["count"],
+        "page": page.page,
+        "page_size": page.page_size,
+        "pages": math.ceil(stamp["count"] / page.page_size),
+        "items": page_items(request, shown),
+    }
+    # Written out as StoryPageOut dumps it (page_items()), so ninja has nothing to validate:
+    # the answer is ninja's temporal response (its headers set above) with the page rendered.
+    response.content = RENDERER.render(request, page_out, response_status=200)
+    return response
+
+
+# What an item of a list shows of its story's own row, its company's and its series'.
+ITEM_COLUMNS = (
+    "pk",
+    "kind",
+    "title",
+    "slug",
+    "excerpt",
+    "company__name",
+    "company__slug",
+    "job_family",
+    "series__title",
+    "series__slug",
+    "series_part",
+    "published_at",
+    "original_published_on",
+    "source_key",
+    "updated_at",
+    "reading_minutes",
+    "cover_image",
+    "cover_alt",
+)
+# A page's stories by their ids, still published (compiled once, articles/prepared.py).
+PAGE_ROWS = Prepared(
+    lambda model, ids, now: (
+        model.objects.published(now).by_key(ids).order_by().values_list(*ITEM_COLUMNS)
     )
+)
+
+
+def page_items(request: HttpRequest, shown: list[tuple[int, int | None]]) -> list[dict]:
+    """The items of a page of stories, `shown` their (id, stored 조회수) in the list's order,
+    exactly as StoryOut dumps them (a test holds the two equal on every filter): read as plain
+    values in three queries (the rows, their hashtags, their people): model instances and the
+    schema's validation cost more than the rest of the request (a page of 20 with a token at
+    10,000 stories, in process: 5.8 ms → 2.6 ms). A story withdrawn since its id was read is
+    left out."""
+    ids = [pk for pk, _ in shown]
+    if not ids:
+        return []
+    rows = {row[0]: row for row in PAGE_ROWS(Article, ids=ids, now=clock.now_datetime())}
+    tags = card_tags_of(ids)
+    people = card_people_of(ids)
+    covers = Article._meta.get_field("cover_image").storage
+    absolute = request.build_absolute_uri
+    items = []
+    for pk, count in shown:
+        if pk not in rows:
+            continue
+        (
+            _,
+            kind,
+            title,
+            slug,
+            excerpt,
+            company_name,
+            company_slug,
+            job_family,
+            series_title,
+            series_slug,
+            series_part,
+            published_at,
+            original_published_on,
+            source_key,
+            updated_at,
+            reading_minutes,
+            cover_image,
+            cover_alt,
+        ) = rows[pk]
+        company = None if company_name is None else {"name": company_name, "slug": company_slug}
+        series = None if series_title is None else {"title": series_title, "slug": series_slug}
+        items.append(
+            {
+                "id": pk,
+                "kind": kind,
+                "title": title,
+                "slug": slug,
+                "excerpt": excerpt,
+                "company": company,
+                "tags": [{"name": tag.name, "slug": tag.slug} for tag in tags.get(pk, ())],
+                "people": [
+                    {
+                        "name": person.name,
+                        "slug": person.slug,
+                        "nickname": person.nickname,
+                        "role": person.role,
+                        "team": person.team,
+                    }
+                    for person in people.get(pk, ())
+                ],
+                "job_family": job_family or None,
+                "series": series,
+                "series_part": series_part,
+                "published_at": published_at,
+                "original_published_on": original_published_on,
+                "published_date_known": not date_unknown_of(source_key, original_published_on),
+                "updated_at": updated_at,
+                "view_count": count or 0,
+                "reading_minutes": reading_minutes,
+                "cover_image_url": absolute(covers.url(cover_image)) if cover_image else None,
+                "cover_alt": cover_alt,
+                "url": absolute(url_of("articles:story", slug, pk)),
+            }
+        )
+    return items
 
 
 def list_stamp_key(version, filters: StoryFilter) -> str | None:

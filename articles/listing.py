@@ -52,37 +52,60 @@ def _rows(model, sql: str, ids) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _attach(stories, attribute: str, rows, make) -> list:
-    """Give each of `stories` the tuple of `make(*values)` of its rows (story id, *values)."""
+def _grouped(rows, make) -> dict[int, tuple]:
+    """{story id: the tuple of `make(*values)` of its rows (story id, *values), in order}."""
+    found = {}
+    for article_id, *values in rows:
+        found.setdefault(article_id, []).append(make(*values))
+    return {article_id: tuple(made) for article_id, made in found.items()}
+
+
+def _attach(stories, attribute: str, of_stories) -> list:
+    """Give each of `stories` what `of_stories(ids)` gives for its id (an empty tuple when
+    nothing)."""
     stories = list(stories)
-    found = {story.pk: [] for story in stories}
-    for article_id, *values in rows(list(found)) if found else ():
-        found[article_id].append(make(*values))
+    found = of_stories([story.pk for story in stories]) if stories else {}
     for story in stories:
-        setattr(story, attribute, tuple(found[story.pk]))
+        setattr(story, attribute, found.get(story.pk, ()))
     return stories
 
 
-def with_card_tags(stories) -> list:
-    """`stories`, each given `card_tags`: its hashtags in its own order (CardTag), for all of
-    them in one query."""
+def card_tags_of(ids) -> dict[int, tuple[CardTag, ...]]:
+    """{story id: its hashtags in its own order (CardTag)} for the stories of `ids` that have
+    any, in one query."""
+    if not ids:
+        return {}
     sql = (
         "SELECT l.article_id, t.id, t.name, t.slug FROM {tag_links} l "
         "JOIN {tags} t ON t.id = l.tag_id WHERE l.article_id IN ({ids}) "
         "ORDER BY l.article_id, l.position, l.id"
     )
-    return _attach(stories, "card_tags", lambda ids: _rows(ArticleTag, sql, ids), CardTag)
+    return _grouped(_rows(ArticleTag, sql, ids), CardTag)
 
 
-def with_people(stories) -> list:
-    """`stories`, each given `card_people`: the people in it by name (CardPerson), for all of
-    them in one query."""
+def card_people_of(ids) -> dict[int, tuple[CardPerson, ...]]:
+    """{story id: the people in it by name (CardPerson)} for the stories of `ids` that have
+    any, in one query."""
+    if not ids:
+        return {}
     sql = (
         "SELECT l.article_id, p.id, p.name, p.slug, p.nickname, p.role, p.team "
         "FROM {people_links} l JOIN {people} p ON p.id = l.person_id "
         "WHERE l.article_id IN ({ids}) ORDER BY l.article_id, p.name, p.id"
     )
-    return _attach(stories, "card_people", lambda ids: _rows(Person, sql, ids), CardPerson)
+    return _grouped(_rows(Person, sql, ids), CardPerson)
+
+
+def with_card_tags(stories) -> list:
+    """`stories`, each given `card_tags`: its hashtags in its own order (CardTag), for all of
+    them in one query."""
+    return _attach(stories, "card_tags", card_tags_of)
+
+
+def with_people(stories) -> list:
+    """`stories`, each given `card_people`: the people in it by name (CardPerson), for all of
+    them in one query."""
+    return _attach(stories, "card_people", card_people_of)
 
 
 def view_totals(ids) -> dict[int, int]:

@@ -1,11 +1,11 @@
 """The one NinjaAPI of the site, mounted at /api/v1/. Each resource brings its own Router."""
 
 from ninja import NinjaAPI
-from ninja.renderers import JSONRenderer
 
 from api import ops as ops_api
 from api import stats as stats_api
 from api import stories
+from api.common import RENDERER
 from api.errors import install_database_unavailable_handler, install_exception_handlers
 from api.resources import RESOURCES, mount
 
@@ -26,12 +26,6 @@ DESCRIPTION = """엔지니어링 문화 스토리 허브의 공개 API입니다.
   `{"status": 404, "code": "not_found", "message": "…", "errors": [], "request_id": "…"}`.
   422의 `errors`는 틀린 곳(`loc`)과 이유를 줍니다. `request_id`는 `X-Request-ID` 헤더와 같습니다.
 """
-
-
-class KoreanJSONRenderer(JSONRenderer):
-    """UTF-8 JSON: Korean text stays readable (and half the bytes) instead of \\uXXXX."""
-
-    json_dumps_params = {"ensure_ascii": False}
 
 
 class OneSchemaAPI(NinjaAPI):
@@ -55,7 +49,7 @@ api = OneSchemaAPI(
     description=DESCRIPTION,
     urls_namespace="api",
     docs_url="/docs",
-    renderer=KoreanJSONRenderer(),
+    renderer=RENDERER,
 )
 
 api.add_router("/stories", stories.router)

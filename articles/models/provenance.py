@@ -13,14 +13,25 @@ in the order of the page they came from.
 IMPORT_SOURCES = {"theteams": "더팀스"}
 
 
+def source_site_of(source_key: str) -> str | None:
+    """The site a story of `source_key` was imported from ("더팀스"), None for one written
+    here."""
+    prefix, _, _ = source_key.partition(":")
+    return IMPORT_SOURCES.get(prefix) if source_key else None
+
+
+def date_unknown_of(source_key: str, original_published_on) -> bool:
+    """Whether readers see 날짜 미상: an imported story whose source gave no date."""
+    return source_site_of(source_key) is not None and original_published_on is None
+
+
 class Provenance:
     """Mixed into Article: reads source_key, original_published_on and published_at."""
 
     @property
     def source_site(self) -> str | None:
         """The site an imported story came from ("더팀스"), None for a story written here."""
-        prefix, _, _ = self.source_key.partition(":")
-        return IMPORT_SOURCES.get(prefix) if self.source_key else None
+        return source_site_of(self.source_key)
 
     @property
     def source_label(self) -> str:
@@ -39,4 +50,4 @@ class Provenance:
 
     @property
     def date_unknown(self) -> bool:
-        return self.source_site is not None and self.original_published_on is None
+        return date_unknown_of(self.source_key, self.original_published_on)

@@ -1,0 +1,125 @@
+"""The story list writes its items out as plain values (api/stories.py page_items()): each
+answer must be, byte for byte, what the response schema makes of the same stories read as
+model instances (StoryPageOut validated and dumped, rendered by the API's renderer)."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.core.cache import caches
+from django.test import RequestFactory
+from django.utils import timezone
+
+from api.common import RENDERER
+from api.schemas import StoryPageOut
+from api.stories import with_relations
+from articles.models import Article, JobFamily, Kind
+from tests import factories as make
+from tests.api_support import API
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def stories():
+    company = make.CompanyFactory(name="스포카", slug="spoqa")
+    tag = make.TagFactory(name="개발팀", slug="dev-team")
+    other_tag = make.TagFactory(name="풀링", slug="pooling")
+    people = [
+        make.PersonFactory(name="김레드", nickname="레드", slug="red", company=company),
+        make.PersonFactory(name="가나다", slug="ganada", role="", team=""),
+    ]
+    series = make.SeriesFactory(title="풀링 연재", slug="풀링-연재")
+    now = timezone.now()
+    made = [
+        make.ArticleFactory(
+            kind=Kind.INTERVIEW,
+            title="스포카 개발팀 이야기",
+            company=company,
+            tags=[other_tag, tag],
+            people=people,
+            job_family=JobFamily.DEVELOPMENT,
+            series=series,
+            series_part=2,
+            cover_image="covers/cover.png",
+            cover_alt="회의실 사진",
+            view_count=42,
+            published_at=now - timedelta(hours=1, microseconds=123_456),
+        ),
+        # No company, no series, no tags, no people, no job family, never viewed.
+        make.ArticleFactory(kind=Kind.NEWS, company=None, published_at=now - timedelta(hours=2)),
+        # Imported without a date (날짜 미상), and with one.
+        make.ArticleFactory(
+            source_key="theteams:제목 하나", company=company, published_at=now - timedelta(hours=3)
+        ),
+        make.ArticleFactory(
+            source_key="theteams:제목 둘",
+            original_published_on=date(2021, 3, 4),
+            tags=[tag],
+            view_count=0,
+            published_at=now - timedelta(hours=4),
+        ),
+        # Written here, with a date it first appeared elsewhere; a Korean slug.
+        make.ArticleFactory(
+            slug="한글-슬러그",
+            original_published_on=date(2020, 1, 2),
+            people=people[:1],
+            published_at=now - timedelta(days=2),
+        ),
+    ]
+    make.ArticleFactory(draft=True, company=company, tags=[tag])
+    make.ArticleFactory(scheduled=True, tags=[tag])
+    make.ArticleFactory(expired=True, company=company)
+    return made
+
+
+def schema_answer(content: dict) -> bytes:
+    """The answer the schema would give for the envelope of `content`: its stories read as
+    instances (as every other list reads them) and validated by StoryPageOut."""
+    ids = [item["id"] for item in content["items"]]
+    read = Article.objects.for_listing().prefetch_related(None).filter(pk__in=ids)
+    loaded = {story.pk: story for story in with_relations(read)}
+    page = {**content, "items": [loaded[pk] for pk in ids]}
+    request = RequestFactory().get("/")
+    dumped = StoryPageOut.model_validate(page, context={"request": request}).model_dump()
+    return RENDERER.render(request, dumped, response_status=200).encode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "page_size=1",
+        "page=2&page_size=2",
+        "page=9",
+        "ordering=popular",
+        "kind=interview",
+        "company=spoqa",
+        "tag=dev-team",
+        "person=red",
+        "job_family=dev",
+        "series=%ED%92%80%EB%A7%81-%EC%97%B0%EC%9E%AC",
+        "q=%EC%9D%B4%EC%95%BC%EA%B8%B0",
+        "updated_since=2020-01-01T00:00:00",
+    ],
+)
+def test_a_list_answers_what_the_schema_makes_of_its_stories(client, stories, query):
+    for token in (False, True):  # a reader's answer (kept) and a client's (never kept)
+        caches["answers"].clear()
+        headers = {"HTTP_AUTHORIZATION": "Bearer cs_not-a-token"} if token else {}
+        response = client.get(f"{API}/stories?{query}", **headers)
+
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/json; charset=utf-8"
+        content = response.json()
+        if query in ("", "ordering=popular"):
+            assert len(content["items"]) == len(stories)
+        assert response.content == schema_answer(content)
+
+
+def test_every_field_of_the_schema_is_written(client, stories):
+    item = client.get(f"{API}/stories?kind=interview").json()["items"][0]
+
+    assert list(item) == list(StoryPageOut.model_fields["items"].annotation.__args__[0].model_fields)
+    assert item["cover_image_url"] == "http://testserver/media/covers/cover.png"
+    assert [tag["slug"] for tag in item["tags"]] == ["pooling", "dev-team"]
+    assert item["series"] == {"title": "풀링 연재", "slug": "풀링-연재"}
