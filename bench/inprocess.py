@@ -55,6 +55,7 @@ def cases():
 
     from articles import versions
     from articles.models import Article
+    from bench.corpus import COMMON_WORD, RARE_WORD
     from tokens.models import ApiToken
 
     client = Client(HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0")
@@ -101,6 +102,9 @@ def cases():
         # What bench/pages.py's list miss asks: a new address, the kept cards and count kept.
         "kind list, new address": miss(lambda n: f"/feed/?cold={n}", drop=False),
         "search": miss(lambda n: f"/search/?q={words[n % len(words)]}"),
+        # What bench/pages.py's search misses ask: its common and rare word at a new address.
+        "search common": miss(lambda n: f"/search/?q={COMMON_WORD}&cold={n}", drop=False),
+        "search rare": miss(lambda n: f"/search/?q={RARE_WORD}&cold={n}", drop=False),
         "api list": miss(lambda n: "/api/v1/stories?page_size=20", **bearer),
         # What bench/pages.py's API list miss asks: the list's count and latest changes kept
         # for the content version, as after the first request following an edit.

@@ -27,11 +27,23 @@ CARD_COVER_SIZES = "(min-width: 72rem) 17rem, (min-width: 36rem) 50vw, 100vw"
 CARD_EXCERPT_LENGTH = 120
 
 
+# The formats the pages use, written directly as Django's dateformat writes them (each of its
+# letters is one field: c isoformat(), Y the year in four digits, m and d two, n and j as they
+# are): a tenth of its cost, which parses the format on every call. A test holds each to
+# dateformat.format().
+_WRITTEN_FORMATS = {
+    "c": lambda value: value.isoformat(),
+    "Y.m.d": lambda value: f"{value.year:04d}.{value.month:02d}.{value.day:02d}",
+    "Y년 n월 j일": lambda value: f"{value.year:04d}년 {value.month}월 {value.day}일",
+}
+
+
 def _date(value, format) -> str:
     """The date filter's output for a value already in local time: Django's dateformat with
     `format` as it is (the date filter looks the format up among the named ones first, and
     none of ours is one)."""
-    return dateformat.format(value, format)
+    written = _WRITTEN_FORMATS.get(format)
+    return written(value) if written is not None else dateformat.format(value, format)
 
 
 def _e(value) -> str:

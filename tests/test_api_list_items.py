@@ -119,7 +119,9 @@ def test_a_list_answers_what_the_schema_makes_of_its_stories(client, stories, qu
 def test_every_field_of_the_schema_is_written(client, stories):
     item = client.get(f"{API}/stories?kind=interview").json()["items"][0]
 
-    assert list(item) == list(StoryPageOut.model_fields["items"].annotation.__args__[0].model_fields)
+    assert list(item) == list(
+        StoryPageOut.model_fields["items"].annotation.__args__[0].model_fields
+    )
     assert item["cover_image_url"] == "http://testserver/media/covers/cover.png"
     assert [tag["slug"] for tag in item["tags"]] == ["pooling", "dev-team"]
     assert item["series"] == {"title": "풀링 연재", "slug": "풀링-연재"}

@@ -2,15 +2,16 @@
 escapes, dates in the reader's time zone, the card's parts present or left out as the story
 has them."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from django.utils import dateformat
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
 from articles.listing import with_card_tags
 from articles.models import Article
-from reader.markup import _e, card_html, story_date_html
+from reader.markup import _WRITTEN_FORMATS, _date, _e, card_html, story_date_html
 from tests.factories import ArticleFactory, CompanyFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +24,22 @@ pytestmark = pytest.mark.django_db
 )  # fmt: skip
 def test_values_are_escaped_as_the_template_engine_escapes_them(value):
     assert _e(value) == conditional_escape(value)
+
+
+@pytest.mark.parametrize("format", sorted(_WRITTEN_FORMATS))
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(2026, 12, 5, 9, 3, 7, tzinfo=timezone(timedelta(hours=9))),
+        datetime(2026, 1, 1, 0, 0, 0, 123456, tzinfo=UTC),
+        datetime(987, 10, 31, 23, 59, 59, tzinfo=timezone(timedelta(hours=-3, minutes=-30))),
+        datetime(2026, 7, 4, 12, 0),  # naive
+        date(2021, 3, 4),
+        date(45, 12, 25),
+    ],
+)
+def test_the_formats_written_directly_are_what_django_s_dateformat_writes(value, format):
+    assert _date(value, format) == dateformat.format(value, format)
 
 
 def card_of(story, popular_days=None):
