@@ -115,6 +115,7 @@ TEMPLATES = [
                 "cards": "reader.cards",
                 "links": "reader.links",
                 "markup": "reader.markup",
+                "story_page": "reader.story_page",
             },
         },
     },

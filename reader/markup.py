@@ -107,9 +107,11 @@ def logo_html(company, size, sizes, *, decorative=False, eager=False) -> str:
 def avatar(person, size, sizes, decorative=False, eager=False) -> SafeString:
     """A person's photo in a round badge (size: sm, md, lg), or the first letter of their name
     on a tinted circle when there is none. `decorative`: the name is written beside it."""
-    return mark_safe(
-        _badge("avatar", person.photo_picture, person.name, size, sizes, decorative, eager)
-    )
+    return mark_safe(avatar_html(person, size, sizes, decorative=decorative, eager=eager))
+
+
+def avatar_html(person, size, sizes, *, decorative=False, eager=False) -> str:
+    return _badge("avatar", person.photo_picture, person.name, size, sizes, decorative, eager)
 
 
 @register.simple_tag
