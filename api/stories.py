@@ -12,6 +12,7 @@ another edit came first); publishing is its own operation with its own scope.
 
 import hashlib
 import math
+from collections import namedtuple
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -72,6 +73,7 @@ from articles.models import RELATED_COUNT, Article, JobFamily, Kind, Person
 from articles.models import Status as StoryStatus
 from articles.models.common import url_of
 from articles.models.provenance import date_unknown_of
+from articles.models.querysets import RelatedLink
 from articles.prepared import Prepared
 from articles.roles import PUBLISH_PERMISSION, can_edit, can_publish, owns, stories_for
 from articles.search import MAX_QUERY_LENGTH, matching_ids, parse_query
@@ -247,110 +249,125 @@ def list_stories(request: HttpRequest, response: HttpResponse, filters: Query[St
     return response
 
 
-# What an item of a list shows of its story's own row, its company's and its series'.
-ITEM_COLUMNS = (
-    "pk",
-    "kind",
-    "title",
-    "slug",
-    "excerpt",
-    "company__name",
-    "company__slug",
-    "job_family",
-    "series__title",
-    "series__slug",
-    "series_part",
-    "published_at",
-    "original_published_on",
-    "source_key",
-    "updated_at",
-    "reading_minutes",
-    "cover_image",
-    "cover_alt",
-)
+# What an item of a list shows of its story's own row, its company's and its series': the
+# query's columns, and their names in an ItemRow.
+ITEM_COLUMNS = {
+    "pk": "pk",
+    "kind": "kind",
+    "title": "title",
+    "slug": "slug",
+    "excerpt": "excerpt",
+    "company_name": "company__name",
+    "company_slug": "company__slug",
+    "job_family": "job_family",
+    "series_title": "series__title",
+    "series_slug": "series__slug",
+    "series_part": "series_part",
+    "published_at": "published_at",
+    "original_published_on": "original_published_on",
+    "source_key": "source_key",
+    "updated_at": "updated_at",
+    "reading_minutes": "reading_minutes",
+    "cover_image": "cover_image",
+    "cover_alt": "cover_alt",
+}
+ItemRow = namedtuple("ItemRow", list(ITEM_COLUMNS))
+COVERS = Article._meta.get_field("cover_image").storage
 # A page's stories by their ids, still published (compiled once, articles/prepared.py).
 PAGE_ROWS = Prepared(
     lambda model, ids, now: (
-        model.objects.published(now).by_key(ids).order_by().values_list(*ITEM_COLUMNS)
+        model.objects.published(now).by_key(ids).order_by().values_list(*ITEM_COLUMNS.values())
     )
 )
 
 
+def row_of(article: Article) -> ItemRow:
+    """A story read as an instance (with its company and series) as PAGE_ROWS reads it."""
+    company, series = article.company, article.series
+    return ItemRow(
+        pk=article.pk,
+        kind=article.kind,
+        title=article.title,
+        slug=article.slug,
+        excerpt=article.excerpt,
+        company_name=company.name if company else None,
+        company_slug=company.slug if company else None,
+        job_family=article.job_family,
+        series_title=series.title if series else None,
+        series_slug=series.slug if series else None,
+        series_part=article.series_part,
+        published_at=article.published_at,
+        original_published_on=article.original_published_on,
+        source_key=article.source_key,
+        updated_at=article.updated_at,
+        reading_minutes=article.reading_minutes,
+        cover_image=article.cover_image.name,
+        cover_alt=article.cover_alt,
+    )
+
+
+def story_item(request: HttpRequest, row: ItemRow, tags, people, view_count: int | None) -> dict:
+    """A story exactly as StoryOut dumps it (a test holds the two equal), from its row, its
+    hashtags (CardTag), the people in it (CardPerson) and its stored 조회수."""
+    absolute = request.build_absolute_uri
+    company = (
+        None if row.company_name is None else {"name": row.company_name, "slug": row.company_slug}
+    )
+    series = (
+        None if row.series_title is None else {"title": row.series_title, "slug": row.series_slug}
+    )
+    cover = row.cover_image
+    return {
+        "id": row.pk,
+        "kind": row.kind,
+        "title": row.title,
+        "slug": row.slug,
+        "excerpt": row.excerpt,
+        "company": company,
+        "tags": [{"name": tag.name, "slug": tag.slug} for tag in tags],
+        "people": [
+            {
+                "name": person.name,
+                "slug": person.slug,
+                "nickname": person.nickname,
+                "role": person.role,
+                "team": person.team,
+            }
+            for person in people
+        ],
+        "job_family": row.job_family or None,
+        "series": series,
+        "series_part": row.series_part,
+        "published_at": row.published_at,
+        "original_published_on": row.original_published_on,
+        "published_date_known": not date_unknown_of(row.source_key, row.original_published_on),
+        "updated_at": row.updated_at,
+        "view_count": view_count or 0,
+        "reading_minutes": row.reading_minutes,
+        "cover_image_url": absolute(COVERS.url(cover)) if cover else None,
+        "cover_alt": row.cover_alt,
+        "url": absolute(url_of("articles:story", row.slug, row.pk)),
+    }
+
+
 def page_items(request: HttpRequest, shown: list[tuple[int, int | None]]) -> list[dict]:
-    """The items of a page of stories, `shown` their (id, stored 조회수) in the list's order,
-    exactly as StoryOut dumps them (a test holds the two equal on every filter): read as plain
-    values in three queries (the rows, their hashtags, their people): model instances and the
-    schema's validation cost more than the rest of the request (a page of 20 with a token at
-    10,000 stories, in process: 5.8 ms → 2.6 ms). A story withdrawn since its id was read is
-    left out."""
+    """The items of a page of stories, `shown` their (id, stored 조회수) in the list's order
+    (story_item()): read as plain values in three queries (the rows, their hashtags, their
+    people), where model instances and the schema's validation cost more than the rest of the
+    request (a page of 20 with a token at 10,000 stories, in process: 5.8 ms → 2.6 ms). A
+    story withdrawn since its id was read is left out."""
     ids = [pk for pk, _ in shown]
     if not ids:
         return []
-    rows = {row[0]: row for row in PAGE_ROWS(Article, ids=ids, now=clock.now_datetime())}
+    found = PAGE_ROWS(Article, ids=ids, now=clock.now_datetime())
+    rows = {row[0]: ItemRow._make(row) for row in found}
     tags = card_tags_of(ids)
     people = card_people_of(ids)
-    covers = Article._meta.get_field("cover_image").storage
-    absolute = request.build_absolute_uri
-    items = []
-    for pk, count in shown:
-        if pk not in rows:
-            continue
-        (
-            _,
-            kind,
-            title,
-            slug,
-            excerpt,
-            company_name,
-            company_slug,
-            job_family,
-            series_title,
-            series_slug,
-            series_part,
-            published_at,
-            original_published_on,
-            source_key,
-            updated_at,
-            reading_minutes,
-            cover_image,
-            cover_alt,
-        ) = rows[pk]
-        company = None if company_name is None else {"name": company_name, "slug": company_slug}
-        series = None if series_title is None else {"title": series_title, "slug": series_slug}
-        items.append(
-            {
-                "id": pk,
-                "kind": kind,
-                "title": title,
-                "slug": slug,
-                "excerpt": excerpt,
-                "company": company,
-                "tags": [{"name": tag.name, "slug": tag.slug} for tag in tags.get(pk, ())],
-                "people": [
-                    {
-                        "name": person.name,
-                        "slug": person.slug,
-                        "nickname": person.nickname,
-                        "role": person.role,
-                        "team": person.team,
-                    }
-                    for person in people.get(pk, ())
-                ],
-                "job_family": job_family or None,
-                "series": series,
-                "series_part": series_part,
-                "published_at": published_at,
-                "original_published_on": original_published_on,
-                "published_date_known": not date_unknown_of(source_key, original_published_on),
-                "updated_at": updated_at,
-                "view_count": count or 0,
-                "reading_minutes": reading_minutes,
-                "cover_image_url": absolute(covers.url(cover_image)) if cover_image else None,
-                "cover_alt": cover_alt,
-                "url": absolute(url_of("articles:story", slug, pk)),
-            }
-        )
-    return items
+    return [
+        story_item(request, rows[pk], tags.get(pk, ()), people.get(pk, ()), count)
+        for pk, count in shown
+        if pk in rows
+    ]
 
 
 def list_stamp_key(version, filters: StoryFilter) -> str | None:
@@ -391,7 +408,7 @@ def get_story_by_slug(request: HttpRequest, response: HttpResponse, slug: Path[S
 
 def detail(request, response, **lookup):
     """A fixed number of queries: the published story, its tags, its people, its series'
-    published parts, and the related stories (ArticleQuerySet.related_to)."""
+    published parts, and the related stories (ArticleQuerySet.related_links)."""
     allow_only(request, ())
     if "pk" in lookup:
         article = Article.objects.published_story(lookup["pk"])
@@ -408,15 +425,67 @@ def detail(request, response, **lookup):
     )
     if not_modified is not None:
         return not_modified
+    # Written out as StoryDetailOut dumps it (detail_of()), so ninja has nothing to validate.
+    response.content = RENDERER.render(request, detail_of(request, article), response_status=200)
+    return response
+
+
+def detail_of(request: HttpRequest, article: Article) -> dict:
+    """The story exactly as StoryDetailOut dumps it (a test holds the two equal): its item
+    (story_item()), its body and what else a story alone shows, its place in a series, its
+    related stories and its source."""
     with_relations([article])
-    article.series_position = series_position(request, article)
-    article.related = Article.objects.related_to(
+    item = story_item(
+        request, row_of(article), article.card_tags, article.card_people, article.view_count
+    )
+    related = Article.objects.related_links(
         article, [tag.pk for tag in article.card_tags], RELATED_COUNT
     )
-    return article
+    site = article.source_site
+    source = (
+        {
+            "site": site,
+            "label": article.source_label,
+            "company": article.company.name if article.company else None,
+            "url": article.original_url or None,
+        }
+        if site
+        else None
+    )
+    return {
+        **item,
+        "body_html": article.body_html,
+        "byline": article.byline,
+        "description": article.description,
+        "original_url": article.original_url,
+        "cover_credit": article.cover_credit,
+        "version": article.version,
+        "series_position": series_position(request, article),
+        "related": [link_of(request, story) for story in related],
+        "source": source,
+    }
+
+
+def link_of(request: HttpRequest, link: RelatedLink) -> dict:
+    """A related story as StoryLinkOut dumps it."""
+    company = (
+        None
+        if link.company_name is None
+        else {"name": link.company_name, "slug": link.company_slug}
+    )
+    return {
+        "id": link.pk,
+        "kind": link.kind,
+        "title": link.title,
+        "slug": link.slug,
+        "company": company,
+        "published_at": link.published_at,
+        "url": request.build_absolute_uri(url_of("articles:story", link.slug, link.pk)),
+    }
 
 
 def series_position(request, article: Article) -> dict | None:
+    """The story's place among its series' published parts, as SeriesPositionOut dumps it."""
     if article.series_id is None:
         return None
     parts = Article.objects.parts_of(article.series_id)
@@ -433,7 +502,7 @@ def series_position(request, article: Article) -> dict | None:
         }
 
     return {
-        "series": article.series,
+        "series": {"title": article.series.title, "slug": article.series.slug},
         "position": index + 1,
         "total": len(parts),
         "previous": link(parts[index - 1]) if index > 0 else None,

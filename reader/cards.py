@@ -138,7 +138,7 @@ class KeptCard:
 
 
 def related_for_readers(article, tag_ids) -> list:
-    """A story page's related stories (Article.objects.related_to()) as cards.
+    """A story page's related stories (Article.objects.related_ids()) as cards.
 
     A company's stories share their first pool (its newest stories), so while a page for
     readers is rendered its ids are kept per company and content version: the next page of

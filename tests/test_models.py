@@ -155,7 +155,7 @@ def test_company_and_tag_slugs_are_made_from_korean_names():
     assert (tag.name, tag.slug) == ("개발 문화", "개발-문화")
 
 
-def test_related_to_orders_the_tag_pool_by_shared_tags_then_newest():
+def test_related_stories_order_the_tag_pool_by_shared_tags_then_newest():
     # The tag pool is driven from the story's tags (the through table), so check its order
     # on its own: most shared tags first, newest first among equals, never the story itself
     # nor a hidden story, even one sharing every tag.
@@ -168,7 +168,7 @@ def test_related_to_orders_the_tag_pool_by_shared_tags_then_newest():
     make.ArticleFactory(tags=[a, b, c], kind="news", draft=True)
     make.ArticleFactory(tags=[a, b, c], kind="news", published_at=now + timedelta(days=1))
 
-    related = Article.objects.published().related_to(story, limit=4)
+    related = Article.objects.related_links(story, limit=4)
 
     assert [s.pk for s in related] == [two.pk, one_new.pk, one_old.pk]
 

@@ -4,6 +4,7 @@ ArticleQuerySet.published(); the pages, the API, the feeds, the sitemap and sear
 through it."""
 
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.db import connections, models
 from django.db.models import (
@@ -40,6 +41,34 @@ STORY_PEOPLE = Prepared(
 KIND_PAGE = Prepared(
     lambda model, kind, now, job_family="": (
         model.objects.of_kind(kind, job_family, now).recent().values_list("pk", "view_total__count")
+    )
+)
+
+
+class RelatedLink(NamedTuple):
+    """A related story as a link to it shows it (the API's related stories)."""
+
+    pk: int
+    kind: str
+    title: str
+    slug: str
+    company_name: str | None
+    company_slug: str | None
+    published_at: object
+
+
+LINK_COLUMNS = ("pk", "kind", "title", "slug", "company__name", "company__slug", "published_at")
+COMPANY_NEWEST_LINKS = Prepared(
+    lambda model, count, company, now: (
+        model.objects.published(now)
+        .filter(company_id=company)
+        .recent()
+        .values_list(*LINK_COLUMNS)[:count]
+    )
+)
+PUBLISHED_LINKS = Prepared(
+    lambda model, ids, now: (
+        model.objects.published(now).by_key(ids).order_by().values_list(*LINK_COLUMNS)
     )
 )
 COMPANY_NEWEST_CARDS = Prepared(
@@ -195,17 +224,25 @@ class ArticleQuerySet(models.QuerySet):
         and PostgreSQL put NULLs at opposite ends by themselves), then by date."""
         return self.order_by(F("series_part").asc(nulls_last=True), "published_at", "id")
 
-    def related_to(self, article, tag_ids=None, limit=RELATED_COUNT):
-        """Up to `limit` published stories like `article` (related_ids()), loaded as
-        card_rows(): the company's newest are loaded as cards at once (they are the first
-        pool), the others from the later pools by their keys."""
+    def related_links(self, article, tag_ids=None, limit=RELATED_COUNT, now=None) -> list:
+        """Up to `limit` published stories like `article` (related_ids()) as RelatedLink,
+        read as plain values with the queries compiled once (call it on Article.objects): the
+        company's newest with their links at once (they are the first pool), the others by
+        their keys. The API's related stories; a story page draws them as cards
+        (reader/cards.py related_for_readers())."""
+        now = now or clock.now_datetime()
         loaded = {}
         if article.company_id:
-            rows = self.model.objects.newest_cards_of_company(article.company_id, limit + 1)
-            loaded = {story.pk: story for story in rows}
+            shape = {"count": limit + 1}
+            rows = COMPANY_NEWEST_LINKS(
+                self.model, shape=shape, company=article.company_id, now=now
+            )
+            loaded = {row[0]: RelatedLink._make(row) for row in rows}
         ids = self.related_ids(article, list(loaded), tag_ids, limit)
         missing = [pk for pk in ids if pk not in loaded]
-        loaded.update((story.pk, story) for story in self.model.objects.published_cards(missing))
+        if missing:
+            rows = PUBLISHED_LINKS(self.model, ids=missing, now=now)
+            loaded.update((row[0], RelatedLink._make(row)) for row in rows)
         return [loaded[pk] for pk in ids if pk in loaded]
 
     def by_key(self, ids):

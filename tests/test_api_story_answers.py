@@ -1,6 +1,7 @@
-"""The story list writes its items out as plain values (api/stories.py page_items()): each
-answer must be, byte for byte, what the response schema makes of the same stories read as
-model instances (StoryPageOut validated and dumped, rendered by the API's renderer)."""
+"""The story list and a story alone are written out as plain values (api/stories.py
+page_items(), detail_of()): each answer must be, byte for byte, what the response schema
+makes of the same stories read as model instances (StoryPageOut or StoryDetailOut validated
+and dumped, rendered by the API's renderer)."""
 
 from datetime import date, timedelta
 
@@ -10,8 +11,8 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from api.common import RENDERER
-from api.schemas import StoryPageOut
-from api.stories import with_relations
+from api.schemas import StoryDetailOut, StoryPageOut
+from api.stories import series_position, with_relations
 from articles.models import Article, JobFamily, Kind
 from tests import factories as make
 from tests.api_support import API
@@ -42,6 +43,9 @@ def stories():
             series_part=2,
             cover_image="covers/cover.png",
             cover_alt="회의실 사진",
+            cover_credit="사진: A&B",
+            meta_description="검색엔진에 보일 <설명>",
+            byline="글 김레드",
             view_count=42,
             published_at=now - timedelta(hours=1, microseconds=123_456),
         ),
@@ -65,6 +69,11 @@ def stories():
             people=people[:1],
             published_at=now - timedelta(days=2),
         ),
+    ]
+    # Three parts of the series (the first story is part 2): a first, a middle, a last.
+    made += [
+        make.ArticleFactory(series=series, series_part=1, company=company, tags=[other_tag]),
+        make.ArticleFactory(series=series, series_part=3, company=None, tags=[other_tag]),
     ]
     make.ArticleFactory(draft=True, company=company, tags=[tag])
     make.ArticleFactory(scheduled=True, tags=[tag])
@@ -125,3 +134,42 @@ def test_every_field_of_the_schema_is_written(client, stories):
     assert item["cover_image_url"] == "http://testserver/media/covers/cover.png"
     assert [tag["slug"] for tag in item["tags"]] == ["pooling", "dev-team"]
     assert item["series"] == {"title": "풀링 연재", "slug": "풀링-연재"}
+
+
+def schema_detail(pk: int) -> bytes:
+    """The answer the schema would give for story `pk`: read as an instance with its
+    relations, its series' place and related stories, validated by StoryDetailOut."""
+    request = RequestFactory().get("/")
+    article = Article.objects.published_story(pk)
+    with_relations([article])
+    article.series_position = series_position(request, article)
+    # The related stories chosen as the API chooses them, read as instances.
+    links = Article.objects.related_links(article, [tag.pk for tag in article.card_tags])
+    found = Article.objects.select_related("company").in_bulk([link.pk for link in links])
+    article.related = [found[link.pk] for link in links]
+    dumped = StoryDetailOut.model_validate(article, context={"request": request}).model_dump()
+    return RENDERER.render(request, dumped, response_status=200).encode()
+
+
+def test_a_story_answers_what_the_schema_makes_of_it(client, stories):
+    for story in stories:
+        for token in (False, True):
+            caches["answers"].clear()
+            headers = {"HTTP_AUTHORIZATION": "Bearer cs_not-a-token"} if token else {}
+            for path in (f"{API}/stories/{story.pk}", f"{API}/stories/by-slug/{story.slug}"):
+                response = client.get(path, **headers)
+
+                assert response.status_code == 200
+                assert response["Content-Type"] == "application/json; charset=utf-8"
+                assert response.content == schema_detail(story.pk), (story.title, path)
+
+
+def test_every_field_of_the_detail_schema_is_written(client, stories):
+    answer = client.get(f"{API}/stories/{stories[0].pk}").json()
+
+    assert list(answer) == list(StoryDetailOut.model_fields)
+    assert answer["series_position"]["previous"]["id"] == stories[-2].pk
+    assert answer["series_position"]["next"]["id"] == stories[-1].pk
+    assert answer["related"]
+    assert answer["source"] is None
+    assert client.get(f"{API}/stories/{stories[2].pk}").json()["source"]["site"] == "더팀스"
