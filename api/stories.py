@@ -197,9 +197,42 @@ class StoryFilter(FilterSchema):
 FILTER_PARAMS = frozenset(StoryFilter.model_fields)
 
 
-def filtered(filters: StoryFilter):
+def filtered(filters: StoryFilter, now=None):
     """The published stories that pass the filters."""
-    return filters.filter(Article.objects.published())
+    return filters.filter(Article.objects.published(now))
+
+
+# Filters that are a column's value: a list narrowed by them alone, newest first, is one query
+# whatever the values (PAGE_IDS).
+VALUE_FILTERS = ("kind", "company", "tag", "person", "job_family", "collection", "series")
+# A page of such a list: (id, stored 조회수), compiled once per set of filters given.
+PAGE_IDS = Prepared(
+    lambda model, now, **values: (
+        filtered(StoryFilter.model_construct(**values), now)
+        .recent()
+        .values_list("pk", "view_total__count")
+    )
+)
+
+
+def page_of(filters: StoryFilter, start: int, stop: int) -> list[tuple[int, int | None]]:
+    """(id, stored 조회수) of the list's stories [start:stop] in its order. Newest first with
+    value filters and a sync cursor only (nearly every client's list), through a query
+    compiled once per set of filters given (building and compiling it cost as much as the
+    rest of the page's queries); 인기순 and a search through the ORM. A test holds the two
+    equal."""
+    if filters.ordering == "recent" and not filters.q:
+        values = {
+            name: getattr(filters, name)
+            for name in (*VALUE_FILTERS, "updated_since")
+            if getattr(filters, name) is not None
+        }
+        if values.get("updated_since") is not None:
+            values["updated_since"] = aware(values["updated_since"], ["query", "updated_since"])
+        return PAGE_IDS(Article, window=(start, stop), now=clock.now_datetime(), **values)
+    stories = filtered(filters)
+    ordered = stories.popular() if filters.ordering == "popular" else stories.recent()
+    return list(ordered.values_list("pk", "view_total__count")[start:stop])
 
 
 @router.get(
@@ -213,22 +246,18 @@ def list_stories(request: HttpRequest, response: HttpResponse, filters: Query[St
     """Published stories, newest first or most read first, with filters from an allow-list.
     `count` and every filter see only what a reader may see."""
     allow_only(request, FILTER_PARAMS)
-    stories = filtered(filters)
     chosen = sorted(filters.model_dump(mode="json").items())
     version = versions.current()
     stamp = answers.kept(
-        list_stamp_key(version, filters), lambda: list_stamp(stories), answers.CONTENT_TIMEOUT
+        list_stamp_key(version, filters),
+        lambda: list_stamp(filtered(filters)),
+        answers.CONTENT_TIMEOUT,
     )
-    ordered = stories.popular() if filters.ordering == "popular" else stories.recent()
     # The page's ids and 조회수, so that the ETag follows the counts it shows (a 304 costs
     # this one query); the rest of what it shows moves the content version.
     page = filters.pagination
     start = (page.page - 1) * page.page_size
-    shown = (
-        list(ordered.values_list("pk", "view_total__count")[start : start + page.page_size])
-        if start < stamp["count"]
-        else []
-    )
+    shown = page_of(filters, start, start + page.page_size) if start < stamp["count"] else []
     # 인기순 counts the views of the last 30 days: the ranking moves with the calendar too.
     day = timezone.localdate() if filters.ordering == "popular" else None
     etag = etag_of("stories", chosen, stamp, version and version.key, day, shown)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from api.common import RENDERER
 from api.schemas import StoryDetailOut, StoryPageOut
-from api.stories import series_position, with_relations
+from api.stories import StoryFilter, filtered, page_of, series_position, with_relations
 from articles.models import Article, JobFamily, Kind
 from tests import factories as make
 from tests.api_support import API
@@ -173,3 +173,31 @@ def test_every_field_of_the_detail_schema_is_written(client, stories):
     assert answer["related"]
     assert answer["source"] is None
     assert client.get(f"{API}/stories/{stories[2].pk}").json()["source"]["site"] == "더팀스"
+
+
+@pytest.mark.parametrize(
+    "chosen",
+    [
+        {},
+        {"kind": "interview"},
+        {"company": "spoqa"},
+        {"tag": "dev-team"},
+        {"tag": "pooling", "company": "spoqa"},
+        {"person": "red"},
+        {"job_family": "dev"},
+        {"series": "풀링-연재"},
+        {"collection": "nowhere"},
+        {"updated_since": "2020-01-01T00:00:00"},
+        {"updated_since": "2999-01-01T00:00:00+09:00", "kind": "feed"},
+        {"ordering": "popular"},
+        {"q": "이야기"},
+    ],
+)
+def test_a_page_s_ids_are_what_the_orm_gives(stories, chosen):
+    filters = StoryFilter(**chosen)
+    stories = filtered(filters)
+    ordered = stories.popular() if filters.ordering == "popular" else stories.recent()
+    for start, stop in ((0, 20), (0, 1), (1, 3), (2, 100), (50, 70)):
+        expected = list(ordered.values_list("pk", "view_total__count")[start:stop])
+
+        assert page_of(filters, start, stop) == expected, (chosen, start, stop)
