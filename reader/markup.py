@@ -18,7 +18,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.timezone import template_localtime
 
-from articles.models.common import fixed_url
+from articles.models import Tag
+from articles.models.common import fixed_url, url_maker
 
 register = template.Library()
 
@@ -309,21 +310,30 @@ def share_tags(context, share) -> SafeString:
 
 
 @register.simple_tag
-def search_result(story) -> SafeString:
+def search_results(stories) -> SafeString:
+    """The stories of a page of search results (search_result() each), their links made with
+    the pattern read once for the page."""
+    links = (url_maker("articles:story", keyed=True), url_maker(Tag.url_name))
+    return mark_safe("".join(search_result(story, links) for story in stories))
+
+
+def search_result(story, links) -> str:
     """One story in the search results (articles/search.py add_highlights() marks its title and
-    cuts its snippet): kind, company, title, snippet, 조회수, date and hashtags."""
+    cuts its snippet): kind, company, title, snippet, 조회수, date and hashtags. `links`: the
+    url_maker()s of a story and a tag."""
+    story_url, tag_url = links
     company = f"<span>{_e(story.company.name)}</span>" if story.company else ""
     snippet = f'<p class="search-snippet">{_e(story.snippet)}</p>' if story.snippet else ""
     tags = "".join(
-        f'<a href="{_e(tag.get_absolute_url())}">#{_e(tag.name)}</a>' for tag in story.card_tags
+        f'<a href="{_e(tag_url(tag.slug))}">#{_e(tag.name)}</a>' for tag in story.card_tags
     )
-    return mark_safe(
+    return (
         '\n    <li><article class="search-result">\n'
         '      <p class="card-meta">\n'
         f'        <span class="kind kind-{_e(story.kind)}">{_e(story.get_kind_display())}</span>\n'
         f"        {company}\n"
         "      </p>\n"
-        f'      <h2 class="search-result-title"><a href="{_e(story.get_absolute_url())}">'
+        f'      <h2 class="search-result-title"><a href="{_e(story_url(story.slug, story.pk))}">'
         f"{_e(story.marked_title)}</a></h2>\n"
         f"      {snippet}\n"
         '      <p class="card-foot">\n'
