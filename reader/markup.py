@@ -19,7 +19,7 @@ from django.utils.text import Truncator
 from django.utils.timezone import template_localtime
 
 from articles.models import Tag
-from articles.models.common import fixed_url, url_maker
+from articles.models.common import fixed_url, url_context, url_maker
 
 register = template.Library()
 
@@ -222,14 +222,15 @@ def site_header(context) -> SafeString:
     match = getattr(context.get("request"), "resolver_match", None)
     name = (match.url_name if match else None) or ""
     current = ' aria-current="page"'
+    where = url_context()
     tabs = "".join(
-        f'      <a href="{_e(fixed_url("articles:" + tab))}"'
+        f'      <a href="{_e(fixed_url("articles:" + tab, where))}"'
         f"{current if name == tab else ''}>{label}</a>\n"
         for tab, label in TABS
     )
     search = ""
     if name != "search":
-        action = _e(fixed_url("articles:search"))
+        action = _e(fixed_url("articles:search", where))
         search = (
             f'    <a class="header-search-link" href="{action}">검색</a>\n'
             f'    <form class="header-search" role="search" action="{action}" method="get">\n'
@@ -244,7 +245,7 @@ def site_header(context) -> SafeString:
     return mark_safe(
         '\n<header class="site-header">\n'
         '  <div class="container header-row">\n'
-        f'    <a class="brand" href="{_e(fixed_url("articles:home"))}">'
+        f'    <a class="brand" href="{_e(fixed_url("articles:home", where))}">'
         f"{_e(context.get('SITE_NAME'))}</a>\n"
         '    <nav class="tabs" aria-label="스토리 종류">\n'
         f"{tabs}"
@@ -257,8 +258,10 @@ def site_header(context) -> SafeString:
 
 @register.simple_tag(takes_context=True)
 def site_footer(context) -> SafeString:
+    where = url_context()
     links = "".join(
-        f'      <a href="{_e(fixed_url(name))}">{label}</a>\n' for name, label in FOOTER_LINKS
+        f'      <a href="{_e(fixed_url(name, where))}">{label}</a>\n'
+        for name, label in FOOTER_LINKS
     )
     return mark_safe(
         '<footer class="site-footer">\n'

@@ -114,14 +114,15 @@ def site_tags(request) -> ShareTags:
     return page_tags(request, settings.SITE_NAME, sharecards.SITE_DESCRIPTION)
 
 
-def story_tags(article: Article, tags) -> ShareTags:
+def story_tags(article: Article, tags, image: ShareImage) -> ShareTags:
+    """A story's link-preview tags (`image`: its share_image())."""
     url = absolute(article.get_absolute_url())
     return ShareTags(
         title=article.title,
         description=article.description,
         url=url,
         canonical=article.original_url or url,
-        image=share_image(article),
+        image=image,
         type="article",
         published_time=article.shown_date,  # None for an undated import: no date invented
         modified_time=article.updated_at,

@@ -400,6 +400,7 @@ def render_story(request, article, view_count, *, counted=False):
         parts = Article.objects.parts_of(article.series_id)
     position = next((i for i, part in enumerate(parts) if part.pk == article.pk), None)
     following = position is not None and position + 1 < len(parts)
+    image = share_image(article)  # the link preview's picture, in its JSON-LD and its tags
     return render(
         request,
         "reader/story.html",
@@ -415,14 +416,15 @@ def render_story(request, article, view_count, *, counted=False):
             "series_previous": parts[position - 1] if position else None,
             "series_next": parts[position + 1] if following else None,
             "is_preview": not article.is_public,
-            "json_ld": story_json_ld(article, tags),
-            "share": story_tags(article, tags),
+            "json_ld": story_json_ld(article, tags, image),
+            "share": story_tags(article, tags, image),
         },
     )
 
 
-def story_json_ld(article, tags):
-    """schema.org Article metadata for search engines, as safe <script> content."""
+def story_json_ld(article, tags, image):
+    """schema.org Article metadata for search engines (`image`: share_image()), as safe
+    <script> content."""
     url = settings.SITE_URL + article.get_absolute_url()
     data = {
         "@context": "https://schema.org",
@@ -439,7 +441,7 @@ def story_json_ld(article, tags):
         "publisher": (
             {"@type": "Organization", "name": article.company.name} if article.company else None
         ),
-        "image": share_image(article).url,
+        "image": image.url,
     }
     text = json.dumps({k: v for k, v in data.items() if v}, ensure_ascii=False)
     return mark_safe(text.translate(JSON_SCRIPT_ESCAPES))  # < > & are escaped: safe in <script>

@@ -53,7 +53,7 @@ def url_maker(name: str, *, keyed: bool = False) -> Callable[..., str]:
     """url_of(name, slug[, pk]) as a function of (slug, pk) for many rows of one page: the
     script prefix and the URL configuration (each a lookup in a context-local, together
     about 3 us, most of url_of()'s cost) are read once, when it is made."""
-    key = (name, not keyed, get_script_prefix(), get_urlconf())
+    key = (name, not keyed, *url_context())
     pattern = _patterns.get(key)
     if pattern is None:
         args = [KEY_STAND_IN, SLUG_STAND_IN] if keyed else [SLUG_STAND_IN]
@@ -70,10 +70,17 @@ def url_maker(name: str, *, keyed: bool = False) -> Callable[..., str]:
     return make
 
 
-def fixed_url(name: str) -> str:
+def url_context() -> tuple[str, str | None]:
+    """The script prefix and URL configuration reverse() works under now (each a lookup in a
+    context-local): read once for the many links of a page's header, say."""
+    return get_script_prefix(), get_urlconf()
+
+
+def fixed_url(name: str, where: tuple[str, str | None] | None = None) -> str:
     """reverse(name) of a URL that takes no arguments (the header's and footer's links on
-    every page), reversed once per name, script prefix and URL configuration."""
-    key = (name, None, get_script_prefix(), get_urlconf())
+    every page), reversed once per name, script prefix and URL configuration (`where`, from
+    url_context(), when the caller read them already)."""
+    key = (name, None, *(where or url_context()))
     url = _patterns.get(key)
     if url is None:
         url = _patterns.setdefault(key, reverse(name))

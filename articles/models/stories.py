@@ -13,7 +13,6 @@ from django.db.models import (
     OuterRef,
     Q,
 )
-from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.text import slugify
 
@@ -28,6 +27,7 @@ from articles.models.common import (
     Kind,
     Status,
     cover_upload_to,
+    fixed_url,
     renditions_field,
     unique_slug,
     url_of,
@@ -329,7 +329,7 @@ class Article(Provenance, models.Model):
 
     @property
     def kind_list_url(self) -> str:
-        return reverse(KIND_URL_NAMES[self.kind])
+        return fixed_url(KIND_URL_NAMES[self.kind])
 
     def render(self) -> None:
         """Derive the HTML, reading time and default excerpt from the Markdown body."""
