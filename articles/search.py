@@ -613,6 +613,10 @@ SORTED_PAGE = Prepared(
         .order_by(*TITLE_FIRST)
     )
 )
+# The plain text of a page's stories, for their snippets.
+SEARCH_TEXTS = Prepared(
+    lambda model, ids: model.objects.filter(pk__in=ids).values_list("pk", "text")
+)
 NEWEST_OF_PART = Prepared(
     lambda model, start, stop, **values: (
         _cards(model)
@@ -760,11 +764,8 @@ def add_highlights(stories, query: Query) -> None:
     """Give each found story `marked_title` and `snippet` (both escaped HTML). One query
     reads the plain text of all of them."""
     stories = list(stories)
-    texts = dict(
-        SearchDocument.objects.filter(pk__in=[story.pk for story in stories]).values_list(
-            "pk", "text"
-        )
-    )
+    ids = [story.pk for story in stories]
+    texts = dict(SEARCH_TEXTS(SearchDocument, ids=ids)) if ids else {}
     for story in stories:
         story.marked_title = highlight(story.title, query)
         story.snippet = snippet(texts.get(story.pk, ""), query, fallback=story.excerpt)
