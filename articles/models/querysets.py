@@ -29,6 +29,27 @@ from articles.models.states import State, state_conditions
 from articles.models.stats import DailyView
 from articles.prepared import Prepared, together
 
+# What a story card draws (reader/markup.py card_html(), home's lead and 이번 주 인기) or is
+# kept by (reader/cards.py card_key()).
+CARD_FIELDS = (
+    "kind",
+    "title",
+    "slug",
+    "excerpt",
+    "cover_image",
+    "cover_alt",
+    "cover_focus",
+    "cover_renditions",
+    "published_at",
+    "original_published_on",
+    "source_key",
+    "version",
+    "company__name",
+    "company__slug",
+    "company__logo",
+    "company__logo_renditions",
+    "view_total__count",
+)
 # Queries every story page, API detail or home miss asks, compiled once (prepared.py).
 PUBLISHED_CARDS = Prepared(
     lambda model, ids, now: model.objects.published(now).by_key(ids).card_columns().order_by()
@@ -326,9 +347,11 @@ class ArticleQuerySet(models.QuerySet):
         return [stories[pk] for pk in ids if pk in stories]
 
     def card_columns(self):
-        """What a card shows of a story but its hashtags: its row but the text, its company
-        and its stored 조회수."""
-        return self.select_related("company", "view_total").defer("body", "body_html")
+        """What a card shows of a story but its hashtags (CARD_FIELDS): of its row, its
+        company's and its stored 조회수 only what the card draws or is kept by (its version,
+        reader/cards.py card_key()). A whole row of each took about twice as long to make into
+        instances (six dates and three JSON fields a card to convert)."""
+        return self.select_related("company", "view_total").only(*CARD_FIELDS)
 
     def newest_cards_of_company(self, company_id, count, now=None) -> list:
         """card_rows() of the company's `count` newest stories published at `now`, newest
