@@ -54,8 +54,15 @@ CARD_FIELDS = (
 PUBLISHED_CARDS = Prepared(
     lambda model, ids, now: model.objects.published(now).by_key(ids).card_columns().order_by()
 )
+# What a story page shows of the people in it (reader/story_page.py: name and nickname, link,
+# role, team, photo, a company other than the story's).
+PERSON_FIELDS = ("name", "slug", "nickname", "role", "team", "photo", "photo_renditions")
 STORY_PEOPLE = Prepared(
-    lambda model, story: model.objects.filter(articles=story).select_related("company")
+    lambda model, story: (
+        model.objects.filter(articles=story)
+        .select_related("company")
+        .only(*PERSON_FIELDS, "company__name")
+    )
 )
 
 
