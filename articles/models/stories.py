@@ -226,7 +226,13 @@ class Article(Provenance, models.Model):
                 condition=Q(is_featured=True),
                 name="article_featured",
             ),
-            models.Index(fields=["company", "-published_at"], name="article_company_listing"),
+            # A company's published stories newest first (its page, the first pool of related
+            # stories): sought by company and state, so the planner never walks every published
+            # story for one company's (SQLite did, without statistics: 0.26 ms at 100,000).
+            models.Index(
+                fields=["company", "status", "-published_at", "-id"],
+                name="article_company_listing",
+            ),
             # Whether given stories are published, by their keys alone (search's matches, a
             # list of ids): on SQLite the columns published() tests are stored past the body,
             # read through a row's overflow pages; here they are read from the index.
