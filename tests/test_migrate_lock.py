@@ -24,6 +24,10 @@ from tests.postgres_support import (
 from tests.process_support import REPO, last_json, run_python
 
 # post_migrate handlers (content types, permissions, the editorial groups) run under the lock.
+# The advisory locks of the database a test made (another test's scratch database, migrated
+# on another worker at the same time, takes the same key).
+THIS_DATABASE = "database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+
 LOCK_DURING_POST_MIGRATE = """
 import fcntl, json
 import django
@@ -41,7 +45,8 @@ def look(sender, **kwargs):
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                "AND objid = %s::bigint::oid AND pid <> pg_backend_pid()",
+                "AND objid = %s::bigint::oid AND pid <> pg_backend_pid() "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
                 [LOCK_KEY & 0xFFFFFFFF],
             )
             seen.append(cursor.fetchone()[0] == 1)
@@ -170,7 +175,8 @@ def test_three_migrates_at_once_on_an_empty_postgresql_database_all_succeed(data
     with connect(database) as conn:
         # The lock's session ended with its migrate.
         (held,) = conn.execute(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s::bigint::oid",
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s::bigint::oid "
+            f"AND {THIS_DATABASE}",
             [LOCK_KEY & 0xFFFFFFFF],
         ).fetchone()
     assert held == 0
@@ -245,6 +251,6 @@ def test_migrate_through_an_undeclared_pgbouncer_is_refused_and_leaves_no_lock(d
     assert "Applying" not in result.stdout
     with connect(database) as conn:
         (held,) = conn.execute(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+            f"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND {THIS_DATABASE}"
         ).fetchone()
     assert held == 0
