@@ -16,6 +16,7 @@ from collections import namedtuple
 from datetime import datetime
 from typing import Annotated, Literal
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -71,7 +72,7 @@ from articles import answers, clock, versions
 from articles.listing import card_people_of, card_tags_of, with_card_tags, with_people
 from articles.models import RELATED_COUNT, Article, JobFamily, Kind, Person
 from articles.models import Status as StoryStatus
-from articles.models.common import url_of
+from articles.models.common import url_maker
 from articles.models.provenance import date_unknown_of
 from articles.models.querysets import RelatedLink
 from articles.prepared import Prepared
@@ -335,9 +336,20 @@ def row_of(article: Article) -> ItemRow:
     )
 
 
-def story_item(request: HttpRequest, row: ItemRow, tags, people, view_count: int | None) -> dict:
-    """A story exactly as StoryOut dumps it (a test holds the two equal), from its row, its
-    hashtags (CardTag), the people in it (CardPerson) and its stored 조회수."""
+# What the API's JSON encoder (ninja's, which leaves dates and times to Django's) writes for a
+# date or a time: written into an answer here, the encoder does not hand a page's 60 of them
+# back to Python one by one.
+_encoded_time = DjangoJSONEncoder().default
+
+
+def _time(value):
+    return None if value is None else _encoded_time(value)
+
+
+def story_item(request: HttpRequest, row: ItemRow, tags, people, view_count, story_url) -> dict:
+    """A story exactly as StoryOut dumps it and the API's encoder writes it (a test holds the
+    two equal), from its row, its hashtags (CardTag), the people in it (CardPerson) and its
+    stored 조회수; `story_url`: url_maker() of a story page, made once for a page of them."""
     absolute = request.build_absolute_uri
     company = (
         None if row.company_name is None else {"name": row.company_name, "slug": row.company_slug}
@@ -367,15 +379,15 @@ def story_item(request: HttpRequest, row: ItemRow, tags, people, view_count: int
         "job_family": row.job_family or None,
         "series": series,
         "series_part": row.series_part,
-        "published_at": row.published_at,
-        "original_published_on": row.original_published_on,
+        "published_at": _time(row.published_at),
+        "original_published_on": _time(row.original_published_on),
         "published_date_known": not date_unknown_of(row.source_key, row.original_published_on),
-        "updated_at": row.updated_at,
+        "updated_at": _time(row.updated_at),
         "view_count": view_count or 0,
         "reading_minutes": row.reading_minutes,
         "cover_image_url": absolute(COVERS.url(cover)) if cover else None,
         "cover_alt": row.cover_alt,
-        "url": absolute(url_of("articles:story", row.slug, row.pk)),
+        "url": absolute(story_url(row.slug, row.pk)),
     }
 
 
@@ -392,8 +404,9 @@ def page_items(request: HttpRequest, shown: list[tuple[int, int | None]]) -> lis
     rows = {row[0]: ItemRow._make(row) for row in found}
     tags = card_tags_of(ids)
     people = card_people_of(ids)
+    story_url = url_maker("articles:story", keyed=True)
     return [
-        story_item(request, rows[pk], tags.get(pk, ()), people.get(pk, ()), count)
+        story_item(request, rows[pk], tags.get(pk, ()), people.get(pk, ()), count, story_url)
         for pk, count in shown
         if pk in rows
     ]
@@ -464,8 +477,14 @@ def detail_of(request: HttpRequest, article: Article) -> dict:
     (story_item()), its body and what else a story alone shows, its place in a series, its
     related stories and its source."""
     with_relations([article])
+    story_url = url_maker("articles:story", keyed=True)
     item = story_item(
-        request, row_of(article), article.card_tags, article.card_people, article.view_count
+        request,
+        row_of(article),
+        article.card_tags,
+        article.card_people,
+        article.view_count,
+        story_url,
     )
     related = Article.objects.related_links(
         article, [tag.pk for tag in article.card_tags], RELATED_COUNT
@@ -490,13 +509,13 @@ def detail_of(request: HttpRequest, article: Article) -> dict:
         "cover_credit": article.cover_credit,
         "version": article.version,
         "series_position": series_position(request, article),
-        "related": [link_of(request, story) for story in related],
+        "related": [link_of(request, link, story_url) for link in related],
         "source": source,
     }
 
 
-def link_of(request: HttpRequest, link: RelatedLink) -> dict:
-    """A related story as StoryLinkOut dumps it."""
+def link_of(request: HttpRequest, link: RelatedLink, story_url) -> dict:
+    """A related story as StoryLinkOut dumps it and the API's encoder writes it."""
     company = (
         None
         if link.company_name is None
@@ -508,8 +527,8 @@ def link_of(request: HttpRequest, link: RelatedLink) -> dict:
         "title": link.title,
         "slug": link.slug,
         "company": company,
-        "published_at": link.published_at,
-        "url": request.build_absolute_uri(url_of("articles:story", link.slug, link.pk)),
+        "published_at": _time(link.published_at),
+        "url": request.build_absolute_uri(story_url(link.slug, link.pk)),
     }
 
 
