@@ -51,6 +51,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -402,12 +403,12 @@ def _hit(title: str) -> Case:
 TITLE_FIRST = (F("title_hit").desc(), F("published_at").desc(), F("pk").desc())
 
 
-def _title_first(model, match: str, title: str, now):
-    """The stories published at `now` matching `match`, as cards with `title_hit` (`title`:
-    the title's match), in the documented order."""
+def _title_first(stories, match: str, title: str, now):
+    """`stories` (search results, or the plain rows when only their ids are wanted) published
+    at `now` matching `match`, with `title_hit` (`title`: the title's match), in the documented
+    order."""
     return (
-        _cards(model)
-        .published(now)
+        stories.published(now)
         .annotate(title_hit=_hit(title))
         .filter(pk__in=_matching(match, title_only=False))
         .order_by(*TITLE_FIRST)
@@ -426,7 +427,7 @@ def search_stories(query: Query, *, order: str = ORDER_TITLE_FIRST):
         return Article.objects.none()
     title, now = match_text(query, title_only=True), clock.now_datetime()
     if order != ORDER_RELEVANCE:
-        return _title_first(Article, match_text(query), title, now)
+        return _title_first(_cards(Article), match_text(query), title, now)
     stories = _cards(Article).published(now).annotate(title_hit=_hit(title))
     newest = [F("published_at").desc(), F("pk").desc()]
     if connection.vendor == "postgresql":
@@ -539,8 +540,8 @@ class TitleFirstPages:
         return page
 
 
-# What a search result shows of its story (reader/markup.py search_result(): kind, company,
-# title and snippet, 조회수, date, link) and what add_highlights() reads.
+# What a search result shows of its story's own row (reader/markup.py search_result(): kind,
+# title and snippet, date, link) and what add_highlights() reads.
 RESULT_FIELDS = (
     "kind",
     "title",
@@ -549,16 +550,17 @@ RESULT_FIELDS = (
     "published_at",
     "original_published_on",
     "source_key",
-    "company__name",
-    "view_total__count",
 )
 
 
 def _cards(model):
     """Stories as search results, but for their hashtags (the search page reads those as plain
-    values, reader/cards.py with_card_tags): with their company and stored 조회수, only the
-    columns a result shows (a whole card's row took twice as long to make into instances)."""
-    return model.objects.select_related("company", "view_total").only(*RESULT_FIELDS)
+    values, reader/cards.py with_card_tags): only the columns a result shows, with its
+    company's name (`company_name`, None without one) and its stored 조회수 (`stored_count`)
+    as values of its row."""
+    return model.objects.only(*RESULT_FIELDS).annotate(
+        company_name=F("company__name"), stored_count=Coalesce("view_total__count", 0)
+    )
 
 
 def _part(model, now, title, match=None):
@@ -609,7 +611,7 @@ SORTED_PAGE = Prepared(
     lambda model, start, stop, match, title, now: (
         _cards(model)
         .annotate(title_hit=_hit(title))
-        .filter(pk__in=_title_first(model, match, title, now).values("pk")[start:stop])
+        .filter(pk__in=_title_first(model.objects, match, title, now).values("pk")[start:stop])
         .order_by(*TITLE_FIRST)
     )
 )

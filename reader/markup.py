@@ -325,7 +325,7 @@ def search_result(story, links) -> str:
     cuts its snippet): kind, company, title, snippet, 조회수, date and hashtags. `links`: the
     url_maker()s of a story and a tag."""
     story_url, tag_url = links
-    company = f"<span>{_e(story.company.name)}</span>" if story.company else ""
+    company = f"<span>{_e(story.company_name)}</span>" if story.company_name is not None else ""
     snippet = f'<p class="search-snippet">{_e(story.snippet)}</p>' if story.snippet else ""
     tags = "".join(
         f'<a href="{_e(tag_url(tag.slug))}">#{_e(tag.name)}</a>' for tag in story.card_tags
@@ -340,7 +340,7 @@ def search_result(story, links) -> str:
         f"{_e(story.marked_title)}</a></h2>\n"
         f"      {snippet}\n"
         '      <p class="card-foot">\n'
-        f"        <span>조회수 {_e(story.view_count)}</span>\n"
+        f"        <span>조회수 {_e(story.stored_count)}</span>\n"
         f"        {story_date_html(story, 'Y.m.d')}\n"
         f"        {tags}\n"
         "      </p>\n"
