@@ -416,9 +416,9 @@ def _title_first(stories, match: str, title: str, now):
 
 
 def search_stories(query: Query, *, order: str = ORDER_TITLE_FIRST):
-    """Published stories matching every word of `query`, as story cards (for_listing(), but
-    for the hashtags, which the search page reads as plain values) with `title_hit` (every
-    word is in the title). A query with nothing to look for finds nothing.
+    """Published stories matching every word of `query`, as search results (_cards(): what a
+    result shows, but for the hashtags, which the search page reads as plain values) with
+    `title_hit` (every word is in the title). A query with nothing to look for finds nothing.
 
     The body's text is left out on purpose: the database sorts every match before it cuts a
     page, and it would carry each story's whole text through that sort. add_highlights()
