@@ -3,7 +3,7 @@ state, in what order, and which stories are related. One definition of "publishe
 ArticleQuerySet.published(); the pages, the API, the feeds, the sitemap and search all go
 through it."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from django.db import connections, models
@@ -82,7 +82,7 @@ class RelatedLink(NamedTuple):
     slug: str
     company_name: str | None
     company_slug: str | None
-    published_at: object
+    published_at: datetime
 
 
 LINK_COLUMNS = ("pk", "kind", "title", "slug", "company__name", "company__slug", "published_at")
