@@ -416,7 +416,7 @@ def _title_first(stories, match: str, title: str, now):
 
 
 def search_stories(query: Query, *, order: str = ORDER_TITLE_FIRST):
-    """Published stories matching every word of `query`, as search results (_cards(): what a
+    """Published stories matching every word of `query`, as search results (_results(): what a
     result shows, but for the hashtags, which the search page reads as plain values) with
     `title_hit` (every word is in the title). A query with nothing to look for finds nothing.
 
@@ -427,8 +427,8 @@ def search_stories(query: Query, *, order: str = ORDER_TITLE_FIRST):
         return Article.objects.none()
     title, now = match_text(query, title_only=True), clock.now_datetime()
     if order != ORDER_RELEVANCE:
-        return _title_first(_cards(Article), match_text(query), title, now)
-    stories = _cards(Article).published(now).annotate(title_hit=_hit(title))
+        return _title_first(_results(Article), match_text(query), title, now)
+    stories = _results(Article).published(now).annotate(title_hit=_hit(title))
     newest = [F("published_at").desc(), F("pk").desc()]
     if connection.vendor == "postgresql":
         rank = SearchDocument.objects.filter(article=OuterRef("pk")).annotate(
@@ -470,7 +470,7 @@ class TitleFirstPages:
     index's own documents, less those of hidden stories: HIDDEN_MATCHES).
 
     A page of a search with few matches (up to WALK_FROM) sorts them all on (title hit, date)
-    and loads that page's cards, in one query. Sorting thousands (a common word) made the
+    and loads that page's results, in one query. Sorting thousands (a common word) made the
     database visit every match to cut one page: 25 ms for 5,000 matches at 100,000 stories.
     So a part with many matches is cut in its own order, the published listing index's, which
     the database walks newest first until the page is full; a part with few among many (a
@@ -553,7 +553,7 @@ RESULT_FIELDS = (
 )
 
 
-def _cards(model):
+def _results(model):
     """Stories as search results, but for their hashtags (the search page reads those as plain
     values, reader/cards.py with_card_tags): only the columns a result shows, with its
     company's name (`company_name`, None without one) and its stored 조회수 (`stored_count`)
@@ -609,7 +609,7 @@ HIDDEN_MATCHES = Prepared(_hidden, rewrite=_counted_among_published)
 # small part among many.
 SORTED_PAGE = Prepared(
     lambda model, start, stop, match, title, now: (
-        _cards(model)
+        _results(model)
         .annotate(title_hit=_hit(title))
         .filter(pk__in=_title_first(model.objects, match, title, now).values("pk")[start:stop])
         .order_by(*TITLE_FIRST)
@@ -621,7 +621,7 @@ SEARCH_TEXTS = Prepared(
 )
 NEWEST_OF_PART = Prepared(
     lambda model, start, stop, **values: (
-        _cards(model)
+        _results(model)
         .filter(pk__in=_part(model, **values).order_by(*NEWEST).values("pk")[start:stop])
         .order_by(*NEWEST)
     )
@@ -632,13 +632,13 @@ DATES_OF_PART = Prepared(
 
 
 def _newest(size: int, window: slice, **values) -> list[Article]:
-    """The cards of a part (`size` stories) newest first, [window]."""
+    """The search results of a part (`size` stories) newest first, [window]."""
     if size > WALK_FROM:
         shape = {"start": window.start, "stop": window.stop}
         return NEWEST_OF_PART(Article, shape=shape, **values)
     dated = sorted(DATES_OF_PART(Article, **values), reverse=True)
     keys = [pk for _, pk in dated[window]]
-    found = _cards(Article).in_bulk(keys)
+    found = _results(Article).in_bulk(keys)
     return [found[pk] for pk in keys if pk in found]
 
 

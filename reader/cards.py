@@ -143,10 +143,9 @@ def related_for_readers(article, tag_ids) -> list:
     A company's stories share their first pool (its newest stories), so while a page for
     readers is rendered its ids are kept per company and content version: the next page of
     the same company asks no query for them (outside such a render they are read each time).
-    The first page of a company under a version
-    loads those stories as cards at once (one query for the pool and its cards). With the ids
-    known, a story whose card was drawn under this version is not loaded at all
-    (kept_cards())."""
+    The first page of a company under a version loads those stories as cards at once (one
+    query for the pool and its cards). With the ids known, a story whose card was drawn under
+    this version is not loaded at all (kept_cards())."""
     version = rendering_under.get()
     loaded = {}
     newest = []

@@ -87,12 +87,9 @@ class RelatedLink(NamedTuple):
 
 LINK_COLUMNS = ("pk", "kind", "title", "slug", "company__name", "company__slug", "published_at")
 COMPANY_NEWEST_LINKS = Prepared(
-    lambda model, count, company, now: (
-        model.objects.published(now)
-        .filter(company_id=company)
-        .recent()
-        .values_list(*LINK_COLUMNS)[:count]
-    )
+    lambda model, count, company, now: model.objects.of_company(company, now).values_list(
+        *LINK_COLUMNS
+    )[:count]
 )
 PUBLISHED_LINKS = Prepared(
     lambda model, ids, now: (
@@ -100,9 +97,7 @@ PUBLISHED_LINKS = Prepared(
     )
 )
 COMPANY_NEWEST_CARDS = Prepared(
-    lambda model, count, company, now: (
-        model.objects.published(now).filter(company_id=company).card_columns().recent()[:count]
-    )
+    lambda model, count, company, now: model.objects.of_company(company, now).card_columns()[:count]
 )
 SERIES_PARTS = Prepared(
     lambda model, series, now: model.objects.series_parts(series, now).only(
@@ -241,6 +236,11 @@ class ArticleQuerySet(models.QuerySet):
         list, in whatever order."""
         stories = self.published(now).filter(kind=kind)
         return stories.filter(job_family=job_family) if job_family else stories
+
+    def of_company(self, company_id, now=None):
+        """The company's stories published at `now`, newest first: the first pool of related
+        stories (as links for the API, as cards for a story page)."""
+        return self.published(now).filter(company_id=company_id).recent()
 
     def parts_of(self, series_id, now=None) -> list:
         """series_parts() with what a series' navigation shows of each part (id, slug, title,
