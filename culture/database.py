@@ -16,7 +16,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from culture.env import env_bool, env_seconds, env_str, env_whole
 
-SQLITE_ENGINE = "django.db.backends.sqlite3"
+# Django's SQLite backend with its placeholder conversion kept per statement (ops/sqlite).
+SQLITE_ENGINE = "ops.sqlite"
 POSTGRES_ENGINE = "django.db.backends.postgresql"
 # What pg_stat_activity shows for the site's connections (gunicorn adds ":<pid>").
 DEFAULT_APPLICATION_NAME = "culture-web"

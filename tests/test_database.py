@@ -23,7 +23,7 @@ from tests.process_support import run_python
 def test_without_database_url_sqlite_lives_in_base_dir():
     result = config()
 
-    assert result["ENGINE"] == "django.db.backends.sqlite3"
+    assert result["ENGINE"] == "ops.sqlite"
     assert result["NAME"] == BASE_DIR / "db.sqlite3"
 
 
@@ -79,7 +79,7 @@ def test_relative_sqlite_path_is_relative_to_base_dir_not_the_working_directory(
 def test_sqlite_url_with_absolute_path():
     result = config(DATABASE_URL="sqlite:////var/lib/culture/site.db")
 
-    assert result["ENGINE"] == "django.db.backends.sqlite3"
+    assert result["ENGINE"] == "ops.sqlite"
     assert result["NAME"] == Path("/var/lib/culture/site.db")
     assert result["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
 
@@ -144,7 +144,7 @@ def test_postgresql_only_variable_on_sqlite_is_refused_naming_it(name, value):
 def test_postgresql_only_flags_that_are_off_are_harmless_on_sqlite():
     result = config(DB_POOL="false", DB_DISABLE_SERVER_SIDE_CURSORS="0", DB_PGBOUNCER="no")
 
-    assert result["ENGINE"] == "django.db.backends.sqlite3"
+    assert result["ENGINE"] == "ops.sqlite"
 
 
 @pytest.mark.parametrize("name", ["SQLITE_PATH", "SQLITE_BUSY_TIMEOUT"])
