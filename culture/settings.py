@@ -79,7 +79,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, its policy built once (ops/http.py).
+    "ops.http.ContentSecurityPolicyMiddleware",
     "ops.http.PermissionsPolicyMiddleware",
     # Answers a locked-out login attempt (AXES_* below) with 429.
     "axes.middleware.AxesMiddleware",
