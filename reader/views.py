@@ -61,7 +61,7 @@ POPULAR_KEEP_SECONDS = answers.LIST_TIMEOUT
 POPULAR_SPARE = 5
 LATEST_PER_KIND = 4
 # Characters that could end a <script> element or start markup, escaped inside JSON.
-JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+JSON_SCRIPT_ESCAPES = (("<", "\\u003C"), (">", "\\u003E"), ("&", "\\u0026"))
 
 # What a kind's list is, in its link preview.
 KIND_DESCRIPTIONS = {
@@ -444,7 +444,11 @@ def story_json_ld(article, tags, image):
         "image": image.url,
     }
     text = json.dumps({k: v for k, v in data.items() if v}, ensure_ascii=False)
-    return mark_safe(text.translate(JSON_SCRIPT_ESCAPES))  # < > & are escaped: safe in <script>
+    # < > & escaped: safe in <script>. One replace() each: str.translate() with a mapping
+    # looks up every character of a non-ASCII text in Python (27 µs against 1 here).
+    for character, escape in JSON_SCRIPT_ESCAPES:
+        text = text.replace(character, escape)
+    return mark_safe(text)
 
 
 def with_story_total(rows):
