@@ -11,15 +11,17 @@ time the engine applies. Templates use the pieces through this library's tags
 definition."""
 
 import html
+from datetime import datetime
 
 from django import template
-from django.utils import dateformat
+from django.conf import settings
+from django.utils import dateformat, timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.timezone import template_localtime
 
 from articles.models import Tag
-from articles.models.common import fixed_url, url_context, url_maker
+from articles.models.common import Kind, fixed_url, url_context, url_maker
 
 register = template.Library()
 
@@ -45,6 +47,15 @@ def _date(value, format) -> str:
     none of ours is one)."""
     written = _WRITTEN_FORMATS.get(format)
     return written(value) if written is not None else dateformat.format(value, format)
+
+
+# What get_kind_display() gives for each kind (a story's kind is always one of them), read
+# from a dict: the model's method builds its choices' mapping on every call (4 µs a card).
+KIND_LABELS = dict(Kind.choices)
+
+
+def kind_label(story) -> str:
+    return KIND_LABELS.get(story.kind, story.kind)
 
 
 def _e(value) -> str:
@@ -127,7 +138,7 @@ def cover_html(story, sizes, *, eager=False) -> str:
     if picture:
         inner = picture_html(picture, sizes, eager=eager, css_class=f"focus-{story.cover_focus}")
         return f'<div class="frame">{inner}</div>'
-    label = (story.company.name if story.company else "") or story.get_kind_display()
+    label = (story.company.name if story.company else "") or kind_label(story)
     return (
         f'<div class="frame frame-blank frame-{_e(story.kind)}" aria-hidden="true">'
         f"<span>{_e(label)}</span></div>"
@@ -142,10 +153,15 @@ def story_date(story, format) -> SafeString:
     return mark_safe(story_date_html(story, format))
 
 
-def story_date_html(story, format) -> str:
+def story_date_html(story, format, zone=None) -> str:
+    """`zone`: the current time zone when the caller has read it (once for a list; reading it
+    costs more than the conversion)."""
     shown = story.shown_date
     if shown:
-        local = template_localtime(shown)
+        if zone is not None and isinstance(shown, datetime) and shown.tzinfo is not None:
+            local = shown.astimezone(zone)  # what template_localtime() does with an aware one
+        else:
+            local = template_localtime(shown)
         return f'<time datetime="{_e(_date(local, "c"))}">{_e(_date(local, format))}</time>\n'
     if story.date_unknown:
         return '<span class="date-unknown" title="가져온 원문에 날짜가 없습니다">날짜 미상</span>\n'
@@ -182,7 +198,7 @@ def card_html(story, tags, popular_days) -> str:
         '<article class="card">\n'
         f"  {cover_html(story, CARD_COVER_SIZES)}\n"
         '  <p class="card-meta">\n'
-        f'    <span class="kind kind-{_e(story.kind)}">{_e(story.get_kind_display())}</span>\n'
+        f'    <span class="kind kind-{_e(story.kind)}">{_e(kind_label(story))}</span>\n'
         f"    {company_line}\n"
         "  </p>\n"
         f'  <h3 class="card-title"><a href="{_e(story.get_absolute_url())}">'
@@ -317,13 +333,14 @@ def search_results(stories) -> SafeString:
     """The stories of a page of search results (search_result() each), their links made with
     the pattern read once for the page."""
     links = (url_maker("articles:story", keyed=True), url_maker(Tag.url_name))
-    return mark_safe("".join(search_result(story, links) for story in stories))
+    zone = timezone.get_current_timezone() if settings.USE_TZ else None
+    return mark_safe("".join(search_result(story, links, zone) for story in stories))
 
 
-def search_result(story, links) -> str:
+def search_result(story, links, zone) -> str:
     """One story in the search results (articles/search.py add_highlights() marks its title and
     cuts its snippet): kind, company, title, snippet, 조회수, date and hashtags. `links`: the
-    url_maker()s of a story and a tag."""
+    url_maker()s of a story and a tag; `zone`: the current time zone."""
     story_url, tag_url = links
     company = f"<span>{_e(story.company_name)}</span>" if story.company_name is not None else ""
     snippet = f'<p class="search-snippet">{_e(story.snippet)}</p>' if story.snippet else ""
@@ -333,7 +350,7 @@ def search_result(story, links) -> str:
     return (
         '\n    <li><article class="search-result">\n'
         '      <p class="card-meta">\n'
-        f'        <span class="kind kind-{_e(story.kind)}">{_e(story.get_kind_display())}</span>\n'
+        f'        <span class="kind kind-{_e(story.kind)}">{_e(kind_label(story))}</span>\n'
         f"        {company}\n"
         "      </p>\n"
         f'      <h2 class="search-result-title"><a href="{_e(story_url(story.slug, story.pk))}">'
@@ -341,7 +358,7 @@ def search_result(story, links) -> str:
         f"      {snippet}\n"
         '      <p class="card-foot">\n'
         f"        <span>조회수 {_e(story.stored_count)}</span>\n"
-        f"        {story_date_html(story, 'Y.m.d')}\n"
+        f"        {story_date_html(story, 'Y.m.d', zone)}\n"
         f"        {tags}\n"
         "      </p>\n"
         "    </article></li>\n    "

@@ -14,7 +14,15 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
 
 from reader.cards import story_grid
-from reader.markup import _date, _e, avatar_html, logo_html, picture_html, story_date_html
+from reader.markup import (
+    _date,
+    _e,
+    avatar_html,
+    kind_label,
+    logo_html,
+    picture_html,
+    story_date_html,
+)
 
 register = template.Library()
 
@@ -116,7 +124,7 @@ def _head(article, view_count, series_position, series_parts) -> str:
         '  <header class="story-head">\n'
         '    <p class="card-meta">\n'
         f'      <a class="kind kind-{_e(article.kind)}" href="{_e(article.kind_list_url)}">'
-        f"{_e(article.get_kind_display())}</a>\n"
+        f"{_e(kind_label(article))}</a>\n"
         f"      {company_link}\n"
         "    </p>\n"
         f"    <h1>{_e(article.title)}</h1>\n"

@@ -6,12 +6,13 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from django.utils import dateformat
+from django.utils import timezone as django_timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
 from articles.listing import with_card_tags
-from articles.models import Article
-from reader.markup import _WRITTEN_FORMATS, _date, _e, card_html, story_date_html
+from articles.models import Article, Kind
+from reader.markup import _WRITTEN_FORMATS, _date, _e, card_html, kind_label, story_date_html
 from tests.factories import ArticleFactory, CompanyFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +93,12 @@ def test_dates_are_the_readers_day_not_the_servers():
     story = ArticleFactory(published_at=datetime(2026, 3, 1, 20, 0, tzinfo=UTC))
     html = story_date_html(story, "Y.m.d")
     assert html == '<time datetime="2026-03-02T05:00:00+09:00">2026.03.02</time>\n'
+    # A list reads the current time zone once and hands it to each of its stories.
+    assert story_date_html(story, "Y.m.d", django_timezone.get_current_timezone()) == html
+    with django_timezone.override("Europe/Berlin"):
+        berlin = story_date_html(story, "Y.m.d", django_timezone.get_current_timezone())
+        assert berlin == story_date_html(story, "Y.m.d")
+        assert berlin == '<time datetime="2026-03-01T21:00:00+01:00">2026.03.01</time>\n'
 
 
 def test_an_imported_story_shows_its_original_date_or_says_it_has_none():
@@ -99,5 +106,14 @@ def test_an_imported_story_shows_its_original_date_or_says_it_has_none():
     assert story_date_html(dated, "Y년 n월 j일") == (
         '<time datetime="2018-09-03">2018년 9월 3일</time>\n'
     )
+    zone = django_timezone.get_current_timezone()
+    assert story_date_html(dated, "Y.m.d", zone) == story_date_html(dated, "Y.m.d")
     undated = ArticleFactory(source_key="theteams:날짜 없는 글")
     assert "날짜 미상" in story_date_html(undated, "Y.m.d")
+    assert story_date_html(undated, "Y.m.d", zone) == story_date_html(undated, "Y.m.d")
+
+
+def test_kind_labels_are_get_kind_display():
+    for kind in Kind.values:
+        story = Article(kind=kind)
+        assert kind_label(story) == story.get_kind_display()
