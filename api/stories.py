@@ -76,6 +76,7 @@ from articles.models.common import url_maker
 from articles.models.provenance import date_unknown_of
 from articles.models.querysets import RelatedLink
 from articles.prepared import Prepared
+from articles.renditions import file_url
 from articles.roles import PUBLISH_PERMISSION, can_edit, can_publish, owns, stories_for
 from articles.search import MAX_QUERY_LENGTH, matching_ids, parse_query
 from articles.services import save_story
@@ -387,7 +388,7 @@ def story_item(request: HttpRequest, row: ItemRow, tags, people, view_count, sto
         "updated_at": _time(row.updated_at),
         "view_count": view_count or 0,
         "reading_minutes": row.reading_minutes,
-        "cover_image_url": absolute(COVERS.url(cover)) if cover else None,
+        "cover_image_url": absolute(file_url(cover, COVERS)) if cover else None,
         "cover_alt": row.cover_alt,
         "url": absolute(story_url(row.slug, row.pk)),
     }

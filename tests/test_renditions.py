@@ -249,3 +249,39 @@ def test_the_memo_keeps_no_more_than_its_bytes(settings):
     memo.keep("too big", (["webp"], [[1, 1]], [(1, "webp", b"x" * 11)]))
     assert list(memo.entries) == ["b", "c"]
     assert memo.size == 10
+
+
+@pytest.mark.parametrize("base_url", ["/media/", "https://cdn.example.com/m/", "/m/x"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "covers/2026/12/a1b2c3.jpg",
+        "covers/한글 이름 (1).png",
+        "a;b?c#d%20.jpg",
+        "~x/it's.webp",
+        "/leading.jpg",
+        "a//b.jpg",
+        "./a.jpg",
+        "a/./b.jpg",
+        "a/../b.jpg",
+        "..",
+        "a/..",
+        "http://elsewhere.example/x.jpg",
+        "folder/",
+    ],
+)
+def test_a_files_url_is_the_storages(tmp_path, base_url, name):
+    from django.core.files.storage import FileSystemStorage
+
+    storage = FileSystemStorage(location=tmp_path, base_url=base_url)
+    assert renditions.file_url(name, storage) == storage.url(name)
+
+
+def test_a_file_on_another_storage_is_asked_of_it():
+    class Signed:
+        def url(self, name):
+            return f"https://bucket.example/{name}?signature=1"
+
+    assert renditions.file_url("covers/a.jpg", Signed()) == (
+        "https://bucket.example/covers/a.jpg?signature=1"
+    )
