@@ -357,7 +357,7 @@ def story(request, pk, slug=None):
         if article is None:
             return (None, None), True
         stored.append(article.view_count)
-        html = render_story(request, article, VIEW_COUNT_MARKER, counted=True).content.decode()
+        html = story_html(request, article, VIEW_COUNT_MARKER, counted=True)
         return (article.slug, html), True
 
     (canonical_slug, html), how = answers.answer(
@@ -393,6 +393,12 @@ def story_for_staff(request, pk, slug):
 
 
 def render_story(request, article, view_count, *, counted=False):
+    return HttpResponse(story_html(request, article, view_count, counted=counted))
+
+
+def story_html(request, article, view_count, *, counted=False) -> str:
+    """A story's page. (Readers' pages are kept as text: rendered to a string, not encoded
+    into a response and decoded again.)"""
     tags = with_card_tags([article])[0].card_tags  # plain values, as on its card
     related = related_for_readers(article, [tag.pk for tag in tags])
     parts = []
@@ -401,8 +407,7 @@ def render_story(request, article, view_count, *, counted=False):
     position = next((i for i, part in enumerate(parts) if part.pk == article.pk), None)
     following = position is not None and position + 1 < len(parts)
     image = share_image(article)  # the link preview's picture, in its JSON-LD and its tags
-    return render(
-        request,
+    return render_to_string(
         "reader/story.html",
         {
             "article": article,
@@ -419,6 +424,7 @@ def render_story(request, article, view_count, *, counted=False):
             "json_ld": story_json_ld(article, tags, image),
             "share": story_tags(article, tags, image),
         },
+        request,
     )
 
 
