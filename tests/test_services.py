@@ -160,3 +160,18 @@ def test_the_series_order_is_the_same_on_the_page_and_in_the_api(client):
     assert sorted(expected, key=html.index) == expected
     assert [story["title"] for story in api["stories"]] == expected
     assert "3/3" in story_page
+
+
+def test_a_state_read_with_the_row_follows_the_story_s_own_changes():
+    draft, story = ArticleFactory(status=Status.DRAFT), ArticleFactory()
+    listed = {found.pk: found for found in Article.objects.with_state()}
+    draft, story = listed[draft.pk], listed[story.pk]
+    assert (draft.state, story.state) == (State.DRAFT, State.PUBLISHED)
+    assert draft.submit_for_review()
+    assert draft.state == State.REVIEW
+    assert story.unpublish()
+    assert story.state == State.UNPUBLISHED
+    assert story.publish()
+    assert story.state == State.PUBLISHED
+    assert story.move_to_draft()
+    assert story.state == State.DRAFT

@@ -420,6 +420,7 @@ class Article(Provenance, models.Model):
         if self.status != Status.DRAFT:
             return False
         self.status = Status.REVIEW
+        self.__dict__.pop("state_now", None)
         return True
 
     def move_to_draft(self) -> bool:
@@ -438,6 +439,7 @@ class Article(Provenance, models.Model):
                 return False
             at = clock.now_datetime()
         self.unpublish_at = at
+        self.__dict__.pop("state_now", None)  # a state read with the row is the old one
         return True
 
     @property
