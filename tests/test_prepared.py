@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from articles import clock
 from articles.models import Article, Status
+from articles.models.states import State
 from articles.prepared import NotPreparable, Prepared
 from tests.factories import ArticleFactory, CompanyFactory, SeriesFactory, set_views
 
@@ -69,6 +70,10 @@ def test_a_published_story_comes_with_its_company_series_and_count_in_one_query(
     with django_assert_num_queries(1):
         found = Article.objects.published_story(story.pk)
         assert (found.company.name, found.series.title, found.view_count) == ("회사", "연재", 7)
+    # Its state is the one its query held: published, as an instance read alone tests it.
+    assert found.state == State.PUBLISHED == Article.objects.get(pk=story.pk).state
+    found.unpublish()
+    assert found.state == State.UNPUBLISHED
     draft = ArticleFactory(status=Status.DRAFT)
     assert Article.objects.published_story(draft.pk) is None
     assert Article.objects.published_story(10**9) is None

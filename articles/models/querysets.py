@@ -300,7 +300,12 @@ class ArticleQuerySet(models.QuerySet):
         조회수 (whatever this queryset holds: call it on Article.objects), else None; the query
         compiled once (articles/prepared.py): a story page's and the API's own row."""
         found = PUBLISHED_STORY(self.model, pk=pk, now=now or clock.now_datetime())
-        return found[0] if found else None
+        if not found:
+            return None
+        # Its state at `now` is what the query's filter held: published (Article.state reads
+        # it as it reads with_state()'s, instead of testing every state's condition again).
+        found[0].state_now = State.PUBLISHED.value
+        return found[0]
 
     def people_of(self, pk: int) -> list:
         """The people in story `pk`, by name, with their companies (whatever this queryset
