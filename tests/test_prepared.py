@@ -70,6 +70,10 @@ def test_a_published_story_comes_with_its_company_series_and_count_in_one_query(
     with django_assert_num_queries(1):
         found = Article.objects.published_story(story.pk)
         assert (found.company.name, found.series.title, found.view_count) == ("회사", "연재", 7)
+        assert found.body_html == story.body_html
+    # Its Markdown source is not read with it (a page shows the HTML), but is there if asked.
+    assert found.get_deferred_fields() == {"body"}
+    assert found.body == story.body
     # Its state is the one its query held: published, as an instance read alone tests it.
     assert found.state == State.PUBLISHED == Article.objects.get(pk=story.pk).state
     found.unpublish()
