@@ -2,6 +2,9 @@
 escapes, dates in the reader's time zone, the card's parts present or left out as the story
 has them."""
 
+import re
+import sys
+import unicodedata
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -9,10 +12,20 @@ from django.utils import dateformat
 from django.utils import timezone as django_timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 
 from articles.listing import with_card_tags
 from articles.models import Article, Kind
-from reader.markup import _WRITTEN_FORMATS, _date, _e, card_html, kind_label, story_date_html
+from reader import markup
+from reader.markup import (
+    _WRITTEN_FORMATS,
+    _date,
+    _e,
+    card_html,
+    cut,
+    kind_label,
+    story_date_html,
+)
 from tests.factories import ArticleFactory, CompanyFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -117,3 +130,36 @@ def test_kind_labels_are_get_kind_display():
     for kind in Kind.values:
         story = Article(kind=kind)
         assert kind_label(story) == story.get_kind_display()
+
+
+KOREAN = "개발 문화는 코드 리뷰에서 시작합니다. 온콜과 칸반, 회고를 이야기합니다. "
+
+
+@pytest.mark.parametrize("length", [1, 2, 5, 119, 120, 121])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "짧은 요약",
+        KOREAN * 3,
+        (KOREAN * 3)[:120],
+        (KOREAN * 3)[:121],
+        "x" * 119 + "…",
+        "x" * 130 + "…",
+        unicodedata.normalize("NFD", KOREAN * 3),  # Hangul jamo: one syllable each after NFC
+        "q\u0301" * 100,  # a mark that composes with nothing: not counted
+        "섞인 q\u0301 글자 " * 20,
+        "🙂 이모지와 함께 " * 20,
+    ],
+)
+def test_a_cut_excerpt_is_what_truncator_cuts(text, length):
+    assert cut(text, length) == Truncator(text).chars(length)
+
+
+def test_the_characters_cut_by_slicing_are_never_combining_marks():
+    plain = re.compile(f"[{markup._PLAIN}]")
+    assert not [
+        code
+        for code in range(sys.maxunicode + 1)
+        if plain.fullmatch(chr(code)) and unicodedata.combining(chr(code))
+    ]
