@@ -70,7 +70,7 @@ def replica_down(replica_alias):
     close()
     config = replica_connection.settings_dict
     saved = copy.deepcopy(config)
-    if config["ENGINE"].endswith("sqlite3"):
+    if replica_connection.vendor == "sqlite":
         config["NAME"] = Path("/nonexistent-replica-dir/replica.sqlite3")
     else:
         config["HOST"], config["PORT"] = "127.0.0.1", closed_port()
