@@ -3,10 +3,9 @@ the API's rate limits, login lockouts (django-axes) and gunicorn's access log al
 scheme a proxy may tell, which answers no shared cache may keep, the Content-Security-Policy
 and Permissions-Policy headers."""
 
-import functools
 import ipaddress
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from csp.constants import HEADER, HEADER_REPORT_ONLY
 from csp.middleware import CheckableLazyObject, CSPMiddleware
@@ -223,7 +222,7 @@ _OWN_POLICY = tuple(
 )
 
 
-@functools.cache
+@cache
 def settings_policies() -> tuple[str, str]:
     """The Content-Security-Policy and its report-only twin the settings ask for ("": none)."""
     return build_policy(), build_policy(report_only=True)
