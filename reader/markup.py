@@ -351,6 +351,22 @@ def share_tags(context, share) -> SafeString:
 
 
 @register.simple_tag
+def popular_items(popular) -> SafeString:
+    """The items of 스토리 홈's 이번 주 인기 list: each entry's story (its link, title and
+    company) and its views of the week, the story links made with the pattern read once."""
+    story_url = url_maker("articles:story", keyed=True)
+    items = []
+    for entry in popular:
+        story = entry.story
+        company = f"{_e(story.company.name)} · " if story.company else ""
+        items.append(
+            f'<li><a href="{_e(story_url(story.slug, story.pk))}">{_e(story.title)}</a> '
+            f"<small>{company}이번 주 조회수 {_e(entry.recent_views)}</small></li>"
+        )
+    return mark_safe("".join(items))
+
+
+@register.simple_tag
 def search_results(stories) -> SafeString:
     """The stories of a page of search results (search_result() each), their links made with
     the pattern read once for the page."""

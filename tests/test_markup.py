@@ -163,3 +163,29 @@ def test_the_characters_cut_by_slicing_are_never_combining_marks():
         for code in range(sys.maxunicode + 1)
         if plain.fullmatch(chr(code)) and unicodedata.combining(chr(code))
     ]
+
+
+def test_the_popular_list_is_what_its_template_wrote():
+    from types import SimpleNamespace
+
+    from django.template import Context, Template
+
+    from reader.markup import popular_items
+
+    with_company = ArticleFactory(
+        title='<script>x()</script> & "인기"', company=CompanyFactory(name="<b>회사</b>")
+    )
+    alone = ArticleFactory(title="회사 없는 글", company=None, slug="회사-없는-글")
+    popular = [
+        SimpleNamespace(story=with_company, recent_views=1234),
+        SimpleNamespace(story=alone, recent_views=0),
+    ]
+    # The loop the home template had before popular_items() wrote it.
+    template = Template(
+        '{% for entry in popular %}{% with story=entry.story %}<li><a href="{{ story.'
+        'get_absolute_url }}">{{ story.title }}</a> <small>{% if story.company %}{{ story.'
+        "company.name }} · {% endif %}이번 주 조회수 {{ entry.recent_views }}</small></li>"
+        "{% endwith %}{% endfor %}"
+    )
+    assert popular_items(popular) == template.render(Context({"popular": popular}))
+    assert "<script>" not in popular_items(popular)
