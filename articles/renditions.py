@@ -234,17 +234,6 @@ def picture(record: dict, name: str, alt: str, storage=default_storage) -> Pictu
     )
 
 
-def urls_of(name: str, storage):
-    """width, extension -> the URL of that rendition of `name`. Files kept on this host's disk
-    have URLs that only append to their folder's (the URL of the folder is built once per
-    picture, not once per rendition: a card has up to eight); any other storage is asked for
-    each one, as it may sign or route each file on its own."""
-    if isinstance(storage, FileSystemStorage):
-        folder = storage.url(f"{folder_of(name)}/")
-        return lambda width, extension: f"{folder}{width}.{extension}"
-    return lambda width, extension: storage.url(rendition_name(name, width, extension))
-
-
 def file_url(name: str, storage=default_storage) -> str:
     """storage.url(name). A file on this host's disk has the storage's base URL followed by
     its quoted name, which FileSystemStorage.url() joins with urljoin() (a third of an API
@@ -259,10 +248,21 @@ def file_url(name: str, storage=default_storage) -> str:
     return storage.url(name)
 
 
+def urls_of(name: str, storage):
+    """width, extension -> the URL of that rendition of `name`. Files kept on this host's disk
+    have URLs that only append to their folder's (the URL of the folder is built once per
+    picture, not once per rendition: a card has up to eight); any other storage is asked for
+    each one, as it may sign or route each file on its own."""
+    if isinstance(storage, FileSystemStorage):
+        folder = file_url(f"{folder_of(name)}/", storage)
+        return lambda width, extension: f"{folder}{width}.{extension}"
+    return lambda width, extension: storage.url(rendition_name(name, width, extension))
+
+
 def largest_url(record: dict, name: str, storage=default_storage) -> str | None:
     """The URL of the largest rendition in the original's format (what link previews, which
     do not all read WebP, should show), or None when there is no record of `name`."""
     if not is_record_of(record, name):
         return None
     width = record["sizes"][-1][0]
-    return storage.url(rendition_name(name, width, record["formats"][-1]))
+    return file_url(rendition_name(name, width, record["formats"][-1]), storage)

@@ -51,11 +51,10 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
 from django.utils.safestring import SafeString, mark_safe
 
 from articles import clock
-from articles.models import Article, SearchDocument
+from articles.models import Article, SearchDocument, by_views
 from articles.models.states import State
 from articles.prepared import Prepared
 from articles.rendering import plain_text
@@ -558,7 +557,7 @@ def _results(model):
     company's name (`company_name`, None without one) and its stored 조회수 (`stored_count`)
     as values of its row."""
     return model.objects.only(*RESULT_FIELDS).annotate(
-        company_name=F("company__name"), stored_count=Coalesce("view_total__count", 0)
+        company_name=F("company__name"), stored_count=by_views()
     )
 
 
@@ -718,16 +717,16 @@ def _marked(text: str, pattern: _Finder | None) -> str:
     """`text` escaped, with each match of `pattern` in <mark>. Every piece of the text goes
     through html.escape() (what Django's escape() runs, without its lazy-string wrapper and
     SafeString for each piece); only the <mark> tags are added as markup."""
-    escape = html.escape
     if pattern is None:
-        return escape(text)
+        return html.escape(text)
     pieces, end = [], 0
     for start, stop in pattern.finditer(text):
         if stop == start:
             continue
-        pieces += [escape(text[end:start]), "<mark>", escape(text[start:stop]), "</mark>"]
+        marked = html.escape(text[start:stop])
+        pieces += [html.escape(text[end:start]), "<mark>", marked, "</mark>"]
         end = stop
-    pieces.append(escape(text[end:]))
+    pieces.append(html.escape(text[end:]))
     return "".join(pieces)
 
 

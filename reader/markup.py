@@ -155,6 +155,13 @@ def story_date(story, format) -> SafeString:
     return mark_safe(story_date_html(story, format))
 
 
+# Characters none of which is a combining mark (unicodedata.combining(): a test checks every
+# one): ASCII, Hangul syllables, general punctuation (… and quotation marks). A text of only
+# these, the usual excerpt, counts one character each.
+_PLAIN = "\x00-\x7f\uac00-\ud7a3\u2000-\u206f"
+_NOT_PLAIN = re.compile(f"[^{_PLAIN}]")
+
+
 def cut(text: str, length: int) -> str:
     """Truncator(text).chars(length): at most `length` characters, an ellipsis in the last
     place of a longer text. Truncator counts the characters one by one in Python to skip
@@ -166,13 +173,6 @@ def cut(text: str, length: int) -> str:
     if _NOT_PLAIN.search(text) is not None:
         return Truncator(text).chars(length)
     return add_truncation_text(text[: calculate_truncate_chars_length(length, None)])
-
-
-# Characters none of which is a combining mark (unicodedata.combining(): a test checks every
-# one): ASCII, Hangul syllables, general punctuation (… and quotation marks). A text of only
-# these, the usual excerpt, counts one character each.
-_PLAIN = "\x00-\x7f\uac00-\ud7a3\u2000-\u206f"
-_NOT_PLAIN = re.compile(f"[^{_PLAIN}]")
 
 
 def story_date_html(story, format, zone=None) -> str:
