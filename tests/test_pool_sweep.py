@@ -3,11 +3,13 @@
 What it does on a real pool after every connection died is in tests/test_pool_postgres.py.
 """
 
+import socket
 import threading
 import time
 
 import psycopg
 import pytest
+from psycopg.pq import ConnStatus
 from psycopg_pool import ConnectionPool
 
 from ops.pool import (
@@ -15,6 +17,7 @@ from ops.pool import (
     SteadyAttempt,
     install,
     install_sweeping_check,
+    quiet,
     sweeping_check,
     sweeps,
 )
@@ -33,22 +36,44 @@ class FakePool:
 
 
 class FakeConnection:
-    """What check_connection sees: autocommit on, and execute("") that works or fails."""
+    """What the check sees: a socket whose server end (`server`) is open or was closed, as a
+    restart closes it; libpq's status; autocommit on, and execute("") that works or fails,
+    counted (a round trip)."""
 
     autocommit = True
 
-    def __init__(self, alive: bool):
+    def __init__(self, alive: bool, *, said=b""):
         self.alive = alive
+        self.closed = False
+        self.pgconn = type("PGconn", (), {"status": ConnStatus.OK})()
+        self.round_trips = 0
+        self.socket, self.server = socket.socketpair()
+        if said:
+            self.server.sendall(said)  # something arrived since the last answer
+        if not alive:
+            self.server.sendall(b"E")  # the server's last word, then it closes
+            self.server.close()
+
+    def fileno(self):
+        return self.socket.fileno()
 
     def execute(self, query):
+        self.round_trips += 1
         if not self.alive:
             raise psycopg.OperationalError("terminating connection due to administrator command")
+
+    def close(self):
+        self.socket.close()
+        if self.alive:
+            self.server.close()
 
 
 def fail_dead(check) -> None:
     """A dead connection fails `check`, sweep or not."""
+    conn = FakeConnection(alive=False)
     with pytest.raises(psycopg.OperationalError):
-        check(FakeConnection(alive=False))
+        check(conn)
+    conn.close()
 
 
 def bound_restored(pool, bound: int) -> bool:
@@ -64,6 +89,48 @@ def test_a_live_connection_passes_without_a_sweep():
     sweeping_check(pool)(FakeConnection(alive=True))
     assert pool.checks == 0
     assert pool.max_waiting == 2
+
+
+def test_a_quiet_idle_connection_is_handed_out_without_a_round_trip():
+    conn = FakeConnection(alive=True)
+    assert quiet(conn)
+    sweeping_check(FakePool())(conn)
+    assert conn.round_trips == 0
+    conn.close()
+
+
+def test_a_connection_the_server_closed_is_asked_and_fails():
+    pool = FakePool()
+    conn = FakeConnection(alive=False)
+    assert not quiet(conn)
+    fail_dead(sweeping_check(pool))
+    with pytest.raises(psycopg.OperationalError):
+        sweeping_check(pool)(conn)
+    assert conn.round_trips == 1
+    conn.close()
+
+
+def test_a_connection_with_something_waiting_is_asked_and_passes():
+    # A notice that arrived while it was idle: the round trip reads it, the connection stays.
+    pool = FakePool()
+    conn = FakeConnection(alive=True, said=b"N")
+    assert not quiet(conn)
+    sweeping_check(pool)(conn)
+    assert (conn.round_trips, pool.checks) == (1, 0)
+    conn.close()
+
+
+@pytest.mark.parametrize("broken", ["closed", "status"])
+def test_a_connection_libpq_no_longer_sees_open_is_asked(broken):
+    conn = FakeConnection(alive=True)
+    if broken == "closed":
+        conn.closed = True
+    else:
+        conn.pgconn.status = ConnStatus.BAD
+    assert not quiet(conn)
+    sweeping_check(FakePool())(conn)
+    assert conn.round_trips == 1
+    conn.close()
 
 
 def test_a_dead_connection_sweeps_the_pool_and_still_fails_its_check():
