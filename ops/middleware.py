@@ -21,6 +21,7 @@ from psycopg.pq import TransactionStatus
 
 from articles.replica import REPLICA_ALIAS
 from ops.availability import unavailable_reason, unavailable_response
+from ops.postgresql.base import reading
 
 
 class DatabaseUnavailableMiddleware:
@@ -42,17 +43,21 @@ class ReaderTimeoutsMiddleware:
     any lock, DB_READER_STATEMENT_TIMEOUT_MS for any statement (culture/database.py). Past
     them the server cancels the statement and the reader gets a 503 with Retry-After
     (ops/availability.py), instead of every new reader of a locked table hanging until the
-    lock is gone.
+    lock is gone. A reader request is a GET, HEAD or OPTIONS outside the admin; a request
+    answered from the cache takes no connection at all, as before.
 
-    A reader request (GET, HEAD or OPTIONS outside the admin) that queries the database runs
-    in one transaction that starts with `SET LOCAL` of both parameters (set_config(…, true),
-    one statement), begun by its first query: a request answered from the cache takes no
-    connection at all, as before. Being local, the values end with the transaction, so they
-    never reach another request on a pooled connection, and they work behind PgBouncer in
-    transaction mode, where a connection-level SET would stay on whichever server connection
-    ran it and the startup parameter is refused. When the first query runs inside a
-    transaction the view opened itself (counting a view of a cached story), the values are set
-    in that one, and the request's own transaction begins at the next query outside it.
+    On the site's own connections (direct, pooled or not) the limits live on the session: this
+    marks the request as a reader's (ops.postgresql.base.reading) and the backend gives each
+    connection the limits wanted when a cursor is asked for, with a statement only when the
+    connection holds others (ops/postgresql/base.py).
+
+    Behind PgBouncer in transaction mode a session-level SET would stay on whichever server
+    connection ran it, and the startup parameter is refused, so there the request runs in one
+    transaction that starts with `SET LOCAL` of both parameters (set_config(…, true), one
+    statement), begun by its first query. Being local, the values end with the transaction.
+    When the first query runs inside a transaction the view opened itself (counting a view of
+    a cached story), the values are set in that one, and the request's own transaction begins
+    at the next query outside it.
 
     Editors' requests (the admin, every write) keep the session's own DB_STATEMENT_TIMEOUT_MS
     and DB_LOCK_TIMEOUT_MS (unset: no limit); migrations run without any.
@@ -67,15 +72,27 @@ class ReaderTimeoutsMiddleware:
         names = sorted(name for name, value in limits.items() if value)
         self.sql = "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in names)
         self.params = [value for name in names for value in (name, f"{limits[name]}ms")]
-        self.aliases = [DEFAULT_DB_ALIAS]
+        aliases = [DEFAULT_DB_ALIAS]
         if REPLICA_ALIAS in connections.settings:
-            self.aliases.append(REPLICA_ALIAS)
+            aliases.append(REPLICA_ALIAS)
+        # The read replica's queries (articles/replica.py) get the same limits. Those whose
+        # backend does not keep them on the session get them per transaction.
+        self.aliases = [
+            alias for alias in aliases if getattr(connections[alias], "reader_limits", None) is None
+        ]
 
     def __call__(self, request):
         if not self.applies_to(request):
             return self.get_response(request)
-        # The read replica's queries (articles/replica.py) get the same limits, in a
-        # transaction of their own on that server.
+        marked = reading.set(True)
+        try:
+            if not self.aliases:
+                return self.get_response(request)
+            return self.per_transaction(request)
+        finally:
+            reading.reset(marked)
+
+    def per_transaction(self, request):
         limits = [RequestLimits(self.sql, self.params) for _ in self.aliases]
         with contextlib.ExitStack() as stack:
             for alias, wrapper in zip(self.aliases, limits, strict=True):

@@ -160,7 +160,7 @@ def test_sqlite_only_variable_with_postgresql_is_refused_naming_it(name):
 def test_postgres_url_gives_engine_host_port_name_user_and_password():
     result = pg()
 
-    assert result["ENGINE"] == "django.db.backends.postgresql"
+    assert result["ENGINE"] == "ops.postgresql"
     assert result["HOST"] == "db.example.com"
     assert result["PORT"] == 5433
     assert result["NAME"] == "culture_db"
@@ -177,7 +177,7 @@ def test_postgres_url_gives_engine_host_port_name_user_and_password():
 def test_every_postgresql_scheme_selects_the_postgresql_backend(scheme):
     result = config(DATABASE_URL=f"{scheme}://u:p@db/app")
 
-    assert result["ENGINE"] == "django.db.backends.postgresql"
+    assert result["ENGINE"] == "ops.postgresql"
     assert result["NAME"] == "app"
 
 

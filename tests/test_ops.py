@@ -17,6 +17,7 @@ from django.db.backends.signals import connection_created
 from django.test import Client
 from django.urls import reverse
 
+from culture.database import POSTGRES_ENGINE
 from culture.workers import (
     name_connections,
     serving_problems,
@@ -366,7 +367,7 @@ def test_footer_links_the_case_study(client):
 
 POOLED = {
     "default": {
-        "ENGINE": "django.db.backends.postgresql",
+        "ENGINE": POSTGRES_ENGINE,
         "OPTIONS": {"application_name": "culture-web", "connect_timeout": 5,
                     "pool": {"min_size": 2, "max_size": 4, "timeout": 5.0}},
     }
@@ -395,7 +396,7 @@ def with_queue(max_waiting) -> dict:
     pool = {"min_size": 4, "max_size": 4, "timeout": 5.0}
     if max_waiting is not None:
         pool["max_waiting"] = max_waiting
-    return {"default": {"ENGINE": "django.db.backends.postgresql", "OPTIONS": {"pool": pool}}}
+    return {"default": {"ENGINE": POSTGRES_ENGINE, "OPTIONS": {"pool": pool}}}
 
 
 @pytest.mark.parametrize("max_waiting", [1, 2, 3])
@@ -428,7 +429,7 @@ def test_sync_workers_with_threads_count_as_threaded():
 
 def test_each_worker_names_its_connections_after_its_pid():
     databases = {
-        "default": {"ENGINE": "django.db.backends.postgresql", "OPTIONS": {}},
+        "default": {"ENGINE": POSTGRES_ENGINE, "OPTIONS": {}},
         "local": {"ENGINE": "django.db.backends.sqlite3", "OPTIONS": {}},
     }
     name_connections(databases, pid=4321)

@@ -1,0 +1,109 @@
+"""Django's PostgreSQL backend, with the readers' limits kept on the session.
+
+Readers' requests have lock and statement timeouts of their own (DB_READER_*_TIMEOUT_MS,
+ops.middleware.ReaderTimeoutsMiddleware); everything else has the session's (DB_*_TIMEOUT_MS,
+unset: none). Behind PgBouncer in transaction mode a session-level SET would stay on whichever
+server connection ran it, so there the middleware sets them with SET LOCAL in a transaction it
+opens for the request: BEGIN, the SET and COMMIT, three round trips on every request that
+reads the database, each costing the worker about as much CPU as a small query
+(docs/performance.md).
+
+On the site's own connections (direct, pooled or not) the session keeps them instead. Each
+connection remembers which limits it holds; while a reader's request is served (`reading`, set
+by the middleware) a cursor asked for on a connection without the readers' limits sets them
+first, and outside one a cursor asked for on a connection with them sets the session's values
+back (RESET: what the connection started with). A worker serving readers one after another
+sets nothing after its pooled connections' first request; an editor's request or a command
+that draws a connection a reader used pays one statement. Outside a transaction the change is
+made for the session, once a connection is taken (Django's autocommit) or before a cursor's
+first statement; inside one (an atomic block begun before the request's first query, a test's
+transaction) it is made for that transaction only, with SET LOCAL, once per transaction, so a
+rollback can never leave a connection holding other limits than it says.
+"""
+
+import contextvars
+import functools
+
+from django.db.backends.postgresql import base
+
+# True while a reader's request is served in this thread (or task).
+reading = contextvars.ContextVar("reading", default=False)
+
+
+class Limits:
+    """A set of readers' limits ({parameter: milliseconds}, the unlimited left out) and the
+    statements that set them and take them back."""
+
+    def __init__(self, values: tuple[tuple[str, int], ...]):
+        self.values = values
+        pairs = ", ".join("set_config('{}', '{}ms', {})".format(*item, "{0}") for item in values)
+        self.session_sql = "SELECT " + pairs.format("false")
+        self.local_sql = "SELECT " + pairs.format("true")
+        self.reset_sql = "; ".join(f"RESET {name}" for name, _ in values)
+        self.reset_local_sql = "; ".join(f"SET LOCAL {name} TO DEFAULT" for name, _ in values)
+
+    def __repr__(self):
+        return f"Limits({dict(self.values)})"
+
+
+@functools.cache
+def limits_of(values: tuple[tuple[str, int], ...]) -> Limits | None:
+    """The one Limits object for these values (connections compare them by identity), None
+    when every one is unlimited."""
+    values = tuple(sorted((name, int(ms)) for name, ms in values if ms))
+    return Limits(values) if values else None
+
+
+def session_limits(settings_dict) -> Limits | None:
+    """The readers' limits a connection of `settings_dict` keeps on its session, or None: none
+    asked for, or behind PgBouncer (the middleware sets them per transaction there)."""
+    if settings_dict.get("PGBOUNCER"):
+        return None
+    return limits_of(tuple((settings_dict.get("READER_SETTINGS") or {}).items()))
+
+
+# What a transaction's own limits are when it set none (those of the session apply).
+SESSION = object()
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reader_limits = session_limits(self.settings_dict)
+        self._transaction_limits = SESSION
+
+    def init_connection_state(self):
+        super().init_connection_state()
+        if self.reader_limits is not None:
+            self.settle_limits()  # in autocommit: for the session
+
+    def create_cursor(self, name=None):
+        if self.reader_limits is not None:
+            self.settle_limits()
+        return super().create_cursor(name)
+
+    def _set_autocommit(self, autocommit):
+        super()._set_autocommit(autocommit)
+        self._transaction_limits = SESSION  # a transaction begins or ends
+
+    def settle_limits(self) -> None:
+        """Give this connection the limits wanted now (the readers' while one is served, else
+        the session's own), with one statement when it holds others."""
+        wanted = self.reader_limits if reading.get() else None
+        raw = self.connection
+        held = getattr(raw, "reader_limits", None)
+        if self.get_autocommit():
+            if held is wanted:
+                return
+            sql = wanted.session_sql if wanted is not None else held.reset_sql
+            with self.wrap_database_errors:
+                raw.execute(sql)
+            raw.reader_limits = wanted
+            return
+        current = held if self._transaction_limits is SESSION else self._transaction_limits
+        if current is wanted:
+            return
+        sql = wanted.local_sql if wanted is not None else current.reset_local_sql
+        with self.wrap_database_errors:
+            raw.execute(sql)
+        self._transaction_limits = wanted
