@@ -35,9 +35,10 @@ class CardPerson(NamedTuple):
 
 def _rows(model, sql: str, ids) -> list[tuple]:
     """The rows of `sql` (its tables named {table}, {links} and its columns by their own names,
-    quoted here; `{ids}` the placeholders of `ids`), on `model`'s database."""
+    quoted here; each `{ids}` the placeholders of `ids`), on `model`'s database."""
     connection = connections[model.objects.db]
     quote = connection.ops.quote_name
+    params = list(ids) * sql.count("{ids}")
     sql = sql.format(
         ids=", ".join(["%s"] * len(ids)),
         tags=quote(Tag._meta.db_table),
@@ -48,7 +49,7 @@ def _rows(model, sql: str, ids) -> list[tuple]:
         count=quote("count"),
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, list(ids))
+        cursor.execute(sql, params)
         return cursor.fetchall()
 
 
@@ -83,29 +84,46 @@ def card_tags_of(ids) -> dict[int, tuple[CardTag, ...]]:
     return _grouped(_rows(ArticleTag, sql, ids), CardTag)
 
 
-def card_people_of(ids) -> dict[int, tuple[CardPerson, ...]]:
-    """{story id: the people in it by name (CardPerson)} for the stories of `ids` that have
-    any, in one query."""
+def card_tags_and_people_of(ids) -> tuple[dict[int, tuple], dict[int, tuple]]:
+    """({story id: its hashtags in its own order (CardTag)}, {story id: the people in it by
+    name (CardPerson)}) for the stories of `ids` that have any, in one statement (a UNION ALL
+    of the two reads, each row marked by its part): one round trip instead of two."""
     if not ids:
-        return {}
+        return {}, {}
     sql = (
-        "SELECT l.article_id, p.id, p.name, p.slug, p.nickname, p.role, p.team "
+        "SELECT 0, l.article_id, l.position, l.id, t.id, t.name, t.slug, NULL, NULL, NULL "
+        "FROM {tag_links} l JOIN {tags} t ON t.id = l.tag_id WHERE l.article_id IN ({ids}) "
+        "UNION ALL "
+        "SELECT 1, l.article_id, NULL, NULL, p.id, p.name, p.slug, p.nickname, p.role, p.team "
         "FROM {people_links} l JOIN {people} p ON p.id = l.person_id "
-        "WHERE l.article_id IN ({ids}) ORDER BY l.article_id, p.name, p.id"
+        "WHERE l.article_id IN ({ids}) "
+        # A tag's place in its story, a person's name (in the database's collation) and key.
+        "ORDER BY 1, 2, 3, 4, 6, 5"
     )
-    return _grouped(_rows(Person, sql, ids), CardPerson)
+    tags, people = [], []
+    for part, article_id, _, _, pk, name, slug, nickname, role, team in _rows(ArticleTag, sql, ids):
+        if part == 0:
+            tags.append((article_id, pk, name, slug))
+        else:
+            people.append((article_id, pk, name, slug, nickname, role, team))
+    return _grouped(tags, CardTag), _grouped(people, CardPerson)
+
+
+def with_tags_and_people(stories) -> list:
+    """`stories`, each given `card_tags`: its hashtags in its own order (CardTag), and
+    `card_people`: the people in it by name (CardPerson), for all of them in one statement."""
+    stories = list(stories)
+    tags, people = card_tags_and_people_of([story.pk for story in stories]) if stories else ({}, {})
+    for story in stories:
+        story.card_tags = tags.get(story.pk, ())
+        story.card_people = people.get(story.pk, ())
+    return stories
 
 
 def with_card_tags(stories) -> list:
     """`stories`, each given `card_tags`: its hashtags in its own order (CardTag), for all of
     them in one query."""
     return _attach(stories, "card_tags", card_tags_of)
-
-
-def with_people(stories) -> list:
-    """`stories`, each given `card_people`: the people in it by name (CardPerson), for all of
-    them in one query."""
-    return _attach(stories, "card_people", card_people_of)
 
 
 def view_totals(ids) -> dict[int, int]:

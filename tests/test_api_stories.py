@@ -346,9 +346,9 @@ def test_story_list_runs_a_fixed_number_of_queries_whatever_the_page_size(
     ):
         # The content version (the cache misses), the count and latest changes (kept per
         # version and filters: dropped here), the page's ids and counts (its ETag), the page,
-        # its tags, its people.
+        # its tags and people (one statement).
         caches["answers"].clear()
-        with django_assert_num_queries(6):
+        with django_assert_num_queries(5):
             response = client.get(f"{API}/stories?{query}")
         assert response.status_code == 200
 
@@ -361,12 +361,12 @@ def test_story_detail_runs_a_fixed_number_of_queries(client, django_assert_num_q
         make.ArticleFactory(company=company, tags=tags, series=series, series_part=part)
     story = make.ArticleFactory(company=company, tags=tags, series=series, series_part=4)
 
-    # The content version (the cache misses), the story, its tags, its people, its series'
-    # parts, then the related stories: the company's newest loaded as cards at once, the
-    # shared tags' and the same kind's picks, and the load of those two pools' stories (a
-    # related story's link shows no hashtags).
+    # The content version (the cache misses), the story, its tags and people (one
+    # statement), its series' parts, then the related stories: the company's newest loaded as
+    # cards at once, the shared tags' and the same kind's picks, and the load of those two
+    # pools' stories (a related story's link shows no hashtags).
     versions.current()
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         response = client.get(f"{API}/stories/{story.pk}")
     assert response.status_code == 200
     assert len(response.json()["related"]) == 3
