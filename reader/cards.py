@@ -137,8 +137,10 @@ class KeptCard:
         self.pk, self.html = pk, html
 
 
-def related_for_readers(article, tag_ids) -> list:
-    """A story page's related stories (Article.objects.related_ids()) as cards.
+def related_for_readers(article, tag_ids=None) -> list:
+    """A story page's related stories (Article.objects.related_ids()) as cards; `article` is
+    given its own hashtags (`card_tags`) by the query that reads the cards' (one round trip
+    for both), and its tags' ids are read only when the related stories need them.
 
     A company's stories share their first pool (its newest stories), so while a page for
     readers is rendered its ids are kept per company and content version: the next page of
@@ -173,16 +175,17 @@ def related_for_readers(article, tag_ids) -> list:
         rest = Article.objects.published_cards([pk for pk in ids if pk not in loaded])
         return [loaded[pk] for pk in ids if pk in loaded] + rest
 
-    return as_cards(load, chosen, kept)
+    return as_cards(load, chosen, kept, also=article)
 
 
-def as_cards(load, ids, kept: dict) -> list:
+def as_cards(load, ids, kept: dict, also=None) -> list:
     """The stories of `ids` in that order as cards: those of `kept` as they are, the others
     loaded (`load`(ids): card_rows(), where an id it does not give is left out) with their
-    hashtags."""
+    hashtags, read with those of `also` (a story given its `card_tags` too) when given."""
     missing = [pk for pk in ids if pk not in kept]
-    loaded = {story.pk: story for story in with_card_tags(load(missing))}
-    return in_order(ids, kept, loaded)
+    stories = load(missing)
+    with_card_tags([also, *stories] if also is not None else stories)  # given in place
+    return in_order(ids, kept, {story.pk: story for story in stories})
 
 
 def in_order(ids, kept: dict, loaded: dict) -> list:

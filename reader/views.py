@@ -399,8 +399,8 @@ def render_story(request, article, view_count, *, counted=False):
 def story_html(request, article, view_count, *, counted=False) -> str:
     """A story's page. (Readers' pages are kept as text: rendered to a string, not encoded
     into a response and decoded again.)"""
-    tags = with_card_tags([article])[0].card_tags  # plain values, as on its card
-    related = related_for_readers(article, [tag.pk for tag in tags])
+    related = related_for_readers(article)
+    tags = article.card_tags  # plain values, as on its card, read with the related cards'.
     parts = []
     if article.series_id:
         parts = Article.objects.parts_of(article.series_id)

@@ -387,9 +387,14 @@ class ArticleQuerySet(models.QuerySet):
         then built). The first pool, `company_newest`, is the ids of the company's `limit` + 1
         newest published stories (newest_cards_of_company(): the callers load or keep them);
         then up to two small indexed queries: no scan of every story. A pool is asked only
-        while the list is short (a company with `limit` other stories fills it alone)."""
-        if tag_ids is None:
-            tag_ids = list(article.tags.values_list("pk", flat=True))
+        while the list is short (a company with `limit` other stories fills it alone);
+        `tag_ids`, the story's tags' ids, are read only then when not given."""
+
+        def story_tag_ids():
+            nonlocal tag_ids
+            if tag_ids is None:
+                tag_ids = list(article.tags.values_list("pk", flat=True))
+            return tag_ids
 
         def others():
             return self.published().exclude(pk=article.pk)
@@ -404,6 +409,8 @@ class ArticleQuerySet(models.QuerySet):
             # count is then taken for the candidates alone. (Looking each candidate's row up
             # by its key instead would read past its body on SQLite: the listing index answers
             # published() without touching the rows.)
+            if not story_tag_ids():
+                return []
             through = self.model.tags.through.objects.filter(tag_id__in=tag_ids)
             shared = (
                 through.filter(article_id=OuterRef("pk"))
@@ -426,7 +433,7 @@ class ArticleQuerySet(models.QuerySet):
         # queryset costs about as much as running a small one).
         pools = [
             *([by_company] if article.company_id else []),
-            *([by_tags] if tag_ids else []),
+            by_tags,
             by_kind,
         ]
         chosen = []
