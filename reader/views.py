@@ -206,11 +206,7 @@ def cached_for_readers(timeout=answers.LIST_TIMEOUT):
 @cached_for_readers()
 def home(request):
     now = clock.now_datetime()
-    lead, latest_ids = Article.objects.home_newest(Kind.values, LATEST_PER_KIND, now)
-    collections = Collection.objects.shown_on_home(now)
-    in_collection = CollectionItem.objects.first_published(
-        [c.pk for c in collections], HOME_COLLECTION_SIZE, now
-    )
+    lead, latest_ids, collections, in_collection = home_choice(now)
     ranking = popular_ranking(now)
     # The cards drawn under this version are sent as they are (their stories were chosen from
     # the published ones just now); every other story the page shows is loaded in one query:
@@ -255,6 +251,40 @@ def home(request):
             "popular": popular,
             "share": site_tags(request),
         },
+    )
+
+
+def home_choice(now) -> tuple:
+    """What 스토리 홈 shows, as ids and plain values: the lead's id (None without a featured
+    story), each kind's newest ids, the collections on the home (SimpleNamespace: what the page
+    draws of each) and the ids of each one's first stories. Three queries, whose answer only a
+    content change can change (a save, or a scheduled moment passing: a story's or a
+    collection's), so while the page is rendered to be kept it is kept under the content
+    version, as the cards are: the home asked at a new address after the first asks none of
+    them (staff, and everyone while the shared cache is down, ask them every time)."""
+
+    def choose():
+        lead, latest_ids = Article.objects.home_newest(Kind.values, LATEST_PER_KIND, now)
+        collections = [
+            SimpleNamespace(
+                pk=collection.pk,
+                title=collection.title,
+                description=collection.description,
+                get_absolute_url=collection.get_absolute_url(),
+            )
+            for collection in Collection.objects.shown_on_home(now)
+        ]
+        in_collection = CollectionItem.objects.first_published(
+            [c.pk for c in collections], HOME_COLLECTION_SIZE, now
+        )
+        return lead, latest_ids, collections, in_collection
+
+    # Kept pickled (ops/memory_cache.py): each render gets objects of its own to give cards.
+    version = answers.rendering_under.get()
+    return answers.kept(
+        f"home-choice:{version}" if version is not None else None,
+        choose,
+        answers.CONTENT_TIMEOUT,
     )
 
 

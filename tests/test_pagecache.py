@@ -8,9 +8,16 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from articles import clock
+from articles import clock, versions
 from articles.services import save_story
-from tests.factories import ArticleFactory, TagFactory, UserFactory, set_views
+from tests.factories import (
+    ArticleFactory,
+    CollectionFactory,
+    CollectionItemFactory,
+    TagFactory,
+    UserFactory,
+    set_views,
+)
 from tests.readers_support import beacon
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +63,41 @@ def test_changing_tags_shows_at_once(client):
     story.tags.add(TagFactory(name="새태그"))
     html, _ = get(Client(), story.get_absolute_url())
     assert "#새태그" in html
+
+
+def test_the_homes_choice_is_kept_for_its_version_and_chosen_again_after_a_change(
+    client, monkeypatch
+):
+    story = ArticleFactory(title="모음의 첫 글")
+    CollectionItemFactory(collection=CollectionFactory(title="첫 모음"), article=story)
+    versions.current()  # drawn once per content change, not per page
+    _, first_queries = get(client, "/?a=1")
+    # Another address under the same version: which stories and collections the page shows
+    # is not asked again (the kinds' newest, the collections, their stories), only what each
+    # render asks (the version, the cards' counts, the stories not kept as cards).
+    with CaptureQueriesContext(connection) as queries:
+        again = Client().get("/?a=2", **CHROME).content.decode()
+    asked = [query["sql"] for query in queries.captured_queries]
+    assert first_queries == 7
+    assert len(asked) == 3, asked
+    assert not [sql for sql in asked if "UNION ALL" in sql or "articles_collection" in sql]
+    assert "첫 모음" in again
+    assert "모음의 첫 글" in again
+
+    # A save moves the version: the next address chooses again.
+    later = CollectionFactory(title="새 모음")
+    CollectionItemFactory(collection=later, article=ArticleFactory(title="새 모음의 글"))
+    heading = ">새 모음</a></h2>"  # the collection's own section, not its story's card
+    html, _ = get(Client(), "/?a=3")
+    assert heading in html
+    assert "새 모음의 글" in html
+
+    # So does a scheduled moment passing: a collection's time box ends.
+    later.ends_at = clock.now_datetime() + timedelta(minutes=5)
+    later.save()
+    assert heading in get(Client(), "/?a=4")[0]
+    let_time_pass(monkeypatch, 600)
+    assert heading not in get(Client(), "/?a=5")[0]
 
 
 def test_deleting_a_story_removes_it_at_once(client):
