@@ -31,14 +31,19 @@ reading = contextvars.ContextVar("reading", default=False)
 
 
 class Limits:
-    """A set of readers' limits ({parameter: milliseconds}, the unlimited left out) and the
+    """A set of readers' limits ((parameter, milliseconds) pairs, none unlimited) and the
     statements that set them and take them back."""
 
     def __init__(self, values: tuple[tuple[str, int], ...]):
         self.values = values
-        pairs = ", ".join("set_config('{}', '{}ms', {})".format(*item, "{0}") for item in values)
-        self.session_sql = "SELECT " + pairs.format("false")
-        self.local_sql = "SELECT " + pairs.format("true")
+
+        def set_all(local: str) -> str:
+            return "SELECT " + ", ".join(
+                f"set_config('{name}', '{ms}ms', {local})" for name, ms in values
+            )
+
+        self.session_sql = set_all("false")
+        self.local_sql = set_all("true")
         self.reset_sql = "; ".join(f"RESET {name}" for name, _ in values)
         self.reset_local_sql = "; ".join(f"SET LOCAL {name} TO DEFAULT" for name, _ in values)
 
@@ -47,11 +52,10 @@ class Limits:
 
 
 @functools.cache
-def limits_of(values: tuple[tuple[str, int], ...]) -> Limits | None:
-    """The one Limits object for these values (connections compare them by identity), None
-    when every one is unlimited."""
-    values = tuple(sorted((name, int(ms)) for name, ms in values if ms))
-    return Limits(values) if values else None
+def limits_of(values: tuple[tuple[str, int], ...]) -> Limits:
+    """The one Limits object for these values, in order (connections compare them by
+    identity)."""
+    return Limits(values)
 
 
 def session_limits(settings_dict) -> Limits | None:
@@ -59,7 +63,9 @@ def session_limits(settings_dict) -> Limits | None:
     asked for, or behind PgBouncer (the middleware sets them per transaction there)."""
     if settings_dict.get("PGBOUNCER"):
         return None
-    return limits_of(tuple((settings_dict.get("READER_SETTINGS") or {}).items()))
+    asked = (settings_dict.get("READER_SETTINGS") or {}).items()
+    values = tuple(sorted((name, int(ms)) for name, ms in asked if ms))
+    return limits_of(values) if values else None
 
 
 # What a transaction's own limits are when it set none (those of the session apply).
