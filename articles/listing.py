@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from django.db import connections
 
-from articles.models import Article, ArticleTag, Person, Tag, ViewTotal
+from articles.models import Article, ArticleTag, Person, SearchDocument, Tag, ViewTotal
 from articles.models.common import url_of
 
 
@@ -45,6 +45,7 @@ def _rows(model, sql: str, ids) -> list[tuple]:
         tag_links=quote(ArticleTag._meta.db_table),
         people=quote(Person._meta.db_table),
         people_links=quote(Article.people.through._meta.db_table),
+        documents=quote(SearchDocument._meta.db_table),
         totals=quote(ViewTotal._meta.db_table),
         count=quote("count"),
     )
@@ -117,6 +118,40 @@ def with_tags_and_people(stories) -> list:
     for story in stories:
         story.card_tags = tags.get(story.pk, ())
         story.card_people = people.get(story.pk, ())
+    return stories
+
+
+def card_tags_and_texts_of(ids) -> tuple[dict[int, tuple], dict[int, str]]:
+    """({story id: its hashtags in its own order (CardTag)}, {story id: its search text (the
+    plain text search results are cut from)}) for the stories of `ids` that have any, in one
+    statement (a UNION ALL of the two reads): a search results page's."""
+    if not ids:
+        return {}, {}
+    sql = (
+        "SELECT 0, l.article_id, l.position, l.id, t.id, t.name, t.slug "
+        "FROM {tag_links} l JOIN {tags} t ON t.id = l.tag_id WHERE l.article_id IN ({ids}) "
+        "UNION ALL "
+        "SELECT 1, d.article_id, NULL, NULL, NULL, d.text, NULL "
+        "FROM {documents} d WHERE d.article_id IN ({ids}) "
+        "ORDER BY 1, 2, 3, 4"
+    )
+    tags, texts = [], {}
+    for part, article_id, _, _, pk, name, slug in _rows(ArticleTag, sql, ids):
+        if part == 0:
+            tags.append((article_id, pk, name, slug))
+        else:
+            texts[article_id] = name
+    return _grouped(tags, CardTag), texts
+
+
+def with_card_tags_and_texts(stories) -> list:
+    """`stories`, each given `card_tags` (with_card_tags()) and `search_text`: its search
+    document's plain text ("" without one), for all of them in one statement."""
+    stories = list(stories)
+    tags, texts = card_tags_and_texts_of([story.pk for story in stories]) if stories else ({}, {})
+    for story in stories:
+        story.card_tags = tags.get(story.pk, ())
+        story.search_text = texts.get(story.pk, "")
     return stories
 
 

@@ -614,9 +614,6 @@ SORTED_PAGE = Prepared(
     )
 )
 # The plain text of a page's stories, for their snippets.
-SEARCH_TEXTS = Prepared(
-    lambda model, ids: model.objects.filter(pk__in=ids).values_list("pk", "text")
-)
 NEWEST_OF_PART = Prepared(
     lambda model, start, stop, **values: (
         _results(model)
@@ -763,11 +760,8 @@ def snippet(text: str, query: Query, *, fallback: str = "", width: int = SNIPPET
 
 
 def add_highlights(stories, query: Query) -> None:
-    """Give each found story `marked_title` and `snippet` (both escaped HTML). One query
-    reads the plain text of all of them."""
-    stories = list(stories)
-    ids = [story.pk for story in stories]
-    texts = dict(SEARCH_TEXTS(SearchDocument, ids=ids)) if ids else {}
+    """Give each found story `marked_title` and `snippet` (both escaped HTML), from its
+    `search_text`, read with its hashtags (articles/listing.py with_card_tags_and_texts())."""
     for story in stories:
         story.marked_title = highlight(story.title, query)
-        story.snippet = snippet(texts.get(story.pk, ""), query, fallback=story.excerpt)
+        story.snippet = snippet(story.search_text, query, fallback=story.excerpt)

@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from articles import answers, clock, stats
-from articles.listing import with_card_tags
+from articles.listing import with_card_tags, with_card_tags_and_texts
 from articles.models import (
     POPULAR_WINDOW_DAYS,
     Article,
@@ -142,11 +142,12 @@ def paginate(
     cards=True,
     count_key=None,
     shown=None,
+    read=with_card_tags,
 ):
     """The requested page, or the nearest real one: a page number that is not a number, or is
     below 1, gives page 1; one past the end gives the last page; never an error. Its stories
-    are read with the hashtags their cards need (reader/cards.py drawable), or with every
-    story's hashtags as plain values (`card_tags`) for a page that draws no cards.
+    are read with the hashtags their cards need (reader/cards.py drawable), or, for a page
+    that draws no cards, by `read` (every story's hashtags as plain values, `card_tags`).
     `count_key` names the list (what chooses its stories, not their order) for
     ListPaginator. `shown`(start, stop), when given, reads the (id, 조회수) pairs of a window of
     the list as the queryset's own values would (a compiled query), for drawable()."""
@@ -157,7 +158,7 @@ def paginate(
         rows = None if shown is None else (lambda: shown(start, start + per_page))
         page.object_list = drawable(page.object_list, popular_days, rows)
     else:
-        page.object_list = with_card_tags(without_prefetch(page.object_list))
+        page.object_list = read(without_prefetch(page.object_list))
     return page
 
 
@@ -644,7 +645,9 @@ def search(request):
         order = ORDER_TITLE_FIRST
     page = None
     if query:
-        page = paginate(request, search_pages(query, order=order), cards=False)
+        page = paginate(
+            request, search_pages(query, order=order), cards=False, read=with_card_tags_and_texts
+        )
         add_highlights(page, query)
     return render(
         request,

@@ -349,12 +349,12 @@ def test_search_page_runs_the_same_number_of_queries_whatever_the_results(
     for number in range(2):
         ArticleFactory(title=f"온보딩 {number}", tags=[TagFactory()])
     # The content version (the page cache's key; each of these pages is rendered), the count,
-    # the page of stories with their company and series, their tags, their text.
+    # the page of stories with their company and series, their tags and text (one statement).
     versions.current()  # drawn once per content change, not per page
     for q in ["회고", "온보딩"]:
-        with django_assert_num_queries(5):
+        with django_assert_num_queries(4):
             find(client, q)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         find(client, "회고", order="relevance")
     with django_assert_num_queries(2):
         find(client, "없는낱말")
