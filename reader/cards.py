@@ -30,7 +30,7 @@ from django.utils.safestring import mark_safe
 
 from articles import answers
 from articles.answers import rendering_under
-from articles.listing import CardTag, view_totals, with_card_tags
+from articles.listing import CardTag, view_totals, with_card_tags, with_card_tags_and_people
 from articles.models import RELATED_COUNT, Article
 from reader.markup import card_html
 
@@ -137,10 +137,11 @@ class KeptCard:
         self.pk, self.html = pk, html
 
 
-def related_for_readers(article, tag_ids=None) -> list:
+def related_for_readers(article) -> list:
     """A story page's related stories (Article.objects.related_ids()) as cards; `article` is
-    given its own hashtags (`card_tags`) by the query that reads the cards' (one round trip
-    for both), and its tags' ids are read only when the related stories need them.
+    given its own hashtags (`card_tags`) and its people (`story_people`) by the statement that
+    reads the cards' hashtags (one round trip for all three), and its tags' ids are read only
+    when the related stories need them.
 
     A company's stories share their first pool (its newest stories), so while a page for
     readers is rendered its ids are kept per company and content version: the next page of
@@ -163,7 +164,7 @@ def related_for_readers(article, tag_ids=None) -> list:
             company_cards,
             answers.STORY_TIMEOUT,
         )
-    chosen = Article.objects.related_ids(article, newest, tag_ids, RELATED_COUNT)
+    chosen = Article.objects.related_ids(article, newest, None, RELATED_COUNT)
     if loaded and all(pk in loaded for pk in chosen):
         # Their counts came with them: the kept cards are found without asking again.
         drawn = version is not None and drawn_under.get(version) is not None
@@ -181,10 +182,14 @@ def related_for_readers(article, tag_ids=None) -> list:
 def as_cards(load, ids, kept: dict, also=None) -> list:
     """The stories of `ids` in that order as cards: those of `kept` as they are, the others
     loaded (`load`(ids): card_rows(), where an id it does not give is left out) with their
-    hashtags, read with those of `also` (a story given its `card_tags` too) when given."""
+    hashtags, read with those of `also` (a story page's own story, given its `card_tags` and
+    `story_people` too) when given."""
     missing = [pk for pk in ids if pk not in kept]
     stories = load(missing)
-    with_card_tags([also, *stories] if also is not None else stories)  # given in place
+    if also is None:
+        with_card_tags(stories)  # given in place
+    else:
+        with_card_tags_and_people([also, *stories], also)
     return in_order(ids, kept, {story.pk: story for story in stories})
 
 

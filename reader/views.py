@@ -444,7 +444,7 @@ def story_html(request, article, view_count, *, counted=False) -> str:
             "article": article,
             "view_count": view_count,
             "count_url": reverse("articles:count-view", args=[article.pk]) if counted else None,
-            "people": Article.objects.people_of(article.pk),
+            "people": article.story_people,
             "tags": tags,
             "related": related,
             "series_parts": parts,

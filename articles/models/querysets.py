@@ -56,16 +56,6 @@ PUBLISHED_CARDS = Prepared(
 )
 # What a story page shows of the people in it (reader/story_page.py: name and nickname, link,
 # role, team, photo, a company other than the story's).
-PERSON_FIELDS = ("name", "slug", "nickname", "role", "team", "photo", "photo_renditions")
-STORY_PEOPLE = Prepared(
-    lambda model, story: (
-        model.objects.filter(articles=story)
-        .select_related("company")
-        .only(*PERSON_FIELDS, "company__name")
-    )
-)
-
-
 KIND_PAGE = Prepared(
     lambda model, kind, now, job_family="": (
         model.objects.of_kind(kind, job_family, now).recent().values_list("pk", "view_total__count")
@@ -310,11 +300,6 @@ class ArticleQuerySet(models.QuerySet):
         # it as it reads with_state()'s, instead of testing every state's condition again).
         found[0].state_now = State.PUBLISHED.value
         return found[0]
-
-    def people_of(self, pk: int) -> list:
-        """The people in story `pk`, by name, with their companies (whatever this queryset
-        holds: call it on Article.objects), the query compiled once: a story page's people."""
-        return STORY_PEOPLE(self.model.people.field.related_model, story=pk)
 
     def kind_page(self, kind: str, start: int, stop: int, job_family="", now=None) -> list:
         """(id, stored 조회수) of the stories of `kind` (and `job_family`) published at `now`,
