@@ -64,14 +64,19 @@ def _grouped(rows, make) -> dict[int, tuple]:
     return {article_id: tuple(made) for article_id, made in found.items()}
 
 
-def _attach(stories, attribute: str, of_stories) -> list:
-    """Give each of `stories` what `of_stories(ids)` gives for its id (an empty tuple when
-    nothing)."""
+def _attach(stories, of_stories, **defaults) -> list:
+    """Give each of `stories` what `of_stories(ids)` gives for its id: one {story id: value}
+    per attribute of `defaults`, in their order, each story given its value or the default."""
     stories = list(stories)
-    found = of_stories([story.pk for story in stories]) if stories else {}
+    found = of_stories([story.pk for story in stories]) if stories else [{}] * len(defaults)
     for story in stories:
-        setattr(story, attribute, found.get(story.pk, ()))
+        for (attribute, default), values in zip(defaults.items(), found, strict=True):
+            setattr(story, attribute, values.get(story.pk, default))
     return stories
+
+
+# The hashtags of the stories {ids}: link `l`, tag `t`.
+TAGS_OF = "FROM {tag_links} l JOIN {tags} t ON t.id = l.tag_id WHERE l.article_id IN ({ids})"
 
 
 def card_tags_of(ids) -> dict[int, tuple[CardTag, ...]]:
@@ -80,92 +85,86 @@ def card_tags_of(ids) -> dict[int, tuple[CardTag, ...]]:
     if not ids:
         return {}
     sql = (
-        "SELECT l.article_id, t.id, t.name, t.slug FROM {tag_links} l "
-        "JOIN {tags} t ON t.id = l.tag_id WHERE l.article_id IN ({ids}) "
+        f"SELECT l.article_id, t.id, t.name, t.slug {TAGS_OF} "
         "ORDER BY l.article_id, l.position, l.id"
     )
     return _grouped(_rows(ArticleTag, sql, ids), CardTag)
 
 
-def card_tags_and_people_of(ids) -> tuple[dict[int, tuple], dict[int, tuple]]:
-    """({story id: its hashtags in its own order (CardTag)}, {story id: the people in it by
-    name (CardPerson)}) for the stories of `ids` that have any, in one statement (a UNION ALL
-    of the two reads, each row marked by its part): one round trip instead of two."""
-    if not ids:
-        return {}, {}
+def _tags_and(ids, columns: list[str], source: str, extra=()) -> tuple[dict, list[tuple]]:
+    """card_tags_of(ids) and the rows of another read in one statement (a UNION ALL of the two,
+    each row marked by its part): one round trip instead of two. The other read selects
+    `columns` (its story's id, a key, a name, then any others) from `source` (its FROM and
+    WHERE, `{ids}` and `extra`'s placeholders in it); its rows come back as those columns,
+    each story's by name (in the database's collation), then key."""
+    article, key, name, *rest = columns
+    width = max(1, len(rest))  # the hashtags' rows give their slug after the name
+    tag_rest = ", ".join(["t.slug", *["NULL"] * (width - 1)])
+    other_rest = ", ".join([*rest, *["NULL"] * (width - len(rest))])
     sql = (
-        "SELECT 0, l.article_id, l.position, l.id, t.id, t.name, t.slug, NULL, NULL, NULL "
-        "FROM {tag_links} l JOIN {tags} t ON t.id = l.tag_id WHERE l.article_id IN ({ids}) "
-        "UNION ALL "
-        "SELECT 1, l.article_id, NULL, NULL, p.id, p.name, p.slug, p.nickname, p.role, p.team "
-        "FROM {people_links} l JOIN {people} p ON p.id = l.person_id "
-        "WHERE l.article_id IN ({ids}) "
-        # A tag's place in its story, a person's name (in the database's collation) and key.
+        f"SELECT 0, l.article_id, l.position, l.id, t.id, t.name, {tag_rest} {TAGS_OF} "
+        f"UNION ALL SELECT 1, {article}, NULL, NULL, {key}, {name}, {other_rest} FROM {source} "
+        # A tag's place in its story; the other rows' name and key.
         "ORDER BY 1, 2, 3, 4, 6, 5"
     )
-    tags, people = [], []
-    for part, article_id, _, _, pk, name, slug, nickname, role, team in _rows(ArticleTag, sql, ids):
+    tags, others = [], []
+    for part, article_id, _, _, *values in _rows(ArticleTag, sql, ids, extra):
         if part == 0:
-            tags.append((article_id, pk, name, slug))
+            tags.append((article_id, *values[:3]))
         else:
-            people.append((article_id, pk, name, slug, nickname, role, team))
-    return _grouped(tags, CardTag), _grouped(people, CardPerson)
+            others.append((article_id, *values[: 2 + len(rest)]))
+    return _grouped(tags, CardTag), others
+
+
+# A person in a story: who they are (CardPerson's columns), and what a story page shows more.
+PERSON_COLUMNS = ["l.article_id", "p.id", "p.name", "p.slug", "p.nickname", "p.role", "p.team"]
+PEOPLE_OF = "{people_links} l JOIN {people} p ON p.id = l.person_id"
+# The Person fields of PERSON_COLUMNS after the story's id, and of the photo.
+PERSON_FIELDS = ("id", "name", "slug", "nickname", "role", "team", "photo")
+
+
+def card_tags_and_people_of(ids) -> tuple[dict[int, tuple], dict[int, tuple]]:
+    """({story id: its hashtags in its own order (CardTag)}, {story id: the people in it by
+    name (CardPerson)}) for the stories of `ids` that have any, in one statement."""
+    if not ids:
+        return {}, {}
+    tags, people = _tags_and(ids, PERSON_COLUMNS, PEOPLE_OF + " WHERE l.article_id IN ({ids})")
+    return tags, _grouped(people, CardPerson)
 
 
 def with_tags_and_people(stories) -> list:
     """`stories`, each given `card_tags`: its hashtags in its own order (CardTag), and
     `card_people`: the people in it by name (CardPerson), for all of them in one statement."""
-    stories = list(stories)
-    tags, people = card_tags_and_people_of([story.pk for story in stories]) if stories else ({}, {})
-    for story in stories:
-        story.card_tags = tags.get(story.pk, ())
-        story.card_people = people.get(story.pk, ())
-    return stories
+    return _attach(stories, card_tags_and_people_of, card_tags=(), card_people=())
 
 
 def with_card_tags_and_people(stories, story) -> list:
     """`stories`, each given `card_tags` (with_card_tags()), and `story` (one of them) given
     `story_people`: the people in it by name, as Person with their company's name (what a
-    story page shows of them), for all of them in one statement (a UNION ALL of the two
-    reads): a story page's own hashtags, its related cards' and its people."""
-    stories = list(stories)
-    sql = (
-        "SELECT 0, l.article_id, l.position, l.id, t.id, t.name, t.slug, "
-        "NULL, NULL, NULL, NULL, NULL, NULL, NULL "
-        "FROM {tag_links} l JOIN {tags} t ON t.id = l.tag_id WHERE l.article_id IN ({ids}) "
-        "UNION ALL "
-        "SELECT 1, l.article_id, NULL, NULL, p.id, p.name, p.slug, p.nickname, p.role, p.team, "
-        "p.photo, p.photo_renditions, p.company_id, c.name "
-        "FROM {people_links} l JOIN {people} p ON p.id = l.person_id "
-        "LEFT JOIN {companies} c ON c.id = p.company_id WHERE l.article_id = %s "
-        # A tag's place in its story; a person's name (in the database's collation) and key.
-        "ORDER BY 1, 2, 3, 4, 6, 5"
-    )
+    story page shows of them), for all of them in one statement: a story page's own
+    hashtags, its related cards' and its people."""
     renditions = Person._meta.get_field("photo_renditions")
     connection = connections[Person.objects.db]
-    tags, people = [], []
-    for row in _rows(ArticleTag, sql, [item.pk for item in stories], extra=[story.pk]):
-        part, article_id, _, _, pk, name, slug, nickname, role, team, *more = row
-        if part == 0:
-            tags.append((article_id, pk, name, slug))
-            continue
-        photo, photo_renditions, company_id, company_name = more
-        people.append(
-            Person(
-                id=pk,
-                name=name,
-                slug=slug,
-                nickname=nickname,
-                role=role,
-                team=team,
-                photo=photo,
-                photo_renditions=renditions.from_db_value(photo_renditions, None, connection),
-                company=Company(id=company_id, name=company_name) if company_id else None,
-            )
+    people = []
+
+    def read(ids):
+        tags, rows = _tags_and(
+            ids,
+            [*PERSON_COLUMNS, "p.photo", "p.photo_renditions", "p.company_id", "c.name"],
+            PEOPLE_OF + " LEFT JOIN {companies} c ON c.id = p.company_id WHERE l.article_id = %s",
+            extra=[story.pk],
         )
-    found = _grouped(tags, CardTag)
-    for item in stories:
-        item.card_tags = found.get(item.pk, ())
+        for _, *values, shown, company_id, company_name in rows:
+            people.append(
+                Person(
+                    **dict(zip(PERSON_FIELDS, values, strict=True)),
+                    photo_renditions=renditions.from_db_value(shown, None, connection),
+                    company=Company(id=company_id, name=company_name) if company_id else None,
+                )
+            )
+        return (tags,)
+
+    stories = _attach(stories, read, card_tags=())
     story.story_people = people
     return stories
 
@@ -173,41 +172,25 @@ def with_card_tags_and_people(stories, story) -> list:
 def card_tags_and_texts_of(ids) -> tuple[dict[int, tuple], dict[int, str]]:
     """({story id: its hashtags in its own order (CardTag)}, {story id: its search text (the
     plain text search results are cut from)}) for the stories of `ids` that have any, in one
-    statement (a UNION ALL of the two reads): a search results page's."""
+    statement: a search results page's."""
     if not ids:
         return {}, {}
-    sql = (
-        "SELECT 0, l.article_id, l.position, l.id, t.id, t.name, t.slug "
-        "FROM {tag_links} l JOIN {tags} t ON t.id = l.tag_id WHERE l.article_id IN ({ids}) "
-        "UNION ALL "
-        "SELECT 1, d.article_id, NULL, NULL, NULL, d.text, NULL "
-        "FROM {documents} d WHERE d.article_id IN ({ids}) "
-        "ORDER BY 1, 2, 3, 4"
+    tags, texts = _tags_and(
+        ids, ["d.article_id", "NULL", "d.text"], "{documents} d WHERE d.article_id IN ({ids})"
     )
-    tags, texts = [], {}
-    for part, article_id, _, _, pk, name, slug in _rows(ArticleTag, sql, ids):
-        if part == 0:
-            tags.append((article_id, pk, name, slug))
-        else:
-            texts[article_id] = name
-    return _grouped(tags, CardTag), texts
+    return tags, {article_id: text for article_id, _, text in texts}
 
 
 def with_card_tags_and_texts(stories) -> list:
     """`stories`, each given `card_tags` (with_card_tags()) and `search_text`: its search
     document's plain text ("" without one), for all of them in one statement."""
-    stories = list(stories)
-    tags, texts = card_tags_and_texts_of([story.pk for story in stories]) if stories else ({}, {})
-    for story in stories:
-        story.card_tags = tags.get(story.pk, ())
-        story.search_text = texts.get(story.pk, "")
-    return stories
+    return _attach(stories, card_tags_and_texts_of, card_tags=(), search_text="")
 
 
 def with_card_tags(stories) -> list:
     """`stories`, each given `card_tags`: its hashtags in its own order (CardTag), for all of
     them in one query."""
-    return _attach(stories, "card_tags", card_tags_of)
+    return _attach(stories, lambda ids: (card_tags_of(ids),), card_tags=())
 
 
 def view_totals(ids) -> dict[int, int]:

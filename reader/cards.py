@@ -164,7 +164,7 @@ def related_for_readers(article) -> list:
             company_cards,
             answers.STORY_TIMEOUT,
         )
-    chosen = Article.objects.related_ids(article, newest, None, RELATED_COUNT)
+    chosen = Article.objects.related_ids(article, newest, limit=RELATED_COUNT)
     if loaded and all(pk in loaded for pk in chosen):
         # Their counts came with them: the kept cards are found without asking again.
         drawn = version is not None and drawn_under.get(version) is not None

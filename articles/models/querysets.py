@@ -373,7 +373,8 @@ class ArticleQuerySet(models.QuerySet):
         newest published stories (newest_cards_of_company(): the callers load or keep them);
         then up to two small indexed queries: no scan of every story. A pool is asked only
         while the list is short (a company with `limit` other stories fills it alone);
-        `tag_ids`, the story's tags' ids, are read only then when not given."""
+        `tag_ids`, the story's tags' ids, are read only when the tag pool is asked, if not
+        given."""
 
         def story_tag_ids():
             nonlocal tag_ids
