@@ -37,15 +37,17 @@ class Limits:
     def __init__(self, values: tuple[tuple[str, int], ...]):
         self.values = values
 
-        def set_all(local: str) -> str:
-            return "SELECT " + ", ".join(
-                f"set_config('{name}', '{ms}ms', {local})" for name, ms in values
-            )
+        def set_all(local: bool) -> str:
+            flag = "true" if local else "false"
+            pairs = (f"set_config('{name}', '{ms}ms', {flag})" for name, ms in values)
+            return "SELECT " + ", ".join(pairs)
 
-        self.session_sql = set_all("false")
-        self.local_sql = set_all("true")
-        self.reset_sql = "; ".join(f"RESET {name}" for name, _ in values)
-        self.reset_local_sql = "; ".join(f"SET LOCAL {name} TO DEFAULT" for name, _ in values)
+        # By whether the change is for the transaction only (local) or for the session.
+        self.sets = {False: set_all(False), True: set_all(True)}
+        self.resets = {
+            False: "; ".join(f"RESET {name}" for name, _ in values),
+            True: "; ".join(f"SET LOCAL {name} TO DEFAULT" for name, _ in values),
+        }
 
     def __repr__(self):
         return f"Limits({dict(self.values)})"
@@ -98,18 +100,16 @@ class DatabaseWrapper(base.DatabaseWrapper):
         wanted = self.reader_limits if reading.get() else None
         raw = self.connection
         held = getattr(raw, "reader_limits", None)
-        if self.get_autocommit():
-            if held is wanted:
-                return
-            sql = wanted.session_sql if wanted is not None else held.reset_sql
-            with self.wrap_database_errors:
-                raw.execute(sql)
-            raw.reader_limits = wanted
-            return
-        current = held if self._transaction_limits is SESSION else self._transaction_limits
+        local = not self.get_autocommit()  # inside a transaction: for it only
+        current = held
+        if local and self._transaction_limits is not SESSION:
+            current = self._transaction_limits
         if current is wanted:
             return
-        sql = wanted.local_sql if wanted is not None else current.reset_local_sql
+        sql = wanted.sets[local] if wanted is not None else current.resets[local]
         with self.wrap_database_errors:
             raw.execute(sql)
-        self._transaction_limits = wanted
+        if local:
+            self._transaction_limits = wanted
+        else:
+            raw.reader_limits = wanted
