@@ -290,7 +290,8 @@ CACHES = {
         }
         if env_str("REDIS_URL")
         else {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            # Django's database cache with a lean read of one key (ops/database_cache.py).
+            "BACKEND": "ops.database_cache.LeanDatabaseCache",
             "LOCATION": "culture_cache",
             # Culled past this many entries (Django's default, 300, is small for a shared
             # cache; the rate limits no longer count here).
