@@ -19,12 +19,17 @@ made for the session, once a connection is taken (Django's autocommit) or before
 first statement; inside one (an atomic block begun before the request's first query, a test's
 transaction) it is made for that transaction only, with SET LOCAL, once per transaction, so a
 rollback can never leave a connection holding other limits than it says.
+
+Its connections also read timestamptz columns with psycopg's own parser (loaders.py).
 """
 
 import contextvars
 import functools
 
+from django.conf import settings
 from django.db.backends.postgresql import base
+
+from ops.postgresql.loaders import adapters_template
 
 # True while a reader's request is served in this thread (or task).
 reading = contextvars.ContextVar("reading", default=False)
@@ -79,6 +84,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
         super().__init__(*args, **kwargs)
         self.reader_limits = session_limits(self.settings_dict)
         self._transaction_limits = SESSION
+
+    def get_connection_params(self):
+        params = super().get_connection_params()
+        if "context" in params:  # Django's adapters, for every connection and the pool's
+            params["context"] = adapters_template(settings.USE_TZ, self.timezone)
+        return params
 
     def init_connection_state(self):
         super().init_connection_state()
