@@ -26,6 +26,7 @@ from collections import OrderedDict
 from django import template
 from django.core.signals import setting_changed
 from django.db.models import QuerySet
+from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 
 from articles import answers
@@ -222,29 +223,64 @@ def _found(version: str, shown) -> dict:
     return kept
 
 
+class DeferredList:
+    """A list's queryset built (by `build`()) only when rows are read from it. A kind list's
+    page whose ids come from a compiled query (drawable()'s `shown`), whose count is kept and
+    whose cards are all kept never builds it: building the ORM query, its page's slice and
+    the clone without prefetches cost a kind list miss about 0.7 ms of its 6. It answers what
+    a Paginator asks of a list: count() and a slice (DeferredSlice)."""
+
+    def __init__(self, model, build):
+        self.model = model
+        self.build = build
+
+    @cached_property
+    def queryset(self):
+        return self.build()
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __len__(self) -> int:
+        return len(self.queryset)
+
+    def __getitem__(self, key):
+        return DeferredSlice(self, key)
+
+
+class DeferredSlice:
+    """A page of a DeferredList: the queryset's slice, made when asked for (resolve())."""
+
+    def __init__(self, whole: DeferredList, key):
+        self.whole, self.key, self.model = whole, key, whole.model
+
+    def resolve(self):
+        return self.whole.queryset[self.key]
+
+
 def drawable(stories, popular_days=None, shown=None):
-    """A list page's stories (a for_listing() queryset), read as cards. Once some card was
-    drawn under this content version, the page's ids and counts are read first and only the
-    stories whose card is not kept are loaded (a page whose cards are all kept loads no story
-    and reads no hashtag); before that, the page is loaded whole. The hashtags of the cards to
-    draw are read as plain values (with_card_tags()). Anything else (a list already read) is
-    given back as it is. A 인기순 list (`popular_days`) is loaded whole: its cards show the
-    count of the window, which the list's query sums. `shown`(), when given, reads the page's
-    ids and counts in its stead (a compiled query of the same list)."""
-    if not isinstance(stories, QuerySet):
+    """A list page's stories (a for_listing() queryset, or a DeferredSlice of one), read as
+    cards. Once some card was drawn under this content version, the page's ids and counts are
+    read first and only the stories whose card is not kept are loaded (a page whose cards are
+    all kept loads no story and reads no hashtag); before that, the page is loaded whole. The
+    hashtags of the cards to draw are read as plain values (with_card_tags()). Anything else
+    (a list already read) is given back as it is. A 인기순 list (`popular_days`) is loaded
+    whole: its cards show the count of the window, which the list's query sums. `shown`(),
+    when given, reads the page's ids and counts in its stead (a compiled query of the same
+    list), and a DeferredSlice is then never made into its queryset."""
+    deferred = isinstance(stories, DeferredSlice)
+    if not deferred and not isinstance(stories, QuerySet):
         return stories
-    stories = without_prefetch(stories)
     version = rendering_under.get()
     if popular_days is None and version is not None and drawn_under.get(version) is not None:
         if shown is not None:
             shown = shown()
         else:
-            shown = [
-                (pk, count or 0) for pk, count in stories.values_list("pk", "view_total__count")
-            ]
+            rows = without_prefetch(stories.resolve() if deferred else stories)
+            shown = [(pk, count or 0) for pk, count in rows.values_list("pk", "view_total__count")]
         kept = _found(version, shown)
         return as_cards(stories.model.objects.card_rows, [pk for pk, _ in shown], kept)
-    rows = list(stories)
+    rows = list(without_prefetch(stories.resolve() if deferred else stories))
     with_card_tags(undrawn(rows, popular_days))
     return rows
 

@@ -45,6 +45,7 @@ from articles.search import (
 )
 from reader import viewcount
 from reader.cards import (
+    DeferredList,
     drawable,
     in_order,
     kept_cards,
@@ -144,13 +145,14 @@ def paginate(
     shown=None,
     read=with_card_tags,
 ):
-    """The requested page, or the nearest real one: a page number that is not a number, or is
-    below 1, gives page 1; one past the end gives the last page; never an error. Its stories
-    are read with the hashtags their cards need (reader/cards.py drawable), or, for a page
-    that draws no cards, by `read` (every story's hashtags as plain values, `card_tags`).
-    `count_key` names the list (what chooses its stories, not their order) for
-    ListPaginator. `shown`(start, stop), when given, reads the (id, 조회수) pairs of a window of
-    the list as the queryset's own values would (a compiled query), for drawable()."""
+    """The requested page of `queryset` (or of a DeferredList), or the nearest real one: a
+    page number that is not a number, or is below 1, gives page 1; one past the end gives the
+    last page; never an error. Its stories are read with the hashtags their cards need
+    (reader/cards.py drawable), or, for a page that draws no cards, by `read` (every story's
+    hashtags as plain values, `card_tags`). `count_key` names the list (what chooses its
+    stories, not their order) for ListPaginator. `shown`(start, stop), when given, reads the
+    (id, 조회수) pairs of a window of the list as the queryset's own values would (a compiled
+    query), for drawable()."""
     paginator = ListPaginator(queryset, per_page, count_key=count_key)
     page = _page(paginator, request.GET.get("page", "1"))
     if cards:
@@ -333,13 +335,16 @@ def list_filters(request):
 def kind_list(request, kind_path):
     kind = KIND_BY_PATH[kind_path]
     job_family, sort, invalid = list_filters(request)
-    # The same list as kind_page() reads a page of (the compiled query, for cards kept).
-    stories = Article.objects.of_kind(kind, job_family).for_listing()
-    stories = stories.popular() if sort == "popular" else stories.recent()
     popular_days = POPULAR_WINDOW_DAYS if sort == "popular" else None
+
+    def listed():
+        # The same list as kind_page() reads a page of (the compiled query, for cards kept).
+        stories = Article.objects.of_kind(kind, job_family).for_listing()
+        return stories.popular() if popular_days else stories.recent()
+
     page = paginate(
         request,
-        stories,
+        DeferredList(Article, listed),
         popular_days=popular_days,
         count_key=f"kind:{kind}:{job_family}",
         shown=None

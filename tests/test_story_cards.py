@@ -12,8 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Kind
+from articles.models import Article, Kind
 from articles.models.common import KIND_URL_NAMES
+from articles.models.querysets import ArticleQuerySet
 from articles.services import save_story
 from reader.cards import BoundedCards, cards, forget
 from tests.factories import ArticleFactory, CompanyFactory, TagFactory, set_views
@@ -264,3 +265,29 @@ def test_a_list_whose_cards_are_kept_loads_no_story_and_shows_the_same_page():
     assert not [sql for sql in read if '"articles_article_tags"' in sql or "articles_tag" in sql]
     assert not [sql for sql in read if '"articles_article"."title"' in sql]  # ids and counts
     assert len(kept) == 3  # the content version, the count, the page's ids and counts
+
+
+def test_a_list_whose_cards_are_kept_builds_no_query_of_its_own(monkeypatch):
+    for number in range(3):
+        ArticleFactory(title=f"지연 목록 {number}", kind=Kind.FEED)
+    Article.objects.kind_page(Kind.FEED, 0, 20)  # its compiled query made (once a process)
+    built = []
+    of_kind = ArticleQuerySet.of_kind
+
+    def counted(self, *args, **kwargs):
+        built.append(args)
+        return of_kind(self, *args, **kwargs)
+
+    monkeypatch.setattr(ArticleQuerySet, "of_kind", counted)
+    first = html("/feed/?page=1")  # no card drawn yet under this version: the page is read whole
+    assert len(built) == 1
+    # Another address (rendered, not found kept), with the list's count and cards kept: the
+    # compiled query reads its ids, and no query of the list is built.
+    again = Client().get("/feed/?page=01", **CHROME).content.decode()
+    assert len(built) == 1
+    assert [card_of(again, f"지연 목록 {n}") for n in range(3)] == [
+        card_of(first, f"지연 목록 {n}") for n in range(3)
+    ]
+    html("/feed/?sort=popular")  # 인기순 is loaded whole, as before
+    assert len(built) == 2
+    assert built[-1] == (Kind.FEED, "")
