@@ -17,6 +17,7 @@ from datetime import datetime
 
 from django import template
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.utils import dateformat, timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator, add_truncation_text, calculate_truncate_chars_length
@@ -244,6 +245,7 @@ TABS = (
     ("feed", "피드"),
     ("news", "뉴스"),
 )
+TAB_NAMES = frozenset(tab for tab, _ in TABS)
 FOOTER_LINKS = (
     ("articles:companies", "회사"),
     ("articles:people", "사람"),
@@ -253,14 +255,38 @@ FOOTER_LINKS = (
 )
 
 
+# The header and the footer as made for what they show (a handful a process: the current
+# tab, or the search page, and where the URLs are reversed), dropped when a setting changes.
+_chrome: dict[tuple, SafeString] = {}
+
+
+def forget_chrome(**kwargs) -> None:
+    _chrome.clear()
+
+
+setting_changed.connect(forget_chrome)
+
+
+def _made(key: tuple, make) -> SafeString:
+    html = _chrome.get(key)
+    if html is None:
+        html = _chrome.setdefault(key, make(*key[1:]))
+    return html
+
+
 @register.simple_tag(takes_context=True)
 def site_header(context) -> SafeString:
     """The site's header: its name, the kind tabs (the current one marked) and, but on the
     search page, the search box."""
     match = getattr(context.get("request"), "resolver_match", None)
     name = (match.url_name if match else None) or ""
+    shown = name if name in TAB_NAMES or name == "search" else ""
+    where, site_name = url_context(), context.get("SITE_NAME")
+    return _made(("header", shown, where, site_name, context.get("SEARCH_MAX_LENGTH")), _header)
+
+
+def _header(name, where, site_name, search_max_length) -> SafeString:
     current = ' aria-current="page"'
-    where = url_context()
     tabs = "".join(
         f'      <a href="{_e(fixed_url("articles:" + tab, where))}"'
         f"{current if name == tab else ''}>{label}</a>\n"
@@ -274,7 +300,7 @@ def site_header(context) -> SafeString:
             f'    <form class="header-search" role="search" action="{action}" method="get">\n'
             '      <label class="visually-hidden" for="header-search-q">스토리 검색</label>\n'
             '      <input id="header-search-q" type="search" name="q" '
-            f'maxlength="{_e(context.get("SEARCH_MAX_LENGTH"))}" placeholder="스토리 검색" '
+            f'maxlength="{_e(search_max_length)}" placeholder="스토리 검색" '
             'autocomplete="off">\n'
             '      <button type="submit">검색</button>\n'
             "    </form>\n"
@@ -284,7 +310,7 @@ def site_header(context) -> SafeString:
         '\n<header class="site-header">\n'
         '  <div class="container header-row">\n'
         f'    <a class="brand" href="{_e(fixed_url("articles:home", where))}">'
-        f"{_e(context.get('SITE_NAME'))}</a>\n"
+        f"{_e(site_name)}</a>\n"
         '    <nav class="tabs" aria-label="스토리 종류">\n'
         f"{tabs}"
         "    </nav>\n"
@@ -296,7 +322,10 @@ def site_header(context) -> SafeString:
 
 @register.simple_tag(takes_context=True)
 def site_footer(context) -> SafeString:
-    where = url_context()
+    return _made(("footer", url_context(), context.get("SITE_NAME")), _footer)
+
+
+def _footer(where, site_name) -> SafeString:
     links = "".join(
         f'      <a href="{_e(fixed_url(name, where))}">{label}</a>\n'
         for name, label in FOOTER_LINKS
@@ -304,7 +333,7 @@ def site_footer(context) -> SafeString:
     return mark_safe(
         '<footer class="site-footer">\n'
         '  <div class="container footer-row">\n'
-        f"    <p>기업 문화를 엿보는 엔지니어링 스토리, {_e(context.get('SITE_NAME'))}</p>\n"
+        f"    <p>기업 문화를 엿보는 엔지니어링 스토리, {_e(site_name)}</p>\n"
         '    <nav aria-label="사이트 안내">\n'
         f"{links}"
         "    </nav>\n"

@@ -607,3 +607,30 @@ def test_a_lists_count_is_kept_until_the_content_changes(client):
     assert counts == 1
     assert "2 / 2" in page
     assert page.count('class="card"') == 6
+
+
+def test_the_header_marks_each_page_s_own_tab_and_the_search_page_has_no_search_box(client):
+    def header(url):
+        html = page(client, url)
+        return html[html.index('<header class="site-header">') : html.index("</header>")]
+
+    for _ in range(2):  # made once per tab and kept: the second round is the kept header
+        for url, label in [("/", "스토리 홈"), ("/interviews/", "인터뷰"), ("/feed/", "피드")]:
+            shown = header(url)
+            marked = [line for line in shown.splitlines() if 'aria-current="page"' in line]
+            assert len(marked) == 1 and f">{label}</a>" in marked[0], (url, marked)
+            assert 'role="search"' in shown
+        companies = header("/companies/")
+        assert 'aria-current="page"' not in companies
+        assert 'role="search"' in companies
+        searched = header("/search/?q=풀")
+        assert 'role="search"' not in searched
+        assert 'aria-current="page"' not in searched
+
+
+def test_the_kept_header_follows_the_site_s_name(client, settings):
+    assert ">컬처 스토리</a>" in page(client, "/")  # made and kept
+    settings.SITE_NAME = "다른 이름"
+    html = page(client, "/?again")
+    assert '<a class="brand" href="/">다른 이름</a>' in html
+    assert "기업 문화를 엿보는 엔지니어링 스토리, 다른 이름</p>" in html
