@@ -328,6 +328,7 @@ def test_pages_cut_by_walking_the_newest_stories_keep_the_title_first_order(
     assert sum(hit for _, hit in expected) == title_matches
     pages = search_pages(query)
     assert pages.count() == 11
+    assert pages._parts() == (title_matches, 11 - title_matches)  # the title's, the others'
     for start in range(12):
         for stop in range(start + 1, 16):
             page = pages[start:stop]
