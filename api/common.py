@@ -2,6 +2,7 @@
 conditional GET, ETags and time stamps, and the published-story counts of the resources."""
 
 import hashlib
+import re
 from datetime import UTC, datetime
 
 from django.db.models import Count, Max, Q
@@ -22,6 +23,40 @@ class KoreanJSONRenderer(JSONRenderer):
     """UTF-8 JSON: Korean text stays readable (and half the bytes) instead of \\uXXXX."""
 
     json_dumps_params = {"ensure_ascii": False}
+
+
+# What iri_to_uri() leaves as it is (quote()'s always-safe characters and the ones it names
+# safe): a URL made only of these is already a URI.
+URI_SAFE = re.compile(r"[A-Za-z0-9_.~/#%\[\]=:;$&()+,!?*@'-]*\Z")
+
+
+def absolute_of(request: HttpRequest):
+    """request.build_absolute_uri, for the many paths of one answer (two an item of a list):
+    the scheme and host are read once (with the request), and a path that starts with one
+    "/", has no dot segment and holds only characters iri_to_uri() leaves alone is joined to
+    them, which is what build_absolute_uri() answers for it (about 10 us each, a list of 20
+    asks 40). Any other location is left to build_absolute_uri()."""
+    absolute = getattr(request, "_absolute_of", None)
+    if absolute is not None:
+        return absolute
+    prefix = request.build_absolute_uri("/")[:-1]
+    build = request.build_absolute_uri
+
+    def absolute(location: str) -> str:
+        if (
+            location.startswith("/")
+            and not location.startswith("//")
+            and "/./" not in location
+            and "/../" not in location
+            and URI_SAFE.match(location)
+        ):
+            return prefix + location
+        return build(location)
+
+    if not URI_SAFE.match(prefix):
+        absolute = build
+    request._absolute_of = absolute
+    return absolute
 
 
 # The API's renderer (culture/api.py), for an operation that writes its answer out itself.

@@ -31,6 +31,7 @@ from api.common import (
     READ_ERRORS,
     RENDERER,
     WRITE_ERRORS,
+    absolute_of,
     allow_only,
     aware,
     conditional,
@@ -356,7 +357,7 @@ def story_item(request: HttpRequest, row: ItemRow, tags, people, view_count, sto
     """A story exactly as StoryOut dumps it and the API's encoder writes it (a test holds the
     two equal), from its row, its hashtags (CardTag), the people in it (CardPerson) and its
     stored 조회수; `story_url`: url_maker() of a story page, made once for a page of them."""
-    absolute = request.build_absolute_uri
+    absolute = absolute_of(request)
     series = (
         None if row.series_title is None else {"title": row.series_title, "slug": row.series_slug}
     )
@@ -525,7 +526,7 @@ def link_of(request: HttpRequest, link: RelatedLink, story_url) -> dict:
         "slug": link.slug,
         "company": _company(link.company_name, link.company_slug),
         "published_at": _time(link.published_at),
-        "url": request.build_absolute_uri(story_url(link.slug, link.pk)),
+        "url": absolute_of(request)(story_url(link.slug, link.pk)),
     }
 
 
@@ -543,7 +544,7 @@ def series_position(request, article: Article) -> dict | None:
             "id": part.pk,
             "title": part.title,
             "part": part.series_part,
-            "url": request.build_absolute_uri(part.get_absolute_url()),
+            "url": absolute_of(request)(part.get_absolute_url()),
         }
 
     return {
