@@ -91,29 +91,47 @@ def card_tags_of(ids) -> dict[int, tuple[CardTag, ...]]:
     return _grouped(_rows(ArticleTag, sql, ids), CardTag)
 
 
-def _tags_and(ids, columns: list[str], source: str, extra=()) -> tuple[dict, list[tuple]]:
+def _tags_and(
+    ids, columns: list[str], source: str, extra=(), counts: bool = False
+) -> tuple[dict, list[tuple], dict[int, int]]:
     """card_tags_of(ids) and the rows of another read in one statement (a UNION ALL of the two,
     each row marked by its part): one round trip instead of two. The other read selects
     `columns` (its story's id, a key, a name, then any others) from `source` (its FROM and
     WHERE, `{ids}` and `extra`'s placeholders in it); its rows come back as those columns,
-    each story's by name (in the database's collation), then key."""
+    each story's by name (in the database's collation), then key. With `counts`, the stored
+    조회수 of the stories of `ids` (view_totals()) are read in the same statement (else the
+    third value is empty)."""
     article, key, name, *rest = columns
     width = max(1, len(rest))  # the hashtags' rows give their slug after the name
     tag_rest = ", ".join(["t.slug", *["NULL"] * (width - 1)])
     other_rest = ", ".join([*rest, *["NULL"] * (width - len(rest))])
+    # After the other read's (PostgreSQL types a UNION's NULL columns from the branches before
+    # them), with its own placeholders for `ids`, whose values follow `extra`'s.
+    counted = ""
+    if counts:
+        nulls = ", ".join(["NULL"] * width)
+        marks = ", ".join(["%s"] * len(ids))
+        counted = (
+            f"UNION ALL SELECT 2, article_id, NULL, NULL, {{count}}, NULL, {nulls} "
+            f"FROM {{totals}} WHERE article_id IN ({marks}) "
+        )
+        extra = [*extra, *ids]
     sql = (
         f"SELECT 0, l.article_id, l.position, l.id, t.id, t.name, {tag_rest} {TAGS_OF} "
         f"UNION ALL SELECT 1, {article}, NULL, NULL, {key}, {name}, {other_rest} FROM {source} "
+        f"{counted}"
         # A tag's place in its story; the other rows' name and key.
         "ORDER BY 1, 2, 3, 4, 6, 5"
     )
-    tags, others = [], []
+    tags, others, totals = [], [], {}
     for part, article_id, _, _, *values in _rows(ArticleTag, sql, ids, extra):
         if part == 0:
             tags.append((article_id, *values[:3]))
-        else:
+        elif part == 1:
             others.append((article_id, *values[: 2 + len(rest)]))
-    return _grouped(tags, CardTag), others
+        else:
+            totals[article_id] = values[0]
+    return _grouped(tags, CardTag), others, totals
 
 
 # A person in a story: who they are (CardPerson's columns), and what a story page shows more.
@@ -128,7 +146,7 @@ def card_tags_and_people_of(ids) -> tuple[dict[int, tuple], dict[int, tuple]]:
     name (CardPerson)}) for the stories of `ids` that have any, in one statement."""
     if not ids:
         return {}, {}
-    tags, people = _tags_and(ids, PERSON_COLUMNS, PEOPLE_OF + " WHERE l.article_id IN ({ids})")
+    tags, people, _ = _tags_and(ids, PERSON_COLUMNS, PEOPLE_OF + " WHERE l.article_id IN ({ids})")
     return tags, _grouped(people, CardPerson)
 
 
@@ -138,35 +156,31 @@ def with_tags_and_people(stories) -> list:
     return _attach(stories, card_tags_and_people_of, card_tags=(), card_people=())
 
 
-def with_card_tags_and_people(stories, story) -> list:
-    """`stories`, each given `card_tags` (with_card_tags()), and `story` (one of them) given
-    `story_people`: the people in it by name, as Person with their company's name (what a
-    story page shows of them), for all of them in one statement: a story page's own
-    hashtags, its related cards' and its people."""
+def story_reads(story, ids, *, counts: bool = False) -> tuple[dict[int, tuple], dict[int, int]]:
+    """A story page's reads besides its row, in one statement: `story` given `card_tags` (its
+    hashtags in its own order, CardTag) and `story_people` (the people in it by name, as
+    Person with their company's name: what the page shows of them), and the hashtags of the
+    stories of `ids` (its related cards'), with their stored 조회수 when `counts`:
+    ({story id: hashtags}, {story id: 조회수, for those that have a count})."""
     renditions = Person._meta.get_field("photo_renditions")
     connection = connections[Person.objects.db]
-    people = []
-
-    def read(ids):
-        tags, rows = _tags_and(
-            ids,
-            [*PERSON_COLUMNS, "p.photo", "p.photo_renditions", "p.company_id", "c.name"],
-            PEOPLE_OF + " LEFT JOIN {companies} c ON c.id = p.company_id WHERE l.article_id = %s",
-            extra=[story.pk],
+    tags, rows, totals = _tags_and(
+        [story.pk, *ids],
+        [*PERSON_COLUMNS, "p.photo", "p.photo_renditions", "p.company_id", "c.name"],
+        PEOPLE_OF + " LEFT JOIN {companies} c ON c.id = p.company_id WHERE l.article_id = %s",
+        extra=[story.pk],
+        counts=counts,
+    )
+    story.card_tags = tags.get(story.pk, ())
+    story.story_people = [
+        Person(
+            **dict(zip(PERSON_FIELDS, values, strict=True)),
+            photo_renditions=renditions.from_db_value(shown, None, connection),
+            company=Company(id=company_id, name=company_name) if company_id else None,
         )
-        for _, *values, shown, company_id, company_name in rows:
-            people.append(
-                Person(
-                    **dict(zip(PERSON_FIELDS, values, strict=True)),
-                    photo_renditions=renditions.from_db_value(shown, None, connection),
-                    company=Company(id=company_id, name=company_name) if company_id else None,
-                )
-            )
-        return (tags,)
-
-    stories = _attach(stories, read, card_tags=())
-    story.story_people = people
-    return stories
+        for _, *values, shown, company_id, company_name in rows
+    ]
+    return tags, totals
 
 
 def card_tags_and_texts_of(ids) -> tuple[dict[int, tuple], dict[int, str]]:
@@ -175,7 +189,7 @@ def card_tags_and_texts_of(ids) -> tuple[dict[int, tuple], dict[int, str]]:
     statement: a search results page's."""
     if not ids:
         return {}, {}
-    tags, texts = _tags_and(
+    tags, texts, _ = _tags_and(
         ids, ["d.article_id", "NULL", "d.text"], "{documents} d WHERE d.article_id IN ({ids})"
     )
     return tags, {article_id: text for article_id, _, text in texts}

@@ -31,7 +31,7 @@ from django.utils.safestring import mark_safe
 
 from articles import answers
 from articles.answers import rendering_under
-from articles.listing import CardTag, view_totals, with_card_tags, with_card_tags_and_people
+from articles.listing import CardTag, story_reads, view_totals, with_card_tags
 from articles.models import RELATED_COUNT, Article
 from reader.markup import card_html
 
@@ -141,15 +141,16 @@ class KeptCard:
 def related_for_readers(article) -> list:
     """A story page's related stories (Article.objects.related_ids()) as cards; `article` is
     given its own hashtags (`card_tags`) and its people (`story_people`) by the statement that
-    reads the cards' hashtags (one round trip for all three), and its tags' ids are read only
-    when the related stories need them.
+    reads the cards' hashtags and, once some card was drawn under this content version, their
+    조회수 (one round trip for all of it: articles/listing.py story_reads()); its tags' ids are
+    read only when the related stories need them.
 
     A company's stories share their first pool (its newest stories), so while a page for
     readers is rendered its ids are kept per company and content version: the next page of
     the same company asks no query for them (outside such a render they are read each time).
     The first page of a company under a version loads those stories as cards at once (one
-    query for the pool and its cards). With the ids known, a story whose card was drawn under
-    this version is not loaded at all (kept_cards())."""
+    query for the pool and its cards), with their counts. With the ids and counts known, a
+    story whose card was drawn under this version is not loaded at all (_found())."""
     version = rendering_under.get()
     loaded = {}
     newest = []
@@ -166,31 +167,27 @@ def related_for_readers(article) -> list:
             answers.STORY_TIMEOUT,
         )
     chosen = Article.objects.related_ids(article, newest, limit=RELATED_COUNT)
+    drawn = version is not None and drawn_under.get(version) is not None
     if loaded and all(pk in loaded for pk in chosen):
         # Their counts came with them: the kept cards are found without asking again.
-        drawn = version is not None and drawn_under.get(version) is not None
         kept = _found(version, ((pk, loaded[pk].view_count) for pk in chosen)) if drawn else {}
+        tags, _ = story_reads(article, [pk for pk in chosen if pk not in kept])
     else:
-        kept = kept_cards(chosen)
+        tags, counts = story_reads(article, chosen, counts=drawn)
+        kept = _found(version, ((pk, counts.get(pk, 0)) for pk in chosen)) if drawn else {}
+    missing = [pk for pk in chosen if pk not in kept]
+    stories = [loaded[pk] for pk in missing if pk in loaded]
+    stories += Article.objects.published_cards([pk for pk in missing if pk not in loaded])
+    for story in stories:
+        story.card_tags = tags.get(story.pk, ())
+    return in_order(chosen, kept, {story.pk: story for story in stories})
 
-    def load(ids):
-        rest = Article.objects.published_cards([pk for pk in ids if pk not in loaded])
-        return [loaded[pk] for pk in ids if pk in loaded] + rest
 
-    return as_cards(load, chosen, kept, also=article)
-
-
-def as_cards(load, ids, kept: dict, also=None) -> list:
+def as_cards(load, ids, kept: dict) -> list:
     """The stories of `ids` in that order as cards: those of `kept` as they are, the others
     loaded (`load`(ids): card_rows(), where an id it does not give is left out) with their
-    hashtags, read with those of `also` (a story page's own story, given its `card_tags` and
-    `story_people` too) when given."""
-    missing = [pk for pk in ids if pk not in kept]
-    stories = load(missing)
-    if also is None:
-        with_card_tags(stories)  # given in place
-    else:
-        with_card_tags_and_people([also, *stories], also)
+    hashtags."""
+    stories = with_card_tags(load([pk for pk in ids if pk not in kept]))
     return in_order(ids, kept, {story.pk: story for story in stories})
 
 
