@@ -18,7 +18,7 @@ LOCATIONS = [
     "relative/path",
     "",
     "https://cdn.example/covers/a.jpg",
-    "/quote\"d/<x>/",
+    '/quote"d/<x>/',
     "/{braces}|pipe^caret`tick/",
     "/~user/(x)+[y]=z;$&!*@'/",
     "/%/",
@@ -26,7 +26,8 @@ LOCATIONS = [
 
 
 @pytest.mark.parametrize(
-    "host, secure", [("testserver", False), ("stories.example:8443", True), ("127.0.0.1", False)]
+    ("host", "secure"),
+    [("testserver", False), ("stories.example:8443", True), ("127.0.0.1", False)],
 )
 @pytest.mark.parametrize("location", LOCATIONS)
 def test_absolute_urls_are_django_s(settings, host, secure, location):

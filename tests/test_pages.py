@@ -618,7 +618,8 @@ def test_the_header_marks_each_page_s_own_tab_and_the_search_page_has_no_search_
         for url, label in [("/", "스토리 홈"), ("/interviews/", "인터뷰"), ("/feed/", "피드")]:
             shown = header(url)
             marked = [line for line in shown.splitlines() if 'aria-current="page"' in line]
-            assert len(marked) == 1 and f">{label}</a>" in marked[0], (url, marked)
+            assert len(marked) == 1, (url, marked)
+            assert f">{label}</a>" in marked[0], (url, marked)
             assert 'role="search"' in shown
         companies = header("/companies/")
         assert 'aria-current="page"' not in companies
