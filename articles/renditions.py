@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.utils.encoding import filepath_to_uri
+from django.utils.functional import LazyObject, empty
 from PIL import Image, ImageOps
 
 FOLDER = "renditions"
@@ -234,12 +235,25 @@ def picture(record: dict, name: str, alt: str, storage=default_storage) -> Pictu
     )
 
 
+def unwrapped(storage):
+    """The storage itself, not Django's lazy stand-in for it (default_storage, which every
+    file field of the site names): each attribute read through the stand-in is a call of its
+    own, which made a cover's URL cost 15.7 us instead of 3.6. Unwrapped each time, as the
+    stand-in drops what it wraps when the STORAGES setting changes."""
+    if isinstance(storage, LazyObject):
+        if storage._wrapped is empty:
+            storage._setup()
+        return storage._wrapped
+    return storage
+
+
 def file_url(name: str, storage=default_storage) -> str:
     """storage.url(name). A file on this host's disk has the storage's base URL followed by
     its quoted name, which FileSystemStorage.url() joins with urljoin() (a third of an API
     item's cost); the join is needed only to resolve empty and dot segments ("a//b", "./a",
     "a/../b"), and is left to it for those. Any other storage is asked, as it may sign or
     route each file on its own."""
+    storage = unwrapped(storage)
     if isinstance(storage, FileSystemStorage) and storage.base_url is not None:
         path = filepath_to_uri(name).lstrip("/")
         segments = path.split("/")
@@ -253,6 +267,7 @@ def urls_of(name: str, storage):
     have URLs that only append to their folder's (the URL of the folder is built once per
     picture, not once per rendition: a card has up to eight); any other storage is asked for
     each one, as it may sign or route each file on its own."""
+    storage = unwrapped(storage)
     if isinstance(storage, FileSystemStorage):
         folder = file_url(f"{folder_of(name)}/", storage)
         return lambda width, extension: f"{folder}{width}.{extension}"

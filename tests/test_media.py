@@ -247,6 +247,19 @@ def test_s3_takes_every_variable():
     assert url == "https://media.example.com/culture/covers/2026/12/a.png"
 
 
+def test_file_urls_follow_the_default_storage_when_it_changes(settings):
+    config = s3({"S3_BUCKET": "culture-media", "S3_PUBLIC_URL": "https://media.example.com/m/"})
+    on_disk = renditions.file_url("covers/2026/12/a.png")  # default_storage, unwrapped
+    assert on_disk == f"{settings.MEDIA_URL}covers/2026/12/a.png"
+    with override_settings(STORAGES={"default": config, **STATIC}):
+        assert renditions.file_url("covers/2026/12/a.png") == (
+            "https://media.example.com/m/covers/2026/12/a.png"
+        )
+        folder = renditions.urls_of("covers/2026/12/a.png", Article.cover_image.field.storage)
+        assert folder(320, "webp").startswith("https://media.example.com/m/renditions/")
+    assert renditions.file_url("covers/2026/12/a.png") == on_disk
+
+
 def test_s3_without_a_public_url_signs_its_links():
     keys = {"S3_ACCESS_KEY_ID": "AKIAEXAMPLE", "S3_SECRET_ACCESS_KEY": "secret"}
     config = s3({"S3_BUCKET": "b", "S3_REGION": "us-east-1", **keys})
