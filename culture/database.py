@@ -18,7 +18,8 @@ from culture.env import env_bool, env_seconds, env_str, env_whole
 
 # Django's SQLite backend with its placeholder conversion kept per statement (ops/sqlite).
 SQLITE_ENGINE = "ops.sqlite"
-# Django's backend with the readers' limits kept on the session (ops/postgresql/base.py).
+# Django's backend with the readers' limits kept on the session and timestamptz read by
+# psycopg's C parser (ops/postgresql).
 POSTGRES_ENGINE = "ops.postgresql"
 # What pg_stat_activity shows for the site's connections (gunicorn adds ":<pid>").
 DEFAULT_APPLICATION_NAME = "culture-web"
@@ -44,9 +45,10 @@ SESSION_VARIABLES = {
 # The same parameters for reader requests only (safe methods outside the admin), in
 # milliseconds (0: no limit): ops.middleware.ReaderTimeoutsMiddleware marks such requests and
 # the backend keeps the limits on the session (ops/postgresql/base.py); behind PgBouncer in
-# transaction mode it sets them with SET LOCAL in a transaction of the request's own. A reader's queries take milliseconds and wait for no lock but a
-# migration's (ALTER TABLE, LOCK TABLE): past these it gets a 503 with Retry-After instead of
-# a worker stuck behind the lock.
+# transaction mode it sets them with SET LOCAL in a transaction of the request's own. A
+# reader's queries take milliseconds and wait for no lock but a migration's (ALTER TABLE,
+# LOCK TABLE): past these it gets a 503 with Retry-After instead of a worker stuck behind
+# the lock.
 READER_VARIABLES = {
     "DB_READER_STATEMENT_TIMEOUT_MS": ("statement_timeout", 5000),
     "DB_READER_LOCK_TIMEOUT_MS": ("lock_timeout", 1000),

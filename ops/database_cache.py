@@ -45,8 +45,10 @@ class LeanDatabaseCache(DatabaseCache):
         if row is None:
             return default
         value, expires = row
-        converters = connection.ops.get_db_converters(EXPIRES)
-        for converter in converters + EXPIRES.get_db_converters(connection):
+        for converter in [
+            *connection.ops.get_db_converters(EXPIRES),
+            *EXPIRES.get_db_converters(connection),
+        ]:
             expires = converter(expires, EXPIRES, connection)
         if expires < now():
             self._base_delete_many([key])

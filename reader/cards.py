@@ -238,9 +238,6 @@ class DeferredList:
     def count(self) -> int:
         return self.queryset.count()
 
-    def __len__(self) -> int:
-        return len(self.queryset)
-
     def __getitem__(self, key):
         return DeferredSlice(self, key)
 

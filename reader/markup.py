@@ -10,6 +10,7 @@ time the engine applies. Templates use the pieces through this library's tags
 ({% load markup %}: picture, logo, avatar, cover, story_date), so each piece has this one
 definition."""
 
+import functools
 import html
 import re
 import unicodedata
@@ -255,25 +256,6 @@ FOOTER_LINKS = (
 )
 
 
-# The header and the footer as made for what they show (a handful a process: the current
-# tab, or the search page, and where the URLs are reversed), dropped when a setting changes.
-_chrome: dict[tuple, SafeString] = {}
-
-
-def forget_chrome(**kwargs) -> None:
-    _chrome.clear()
-
-
-setting_changed.connect(forget_chrome)
-
-
-def _made(key: tuple, make) -> SafeString:
-    html = _chrome.get(key)
-    if html is None:
-        html = _chrome.setdefault(key, make(*key[1:]))
-    return html
-
-
 @register.simple_tag(takes_context=True)
 def site_header(context) -> SafeString:
     """The site's header: its name, the kind tabs (the current one marked) and, but on the
@@ -281,10 +263,14 @@ def site_header(context) -> SafeString:
     match = getattr(context.get("request"), "resolver_match", None)
     name = (match.url_name if match else None) or ""
     shown = name if name in TAB_NAMES or name == "search" else ""
-    where, site_name = url_context(), context.get("SITE_NAME")
-    return _made(("header", shown, where, site_name, context.get("SEARCH_MAX_LENGTH")), _header)
+    site_name, search_max_length = context.get("SITE_NAME"), context.get("SEARCH_MAX_LENGTH")
+    return _header(shown, url_context(), site_name, search_max_length)
 
 
+# The header and the footer are made once for what they show (a handful a process: the
+# current tab, or the search page, and where the URLs are reversed), and made again after a
+# setting changes (forget_chrome()).
+@functools.cache
 def _header(name, where, site_name, search_max_length) -> SafeString:
     current = ' aria-current="page"'
     tabs = "".join(
@@ -322,9 +308,10 @@ def _header(name, where, site_name, search_max_length) -> SafeString:
 
 @register.simple_tag(takes_context=True)
 def site_footer(context) -> SafeString:
-    return _made(("footer", url_context(), context.get("SITE_NAME")), _footer)
+    return _footer(url_context(), context.get("SITE_NAME"))
 
 
+@functools.cache
 def _footer(where, site_name) -> SafeString:
     links = "".join(
         f'      <a href="{_e(fixed_url(name, where))}">{label}</a>\n'
@@ -340,6 +327,14 @@ def _footer(where, site_name) -> SafeString:
         "  </div>\n"
         "</footer>\n"
     )
+
+
+def forget_chrome(**kwargs) -> None:
+    _header.cache_clear()
+    _footer.cache_clear()
+
+
+setting_changed.connect(forget_chrome)
 
 
 @register.simple_tag(takes_context=True)

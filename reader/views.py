@@ -140,22 +140,21 @@ def paginate(
     per_page=PAGE_SIZE,
     *,
     popular_days=None,
-    cards=True,
     count_key=None,
     shown=None,
-    read=with_card_tags,
+    read=None,
 ):
     """The requested page of `queryset` (or of a DeferredList), or the nearest real one: a
     page number that is not a number, or is below 1, gives page 1; one past the end gives the
     last page; never an error. Its stories are read with the hashtags their cards need
-    (reader/cards.py drawable), or, for a page that draws no cards, by `read` (every story's
-    hashtags as plain values, `card_tags`). `count_key` names the list (what chooses its
-    stories, not their order) for ListPaginator. `shown`(start, stop), when given, reads the
-    (id, 조회수) pairs of a window of the list as the queryset's own values would (a compiled
-    query), for drawable()."""
+    (reader/cards.py drawable), or, for a page that draws no cards (search results), by
+    `read`(stories). `count_key` names the list (what chooses its stories, not their order)
+    for ListPaginator. `shown`(start, stop), when given, reads the (id, 조회수) pairs of a
+    window of the list as the queryset's own values would (a compiled query), for
+    drawable()."""
     paginator = ListPaginator(queryset, per_page, count_key=count_key)
     page = _page(paginator, request.GET.get("page", "1"))
-    if cards:
+    if read is None:
         start = (page.number - 1) * per_page
         rows = None if shown is None else (lambda: shown(start, start + per_page))
         page.object_list = drawable(page.object_list, popular_days, rows)
@@ -650,9 +649,7 @@ def search(request):
         order = ORDER_TITLE_FIRST
     page = None
     if query:
-        page = paginate(
-            request, search_pages(query, order=order), cards=False, read=with_card_tags_and_texts
-        )
+        page = paginate(request, search_pages(query, order=order), read=with_card_tags_and_texts)
         add_highlights(page, query)
     return render(
         request,

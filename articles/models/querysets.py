@@ -54,8 +54,6 @@ CARD_FIELDS = (
 PUBLISHED_CARDS = Prepared(
     lambda model, ids, now: model.objects.published(now).by_key(ids).card_columns().order_by()
 )
-# What a story page shows of the people in it (reader/story_page.py: name and nickname, link,
-# role, team, photo, a company other than the story's).
 KIND_PAGE = Prepared(
     lambda model, kind, now, job_family="": (
         model.objects.of_kind(kind, job_family, now).recent().values_list("pk", "view_total__count")
