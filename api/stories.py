@@ -13,6 +13,7 @@ another edit came first); publishing is its own operation with its own scope.
 import hashlib
 import math
 from collections import namedtuple
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -77,7 +78,7 @@ from articles.models.common import url_maker
 from articles.models.provenance import date_unknown_of
 from articles.models.querysets import RelatedLink
 from articles.prepared import Prepared
-from articles.renditions import file_url
+from articles.renditions import file_url_maker
 from articles.roles import PUBLISH_PERMISSION, can_edit, can_publish, owns, stories_for
 from articles.search import MAX_QUERY_LENGTH, matching_ids, parse_query
 from articles.services import save_story
@@ -353,51 +354,61 @@ def _company(name: str | None, slug: str | None) -> dict | None:
     return None if name is None else {"name": name, "slug": slug}
 
 
-def story_item(request: HttpRequest, row: ItemRow, tags, people, view_count, story_url) -> dict:
-    """A story exactly as StoryOut dumps it and the API's encoder writes it (a test holds the
-    two equal), from its row, its hashtags (CardTag), the people in it (CardPerson) and its
-    stored 조회수; `story_url`: url_maker() of a story page, made once for a page of them."""
+def item_maker(request: HttpRequest) -> Callable[..., dict]:
+    """story_item(row, tags, people, view_count) for the items of one answer: a story exactly
+    as StoryOut dumps it and the API's encoder writes it (a test holds the two equal), from its
+    row, its hashtags (CardTag), the people in it (CardPerson) and its stored 조회수. What
+    every item shares (the request's absolute URLs, the story page's URL pattern, the covers'
+    storage) is read once, when it is made."""
     absolute = absolute_of(request)
-    series = (
-        None if row.series_title is None else {"title": row.series_title, "slug": row.series_slug}
-    )
-    cover = row.cover_image
-    return {
-        "id": row.pk,
-        "kind": row.kind,
-        "title": row.title,
-        "slug": row.slug,
-        "excerpt": row.excerpt,
-        "company": _company(row.company_name, row.company_slug),
-        "tags": [{"name": tag.name, "slug": tag.slug} for tag in tags],
-        "people": [
-            {
-                "name": person.name,
-                "slug": person.slug,
-                "nickname": person.nickname,
-                "role": person.role,
-                "team": person.team,
-            }
-            for person in people
-        ],
-        "job_family": row.job_family or None,
-        "series": series,
-        "series_part": row.series_part,
-        "published_at": _time(row.published_at),
-        "original_published_on": _time(row.original_published_on),
-        "published_date_known": not date_unknown_of(row.source_key, row.original_published_on),
-        "updated_at": _time(row.updated_at),
-        "view_count": view_count or 0,
-        "reading_minutes": row.reading_minutes,
-        "cover_image_url": absolute(file_url(cover, COVERS)) if cover else None,
-        "cover_alt": row.cover_alt,
-        "url": absolute(story_url(row.slug, row.pk)),
-    }
+    story_url = url_maker("articles:story", keyed=True)
+    cover_url = file_url_maker(COVERS)
+
+    def story_item(row: ItemRow, tags, people, view_count) -> dict:
+        series = (
+            None
+            if row.series_title is None
+            else {"title": row.series_title, "slug": row.series_slug}
+        )
+        cover = row.cover_image
+        return {
+            "id": row.pk,
+            "kind": row.kind,
+            "title": row.title,
+            "slug": row.slug,
+            "excerpt": row.excerpt,
+            "company": _company(row.company_name, row.company_slug),
+            "tags": [{"name": tag.name, "slug": tag.slug} for tag in tags],
+            "people": [
+                {
+                    "name": person.name,
+                    "slug": person.slug,
+                    "nickname": person.nickname,
+                    "role": person.role,
+                    "team": person.team,
+                }
+                for person in people
+            ],
+            "job_family": row.job_family or None,
+            "series": series,
+            "series_part": row.series_part,
+            "published_at": _time(row.published_at),
+            "original_published_on": _time(row.original_published_on),
+            "published_date_known": not date_unknown_of(row.source_key, row.original_published_on),
+            "updated_at": _time(row.updated_at),
+            "view_count": view_count or 0,
+            "reading_minutes": row.reading_minutes,
+            "cover_image_url": absolute(cover_url(cover)) if cover else None,
+            "cover_alt": row.cover_alt,
+            "url": absolute(story_url(row.slug, row.pk)),
+        }
+
+    return story_item
 
 
 def page_items(request: HttpRequest, shown: list[tuple[int, int | None]]) -> list[dict]:
     """The items of a page of stories, `shown` their (id, stored 조회수) in the list's order
-    (story_item()): read as plain values in two statements (the rows; their hashtags and
+    (item_maker()): read as plain values in two statements (the rows; their hashtags and
     people together), where model instances and the schema's validation cost more than the
     rest of the request (a page of 20 with a token at 10,000 stories, in process: 5.8 ms →
     1.9 ms). A story withdrawn since its id was read is left out."""
@@ -407,9 +418,9 @@ def page_items(request: HttpRequest, shown: list[tuple[int, int | None]]) -> lis
     found = PAGE_ROWS(Article, ids=ids, now=clock.now_datetime())
     rows = {row[0]: ItemRow._make(row) for row in found}
     tags, people = card_tags_and_people_of(ids)
-    story_url = url_maker("articles:story", keyed=True)
+    story_item = item_maker(request)
     return [
-        story_item(request, rows[pk], tags.get(pk, ()), people.get(pk, ()), count, story_url)
+        story_item(rows[pk], tags.get(pk, ()), people.get(pk, ()), count)
         for pk, count in shown
         if pk in rows
     ]
@@ -477,17 +488,12 @@ def detail(request, response, **lookup):
 
 def detail_of(request: HttpRequest, article: Article) -> dict:
     """The story exactly as StoryDetailOut dumps it (a test holds the two equal): its item
-    (story_item()), its body and what else a story alone shows, its place in a series, its
+    (item_maker()), its body and what else a story alone shows, its place in a series, its
     related stories and its source."""
     with_relations([article])
     story_url = url_maker("articles:story", keyed=True)
-    item = story_item(
-        request,
-        row_of(article),
-        article.card_tags,
-        article.card_people,
-        article.view_count,
-        story_url,
+    item = item_maker(request)(
+        row_of(article), article.card_tags, article.card_people, article.view_count
     )
     related = Article.objects.related_links(
         article, [tag.pk for tag in article.card_tags], RELATED_COUNT

@@ -253,13 +253,25 @@ def file_url(name: str, storage=default_storage) -> str:
     item's cost); the join is needed only to resolve empty and dot segments ("a//b", "./a",
     "a/../b"), and is left to it for those. Any other storage is asked, as it may sign or
     route each file on its own."""
+    return file_url_maker(storage)(name)
+
+
+def file_url_maker(storage=default_storage):
+    """file_url(name, storage) as a function of the name, for the many files of one answer:
+    the storage is unwrapped and its base URL read once, when it is made."""
     storage = unwrapped(storage)
-    if isinstance(storage, FileSystemStorage) and storage.base_url is not None:
+    if not isinstance(storage, FileSystemStorage) or storage.base_url is None:
+        return storage.url
+    base_url, url = storage.base_url, storage.url
+
+    def made(name: str) -> str:
         path = filepath_to_uri(name).lstrip("/")
         segments = path.split("/")
         if "" not in segments[:-1] and "." not in segments and ".." not in segments:
-            return storage.base_url + path
-    return storage.url(name)
+            return base_url + path
+        return url(name)
+
+    return made
 
 
 def urls_of(name: str, storage):
