@@ -33,7 +33,7 @@ from articles import answers
 from articles.answers import rendering_under
 from articles.listing import CardTag, story_reads, view_totals, with_card_tags
 from articles.models import RELATED_COUNT, Article
-from reader.markup import card_html
+from reader.markup import card_html, card_links
 
 register = template.Library()
 # About 1.3 KB a card: some 6,000 cards, every card of a large site's first pages.
@@ -304,18 +304,24 @@ def story_grid(context, stories):
     """A grid of story cards (story_card()), or the line that says there is none yet."""
     if not stories:
         return mark_safe('\n<p class="empty">아직 공개된 스토리가 없습니다.</p>\n\n')
-    drawn = "".join(story_card(context, story) for story in stories)
+    links = card_links()
+    drawn = "".join(_card(context, story, links) for story in stories)
     return mark_safe(f'\n<div class="grid">\n  {drawn}\n</div>\n\n')
 
 
 @register.simple_tag(takes_context=True)
 def story_card(context, story):
+    return _card(context, story, None)
+
+
+def _card(context, story, links):
+    """A story's card, kept or drawn (`links`: card_links() made for its list, or None)."""
     if isinstance(story, KeptCard):
         return mark_safe(story.html)  # card_html()'s output, escaped there
     popular_days = context.get("popular_days")
     version = rendering_under.get()
     if version is None:
-        return mark_safe(card_html(story, shown_tags(story), popular_days))
+        return mark_safe(card_html(story, shown_tags(story), popular_days, links))
     quick = version_key(version, story.pk, popular_days, shown_count(story, popular_days))
     html = cards.get(quick)
     if html is None:
@@ -323,7 +329,7 @@ def story_card(context, story):
         key = card_key(story, tags, popular_days)
         html = cards.get(key)
         if html is None:
-            html = card_html(story, tags, popular_days)
+            html = card_html(story, tags, popular_days, links)
             cards.put(key, html, KEY_BYTES)
         cards.put(quick, html)
         drawn_under.put(version, "")

@@ -23,6 +23,7 @@ from django.utils import dateformat, timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator, add_truncation_text, calculate_truncate_chars_length
 from django.utils.timezone import template_localtime
+from django.utils.translation import pgettext
 
 from articles.models import Tag
 from articles.models.common import Kind, fixed_url, url_context, url_maker
@@ -174,7 +175,10 @@ def cut(text: str, length: int) -> str:
         return text
     if _NOT_PLAIN.search(text) is not None:
         return Truncator(text).chars(length)
-    return add_truncation_text(text[: calculate_truncate_chars_length(length, None)])
+    # Truncator's ellipsis, translated once (each of the two helpers would look it up again).
+    ellipsis = pgettext("String to return when truncating text", "%(truncated_text)s…")
+    kept = text[: calculate_truncate_chars_length(length, ellipsis)]
+    return add_truncation_text(kept, ellipsis)
 
 
 def story_date_html(story, format, zone=None) -> str:
@@ -192,9 +196,17 @@ def story_date_html(story, format, zone=None) -> str:
     return "\n"
 
 
-def card_html(story, tags, popular_days) -> str:
+def card_links() -> tuple:
+    """The url_maker()s of a card's links, a story's page and a tag's: made once for a list of
+    cards (each reads where URLs are reversed now, more than the link itself costs)."""
+    return url_maker("articles:story", keyed=True), url_maker(Tag.url_name)
+
+
+def card_html(story, tags, popular_days, links=None) -> str:
     """A story card: its cover, kind, company, title, excerpt, 조회수 (of the last
-    `popular_days` days on a 인기순 list), date and hashtags (`tags`, CardTag or Tag)."""
+    `popular_days` days on a 인기순 list), date and hashtags (`tags`, CardTag or Tag);
+    `links`: card_links(), when made for a list."""
+    story_url, tag_url = links or card_links()
     company = story.company
     company_line = (
         f'<span class="card-company">{logo_html(company, "xs", "20px", decorative=True)}'
@@ -213,7 +225,7 @@ def card_html(story, tags, popular_days) -> str:
         count = f"<span>조회수 {_e(story.view_count)}</span>"
     hashtags = (
         '\n  <p class="tag-list">'
-        + "".join(f'<a href="{_e(tag.get_absolute_url())}">#{_e(tag.name)}</a> ' for tag in tags)
+        + "".join(f'<a href="{_e(tag_url(tag.slug))}">#{_e(tag.name)}</a> ' for tag in tags)
         + "</p>\n  "
         if tags
         else ""
@@ -225,7 +237,7 @@ def card_html(story, tags, popular_days) -> str:
         f'    <span class="kind kind-{_e(story.kind)}">{_e(kind_label(story))}</span>\n'
         f"    {company_line}\n"
         "  </p>\n"
-        f'  <h3 class="card-title"><a href="{_e(story.get_absolute_url())}">'
+        f'  <h3 class="card-title"><a href="{_e(story_url(story.slug, story.pk))}">'
         f"{_e(story.title)}</a></h3>\n"
         f"  {excerpt}\n"
         '  <p class="card-foot">\n'
@@ -394,15 +406,15 @@ def popular_items(popular) -> SafeString:
 def search_results(stories) -> SafeString:
     """The stories of a page of search results (search_result() each), their links made with
     the pattern read once for the page."""
-    links = (url_maker("articles:story", keyed=True), url_maker(Tag.url_name))
+    links = card_links()
     zone = timezone.get_current_timezone() if settings.USE_TZ else None
     return mark_safe("".join(search_result(story, links, zone) for story in stories))
 
 
 def search_result(story, links, zone) -> str:
     """One story in the search results (articles/search.py add_highlights() marks its title and
-    cuts its snippet): kind, company, title, snippet, 조회수, date and hashtags. `links`: the
-    url_maker()s of a story and a tag; `zone`: the current time zone."""
+    cuts its snippet): kind, company, title, snippet, 조회수, date and hashtags. `links`:
+    card_links(); `zone`: the current time zone."""
     story_url, tag_url = links
     company = f"<span>{_e(story.company_name)}</span>" if story.company_name is not None else ""
     snippet = f'<p class="search-snippet">{_e(story.snippet)}</p>' if story.snippet else ""

@@ -22,6 +22,7 @@ from reader.markup import (
     _date,
     _e,
     card_html,
+    card_links,
     cut,
     kind_label,
     story_date_html,
@@ -77,6 +78,17 @@ def test_a_card_escapes_everything_a_writer_typed():
     assert '<span class="card-company">' in html
     assert "&lt;b&gt;회사&lt;/b&gt;</span>" in html
     assert "#&lt;i&gt;태그&lt;/i&gt;</a>" in html
+
+
+def test_a_card_drawn_with_its_list_s_links_is_the_card_drawn_alone():
+    story = ArticleFactory(
+        title="링크 카드", slug="링크-카드", tags=[TagFactory(name="한글 태그"), TagFactory()]
+    )
+    row = with_card_tags(Article.objects.card_rows([story.pk]))[0]
+    alone = card_html(row, row.card_tags, None)
+    assert card_html(row, row.card_tags, None, card_links()) == alone
+    assert f'href="{story.get_absolute_url()}"' in alone
+    assert all(f'href="{tag.get_absolute_url()}"' in alone for tag in story.tags.all())
 
 
 def test_a_card_leaves_out_what_the_story_does_not_have():

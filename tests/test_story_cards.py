@@ -180,9 +180,9 @@ def drawn(monkeypatch):
     titles = []
     real = module.card_html
 
-    def spy(story, tags, popular_days):
+    def spy(story, tags, popular_days, links=None):
         titles.append(story.title)
-        return real(story, tags, popular_days)
+        return real(story, tags, popular_days, links)
 
     monkeypatch.setattr(module, "card_html", spy)
     return titles
