@@ -157,7 +157,7 @@ def related_for_readers(article) -> list:
     if article.company_id:
 
         def company_cards():
-            rows = Article.objects.newest_cards_of_company(article.company_id, RELATED_COUNT + 1)
+            rows = Article.objects.newest_cards_of_company(article.company, RELATED_COUNT + 1)
             loaded.update((story.pk, story) for story in rows)
             return list(loaded)
 

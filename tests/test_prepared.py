@@ -155,7 +155,7 @@ def test_a_companys_newest_and_a_series_parts_are_what_the_orm_gives(stories):
             .values_list("pk", flat=True)
         )
         for count in (1, 3, 7):
-            cards = Article.objects.newest_cards_of_company(company.pk, count)
+            cards = Article.objects.newest_cards_of_company(company, count)
             assert [story.pk for story in cards] == expected[:count]
             assert [card(story) for story in cards] == [
                 card(story) for story in Article.objects.published().card_rows(expected[:count])

@@ -50,6 +50,8 @@ CARD_FIELDS = (
     "company__logo_renditions",
     "view_total__count",
 )
+# CARD_FIELDS but the company's.
+STORY_CARD_FIELDS = tuple(name for name in CARD_FIELDS if not name.startswith("company__"))
 # Queries every story page, API detail or home miss asks, compiled once (prepared.py).
 PUBLISHED_CARDS = Prepared(
     lambda model, ids, now: model.objects.published(now).by_key(ids).card_columns().order_by()
@@ -84,8 +86,13 @@ PUBLISHED_LINKS = Prepared(
         model.objects.published(now).by_key(ids).order_by().values_list(*LINK_COLUMNS)
     )
 )
+# A company's newest stories as cards, without their company (the caller has it).
 COMPANY_NEWEST_CARDS = Prepared(
-    lambda model, count, company, now: model.objects.of_company(company, now).card_columns()[:count]
+    lambda model, count, company, now: (
+        model.objects.of_company(company, now)
+        .select_related("view_total")
+        .only(*STORY_CARD_FIELDS, "company")[:count]
+    )
 )
 SERIES_PARTS = Prepared(
     lambda model, series, now: model.objects.series_parts(series, now).only(
@@ -352,16 +359,21 @@ class ArticleQuerySet(models.QuerySet):
         instances (six dates and three JSON fields a card to convert)."""
         return self.select_related("company", "view_total").only(*CARD_FIELDS)
 
-    def newest_cards_of_company(self, company_id, count, now=None) -> list:
-        """card_rows() of the company's `count` newest stories published at `now`, newest
-        first (whatever this queryset holds: call it on Article.objects), the query compiled
-        once: the first pool of related stories, loaded with what their cards show."""
-        return COMPANY_NEWEST_CARDS(
+    def newest_cards_of_company(self, company, count, now=None) -> list:
+        """card_rows() of `company`'s `count` newest stories published at `now`, newest first
+        (whatever this queryset holds: call it on Article.objects), the query compiled once:
+        the first pool of related stories, loaded with what their cards show. Each is given
+        `company` itself (a story page's own, read with its row) rather than a copy of it
+        joined to every story: five Company instances fewer (a sixth of the pool's cost)."""
+        stories = COMPANY_NEWEST_CARDS(
             self.model,
             shape={"count": count},
-            company=company_id,
+            company=company.pk,
             now=now or clock.now_datetime(),
         )
+        for story in stories:
+            story.company = company
+        return stories
 
     def related_ids(self, article, company_newest, tag_ids=None, limit=RELATED_COUNT):
         """The ids of up to `limit` published stories like `article`: the same company first,
