@@ -364,7 +364,8 @@ class ArticleQuerySet(models.QuerySet):
         (whatever this queryset holds: call it on Article.objects), the query compiled once:
         the first pool of related stories, loaded with what their cards show. Each is given
         `company` itself (a story page's own, read with its row) rather than a copy of it
-        joined to every story: five Company instances fewer (a sixth of the pool's cost)."""
+        joined to every story: five Company instances fewer (a sixth of the pool's cost on
+        SQLite; on PostgreSQL within the noise)."""
         stories = COMPANY_NEWEST_CARDS(
             self.model,
             shape={"count": count},
