@@ -183,14 +183,6 @@ def related_for_readers(article) -> list:
     return in_order(chosen, kept, {story.pk: story for story in stories})
 
 
-def as_cards(load, ids, kept: dict) -> list:
-    """The stories of `ids` in that order as cards: those of `kept` as they are, the others
-    loaded (`load`(ids): card_rows(), where an id it does not give is left out) with their
-    hashtags."""
-    stories = with_card_tags(load([pk for pk in ids if pk not in kept]))
-    return in_order(ids, kept, {story.pk: story for story in stories})
-
-
 def in_order(ids, kept: dict, loaded: dict) -> list:
     """The cards of `ids` in that order: each kept one, else the loaded story; an id found in
     neither (no longer published) is left out."""
@@ -273,7 +265,10 @@ def drawable(stories, popular_days=None, shown=None):
             rows = without_prefetch(stories.resolve() if deferred else stories)
             shown = [(pk, count or 0) for pk, count in rows.values_list("pk", "view_total__count")]
         kept = _found(version, shown)
-        return as_cards(stories.model.objects.card_rows, [pk for pk, _ in shown], kept)
+        ids = [pk for pk, _ in shown]
+        # The others as cards, with their hashtags (card_rows() leaves out an id it lacks).
+        loaded = stories.model.objects.card_rows([pk for pk in ids if pk not in kept])
+        return in_order(ids, kept, {story.pk: story for story in with_card_tags(loaded)})
     rows = list(without_prefetch(stories.resolve() if deferred else stories))
     with_card_tags(undrawn(rows, popular_days))
     return rows
