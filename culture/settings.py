@@ -117,7 +117,6 @@ TEMPLATES = [
                 "cards": "reader.cards",
                 "links": "reader.links",
                 "markup": "reader.markup",
-                "story_page": "reader.story_page",
             },
         },
     },

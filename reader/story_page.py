@@ -1,5 +1,6 @@
 """The story page's own content (its article, the company card, the people, the related
-stories), written in Python: `{% story_content %}` in templates/reader/story.html.
+stories), written in Python: the `content` part of templates/reader/story.html's frame
+(reader/frame.py, reader/views.py story_html).
 
 The template engine spent about a millisecond on this part of every story page it rendered
 (some 90 variable lookups, 40 conditions, a loop per list), as much as the queries that read
@@ -9,7 +10,6 @@ is escaped as the engine escapes it (markup._e), dates are formatted as its date
 after the conversion to local time (markup._date), and the shared pieces (dates, pictures,
 badges, the card grid) are the functions the tags call."""
 
-from django import template
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
 
@@ -24,15 +24,12 @@ from reader.markup import (
     story_date_html,
 )
 
-register = template.Library()
-
 COVER_SIZES = "(min-width: 45rem) 42rem, calc(100vw - 2rem)"
 
 
-@register.simple_tag(takes_context=True)
-def story_content(context) -> SafeString:
-    """The content block of a story page from the view's context (reader/views.py
-    render_story)."""
+def story_content(context: dict) -> SafeString:
+    """The content block of a story page from the view's values (reader/views.py
+    story_html)."""
     article = context["article"]
     series_position = context.get("series_position")
     pieces = [

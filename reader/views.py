@@ -43,7 +43,8 @@ from articles.search import (
     parse_query,
     search_pages,
 )
-from reader import viewcount
+from articles.sharecards import SITE_DESCRIPTION
+from reader import frame, viewcount
 from reader.cards import (
     DeferredList,
     drawable,
@@ -52,7 +53,9 @@ from reader.cards import (
     related_for_readers,
     without_prefetch,
 )
+from reader.markup import _e, share_tags
 from reader.share import page_tags, picture_image, share_image, site_tags, story_tags
+from reader.story_page import story_content
 
 PAGE_SIZE = 20
 HOME_COLLECTION_SIZE = 6
@@ -432,8 +435,9 @@ def render_story(request, article, view_count, *, counted=False):
 
 
 def story_html(request, article, view_count, *, counted=False) -> str:
-    """A story's page. (Readers' pages are kept as text: rendered to a string, not encoded
-    into a response and decoded again.)"""
+    """A story's page: its parts written in Python, set in its frame (reader/frame.py).
+    (Readers' pages are kept as text: rendered to a string, not encoded into a response and
+    decoded again.)"""
     related = related_for_readers(article)
     tags = article.card_tags  # plain values, as on its card, read with the related cards'.
     parts = []
@@ -442,8 +446,9 @@ def story_html(request, article, view_count, *, counted=False) -> str:
     position = next((i for i, part in enumerate(parts) if part.pk == article.pk), None)
     following = position is not None and position + 1 < len(parts)
     image = share_image(article)  # the link preview's picture, in its JSON-LD and its tags
-    return render_to_string(
-        "reader/story.html",
+    share = story_tags(article, tags, image)
+    is_preview = not article.is_public
+    content = story_content(
         {
             "article": article,
             "view_count": view_count,
@@ -455,11 +460,21 @@ def story_html(request, article, view_count, *, counted=False) -> str:
             "series_position": None if position is None else position + 1,
             "series_previous": parts[position - 1] if position else None,
             "series_next": parts[position + 1] if following else None,
-            "is_preview": not article.is_public,
-            "json_ld": story_json_ld(article, tags, image),
-            "share": story_tags(article, tags, image),
-        },
+            "is_preview": is_preview,
+        }
+    )
+    return frame.page(
         request,
+        "reader/story.html",
+        {
+            "title": _e(article.title),
+            # base.html's {% firstof share.description SITE_DESCRIPTION %}
+            "description": _e(share.description or SITE_DESCRIPTION),
+            "share_tags": share_tags({"SITE_NAME": settings.SITE_NAME}, share),
+            "json_ld": story_json_ld(article, tags, image),
+            "content": content,
+        },
+        {"is_preview": is_preview, "count_url": counted},
     )
 
 
