@@ -201,3 +201,25 @@ def test_the_popular_list_is_what_its_template_wrote():
     )
     assert popular_items(popular) == template.render(Context({"popular": popular}))
     assert "<script>" not in popular_items(popular)
+
+
+@pytest.mark.parametrize(
+    "query_string",
+    ["", "q=%ED%92%80", "q=a+b&page=3", "page=2&q=x&order=relevance", "q=x&q=y&page=1",
+     "tag=%23c%2B%2B&empty=&page=abc", "order=recent"],
+)  # fmt: skip
+@pytest.mark.parametrize(
+    "changes",
+    [{"page": 4}, {"page": None}, {"order": "relevance", "page": None}, {"job": None},
+     {"q": "새 말 & <b>"}, {}],
+)  # fmt: skip
+def test_query_with_writes_what_django_s_querystring_tag_writes(query_string, changes):
+    from types import SimpleNamespace
+
+    from django.http import QueryDict
+    from django.template.defaulttags import querystring
+
+    query_dict = QueryDict(query_string)
+    django_s = querystring(SimpleNamespace(request=SimpleNamespace(GET=query_dict)), **changes)
+    assert markup.query_with(query_dict, **changes) == django_s
+    assert QueryDict(query_string) == query_dict  # left as it was
