@@ -17,10 +17,16 @@ request.
 
 The parts are text the template writes as it is ({{ part }} of a SafeString): the caller
 escapes them. A stand-in the template escaped, dropped or wrote twice does not make a frame:
-that template is rendered every time, as before."""
+that template is rendered every time, as before.
+
+Under the test client a page drawn in a frame reports its template and the view's values
+(`context`) as Django's instrumented rendering does (the template_rendered signal), so a test
+reads response.context as before; without a listener nothing is sent."""
 
 from django.core.signals import setting_changed
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
+from django.test.signals import template_rendered
 from django.utils.autoreload import file_changed
 from django.utils.safestring import mark_safe
 
@@ -34,11 +40,23 @@ MARK = "\ue000"
 _frames: dict[tuple, tuple[str, ...] | None] = {}
 
 
-def page(request, template_name: str, parts: dict[str, str], flags: dict | None = None) -> str:
+def page(
+    request,
+    template_name: str,
+    parts: dict[str, str],
+    flags: dict | None = None,
+    *,
+    context: dict | None = None,
+) -> str:
     """What render_to_string(template_name, {**flags, **parts}, request) writes, where each of
     `parts` is safe text (escaped by the caller) and `flags` hold the few other values the
-    template tests."""
+    template tests. `context`: the values the parts were made from, for tests."""
     flags = flags or {}
+    if template_rendered.has_listeners():
+        shown = Context({**(context or {}), **flags, **parts})
+        template_rendered.send(
+            sender=page, template=get_template(template_name).template, context=shown
+        )
     match = getattr(request, "resolver_match", None)
     key = (
         template_name,

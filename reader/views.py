@@ -54,6 +54,7 @@ from reader.cards import (
     without_prefetch,
 )
 from reader.markup import _e, share_tags
+from reader.search_page import search_content, search_title
 from reader.share import page_tags, picture_image, share_image, site_tags, story_tags
 from reader.story_page import story_content
 
@@ -468,14 +469,22 @@ def story_html(request, article, view_count, *, counted=False) -> str:
         "reader/story.html",
         {
             "title": _e(article.title),
-            # base.html's {% firstof share.description SITE_DESCRIPTION %}
-            "description": _e(share.description or SITE_DESCRIPTION),
-            "share_tags": share_tags({"SITE_NAME": settings.SITE_NAME}, share),
+            **share_parts(share),
             "json_ld": story_json_ld(article, tags, image),
             "content": content,
         },
         {"is_preview": is_preview, "count_url": counted},
     )
+
+
+def share_parts(share) -> dict[str, str]:
+    """A page's description and link-preview tags (reader/share.py ShareTags) as the parts of
+    its frame (reader/frame.py): what base.html writes for `share`."""
+    return {
+        # {% firstof share.description SITE_DESCRIPTION %}
+        "description": _e(share.description or SITE_DESCRIPTION),
+        "share_tags": share_tags({"SITE_NAME": settings.SITE_NAME}, share),
+    }
 
 
 def story_json_ld(article, tags, image):
@@ -666,23 +675,20 @@ def search(request):
     if query:
         page = paginate(request, search_pages(query, order=order), read=with_card_tags_and_texts)
         add_highlights(page, query)
-    return render(
+    share = page_tags(
         request,
-        "reader/search.html",
-        {
-            "query": query,
-            "page": page,
-            "order": order,
-            "orders": ORDERS.items(),
-            "share": page_tags(
-                request,
-                f"‘{query.text}’ 검색 결과" if query.text else "스토리 검색",
-                "회사, 기술, 사람, 문화 이야기로 스토리를 찾습니다.",
-                page=page,
-                keep=("q",),
-            ),
-        },
+        f"‘{query.text}’ 검색 결과" if query.text else "스토리 검색",
+        "회사, 기술, 사람, 문화 이야기로 스토리를 찾습니다.",
+        page=page,
+        keep=("q",),
     )
+    parts = {
+        "title": search_title(query),
+        **share_parts(share),
+        "content": search_content(request, query, page, order),
+    }
+    shown = {"query": query, "page": page, "order": order, "share": share}
+    return HttpResponse(frame.page(request, "reader/search.html", parts, context=shown))
 
 
 @require_safe

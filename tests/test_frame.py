@@ -96,3 +96,11 @@ def test_a_template_that_does_not_write_each_part_once_as_given_is_rendered_ever
                 request, template_name, parts, {}
             )
         assert list(frame._frames.values()) == [None]
+
+
+@pytest.mark.django_db
+def test_a_test_reads_what_a_page_in_a_frame_was_made_from(client):
+    response = client.get("/search/", {"q": "풀"})
+    assert response.templates[0].name == "reader/search.html"
+    assert response.context["query"].text == "풀"
+    assert response.context["page"] is not None
