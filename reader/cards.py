@@ -299,9 +299,15 @@ def story_grid(context, stories):
     """A grid of story cards (story_card()), or the line that says there is none yet."""
     if not stories:
         return mark_safe('\n<p class="empty">아직 공개된 스토리가 없습니다.</p>\n\n')
-    links = card_links()
-    drawn = "".join(_card(context, story, links) for story in stories)
+    drawn = cards_html(stories, context.get("popular_days"))
     return mark_safe(f'\n<div class="grid">\n  {drawn}\n</div>\n\n')
+
+
+def cards_html(stories, popular_days=None) -> str:
+    """The cards of `stories` one after the other (_card()), their links made once."""
+    links = card_links()
+    context = {"popular_days": popular_days}
+    return "".join(_card(context, story, links) for story in stories)
 
 
 @register.simple_tag(takes_context=True)

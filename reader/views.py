@@ -53,6 +53,7 @@ from reader.cards import (
     related_for_readers,
     without_prefetch,
 )
+from reader.home_page import home_content
 from reader.markup import _e, share_tags
 from reader.search_page import search_content, search_title
 from reader.share import page_tags, picture_image, share_image, site_tags, story_tags
@@ -247,17 +248,20 @@ def home(request):
             popular.append(SimpleNamespace(story=loaded[pk], recent_views=total))
     # The hashtags of the cards to draw, in one query (reader/cards.py).
     with_card_tags([loaded[pk] for pk in card_ids if pk in loaded and pk not in kept])
-    return render(
-        request,
-        "reader/home.html",
-        {
-            "featured": featured,
-            "collections": collections,
-            "latest": [(Kind(kind), stories) for kind, stories in latest.items() if stories],
-            "popular": popular,
-            "share": site_tags(request),
-        },
-    )
+    latest = [(Kind(kind), stories) for kind, stories in latest.items() if stories]
+    share = site_tags(request)
+    parts = {
+        **share_parts(share),
+        "content": home_content(featured, collections, popular, latest),
+    }
+    shown = {
+        "featured": featured,
+        "collections": collections,
+        "latest": latest,
+        "popular": popular,
+        "share": share,
+    }
+    return HttpResponse(frame.page(request, "reader/home.html", parts, context=shown))
 
 
 def home_choice(now) -> tuple:
