@@ -13,11 +13,14 @@ from datetime import date, datetime
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.http import Http404, HttpResponse
 from django.urls import reverse
+from django.utils.translation import get_language
 
 from articles import pictures, sharecards
 from articles.models import Article
+from articles.models.common import url_context
 
 logger = logging.getLogger("reader.share")
 
@@ -74,12 +77,32 @@ def card_image(url_path: str, card: sharecards.Card, alt: str) -> ShareImage:
 
 
 def site_image() -> ShareImage:
-    """The site's own card, for pages without a picture of their own."""
-    return card_image(
-        reverse("articles:share-site"),
-        sharecards.site_card(),
-        f"{settings.SITE_NAME} — {sharecards.SITE_DESCRIPTION}",
-    )
+    """The site's own card, for pages without a picture of their own. It is the same for
+    every page (its address, its fingerprint and its words come from the settings), so it
+    is made once per URL configuration and language (about 60 us a page: a reverse(), the
+    card's fingerprint, the labels' translations) and again after a setting changes."""
+    key = (*url_context(), get_language())
+    image = _site_images.get(key)
+    if image is None:
+        image = _site_images.setdefault(
+            key,
+            card_image(
+                reverse("articles:share-site"),
+                sharecards.site_card(),
+                f"{settings.SITE_NAME} — {sharecards.SITE_DESCRIPTION}",
+            ),
+        )
+    return image
+
+
+_site_images: dict[tuple, ShareImage] = {}
+
+
+def forget_site_image(**kwargs) -> None:
+    _site_images.clear()
+
+
+setting_changed.connect(forget_site_image)
 
 
 def share_image(article: Article) -> ShareImage:

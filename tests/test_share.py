@@ -275,3 +275,15 @@ def test_an_undated_import_claims_no_publication_time(client):
     assert "article:published_time" not in tags_of(client, imported.get_absolute_url())
     dated = ArticleFactory(source_key="theteams:5678", original_published_on=date(2018, 5, 3))
     assert tags_of(client, dated.get_absolute_url())["article:published_time"] == "2018-05-03"
+
+
+def test_the_site_card_follows_a_change_of_the_site_s_name(client, settings):
+    """The site's card is made once for every page, and again when its settings change."""
+    first = unescape(client.get("/feed/", **HEADERS).content.decode())
+    settings.SITE_NAME = "다른 이름의 스토리"
+    second = unescape(client.get("/interviews/", **HEADERS).content.decode())
+    alt = re.compile(r'<meta property="og:image:alt" content="([^"]*)"')
+    image = re.compile(r'<meta property="og:image" content="([^"]*)"')
+    assert alt.search(second)[1].startswith("다른 이름의 스토리 — ")
+    assert not alt.search(first)[1].startswith("다른 이름의 스토리")
+    assert image.search(first)[1] != image.search(second)[1]  # a new name, a new fingerprint
