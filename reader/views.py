@@ -54,6 +54,7 @@ from reader.cards import (
     without_prefetch,
 )
 from reader.home_page import home_content
+from reader.list_page import kind_list_content
 from reader.markup import _e, share_tags
 from reader.search_page import search_content, search_title
 from reader.share import page_tags, picture_image, share_image, site_tags, story_tags
@@ -358,26 +359,26 @@ def kind_list(request, kind_path):
         if popular_days
         else partial(Article.objects.kind_page, kind, job_family=job_family),
     )
-    return render(
+    share = page_tags(request, kind.label, KIND_DESCRIPTIONS[kind], page=page)
+    filters = {
+        "sort": sort,
+        "sorts": SORTS.items(),
+        # The cards show what the list is sorted by: the window's views on 인기순.
+        "popular_days": popular_days,
+        "job_family": job_family,
+        "job_family_label": JobFamily(job_family).label if job_family else "",
+        "job_families": JobFamily.choices,
+        "invalid_filters": invalid,
+    }
+    content = kind_list_content(request, page, kind=kind, kind_path=kind_path, filters=filters)
+    html = frame.page(
         request,
         "reader/kind_list.html",
-        {
-            "kind": kind,
-            "kind_path": kind_path,
-            "list_url": request.path,
-            "page": page,
-            "share": page_tags(request, kind.label, KIND_DESCRIPTIONS[kind], page=page),
-            "sort": sort,
-            "sorts": SORTS.items(),
-            # The cards show what the list is sorted by: the window's views on 인기순.
-            "popular_days": popular_days,
-            "job_family": job_family,
-            "job_family_label": JobFamily(job_family).label if job_family else "",
-            "job_families": JobFamily.choices,
-            "invalid_filters": invalid,
-        },
-        status=400 if invalid else 200,
+        {**share_parts(share), "content": content},
+        {"kind": kind, "kind_path": kind_path},
+        context={"page": page, "share": share, **filters},
     )
+    return HttpResponse(html, status=400 if invalid else 200)
 
 
 # In a cached story page, where this request's 조회수 goes: invisible separators, never in
