@@ -44,6 +44,7 @@ _WRITTEN_FORMATS = {
     "c": lambda value: value.isoformat(),
     "Y.m.d": lambda value: f"{value.year:04d}.{value.month:02d}.{value.day:02d}",
     "Y년 n월 j일": lambda value: f"{value.year:04d}년 {value.month}월 {value.day}일",
+    "Ymd": lambda value: f"{value.year:04d}{value.month:02d}{value.day:02d}",
 }
 
 
