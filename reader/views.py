@@ -454,21 +454,20 @@ def story_html(request, article, view_count, *, counted=False) -> str:
     image = share_image(article)  # the link preview's picture, in its JSON-LD and its tags
     share = story_tags(article, tags, image)
     is_preview = not article.is_public
-    content = story_content(
-        {
-            "article": article,
-            "view_count": view_count,
-            "count_url": reverse("articles:count-view", args=[article.pk]) if counted else None,
-            "people": article.story_people,
-            "tags": tags,
-            "related": related,
-            "series_parts": parts,
-            "series_position": None if position is None else position + 1,
-            "series_previous": parts[position - 1] if position else None,
-            "series_next": parts[position + 1] if following else None,
-            "is_preview": is_preview,
-        }
-    )
+    shown = {
+        "article": article,
+        "view_count": view_count,
+        "count_url": reverse("articles:count-view", args=[article.pk]) if counted else None,
+        "people": article.story_people,
+        "tags": tags,
+        "related": related,
+        "series_parts": parts,
+        "series_position": None if position is None else position + 1,
+        "series_previous": parts[position - 1] if position else None,
+        "series_next": parts[position + 1] if following else None,
+        "is_preview": is_preview,
+        "share": share,
+    }
     return frame.page(
         request,
         "reader/story.html",
@@ -476,9 +475,10 @@ def story_html(request, article, view_count, *, counted=False) -> str:
             "title": _e(article.title),
             **share_parts(share),
             "json_ld": story_json_ld(article, tags, image),
-            "content": content,
+            "content": story_content(shown),
         },
         {"is_preview": is_preview, "count_url": counted},
+        context=shown,
     )
 
 
