@@ -1,10 +1,11 @@
 """A page's frame drawn once: its template rendered with stand-ins for the page's own parts,
 kept per process, and filled in with each page's parts by joining strings.
 
-The story page (reader/views.py story_html) is a frame around parts written in Python (its
-title, link-preview tags, JSON-LD and content): everything else is templates/base.html's head,
-header and footer, the same on every story page. The template engine spent about 0.2 ms of
-each story page walking that frame (the inheritance, a dozen tags, the context processors);
+The story page, the search page, 스토리 홈 and the kind lists (reader/views.py) are frames
+around parts written in Python (their content, title, link-preview tags and, for a story,
+its JSON-LD): everything else is templates/base.html's head, header and footer and what
+their own template adds, the same on every such page. The template engine spent about 0.2 ms
+of each page walking that frame (the inheritance, a dozen tags, the context processors);
 drawn once, a page costs a join.
 
 page() renders the template with each part's name as a stand-in, and splits what it wrote at
@@ -50,7 +51,8 @@ def page(
 ) -> str:
     """What render_to_string(template_name, {**flags, **parts}, request) writes, where each of
     `parts` is safe text (escaped by the caller) and `flags` hold the few other values the
-    template tests. `context`: the values the parts were made from, for tests."""
+    template tests (hashable values: each set of flags has a frame of its own). `context`:
+    the values the parts were made from, for tests."""
     flags = flags or {}
     if template_rendered.has_listeners():
         shown = Context({**(context or {}), **flags, **parts})
