@@ -1,7 +1,7 @@
-"""{% story_card story %}: a story card's HTML, rendered once for what it shows and reused by
-every list that shows the story (home, the kind lists, a company's, a tag's, related stories,
+"""A story card's HTML (cards_html()), rendered once for what it shows and reused by every
+list that shows the story (home, the kind lists, a company's, a tag's, related stories,
 search), across content changes: a save of another story leaves this card as it was.
-{% story_grid stories %} lays a list's cards out.
+grid_html() ({% story_grid stories %} in templates) lays a list's cards out.
 
 A card is filed under everything it shows (card_key()): its story's own version (moved by
 every save of the story, through the one door, articles/services.py), its cover's renditions
@@ -130,7 +130,7 @@ def shown_count(story, popular_days) -> int:
 
 
 class KeptCard:
-    """A story in a list whose card was found kept: what {% story_card %} sends again."""
+    """A story in a list whose card was found kept: what cards_html() sends again."""
 
     __slots__ = ("html", "pk")
 
@@ -296,33 +296,30 @@ def undrawn(stories, popular_days=None) -> list:
 
 @register.simple_tag(takes_context=True)
 def story_grid(context, stories):
-    """A grid of story cards (story_card()), or the line that says there is none yet."""
+    return mark_safe(grid_html(stories, context.get("popular_days")))
+
+
+def grid_html(stories, popular_days=None) -> str:
+    """A grid of story cards (cards_html()), or the line that says there is none yet."""
     if not stories:
-        return mark_safe('\n<p class="empty">아직 공개된 스토리가 없습니다.</p>\n\n')
-    drawn = cards_html(stories, context.get("popular_days"))
-    return mark_safe(f'\n<div class="grid">\n  {drawn}\n</div>\n\n')
+        return '\n<p class="empty">아직 공개된 스토리가 없습니다.</p>\n\n'
+    return f'\n<div class="grid">\n  {cards_html(stories, popular_days)}\n</div>\n\n'
 
 
 def cards_html(stories, popular_days=None) -> str:
-    """The cards of `stories` one after the other (_card()), their links made once."""
+    """The cards of `stories` one after the other, their links made once (`popular_days`: the
+    window of 인기순 whose views they show, or None)."""
     links = card_links()
-    context = {"popular_days": popular_days}
-    return "".join(_card(context, story, links) for story in stories)
+    return "".join(_card(story, popular_days, links) for story in stories)
 
 
-@register.simple_tag(takes_context=True)
-def story_card(context, story):
-    return _card(context, story, None)
-
-
-def _card(context, story, links):
-    """A story's card, kept or drawn (`links`: card_links() made for its list, or None)."""
+def _card(story, popular_days, links) -> str:
+    """A story's card, kept or drawn (`links`: card_links())."""
     if isinstance(story, KeptCard):
-        return mark_safe(story.html)  # card_html()'s output, escaped there
-    popular_days = context.get("popular_days")
+        return story.html  # card_html()'s output, escaped there
     version = rendering_under.get()
     if version is None:
-        return mark_safe(card_html(story, shown_tags(story), popular_days, links))
+        return card_html(story, shown_tags(story), popular_days, links)
     quick = version_key(version, story.pk, popular_days, shown_count(story, popular_days))
     html = cards.get(quick)
     if html is None:
@@ -334,4 +331,4 @@ def _card(context, story, links):
             cards.put(key, html, KEY_BYTES)
         cards.put(quick, html)
         drawn_under.put(version, "")
-    return mark_safe(html)  # card_html()'s output, escaped there
+    return html  # card_html()'s output, escaped there

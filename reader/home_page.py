@@ -8,7 +8,7 @@ inheritance). This writes the same HTML, byte for byte: each piece of literal te
 template's, each value escaped as the engine escapes it (markup._e), and the cards, the cover
 and the most read are the functions the tags call."""
 
-from reader.cards import cards_html, story_grid
+from reader.cards import cards_html, grid_html
 from reader.markup import _e, cover_html, kind_label, popular_items
 
 FEATURED_COVER_SIZES = "(min-width: 72rem) 38rem, (min-width: 48rem) 55vw, 100vw"
@@ -81,6 +81,6 @@ def _latest(kind, stories) -> str:
     return (
         f'\n<section class="section" aria-labelledby="latest-{value}">\n'
         f'  <h2 id="latest-{value}">최신 {_e(kind.label)}</h2>\n'
-        f"  {story_grid({}, stories)}\n"
+        f"  {grid_html(stories)}\n"
         "</section>\n"
     )

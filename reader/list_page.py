@@ -8,7 +8,7 @@ the same HTML, byte for byte: each piece of literal text is the template's, each
 escaped as the engine escapes it (markup._e; the template's truncatechars is markup.cut())."""
 
 from articles.models.common import url_maker
-from reader.cards import story_grid
+from reader.cards import grid_html
 from reader.markup import _e, cut, pagination_html, query_with
 
 
@@ -49,7 +49,7 @@ def kind_list_content(request, page, *, kind, kind_path, filters) -> str:
             "</div>\n"
         )
     else:
-        shown = f"\n{story_grid({'popular_days': days}, page.object_list)}\n"
+        shown = f"\n{grid_html(page.object_list, days)}\n"
     return (
         f"\n<h1>{label}</h1>\n"
         f'<p class="section-lead"><a href="{feed}" type="application/atom+xml">Atom 피드</a>로 '

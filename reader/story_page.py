@@ -13,7 +13,7 @@ badges, the card grid) are the functions the tags call."""
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
 
-from reader.cards import story_grid
+from reader.cards import grid_html
 from reader.markup import (
     _date,
     _e,
@@ -53,7 +53,7 @@ def story_content(context: dict) -> SafeString:
         "\n  ",
         _people(context.get("people"), article.company),
         "\n</aside>\n</div>\n\n",
-        _related(context, context.get("related")),
+        _related(context.get("related")),
         "\n",
     ]
     return mark_safe("".join(pieces))
@@ -232,12 +232,12 @@ def _people(people, story_company) -> str:
     )
 
 
-def _related(context, related) -> str:
+def _related(related) -> str:
     if not related:
         return ""
     return (
         '\n<section class="section related" aria-labelledby="related-title">\n'
         '  <h2 id="related-title">함께 읽으면 좋은 스토리</h2>\n'
-        f"  {story_grid(context, related)}\n"
+        f"  {grid_html(related)}\n"
         "</section>\n"
     )
