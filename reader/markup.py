@@ -353,6 +353,10 @@ setting_changed.connect(forget_chrome)
 
 @register.simple_tag(takes_context=True)
 def share_tags(context, share) -> SafeString:
+    return mark_safe(share_tags_html(share, context.get("SITE_NAME")))
+
+
+def share_tags_html(share, site_name) -> str:
     """Link previews (reader/share.py ShareTags): canonical, OpenGraph and Twitter, absolute
     from SITE_URL."""
     image = share.image
@@ -372,11 +376,11 @@ def share_tags(context, share) -> SafeString:
         if value
     )
     tags = "".join(f'<meta property="article:tag" content="{_e(tag)}">\n  ' for tag in share.tags)
-    return mark_safe(
+    return (
         "\n"
         f'  <link rel="canonical" href="{_e(share.canonical_url)}">\n'
         f'  <meta property="og:type" content="{_e(share.type)}">\n'
-        f'  <meta property="og:site_name" content="{_e(context.get("SITE_NAME"))}">\n'
+        f'  <meta property="og:site_name" content="{_e(site_name)}">\n'
         '  <meta property="og:locale" content="ko_KR">\n'
         f'  <meta property="og:title" content="{_e(share.title)}">\n'
         f'  <meta property="og:description" content="{_e(share.description)}">\n'

@@ -19,8 +19,8 @@ CURRENT = ' aria-current="true"'
 
 
 def search_title(query) -> str:
-    """The page's title before the site's name, escaped."""
-    return f"‘{_e(query.text)}’ 검색 결과" if query.text else "스토리 검색"
+    """The page's title (before the site's name in <title>, and its link preview's)."""
+    return f"‘{query.text}’ 검색 결과" if query.text else "스토리 검색"
 
 
 def search_content(request, query, page, order) -> str:

@@ -55,7 +55,7 @@ from reader.cards import (
 )
 from reader.home_page import home_content
 from reader.list_page import kind_list_content
-from reader.markup import _e, share_tags
+from reader.markup import _e, share_tags_html
 from reader.search_page import search_content, search_title
 from reader.share import page_tags, picture_image, share_image, site_tags, story_tags
 from reader.story_page import story_content
@@ -250,19 +250,12 @@ def home(request):
     # The hashtags of the cards to draw, in one query (reader/cards.py).
     with_card_tags([loaded[pk] for pk in card_ids if pk in loaded and pk not in kept])
     latest = [(Kind(kind), stories) for kind, stories in latest.items() if stories]
-    share = site_tags(request)
-    parts = {
-        **share_parts(share),
-        "content": home_content(featured, collections, popular, latest),
-    }
-    shown = {
-        "featured": featured,
-        "collections": collections,
-        "latest": latest,
-        "popular": popular,
-        "share": share,
-    }
-    return HttpResponse(frame.page(request, "reader/home.html", parts, context=shown))
+    content = home_content(featured, collections, popular, latest)
+    shown = {"featured": featured, "collections": collections, "latest": latest, "popular": popular}
+    html = framed(
+        request, "reader/home.html", site_tags(request), {"content": content}, shown=shown
+    )
+    return HttpResponse(html)
 
 
 def home_choice(now) -> tuple:
@@ -371,12 +364,13 @@ def kind_list(request, kind_path):
         "invalid_filters": invalid,
     }
     content = kind_list_content(request, page, kind=kind, kind_path=kind_path, filters=filters)
-    html = frame.page(
+    html = framed(
         request,
         "reader/kind_list.html",
-        {**share_parts(share), "content": content},
+        share,
+        {"content": content},
         {"kind": kind, "kind_path": kind_path},
-        context={"page": page, "share": share, **filters},
+        shown={"page": page, **filters},
     )
     return HttpResponse(html, status=400 if invalid else 200)
 
@@ -466,30 +460,28 @@ def story_html(request, article, view_count, *, counted=False) -> str:
         "series_previous": parts[position - 1] if position else None,
         "series_next": parts[position + 1] if following else None,
         "is_preview": is_preview,
-        "share": share,
     }
-    return frame.page(
-        request,
-        "reader/story.html",
-        {
-            "title": _e(article.title),
-            **share_parts(share),
-            "json_ld": story_json_ld(article, tags, image),
-            "content": story_content(shown),
-        },
-        {"is_preview": is_preview, "count_url": counted},
-        context=shown,
-    )
+    parts = {
+        "title": _e(article.title),
+        "json_ld": story_json_ld(article, tags, image),
+        "content": story_content(shown),
+    }
+    flags = {"is_preview": is_preview, "count_url": counted}
+    return framed(request, "reader/story.html", share, parts, flags, shown=shown)
 
 
-def share_parts(share) -> dict[str, str]:
-    """A page's description and link-preview tags (reader/share.py ShareTags) as the parts of
-    its frame (reader/frame.py): what base.html writes for `share`."""
-    return {
+def framed(request, template_name, share, parts, flags=None, *, shown) -> str:
+    """A page written in Python set in its template's frame (reader/frame.py): its `parts`
+    (escaped text) with the description and link-preview tags base.html writes for `share`
+    (reader/share.py ShareTags). `flags`: what else the template tests; `shown`: the values
+    the parts were made from, for tests."""
+    parts = {
         # {% firstof share.description SITE_DESCRIPTION %}
         "description": _e(share.description or SITE_DESCRIPTION),
-        "share_tags": share_tags({"SITE_NAME": settings.SITE_NAME}, share),
+        "share_tags": share_tags_html(share, settings.SITE_NAME),
+        **parts,
     }
+    return frame.page(request, template_name, parts, flags, context={**shown, "share": share})
 
 
 def story_json_ld(article, tags, image):
@@ -680,20 +672,13 @@ def search(request):
     if query:
         page = paginate(request, search_pages(query, order=order), read=with_card_tags_and_texts)
         add_highlights(page, query)
+    title = search_title(query)
     share = page_tags(
-        request,
-        f"‘{query.text}’ 검색 결과" if query.text else "스토리 검색",
-        "회사, 기술, 사람, 문화 이야기로 스토리를 찾습니다.",
-        page=page,
-        keep=("q",),
+        request, title, "회사, 기술, 사람, 문화 이야기로 스토리를 찾습니다.", page=page, keep=("q",)
     )
-    parts = {
-        "title": search_title(query),
-        **share_parts(share),
-        "content": search_content(request, query, page, order),
-    }
-    shown = {"query": query, "page": page, "order": order, "share": share}
-    return HttpResponse(frame.page(request, "reader/search.html", parts, context=shown))
+    parts = {"title": _e(title), "content": search_content(request, query, page, order)}
+    shown = {"query": query, "page": page, "order": order}
+    return HttpResponse(framed(request, "reader/search.html", share, parts, shown=shown))
 
 
 @require_safe
