@@ -72,8 +72,8 @@ def page(
     except KeyError:
         pieces = _frames.setdefault(key, _frame(request, template_name, tuple(parts), flags))
     if pieces is None:
-        context = {**flags, **{name: mark_safe(text) for name, text in parts.items()}}
-        return render_to_string(template_name, context, request)
+        values = {name: mark_safe(text) for name, text in parts.items()}
+        return render_to_string(template_name, {**flags, **values}, request)
     written = list(pieces)
     written[1::2] = [parts[name] for name in pieces[1::2]]
     return "".join(written)
