@@ -12,7 +12,15 @@ from django.utils import timezone
 
 from api.common import RENDERER
 from api.schemas import StoryDetailOut, StoryPageOut
-from api.stories import StoryFilter, filtered, page_of, series_position, with_relations
+from api.stories import (
+    ITEM_COLUMNS,
+    ItemRow,
+    StoryFilter,
+    filtered,
+    page_of,
+    series_position,
+    with_relations,
+)
 from articles.models import Article, JobFamily, Kind
 from tests import factories as make
 from tests.api_support import API
@@ -199,5 +207,11 @@ def test_a_page_s_ids_are_what_the_orm_gives(stories, chosen):
     ordered = stories.popular() if filters.ordering == "popular" else stories.recent()
     for start, stop in ((0, 20), (0, 1), (1, 3), (2, 100), (50, 70)):
         expected = list(ordered.values_list("pk", "view_total__count")[start:stop])
+        # With their rows: what each item shows of its story, then its count.
+        columns = [*ITEM_COLUMNS.values(), "view_total__count"]
+        rows = [tuple(row) for row in ordered.values_list(*columns)[start:stop]]
+        found = page_of(filters, start, stop, rows=True)
 
         assert page_of(filters, start, stop) == expected, (chosen, start, stop)
+        assert [(*row, count) for row, count in found] == rows, (chosen, start, stop)
+        assert all(isinstance(row, ItemRow) for row, _ in found)
