@@ -71,7 +71,7 @@ from api.schemas import (
 )
 from api.throttling import TokenRateThrottle
 from articles import answers, clock, versions
-from articles.listing import card_tags_and_people_of, with_tags_and_people
+from articles.listing import card_tags_and_people_of, tags_people_and, with_tags_and_people
 from articles.models import RELATED_COUNT, Article, JobFamily, Kind, Person
 from articles.models import Status as StoryStatus
 from articles.models.common import url_maker
@@ -528,13 +528,20 @@ def detail_of(request: HttpRequest, article: Article) -> dict:
     """The story exactly as StoryDetailOut dumps it (a test holds the two equal): its item
     (item_maker()), its body and what else a story alone shows, its place in a series, its
     related stories and its source."""
-    with_relations([article])
+    now = clock.now_datetime()
+    # Its hashtags and people, and its company's newest stories (the related stories' first
+    # pool), in one statement.
+    newest = Article.objects.newest_links_read(article, now, RELATED_COUNT)
+    if newest is None:
+        with_relations([article])
+    else:
+        article.card_tags, article.card_people, newest = tags_people_and(article.pk, newest)
     story_url = url_maker("articles:story", keyed=True)
     item = item_maker(request)(
         row_of(article), article.card_tags, article.card_people, article.view_count
     )
     related = Article.objects.related_links(
-        article, [tag.pk for tag in article.card_tags], RELATED_COUNT
+        article, [tag.pk for tag in article.card_tags], RELATED_COUNT, now, newest
     )
     site = article.source_site
     source = (

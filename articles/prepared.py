@@ -68,6 +68,11 @@ class Prepared:
         query = self.compiled(model, shape, None, values)
         return query.sql, query.parameters(values, None, ()), query.alias
 
+    def made(self, model, rows: list, shape: dict | None = None, **values) -> list:
+        """What a call returns, from `rows` of its statement() read within another statement
+        (each row its columns in the statement's order, as the database gives them)."""
+        return self.compiled(model, shape, None, values).made(rows)
+
     def compiled(self, model, shape, window, values) -> "_Compiled":
         alias = router.db_for_read(model)
         shape = shape or {}
@@ -190,6 +195,11 @@ class _Compiled:
         with connections[self.alias].cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
+        return self.made(rows)
+
+    def made(self, rows: list) -> list:
+        """The call's result from the rows its SQL gave: converted, and made into instances
+        unless values were asked for."""
         if self.raw:
             return rows
         if self.converters:

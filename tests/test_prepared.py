@@ -9,10 +9,19 @@ import pytest
 from django.utils import timezone
 
 from articles import clock
+from articles.listing import card_tags_and_people_of, tags_people_and
 from articles.models import Article, Status
+from articles.models.querysets import LINK_COLUMNS, RelatedLink
 from articles.models.states import State
 from articles.prepared import NotPreparable, Prepared
-from tests.factories import ArticleFactory, CompanyFactory, SeriesFactory, set_views
+from tests.factories import (
+    ArticleFactory,
+    CompanyFactory,
+    PersonFactory,
+    SeriesFactory,
+    TagFactory,
+    set_views,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -185,3 +194,33 @@ def test_homes_newest_ids_sent_together_are_each_querys_own(stories):
             assert latest[kind] == expected[:count]
     Article.objects.update(is_featured=False)
     assert Article.objects.home_newest(kinds, 4, now)[0] is None
+
+
+def test_a_story_s_tags_people_and_company_newest_read_together_are_each_read_s_own():
+    company = CompanyFactory()
+    tags = [TagFactory(name=name) for name in ("나중", "가운데", "처음")]
+    people = [PersonFactory(name=name) for name in ("하늘", "가람", "나래")]
+    now = clock.now_datetime()
+    story = ArticleFactory(company=company, tags=tags, people=people, published_at=now)
+    same_moment = now - timedelta(hours=1)
+    for n in range(8):  # newest first by moment, then by id; four share one moment
+        ArticleFactory(
+            company=company, published_at=same_moment if n < 4 else now - timedelta(days=n)
+        )
+    ArticleFactory(company=company, status=Status.DRAFT)
+    ArticleFactory(company=CompanyFactory(), published_at=now)
+
+    found_tags, found_people, newest = tags_people_and(
+        story.pk, Article.objects.newest_links_read(story, now, 4)
+    )
+
+    expected_tags, expected_people = card_tags_and_people_of([story.pk])
+    assert found_tags == expected_tags[story.pk]
+    assert [tag.name for tag in found_tags] == ["나중", "가운데", "처음"]  # the story's own order
+    assert found_people == expected_people[story.pk]
+    assert newest == [
+        RelatedLink._make(row)
+        for row in Article.objects.of_company(company.pk, now).values_list(*LINK_COLUMNS)[:5]
+    ]
+    assert [link.published_at for link in newest] == [now, *[same_moment] * 4]
+    assert Article.objects.newest_links_read(ArticleFactory(company=None), now) is None

@@ -250,15 +250,20 @@ class ArticleQuerySet(models.QuerySet):
         and PostgreSQL put NULLs at opposite ends by themselves), then by date."""
         return self.order_by(F("series_part").asc(nulls_last=True), "published_at", "id")
 
-    def related_links(self, article, tag_ids=None, limit=RELATED_COUNT, now=None) -> list:
+    def related_links(
+        self, article, tag_ids=None, limit=RELATED_COUNT, now=None, newest=None
+    ) -> list:
         """Up to `limit` published stories like `article` (related_ids()) as RelatedLink,
         read as plain values with the queries compiled once (call it on Article.objects): the
-        company's newest with their links at once (they are the first pool), the others by
-        their keys. The API's related stories; a story page draws them as cards
-        (reader/cards.py related_for_readers())."""
+        company's newest with their links at once (they are the first pool; `newest`, when
+        the caller read them already: newest_links_read()), the others by their keys. The
+        API's related stories; a story page draws them as cards (reader/cards.py
+        related_for_readers())."""
         now = now or clock.now_datetime()
         loaded = {}
-        if article.company_id:
+        if newest is not None:
+            loaded = {link.pk: link for link in newest}
+        elif article.company_id:
             shape = {"count": limit + 1}
             rows = COMPANY_NEWEST_LINKS(
                 self.model, shape=shape, company=article.company_id, now=now
@@ -270,6 +275,26 @@ class ArticleQuerySet(models.QuerySet):
             rows = PUBLISHED_LINKS(self.model, ids=missing, now=now)
             loaded.update((row[0], RelatedLink._make(row)) for row in rows)
         return [loaded[pk] for pk in ids if pk in loaded]
+
+    def newest_links_read(self, article, now, limit=RELATED_COUNT):
+        """The first pool of related_links() (the `limit` + 1 newest stories of `article`'s
+        company published at `now`) as a read to run within another statement, or None
+        without a company: its SQL (selecting RelatedLink's columns, in order), its
+        parameters, and what makes its rows into RelatedLinks, newest first."""
+        if not article.company_id:
+            return None
+        shape = {"count": limit + 1}
+        values = {"company": article.company_id, "now": now}
+        sql, params, _ = COMPANY_NEWEST_LINKS.statement(self.model, shape=shape, **values)
+
+        def made(rows) -> list[RelatedLink]:
+            links = map(
+                RelatedLink._make, COMPANY_NEWEST_LINKS.made(self.model, rows, shape, **values)
+            )
+            # In order again, as recent() sorts them: the statement around it promises none.
+            return sorted(links, key=lambda link: (link.published_at, link.pk), reverse=True)
+
+        return sql, params, made
 
     def by_key(self, ids):
         """The stories of `ids` that this queryset holds, found by their keys: each is read by
