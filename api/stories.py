@@ -71,7 +71,14 @@ from api.schemas import (
 )
 from api.throttling import TokenRateThrottle
 from articles import answers, clock, versions
-from articles.listing import card_tags_and_people_of, tags_people_and, with_tags_and_people
+from articles.listing import (
+    card_tags_and_people_of,
+    people_along,
+    people_of_along,
+    tags_along,
+    tags_of_along,
+    with_tags_and_people,
+)
 from articles.models import RELATED_COUNT, Article, JobFamily, Kind, Person
 from articles.models import Status as StoryStatus
 from articles.models.common import url_maker
@@ -501,16 +508,24 @@ def get_story_by_slug(request: HttpRequest, response: HttpResponse, slug: Path[S
 
 
 def detail(request, response, **lookup):
-    """A fixed number of queries: the published story, its tags, its people, its series'
-    published parts, and the related stories (ArticleQuerySet.related_links)."""
+    """A fixed number of queries: the published story with its tags, its people and its
+    company's newest stories (one statement), its series' published parts, and the rest of the
+    related stories (ArticleQuerySet.related_links)."""
     allow_only(request, ())
     if "pk" in lookup:
-        article = Article.objects.published_story(lookup["pk"])
+        pk = lookup["pk"]
     else:
-        article = Article.objects.published().select_related("company", "series", "view_total")
-        article = article.filter(**lookup).first()
+        pk = Article.objects.published().filter(**lookup).values_list("pk", flat=True).first()
+        if pk is None:
+            raise Http404("스토리가 없습니다.")
+    now = clock.now_datetime()
+    newest, make_newest = Article.objects.newest_links_along(pk, now, RELATED_COUNT)
+    article, (tags, people, newest) = Article.objects.published_story_with(
+        pk, [tags_along(pk), people_along(pk), newest], now
+    )
     if article is None:
         raise Http404("스토리가 없습니다.")
+    article.card_tags, article.card_people = tags_of_along(tags), people_of_along(people)
     not_modified = conditional(
         request,
         response,
@@ -520,22 +535,16 @@ def detail(request, response, **lookup):
     if not_modified is not None:
         return not_modified
     # Written out as StoryDetailOut dumps it (detail_of()), so ninja has nothing to validate.
-    response.content = RENDERER.render(request, detail_of(request, article), response_status=200)
+    detail = detail_of(request, article, make_newest(newest), now)
+    response.content = RENDERER.render(request, detail, response_status=200)
     return response
 
 
-def detail_of(request: HttpRequest, article: Article) -> dict:
+def detail_of(request: HttpRequest, article: Article, newest=None, now=None) -> dict:
     """The story exactly as StoryDetailOut dumps it (a test holds the two equal): its item
     (item_maker()), its body and what else a story alone shows, its place in a series, its
-    related stories and its source."""
-    now = clock.now_datetime()
-    # Its hashtags and people, and its company's newest stories (the related stories' first
-    # pool), in one statement.
-    newest = Article.objects.newest_links_read(article, now, RELATED_COUNT)
-    if newest is None:
-        with_relations([article])
-    else:
-        article.card_tags, article.card_people, newest = tags_people_and(article.pk, newest)
+    related stories (`newest`, the first pool, when read with the story) and its source.
+    `article` has its hashtags (`card_tags`) and people (`card_people`)."""
     story_url = url_maker("articles:story", keyed=True)
     item = item_maker(request)(
         row_of(article), article.card_tags, article.card_people, article.view_count

@@ -9,6 +9,7 @@ from django.db import connections
 
 from articles.models import Article, ArticleTag, Company, Person, SearchDocument, Tag, ViewTotal
 from articles.models.common import url_of
+from articles.prepared import Along
 
 
 class CardTag(NamedTuple):
@@ -54,6 +55,18 @@ def _statement(model, sql: str, ids, extra=()) -> tuple[str, list, str]:
     return sql, params, connection.alias
 
 
+_sources: dict[tuple[str, str], str] = {}
+
+
+def _source(model, sql: str) -> str:
+    """_statement()'s SQL of `sql`, which has no `{ids}`, made once per database."""
+    key = (sql, model.objects.db)
+    found = _sources.get(key)
+    if found is None:
+        found = _sources[key] = _statement(model, sql, ())[0]
+    return found
+
+
 def _rows(model, sql: str, ids, extra=()) -> list[tuple]:
     """The rows of `sql` (_statement())."""
     sql, params, alias = _statement(model, sql, ids, extra)
@@ -82,7 +95,8 @@ def _attach(stories, of_stories, **defaults) -> list:
 
 
 # The hashtags of the stories {ids}: link `l`, tag `t`.
-TAGS_OF = "FROM {tag_links} l JOIN {tags} t ON t.id = l.tag_id WHERE l.article_id IN ({ids})"
+TAG_LINKS = "FROM {tag_links} l JOIN {tags} t ON t.id = l.tag_id"
+TAGS_OF = TAG_LINKS + " WHERE l.article_id IN ({ids})"
 
 
 def card_tags_of(ids) -> dict[int, tuple[CardTag, ...]]:
@@ -156,36 +170,39 @@ def card_tags_and_people_of(ids) -> tuple[dict[int, tuple], dict[int, tuple]]:
     return tags, _grouped(people, CardPerson)
 
 
-def tags_people_and(story_id: int, read) -> tuple[tuple, tuple, object]:
-    """A story's hashtags in its own order (CardTag), the people in it by name (CardPerson),
-    and the result of `read` ((SQL, parameters, made): a statement of seven columns, a key,
-    four texts and a moment, as ArticleQuerySet.newest_links_read() gives) in one statement:
-    one round trip instead of two (the API's story and its company's newest stories)."""
-    read_sql, read_params, made = read
-    sql, params, alias = _statement(
-        ArticleTag,
-        "UNION ALL SELECT 0, l.article_id, l.position, l.id, t.id, t.name, t.slug, "
-        f"NULL, NULL, NULL, NULL {TAGS_OF} "
-        f"UNION ALL SELECT 1, l.article_id, NULL, NULL, {', '.join(PERSON_COLUMNS[1:])}, NULL "
-        f"FROM {PEOPLE_OF} WHERE l.article_id IN ({{ids}}) "
-        "ORDER BY 1, 2, 3, 4, 6, 5",
-        [story_id],
+def tags_along(story_id: int) -> Along:
+    """A story's hashtags as a read along its row (articles/prepared.py read_along()):
+    (place, link, key, name, slug) rows, in order by tags_of_along()."""
+    columns = [("l.position", "int"), ("l.id", "int"), ("t.id", "int")]
+    return Along(
+        (*columns, ("t.name", "text"), ("t.slug", "text")),
+        _source(ArticleTag, TAG_LINKS + " WHERE l.article_id = %s"),
+        (story_id,),
     )
-    # The read's rows first: PostgreSQL types a UNION's columns from the left, branch by
-    # branch, and its moment is NULL in the others.
-    sql = f"SELECT 2, NULL, NULL, NULL, r.* FROM ({read_sql}) r {sql}"
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [*read_params, *params])
-        rows = cursor.fetchall()
-    tags, people, others = [], [], []
-    for part, _, _, _, *values in rows:
-        if part == 0:
-            tags.append(CardTag(*values[:3]))
-        elif part == 1:
-            people.append(CardPerson(*values[:6]))
-        else:
-            others.append(tuple(values))
-    return tuple(tags), tuple(people), made(others)
+
+
+def tags_of_along(rows) -> tuple[CardTag, ...]:
+    """The hashtags of tags_along()'s rows, in the story's own order (CardTag)."""
+    return tuple(CardTag(*row[2:]) for row in sorted(rows, key=lambda row: row[:2]))
+
+
+def people_along(story_id: int) -> Along:
+    """The people in a story as a read along its row (read_along()): their place by name (in
+    the database's collation), then key, and CardPerson's columns; in order by
+    people_of_along()."""
+    return Along(
+        (
+            ("ROW_NUMBER() OVER (ORDER BY p.name, p.id)", "int"),
+            *((column, "int" if column == "p.id" else "text") for column in PERSON_COLUMNS[1:]),
+        ),
+        _source(Person, f"FROM {PEOPLE_OF} WHERE l.article_id = %s"),
+        (story_id,),
+    )
+
+
+def people_of_along(rows) -> tuple[CardPerson, ...]:
+    """The people of people_along()'s rows by name, then key (CardPerson)."""
+    return tuple(CardPerson(*row[1:]) for row in sorted(rows))
 
 
 def with_tags_and_people(stories) -> list:

@@ -24,7 +24,10 @@ stale value."""
 import itertools
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import UTC, datetime
+from operator import itemgetter
+from typing import NamedTuple
 
 from django.core.signals import setting_changed
 from django.db import connections, router
@@ -67,6 +70,14 @@ class Prepared:
         one statement (together())."""
         query = self.compiled(model, shape, None, values)
         return query.sql, query.parameters(values, None, ()), query.alias
+
+    def along(self, model, shape: dict | None = None, **values) -> "Along":
+        """A call of this values_list() query as a read along another query's
+        (read_along()): its columns by their names, its rows made into what the call returns
+        by made()."""
+        query = self.compiled(model, shape, None, values)
+        columns, source = query.along()
+        return Along(columns, source, tuple(query.parameters(values, None, ())))
 
     def made(self, model, rows: list, shape: dict | None = None, **values) -> list:
         """What a call returns, from `rows` of its statement() read within another statement
@@ -174,6 +185,43 @@ class _Compiled:
         self.populators = get_related_populators(klass_info, select, alias)
         self.annotations = dict(compiler.annotation_col_map)
 
+    def along(self) -> tuple[tuple, str]:
+        """This values_list() query's columns by their names and its FROM, to be read along
+        another query (Prepared.along()), made once."""
+        made = getattr(self, "_along", None)
+        if made is None:
+            selected = self.compiler.select[0 : self.compiler.col_count]
+            names = [alias for _, _, alias in selected]
+            if self.values != "tuples" or None in names or len(set(names)) != len(names):
+                raise NotPreparable("a read along another names its columns: values_list() only")
+            quote = self.ops.quote_name
+            columns = tuple(
+                (f"along.{quote(name)}", kind)
+                for name, kind in zip(names, self.kinds(), strict=True)
+            )
+            made = self._along = (columns, f"FROM ({self.sql}) along")
+        return made
+
+    def with_along(self, along) -> tuple[str, list[Callable]]:
+        """The SQL of this query with the reads of `along` (read_along()), and for each read
+        what takes its columns' values out of a row: made once per shape of the reads."""
+        shape = tuple((read.columns, read.source) for read in along)
+        made = getattr(self, "_with_along", None)
+        if made is None:
+            made = self._with_along = {}
+        found = made.get(shape)
+        if found is None:
+            found = made[shape] = _with_along(self.sql, self.kinds(), along)
+        return found
+
+    def kinds(self) -> list[str | None]:
+        """The kind of each column the query selects (_KINDS), None for any other."""
+        kinds = getattr(self, "_kinds", None)
+        if kinds is None:
+            selected = self.compiler.select[0 : self.compiler.col_count]
+            kinds = self._kinds = [_kind(column[0].output_field) for column in selected]
+        return kinds
+
     def adapt(self, value):
         """A value as the compiled parameters hold it."""
         if isinstance(value, datetime):
@@ -236,6 +284,92 @@ def together(statements) -> list[list[tuple]]:
     for part, *values in rows:
         parts[part].append(tuple(values))
     return parts
+
+
+class Along(NamedTuple):
+    """A read sent along with a compiled query's own (read_along()): the expressions it
+    selects, each (SQL, kind: a value of _KINDS), and its FROM and WHERE (`source`, its
+    placeholders' values `params`)."""
+
+    columns: tuple[tuple[str, str], ...]
+    source: str
+    params: tuple = ()
+
+
+# The kinds of column a read along another may be put in, by the internal type of a model
+# field (a relation's, its target's): the types a UNION ALL of the two puts together on every
+# database (an integer with any integer, text with any text).
+_KINDS = {
+    **dict.fromkeys(
+        (
+            "AutoField",
+            "BigAutoField",
+            "SmallAutoField",
+            "IntegerField",
+            "BigIntegerField",
+            "SmallIntegerField",
+            "PositiveIntegerField",
+            "PositiveSmallIntegerField",
+            "PositiveBigIntegerField",
+        ),
+        "int",
+    ),
+    **dict.fromkeys(("CharField", "TextField", "SlugField", "URLField", "FileField"), "text"),
+    "JSONField": "json",
+    "DateTimeField": "datetime",
+}
+
+
+def _kind(field) -> str | None:
+    if field.is_relation:
+        field = field.target_field
+    return _KINDS.get(field.get_internal_type())
+
+
+def read_along(prepared: Prepared, model, along: list[Along], shape=None, **values):
+    """What `prepared` returns for `values`, and the rows of each of `along`, in one statement:
+    one round trip instead of one each. The query's own rows come first in a UNION ALL, so
+    its columns' types are the statement's; each read along it has its columns put in free
+    columns of the same kind, NULL in the others. Its rows come back as tuples of its columns
+    in their order, as the database gives them (no converters), in no promised order (select
+    a ROW_NUMBER() to sort by). A read that does not fit is refused with NotPreparable."""
+    query = prepared.compiled(model, shape, None, values)
+    sql, places = query.with_along(along)
+    params = query.parameters(values, None, ())
+    for read in along:
+        params += read.params
+    with connections[query.alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    own, others = [], [[] for _ in along]
+    for part, *row in rows:
+        if part == 0:
+            own.append(row)
+        else:
+            others[part - 1].append(places[part - 1](row))
+    return query.made(own), others
+
+
+def _with_along(sql: str, kinds: list, along: list[Along]) -> tuple[str, list[Callable]]:
+    parts = [f"SELECT 0, r.* FROM ({sql}) r"]
+    places = []
+    for number, read in enumerate(along, 1):
+        free = list(enumerate(kinds))
+        place = []
+        for expression, kind in read.columns:
+            found = next((i for i, (_, free_kind) in enumerate(free) if free_kind == kind), None)
+            if found is None:
+                raise NotPreparable(f"no {kind} column left for {expression}")
+            place.append(free.pop(found)[0])
+        shown = dict(zip(place, (expression for expression, _ in read.columns), strict=True))
+        columns = ", ".join(shown.get(index, "NULL") for index in range(len(kinds)))
+        parts.append(f"SELECT {number}, {columns} {read.source}")
+        # A row's values of the read's columns, in their order, as a tuple.
+        if len(place) == 1:
+            places.append(lambda row, index=place[0]: (row[index],))
+        else:
+            places.append(itemgetter(*place))
+    return " UNION ALL ".join(parts), places
 
 
 def _hashable(value) -> bool:

@@ -380,13 +380,13 @@ def test_story_detail_runs_a_fixed_number_of_queries(client, django_assert_num_q
         make.ArticleFactory(company=company, tags=tags, series=series, series_part=part)
     story = make.ArticleFactory(company=company, tags=tags, series=series, series_part=4)
 
-    # The content version (the cache misses), the story, its tags and people with its
-    # company's newest stories (the related stories' first pool, one statement), its series'
+    # The content version (the cache misses), the story with its tags, its people and its
+    # company's newest stories (the related stories' first pool: one statement), its series'
     # parts, then the rest of the related stories: the shared tags' and the same kind's
     # picks, and the load of those two pools' stories (a related story's link shows no
     # hashtags).
     versions.current()
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         response = client.get(f"{API}/stories/{story.pk}")
     assert response.status_code == 200
     assert len(response.json()["related"]) == 3

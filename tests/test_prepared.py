@@ -9,11 +9,17 @@ import pytest
 from django.utils import timezone
 
 from articles import clock
-from articles.listing import card_tags_and_people_of, tags_people_and
+from articles.listing import (
+    card_tags_and_people_of,
+    people_along,
+    people_of_along,
+    tags_along,
+    tags_of_along,
+)
 from articles.models import Article, Status
 from articles.models.querysets import LINK_COLUMNS, RelatedLink
 from articles.models.states import State
-from articles.prepared import NotPreparable, Prepared
+from articles.prepared import Along, NotPreparable, Prepared
 from tests.factories import (
     ArticleFactory,
     CompanyFactory,
@@ -196,10 +202,10 @@ def test_homes_newest_ids_sent_together_are_each_querys_own(stories):
     assert Article.objects.home_newest(kinds, 4, now)[0] is None
 
 
-def test_a_story_s_tags_people_and_company_newest_read_together_are_each_read_s_own():
+def test_a_story_s_tags_people_and_company_newest_read_along_its_row_are_each_read_s_own():
     company = CompanyFactory()
     tags = [TagFactory(name=name) for name in ("나중", "가운데", "처음")]
-    people = [PersonFactory(name=name) for name in ("하늘", "가람", "나래")]
+    people = [PersonFactory(name=name) for name in ("하늘", "가람", "나래", "가람")]
     now = clock.now_datetime()
     story = ArticleFactory(company=company, tags=tags, people=people, published_at=now)
     same_moment = now - timedelta(hours=1)
@@ -210,17 +216,48 @@ def test_a_story_s_tags_people_and_company_newest_read_together_are_each_read_s_
     ArticleFactory(company=company, status=Status.DRAFT)
     ArticleFactory(company=CompanyFactory(), published_at=now)
 
-    found_tags, found_people, newest = tags_people_and(
-        story.pk, Article.objects.newest_links_read(story, now, 4)
+    newest, make_newest = Article.objects.newest_links_along(story.pk, now, 4)
+    found, (tag_rows, people_rows, newest_rows) = Article.objects.published_story_with(
+        story.pk, [tags_along(story.pk), people_along(story.pk), newest], now
     )
 
+    assert card(found) == card(Article.objects.published_story(story.pk, now))
     expected_tags, expected_people = card_tags_and_people_of([story.pk])
-    assert found_tags == expected_tags[story.pk]
-    assert [tag.name for tag in found_tags] == ["나중", "가운데", "처음"]  # the story's own order
-    assert found_people == expected_people[story.pk]
-    assert newest == [
+    assert tags_of_along(tag_rows) == expected_tags[story.pk]
+    assert [tag.name for tag in tags_of_along(tag_rows)] == ["나중", "가운데", "처음"]
+    assert people_of_along(people_rows) == expected_people[story.pk]
+    assert [person.name for person in people_of_along(people_rows)] == [
+        "가람",
+        "가람",
+        "나래",
+        "하늘",
+    ]
+    links = make_newest(newest_rows)
+    assert links == [
         RelatedLink._make(row)
         for row in Article.objects.of_company(company.pk, now).values_list(*LINK_COLUMNS)[:5]
     ]
-    assert [link.published_at for link in newest] == [now, *[same_moment] * 4]
-    assert Article.objects.newest_links_read(ArticleFactory(company=None), now) is None
+    assert [link.published_at for link in links] == [now, *[same_moment] * 4]
+
+
+def test_what_is_read_along_a_story_s_row_comes_with_no_story():
+    lonely = ArticleFactory(company=None, tags=[TagFactory()])
+    now = clock.now_datetime()
+    newest, make_newest = Article.objects.newest_links_along(lonely.pk, now)
+    found, (tag_rows, newest_rows) = Article.objects.published_story_with(
+        lonely.pk, [tags_along(lonely.pk), newest], now
+    )
+    assert found.pk == lonely.pk
+    assert len(tags_of_along(tag_rows)) == 1
+    assert make_newest(newest_rows) == []  # no company: no company's stories
+
+    draft = ArticleFactory(status=Status.DRAFT, tags=[TagFactory()])
+    found, (tag_rows,) = Article.objects.published_story_with(draft.pk, [tags_along(draft.pk)])
+    assert found is None
+
+
+def test_a_read_that_finds_no_column_of_its_kind_is_refused():
+    story = ArticleFactory()
+    too_many = Along(tuple((f"{n}", "json") for n in range(5)), "FROM (SELECT 1) AS one")
+    with pytest.raises(NotPreparable):
+        Article.objects.published_story_with(story.pk, [too_many])

@@ -27,7 +27,7 @@ from articles.models.common import POPULAR_WINDOW_DAYS, RELATED_COUNT
 from articles.models.ordered import tags_in_order
 from articles.models.states import State, state_conditions
 from articles.models.stats import DailyView
-from articles.prepared import Prepared, together
+from articles.prepared import Prepared, read_along, together
 
 # What a story card draws (reader/markup.py card_html(), home's lead and 이번 주 인기) or is
 # kept by (reader/cards.py card_key()).
@@ -115,6 +115,12 @@ NEWEST_OF_KIND = Prepared(
 )
 # A story page and the API's story show the body's HTML, never its Markdown source: reading
 # that too (a second long text, stored after the others) was 40 % of the query's time.
+# The newest stories of a story's company, by the story's key (a read along the story's row).
+STORY_COMPANY_NEWEST_LINKS = Prepared(
+    lambda model, count, story, now: model.objects.of_company(
+        models.Subquery(model.objects.filter(pk=story).values("company_id")[:1]), now
+    ).values_list(*LINK_COLUMNS)[:count]
+)
 PUBLISHED_STORY = Prepared(
     lambda model, pk, now: (
         model.objects.published(now)
@@ -256,7 +262,7 @@ class ArticleQuerySet(models.QuerySet):
         """Up to `limit` published stories like `article` (related_ids()) as RelatedLink,
         read as plain values with the queries compiled once (call it on Article.objects): the
         company's newest with their links at once (they are the first pool; `newest`, when
-        the caller read them already: newest_links_read()), the others by their keys. The
+        the caller read them already: newest_links_along()), the others by their keys. The
         API's related stories; a story page draws them as cards (reader/cards.py
         related_for_readers())."""
         now = now or clock.now_datetime()
@@ -276,25 +282,22 @@ class ArticleQuerySet(models.QuerySet):
             loaded.update((row[0], RelatedLink._make(row)) for row in rows)
         return [loaded[pk] for pk in ids if pk in loaded]
 
-    def newest_links_read(self, article, now, limit=RELATED_COUNT):
-        """The first pool of related_links() (the `limit` + 1 newest stories of `article`'s
-        company published at `now`) as a read to run within another statement, or None
-        without a company: its SQL (selecting RelatedLink's columns, in order), its
-        parameters, and what makes its rows into RelatedLinks, newest first."""
-        if not article.company_id:
-            return None
+    def newest_links_along(self, story_id: int, now, limit=RELATED_COUNT) -> tuple:
+        """The first pool of related_links() (the `limit` + 1 newest stories published at
+        `now` of the company of story `story_id`, none without one) as a read along the
+        story's row (published_story_with()), and what makes its rows into RelatedLinks,
+        newest first."""
         shape = {"count": limit + 1}
-        values = {"company": article.company_id, "now": now}
-        sql, params, _ = COMPANY_NEWEST_LINKS.statement(self.model, shape=shape, **values)
+        values = {"story": story_id, "now": now}
+        along = STORY_COMPANY_NEWEST_LINKS.along(self.model, shape, **values)
 
         def made(rows) -> list[RelatedLink]:
-            links = map(
-                RelatedLink._make, COMPANY_NEWEST_LINKS.made(self.model, rows, shape, **values)
-            )
-            # In order again, as recent() sorts them: the statement around it promises none.
+            made = STORY_COMPANY_NEWEST_LINKS.made(self.model, rows, shape, **values)
+            # In order again, as recent() sorts them: the statement around them keeps none.
+            links = map(RelatedLink._make, made)
             return sorted(links, key=lambda link: (link.published_at, link.pk), reverse=True)
 
-        return sql, params, made
+        return along, made
 
     def by_key(self, ids):
         """The stories of `ids` that this queryset holds, found by their keys: each is read by
@@ -323,13 +326,22 @@ class ArticleQuerySet(models.QuerySet):
         조회수 (whatever this queryset holds: call it on Article.objects), else None; the query
         compiled once (articles/prepared.py): a story page's and the API's own row. Its
         Markdown source is not read (a query of its own if asked for)."""
-        found = PUBLISHED_STORY(self.model, pk=pk, now=now or clock.now_datetime())
+        return self.published_story_with(pk, (), now)[0]
+
+    def published_story_with(self, pk: int, along, now=None) -> tuple:
+        """published_story() and the rows of each read of `along` (articles/prepared.py
+        Along), in one statement (read_along())."""
+        now = now or clock.now_datetime()
+        if along:
+            found, others = read_along(PUBLISHED_STORY, self.model, along, pk=pk, now=now)
+        else:
+            found, others = PUBLISHED_STORY(self.model, pk=pk, now=now), []
         if not found:
-            return None
+            return None, others
         # Its state at `now` is what the query's filter held: published (Article.state reads
         # it as it reads with_state()'s, instead of testing every state's condition again).
         found[0].state_now = State.PUBLISHED.value
-        return found[0]
+        return found[0], others
 
     def kind_page(self, kind: str, start: int, stop: int, job_family="", now=None) -> list:
         """(id, stored 조회수) of the stories of `kind` (and `job_family`) published at `now`,
