@@ -217,25 +217,79 @@ def story_reads(story, ids, *, counts: bool = False) -> tuple[dict[int, tuple], 
     Person with their company's name: what the page shows of them), and the hashtags of the
     stories of `ids` (its related cards'), with their stored 조회수 when `counts`:
     ({story id: hashtags}, {story id: 조회수, for those that have a count})."""
-    renditions = Person._meta.get_field("photo_renditions")
-    connection = connections[Person.objects.db]
     tags, rows, totals = _tags_and(
         [story.pk, *ids],
-        [*PERSON_COLUMNS, "p.photo", "p.photo_renditions", "p.company_id", "c.name"],
-        PEOPLE_OF + " LEFT JOIN {companies} c ON c.id = p.company_id WHERE l.article_id = %s",
+        [*PERSON_COLUMNS, *STORY_PERSON_COLUMNS],
+        STORY_PEOPLE_OF + " WHERE l.article_id = %s",
         extra=[story.pk],
         counts=counts,
     )
     story.card_tags = tags.get(story.pk, ())
-    story.story_people = [
+    story.story_people = _story_people(row[1:] for row in rows)
+    return tags, totals
+
+
+# What a story page shows more of a person than a card: their photo and their company's name.
+STORY_PERSON_COLUMNS = ["p.photo", "p.photo_renditions", "p.company_id", "c.name"]
+STORY_PEOPLE_OF = PEOPLE_OF + " LEFT JOIN {companies} c ON c.id = p.company_id"
+
+
+def _story_people(rows) -> list[Person]:
+    """The people of a story page from rows of PERSON_COLUMNS (but the story's id) and
+    STORY_PERSON_COLUMNS, as Person with their company's name."""
+    renditions = Person._meta.get_field("photo_renditions")
+    connection = connections[Person.objects.db]
+    return [
         Person(
             **dict(zip(PERSON_FIELDS, values, strict=True)),
             photo_renditions=renditions.from_db_value(shown, None, connection),
             company=Company(id=company_id, name=company_name) if company_id else None,
         )
-        for _, *values, shown, company_id, company_name in rows
+        for *values, shown, company_id, company_name in rows
     ]
-    return tags, totals
+
+
+def story_people_along(story_id: int) -> Along:
+    """The people of a story page (story_reads()'s) as a read along the story's row
+    (articles/prepared.py read_along()); in order by story_people_of_along()."""
+    kinds = {"p.id": "int", "p.photo_renditions": "json", "p.company_id": "int"}
+    columns = [*PERSON_COLUMNS[1:], *STORY_PERSON_COLUMNS]
+    return Along(
+        (
+            ("ROW_NUMBER() OVER (ORDER BY p.name, p.id)", "int"),
+            *((column, kinds.get(column, "text")) for column in columns),
+        ),
+        _source(Person, f"FROM {STORY_PEOPLE_OF} WHERE l.article_id = %s"),
+        (story_id,),
+    )
+
+
+def story_people_of_along(rows) -> list[Person]:
+    """The people of story_people_along()'s rows by name, then key."""
+    return _story_people(row[1:] for row in sorted(rows, key=lambda row: row[0]))
+
+
+def card_tags_along(ids) -> Along:
+    """The hashtags of the stories of `ids` as a read along another query's rows
+    (read_along()): (story, place, link, key, name, slug); by story, in each story's order,
+    by tags_by_story_of_along()."""
+    return Along(
+        (
+            ("l.article_id", "int"),
+            ("l.position", "int"),
+            ("l.id", "int"),
+            ("t.id", "int"),
+            ("t.name", "text"),
+            ("t.slug", "text"),
+        ),
+        _source(ArticleTag, TAG_LINKS) + f" WHERE l.article_id IN ({', '.join(['%s'] * len(ids))})",
+        tuple(ids),
+    )
+
+
+def tags_by_story_of_along(rows) -> dict[int, tuple[CardTag, ...]]:
+    """{story id: its hashtags in its own order} of card_tags_along()'s rows."""
+    return _grouped(((row[0], *row[3:]) for row in sorted(rows)), CardTag)
 
 
 def card_tags_and_texts_of(ids) -> tuple[dict[int, tuple], dict[int, str]]:

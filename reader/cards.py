@@ -29,9 +29,20 @@ from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 
-from articles import answers
+from articles import clock
 from articles.answers import rendering_under
-from articles.listing import CardTag, story_reads, view_totals, with_card_tags
+from articles.listing import (
+    CardTag,
+    card_tags_along,
+    story_people_along,
+    story_people_of_along,
+    story_reads,
+    tags_along,
+    tags_by_story_of_along,
+    tags_of_along,
+    view_totals,
+    with_card_tags,
+)
 from articles.models import RELATED_COUNT, Article
 from reader.markup import card_html, card_links
 
@@ -138,46 +149,59 @@ class KeptCard:
         self.pk, self.html = pk, html
 
 
+def published_story_for_readers(pk: int):
+    """The story `pk` if it is published (Article.objects.published_story()), read with what
+    its page shows besides its row in the same statement (articles/prepared.py read_along()):
+    its hashtags (`card_tags`), its people (`story_people`), and its company's newest stories,
+    the first pool of its related stories: their ids and 조회수, newest first, and their
+    hashtags (`company_newest`, related_for_readers())."""
+    now = clock.now_datetime()
+    newest, make_newest = Article.objects.newest_counts_along(pk, now, RELATED_COUNT)
+    article, (tags, people, newest_rows) = Article.objects.published_story_with(
+        pk, [tags_along(pk), story_people_along(pk), newest], now
+    )
+    if article is not None:
+        article.card_tags = tags_of_along(tags)
+        article.story_people = story_people_of_along(people)
+        article.company_newest = make_newest(newest_rows)
+    return article
+
+
 def related_for_readers(article) -> list:
-    """A story page's related stories (Article.objects.related_ids()) as cards; `article` is
-    given its own hashtags (`card_tags`) and its people (`story_people`) by the statement that
-    reads the cards' hashtags and, once some card was drawn under this content version, their
-    조회수 (one round trip for all of it: articles/listing.py story_reads()); its tags' ids are
-    read only when the related stories need them.
+    """A story page's related stories (Article.objects.related_ids()) as cards.
 
-    A company's stories share their first pool (its newest stories), so while a page for
-    readers is rendered its ids are kept per company and content version: the next page of
-    the same company asks no query for them (outside such a render they are read each time).
-    The first page of a company under a version loads those stories as cards at once (one
-    query for the pool and its cards), with their counts. With the ids and counts known, a
-    story whose card was drawn under this version is not loaded at all (_found())."""
-    version = rendering_under.get()
-    loaded = {}
-    newest = []
-    if article.company_id:
+    Read with its row (published_story_for_readers()), `article` has its hashtags, its people
+    and its company's newest stories with their 조회수 (`company_newest`): a card kept under
+    this content version is found by its story and count without loading the story, and the
+    others are loaded by their keys with their hashtags (one statement, none when every card
+    is kept). Only a company with too few stories to fill the list asks for more (the tags'
+    and the kind's picks, and their counts).
 
-        def company_cards():
+    Otherwise (staff, previews: every card drawn afresh) the company's newest are loaded as
+    cards, and `article` is given its own hashtags (`card_tags`) and people (`story_people`)
+    with the related cards' hashtags (one statement: articles/listing.py story_reads())."""
+    newest = getattr(article, "company_newest", None)
+    if newest is None:
+        loaded = {}
+        if article.company_id:
             rows = Article.objects.newest_cards_of_company(article.company, RELATED_COUNT + 1)
-            loaded.update((story.pk, story) for story in rows)
-            return list(loaded)
-
-        newest = answers.kept(
-            f"related-company:{version}:{article.company_id}" if version is not None else None,
-            company_cards,
-            answers.STORY_TIMEOUT,
-        )
-    chosen = Article.objects.related_ids(article, newest, limit=RELATED_COUNT)
-    drawn = version is not None and drawn_under.get(version) is not None
-    if loaded and all(pk in loaded for pk in chosen):
-        # Their counts came with them: the kept cards are found without asking again.
-        kept = _found(version, ((pk, loaded[pk].view_count) for pk in chosen)) if drawn else {}
-        tags, _ = story_reads(article, [pk for pk in chosen if pk not in kept])
+            loaded = {story.pk: story for story in rows}
+        chosen = Article.objects.related_ids(article, list(loaded), limit=RELATED_COUNT)
+        tags, _ = story_reads(article, chosen)
+        stories = [loaded[pk] for pk in chosen if pk in loaded]
+        stories += Article.objects.published_cards([pk for pk in chosen if pk not in loaded])
+        kept = {}
     else:
-        tags, counts = story_reads(article, chosen, counts=drawn)
-        kept = _found(version, ((pk, counts.get(pk, 0)) for pk in chosen)) if drawn else {}
-    missing = [pk for pk in chosen if pk not in kept]
-    stories = [loaded[pk] for pk in missing if pk in loaded]
-    stories += Article.objects.published_cards([pk for pk in missing if pk not in loaded])
+        counts = dict(newest)
+        chosen = Article.objects.related_ids(article, list(counts), limit=RELATED_COUNT)
+        others = [pk for pk in chosen if pk not in counts]
+        if others:
+            counts.update(view_totals(others))
+        version = rendering_under.get()
+        kept = _found(version, ((pk, counts.get(pk, 0)) for pk in chosen)) if version else {}
+        missing = [pk for pk in chosen if pk not in kept]
+        stories, (rows,) = Article.objects.published_cards_with(missing, [card_tags_along(missing)])
+        tags = tags_by_story_of_along(rows)
     for story in stories:
         story.card_tags = tags.get(story.pk, ())
     return in_order(chosen, kept, {story.pk: story for story in stories})

@@ -50,6 +50,7 @@ from reader.cards import (
     drawable,
     in_order,
     kept_cards,
+    published_story_for_readers,
     related_for_readers,
     without_prefetch,
 )
@@ -391,7 +392,7 @@ def story(request, pk, slug=None):
     stored = []
 
     def render_for_readers():
-        article = Article.objects.published_story(pk)
+        article = published_story_for_readers(pk)
         if article is None:
             return (None, None), True
         stored.append(article.view_count)

@@ -118,8 +118,14 @@ NEWEST_OF_KIND = Prepared(
 # The newest stories of a story's company, by the story's key (a read along the story's row).
 STORY_COMPANY_NEWEST_LINKS = Prepared(
     lambda model, count, story, now: model.objects.of_company(
-        models.Subquery(model.objects.filter(pk=story).values("company_id")[:1]), now
+        models.Subquery(model.objects.filter(pk=story).order_by().values("company_id")), now
     ).values_list(*LINK_COLUMNS)[:count]
+)
+# The same by their key, 조회수 and publication: a story page's first pool of related cards.
+STORY_COMPANY_NEWEST_COUNTS = Prepared(
+    lambda model, count, story, now: model.objects.of_company(
+        models.Subquery(model.objects.filter(pk=story).order_by().values("company_id")), now
+    ).values_list("pk", "view_total__count", "published_at")[:count]
 )
 PUBLISHED_STORY = Prepared(
     lambda model, pk, now: (
@@ -299,6 +305,23 @@ class ArticleQuerySet(models.QuerySet):
 
         return along, made
 
+    def newest_counts_along(self, story_id: int, now, limit=RELATED_COUNT) -> tuple:
+        """The ids and stored 조회수 of the first pool of related stories of story `story_id`
+        (its company's `limit` + 1 newest published at `now`, none without a company) as a
+        read along the story's row (published_story_with()), and what makes its rows into
+        (id, 조회수) pairs, newest first."""
+        shape = {"count": limit + 1}
+        values = {"story": story_id, "now": now}
+        along = STORY_COMPANY_NEWEST_COUNTS.along(self.model, shape, **values)
+
+        def made(rows) -> list[tuple[int, int]]:
+            made = STORY_COMPANY_NEWEST_COUNTS.made(self.model, rows, shape, **values)
+            # In order again, as recent() sorts them: the statement around them keeps none.
+            made.sort(key=lambda row: (row[2], row[0]), reverse=True)
+            return [(pk, count or 0) for pk, count, _ in made]
+
+        return along, made
+
     def by_key(self, ids):
         """The stories of `ids` that this queryset holds, found by their keys: each is read by
         its primary key and then tested against this queryset's conditions (one EXISTS on the
@@ -315,11 +338,20 @@ class ArticleQuerySet(models.QuerySet):
         """card_rows() of the stories of `ids` that are published at `now` (whatever this
         queryset holds: call it on Article.objects), with the query compiled once per shape
         (articles/prepared.py): a page's related stories, home's cards."""
+        return self.published_cards_with(ids, (), now)[0]
+
+    def published_cards_with(self, ids, along, now=None) -> tuple[list, list]:
+        """published_cards() and the rows of each read of `along` (articles/prepared.py
+        Along), in one statement (read_along())."""
         if not ids:
-            return []
-        found = PUBLISHED_CARDS(self.model, ids=list(ids), now=now or clock.now_datetime())
+            return [], [[] for _ in along]
+        values = {"ids": list(ids), "now": now or clock.now_datetime()}
+        if along:
+            found, others = read_along(PUBLISHED_CARDS, self.model, along, **values)
+        else:
+            found, others = PUBLISHED_CARDS(self.model, **values), []
         stories = {story.pk: story for story in found}
-        return [stories[pk] for pk in ids if pk in stories]
+        return [stories[pk] for pk in ids if pk in stories], others
 
     def published_story(self, pk: int, now=None):
         """The story `pk` if it is published at `now`, with its company, series and stored
