@@ -72,10 +72,14 @@ from api.schemas import (
 from api.throttling import TokenRateThrottle
 from articles import answers, clock, versions
 from articles.listing import (
+    card_people_of_own_along,
     card_tags_and_people_of,
+    card_tags_of_own_along,
     people_along,
+    people_by_story_of_along,
     people_of_along,
     tags_along,
+    tags_by_story_of_along,
     tags_of_along,
     with_tags_and_people,
 )
@@ -84,7 +88,7 @@ from articles.models import Status as StoryStatus
 from articles.models.common import url_maker
 from articles.models.provenance import date_unknown_of
 from articles.models.querysets import RelatedLink
-from articles.prepared import Prepared
+from articles.prepared import Prepared, read_along
 from articles.renditions import file_url_maker
 from articles.roles import PUBLISH_PERMISSION, can_edit, can_publish, owns, stories_for
 from articles.search import MAX_QUERY_LENGTH, matching_ids, parse_query
@@ -234,33 +238,64 @@ PAGE_ITEM_ROWS = Prepared(
 )
 
 
-def page_of(
-    filters: StoryFilter, start: int, stop: int, *, rows: bool = False
-) -> list[tuple[int, int | None]] | list[tuple["ItemRow", int | None]]:
-    """(id, stored 조회수) of the list's stories [start:stop] in its order, or with `rows`
-    (ItemRow, stored 조회수): what their items show of their rows read in the same query.
-    Newest first with value filters and a sync cursor only (nearly every client's list),
-    through a query compiled once per set of filters given (building and compiling it cost as
-    much as the rest of the page's queries); 인기순 and a search through the ORM. A test holds
-    the two equal."""
-    columns = [*ITEM_COLUMNS.values(), "view_total__count"] if rows else ["pk", "view_total__count"]
-    if filters.ordering == "recent" and not filters.q:
-        values = {
-            name: getattr(filters, name)
-            for name in (*VALUE_FILTERS, "updated_since")
-            if getattr(filters, name) is not None
-        }
-        if values.get("updated_since") is not None:
-            values["updated_since"] = aware(values["updated_since"], ["query", "updated_since"])
-        query = PAGE_ITEM_ROWS if rows else PAGE_IDS
-        found = query(Article, window=(start, stop), now=clock.now_datetime(), **values)
+def page_of(filters: StoryFilter, start: int, stop: int) -> list[tuple[int, int | None]]:
+    """(id, stored 조회수) of the list's stories [start:stop] in its order. Newest first with
+    value filters and a sync cursor only (nearly every client's list), through a query
+    compiled once per set of filters given (building and compiling it cost as much as the
+    rest of the page's queries); 인기순 and a search through the ORM. A test holds the two
+    equal."""
+    values = compiled_filters(filters)
+    if values is not None:
+        return PAGE_IDS(Article, window=(start, stop), now=clock.now_datetime(), **values)
+    return list(ordered(filters).values_list("pk", "view_total__count")[start:stop])
+
+
+def page_rows(filters: StoryFilter, start: int, stop: int) -> tuple[list, dict, dict]:
+    """What page_of() reads, with what the items show of each story: [(ItemRow, stored
+    조회수)] in the list's order, and {story id: its hashtags (CardTag)} and {story id: the
+    people in it (CardPerson)}. Through the compiled query (page_of()) the rows, hashtags and
+    people come in one statement (articles/prepared.py read_along()); through the ORM the
+    hashtags and people in a second."""
+    values = compiled_filters(filters)
+    if values is None:
+        found = list(
+            ordered(filters).values_list(*ITEM_COLUMNS.values(), "view_total__count")[start:stop]
+        )
+        tags, people = card_tags_and_people_of([row[0] for row in found])
     else:
-        stories = filtered(filters)
-        ordered = stories.popular() if filters.ordering == "popular" else stories.recent()
-        found = list(ordered.values_list(*columns)[start:stop])
-    if not rows:
-        return found
-    return [(ItemRow._make(row[:-1]), row[-1]) for row in found]
+        found, (tags, people) = read_along(
+            PAGE_ITEM_ROWS,
+            Article,
+            [card_tags_of_own_along(), card_people_of_own_along()],
+            window=(start, stop),
+            now=clock.now_datetime(),
+            **values,
+        )
+        # Newest first again, as recent() sorts them: the statement around them keeps none.
+        found.sort(key=lambda row: (row[PUBLISHED_AT], row[0]), reverse=True)
+        tags, people = tags_by_story_of_along(tags), people_by_story_of_along(people)
+    return [(ItemRow._make(row[:-1]), row[-1]) for row in found], tags, people
+
+
+def compiled_filters(filters: StoryFilter) -> dict | None:
+    """The values of the filters a compiled page query takes (PAGE_IDS, PAGE_ITEM_ROWS), or
+    None for a list those do not read (인기순, a search)."""
+    if filters.ordering != "recent" or filters.q:
+        return None
+    values = {
+        name: getattr(filters, name)
+        for name in (*VALUE_FILTERS, "updated_since")
+        if getattr(filters, name) is not None
+    }
+    if values.get("updated_since") is not None:
+        values["updated_since"] = aware(values["updated_since"], ["query", "updated_since"])
+    return values
+
+
+def ordered(filters: StoryFilter):
+    """The list's stories in its order, through the ORM."""
+    stories = filtered(filters)
+    return stories.popular() if filters.ordering == "popular" else stories.recent()
 
 
 # The request headers that may turn an answer into a 304 (or a 412) before it is written.
@@ -296,13 +331,15 @@ def list_stories(request: HttpRequest, response: HttpResponse, filters: Query[St
     # rows in the same query.
     page = filters.pagination
     start = (page.page - 1) * page.page_size
+    stop = start + page.page_size
     in_full = wants_full_answer(request) or not any(name in request.META for name in VALIDATORS)
-    found = (
-        page_of(filters, start, start + page.page_size, rows=in_full)
-        if start < stamp["count"]
-        else []
-    )
-    shown = [(row.pk, count) for row, count in found] if in_full else found
+    if start >= stamp["count"]:
+        rows, shown = ([], {}, {}), []
+    elif in_full:
+        rows = page_rows(filters, start, stop)
+        shown = [(row.pk, count) for row, count in rows[0]]
+    else:
+        shown = page_of(filters, start, stop)
     # 인기순 counts the views of the last 30 days: the ranking moves with the calendar too.
     day = timezone.localdate() if filters.ordering == "popular" else None
     etag = etag_of("stories", chosen, stamp, version and version.key, day, shown)
@@ -315,7 +352,7 @@ def list_stories(request: HttpRequest, response: HttpResponse, filters: Query[St
         "page": page.page,
         "page_size": page.page_size,
         "pages": math.ceil(stamp["count"] / page.page_size),
-        "items": page_items(request, found if in_full else rows_of(shown)),
+        "items": page_items(request, *(rows if in_full else rows_of(shown))),
     }
     # Written out as StoryPageOut dumps it (page_items()), so ninja has nothing to validate:
     # the answer is ninja's temporal response (its headers set above) with the page rendered.
@@ -346,6 +383,7 @@ ITEM_COLUMNS = {
     "cover_alt": "cover_alt",
 }
 ItemRow = namedtuple("ItemRow", list(ITEM_COLUMNS))
+PUBLISHED_AT = list(ITEM_COLUMNS).index("published_at")
 COVERS = Article._meta.get_field("cover_image").storage
 # A page's stories by their ids, still published (compiled once, articles/prepared.py).
 PAGE_ROWS = Prepared(
@@ -447,24 +485,26 @@ def item_maker(request: HttpRequest) -> Callable[..., dict]:
     return story_item
 
 
-def rows_of(shown: list[tuple[int, int | None]]) -> list[tuple[ItemRow, int | None]]:
-    """(ItemRow, stored 조회수) of a page's stories from their (id, stored 조회수), read by their
-    keys in one query, in that order: a story withdrawn since its id was read is left out."""
+def rows_of(shown: list[tuple[int, int | None]]) -> tuple[list, dict, dict]:
+    """What page_rows() gives, of a page's stories from their (id, stored 조회수): their rows
+    read by their keys in one query, in that order (a story withdrawn since its id was read is
+    left out), their hashtags and people in one more."""
     if not shown:
-        return []
+        return [], {}, {}
     found = PAGE_ROWS(Article, ids=[pk for pk, _ in shown], now=clock.now_datetime())
     rows = {row[0]: ItemRow._make(row) for row in found}
-    return [(rows[pk], count) for pk, count in shown if pk in rows]
+    return (
+        [(rows[pk], count) for pk, count in shown if pk in rows],
+        *card_tags_and_people_of(list(rows)),
+    )
 
 
-def page_items(request: HttpRequest, rows: list[tuple[ItemRow, int | None]]) -> list[dict]:
+def page_items(request: HttpRequest, rows: list, tags: dict, people: dict) -> list[dict]:
     """The items of a page of stories, `rows` their rows and stored 조회수 in the list's order
-    (item_maker()), with their hashtags and people read in one statement: plain values, where
-    model instances and the schema's validation cost more than the rest of the request (a page
-    of 20 with a token at 10,000 stories, in process: 5.8 ms → 1.9 ms)."""
-    if not rows:
-        return []
-    tags, people = card_tags_and_people_of([row.pk for row, _ in rows])
+    (ItemRow, count), `tags` and `people` their hashtags and people by story (page_rows()),
+    written as plain values (item_maker()), where model instances and the schema's
+    validation cost more than the rest of the request (a page of 20 with a token at 10,000
+    stories, in process: 5.8 ms → 1.9 ms)."""
     story_item = item_maker(request)
     return [
         story_item(row, tags.get(row.pk, ()), people.get(row.pk, ()), count) for row, count in rows

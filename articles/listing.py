@@ -269,22 +269,53 @@ def story_people_of_along(rows) -> list[Person]:
     return _story_people(row[1:] for row in sorted(rows, key=lambda row: row[0]))
 
 
+# A hashtag read along another query's rows (articles/prepared.py read_along()): its story,
+# its place and link there, and the tag's key, name and slug.
+TAG_ALONG = (
+    ("l.article_id", "int"),
+    ("l.position", "int"),
+    ("l.id", "int"),
+    ("t.id", "int"),
+    ("t.name", "text"),
+    ("t.slug", "text"),
+)
+# Where the stories of a query read along are (its rows `own`, their ids named "pk").
+OWN_STORIES = "l.article_id IN (SELECT own.pk FROM own)"
+
+
 def card_tags_along(ids) -> Along:
     """The hashtags of the stories of `ids` as a read along another query's rows
-    (read_along()): (story, place, link, key, name, slug); by story, in each story's order,
-    by tags_by_story_of_along()."""
+    (read_along()); by story, in each story's order, by tags_by_story_of_along()."""
+    marks = ", ".join(["%s"] * len(ids))
+    return Along(
+        TAG_ALONG, f"{_source(ArticleTag, TAG_LINKS)} WHERE l.article_id IN ({marks})", tuple(ids)
+    )
+
+
+def card_tags_of_own_along() -> Along:
+    """card_tags_along() of the stories the query read along selects (OWN_STORIES)."""
+    return Along(TAG_ALONG, f"{_source(ArticleTag, TAG_LINKS)} WHERE {OWN_STORIES}")
+
+
+def card_people_of_own_along() -> Along:
+    """The people in the stories the query read along selects (OWN_STORIES): their story,
+    their place in it by name (in the database's collation), then key, and CardPerson's
+    columns; by story, in order, by people_by_story_of_along()."""
+    place = "ROW_NUMBER() OVER (PARTITION BY l.article_id ORDER BY p.name, p.id)"
     return Along(
         (
             ("l.article_id", "int"),
-            ("l.position", "int"),
-            ("l.id", "int"),
-            ("t.id", "int"),
-            ("t.name", "text"),
-            ("t.slug", "text"),
+            (place, "int"),
+            *((column, "int" if column == "p.id" else "text") for column in PERSON_COLUMNS[1:]),
         ),
-        _source(ArticleTag, TAG_LINKS) + f" WHERE l.article_id IN ({', '.join(['%s'] * len(ids))})",
-        tuple(ids),
+        _source(Person, f"FROM {PEOPLE_OF} WHERE {OWN_STORIES}"),
     )
+
+
+def people_by_story_of_along(rows) -> dict[int, tuple[CardPerson, ...]]:
+    """{story id: the people in it by name, then key} of card_people_of_own_along()'s rows."""
+    ordered = sorted(rows, key=lambda row: row[:2])
+    return _grouped(((row[0], *row[2:]) for row in ordered), CardPerson)
 
 
 def tags_by_story_of_along(rows) -> dict[int, tuple[CardTag, ...]]:

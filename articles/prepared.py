@@ -326,16 +326,18 @@ def _kind(field) -> str | None:
     return _KINDS.get(field.get_internal_type())
 
 
-def read_along(prepared: Prepared, model, along: list[Along], shape=None, **values):
-    """What `prepared` returns for `values`, and the rows of each of `along`, in one statement:
-    one round trip instead of one each. The query's own rows come first in a UNION ALL, so
-    its columns' types are the statement's; each read along it has its columns put in free
-    columns of the same kind, NULL in the others. Its rows come back as tuples of its columns
-    in their order, as the database gives them (no converters), in no promised order (select
-    a ROW_NUMBER() to sort by). A read that does not fit is refused with NotPreparable."""
-    query = prepared.compiled(model, shape, None, values)
+def read_along(prepared: Prepared, model, along: list[Along], shape=None, window=None, **values):
+    """What `prepared` returns for `values` (and `window`), and the rows of each of `along`,
+    in one statement: one round trip instead of one each. The query's own rows come first in
+    a UNION ALL, so its columns' types are the statement's; each read along it has its
+    columns put in free columns of the same kind, NULL in the others. Its rows come back as
+    tuples of its columns in their order, as the database gives them (no converters), in no
+    promised order (select a ROW_NUMBER() to sort by). A read may name the query's rows
+    `own` (a WITH query: `... IN (SELECT own.pk FROM own)` for a values_list() of "pk"). A
+    read that does not fit is refused with NotPreparable."""
+    query = prepared.compiled(model, shape, window, values)
     sql, places = query.with_along(along)
-    params = query.parameters(values, None, ())
+    params = query.parameters(values, window, ())
     for read in along:
         params += read.params
     with connections[query.alias].cursor() as cursor:
@@ -351,7 +353,7 @@ def read_along(prepared: Prepared, model, along: list[Along], shape=None, **valu
 
 
 def _with_along(sql: str, kinds: list, along: list[Along]) -> tuple[str, list[Callable]]:
-    parts = [f"SELECT 0, r.* FROM ({sql}) r"]
+    parts = [f"WITH own AS ({sql}) SELECT 0, own.* FROM own"]
     places = []
     for number, read in enumerate(along, 1):
         free = list(enumerate(kinds))

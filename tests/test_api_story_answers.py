@@ -18,9 +18,11 @@ from api.stories import (
     StoryFilter,
     filtered,
     page_of,
+    page_rows,
     series_position,
     with_relations,
 )
+from articles.listing import card_tags_and_people_of
 from articles.models import Article, JobFamily, Kind
 from tests import factories as make
 from tests.api_support import API
@@ -207,11 +209,13 @@ def test_a_page_s_ids_are_what_the_orm_gives(stories, chosen):
     ordered = stories.popular() if filters.ordering == "popular" else stories.recent()
     for start, stop in ((0, 20), (0, 1), (1, 3), (2, 100), (50, 70)):
         expected = list(ordered.values_list("pk", "view_total__count")[start:stop])
-        # With their rows: what each item shows of its story, then its count.
+        # With their rows (what each item shows of its story, then its count), hashtags and
+        # people.
         columns = [*ITEM_COLUMNS.values(), "view_total__count"]
         rows = [tuple(row) for row in ordered.values_list(*columns)[start:stop]]
-        found = page_of(filters, start, stop, rows=True)
+        found, tags, people = page_rows(filters, start, stop)
 
         assert page_of(filters, start, stop) == expected, (chosen, start, stop)
         assert [(*row, count) for row, count in found] == rows, (chosen, start, stop)
         assert all(isinstance(row, ItemRow) for row, _ in found)
+        assert (tags, people) == card_tags_and_people_of([row.pk for row, _ in found])
