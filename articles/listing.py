@@ -312,6 +312,17 @@ def card_people_of_own_along() -> Along:
     )
 
 
+def texts_of_own_along() -> Along:
+    """The search texts (the plain text search results are cut from) of the stories the query
+    read along selects (OWN_STORIES): (story, text) rows."""
+    return Along(
+        (("d.article_id", "int"), ("d.text", "text")),
+        _source(
+            SearchDocument, "FROM {documents} d WHERE d.article_id IN (SELECT own.pk FROM own)"
+        ),
+    )
+
+
 def people_by_story_of_along(rows) -> dict[int, tuple[CardPerson, ...]]:
     """{story id: the people in it by name, then key} of card_people_of_own_along()'s rows."""
     ordered = sorted(rows, key=lambda row: row[:2])

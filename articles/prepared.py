@@ -330,11 +330,12 @@ def read_along(prepared: Prepared, model, along: list[Along], shape=None, window
     """What `prepared` returns for `values` (and `window`), and the rows of each of `along`,
     in one statement: one round trip instead of one each. The query's own rows come first in
     a UNION ALL, so its columns' types are the statement's; each read along it has its
-    columns put in free columns of the same kind, NULL in the others. Its rows come back as
-    tuples of its columns in their order, as the database gives them (no converters), in no
-    promised order (select a ROW_NUMBER() to sort by). A read may name the query's rows
-    `own` (a WITH query: `... IN (SELECT own.pk FROM own)` for a values_list() of "pk"). A
-    read that does not fit is refused with NotPreparable."""
+    columns put in free columns of the same kind, NULL in the others (an integer with no
+    integer column left goes in a text column and is read back as an integer). Its rows come
+    back as tuples of its columns in their order, as the database gives them (no
+    converters), in no promised order (select a ROW_NUMBER() to sort by). A read may name the
+    query's rows `own` (a WITH query: `... IN (SELECT own.pk FROM own)` for a values_list()
+    of "pk"). A read that does not fit is refused with NotPreparable."""
     query = prepared.compiled(model, shape, window, values)
     sql, places = query.with_along(along)
     params = query.parameters(values, window, ())
@@ -357,21 +358,42 @@ def _with_along(sql: str, kinds: list, along: list[Along]) -> tuple[str, list[Ca
     places = []
     for number, read in enumerate(along, 1):
         free = list(enumerate(kinds))
-        place = []
+        place, shown, cast = [], {}, []
         for expression, kind in read.columns:
             found = next((i for i, (_, free_kind) in enumerate(free) if free_kind == kind), None)
+            if found is None and kind == "int":
+                # An integer with no integer column left goes as text, and is read back.
+                found = next(
+                    (i for i, (_, free_kind) in enumerate(free) if free_kind == "text"), None
+                )
+                expression = f"CAST({expression} AS TEXT)"
+                cast.append(len(place))
             if found is None:
                 raise NotPreparable(f"no {kind} column left for {expression}")
-            place.append(free.pop(found)[0])
-        shown = dict(zip(place, (expression for expression, _ in read.columns), strict=True))
+            index = free.pop(found)[0]
+            place.append(index)
+            shown[index] = expression
         columns = ", ".join(shown.get(index, "NULL") for index in range(len(kinds)))
         parts.append(f"SELECT {number}, {columns} {read.source}")
-        # A row's values of the read's columns, in their order, as a tuple.
-        if len(place) == 1:
-            places.append(lambda row, index=place[0]: (row[index],))
-        else:
-            places.append(itemgetter(*place))
+        places.append(_taker(place, cast))
     return " UNION ALL ".join(parts), places
+
+
+def _taker(place: list[int], cast: list[int]) -> Callable:
+    """What takes a read's values out of a row (those at `place`, in order) as a tuple, the
+    integers sent as text (at `cast`, of the read's columns) made integers again."""
+    take = itemgetter(*place) if len(place) > 1 else (lambda row, index=place[0]: (row[index],))
+    if not cast:
+        return take
+
+    def taken(row) -> tuple:
+        values = list(take(row))
+        for at in cast:
+            if values[at] is not None:
+                values[at] = int(values[at])
+        return tuple(values)
+
+    return taken
 
 
 def _hashable(value) -> bool:

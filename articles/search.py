@@ -52,10 +52,16 @@ from django.db.models.expressions import RawSQL
 from django.utils.safestring import SafeString, mark_safe
 
 from articles import clock
+from articles.listing import (
+    card_tags_of_own_along,
+    tags_by_story_of_along,
+    texts_of_own_along,
+    with_card_tags_and_texts,
+)
 from articles.models import Article, SearchDocument, by_views
 from articles.models.provenance import Provenance
 from articles.models.states import State
-from articles.prepared import Prepared
+from articles.prepared import Prepared, read_along
 from articles.rendering import plain_text
 
 MAX_QUERY_LENGTH = 100
@@ -514,8 +520,12 @@ class TitleFirstPages:
         if titled + others <= WALK_FROM:
             shape = {"start": start, "stop": stop}
             match = match_text(self.query)
-            rows = SORTED_PAGE(Article, shape=shape, match=match, title=title, now=now)
-            return [SearchResult(row[:-1], row[-1]) for row in rows]
+            rows, relations = _with_relations(
+                SORTED_PAGE, shape=shape, match=match, title=title, now=now
+            )
+            # In the page's order again (TITLE_FIRST): the statement around it keeps none.
+            rows.sort(key=lambda row: (row[-1], row[PUBLISHED_AT], row[0]), reverse=True)
+            return [SearchResult(row[:-1], row[-1], *relations) for row in rows]
         # The title matches, then the others: each newest first.
         parts = [
             ({"title": title}, titled),
@@ -556,18 +566,40 @@ def _results(model):
 
 # A result's row as plain values (_results()' columns, by name), for SearchResult.
 RESULT_COLUMNS = ("pk", *RESULT_FIELDS, "company_name", "stored_count")
+PUBLISHED_AT = RESULT_COLUMNS.index("published_at")
+
+
+def _with_relations(prepared: Prepared, shape=None, **values) -> tuple[list, tuple[dict, dict]]:
+    """The rows of a query of search results (`prepared`, its rows RESULT_COLUMNS first),
+    read with their stories' hashtags and search texts in the same statement
+    (articles/prepared.py read_along()), in no order: (rows, ({story id: hashtags}, {story
+    id: search text}))."""
+    rows, (tags, texts) = read_along(
+        prepared, Article, [card_tags_of_own_along(), texts_of_own_along()], shape, **values
+    )
+    return rows, (tags_by_story_of_along(tags), dict(texts))
+
+
+def results_read(pages):
+    """What the search page reads a page of `pages` (search_pages()) with: the title-first
+    order's results come with their hashtags and texts; the relevance order's stories are
+    given them (with_card_tags_and_texts())."""
+    return list if isinstance(pages, TitleFirstPages) else with_card_tags_and_texts
 
 
 class SearchResult(Provenance):
     """A story of the search page's title-first pages, read as the plain values of its row
     (RESULT_COLUMNS) and `title_hit`: what a result shows and what add_highlights() reads,
-    under the names a story has. The page gives it `card_tags` and `search_text`
-    (with_card_tags_and_texts()) and add_highlights() its `marked_title` and `snippet`. A
-    model instance of those columns cost about 20 us each, 0.4 ms a page."""
+    under the names a story has, with its `card_tags` and `search_text` (as
+    with_card_tags_and_texts() gives them; read with the page, _with_relations()).
+    add_highlights() gives it its `marked_title` and `snippet`. A model instance of those
+    columns cost about 20 us each, 0.4 ms a page."""
 
-    def __init__(self, row, title_hit: bool):
+    def __init__(self, row, title_hit: bool, tags: dict, texts: dict):
         self.__dict__.update(zip(RESULT_COLUMNS, row, strict=True))
         self.title_hit = title_hit
+        self.card_tags = tags.get(self.pk, ())
+        self.search_text = texts.get(self.pk, "")
 
 
 def _part(model, now, title, match=None):
@@ -666,12 +698,17 @@ def _newest(size: int, window: slice, title_hit: bool, **values) -> list[SearchR
     [window]."""
     if size > WALK_FROM:
         shape = {"start": window.start, "stop": window.stop}
-        rows = NEWEST_OF_PART(Article, shape=shape, **values)
-        return [SearchResult(row, title_hit) for row in rows]
+        rows, relations = _with_relations(NEWEST_OF_PART, shape=shape, **values)
+        # Newest first again (NEWEST): the statement around them keeps none.
+        rows.sort(key=lambda row: (row[PUBLISHED_AT], row[0]), reverse=True)
+        return [SearchResult(row, title_hit, *relations) for row in rows]
     dated = sorted(DATES_OF_PART(Article, **values), reverse=True)
     keys = [pk for _, pk in dated[window]]
-    found = {row[0]: row for row in RESULTS_BY_KEY(Article, ids=keys)} if keys else {}
-    return [SearchResult(found[pk], title_hit) for pk in keys if pk in found]
+    if not keys:
+        return []
+    rows, relations = _with_relations(RESULTS_BY_KEY, ids=keys)
+    found = {row[0]: row for row in rows}
+    return [SearchResult(found[pk], title_hit, *relations) for pk in keys if pk in found]
 
 
 def search_pages(query: Query, *, order: str = ORDER_TITLE_FIRST):

@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from articles import answers, clock, stats
-from articles.listing import with_card_tags, with_card_tags_and_texts
+from articles.listing import with_card_tags
 from articles.models import (
     POPULAR_WINDOW_DAYS,
     Article,
@@ -41,6 +41,7 @@ from articles.search import (
     ORDERS,
     add_highlights,
     parse_query,
+    results_read,
     search_pages,
 )
 from articles.sharecards import SITE_DESCRIPTION
@@ -671,7 +672,8 @@ def search(request):
         order = ORDER_TITLE_FIRST
     page = None
     if query:
-        page = paginate(request, search_pages(query, order=order), read=with_card_tags_and_texts)
+        pages = search_pages(query, order=order)
+        page = paginate(request, pages, read=results_read(pages))
         add_highlights(page, query)
     title = search_title(query)
     share = page_tags(

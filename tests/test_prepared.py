@@ -19,7 +19,7 @@ from articles.listing import (
 from articles.models import Article, Status
 from articles.models.querysets import LINK_COLUMNS, RelatedLink
 from articles.models.states import State
-from articles.prepared import Along, NotPreparable, Prepared
+from articles.prepared import Along, NotPreparable, Prepared, read_along
 from tests.factories import (
     ArticleFactory,
     CompanyFactory,
@@ -261,3 +261,24 @@ def test_a_read_that_finds_no_column_of_its_kind_is_refused():
     too_many = Along(tuple((f"{n}", "json") for n in range(5)), "FROM (SELECT 1) AS one")
     with pytest.raises(NotPreparable):
         Article.objects.published_story_with(story.pk, [too_many])
+
+
+TITLES = Prepared(
+    lambda model, now: (
+        model.objects.published(now).order_by("pk").values_list("pk", "title", "slug")
+    )
+)
+
+
+def test_integers_past_the_integer_columns_are_read_along_as_text_and_come_back_integers():
+    stories = [ArticleFactory(title=f"정수 {n}") for n in range(3)]
+    # Three integers, one integer column (the key): two go in text columns.
+    along = Along(
+        (("own.pk", "int"), ("own.pk * 10", "int"), ("NULL", "int")),
+        "FROM own WHERE own.pk IN (SELECT own.pk FROM own)",
+    )
+    rows, (read,) = read_along(TITLES, Article, [along], now=clock.now_datetime())
+
+    assert sorted(rows) == [(story.pk, story.title, story.slug) for story in stories]
+    assert sorted(read) == [(story.pk, story.pk * 10, None) for story in stories]
+    assert all(type(value) is int for row in read for value in row[:2])

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from articles import search as search_module
 from articles import versions
+from articles.listing import card_tags_and_texts_of
 from articles.models import Article, SearchDocument, Status
 from articles.search import (
     MAX_QUERY_LENGTH,
@@ -313,11 +314,17 @@ def test_pages_cut_by_walking_the_newest_stories_keep_the_title_first_order(
     # part by walking the newest stories, a small one among many by sorting its dates. Every
     # window gives what sorting all the matches gives, hidden stories never among them.
     monkeypatch.setattr(search_module, "WALK_FROM", 4)
+    tags = [TagFactory(name="나중"), TagFactory(name="먼저")]
     for number in range(title_matches):
-        ArticleFactory(title=f"회고 {number}", published_at=ago(hours=3 * number + 1))
+        ArticleFactory(
+            title=f"회고 {number}", published_at=ago(hours=3 * number + 1), tags=tags[::-1]
+        )
     for number in range(11 - title_matches):
         ArticleFactory(
-            title=f"장애 {number}", body="회고를 했습니다.", published_at=ago(hours=3 * number + 2)
+            title=f"장애 {number}",
+            body="회고를 했습니다.",
+            published_at=ago(hours=3 * number + 2),
+            tags=tags[number % 2 :],
         )
     ArticleFactory(title="회고 초안", status=Status.DRAFT)
     ArticleFactory(title="예정된 회고", published_at=timezone.now() + timedelta(days=1))
@@ -333,6 +340,11 @@ def test_pages_cut_by_walking_the_newest_stories_keep_the_title_first_order(
         for stop in range(start + 1, 16):
             page = pages[start:stop]
             assert [(story.pk, story.title_hit) for story in page] == expected[start:stop]
+            # Each with its hashtags and search text, read with the page.
+            tags, texts = card_tags_and_texts_of([story.pk for story in page])
+            assert [(story.card_tags, story.search_text) for story in page] == [
+                (tags.get(story.pk, ()), texts.get(story.pk, "")) for story in page
+            ]
 
 
 @pytest.mark.parametrize("page", ["0", "-1", "abc", "999", "1.5", ""])
@@ -350,10 +362,11 @@ def test_search_page_runs_the_same_number_of_queries_whatever_the_results(
     for number in range(2):
         ArticleFactory(title=f"온보딩 {number}", tags=[TagFactory()])
     # The content version (the page cache's key; each of these pages is rendered), the count,
-    # the page of stories with their company and series, their tags and text (one statement).
+    # the page of stories with their company, their tags and text (one statement, in the
+    # title-first order; two in the relevance order).
     versions.current()  # drawn once per content change, not per page
     for q in ["회고", "온보딩"]:
-        with django_assert_num_queries(4):
+        with django_assert_num_queries(3):
             find(client, q)
     with django_assert_num_queries(4):
         find(client, "회고", order="relevance")
