@@ -153,8 +153,8 @@ def published_story_for_readers(pk: int):
     """The story `pk` if it is published (Article.objects.published_story()), read with what
     its page shows besides its row in the same statement (articles/prepared.py read_along()):
     its hashtags (`card_tags`), its people (`story_people`), and its company's newest stories,
-    the first pool of its related stories: their ids and 조회수, newest first, and their
-    hashtags (`company_newest`, related_for_readers())."""
+    the first pool of its related stories: their ids and 조회수, newest first
+    (`company_newest`, related_for_readers())."""
     now = clock.now_datetime()
     newest, make_newest = Article.objects.newest_counts_along(pk, now, RELATED_COUNT)
     article, (tags, people, newest_rows) = Article.objects.published_story_with(
