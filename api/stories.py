@@ -72,15 +72,11 @@ from api.schemas import (
 from api.throttling import TokenRateThrottle
 from articles import answers, clock, versions
 from articles.listing import (
-    card_people_of_own_along,
+    card_people_along,
+    card_tags_along,
     card_tags_and_people_of,
-    card_tags_of_own_along,
-    people_along,
     people_by_story_of_along,
-    people_of_along,
-    tags_along,
     tags_by_story_of_along,
-    tags_of_along,
     with_tags_and_people,
 )
 from articles.models import RELATED_COUNT, Article, JobFamily, Kind, Person
@@ -266,7 +262,7 @@ def page_rows(filters: StoryFilter, start: int, stop: int) -> tuple[list, dict, 
         found, (tags, people) = read_along(
             PAGE_ITEM_ROWS,
             Article,
-            [card_tags_of_own_along(), card_people_of_own_along()],
+            [card_tags_along(), card_people_along()],
             window=(start, stop),
             now=clock.now_datetime(),
             **values,
@@ -561,11 +557,12 @@ def detail(request, response, **lookup):
     now = clock.now_datetime()
     newest, make_newest = Article.objects.newest_links_along(pk, now, RELATED_COUNT)
     article, (tags, people, newest) = Article.objects.published_story_with(
-        pk, [tags_along(pk), people_along(pk), newest], now
+        pk, [card_tags_along([pk]), card_people_along([pk]), newest], now
     )
     if article is None:
         raise Http404("스토리가 없습니다.")
-    article.card_tags, article.card_people = tags_of_along(tags), people_of_along(people)
+    article.card_tags = tags_by_story_of_along(tags).get(pk, ())
+    article.card_people = people_by_story_of_along(people).get(pk, ())
     not_modified = conditional(
         request,
         response,

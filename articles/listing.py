@@ -170,41 +170,6 @@ def card_tags_and_people_of(ids) -> tuple[dict[int, tuple], dict[int, tuple]]:
     return tags, _grouped(people, CardPerson)
 
 
-def tags_along(story_id: int) -> Along:
-    """A story's hashtags as a read along its row (articles/prepared.py read_along()):
-    (place, link, key, name, slug) rows, in order by tags_of_along()."""
-    columns = [("l.position", "int"), ("l.id", "int"), ("t.id", "int")]
-    return Along(
-        (*columns, ("t.name", "text"), ("t.slug", "text")),
-        _source(ArticleTag, TAG_LINKS + " WHERE l.article_id = %s"),
-        (story_id,),
-    )
-
-
-def tags_of_along(rows) -> tuple[CardTag, ...]:
-    """The hashtags of tags_along()'s rows, in the story's own order (CardTag)."""
-    return tuple(CardTag(*row[2:]) for row in sorted(rows, key=lambda row: row[:2]))
-
-
-def people_along(story_id: int) -> Along:
-    """The people in a story as a read along its row (read_along()): their place by name (in
-    the database's collation), then key, and CardPerson's columns; in order by
-    people_of_along()."""
-    return Along(
-        (
-            ("ROW_NUMBER() OVER (ORDER BY p.name, p.id)", "int"),
-            *((column, "int" if column == "p.id" else "text") for column in PERSON_COLUMNS[1:]),
-        ),
-        _source(Person, f"FROM {PEOPLE_OF} WHERE l.article_id = %s"),
-        (story_id,),
-    )
-
-
-def people_of_along(rows) -> tuple[CardPerson, ...]:
-    """The people of people_along()'s rows by name, then key (CardPerson)."""
-    return tuple(CardPerson(*row[1:]) for row in sorted(rows))
-
-
 def with_tags_and_people(stories) -> list:
     """`stories`, each given `card_tags`: its hashtags in its own order (CardTag), and
     `card_people`: the people in it by name (CardPerson), for all of them in one statement."""
@@ -279,52 +244,50 @@ TAG_ALONG = (
     ("t.name", "text"),
     ("t.slug", "text"),
 )
-# Where the stories of a query read along are (its rows `own`, their ids named "pk").
-OWN_STORIES = "l.article_id IN (SELECT own.pk FROM own)"
+# A person in a story read along another query's rows: the story, the person's place in it by
+# name (in the database's collation), then key, and CardPerson's columns.
+PERSON_ALONG = (
+    ("l.article_id", "int"),
+    ("ROW_NUMBER() OVER (PARTITION BY l.article_id ORDER BY p.name, p.id)", "int"),
+    *((column, "int" if column == "p.id" else "text") for column in PERSON_COLUMNS[1:]),
+)
 
 
-def card_tags_along(ids) -> Along:
-    """The hashtags of the stories of `ids` as a read along another query's rows
-    (read_along()); by story, in each story's order, by tags_by_story_of_along()."""
-    marks = ", ".join(["%s"] * len(ids))
-    return Along(
-        TAG_ALONG, f"{_source(ArticleTag, TAG_LINKS)} WHERE l.article_id IN ({marks})", tuple(ids)
-    )
+def _stories(column: str, ids=None) -> tuple[str, tuple]:
+    """Where `column` is one of the stories of `ids`, or with None of the stories the query
+    read along selects (its rows `own`, their ids named "pk"), and the values it takes."""
+    if ids is None:
+        return f"{column} IN (SELECT own.pk FROM own)", ()
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", tuple(ids)
 
 
-def card_tags_of_own_along() -> Along:
-    """card_tags_along() of the stories the query read along selects (OWN_STORIES)."""
-    return Along(TAG_ALONG, f"{_source(ArticleTag, TAG_LINKS)} WHERE {OWN_STORIES}")
+def card_tags_along(ids=None) -> Along:
+    """The hashtags of the stories of `ids` (None: of the query's own, _stories()) as a read
+    along another query's rows (read_along()); by story, in each story's order, by
+    tags_by_story_of_along()."""
+    where, params = _stories("l.article_id", ids)
+    return Along(TAG_ALONG, f"{_source(ArticleTag, TAG_LINKS)} WHERE {where}", params)
 
 
-def card_people_of_own_along() -> Along:
-    """The people in the stories the query read along selects (OWN_STORIES): their story,
-    their place in it by name (in the database's collation), then key, and CardPerson's
-    columns; by story, in order, by people_by_story_of_along()."""
-    place = "ROW_NUMBER() OVER (PARTITION BY l.article_id ORDER BY p.name, p.id)"
-    return Along(
-        (
-            ("l.article_id", "int"),
-            (place, "int"),
-            *((column, "int" if column == "p.id" else "text") for column in PERSON_COLUMNS[1:]),
-        ),
-        _source(Person, f"FROM {PEOPLE_OF} WHERE {OWN_STORIES}"),
-    )
+def card_people_along(ids=None) -> Along:
+    """The people in the stories of `ids` (None: the query's own, _stories()) as a read along
+    another query's rows (read_along()); by story, in order, by people_by_story_of_along()."""
+    where, params = _stories("l.article_id", ids)
+    return Along(PERSON_ALONG, f"{_source(Person, f'FROM {PEOPLE_OF}')} WHERE {where}", params)
 
 
-def texts_of_own_along() -> Along:
+def texts_along() -> Along:
     """The search texts (the plain text search results are cut from) of the stories the query
-    read along selects (OWN_STORIES): (story, text) rows."""
+    read along selects (_stories()): (story, text) rows."""
+    where, _ = _stories("d.article_id")
     return Along(
         (("d.article_id", "int"), ("d.text", "text")),
-        _source(
-            SearchDocument, "FROM {documents} d WHERE d.article_id IN (SELECT own.pk FROM own)"
-        ),
+        f"{_source(SearchDocument, 'FROM {documents} d')} WHERE {where}",
     )
 
 
 def people_by_story_of_along(rows) -> dict[int, tuple[CardPerson, ...]]:
-    """{story id: the people in it by name, then key} of card_people_of_own_along()'s rows."""
+    """{story id: the people in it by name, then key} of card_people_along()'s rows."""
     ordered = sorted(rows, key=lambda row: row[:2])
     return _grouped(((row[0], *row[2:]) for row in ordered), CardPerson)
 

@@ -53,9 +53,9 @@ from django.utils.safestring import SafeString, mark_safe
 
 from articles import clock
 from articles.listing import (
-    card_tags_of_own_along,
+    card_tags_along,
     tags_by_story_of_along,
-    texts_of_own_along,
+    texts_along,
     with_card_tags_and_texts,
 )
 from articles.models import Article, SearchDocument, by_views
@@ -575,7 +575,7 @@ def _with_relations(prepared: Prepared, shape=None, **values) -> tuple[list, tup
     (articles/prepared.py read_along()), in no order: (rows, ({story id: hashtags}, {story
     id: search text}))."""
     rows, (tags, texts) = read_along(
-        prepared, Article, [card_tags_of_own_along(), texts_of_own_along()], shape, **values
+        prepared, Article, [card_tags_along(), texts_along()], shape, **values
     )
     return rows, (tags_by_story_of_along(tags), dict(texts))
 

@@ -37,9 +37,7 @@ from articles.listing import (
     story_people_along,
     story_people_of_along,
     story_reads,
-    tags_along,
     tags_by_story_of_along,
-    tags_of_along,
     view_totals,
     with_card_tags,
 )
@@ -158,10 +156,10 @@ def published_story_for_readers(pk: int):
     now = clock.now_datetime()
     newest, make_newest = Article.objects.newest_counts_along(pk, now, RELATED_COUNT)
     article, (tags, people, newest_rows) = Article.objects.published_story_with(
-        pk, [tags_along(pk), story_people_along(pk), newest], now
+        pk, [card_tags_along([pk]), story_people_along(pk), newest], now
     )
     if article is not None:
-        article.card_tags = tags_of_along(tags)
+        article.card_tags = tags_by_story_of_along(tags).get(pk, ())
         article.story_people = story_people_of_along(people)
         article.company_newest = make_newest(newest_rows)
     return article

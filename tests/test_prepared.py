@@ -10,11 +10,11 @@ from django.utils import timezone
 
 from articles import clock
 from articles.listing import (
+    card_people_along,
+    card_tags_along,
     card_tags_and_people_of,
-    people_along,
-    people_of_along,
-    tags_along,
-    tags_of_along,
+    people_by_story_of_along,
+    tags_by_story_of_along,
 )
 from articles.models import Article, Status
 from articles.models.querysets import LINK_COLUMNS, RelatedLink
@@ -210,27 +210,36 @@ def test_a_story_s_tags_people_and_company_newest_read_along_its_row_are_each_re
     story = ArticleFactory(company=company, tags=tags, people=people, published_at=now)
     same_moment = now - timedelta(hours=1)
     for n in range(8):  # newest first by moment, then by id; four share one moment
-        ArticleFactory(
+        newer = ArticleFactory(
             company=company, published_at=same_moment if n < 4 else now - timedelta(days=n)
         )
+        set_views(newer, n)
     ArticleFactory(company=company, status=Status.DRAFT)
     ArticleFactory(company=CompanyFactory(), published_at=now)
 
     newest, make_newest = Article.objects.newest_links_along(story.pk, now, 4)
-    found, (tag_rows, people_rows, newest_rows) = Article.objects.published_story_with(
-        story.pk, [tags_along(story.pk), people_along(story.pk), newest], now
+    counts, make_counts = Article.objects.newest_counts_along(story.pk, now, 4)
+    reads = [card_tags_along([story.pk]), card_people_along([story.pk]), newest, counts]
+    found, (tag_rows, people_rows, newest_rows, count_rows) = Article.objects.published_story_with(
+        story.pk, reads, now
     )
 
     assert card(found) == card(Article.objects.published_story(story.pk, now))
     expected_tags, expected_people = card_tags_and_people_of([story.pk])
-    assert tags_of_along(tag_rows) == expected_tags[story.pk]
-    assert [tag.name for tag in tags_of_along(tag_rows)] == ["나중", "가운데", "처음"]
-    assert people_of_along(people_rows) == expected_people[story.pk]
-    assert [person.name for person in people_of_along(people_rows)] == [
+    found_tags = tags_by_story_of_along(tag_rows)
+    assert found_tags == expected_tags
+    assert [tag.name for tag in found_tags[story.pk]] == ["나중", "가운데", "처음"]
+    found_people = people_by_story_of_along(people_rows)
+    assert found_people == expected_people
+    assert [person.name for person in found_people[story.pk]] == [
         "가람",
         "가람",
         "나래",
         "하늘",
+    ]
+    newest_stories = Article.objects.of_company(company.pk, now)
+    assert make_counts(count_rows) == [
+        (pk, count or 0) for pk, count in newest_stories.values_list("pk", "view_total__count")[:5]
     ]
     links = make_newest(newest_rows)
     assert links == [
@@ -245,14 +254,16 @@ def test_what_is_read_along_a_story_s_row_comes_with_no_story():
     now = clock.now_datetime()
     newest, make_newest = Article.objects.newest_links_along(lonely.pk, now)
     found, (tag_rows, newest_rows) = Article.objects.published_story_with(
-        lonely.pk, [tags_along(lonely.pk), newest], now
+        lonely.pk, [card_tags_along([lonely.pk]), newest], now
     )
     assert found.pk == lonely.pk
-    assert len(tags_of_along(tag_rows)) == 1
+    assert len(tags_by_story_of_along(tag_rows)[lonely.pk]) == 1
     assert make_newest(newest_rows) == []  # no company: no company's stories
 
     draft = ArticleFactory(status=Status.DRAFT, tags=[TagFactory()])
-    found, (tag_rows,) = Article.objects.published_story_with(draft.pk, [tags_along(draft.pk)])
+    found, (tag_rows,) = Article.objects.published_story_with(
+        draft.pk, [card_tags_along([draft.pk])]
+    )
     assert found is None
 
 
