@@ -335,8 +335,11 @@ def read_along(prepared: Prepared, model, along: list[Along], shape=None, window
     back as tuples of its columns in their order, as the database gives them (no
     converters), in no promised order (select a ROW_NUMBER() to sort by). A read may name the
     query's rows `own` (a WITH query: `... IN (SELECT own.pk FROM own)` for a values_list()
-    of "pk"). A read that does not fit is refused with NotPreparable."""
+    of "pk"). A read that does not fit is refused with NotPreparable. With no reads, the query
+    runs alone."""
     query = prepared.compiled(model, shape, window, values)
+    if not along:
+        return query.run(values, window), []
     sql, places = query.with_along(along)
     params = query.parameters(values, window, ())
     for read in along:

@@ -247,6 +247,11 @@ def test_a_story_s_tags_people_and_company_newest_read_along_its_row_are_each_re
         for row in Article.objects.of_company(company.pk, now).values_list(*LINK_COLUMNS)[:5]
     ]
     assert [link.published_at for link in links] == [now, *[same_moment] * 4]
+    # The statement promises no order: the rows are sorted again, whatever order they come in.
+    assert make_newest(newest_rows[::-1]) == links
+    assert make_counts(count_rows[::-1]) == make_counts(count_rows)
+    assert tags_by_story_of_along(tag_rows[::-1]) == found_tags
+    assert people_by_story_of_along(people_rows[::-1]) == found_people
 
 
 def test_what_is_read_along_a_story_s_row_comes_with_no_story():

@@ -113,20 +113,24 @@ NEWEST_OF_KIND = Prepared(
         model.objects.of_kind(kind, now=now).recent().values_list("pk", "published_at")[:count]
     )
 )
+
+
+def story_company_newest(*columns: str) -> Prepared:
+    """The newest stories of a story's company, by the story's key (`story`; to be read along
+    the story's row), as a values_list() of `columns`, the last of them `published_at`."""
+    return Prepared(
+        lambda model, count, story, now: model.objects.of_company(
+            models.Subquery(model.objects.filter(pk=story).order_by().values("company_id")), now
+        ).values_list(*columns)[:count]
+    )
+
+
+# The first pool of the API's related stories, as links; of a story page's, as their keys and
+# stored 조회수.
+STORY_COMPANY_NEWEST_LINKS = story_company_newest(*LINK_COLUMNS)
+STORY_COMPANY_NEWEST_COUNTS = story_company_newest("pk", "view_total__count", "published_at")
 # A story page and the API's story show the body's HTML, never its Markdown source: reading
 # that too (a second long text, stored after the others) was 40 % of the query's time.
-# The newest stories of a story's company, by the story's key (a read along the story's row).
-STORY_COMPANY_NEWEST_LINKS = Prepared(
-    lambda model, count, story, now: model.objects.of_company(
-        models.Subquery(model.objects.filter(pk=story).order_by().values("company_id")), now
-    ).values_list(*LINK_COLUMNS)[:count]
-)
-# The same by their key, 조회수 and publication: a story page's first pool of related cards.
-STORY_COMPANY_NEWEST_COUNTS = Prepared(
-    lambda model, count, story, now: model.objects.of_company(
-        models.Subquery(model.objects.filter(pk=story).order_by().values("company_id")), now
-    ).values_list("pk", "view_total__count", "published_at")[:count]
-)
 PUBLISHED_STORY = Prepared(
     lambda model, pk, now: (
         model.objects.published(now)
@@ -293,34 +297,29 @@ class ArticleQuerySet(models.QuerySet):
         `now` of the company of story `story_id`, none without one) as a read along the
         story's row (published_story_with()), and what makes its rows into RelatedLinks,
         newest first."""
-        shape = {"count": limit + 1}
-        values = {"story": story_id, "now": now}
-        along = STORY_COMPANY_NEWEST_LINKS.along(self.model, shape, **values)
-
-        def made(rows) -> list[RelatedLink]:
-            made = STORY_COMPANY_NEWEST_LINKS.made(self.model, rows, shape, **values)
-            # In order again, as recent() sorts them: the statement around them keeps none.
-            links = map(RelatedLink._make, made)
-            return sorted(links, key=lambda link: (link.published_at, link.pk), reverse=True)
-
-        return along, made
+        along, made = self._newest_along(STORY_COMPANY_NEWEST_LINKS, story_id, now, limit)
+        return along, lambda rows: [RelatedLink._make(row) for row in made(rows)]
 
     def newest_counts_along(self, story_id: int, now, limit=RELATED_COUNT) -> tuple:
-        """The ids and stored 조회수 of the first pool of related stories of story `story_id`
-        (its company's `limit` + 1 newest published at `now`, none without a company) as a
-        read along the story's row (published_story_with()), and what makes its rows into
-        (id, 조회수) pairs, newest first."""
+        """The ids and stored 조회수 of the same first pool (a story page's related cards) as
+        a read along the story's row, and what makes its rows into (id, 조회수) pairs, newest
+        first."""
+        along, made = self._newest_along(STORY_COMPANY_NEWEST_COUNTS, story_id, now, limit)
+        return along, lambda rows: [(pk, count or 0) for pk, count, _ in made(rows)]
+
+    def _newest_along(self, prepared: Prepared, story_id: int, now, limit) -> tuple:
+        """A story_company_newest() query as a read along the story's row, and what makes its
+        rows into its values, newest first again, as recent() sorts them (the statement
+        around them keeps no order)."""
         shape = {"count": limit + 1}
         values = {"story": story_id, "now": now}
-        along = STORY_COMPANY_NEWEST_COUNTS.along(self.model, shape, **values)
 
-        def made(rows) -> list[tuple[int, int]]:
-            made = STORY_COMPANY_NEWEST_COUNTS.made(self.model, rows, shape, **values)
-            # In order again, as recent() sorts them: the statement around them keeps none.
-            made.sort(key=lambda row: (row[2], row[0]), reverse=True)
-            return [(pk, count or 0) for pk, count, _ in made]
+        def made(rows) -> list[tuple]:
+            found = prepared.made(self.model, rows, shape, **values)
+            # published_at last, the key first.
+            return sorted(found, key=lambda row: (row[-1], row[0]), reverse=True)
 
-        return along, made
+        return prepared.along(self.model, shape, **values), made
 
     def by_key(self, ids):
         """The stories of `ids` that this queryset holds, found by their keys: each is read by
@@ -345,11 +344,8 @@ class ArticleQuerySet(models.QuerySet):
         Along), in one statement (read_along())."""
         if not ids:
             return [], [[] for _ in along]
-        values = {"ids": list(ids), "now": now or clock.now_datetime()}
-        if along:
-            found, others = read_along(PUBLISHED_CARDS, self.model, along, **values)
-        else:
-            found, others = PUBLISHED_CARDS(self.model, **values), []
+        now = now or clock.now_datetime()
+        found, others = read_along(PUBLISHED_CARDS, self.model, along, ids=list(ids), now=now)
         stories = {story.pk: story for story in found}
         return [stories[pk] for pk in ids if pk in stories], others
 
@@ -364,10 +360,7 @@ class ArticleQuerySet(models.QuerySet):
         """published_story() and the rows of each read of `along` (articles/prepared.py
         Along), in one statement (read_along())."""
         now = now or clock.now_datetime()
-        if along:
-            found, others = read_along(PUBLISHED_STORY, self.model, along, pk=pk, now=now)
-        else:
-            found, others = PUBLISHED_STORY(self.model, pk=pk, now=now), []
+        found, others = read_along(PUBLISHED_STORY, self.model, along, pk=pk, now=now)
         if not found:
             return None, others
         # Its state at `now` is what the query's filter held: published (Article.state reads
