@@ -10,6 +10,7 @@ from django.core.cache import caches
 from django.test import RequestFactory
 from django.utils import timezone
 
+from api import stories as api_stories
 from api.common import RENDERER
 from api.schemas import StoryDetailOut, StoryPageOut
 from api.stories import (
@@ -26,6 +27,7 @@ from articles.listing import card_tags_and_people_of
 from articles.models import Article, JobFamily, Kind
 from tests import factories as make
 from tests.api_support import API
+from tests.prepared_support import rows_reversed
 
 pytestmark = pytest.mark.django_db
 
@@ -203,7 +205,10 @@ def test_every_field_of_the_detail_schema_is_written(client, stories):
         {"q": "이야기"},
     ],
 )
-def test_a_page_s_ids_are_what_the_orm_gives(stories, chosen):
+@pytest.mark.parametrize("reverse", [False, True])
+def test_a_page_s_ids_are_what_the_orm_gives(stories, chosen, reverse, monkeypatch):
+    if reverse:
+        monkeypatch.setattr(api_stories, "read_along", rows_reversed(api_stories.read_along))
     filters = StoryFilter(**chosen)
     stories = filtered(filters)
     ordered = stories.popular() if filters.ordering == "popular" else stories.recent()

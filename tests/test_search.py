@@ -28,6 +28,7 @@ from articles.search import (
 )
 from articles.services import save_story
 from tests.factories import ArticleFactory, CompanyFactory, PersonFactory, TagFactory
+from tests.prepared_support import rows_reversed
 
 pytestmark = pytest.mark.django_db
 
@@ -289,7 +290,10 @@ def test_pagination_keeps_the_query(client):
     assert found(second) == [f"회고 {number}" for number in range(20, 25)]
 
 
-def test_pages_follow_the_title_first_order_across_the_title_matches(client):
+@pytest.mark.parametrize("reverse", [False, True])
+def test_pages_follow_the_title_first_order_across_the_title_matches(client, reverse, monkeypatch):
+    if reverse:  # the statement promises no order
+        monkeypatch.setattr(search_module, "read_along", rows_reversed(search_module.read_along))
     # The page sorts the matches' ids and then loads that page's cards (TitleFirstPages):
     # page after page, the stories come in search_stories()' order, the title matches first.
     for number in range(15):
@@ -306,14 +310,17 @@ def test_pages_follow_the_title_first_order_across_the_title_matches(client):
     assert [story.title_hit for story in pages[0].context["page"]] == [True] * 15 + [False] * 5
 
 
+@pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("title_matches", [2, 9])
 def test_pages_cut_by_walking_the_newest_stories_keep_the_title_first_order(
-    monkeypatch, title_matches
+    monkeypatch, title_matches, reverse
 ):
     # Past WALK_FROM matches each part (title matches, the others) is cut on its own: a large
     # part by walking the newest stories, a small one among many by sorting its dates. Every
     # window gives what sorting all the matches gives, hidden stories never among them.
     monkeypatch.setattr(search_module, "WALK_FROM", 4)
+    if reverse:  # the statement promises no order
+        monkeypatch.setattr(search_module, "read_along", rows_reversed(search_module.read_along))
     tags = [TagFactory(name="나중"), TagFactory(name="먼저")]
     for number in range(title_matches):
         ArticleFactory(
