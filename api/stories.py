@@ -577,10 +577,10 @@ def detail(request, response, **lookup):
     return response
 
 
-def detail_of(request: HttpRequest, article: Article, newest=None, now=None) -> dict:
+def detail_of(request: HttpRequest, article: Article, newest: list, now) -> dict:
     """The story exactly as StoryDetailOut dumps it (a test holds the two equal): its item
     (item_maker()), its body and what else a story alone shows, its place in a series, its
-    related stories (`newest`, the first pool, when read with the story) and its source.
+    related stories (`newest`, their first pool, read with the story at `now`) and its source.
     `article` has its hashtags (`card_tags`) and people (`card_people`)."""
     story_url = url_maker("articles:story", keyed=True)
     item = item_maker(request)(
