@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from articles import answers, versions
 from articles import search as search_module
-from articles import versions
 from articles.listing import card_tags_and_texts_of
 from articles.models import Article, SearchDocument, Status
 from articles.search import (
@@ -357,6 +357,58 @@ def test_pages_cut_by_walking_the_newest_stories_keep_the_title_first_order(
                 (tags.get(story.pk, ()), texts.get(story.pk, "")) for story in page
             ]
     assert pages._counted() == (11, title_matches, True)
+
+
+@pytest.mark.parametrize("keys_follow_dates", [True, False])
+def test_a_walk_among_the_newest_stories_gives_what_walking_them_all_gives(
+    monkeypatch, keys_follow_dates
+):
+    # While a page is rendered for readers, SQLite looks for a walked part's newest among the
+    # newest stories first (_reach()): every window is still what sorting all the matches
+    # gives, where keys follow dates and where they do not, where the newest hold enough of
+    # the part (the others, 3 in 4 stories: found there in one statement) and where they do
+    # not (the title's, 1 in 4: looked for again), with stories of the same moment and hidden
+    # stories among them.
+    monkeypatch.setattr(search_module, "WALK_FROM", 4)
+    monkeypatch.setattr(search_module, "TITLE_COUNTED", 5)
+    monkeypatch.setattr(search_module, "REACH_PER_RESULT", 3)
+    moment = ago(hours=50)
+    for number in range(36):
+        hours = 100 - number if keys_follow_dates else number
+        ArticleFactory(
+            title=f"회고 {number}" if number % 4 == 0 else f"장애 {number}",
+            body="회고를 했습니다.",
+            published_at=moment if number in (16, 17, 18) else ago(hours=hours),
+        )
+    ArticleFactory(title="회고 초안", status=Status.DRAFT)
+    ArticleFactory(title="예정된 회고", published_at=timezone.now() + timedelta(days=1))
+    ArticleFactory(title="회고", unpublish_at=ago(minutes=1), published_at=ago(minutes=2))
+    query = parse_query("회고")
+    expected = list(search_stories(query).values_list("pk", "title_hit"))
+    assert len(expected) == 36
+    asked = []
+    with_relations = search_module._with_relations
+    monkeypatch.setattr(
+        search_module,
+        "_with_relations",
+        lambda prepared, shape=None, **values: (
+            asked.append("since" in values) or with_relations(prepared, shape, **values)
+        ),
+    )
+    ways = set()
+    token = answers.rendering_under.set("test-version")
+    try:
+        for start in range(37):
+            for stop in range(start + 1, 39):
+                asked.clear()
+                page = search_pages(query)[start:stop]
+                assert [(story.pk, story.title_hit) for story in page] == expected[start:stop]
+                ways.add(tuple(asked))
+    finally:
+        answers.rendering_under.reset(token)
+    if connection.vendor == "sqlite" and keys_follow_dates:
+        # Found among the newest in one statement; looked for again; both parts' windows.
+        assert {(True,), (True, False), (True, False, True)} <= ways, ways
 
 
 @pytest.mark.parametrize("page", ["0", "-1", "abc", "999", "1.5", ""])
