@@ -22,9 +22,10 @@ from articles.models import (
 from reader.viewcount import record_view
 from tests.factories import ArticleFactory
 from tests.stats_support import expected as from_daily_views
-from tests.stats_support import make_history
+from tests.stats_support import make_history, yesterday_closed  # noqa: F401 (a fixture)
 
-pytestmark = pytest.mark.django_db
+# The tests assume yesterday (Seoul) is a closed day, which it is not just after midnight.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("yesterday_closed")]
 
 
 def periods():

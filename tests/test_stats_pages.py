@@ -15,9 +15,10 @@ from articles import rollup, stats
 from articles.models import DailyView
 from tests.api_support import API, bearer, token_for
 from tests.factories import ArticleFactory, StaffFactory
-from tests.stats_support import expected, make_history
+from tests.stats_support import expected, make_history, yesterday_closed  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+# The tests assume yesterday (Seoul) is a closed day, which it is not just after midnight.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("yesterday_closed")]
 
 ROOM = "admin:articles_article_stats"
 
