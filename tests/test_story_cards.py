@@ -160,6 +160,27 @@ def test_a_crawler_s_next_story_of_a_company_reads_its_related_counts_with_its_r
     assert "조회수 5" in related_section(page)
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan, without statistics")
+def test_a_story_s_statement_seeks_its_company_s_newest_stories_by_company():
+    # The company comes from a subquery on the story's key. SQLite once preferred the
+    # published listing (every published story, newest first) and tested each story's company
+    # on the way: a walk that grew with the number of companies.
+    company = CompanyFactory()
+    stories = [ArticleFactory(company=company) for _ in range(3)]
+    ArticleFactory(company=CompanyFactory())
+    with CaptureQueriesContext(connection) as walk:
+        Client().get(stories[0].get_absolute_url(), **CHROME)
+    # The story's row with what it reads along (its people among them).
+    (statement,) = [
+        q["sql"] for q in walk.captured_queries if "articles_article_people" in q["sql"]
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + statement)
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "article_company_listing (company_id=? AND status=?" in plan, plan
+    assert "article_recent_listing" not in plan, plan
+
+
 def test_a_kept_company_list_never_brings_back_a_withdrawn_story():
     company = CompanyFactory()
     stories = [ArticleFactory(title=f"회사 이야기 {n}", company=company) for n in range(6)]
