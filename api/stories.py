@@ -217,20 +217,24 @@ def filtered(filters: StoryFilter, now=None):
 # whatever the values (PAGE_IDS).
 VALUE_FILTERS = ("kind", "company", "tag", "person", "job_family", "collection", "series")
 # A page of such a list: (id, stored 조회수), compiled once per set of filters given; and the
-# same page with what its items show of each story's row (ItemRow, then the 조회수).
+# same page with what its items show of each story's row (ItemRow, then the 조회수). The whole
+# list is planned once (articles/prepared.py); a list narrowed by filters is planned for their
+# values, as a hashtag may have 2 stories or 5,000.
 PAGE_IDS = Prepared(
     lambda model, now, **values: (
         filtered(StoryFilter.model_construct(**values), now)
         .recent()
         .values_list("pk", "view_total__count")
-    )
+    ),
+    generic=lambda names: names == {"now"},
 )
 PAGE_ITEM_ROWS = Prepared(
     lambda model, now, **values: (
         filtered(StoryFilter.model_construct(**values), now)
         .recent()
         .values_list(*ITEM_COLUMNS.values(), "view_total__count")
-    )
+    ),
+    generic=lambda names: names == {"now"},
 )
 
 

@@ -679,10 +679,12 @@ TITLE_COUNTED = WALK_FROM + 1
 # `extra`: the match expression twice, the title's, the bound); how many in the title (the
 # title's expression twice).
 HIDDEN_MATCHES = Prepared(
-    _hidden, rewrite=functools.partial(_counted_among_published, titled="bounded")
+    _hidden,
+    rewrite=functools.partial(_counted_among_published, titled="bounded"),
+    generic=False,
 )
 HIDDEN_TITLE_MATCHES = Prepared(
-    _hidden, rewrite=functools.partial(_counted_among_published, titled="exact")
+    _hidden, rewrite=functools.partial(_counted_among_published, titled="exact"), generic=False
 )
 
 
@@ -702,10 +704,11 @@ def _counted_among_published_documents(sql, connection):
 
 # PostgreSQL: how many published stories match, and how many in the title: the call's `extra`
 # gives the title's tsquery, then the match's.
-PUBLISHED_MATCHES = Prepared(_hidden, rewrite=_counted_among_published_documents)
+PUBLISHED_MATCHES = Prepared(_hidden, rewrite=_counted_among_published_documents, generic=False)
 # A search's queries, compiled once (articles/prepared.py): a page of a search with few
 # matches, sorted whole; a window of a part with many, walked newest first; the dates of a
-# small part among many.
+# small part among many. Each is planned for its word (generic=False): a word in 5 stories
+# and one in 5,000 are best read in different ways.
 SORTED_PAGE = Prepared(
     lambda model, start, stop, match, title, now: (
         _results(model)
@@ -713,7 +716,8 @@ SORTED_PAGE = Prepared(
         .filter(pk__in=_title_first(model.objects, match, title, now).values("pk")[start:stop])
         .order_by(*TITLE_FIRST)
         .values_list(*RESULT_COLUMNS, "title_hit")
-    )
+    ),
+    generic=False,
 )
 NEWEST_OF_PART = Prepared(
     lambda model, start, stop, **values: (
@@ -721,10 +725,12 @@ NEWEST_OF_PART = Prepared(
         .filter(pk__in=_part(model, **values).order_by(*NEWEST).values("pk")[start:stop])
         .order_by(*NEWEST)
         .values_list(*RESULT_COLUMNS)
-    )
+    ),
+    generic=False,
 )
 DATES_OF_PART = Prepared(
-    lambda model, **values: _part(model, **values).order_by().values_list("published_at", "pk")
+    lambda model, **values: _part(model, **values).order_by().values_list("published_at", "pk"),
+    generic=False,
 )
 RESULTS_BY_KEY = Prepared(
     lambda model, ids: _results(model).filter(pk__in=ids).values_list(*RESULT_COLUMNS)

@@ -6,6 +6,7 @@ import random
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from articles import clock
@@ -298,3 +299,61 @@ def test_integers_past_the_integer_columns_are_read_along_as_text_and_come_back_
     assert sorted(rows) == [(story.pk, story.title, story.slug) for story in stories]
     assert sorted(read) == [(story.pk, story.pk * 10, None) for story in stories]
     assert all(type(value) is int for row in read for value in row[:2])
+
+
+def prepared_statements() -> list[str]:
+    """The statements the server keeps prepared for this test's connection."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [statement for (statement,) in cursor.fetchall()]
+
+
+def by_key_and_moment(model, pk, now):
+    return model.objects.published(now).filter(pk=pk).values_list("pk", "title")
+
+
+@pytest.mark.postgres
+def test_a_generic_query_is_prepared_once_and_answers_every_value(stories):
+    query = Prepared(by_key_and_moment)
+    now = clock.now_datetime()
+    published = [story for story in stories if story.status == Status.PUBLISHED][:3]
+    before = set(prepared_statements())
+    for story in [*published, stories[-1]]:  # the last one is scheduled: no row
+        expected = list(by_key_and_moment(Article, story.pk, now))
+        assert query(Article, pk=story.pk, now=now) == expected
+    # One statement for every call, its values sent apart ($1, $2, …).
+    (made,) = set(prepared_statements()) - before
+    assert "articles_article" in made
+    assert "$1" in made
+
+
+@pytest.mark.postgres
+def test_a_query_whose_plan_follows_its_values_is_planned_for_each(stories):
+    query = Prepared(by_key_and_moment, generic=False)
+    before = prepared_statements()
+    assert query(Article, pk=stories[0].pk, now=clock.now_datetime()) == [
+        (stories[0].pk, stories[0].title)
+    ]
+    assert prepared_statements() == before
+
+
+@pytest.mark.postgres
+def test_a_generic_query_is_not_prepared_behind_pgbouncer(stories, monkeypatch):
+    monkeypatch.setitem(connection.settings_dict, "PGBOUNCER", True)
+    before = prepared_statements()
+    assert Prepared(by_key_and_moment)(Article, pk=stories[0].pk, now=clock.now_datetime())
+    assert prepared_statements() == before
+
+
+@pytest.mark.postgres
+def test_which_filters_make_an_api_list_and_a_kind_list_generic():
+    from api.stories import PAGE_IDS
+    from articles.models.querysets import KIND_PAGE
+
+    now = clock.now_datetime()
+    assert PAGE_IDS.compiled(Article, None, (0, 20), {"now": now}).generic
+    assert not PAGE_IDS.compiled(Article, None, (0, 20), {"now": now, "tag": "x"}).generic
+    assert KIND_PAGE.compiled(Article, None, (0, 20), {"now": now, "kind": "feed"}).generic
+    assert not KIND_PAGE.compiled(
+        Article, None, (0, 20), {"now": now, "kind": "feed", "job_family": "backend"}
+    ).generic

@@ -59,7 +59,9 @@ PUBLISHED_CARDS = Prepared(
 KIND_PAGE = Prepared(
     lambda model, kind, now, job_family="": (
         model.objects.of_kind(kind, job_family, now).recent().values_list("pk", "view_total__count")
-    )
+    ),
+    # A kind's list is planned once; narrowed to a job family, for the family asked.
+    generic=lambda names: "job_family" not in names,
 )
 
 

@@ -20,14 +20,17 @@ first statement; inside one (an atomic block begun before the request's first qu
 transaction) it is made for that transaction only, with SET LOCAL, once per transaction, so a
 rollback can never leave a connection holding other limits than it says.
 
-Its connections also read timestamptz columns with psycopg's own parser (loaders.py).
+Its connections also read timestamptz columns with psycopg's own parser (loaders.py), and
+have the server prepare the statements articles/prepared.py asks again and again with new
+values (preparing_cursor()), except behind PgBouncer.
 """
 
 import contextvars
 import functools
 
 from django.conf import settings
-from django.db.backends.postgresql import base
+from django.db.backends.postgresql import base, operations
+from psycopg import errors
 
 from ops.postgresql.loaders import adapters_template
 
@@ -79,7 +82,40 @@ def session_limits(settings_dict) -> Limits | None:
 SESSION = object()
 
 
+# A connection's psycopg prepares a statement run this many times: never, in effect. Its
+# PreparingCursors ask for each of theirs (psycopg prepares nothing at all with None).
+NEVER_BY_COUNT = 2**31
+
+# The "name" create_cursor() is given for a PreparingCursor.
+_PREPARING = object()
+
+
+class PreparingCursor(base.ServerBindingCursor):
+    """Sends its values apart from the statement, and has the server prepare each statement
+    the first time this connection runs it (psycopg keeps up to 100 a connection, the least
+    recently used deallocated first). For statements asked again and again with new values
+    (articles/prepared.py): PostgreSQL planned a story page's statement in about 1.2 ms and
+    ran it in 0.25."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=True, binary=binary)
+
+
+class DatabaseOperations(operations.DatabaseOperations):
+    def last_executed_query(self, cursor, sql, params):
+        if isinstance(cursor, PreparingCursor):
+            # Its values were sent apart: the statement with them in place, as Django shows
+            # one under server-side binding.
+            try:
+                return self.compose_sql(sql, params)
+            except errors.DataError:
+                return None
+        return super().last_executed_query(cursor, sql, params)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.reader_limits = session_limits(self.settings_dict)
@@ -89,6 +125,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
         params = super().get_connection_params()
         if "context" in params:  # Django's adapters, for every connection and the pool's
             params["context"] = adapters_template(settings.USE_TZ, self.timezone)
+        if params.get("prepare_threshold") is None and not self.settings_dict.get("PGBOUNCER"):
+            # Django turns psycopg's preparing off (None); only a PreparingCursor asks for it,
+            # for each of its statements, so this threshold is never reached otherwise.
+            params["prepare_threshold"] = NEVER_BY_COUNT
         return params
 
     def init_connection_state(self):
@@ -99,7 +139,23 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def create_cursor(self, name=None):
         if self.reader_limits is not None:
             self.settle_limits()
-        return super().create_cursor(name)
+        if name is not _PREPARING:
+            return super().create_cursor(name)
+        cursor = PreparingCursor(self.connection)
+        # As Django's create_cursor(): the time zone of the connection's own loader, unless
+        # the settings changed it since the connection was made.
+        loader = self.connection.adapters.get_loader(base.TIMESTAMPTZ_OID, base.Format.TEXT)
+        if self.timezone != loader.timezone:
+            base.register_tzloader(self.timezone, cursor)
+        return cursor
+
+    def preparing_cursor(self):
+        """A cursor whose statements the server prepares (see PreparingCursor); a plain one
+        behind PgBouncer in transaction mode, where a statement prepared on one server
+        connection is unknown to the next."""
+        if self.settings_dict.get("PGBOUNCER"):
+            return self.cursor()
+        return self._cursor(_PREPARING)
 
     def _set_autocommit(self, autocommit):
         super()._set_autocommit(autocommit)
