@@ -5,7 +5,8 @@ request reads one key of it: the content version (articles/versions.py). Django'
 DatabaseCache.get() goes through get_many(), which builds its statement, quotes its names and
 makes a new DateTimeField to find the expiry's converters on every call: on PostgreSQL the
 read cost the worker about three times the round trip it makes. Here the statement is
-written once per database alias and the expiry's expression once per process; what is read,
+written once per database alias and the expiry's expression once per process, and on
+PostgreSQL the server prepares it once per connection (ops/postgresql/base.py); what is read,
 how an expired entry is treated (deleted, not returned) and every other method are Django's.
 """
 
@@ -39,7 +40,9 @@ class LeanDatabaseCache(DatabaseCache):
     def get(self, key, default=None, version=None):
         key = self.make_and_validate_key(key, version=version)
         connection = connections[router.db_for_read(self.cache_model_class)]
-        with connection.cursor() as cursor:
+        # Prepared by the server once per connection on PostgreSQL (ops/postgresql/base.py).
+        cursor = getattr(connection, "preparing_cursor", connection.cursor)()
+        with cursor:
             cursor.execute(self._read_one(connection), [key])
             row = cursor.fetchone()
         if row is None:

@@ -96,3 +96,18 @@ def test_a_key_django_would_warn_about_warns_here_too():
     with pytest.warns(CacheKeyWarning, match="memcached") as django_warnings:
         django.get("a key with spaces")
     assert [str(w.message) for w in lean_warnings] == [str(w.message) for w in django_warnings]
+
+
+@pytest.mark.postgres
+def test_a_read_is_prepared_by_the_server_once_on_postgresql():
+    lean, _ = pair()
+    lean.set("prepared", "yes")
+    assert lean.get("prepared") == "yes"
+    assert lean.get("missing") is None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    # Both reads ran the one statement the server keeps, its key sent apart.
+    assert [statement for statement in prepared if "culture_cache" in statement] == [
+        'SELECT "value", "expires" FROM "culture_cache" WHERE "cache_key" = $1'
+    ]
