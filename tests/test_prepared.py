@@ -357,3 +357,19 @@ def test_which_filters_make_an_api_list_and_a_kind_list_generic():
     assert not KIND_PAGE.compiled(
         Article, None, (0, 20), {"now": now, "kind": "feed", "job_family": "backend"}
     ).generic
+
+
+def test_a_first_page_has_its_limit_written_and_any_other_page_sends_it(stories):
+    now = clock.now_datetime()
+    query = Prepared(lambda model, now: model.objects.published(now).recent().values_list("pk"))
+    first = query.compiled(Article, None, (0, 3), {"now": now})
+    later = query.compiled(Article, None, (3, 6), {"now": now})
+    # The first page's size is in its SQL (one compilation per size), so PostgreSQL may keep
+    # one plan for it; a later page sends its size and offset.
+    assert first.sql.endswith(" LIMIT 3")
+    assert later.sql.endswith(" LIMIT %s OFFSET %s")
+    assert query.compiled(Article, None, (0, 5), {"now": now}) is not first
+    assert query.compiled(Article, None, (0, 3), {"now": now}) is first
+    expected = list(Article.objects.published(now).recent().values_list("pk"))
+    for start, stop in ((0, 3), (3, 6), (0, 5), (6, 100), (0, 0)):
+        assert query(Article, window=(start, stop), now=now) == expected[start:stop]
