@@ -708,7 +708,9 @@ PUBLISHED_MATCHES = Prepared(_hidden, rewrite=_counted_among_published_documents
 # A search's queries, compiled once (articles/prepared.py): a page of a search with few
 # matches, sorted whole; a window of a part with many, walked newest first; the dates of a
 # small part among many. Each is planned for its word (generic=False): a word in 5 stories
-# and one in 5,000 are best read in different ways.
+# and one in 5,000 are best read in different ways. (PostgreSQL's one plan for every word of
+# the count read the whole index: 251 ms for the common word at 100,000 stories and 121 ms for
+# the rare one, against 4.4 and 0.07 ms planned for each word.)
 SORTED_PAGE = Prepared(
     lambda model, start, stop, match, title, now: (
         _results(model)
