@@ -373,3 +373,21 @@ def test_a_first_page_has_its_limit_written_and_any_other_page_sends_it(stories)
     expected = list(Article.objects.published(now).recent().values_list("pk"))
     for start, stop in ((0, 3), (3, 6), (0, 5), (6, 100), (0, 0)):
         assert query(Article, window=(start, stop), now=now) == expected[start:stop]
+
+
+@pytest.mark.postgres
+def test_small_and_large_keys_run_one_prepared_statement(stories):
+    query = Prepared(
+        lambda model, ids, now: model.objects.published(now).by_key(ids).values_list("pk")
+    )
+    with connection.cursor() as cursor:
+        # None prepared on this connection (psycopg forgets its own on seeing this), so that
+        # none is dropped to make room while the test counts.
+        cursor.execute("DEALLOCATE ALL")
+    now = clock.now_datetime()
+    published = stories[0].pk
+    # Keys on either side of 32,768 and 2**31: psycopg would send them as int2, int4, int8,
+    # and prepare the statement again for each set of types.
+    for ids in ([published, 7], [40_000, published], [3_000_000_000, 1]):
+        assert query(Article, ids=ids, now=now) == [(published,)] * (published in ids)
+    assert len(prepared_statements()) == 1

@@ -7,6 +7,12 @@ parsed in Python. A story list's 20 rows hold 60 to 80 of them. The loader here 
 Django's answers: the value as psycopg reads it in the session's time zone, given the
 connection's tzinfo (None without USE_TZ). The parsing is done by the loader psycopg itself
 registers for timestamptz: its C one when installed, else its Python one.
+
+Whole numbers are sent as bigint. psycopg keeps a prepared statement per statement and the
+types of its values (ops/postgresql/base.py PreparingCursor), and would send each number as
+the smallest type that holds it: story 7 and story 70,000, or a list of keys on either side
+of 32,768, would each be a statement of its own. (A statement whose values are written into
+it, as Django's are, reads the same either way.)
 """
 
 import functools
@@ -15,6 +21,7 @@ from django.db.backends.postgresql.psycopg_any import get_adapters_template
 from psycopg import adapt, adapters
 from psycopg.postgres import types
 from psycopg.pq import Format
+from psycopg.types.numeric import Int8Dumper
 
 TIMESTAMPTZ_OID = types["timestamptz"].oid
 PARSER = adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
@@ -42,7 +49,8 @@ def tz_loader(timezone) -> type[TzLoader]:
 @functools.cache
 def adapters_template(use_tz: bool, timezone) -> adapt.AdaptersMap:
     """Django's adapters for a connection (get_adapters_template()), with the loader above
-    for timestamptz."""
+    for timestamptz and whole numbers sent as bigint."""
     template = adapt.AdaptersMap(get_adapters_template(use_tz, timezone))
     template.register_loader("timestamptz", tz_loader(timezone))
+    template.register_dumper(int, Int8Dumper)
     return template
