@@ -12,8 +12,9 @@ compiler's converters, select_related's populators), as QuerySet iteration makes
 Only plain values may vary: whole numbers, strings, lists of whole numbers (one compilation per
 length) and aware datetimes; what changes the SQL itself is given as `shape`, one compilation
 per shape. A window of rows (a page) is `window=(start, stop)`, sent as LIMIT and OFFSET values
-of one compilation (a first page: its LIMIT written in, one compilation per page size). Rows come back as instances, or as values_list() gives them. Each thread
-keeps at most MAX_COMPILED compilations, the least recently used dropped first.
+of one compilation (a first page: its LIMIT written in, one compilation per page size). Rows
+come back as instances, or as values_list() gives them. Each thread keeps at most MAX_COMPILED
+compilations, the least recently used dropped first.
 
 The stand-ins are looked for in the compiled parameters, and a second compilation with other
 stand-ins must give the same SQL, put them in the same places and leave every other parameter
@@ -324,8 +325,8 @@ def _rows(alias: str, sql: str, params: list, *, generic: bool) -> list:
     one plan for all when that plan costs no more). Any other is planned for its values on
     every call, as Django's own queries are."""
     connection = connections[alias]
-    preparing = getattr(connection, "preparing_cursor", None) if generic else None
-    with (preparing or connection.cursor)() as cursor:
+    cursor = connection.preparing_cursor() if generic else connection.cursor()
+    with cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 

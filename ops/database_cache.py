@@ -41,8 +41,7 @@ class LeanDatabaseCache(DatabaseCache):
         key = self.make_and_validate_key(key, version=version)
         connection = connections[router.db_for_read(self.cache_model_class)]
         # Prepared by the server once per connection on PostgreSQL (ops/postgresql/base.py).
-        cursor = getattr(connection, "preparing_cursor", connection.cursor)()
-        with cursor:
+        with connection.preparing_cursor() as cursor:
             cursor.execute(self._read_one(connection), [key])
             row = cursor.fetchone()
         if row is None:
