@@ -1,5 +1,14 @@
-"""What the tests of reads sent along a compiled query share (articles/prepared.py
-read_along())."""
+"""What the tests of compiled queries share (articles/prepared.py): reads sent along one
+(read_along()), and the statements PostgreSQL keeps prepared."""
+
+from django.db import connection
+
+
+def prepared_statements() -> list[str]:
+    """The statements the server keeps prepared for this test's connection (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [statement for (statement,) in cursor.fetchall()]
 
 
 def rows_reversed(read_along):

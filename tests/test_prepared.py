@@ -29,6 +29,7 @@ from tests.factories import (
     TagFactory,
     set_views,
 )
+from tests.prepared_support import prepared_statements
 
 pytestmark = pytest.mark.django_db
 
@@ -299,13 +300,6 @@ def test_integers_past_the_integer_columns_are_read_along_as_text_and_come_back_
     assert sorted(rows) == [(story.pk, story.title, story.slug) for story in stories]
     assert sorted(read) == [(story.pk, story.pk * 10, None) for story in stories]
     assert all(type(value) is int for row in read for value in row[:2])
-
-
-def prepared_statements() -> list[str]:
-    """The statements the server keeps prepared for this test's connection."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT statement FROM pg_prepared_statements")
-        return [statement for (statement,) in cursor.fetchall()]
 
 
 def by_key_and_moment(model, pk, now):
