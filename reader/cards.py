@@ -20,9 +20,6 @@ A card is kept only while an answer for readers is being rendered (articles/answ
 rendering_under): staff renders and previews draw every card afresh. The cards live in this
 process, in a cache bounded by the bytes it holds (least recently used first out)."""
 
-import threading
-from collections import OrderedDict
-
 from django import template
 from django.core.signals import setting_changed
 from django.db.models import QuerySet
@@ -31,6 +28,7 @@ from django.utils.safestring import mark_safe
 
 from articles import clock
 from articles.answers import rendering_under
+from articles.bounded import BoundedTexts
 from articles.listing import (
     CardTag,
     card_tags_along,
@@ -51,48 +49,10 @@ MAX_BYTES = 8 * 1024 * 1024
 # bookkeeping.
 KEY_BYTES = 400
 
-
-class BoundedCards:
-    """Card HTML by key, at most `limit` bytes of it (strings counted as UTF-8 bytes)."""
-
-    def __init__(self, limit: int):
-        self.limit = limit
-        self.size = 0
-        self.entries: OrderedDict[tuple, tuple[str, int]] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            entry = self.entries.get(key)
-            if entry is None:
-                return None
-            self.entries.move_to_end(key)
-            return entry[0]
-
-    def put(self, key, html: str, overhead: int = 100) -> None:
-        cost = len(html.encode()) + overhead
-        if cost > self.limit:
-            return
-        with self.lock:
-            old = self.entries.pop(key, None)
-            if old is not None:
-                self.size -= old[1]
-            self.entries[key] = (html, cost)
-            self.size += cost
-            while self.size > self.limit:
-                _, (_, dropped) = self.entries.popitem(last=False)
-                self.size -= dropped
-
-    def clear(self) -> None:
-        with self.lock:
-            self.entries.clear()
-            self.size = 0
-
-
-cards = BoundedCards(MAX_BYTES)
+cards = BoundedTexts(MAX_BYTES)
 # The content versions some card was last drawn under: the latest 32 (each entry is counted
 # as 100 bytes).
-drawn_under = BoundedCards(32 * 100)
+drawn_under = BoundedTexts(32 * 100)
 
 
 def forget(**kwargs):

@@ -12,11 +12,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from articles.bounded import BoundedTexts
 from articles.models import Article, Kind
 from articles.models.common import KIND_URL_NAMES
 from articles.models.querysets import ArticleQuerySet
 from articles.services import save_story
-from reader.cards import BoundedCards, cards, forget
+from reader.cards import cards, forget
 from tests.factories import ArticleFactory, CompanyFactory, TagFactory, set_views
 
 pytestmark = pytest.mark.django_db
@@ -105,7 +106,7 @@ def test_staff_pages_keep_no_cards(admin_client):
 
 
 def test_the_cards_are_bounded_by_bytes_least_recently_used_first_out():
-    kept = BoundedCards(limit=1000)
+    kept = BoundedTexts(limit=1000)
     for number in range(10):
         kept.put(number, "가" * 100)  # 300 bytes of UTF-8 and 100 of bookkeeping
         kept.get(0)  # the first is always in use
