@@ -11,6 +11,7 @@ another edit came first); publishing is its own operation with its own scope.
 """
 
 import hashlib
+import json
 import math
 from collections import namedtuple
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.signals import setting_changed
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -70,7 +72,8 @@ from api.schemas import (
     Text,
 )
 from api.throttling import TokenRateThrottle
-from articles import answers, clock, versions
+from articles import answers, clock, replica, versions
+from articles.bounded import BoundedTexts
 from articles.listing import (
     card_people_along,
     card_tags_along,
@@ -250,12 +253,15 @@ def page_of(filters: StoryFilter, start: int, stop: int) -> list[tuple[int, int 
     return list(ordered(filters).values_list("pk", "view_total__count")[start:stop])
 
 
-def page_rows(filters: StoryFilter, start: int, stop: int) -> tuple[list, dict, dict]:
+def page_rows(filters: StoryFilter, start: int, stop: int, keeping=None) -> tuple[list, dict, dict]:
     """What page_of() reads, with what the items show of each story: [(ItemRow, stored
     조회수)] in the list's order, and {story id: its hashtags (CardTag)} and {story id: the
     people in it (CardPerson)}. Through the compiled query (page_of()) the rows, hashtags and
     people come in one statement (articles/prepared.py read_along()); through the ORM the
-    hashtags and people in a second."""
+    hashtags and people in a second. `keeping`: the content version the items will be kept
+    under (items_of()), so the rows must be at least as new as it (replica.caught_up())."""
+    if keeping is not None:
+        replica.caught_up(keeping.lsn)
     values = compiled_filters(filters)
     if values is None:
         found = list(
@@ -328,18 +334,22 @@ def list_stories(request: HttpRequest, response: HttpResponse, filters: Query[St
     # The page's ids and 조회수, so that the ETag follows the counts it shows (a 304 costs
     # this one query); the rest of what it shows moves the content version. An answer written
     # in full whatever the client holds (asked without a validator, or being kept) reads its
-    # rows in the same query.
+    # rows in the same query, until items were drawn under the version: then its items are
+    # looked for among the kept ones first (items_of()).
     page = filters.pagination
     start = (page.page - 1) * page.page_size
     stop = start + page.page_size
     in_full = wants_full_answer(request) or not any(name in request.META for name in VALIDATORS)
+    # Staff draw every item afresh, as they do cards (reader/cards.py).
+    keeping = version if answers.is_reader(request) else None
     if start >= stamp["count"]:
-        rows, shown = ([], {}, {}), []
-    elif in_full:
-        rows = page_rows(filters, start, stop)
+        rows, shown = None, []
+    elif in_full and not page_drawn(keeping, chosen):
+        rows = page_rows(filters, start, stop, keeping=keeping)
         shown = [(row.pk, count) for row, count in rows[0]]
     else:
-        shown = page_of(filters, start, stop)
+        # The page's ids and counts, its items found kept (or read, items_of()).
+        rows, shown = None, page_of(filters, start, stop)
     # 인기순 counts the views of the last 30 days: the ranking moves with the calendar too.
     day = timezone.localdate() if filters.ordering == "popular" else None
     etag = etag_of("stories", chosen, stamp, version and version.key, day, shown)
@@ -347,16 +357,16 @@ def list_stories(request: HttpRequest, response: HttpResponse, filters: Query[St
     not_modified = conditional(request, response, etag=etag, last_modified=last_modified)
     if not_modified is not None:
         return not_modified
-    page_out = {
+    head = {
         "count": stamp["count"],
         "page": page.page,
         "page_size": page.page_size,
         "pages": math.ceil(stamp["count"] / page.page_size),
-        "items": page_items(request, *(rows if in_full else rows_of(shown))),
     }
-    # Written out as StoryPageOut dumps it (page_items()), so ninja has nothing to validate:
-    # the answer is ninja's temporal response (its headers set above) with the page rendered.
-    response.content = RENDERER.render(request, page_out, response_status=200)
+    # Written out as StoryPageOut dumps it (page_body()), so ninja has nothing to validate:
+    # the answer is ninja's temporal response (its headers set above) with the page written.
+    items = items_of(request, keeping, shown, rows, chosen)
+    response.content = page_body(head, items)
     return response
 
 
@@ -483,6 +493,92 @@ def item_maker(request: HttpRequest) -> Callable[..., dict]:
         }
 
     return story_item
+
+
+# The items of lists, each written as the API's encoder writes it (page_body()), kept for one
+# content version: nothing an item shows but its 조회수 changes without moving the version
+# (articles/versions.py; its company, series, hashtags and people included), and the count is
+# written in apart. A list's page is chosen by its own query under the version (page_of()),
+# so a story that leaves the published set leaves every list at once; a token's answers, never
+# kept whole (api/cache.py), then read one statement and write no JSON for a story already
+# drawn. About 1.2 KB an item: some 3,000 items.
+ITEMS_MAX_BYTES = 4 * 1024 * 1024
+kept_items = BoundedTexts(ITEMS_MAX_BYTES)
+# The pages (a list's filters, page and size) whose items were drawn under a content version
+# in this process: the latest 1,000 or so. A page not drawn yet is read with its items' rows
+# in one statement (page_rows()); one drawn before reads its ids and counts only.
+drawn_pages = BoundedTexts(1000 * 200)
+
+
+def forget_items(**kwargs):
+    """Drop every kept item. A setting can change what an item shows (MEDIA_URL, the
+    storages): under test settings the kept items go with any change."""
+    kept_items.clear()
+    drawn_pages.clear()
+
+
+setting_changed.connect(forget_items)
+
+
+def page_drawn(version, chosen: list) -> bool:
+    """Whether the page of `chosen` (list_stories(): the filters, page and size) had its items
+    drawn under this content version in this process."""
+    return version is not None and drawn_pages.get((version.key, tuple(chosen))) is not None
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, cls=RENDERER.encoder_class, **RENDERER.json_dumps_params)
+
+
+def cut_at_count(item: dict) -> tuple[str, str]:
+    """An item (item_maker()) as the API's encoder writes it, cut around its 조회수: what comes
+    before the count's digits and what comes after."""
+    names = list(item)
+    at = names.index("view_count")
+    before = _dumps({name: item[name] for name in names[:at]})
+    after = _dumps({name: item[name] for name in names[at + 1 :]})
+    return f'{before[:-1]}, "view_count": ', f", {after[1:]}"
+
+
+def page_body(head: dict, items: list[str]) -> str:
+    """A page of a list (`head`: its count, page, page size and pages; `items`: each written
+    with its 조회수, items_of()) as the API's renderer writes StoryPageOut."""
+    return f'{_dumps(head)[:-1]}, "items": [{", ".join(items)}]}}'
+
+
+def items_of(request: HttpRequest, version, shown: list, rows, chosen: list) -> list[str]:
+    """The items of the page of `chosen` (page_drawn()), written, in its order: `shown` its
+    (id, stored 조회수), `rows` what page_rows() read of it (or None). Under a content version (`version`: None for staff
+    or when nothing may be kept) each item is kept, found by the version, the request's
+    scheme and host, and the story, and those not kept are read (rows_of()); without one,
+    each is written afresh."""
+    if version is None:
+        found = rows if rows is not None else rows_of(shown)
+        return [_dumps(item) for item in page_items(request, *found)]
+    absolute = absolute_of(request)
+    site = absolute("/")
+    parts = {}
+    for pk, _ in shown:
+        item = kept_items.get((version.key, site, pk))
+        if item is not None:
+            parts[pk] = item
+    missing = [(pk, count) for pk, count in shown if pk not in parts]
+    if missing:
+        if rows is None:
+            replica.caught_up(version.lsn)  # the rows kept under it are at least as new
+            rows = rows_of(missing)
+        found, tags, people = rows
+        story_item = item_maker(request)
+        for row, count in found:
+            if row.pk in parts:
+                continue
+            parts[row.pk] = item = cut_at_count(
+                story_item(row, tags.get(row.pk, ()), people.get(row.pk, ()), count)
+            )
+            kept_items.put((version.key, site, row.pk), item)
+    drawn_pages.put((version.key, tuple(chosen)), "", overhead=200)
+    # A story withdrawn since its id was read (rows_of() left it out) is left out here too.
+    return [f"{parts[pk][0]}{count or 0}{parts[pk][1]}" for pk, count in shown if pk in parts]
 
 
 def rows_of(shown: list[tuple[int, int | None]]) -> tuple[list, dict, dict]:

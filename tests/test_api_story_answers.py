@@ -25,6 +25,8 @@ from api.stories import (
 )
 from articles.listing import card_tags_and_people_of
 from articles.models import Article, JobFamily, Kind
+from articles.models import Status as StoryStatus
+from articles.services import save_story
 from tests import factories as make
 from tests.api_support import API
 from tests.prepared_support import rows_reversed
@@ -224,3 +226,86 @@ def test_a_page_s_ids_are_what_the_orm_gives(stories, chosen, reverse, monkeypat
         assert [(*row, count) for row, count in found] == rows, (chosen, start, stop)
         assert all(isinstance(row, ItemRow) for row, _ in found)
         assert (tags, people) == card_tags_and_people_of([row.pk for row, _ in found])
+
+
+# --- Kept items (api/stories.py items_of()) ------------------------------------------------
+
+TOKEN = {"HTTP_AUTHORIZATION": "Bearer cs_not-a-token"}
+
+
+@pytest.mark.parametrize(
+    "queries",
+    [
+        ["", ""],
+        ["page_size=2", "page_size=2", "", "page=2&page_size=3"],
+        ["ordering=popular", "", "ordering=popular"],
+        ["q=%EC%9D%B4%EC%95%BC%EA%B8%B0", "kind=interview", ""],
+    ],
+)
+def test_an_answer_from_kept_items_is_the_schema_s(client, stories, queries):
+    """A page drawn before, or one whose items other pages drew (all or some), answers the
+    same bytes as one written afresh."""
+    api_stories.forget_items()
+    for query in queries:
+        response = client.get(f"{API}/stories?{query}", **TOKEN)
+        assert response.status_code == 200
+        assert response.content == schema_answer(response.json()), query
+
+
+def test_a_page_drawn_before_reads_only_its_ids_and_counts(
+    client, stories, django_assert_num_queries
+):
+    api_stories.forget_items()
+    first = client.get(f"{API}/stories", **TOKEN)
+    # The content version (its record in the database cache) and the page's ids and counts.
+    with django_assert_num_queries(2):
+        again = client.get(f"{API}/stories", **TOKEN)
+    assert again.status_code == 200
+    assert len(again.json()["items"]) == len(stories)
+    assert again.content == first.content
+
+
+def item_of(client, story) -> dict:
+    items = client.get(f"{API}/stories?page_size=50", **TOKEN).json()["items"]
+    return next((item for item in items if item["id"] == story.pk), None)
+
+
+def test_kept_items_show_every_write_at_once(client, stories):
+    story = stories[0]
+    api_stories.forget_items()
+    assert item_of(client, story)["title"] == "스포카 개발팀 이야기"
+
+    story.title = "새 제목"
+    save_story(story, by=None)
+    assert item_of(client, story)["title"] == "새 제목"
+
+    story.company.name = "새 회사"
+    story.company.save()
+    assert item_of(client, story)["company"]["name"] == "새 회사"
+
+    tag = story.tags.get(slug="dev-team")
+    tag.name = "새 해시태그"
+    tag.save()
+    assert "새 해시태그" in [tag["name"] for tag in item_of(client, story)["tags"]]
+
+    person = story.people.get(slug="red")
+    person.team = "새 팀"
+    person.save()
+    assert "새 팀" in [person["team"] for person in item_of(client, story)["people"]]
+
+    story.series.title = "새 연재"
+    story.series.save()
+    assert item_of(client, story)["series"]["title"] == "새 연재"
+
+    make.set_views(story, 77)  # counts move without a write: read with the page
+    assert item_of(client, story)["view_count"] == 77
+
+    story.status = StoryStatus.DRAFT
+    save_story(story, by=None)
+    assert item_of(client, story) is None
+
+
+def test_an_empty_page_is_written_as_the_schema_writes_it(client, stories):
+    response = client.get(f"{API}/stories?page=9", **TOKEN)
+    assert response.json()["items"] == []
+    assert response.content == schema_answer(response.json())
