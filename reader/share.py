@@ -20,7 +20,7 @@ from django.utils.translation import get_language
 
 from articles import pictures, sharecards
 from articles.models import Article
-from articles.models.common import url_context
+from articles.models.common import url_context, url_of_key
 
 logger = logging.getLogger("reader.share")
 
@@ -112,7 +112,7 @@ def share_image(article: Article) -> ShareImage:
         return ShareImage(url=absolute(cover), alt=article.cover_alt or article.title)
     card = sharecards.story_card(article)
     alt = " · ".join(part for part in (article.title, card.footer, card.label) if part)
-    return card_image(reverse("articles:share-story", args=[article.pk]), card, alt)
+    return card_image(url_of_key("articles:share-story", article.pk), card, alt)
 
 
 def picture_image(picture, alt: str) -> ShareImage:

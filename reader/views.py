@@ -34,6 +34,7 @@ from articles.models import (
     Tag,
     has_published,
 )
+from articles.models.common import url_of_key
 from articles.models.text import nfc
 from articles.roles import visible_to
 from articles.search import (
@@ -453,7 +454,7 @@ def story_html(request, article, view_count, *, counted=False) -> str:
     shown = {
         "article": article,
         "view_count": view_count,
-        "count_url": reverse("articles:count-view", args=[article.pk]) if counted else None,
+        "count_url": url_of_key("articles:count-view", article.pk) if counted else None,
         "people": article.story_people,
         "tags": tags,
         "related": related,

@@ -7,7 +7,7 @@ from django.template import engines
 from django.urls import NoReverseMatch, clear_script_prefix, reverse, set_script_prefix
 
 from articles import renditions
-from articles.models.common import KEY_STAND_IN, fixed_url, url_of
+from articles.models.common import KEY_STAND_IN, fixed_url, url_of, url_of_key
 
 SLUGS = ["culture", "개발-문화", "a'b(c)", "100%-sure", f"x{KEY_STAND_IN}y", "한글 공백", "~:@!"]
 
@@ -27,6 +27,17 @@ def test_links_follow_the_script_prefix():
     finally:
         clear_script_prefix()
     assert url_of("articles:story", "개발", 3).startswith("/stories/3/")
+
+
+@pytest.mark.parametrize("name", ["articles:count-view", "articles:share-story"])
+def test_links_by_a_key_alone_are_what_reverse_gives_under_any_script_prefix(name):
+    for prefix in ("/", "/hub/"):
+        set_script_prefix(prefix)
+        try:
+            for pk in (1, 7, KEY_STAND_IN, 10**12):
+                assert url_of_key(name, pk) == reverse(name, args=[pk])
+        finally:
+            clear_script_prefix()
 
 
 FIXED = ["articles:home", "articles:interviews", "articles:search", "ops:case-study", "admin:index"]

@@ -70,6 +70,17 @@ def url_maker(name: str, *, keyed: bool = False) -> Callable[..., str]:
     return make
 
 
+def url_of_key(name: str, pk: int) -> str:
+    """reverse(name, args=[pk]) of a URL whose one argument is a row's key (a story's beacon,
+    its link preview's picture), reversed once per name, script prefix and URL configuration
+    with a stand-in, then filled in (a reverse() costs about 30 us)."""
+    key = (name, "key", *url_context())
+    pattern = _patterns.get(key)
+    if pattern is None:
+        pattern = _patterns.setdefault(key, reverse(name, args=[KEY_STAND_IN]))
+    return pattern.replace(str(KEY_STAND_IN), str(int(pk)))
+
+
 def url_context() -> tuple[str, str | None]:
     """The script prefix and URL configuration reverse() works under now (each a lookup in a
     context-local): read once for the many links of a page's header, say."""
