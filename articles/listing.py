@@ -276,14 +276,22 @@ def card_people_along(ids=None) -> Along:
     return Along(PERSON_ALONG, f"{_source(Person, f'FROM {PEOPLE_OF}')} WHERE {where}", params)
 
 
-def texts_along() -> Along:
+def texts_along(words: tuple[str, ...] = (), head: int = 0) -> Along:
     """The search texts (the plain text search results are cut from) of the stories the query
-    read along selects (_stories()): (story, text) rows."""
+    read along selects (_stories()): (story, text) rows. On PostgreSQL with `words`, (story,
+    text, the text's length) rows, and a text that holds none of them is read only as far as
+    its first `head` characters: words a snippet cuts around when it finds one
+    (articles/search.py snippet_words()), so from such a text it needs only its start and its
+    length. Each word is looked for as written. SQLite reads the texts in this process, where
+    looking for the words and measuring cost more than reading a text whole."""
     where, _ = _stories("d.article_id")
-    return Along(
-        (("d.article_id", "int"), ("d.text", "text")),
-        f"{_source(SearchDocument, 'FROM {documents} d')} WHERE {where}",
-    )
+    source = f"{_source(SearchDocument, 'FROM {documents} d')} WHERE {where}"
+    if not words or connections[SearchDocument.objects.db].vendor != "postgresql":
+        return Along((("d.article_id", "int"), ("d.text", "text")), source)
+    held = " OR ".join(["STRPOS(d.text, %s) > 0"] * len(words))
+    text = f"CASE WHEN {held} THEN d.text ELSE SUBSTR(d.text, 1, {int(head)}) END"
+    columns = (("d.article_id", "int"), (text, "text"), ("LENGTH(d.text)", "int"))
+    return Along(columns, source, tuple(words))
 
 
 def people_by_story_of_along(rows) -> dict[int, tuple[CardPerson, ...]]:

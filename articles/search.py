@@ -538,11 +538,12 @@ class TitleFirstPages:
         others = matched - titled
         now = clock.now_datetime()
         title = match_text(self.query, title_only=True)
+        words = snippet_words(self.query)
         if matched <= WALK_FROM:
             shape = {"start": start, "stop": stop}
             match = match_text(self.query)
             rows, relations = _with_relations(
-                SORTED_PAGE, shape=shape, match=match, title=title, now=now
+                SORTED_PAGE, shape=shape, words=words, match=match, title=title, now=now
             )
             # In the page's order again (TITLE_FIRST): the statement around it keeps none.
             rows.sort(key=lambda row: (row[-1], row[PUBLISHED_AT], row[0]), reverse=True)
@@ -558,7 +559,7 @@ class TitleFirstPages:
             start, stop = start - size, stop - size
             if cut.start >= min(cut.stop, size):
                 continue
-            page += _newest(size, cut, number == 0, now=now, **values)
+            page += _newest(size, cut, number == 0, words, now=now, **values)
         return page
 
 
@@ -590,15 +591,19 @@ RESULT_COLUMNS = ("pk", *RESULT_FIELDS, "company_name", "stored_count")
 PUBLISHED_AT = RESULT_COLUMNS.index("published_at")
 
 
-def _with_relations(prepared: Prepared, shape=None, **values) -> tuple[list, tuple[dict, dict]]:
+def _with_relations(
+    prepared: Prepared, shape=None, *, words=(), **values
+) -> tuple[list, tuple[dict, dict]]:
     """The rows of a query of search results (`prepared`, its rows RESULT_COLUMNS first),
     read with their stories' hashtags and search texts in the same statement
     (articles/prepared.py read_along()), in no order: (rows, ({story id: hashtags}, {story
-    id: search text}))."""
-    rows, (tags, texts) = read_along(
-        prepared, Article, [card_tags_along(), texts_along()], shape, **values
-    )
-    return rows, (tags_by_story_of_along(tags), dict(texts))
+    id: (search text, its length or None)})). On PostgreSQL a text holding none of `words`
+    (snippet_words()) is read only as far as its snippet needs."""
+    along = [card_tags_along(), texts_along(words, SNIPPET_WIDTH)]
+    rows, (tags, texts) = read_along(prepared, Article, along, shape, **values)
+    # (A text read whole comes without its length: it is its own.)
+    texts = {pk: (text, size[0] if size else None) for pk, text, *size in texts}
+    return rows, (tags_by_story_of_along(tags), texts)
 
 
 def results_read(pages):
@@ -620,7 +625,7 @@ class SearchResult(Provenance):
         self.__dict__.update(zip(RESULT_COLUMNS, row, strict=True))
         self.title_hit = title_hit
         self.card_tags = tags.get(self.pk, ())
-        self.search_text = texts.get(self.pk, "")
+        self.search_text, self.search_length = texts.get(self.pk, ("", None))
 
 
 def _part(model, now, title, match=None, since=None, reach_at=None):
@@ -778,16 +783,16 @@ def _reach(now, stop: int) -> tuple[int, datetime] | None:
     return answers.kept(f"search-reach:{version}:{size}", reach, answers.CONTENT_TIMEOUT) or None
 
 
-def _newest(size: int, window: slice, title_hit: bool, **values) -> list[SearchResult]:
+def _newest(size: int, window: slice, title_hit: bool, words, **values) -> list[SearchResult]:
     """The search results of a part (`size` stories, each `title_hit` or not) newest first,
-    [window]."""
+    [window]; their texts read as _with_relations() reads them for `words`."""
     if size > WALK_FROM:
         shape = {"start": window.start, "stop": window.stop}
         reach = _reach(values["now"], window.stop) if connection.vendor == "sqlite" else None
         if reach is not None:
             since, oldest = reach
             rows, relations = _with_relations(
-                NEWEST_OF_PART, shape=shape, since=since, reach_at=oldest, **values
+                NEWEST_OF_PART, shape=shape, words=words, since=since, reach_at=oldest, **values
             )
             # The newest of the part when the window is full and all newer than the reach's
             # oldest: every match before them is among the newest stories, so was asked for.
@@ -795,13 +800,13 @@ def _newest(size: int, window: slice, title_hit: bool, **values) -> list[SearchR
                 row[PUBLISHED_AT] > oldest for row in rows
             ):
                 return _newest_first(rows, title_hit, relations)
-        rows, relations = _with_relations(NEWEST_OF_PART, shape=shape, **values)
+        rows, relations = _with_relations(NEWEST_OF_PART, shape=shape, words=words, **values)
         return _newest_first(rows, title_hit, relations)
     dated = sorted(DATES_OF_PART(Article, **values), reverse=True)
     keys = [pk for _, pk in dated[window]]
     if not keys:
         return []
-    rows, relations = _with_relations(RESULTS_BY_KEY, ids=keys)
+    rows, relations = _with_relations(RESULTS_BY_KEY, words=words, ids=keys)
     found = {row[0]: row for row in rows}
     return [SearchResult(found[pk], title_hit, *relations) for pk in keys if pk in found]
 
@@ -877,6 +882,25 @@ class _Finder:
         return next(self.finditer(text), None)
 
 
+# A word made only of Hangul syllables, which have no case: found in a text exactly as written.
+_SYLLABLES = re.compile("[\uac00-\ud7a3]+")
+
+
+@functools.lru_cache(maxsize=32)
+def snippet_words(query: Query) -> tuple[str, ...]:
+    """Strings a text must hold for snippet() to find the query in it: the first run of each
+    of its words (every match of a word starts with it, as written), when each is Hangul
+    syllables only (neither IGNORECASE nor a database's LIKE folds a case there). () when some
+    word starts otherwise: then only the whole text can tell."""
+    words = []
+    for term in {term for group in query.groups for term in group}:
+        first = term.literal.split(_GAP, 1)[0]
+        if term.latin_start or not _SYLLABLES.fullmatch(first):
+            return ()
+        words.append(first)
+    return tuple(sorted(set(words)))
+
+
 @functools.lru_cache(maxsize=32)
 def _pattern(query: Query) -> _Finder | None:
     terms = {term.pattern: term for group in query.groups for term in group}
@@ -907,14 +931,26 @@ def highlight(text: str, query: Query) -> SafeString:
     return mark_safe(_marked(text, _pattern(query)))  # every piece was escaped
 
 
-def snippet(text: str, query: Query, *, fallback: str = "", width: int = SNIPPET_WIDTH):
+def snippet(
+    text: str,
+    query: Query,
+    *,
+    fallback: str = "",
+    width: int = SNIPPET_WIDTH,
+    length: int | None = None,
+):
     """About `width` characters of `text` around the query's first match, escaped, with the
     matched words in <mark>. When the words are not in `text` (they were in the title or a
-    tag) the start of `fallback` is used instead."""
+    tag) the start of `fallback` is used instead. `length`: the whole text's, when `text` is
+    only its first `width` characters, read so because none of the query's snippet_words()
+    is in it (articles/listing.py texts_along())."""
     pattern = _pattern(query)
     match = pattern.search(text) if pattern and text else None
+    size = len(text) if length is None else length
     if match is None:
-        text = fallback or text or ""
+        if fallback:
+            text, size = fallback, len(fallback)
+        text = text or ""
         start = 0
     else:
         start = max(0, match[0] - width // 3)
@@ -924,13 +960,13 @@ def snippet(text: str, query: Query, *, fallback: str = "", width: int = SNIPPET
             if space != -1 and space - start < 20:
                 start = space + 1
     end = start + width
-    if end < len(text):
+    if end < size:
         space = text.rfind(" ", end - 20, end)
         if space > start and (match is None or space > match[1]):
             end = space
     window = text[start:end].strip()
     before = "…" if start > 0 else ""
-    after = "…" if end < len(text) else ""
+    after = "…" if end < size else ""
     return mark_safe(before + _marked(window, pattern) + after)  # every piece was escaped
 
 
@@ -939,4 +975,9 @@ def add_highlights(stories, query: Query) -> None:
     `search_text`, read with its hashtags (articles/listing.py with_card_tags_and_texts())."""
     for story in stories:
         story.marked_title = highlight(story.title, query)
-        story.snippet = snippet(story.search_text, query, fallback=story.excerpt)
+        story.snippet = snippet(
+            story.search_text,
+            query,
+            fallback=story.excerpt,
+            length=getattr(story, "search_length", None),
+        )

@@ -216,6 +216,74 @@ def test_snippet_falls_back_to_the_excerpt_when_the_body_has_no_match():
     assert html == "<mark>요약</mark>에만 있는 낱말"
 
 
+@pytest.mark.parametrize(
+    ("q", "words"),
+    [
+        ("온콜", ("온콜",)),
+        ("온콜 문화", ("문화", "온콜")),
+        ("연결-풀링", ("연결",)),  # a word's later runs follow its first
+        ("QueuePool", ()),  # Latin: the case is folded
+        ("풀링 pool", ()),
+        ("2024년", ()),
+    ],
+)
+def test_snippet_words_are_the_hangul_starts_of_the_query_s_words(q, words):
+    assert search_module.snippet_words(parse_query(q)) == words
+
+
+def snippets_of(response) -> list[str]:
+    return re.findall(r'<p class="search-snippet">(.*?)</p>', response.content.decode(), re.S)
+
+
+@pytest.mark.parametrize("many", [False, True])
+def test_a_result_whose_text_lacks_the_words_is_read_only_as_far_as_its_snippet(
+    client, many, monkeypatch
+):
+    """Its snippet (the excerpt, else the text's start with … when it goes on) is what the
+    whole text gives; a text that holds a word is read whole. On PostgreSQL only (SQLite reads
+    every text whole). `many`: a search walked newest first (TitleFirstPages)."""
+    if many:
+        monkeypatch.setattr(search_module, "WALK_FROM", 2)
+    long_text = " ".join(["낱말이 이어지는 긴 본문입니다"] * 40)
+    stories = [
+        # The word in the title only: no excerpt (the text's start), an excerpt, a short body.
+        ArticleFactory(title="온콜 이야기 하나", excerpt="", body=long_text),
+        ArticleFactory(title="온콜 이야기 둘", excerpt="요약에 쓴 말", body=long_text),
+        ArticleFactory(title="온콜 이야기 셋", excerpt="", body="짧은 본문"),
+        # The word far into the text, and at its start.
+        ArticleFactory(title="이야기 넷", excerpt="", body=long_text + " 끝에 온콜 당번"),
+        ArticleFactory(title="이야기 다섯", excerpt="", body="온콜 당번으로 시작하는 " + long_text),
+    ]
+    query = parse_query("온콜")
+    expected = []
+    for story in sorted(stories, key=lambda story: story.published_at, reverse=True):
+        text = SearchDocument.objects.get(article=story).text
+        expected.append(
+            (story.title.startswith("온콜"), snippet(text, query, fallback=story.excerpt))
+        )
+    # The title's matches first, each part newest first.
+    expected = [html for _, html in sorted(expected, key=lambda pair: not pair[0])]
+
+    with CaptureQueriesContext(connection) as queries:
+        shown = snippets_of(find(client, "온콜"))
+
+    assert shown == expected
+    assert any("…" in html and "<mark>" not in html for html in shown)
+    if connection.vendor == "postgresql":
+        read = [
+            query["sql"] for query in queries.captured_queries if "STRPOS(d.text" in query["sql"]
+        ]
+        assert read
+        assert all("SUBSTR(d.text" in sql for sql in read)
+
+
+def test_a_latin_word_reads_each_text_whole(client):
+    ArticleFactory(title="QueuePool 이야기", excerpt="", body="본문 " * 200)
+    with CaptureQueriesContext(connection) as queries:
+        assert len(snippets_of(find(client, "queuepool"))) == 1
+    assert not any("SUBSTR" in query["sql"].upper() for query in queries.captured_queries)
+
+
 def test_markup_in_a_story_or_the_query_is_shown_escaped(client):
     ArticleFactory(title="<b>굵은</b> 보안 점검", body="`<script>alert(1)</script>` 보안 점검 결과")
     html = find(client, "보안 <script>").content.decode()
