@@ -457,22 +457,33 @@ def pagination_html(query_dict, page) -> str:
 @register.simple_tag
 def search_results(stories) -> SafeString:
     """The stories of a page of search results (search_result() each), their links made with
-    the pattern read once for the page."""
+    the pattern read once for the page, and each hashtag's link once for the page (most
+    results share a few hashtags)."""
     links = card_links()
     zone = timezone.get_current_timezone() if settings.USE_TZ else None
-    return mark_safe("".join(search_result(story, links, zone) for story in stories))
+    tag_links = {}
+    return mark_safe("".join(search_result(story, links, zone, tag_links) for story in stories))
 
 
-def search_result(story, links, zone) -> str:
+def search_result(story, links, zone, tag_links=None) -> str:
     """One story in the search results (articles/search.py add_highlights() marks its title and
     cuts its snippet): kind, company, title, snippet, 조회수, date and hashtags. `links`:
-    card_links(); `zone`: the current time zone."""
+    card_links(); `zone`: the current time zone; `tag_links`: the page's hashtag links made so
+    far, by (slug, name)."""
     story_url, tag_url = links
     company = f"<span>{_e(story.company_name)}</span>" if story.company_name is not None else ""
     snippet = f'<p class="search-snippet">{_e(story.snippet)}</p>' if story.snippet else ""
-    tags = "".join(
-        f'<a href="{_e(tag_url(tag.slug))}">#{_e(tag.name)}</a>' for tag in story.card_tags
-    )
+    if tag_links is None:
+        tag_links = {}
+    shown = []
+    for tag in story.card_tags:
+        link = tag_links.get((tag.slug, tag.name))
+        if link is None:
+            link = tag_links[tag.slug, tag.name] = (
+                f'<a href="{_e(tag_url(tag.slug))}">#{_e(tag.name)}</a>'
+            )
+        shown.append(link)
+    tags = "".join(shown)
     return (
         '\n    <li><article class="search-result">\n'
         '      <p class="card-meta">\n'
