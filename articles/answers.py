@@ -28,6 +28,7 @@ from django.conf import settings
 from django.core.cache import caches
 
 from articles import clock, replica, versions
+from articles.models.common import same_url_context
 
 # Answers that show view counts ("popular", lists): they may be this old.
 LIST_TIMEOUT = 60
@@ -104,7 +105,8 @@ def answer(kind: str, address: str, render: Callable, *, timeout: int) -> tuple[
         return entry, slot.how
     token = rendering_under.set(slot.version.key if slot.key is not None else None)
     try:
-        entry, worth_keeping = render()
+        with same_url_context():
+            entry, worth_keeping = render()
     finally:
         rendering_under.reset(token)
     if worth_keeping:

@@ -7,7 +7,14 @@ from django.template import engines
 from django.urls import NoReverseMatch, clear_script_prefix, reverse, set_script_prefix
 
 from articles import renditions
-from articles.models.common import KEY_STAND_IN, fixed_url, url_of, url_of_key
+from articles.models.common import (
+    KEY_STAND_IN,
+    fixed_url,
+    same_url_context,
+    url_context,
+    url_of,
+    url_of_key,
+)
 
 SLUGS = ["culture", "개발-문화", "a'b(c)", "100%-sure", f"x{KEY_STAND_IN}y", "한글 공백", "~:@!"]
 
@@ -38,6 +45,24 @@ def test_links_by_a_key_alone_are_what_reverse_gives_under_any_script_prefix(nam
                 assert url_of_key(name, pk) == reverse(name, args=[pk])
         finally:
             clear_script_prefix()
+
+
+def test_a_page_written_in_one_url_context_links_as_reverse_does():
+    set_script_prefix("/hub/")
+    try:
+        with same_url_context():
+            assert url_context()[0] == "/hub/"
+            assert url_of("articles:story", "개발", 3) == reverse(
+                "articles:story", args=[3, "개발"]
+            )
+            assert fixed_url("articles:home") == "/hub/"
+        set_script_prefix("/other/")
+        with same_url_context():
+            assert url_of("articles:tag", "개발") == reverse("articles:tag", args=["개발"])
+    finally:
+        clear_script_prefix()
+    assert url_context()[0] == "/"
+    assert url_of("articles:story", "개발", 3).startswith("/stories/3/")
 
 
 FIXED = ["articles:home", "articles:interviews", "articles:search", "ops:case-study", "admin:index"]

@@ -3,6 +3,8 @@
 import functools
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import PurePath
 from urllib.parse import quote
 
@@ -89,10 +91,30 @@ def url_of_key(name: str, pk: int) -> str:
     return pattern.replace(str(KEY_STAND_IN), str(int(pk)))
 
 
+# While a page is written (same_url_context()): its script prefix and URL configuration.
+_url_context: ContextVar[tuple[str, str | None] | None] = ContextVar("url_context", default=None)
+
+
 def url_context() -> tuple[str, str | None]:
     """The script prefix and URL configuration reverse() works under now (each a lookup in a
-    context-local): read once for the many links of a page's header, say."""
+    context-local, together about 4 us): read once for the many links of a page's header, say,
+    and once for a whole page while it is written (same_url_context())."""
+    fixed = _url_context.get()
+    if fixed is not None:
+        return fixed
     return get_script_prefix(), get_urlconf()
+
+
+@contextmanager
+def same_url_context():
+    """Within: url_context() answers what it answered on entry, without reading it again. Both
+    are set before a view runs and stay for the request; a story page read them a dozen
+    times."""
+    token = _url_context.set((get_script_prefix(), get_urlconf()))
+    try:
+        yield
+    finally:
+        _url_context.reset(token)
 
 
 def fixed_url(name: str, where: tuple[str, str | None] | None = None) -> str:
