@@ -548,10 +548,10 @@ def page_body(head: dict, items: list[str]) -> str:
 
 def items_of(request: HttpRequest, version, shown: list, rows, chosen: list) -> list[str]:
     """The items of the page of `chosen` (page_drawn()), written, in its order: `shown` its
-    (id, stored 조회수), `rows` what page_rows() read of it (or None). Under a content version (`version`: None for staff
-    or when nothing may be kept) each item is kept, found by the version, the request's
-    scheme and host, and the story, and those not kept are read (rows_of()); without one,
-    each is written afresh."""
+    (id, stored 조회수), `rows` what page_rows() read of it (or None). Under a content version
+    (`version`: None for staff or when nothing may be kept) each item is kept, found by the
+    version, the request's scheme and host, and the story, and those not kept are read
+    (rows_of()); without one, each is written afresh."""
     if version is None:
         found = rows if rows is not None else rows_of(shown)
         return [_dumps(item) for item in page_items(request, *found)]

@@ -890,7 +890,8 @@ _SYLLABLES = re.compile("[\uac00-\ud7a3]+")
 def snippet_words(query: Query) -> tuple[str, ...]:
     """Strings a text must hold for snippet() to find the query in it: the first run of each
     of its words (every match of a word starts with it, as written), when each is Hangul
-    syllables only (neither IGNORECASE nor a database's LIKE folds a case there). () when some
+    syllables only: they have no case, so IGNORECASE finds them exactly where a plain search
+    for the string does (PostgreSQL's STRPOS, articles/listing.py texts_along()). () when some
     word starts otherwise: then only the whole text can tell."""
     words = []
     for term in {term for group in query.groups for term in group}:
