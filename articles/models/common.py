@@ -56,11 +56,8 @@ def url_maker(name: str, *, keyed: bool = False) -> Callable[..., str]:
     """url_of(name, slug[, pk]) as a function of (slug, pk) for many rows of one page: the
     script prefix and the URL configuration (each a lookup in a context-local, together
     about 3 us, most of url_of()'s cost) are read once, when it is made."""
-    key = (name, not keyed, *url_context())
-    pattern = _patterns.get(key)
-    if pattern is None:
-        args = [KEY_STAND_IN, SLUG_STAND_IN] if keyed else [SLUG_STAND_IN]
-        pattern = _patterns.setdefault(key, reverse(name, args=args))
+    args = [KEY_STAND_IN, SLUG_STAND_IN] if keyed else [SLUG_STAND_IN]
+    pattern = _reversed(name, args)
     key_stand_in = str(KEY_STAND_IN)
 
     def make(slug: str, pk: int | None = None) -> str:
@@ -84,11 +81,7 @@ def url_of_key(name: str, pk: int) -> str:
     """reverse(name, args=[pk]) of a URL whose one argument is a row's key (a story's beacon,
     its link preview's picture), reversed once per name, script prefix and URL configuration
     with a stand-in, then filled in (a reverse() costs about 30 us)."""
-    key = (name, "key", *url_context())
-    pattern = _patterns.get(key)
-    if pattern is None:
-        pattern = _patterns.setdefault(key, reverse(name, args=[KEY_STAND_IN]))
-    return pattern.replace(str(KEY_STAND_IN), str(int(pk)))
+    return _reversed(name, [KEY_STAND_IN]).replace(str(KEY_STAND_IN), str(int(pk)))
 
 
 # While a page is written (same_url_context()): its script prefix and URL configuration.
@@ -110,7 +103,7 @@ def same_url_context():
     """Within: url_context() answers what it answered on entry, without reading it again. Both
     are set before a view runs and stay for the request; a story page read them a dozen
     times."""
-    token = _url_context.set((get_script_prefix(), get_urlconf()))
+    token = _url_context.set(url_context())
     try:
         yield
     finally:
@@ -121,10 +114,16 @@ def fixed_url(name: str, where: tuple[str, str | None] | None = None) -> str:
     """reverse(name) of a URL that takes no arguments (the header's and footer's links on
     every page), reversed once per name, script prefix and URL configuration (`where`, from
     url_context(), when the caller read them already)."""
-    key = (name, None, *(where or url_context()))
+    return _reversed(name, [], where)
+
+
+def _reversed(name: str, args: list, where: tuple[str, str | None] | None = None) -> str:
+    """reverse(name, args=args), reversed once per name, arguments (stand-ins), script prefix
+    and URL configuration (`where`: url_context(), read now unless given)."""
+    key = (name, tuple(args), *(where or url_context()))
     url = _patterns.get(key)
     if url is None:
-        url = _patterns.setdefault(key, reverse(name))
+        url = _patterns.setdefault(key, reverse(name, args=args))
     return url
 
 
