@@ -465,7 +465,7 @@ def search_results(stories) -> SafeString:
     return mark_safe("".join(search_result(story, links, zone, tag_links) for story in stories))
 
 
-def search_result(story, links, zone, tag_links=None) -> str:
+def search_result(story, links, zone, tag_links: dict) -> str:
     """One story in the search results (articles/search.py add_highlights() marks its title and
     cuts its snippet): kind, company, title, snippet, 조회수, date and hashtags. `links`:
     card_links(); `zone`: the current time zone; `tag_links`: the page's hashtag links made so
@@ -473,8 +473,6 @@ def search_result(story, links, zone, tag_links=None) -> str:
     story_url, tag_url = links
     company = f"<span>{_e(story.company_name)}</span>" if story.company_name is not None else ""
     snippet = f'<p class="search-snippet">{_e(story.snippet)}</p>' if story.snippet else ""
-    if tag_links is None:
-        tag_links = {}
     shown = []
     for tag in story.card_tags:
         link = tag_links.get((tag.slug, tag.name))
