@@ -253,15 +253,12 @@ def page_of(filters: StoryFilter, start: int, stop: int) -> list[tuple[int, int 
     return list(ordered(filters).values_list("pk", "view_total__count")[start:stop])
 
 
-def page_rows(filters: StoryFilter, start: int, stop: int, keeping=None) -> tuple[list, dict, dict]:
+def page_rows(filters: StoryFilter, start: int, stop: int) -> tuple[list, dict, dict]:
     """What page_of() reads, with what the items show of each story: [(ItemRow, stored
     조회수)] in the list's order, and {story id: its hashtags (CardTag)} and {story id: the
     people in it (CardPerson)}. Through the compiled query (page_of()) the rows, hashtags and
     people come in one statement (articles/prepared.py read_along()); through the ORM the
-    hashtags and people in a second. `keeping`: the content version the items will be kept
-    under (items_of()), so the rows must be at least as new as it (replica.caught_up())."""
-    if keeping is not None:
-        replica.caught_up(keeping.lsn)
+    hashtags and people in a second."""
     values = compiled_filters(filters)
     if values is None:
         found = list(
@@ -345,7 +342,9 @@ def list_stories(request: HttpRequest, response: HttpResponse, filters: Query[St
     if start >= stamp["count"]:
         rows, shown = None, []
     elif in_full and not page_drawn(keeping, chosen):
-        rows = page_rows(filters, start, stop, keeping=keeping)
+        if keeping is not None:
+            replica.caught_up(keeping.lsn)  # its items are kept under it (items_of())
+        rows = page_rows(filters, start, stop)
         shown = [(row.pk, count) for row, count in rows[0]]
     else:
         # The page's ids and counts, its items found kept (or read, items_of()).
