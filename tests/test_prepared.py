@@ -21,6 +21,7 @@ from articles.models import Article, Status
 from articles.models.querysets import LINK_COLUMNS, RelatedLink
 from articles.models.states import State
 from articles.prepared import Along, NotPreparable, Prepared, read_along
+from ops.postgresql.base import numbered
 from tests.factories import (
     ArticleFactory,
     CompanyFactory,
@@ -383,5 +384,39 @@ def test_small_and_large_keys_run_one_prepared_statement(stories):
     # Keys on either side of 32,768 and 2**31: psycopg would send them as int2, int4, int8,
     # and prepare the statement again for each set of types.
     for ids in ([published, 7], [40_000, published], [3_000_000_000, 1]):
-        assert query(Article, ids=ids, now=now) == [(published,)] * (published in ids)
+        expected = list(Article.objects.published(now).by_key(ids).values_list("pk"))
+        assert (published,) in expected or published not in ids
+        assert query(Article, ids=ids, now=now) == expected
     assert len(prepared_statements()) == 1
+
+
+def test_placeholders_are_numbered_as_postgresql_writes_them():
+    assert numbered("a = %s AND b IN (%s, %s)") == "a = $1 AND b IN ($2, $3)"
+    # %% is a literal %, whatever follows it.
+    assert numbered("t LIKE 'x%%' AND u = %s") == "t LIKE 'x%' AND u = $1"
+    assert numbered("%%%s, %%s, 100%%") == "%$1, %s, 100%"
+    with pytest.raises(ValueError, match="only %s and %%"):
+        numbered("a = %(name)s")
+
+
+@pytest.mark.postgres
+def test_a_long_prepared_statement_with_many_values_answers_each_call(stories):
+    # Longer than 4 KB and with more than 50 values: the statements psycopg would parse again
+    # on every call. Each call answers its own values, and a literal % is sent as one.
+    published = [story for story in stories if story.status == Status.PUBLISHED]
+    padding = " OR ".join(f"id = {-n}" for n in range(1, 400))
+    sql = (
+        "SELECT id, '100%%' FROM articles_article "
+        f"WHERE (id IN ({', '.join(['%s'] * 60)}) OR {padding}) AND title LIKE %s ORDER BY id"
+    )
+    assert len(sql) > 4096
+    hits = numbered.cache_info().hits
+    with connection.preparing_cursor() as cursor:
+        for chosen in (published[:2], published[2:5]):
+            keys = [story.pk for story in chosen] + [0] * (60 - len(chosen))
+            cursor.execute(sql, [*keys, "%"])
+            assert cursor.fetchall() == sorted((story.pk, "100%") for story in chosen)
+    # Its placeholders were found once: the second call reused them.
+    assert numbered.cache_info().hits == hits + 1
+    (made,) = [statement for statement in prepared_statements() if "100%'" in statement]
+    assert "$61" in made

@@ -28,6 +28,7 @@ values (preparing_cursor()), except behind PgBouncer.
 import contextvars
 import functools
 
+import psycopg
 from django.conf import settings
 from django.db.backends.postgresql import base, operations
 from psycopg import errors
@@ -90,14 +91,39 @@ NEVER_BY_COUNT = 2**31
 _PREPARING = object()
 
 
-class PreparingCursor(base.ServerBindingCursor):
+@functools.lru_cache(maxsize=512)
+def numbered(sql: str) -> str:
+    """`sql` with PostgreSQL's own placeholders ($1, $2, …) for its %s, and % for its %%. The
+    statements a PreparingCursor runs are a few hundred compilations asked again and again;
+    psycopg would find the placeholders of any statement over 4 KB or with over 50 values again
+    on every call (its own cache stops there), and the compiled statements that read along a
+    story's are longer: about 4 % of an API story's miss."""
+    parts = sql.split("%")
+    out = [parts[0]]
+    number = 0
+    rest = iter(parts[1:])
+    for part in rest:
+        if part.startswith("s"):
+            number += 1
+            out.append(f"${number}{part[1:]}")
+        elif part == "":  # %% : the next part follows a literal %
+            out.append("%" + next(rest, ""))
+        else:
+            raise ValueError(f"only %s and %% placeholders: …%{part[:10]}")
+    return "".join(out)
+
+
+class PreparingCursor(base.CursorMixin, psycopg.RawCursor):
     """Sends its values apart from the statement, and has the server prepare each statement
     the first time this connection runs it (psycopg keeps up to 100 a connection, the least
     recently used deallocated first). For statements asked again and again with new values
     (articles/prepared.py): PostgreSQL planned a story page's statement in about 1.2 ms and
-    ran it in 0.25."""
+    ran it in 0.25. Given %s placeholders, as every Django cursor is; it sends each statement
+    with PostgreSQL's own, found once per statement (numbered())."""
 
     def execute(self, query, params=None, *, prepare=None, binary=None):
+        if params is not None:
+            query = numbered(query)
         return super().execute(query, params, prepare=True, binary=binary)
 
 
