@@ -7,6 +7,8 @@ story's row is not rewritten (nor its indexes touched) on every view.
 
 from django.db import models
 
+from articles.models.common import QuickLoad
+
 __all__ = [
     "COUNT_MAX",
     "DailyView",
@@ -32,7 +34,7 @@ class ViewTotalQuerySet(models.QuerySet):
         return total
 
 
-class ViewTotal(models.Model):
+class ViewTotal(QuickLoad):
     """All the views of one story: 조회수 on cards, the story page, the API and the admin."""
 
     article = models.OneToOneField(

@@ -25,6 +25,7 @@ from articles.models.common import (
     HttpsURLField,
     JobFamily,
     Kind,
+    QuickLoad,
     Status,
     cover_upload_to,
     fixed_url,
@@ -57,7 +58,7 @@ __all__ = [
 PUBLICATION_FIELDS = frozenset({"status", "published_at", "unpublish_at"})
 
 
-class Article(Provenance, models.Model):
+class Article(Provenance, QuickLoad):
     kind = models.CharField("종류", max_length=16, choices=Kind.choices, default=Kind.FEED)
     title = NameField("제목", max_length=200)
     slug = SlugField(
