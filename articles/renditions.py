@@ -53,8 +53,19 @@ class RenditionError(Exception):
 
 
 def folder_of(name: str) -> str:
-    """renditions/<name without its extension>: the folder of one original's renditions."""
-    return f"{FOLDER}/{PurePosixPath(name).with_suffix('')}"
+    """renditions/<name without its extension>: the folder of one original's renditions. A
+    stored name ("covers/2026/12/ab12.png") is cut as a string, as PurePosixPath cuts it (a
+    third of a picture's cost, each card drawing two); a name it would first tidy (empty or
+    "." segments, a trailing "/") is left to it."""
+    if not name or "//" in name or name.endswith(("/", "/.")) or "/./" in name or name[:2] == "./":
+        return f"{FOLDER}/{PurePosixPath(name).with_suffix('')}"
+    head, slash, last = name.rpartition("/")
+    if last == ".":
+        return f"{FOLDER}/{PurePosixPath(name).with_suffix('')}"
+    dot = last.rfind(".")
+    if 0 < dot < len(last) - 1:
+        last = last[:dot]
+    return f"{FOLDER}/{head}{slash}{last}"
 
 
 def rendition_name(name: str, width: int, extension: str) -> str:

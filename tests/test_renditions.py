@@ -3,7 +3,7 @@ a few widths as WebP and in its own format, under renditions/<name without exten
 what was made is recorded on the row. `rebuild_renditions` makes them all again."""
 
 import io
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 from django.core.files.base import ContentFile
@@ -285,3 +285,38 @@ def test_a_file_on_another_storage_is_asked_of_it():
     assert renditions.file_url("covers/a.jpg", Signed()) == (
         "https://bucket.example/covers/a.jpg?signature=1"
     )
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "covers/2026/12/ab12.png",
+        "a.b.c.jpg",
+        "x/.hidden",
+        "x/.hidden.png",
+        "x/y.",
+        "noext",
+        "/abs/p.png",
+        "//abs/p.png",
+        "a//b.png",
+        "./a.png",
+        "a/./b.png",
+        "a/",
+        "a/.",
+        "..",
+        "a/../b.png",
+        "x/..png",
+        "한글/사진.JPG",
+        "a/b.c/d",
+        ".",
+        "",
+    ],
+)
+def test_a_renditions_folder_is_the_name_without_its_extension_as_pathlib_cuts_it(name):
+    try:
+        expected = f"renditions/{PurePosixPath(name).with_suffix('')}"
+    except ValueError:
+        with pytest.raises(ValueError, match="empty name"):
+            renditions.folder_of(name)
+    else:
+        assert renditions.folder_of(name) == expected
