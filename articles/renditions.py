@@ -57,10 +57,8 @@ def folder_of(name: str) -> str:
     stored name ("covers/2026/12/ab12.png") is cut as a string, as PurePosixPath cuts it (a
     third of a picture's cost, each card drawing two); a name it would first tidy (empty or
     "." segments, a trailing "/") is left to it."""
-    if not name or "//" in name or name.endswith(("/", "/.")) or "/./" in name or name[:2] == "./":
-        return f"{FOLDER}/{PurePosixPath(name).with_suffix('')}"
     head, slash, last = name.rpartition("/")
-    if last == ".":
+    if last in ("", ".") or "//" in name or "/./" in name or name.startswith("./"):
         return f"{FOLDER}/{PurePosixPath(name).with_suffix('')}"
     dot = last.rfind(".")
     if 0 < dot < len(last) - 1:
