@@ -27,6 +27,8 @@ values (preparing_cursor()), except behind PgBouncer.
 
 import contextvars
 import functools
+import itertools
+import re
 
 import psycopg
 from django.conf import settings
@@ -91,6 +93,10 @@ NEVER_BY_COUNT = 2**31
 _PREPARING = object()
 
 
+# A % and the character after it, if any.
+_PERCENT = re.compile("%.?", re.DOTALL)
+
+
 @functools.lru_cache(maxsize=512)
 def numbered(sql: str) -> str:
     """`sql` with PostgreSQL's own placeholders ($1, $2, …) for its %s, and % for its %%. The
@@ -98,19 +104,16 @@ def numbered(sql: str) -> str:
     psycopg would find the placeholders of any statement over 4 KB or with over 50 values again
     on every call (its own cache stops there), and the compiled statements that read along a
     story's are longer: about 4 % of an API story's miss."""
-    parts = sql.split("%")
-    out = [parts[0]]
-    number = 0
-    rest = iter(parts[1:])
-    for part in rest:
-        if part.startswith("s"):
-            number += 1
-            out.append(f"${number}{part[1:]}")
-        elif part == "":  # %% : the next part follows a literal %
-            out.append("%" + next(rest, ""))
-        else:
-            raise ValueError(f"only %s and %% placeholders: …%{part[:10]}")
-    return "".join(out)
+    number = itertools.count(1)
+
+    def written(match: re.Match) -> str:
+        if match[0] == "%s":
+            return f"${next(number)}"
+        if match[0] == "%%":
+            return "%"
+        raise ValueError(f"only %s and %% placeholders: …{match[0]}")
+
+    return _PERCENT.sub(written, sql)
 
 
 class PreparingCursor(base.CursorMixin, psycopg.RawCursor):
