@@ -160,13 +160,12 @@ def related_for_readers(article) -> list:
         missing = [pk for pk in chosen if pk not in kept]
         stories, (rows,) = Article.objects.published_cards_with(missing, [card_tags_along(missing)])
         tags = tags_by_story_of_along(rows)
-        for story in stories:
-            if story.company_id is not None and story.company_id == article.company_id:
-                # The page's own company (read with the story's row): its logo's <picture>
-                # is made once for the page, not once a card.
-                story.company = article.company
     for story in stories:
         story.card_tags = tags.get(story.pk, ())
+        if story.company_id is not None and story.company_id == article.company_id:
+            # The page's own company (read with the story's row): its logo's <picture> is
+            # made once for the page, not once a card.
+            story.company = article.company
     return in_order(chosen, kept, {story.pk: story for story in stories})
 
 
