@@ -280,6 +280,13 @@ def page_rows(filters: StoryFilter, start: int, stop: int) -> tuple[list, dict, 
     return [(ItemRow._make(row[:-1]), row[-1]) for row in found], tags, people
 
 
+def narrowed(filters: StoryFilter) -> bool:
+    """Whether the filters leave some published stories out (an ordering and a page do not)."""
+    return bool(filters.q) or any(
+        getattr(filters, name) is not None for name in (*VALUE_FILTERS, "updated_since")
+    )
+
+
 def compiled_filters(filters: StoryFilter) -> dict | None:
     """The values of the filters a compiled page query takes (PAGE_IDS, PAGE_ITEM_ROWS), or
     None for a list those do not read (인기순, a search)."""
@@ -325,7 +332,7 @@ def list_stories(request: HttpRequest, response: HttpResponse, filters: Query[St
     version = versions.current()
     stamp = answers.kept(
         list_stamp_key(version, filters),
-        lambda: list_stamp(filtered(filters)),
+        lambda: list_stamp(filtered(filters), whole=not narrowed(filters)),
         answers.CONTENT_TIMEOUT,
     )
     # The page's ids and 조회수, so that the ETag follows the counts it shows (a 304 costs

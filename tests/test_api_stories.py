@@ -10,9 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from api.stories import forget_items
+from api.common import list_stamp
+from api.stories import StoryFilter, filtered, forget_items
 from articles import versions
-from articles.models import DailyView, JobFamily, Kind
+from articles.models import Article, Company, DailyView, JobFamily, Kind
 from tests import factories as make
 from tests.api_support import API, bearer, editor, error_of, ids, token_for
 
@@ -339,25 +340,27 @@ def test_story_list_runs_a_fixed_number_of_queries_whatever_the_page_size(
         make.ArticleFactory(tags=tags, people=people, series=None)
 
     versions.current()  # drawn once per content change, not per request
-    for query, page in (
-        ("page_size=1", 1),
-        ("page_size=30", 1),
-        ("ordering=popular&page_size=30", 2),
-        ("q=%EC%9D%B4%EC%95%BC%EA%B8%B0", 2),
+    for query, stamp, page in (
+        ("page_size=1", 2, 1),
+        ("page_size=30", 2, 1),
+        ("ordering=popular&page_size=30", 2, 2),
+        ("q=%EC%9D%B4%EC%95%BC%EA%B8%B0", 1, 2),
     ):
         # The content version (the cache misses), the count and latest changes (kept per
-        # version and filters: dropped here), then the page with its ids and counts (its
-        # ETag), its rows, and its tags and people: one statement newest first with value
-        # filters (the compiled page query), two through the ORM (인기순, a search).
+        # version and filters: dropped here; the whole list's in two statements, a filtered
+        # one's in one, api/common.py list_stamp()), then the page with its ids and counts
+        # (its ETag), its rows, and its tags and people: one statement newest first with
+        # value filters (the compiled page query), two through the ORM (인기순, a search).
         caches["answers"].clear()
-        with django_assert_num_queries(2 + page):
+        with django_assert_num_queries(1 + stamp + page):
             response = client.get(f"{API}/stories?{query}")
         assert response.status_code == 200
         # An anonymous reader's answer is kept, so it is written in full with a validator too
         # (then answered 304): its items were drawn by the answer before (under this content
-        # version), so the page's ids and counts are read, one statement either way.
+        # version), so the page's ids and counts are read, one statement either way, after
+        # the version and the stamp (dropped with the answers).
         caches["answers"].clear()
-        with django_assert_num_queries(3):
+        with django_assert_num_queries(2 + stamp):
             kept = client.get(f"{API}/stories?{query}", HTTP_IF_NONE_MATCH=response["ETag"])
         assert kept.status_code == 304
         # Never kept (a client's token; the count and latest changes are still kept): the
@@ -418,3 +421,27 @@ def test_the_list_etag_follows_the_counts_it_shows_and_its_stamp_is_kept(client)
     assert again.status_code == 200
     assert again["ETag"] != first["ETag"]
     assert again.json()["items"][0]["view_count"] == 7
+
+
+@pytest.mark.parametrize("trait", make.HIDDEN_TRAITS)
+def test_the_whole_lists_stamp_reads_companies_apart_and_agrees_with_the_join(trait):
+    """The whole list's stamp finds its companies' latest change from the companies (no join
+    of every story): the same count and times as the joined aggregate, with a company whose
+    only story is hidden, and one changed later than the others, left out."""
+    now = timezone.now()
+    shown = [make.ArticleFactory(), make.ArticleFactory(), make.ArticleFactory(company=None)]
+    hidden = make.ArticleFactory(**{trait: True})
+    for hours, company in enumerate([shown[0].company, shown[1].company, hidden.company]):
+        Company.objects.filter(pk=company.pk).update(updated_at=now + timedelta(hours=hours))
+    stories = filtered(StoryFilter())
+
+    stamp = list_stamp(stories, whole=True)
+
+    assert stamp == list_stamp(stories, whole=False)
+    assert stamp["count"] == 3
+    shown[1].company.refresh_from_db()
+    assert stamp["company_updated"] == shown[1].company.updated_at
+    Article.objects.all().delete()
+    assert list_stamp(stories, whole=True) == list_stamp(stories, whole=False)
+    empty = {"count": 0, "updated": None, "published": None, "company_updated": None}
+    assert list_stamp(stories, whole=True) == empty
