@@ -44,10 +44,32 @@ def pytest_configure(config):
     settings.STATIC_ROOT = ROOT / "staticfiles-not-used-by-tests"
 
 
+def uses_the_server_directly(module) -> bool:
+    """Whether a test module reaches DATABASE_URL's server outside its test database (through
+    tests/postgres_support.py: DATABASE_URL's own database, scratch databases, PgBouncer,
+    `manage.py` in fresh processes)."""
+    return any(
+        getattr(value, "__module__", None) == "tests.postgres_support"
+        for value in vars(module).values()
+    )
+
+
+# On PostgreSQL the suite runs in two processes (bin/test), each on a test database of its
+# own; the tests that reach the server in other ways (marked `postgres`, or using
+# postgres_support) all run in one of them, one after another, as they would alone: they share
+# DATABASE_URL's database and watch the server's connections and locks.
+SERVER_GROUP = pytest.mark.xdist_group("postgres-server")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     skip_postgres = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://…")
     skip_browser = pytest.mark.skip(reason=f"needs Chromium at {CHROMIUM}")
     for item in items:
+        if ON_POSTGRES and (
+            item.get_closest_marker("postgres") or uses_the_server_directly(item.module)
+        ):
+            item.add_marker(SERVER_GROUP)
         if item.get_closest_marker("postgres") and not ON_POSTGRES:
             item.add_marker(skip_postgres)
         if item.get_closest_marker("browser") and not CHROMIUM.exists():
