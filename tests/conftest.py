@@ -56,8 +56,8 @@ def uses_the_server_directly(module) -> bool:
 
 # On PostgreSQL the suite runs in two processes (bin/test), each on a test database of its
 # own; the tests that reach the server in other ways (marked `postgres`, or using
-# postgres_support) all run in one of them, one after another, as they would alone: they share
-# DATABASE_URL's database and watch the server's connections and locks.
+# postgres_support) all run in one of them, one after another: they share DATABASE_URL's
+# database and watch the server's connections and locks.
 SERVER_GROUP = pytest.mark.xdist_group("postgres-server")
 
 
