@@ -219,6 +219,8 @@ def filtered(filters: StoryFilter, now=None):
 # Filters that are a column's value: a list narrowed by them alone, newest first, is one query
 # whatever the values (PAGE_IDS).
 VALUE_FILTERS = ("kind", "company", "tag", "person", "job_family", "collection", "series")
+# What a compiled page query takes: those and a sync cursor.
+COMPILED_FILTERS = (*VALUE_FILTERS, "updated_since")
 # A page of such a list: (id, stored 조회수), compiled once per set of filters given; and the
 # same page with what its items show of each story's row (ItemRow, then the 조회수). The whole
 # list is planned once (articles/prepared.py); a list narrowed by filters is planned for their
@@ -282,9 +284,7 @@ def page_rows(filters: StoryFilter, start: int, stop: int) -> tuple[list, dict, 
 
 def narrowed(filters: StoryFilter) -> bool:
     """Whether the filters leave some published stories out (an ordering and a page do not)."""
-    return bool(filters.q) or any(
-        getattr(filters, name) is not None for name in (*VALUE_FILTERS, "updated_since")
-    )
+    return bool(filters.q) or any(getattr(filters, name) is not None for name in COMPILED_FILTERS)
 
 
 def compiled_filters(filters: StoryFilter) -> dict | None:
@@ -294,7 +294,7 @@ def compiled_filters(filters: StoryFilter) -> dict | None:
         return None
     values = {
         name: getattr(filters, name)
-        for name in (*VALUE_FILTERS, "updated_since")
+        for name in COMPILED_FILTERS
         if getattr(filters, name) is not None
     }
     if values.get("updated_since") is not None:

@@ -45,11 +45,12 @@ def pytest_configure(config):
 
 
 def uses_the_server_directly(module) -> bool:
-    """Whether a test module reaches DATABASE_URL's server outside its test database (through
-    tests/postgres_support.py: DATABASE_URL's own database, scratch databases, PgBouncer,
-    `manage.py` in fresh processes)."""
+    """Whether a test module reaches DATABASE_URL's server outside its test database: it
+    imports tests/postgres_support.py or names from it (DATABASE_URL's own database, scratch
+    databases, PgBouncer, `manage.py` in fresh processes)."""
     return any(
-        getattr(value, "__module__", None) == "tests.postgres_support"
+        "tests.postgres_support"
+        in (getattr(value, "__module__", None), getattr(value, "__name__", None))
         for value in vars(module).values()
     )
 
