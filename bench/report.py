@@ -161,6 +161,7 @@ def tables(results: dict) -> str:
         f"per miss row in each of {results['rounds']} interleaved round(s), Python "
         f"{results['python']}; load average {results['load_average_at_start']:.1f} at the start, "
         f"{results['load_average_at_end']:.1f} at the end; {results['minutes']} minutes"
+        + (f"; PostgreSQL: {results['postgresql']}" if results.get("postgresql") else "")
         + (f"; seeded in this run: {', '.join(seeds)}" if seeds else "")
         + "."
     )

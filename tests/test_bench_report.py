@@ -1,8 +1,10 @@
 """What bench/pages.py reports: ratios to the bare view, growth from the smallest corpus to the
 largest, targets met or not, and a run that cannot stand for the final numbers said so."""
 
+from types import SimpleNamespace
+
 from bench import report
-from bench.pages import rows
+from bench.pages import marker, rows
 
 
 def run(database, stories, miss_ratio, rss=(120.0, 125.0), walked=10_000):
@@ -86,6 +88,29 @@ def test_a_short_or_noisy_run_is_marked_as_validation():
     assert text.startswith("**A validation run, not the final numbers:** 1 round(s), not 3;")
     assert "not every database and size" in text
     assert "load average 4.2" in text
+
+
+def test_the_postgresql_server_is_named_in_the_footnote():
+    given = results([run("PostgreSQL (native pool)", 1000, 5.0)])
+    given["postgresql"] = "the benchmark's own cluster, shared_buffers 6,026 MB"
+    assert "; PostgreSQL: the benchmark's own cluster, shared_buffers 6,026 MB" in (
+        report.tables(given)
+    )
+
+
+def test_a_corpus_seeded_on_one_postgresql_server_is_not_taken_for_another_s():
+    own = SimpleNamespace(own_cluster=True, pg_server="postgres://postgres@127.0.0.1:41234")
+    moved = SimpleNamespace(own_cluster=True, pg_server="postgres://postgres@127.0.0.1:50001")
+    shared = SimpleNamespace(own_cluster=False, pg_server="postgres://postgres@127.0.0.1:5432")
+    name = "bench_stories_1000"
+    # The own cluster's port is new every run; its corpora are still its own.
+    assert marker("postgres", name, own) == marker("postgres", name, moved)
+    assert marker("postgres", name, own) != marker("postgres", name, shared)
+    assert (
+        marker("postgres", name, shared).name == "postgres-127.0.0.1-5432-bench_stories_1000.seeded"
+    )
+    sqlite = marker("sqlite", "/x/stories-1000.sqlite3", shared)
+    assert sqlite.name == "sqlite-stories-1000.sqlite3.seeded"
 
 
 def test_memory_over_the_target_is_flagged():
