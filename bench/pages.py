@@ -258,9 +258,9 @@ def warm(path: Path) -> None:
 def prewarm(name: str, args) -> None:
     """Load a PostgreSQL corpus into the server's shared buffers (pg_prewarm), as warm() puts
     a SQLite corpus in the OS's cache: a server that has been serving the site holds its hot
-    rows and indexes there, while one just started reads each page in on first use, which
-    the rounds measured right after a start paid for in the first round. Left out, with a
-    line that says so, where the server has no pg_prewarm or the user may not install it."""
+    rows and indexes there, while one just started reads each page in on first use, during
+    the rounds. Left out, with a line that says so, where the server has no pg_prewarm or the
+    user may not install it."""
     import psycopg
 
     try:
@@ -424,15 +424,16 @@ def run(args) -> dict:
         "runs": [],
     }
     cluster = None
-    if "postgres" in args.databases and args.own_cluster:
-        cluster = OwnCluster(OUT / "postgres")
-        args.pg_server = cluster.start()
-        results["postgresql"] = (
-            f"the benchmark's own cluster, shared_buffers {cluster.shared_buffers_mb():,} MB"
-        )
-    elif "postgres" in args.databases:
-        results["postgresql"] = f"the server at {urllib.parse.urlsplit(args.pg_server).netloc}"
     try:
+        if "postgres" in args.databases and args.own_cluster:
+            cluster = OwnCluster(OUT / "postgres")
+            args.pg_server = cluster.start()
+            results["postgresql"] = (
+                f"the benchmark's own cluster, shared_buffers {cluster.shared_buffers_mb():,} MB"
+            )
+        elif "postgres" in args.databases:
+            server = urllib.parse.urlsplit(args.pg_server)
+            results["postgresql"] = f"the server at {server.hostname}:{server.port or 5432}"
         bare.wait_ready()
         for database in args.databases:
             for count in args.sizes:
