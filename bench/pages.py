@@ -32,7 +32,7 @@ from pathlib import Path
 
 from bench import corpus, report
 from bench.common import free_port
-from bench.pool.cluster import PG_BIN, _as_owner, _chown
+from bench.pool.cluster import _chown, initdb, pg_ctl
 from bench.servers import BROWSER_AGENT, PYTHON, ROOT, Server, Walk, fetch, load
 
 OUT = ROOT / "bench" / "out"
@@ -124,16 +124,26 @@ def site_env(database: str, count: int, args) -> tuple[dict, str]:
         return env, str(path)
     name = f"{args.pg_prefix}{count}"
     # The native pool, as production runs (culture/database.py: CONN_MAX_AGE stays 0).
-    env.update(DATABASE_URL=f"{args.pg_server.rstrip('/')}/{name}", DB_POOL="true")
+    env.update(DATABASE_URL=pg_url(args, name), DB_POOL="true")
     return env, name
+
+
+def pg_url(args, database: str) -> str:
+    """The URL of `database` on the benchmark's PostgreSQL server."""
+    return f"{args.pg_server.rstrip('/')}/{database}"
+
+
+def pg_address(args) -> str:
+    """The benchmark's PostgreSQL server as host:port (never its user or password)."""
+    server = urllib.parse.urlsplit(args.pg_server)
+    return f"{server.hostname}:{server.port or 5432}"
 
 
 def marker(database: str, name: str, args) -> Path:
     """The file that says a corpus was seeded to the end: a PostgreSQL corpus's names its
     server (the benchmark's own cluster, or --pg-server's host and port)."""
     if database == "postgres":
-        server = urllib.parse.urlsplit(args.pg_server)
-        where = "own" if args.own_cluster else f"{server.hostname}-{server.port or 5432}"
+        where = "own" if args.own_cluster else pg_address(args).replace(":", "-")
         database = f"postgres-{where}"
     return OUT / f"{database}-{Path(name).name}.seeded"
 
@@ -165,7 +175,7 @@ def settle(args) -> None:
     measured. A run that reuses the corpus has nothing to write."""
     import psycopg
 
-    with psycopg.connect(f"{args.pg_server.rstrip('/')}/postgres", autocommit=True) as admin:
+    with psycopg.connect(pg_url(args, "postgres"), autocommit=True) as admin:
         admin.execute("CHECKPOINT")
 
 
@@ -174,7 +184,7 @@ def exists(database: str, name: str, args) -> bool:
         return Path(name).exists()
     import psycopg
 
-    with psycopg.connect(f"{args.pg_server.rstrip('/')}/postgres", autocommit=True) as admin:
+    with psycopg.connect(pg_url(args, "postgres"), autocommit=True) as admin:
         return admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
 
 
@@ -186,7 +196,7 @@ def drop(database: str, name: str, args) -> None:
     import psycopg
     from psycopg import sql
 
-    with psycopg.connect(f"{args.pg_server.rstrip('/')}/postgres", autocommit=True) as admin:
+    with psycopg.connect(pg_url(args, "postgres"), autocommit=True) as admin:
         admin.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
@@ -218,11 +228,7 @@ class OwnCluster:
         if not (self.data / "PG_VERSION").exists():
             self.root.mkdir(parents=True, exist_ok=True)
             _chown(self.root)
-            subprocess.run(
-                _as_owner([str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres",
-                           "-E", "UTF8", "--locale=C", "--auth=trust", "--no-sync"]),
-                check=True, stdout=subprocess.DEVNULL, timeout=120,
-            )  # fmt: skip
+            initdb(self.data)
         self.port = free_port()
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 "
@@ -237,11 +243,7 @@ class OwnCluster:
             self.ctl("-m", "fast", "stop")
 
     def ctl(self, *args: str) -> None:
-        subprocess.run(
-            _as_owner([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log),
-                       "-w", "-t", "120", *args]),
-            check=True, stdout=subprocess.DEVNULL, timeout=150,
-        )  # fmt: skip
+        pg_ctl(self.data, self.log, *args, seconds=120)
 
 
 def warm(path: Path) -> None:
@@ -264,7 +266,7 @@ def prewarm(name: str, args) -> None:
     import psycopg
 
     try:
-        with psycopg.connect(f"{args.pg_server.rstrip('/')}/{name}", autocommit=True) as db:
+        with psycopg.connect(pg_url(args, name), autocommit=True) as db:
             db.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
             (pages,) = db.execute(
                 "SELECT sum(pg_prewarm(c.oid)) FROM pg_class c "
@@ -432,8 +434,7 @@ def run(args) -> dict:
                 f"the benchmark's own cluster, shared_buffers {cluster.shared_buffers_mb():,} MB"
             )
         elif "postgres" in args.databases:
-            server = urllib.parse.urlsplit(args.pg_server)
-            results["postgresql"] = f"the server at {server.hostname}:{server.port or 5432}"
+            results["postgresql"] = f"the server at {pg_address(args)}"
         bare.wait_ready()
         for database in args.databases:
             for count in args.sizes:

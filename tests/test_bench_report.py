@@ -98,7 +98,7 @@ def test_the_postgresql_server_is_named_in_the_footnote():
     )
 
 
-def test_a_corpus_seeded_on_one_postgresql_server_is_not_taken_for_another_s():
+def test_a_corpus_seeded_on_one_postgresql_server_is_not_taken_for_another_servers():
     own = SimpleNamespace(own_cluster=True, pg_server="postgres://postgres@127.0.0.1:41234")
     moved = SimpleNamespace(own_cluster=True, pg_server="postgres://postgres@127.0.0.1:50001")
     shared = SimpleNamespace(own_cluster=False, pg_server="postgres://postgres@127.0.0.1:5432")

@@ -33,6 +33,24 @@ def _chown(path: Path) -> None:
             os.chown(item, entry.pw_uid, entry.pw_gid)
 
 
+def initdb(data: Path) -> None:
+    """A new cluster in `data`: superuser postgres (trust), UTF8, the C locale."""
+    subprocess.run(
+        _as_owner([str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-E", "UTF8",
+                   "--locale=C", "--auth=trust", "--no-sync"]),
+        check=True, stdout=subprocess.DEVNULL, timeout=120,
+    )  # fmt: skip
+
+
+def pg_ctl(data: Path, log: Path, *args: str, seconds: int = 60) -> None:
+    """pg_ctl on the cluster in `data`, waiting up to `seconds` for it to finish."""
+    subprocess.run(
+        _as_owner([str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(log),
+                   "-w", "-t", str(seconds), *args]),
+        check=True, stdout=subprocess.DEVNULL, timeout=seconds + 30,
+    )  # fmt: skip
+
+
 class Cluster:
     def __init__(self, root: Path, password: str):
         self.root = root
@@ -45,13 +63,7 @@ class Cluster:
     def init(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         _chown(self.root)
-        subprocess.run(
-            _as_owner(
-                [str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-E", "UTF8",
-                 "--locale=C", "--auth=trust", "--no-sync"]
-            ),
-            check=True, stdout=subprocess.DEVNULL, timeout=120,
-        )  # fmt: skip
+        initdb(self.data)
         with (self.data / "postgresql.conf").open("a") as conf:
             conf.write(
                 f"listen_addresses = '127.0.0.1'\nport = {self.port}\n"
@@ -79,11 +91,7 @@ class Cluster:
             time.sleep(0.3)
 
     def ctl(self, *args: str) -> None:
-        subprocess.run(
-            _as_owner([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log),
-                       "-w", "-t", "60", *args]),
-            check=True, stdout=subprocess.DEVNULL, timeout=90,
-        )  # fmt: skip
+        pg_ctl(self.data, self.log, *args)
 
     def start(self) -> None:
         self.ctl("start")
