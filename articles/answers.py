@@ -43,6 +43,9 @@ HIT, SHARED_HIT, MISS, OFF = "hit", "hit-shared", "miss", "off"
 # the answer (story cards, reader/cards.py) may be kept under it too; outside such a render
 # (staff, previews, a cache that is down) it is None and nothing is kept.
 rendering_under: ContextVar[str | None] = ContextVar("rendering_under", default=None)
+# Within such a render: the version's `cards` (articles/versions.py), under which a story card
+# is kept with its story's own version across every write that changes no card.
+cards_under: ContextVar[int | None] = ContextVar("cards_under", default=None)
 
 
 def front():
@@ -103,12 +106,15 @@ def answer(kind: str, address: str, render: Callable, *, timeout: int) -> tuple[
     entry, slot = find(kind, address)
     if entry is not None:
         return entry, slot.how
-    token = rendering_under.set(slot.version.key if slot.key is not None else None)
+    keeping = slot.key is not None
+    token = rendering_under.set(slot.version.key if keeping else None)
+    cards_token = cards_under.set(slot.version.cards if keeping else None)
     try:
         with same_url_context():
             entry, worth_keeping = render()
     finally:
         rendering_under.reset(token)
+        cards_under.reset(cards_token)
     if worth_keeping:
         keep(slot, entry, timeout)
     return entry, slot.how

@@ -87,7 +87,8 @@ def save_story(
         if line:
             kind = {"action_flag": ADDITION} if created and line == audit else {}
             log_change(by, article, f"{line} ({via})" if via else line, **kind)
-        versions.bump()
+        # The save moved the story's own version, which its card is kept under.
+        versions.bump(cards=False)
         make_renditions_on_commit(article)
     return revision
 
@@ -100,7 +101,7 @@ def delete_stories(stories) -> int:
         # Their covers go once the delete commits (articles/uploads.py).
         uploads.discard_on_commit(doomed.values_list("cover_image", flat=True))
         deleted = doomed.delete()[1]
-        versions.bump()
+        versions.bump(cards=False)  # no other story's card shows them
     return deleted.get(Article._meta.label, 0)
 
 

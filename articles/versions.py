@@ -66,25 +66,34 @@ COMPLAINT_INTERVAL = 60
 class Version:
     """Content counter `number`, valid from `since` (the last moment the published set changed
     by itself) until `until` (the next one); times in epoch seconds of the database's clock.
-    `lsn`: the primary's WAL position when it was drawn (None on SQLite)."""
+    `lsn`: the primary's WAL position when it was drawn (None on SQLite). `cards`: moved
+    by every write that may have changed what a story card shows besides its own story's row
+    (bump(cards=True)), and by no other: a card kept under it and its story's version is
+    current."""
 
     number: int
     since: float
     until: float | None
     lsn: str | None = None
+    cards: int | None = None
+
+    def __post_init__(self):
+        if self.cards is None:  # not known: any write may have changed a card
+            object.__setattr__(self, "cards", self.number)
 
     @classmethod
     def of(cls, record) -> "Version | None":
         """The version a cached record holds (None for none, or one this code cannot read).
-        A record of three values is one written before versions carried a position."""
-        if isinstance(record, tuple) and len(record) in (3, 4):
+        A record of three values is one written before versions carried a position, of four
+        one written before they carried `cards`."""
+        if isinstance(record, tuple) and len(record) in (3, 4, 5):
             return cls(*record)
         return None
 
     @property
     def record(self) -> tuple:
         """What the shared cache keeps: plain values, readable whatever this module becomes."""
-        return (self.number, self.since, self.until, self.lsn)
+        return (self.number, self.since, self.until, self.lsn, self.cards)
 
     @property
     def key(self) -> str:
@@ -106,15 +115,22 @@ class CacheUnavailable(Exception):
     write is refused (503) rather than leave a record that would keep old answers."""
 
 
-def bump(**kwargs) -> None:
+def bump(*, cards: bool = True, **kwargs) -> None:
     """In a content write's transaction: move the counter and drop the shared record (the
     write fails if the record cannot be dropped, so no stale record survives it); once the
-    transaction commits, announce the new version. (Also a receiver: articles/apps.py.)"""
+    transaction commits, announce the new version. (Also a receiver: articles/apps.py.)
+
+    `cards`: whether the write may change what a story card shows besides its own story's
+    row (a company, a hashtag, a picture's renditions). Only the door's story saves and
+    deletes say no (articles/services.py): a story's card is kept under its own version,
+    which its save moves."""
     table = connection.ops.quote_name(ContentVersion._meta.db_table)
+    story_save = 0 if cards else 1
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (id, number) VALUES (1, 1) "
-            f"ON CONFLICT (id) DO UPDATE SET number = {table}.number + 1"
+            f"INSERT INTO {table} (id, number, story_saves) VALUES (1, 1, {story_save}) "
+            f"ON CONFLICT (id) DO UPDATE SET number = {table}.number + 1, "
+            f"story_saves = {table}.story_saves + {story_save}"
         )
     try:
         cache.delete(KEY)
@@ -221,7 +237,7 @@ def _draw(*, lock: bool) -> Version:
     rows = ContentVersion.objects.filter(pk=1)
     if lock:
         rows = rows.select_for_update()
-    number = rows.values_list("number", flat=True).first() or 0
+    number, story_saves = rows.values_list("number", "story_saves").first() or (0, 0)
     moment = datetime.fromtimestamp(now(), tz=UTC)
     # Each moment its own MAX() or MIN() under a condition, which the database answers from
     # the end of an index range (status and date); one aggregate of all four with FILTER read
@@ -246,7 +262,7 @@ def _draw(*, lock: bool) -> Version:
     future = [stories["publishes"], stories["unpublishes"], boxes["starts"], boxes["ends"]]
     since = max((m.timestamp() for m in past if m is not None), default=0.0)
     until = min((m.timestamp() for m in future if m is not None), default=None)
-    return Version(number, since, until, lsn)
+    return Version(number, since, until, lsn, number - story_saves)
 
 
 def _ttl(version: Version, longest: int) -> int:

@@ -13,8 +13,12 @@ the cards only draw them, so a story that leaves the published set leaves every 
 
 Within one content version a kept card is also found by its story and count alone
 (version_key()): nothing a card shows changes without moving the version, so a list whose
-cards were all drawn under the current version reads no hashtags, and a story page's related
-stories whose cards are kept are not loaded at all.
+cards were all drawn under the current version reads no hashtags. Across versions it is found
+by its story, its story's own version and its count (story_key()), under the version's
+`cards` (articles/versions.py): the last write that may have changed what a card shows besides
+its story's own row (a company, a hashtag, a picture). A story page reads its company's newest
+stories' versions with its row, so after another story's save its related cards that are kept
+are still not loaded at all.
 
 A card is kept only while an answer for readers is being rendered (articles/answers.py
 rendering_under): staff renders and previews draw every card afresh. The cards live in this
@@ -27,7 +31,7 @@ from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 
 from articles import clock
-from articles.answers import rendering_under
+from articles.answers import cards_under, rendering_under
 from articles.bounded import BoundedTexts
 from articles.listing import (
     CardTag,
@@ -94,6 +98,12 @@ def version_key(version: str, pk: int, popular_days, count: int) -> tuple:
     return ("version", version, pk, popular_days, count)
 
 
+def story_key(cards_version: int, pk: int, version: int, popular_days, count: int) -> tuple:
+    """A kept card's third key, good while no write changes what cards show but their own
+    stories (the content version's `cards`): its story, its story's version and its count."""
+    return ("story", cards_version, pk, version, popular_days, count)
+
+
 def shown_count(story, popular_days) -> int:
     return story.recent_views if popular_days else story.view_count
 
@@ -111,7 +121,7 @@ def published_story_for_readers(pk: int):
     """The story `pk` if it is published (Article.objects.published_story()), read with what
     its page shows besides its row in the same statement (articles/prepared.py read_along()):
     its hashtags (`card_tags`), its people (`story_people`), and its company's newest stories,
-    the first pool of its related stories: their ids and 조회수, newest first
+    the first pool of its related stories: their ids, 조회수 and versions, newest first
     (`company_newest`, related_for_readers())."""
     now = clock.now_datetime()
     newest, make_newest = Article.objects.newest_counts_along(pk, now, RELATED_COUNT)
@@ -129,11 +139,12 @@ def related_for_readers(article) -> list:
     """A story page's related stories (Article.objects.related_ids()) as cards.
 
     Read with its row (published_story_for_readers()), `article` has its hashtags, its people
-    and its company's newest stories with their 조회수 (`company_newest`): a card kept under
-    this content version is found by its story and count without loading the story, and the
-    others are loaded by their keys with their hashtags (one statement, none when every card
-    is kept). Only a company with too few stories to fill the list asks for more (the tags'
-    and the kind's picks, and their counts).
+    and its company's newest stories with their 조회수 and versions (`company_newest`): a kept
+    card is found by its story, version and count (story_key()), or under this content
+    version by its story and count, without loading the story, and the others are loaded by
+    their keys with their hashtags (one statement, none when every card is kept). Only a
+    company with too few stories to fill the list asks for more (the tags' and the kind's
+    picks, and their counts).
 
     Otherwise (staff, previews: every card drawn afresh) the company's newest are loaded as
     cards, and `article` is given its own hashtags (`card_tags`) and people (`story_people`)
@@ -150,13 +161,16 @@ def related_for_readers(article) -> list:
         stories += Article.objects.published_cards([pk for pk in chosen if pk not in loaded])
         kept = {}
     else:
-        counts = dict(newest)
+        counts = {pk: count for pk, count, _ in newest}
         chosen = Article.objects.related_ids(article, list(counts), limit=RELATED_COUNT)
         others = [pk for pk in chosen if pk not in counts]
         if others:
             counts.update(view_totals(others))
         version = rendering_under.get()
-        kept = _found(version, ((pk, counts.get(pk, 0)) for pk in chosen)) if version else {}
+        kept = {}
+        if version:
+            kept = _found(version, ((pk, counts.get(pk, 0)) for pk in chosen))
+            kept.update(_found_by_story(cards_under.get(), newest, chosen, kept))
         missing = [pk for pk in chosen if pk not in kept]
         stories, (rows,) = Article.objects.published_cards_with(missing, [card_tags_along(missing)])
         tags = tags_by_story_of_along(rows)
@@ -185,6 +199,21 @@ def kept_cards(ids) -> dict:
         return {}
     counts = view_totals(ids)
     return _found(version, ((pk, counts.get(pk, 0)) for pk in ids))
+
+
+def _found_by_story(cards_version: int | None, newest, chosen, kept: dict) -> dict:
+    """{story id: KeptCard} of the stories of `chosen` not in `kept` whose (id, 조회수, version)
+    `newest` gives and whose card is kept under `cards_version` (story_key())."""
+    if cards_version is None:
+        return {}
+    wanted = set(chosen).difference(kept)
+    found = {}
+    for pk, count, version in newest:
+        if pk in wanted:
+            html = cards.get(story_key(cards_version, pk, version, None, count))
+            if html is not None:
+                found[pk] = KeptCard(pk, html)
+    return found
 
 
 def _found(version: str, shown) -> dict:
@@ -316,5 +345,9 @@ def _card(story, popular_days, links) -> str:
             html = card_html(story, tags, popular_days, links)
             cards.put(key, html, KEY_BYTES)
         cards.put(quick, html)
+        cards_version = cards_under.get()
+        if cards_version is not None:
+            count = shown_count(story, popular_days)
+            cards.put(story_key(cards_version, story.pk, story.version, popular_days, count), html)
         drawn_under.put(version, "")
     return html  # card_html()'s output, escaped there

@@ -161,6 +161,52 @@ def test_a_crawler_s_next_story_of_a_company_reads_its_related_counts_with_its_r
     assert "조회수 5" in related_section(page)
 
 
+def test_another_story_s_save_leaves_a_story_page_s_related_cards_unloaded(drawn):
+    from articles import versions
+
+    company = CompanyFactory(name="연관회사")
+    stories = [ArticleFactory(title=f"연관 이야기 {n}", company=company) for n in range(7)]
+    elsewhere = ArticleFactory(title="다른 회사 이야기", published_at=timezone.now() - timedelta(1))
+    first = html(stories[0].get_absolute_url())  # the related cards drawn and kept
+    elsewhere.title = "다른 회사 이야기, 고침"
+    save_story(elsewhere, by=None)  # the content version moves, no card's content does
+    versions.current()  # drawn as the first reader after a write draws it
+    drawn.clear()
+    with CaptureQueriesContext(connection) as walk:
+        page = Client().get(stories[1].get_absolute_url(), **CHROME).content.decode()
+    # The content version and the story's own statement, which reads its company's newest
+    # stories' versions: the kept cards are found by them, none is loaded or drawn.
+    assert len(walk) == 2, [query["sql"] for query in walk.captured_queries]
+    assert drawn == []
+    assert related_section(page) == related_section(first)
+
+    newest = stories[-1]
+    newest.title = "연관 이야기, 고친 제목"
+    save_story(newest, by=None)  # its own version moves: its card is drawn again
+    page = html(stories[1].get_absolute_url())
+    assert drawn == ["연관 이야기, 고친 제목"]
+    assert "연관 이야기, 고친 제목" in related_section(page)
+
+
+def test_a_company_renamed_or_a_new_picture_draws_the_related_cards_again(drawn):
+    from articles import versions
+
+    company = CompanyFactory(name="옛연관회사")
+    stories = [ArticleFactory(title=f"연관 이야기 {n}", company=company) for n in range(6)]
+    html(stories[0].get_absolute_url())
+    drawn.clear()
+    company.name = "새연관회사"
+    company.save()
+    page = related_section(html(stories[0].get_absolute_url()))
+    assert "옛연관회사" not in page
+    assert len(drawn) == 4
+    drawn.clear()
+    Article.objects.filter(pk=stories[-1].pk).update(cover_renditions={"made": "now"})
+    versions.bump()  # as articles/pictures.py does after writing a record
+    html(stories[0].get_absolute_url())
+    assert drawn == [stories[-1].title]
+
+
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan, without statistics")
 def test_a_story_s_statement_seeks_its_company_s_newest_stories_by_company():
     # The company comes from a subquery on the story's key. SQLite once preferred the

@@ -49,6 +49,51 @@ def test_a_write_moves_the_number_when_it_commits(django_capture_on_commit_callb
     assert ContentVersion.objects.get().number == after.number
 
 
+def test_a_story_s_save_leaves_the_cards_number_and_any_other_write_moves_it(
+    django_capture_on_commit_callbacks,
+):
+    story = ArticleFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        versions.bump()  # a company's, a hashtag's, a picture's renditions
+    before = versions.current()
+    row = ContentVersion.objects.get()
+    assert before.cards == row.number - row.story_saves
+    with django_capture_on_commit_callbacks(execute=True):
+        story.title = "카드 밖 저장"
+        save_story(story, by=None)
+    after = versions.current()
+    assert (after.number, after.cards) == (before.number + 1, before.cards)
+    with django_capture_on_commit_callbacks(execute=True):
+        story.company.name = "새 이름"
+        story.company.save()
+    moved = versions.current()
+    assert (moved.number, moved.cards) == (after.number + 1, after.cards + 1)
+
+
+def test_a_host_running_the_code_before_story_saves_moves_the_cards_number_with_each_write(
+    django_capture_on_commit_callbacks,
+):
+    """The old statement moved the number alone (and inserted the row without the column)."""
+    from django.db import connection
+
+    ContentVersion.objects.all().delete()
+    table = connection.ops.quote_name(ContentVersion._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} (id, number) VALUES (1, 1)")
+    first = versions.draw()
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET number = number + 1 WHERE id = 1")
+    second = versions.draw()
+    assert (first.cards, second.cards) == (1, 2)
+
+
+def test_a_record_written_before_versions_carried_cards_counts_every_write():
+    old = versions.Version.of((12, 1_800_000_000.0, None, None))
+    assert (old.number, old.cards) == (12, 12)
+    assert versions.Version.of(old.record) == old
+    assert versions.Version.of((12, 1_800_000_000.0, None, None, 9)).cards == 9
+
+
 def test_a_batch_of_writes_publishes_once_after_all_of_them(django_capture_on_commit_callbacks):
     stories = ArticleFactory.create_batch(3)
     before = versions.current()

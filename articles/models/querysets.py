@@ -130,7 +130,9 @@ def story_company_newest(*columns: str) -> Prepared:
 # The first pool of the API's related stories, as links; of a story page's, as their keys and
 # stored 조회수.
 STORY_COMPANY_NEWEST_LINKS = story_company_newest(*LINK_COLUMNS)
-STORY_COMPANY_NEWEST_COUNTS = story_company_newest("pk", "view_total__count", "published_at")
+STORY_COMPANY_NEWEST_COUNTS = story_company_newest(
+    "pk", "view_total__count", "version", "published_at"
+)
 # A story page and the API's story show the body's HTML, never its Markdown source: reading
 # that too (a second long text, stored after the others) was 40 % of the query's time.
 PUBLISHED_STORY = Prepared(
@@ -303,11 +305,13 @@ class ArticleQuerySet(models.QuerySet):
         return along, lambda rows: [RelatedLink._make(row) for row in made(rows)]
 
     def newest_counts_along(self, story_id: int, now, limit=RELATED_COUNT) -> tuple:
-        """The ids and stored 조회수 of the same first pool (a story page's related cards) as
-        a read along the story's row, and what makes its rows into (id, 조회수) pairs, newest
-        first."""
+        """The ids, stored 조회수 and versions of the same first pool (a story page's related
+        cards) as a read along the story's row, and what makes its rows into (id, 조회수,
+        version), newest first."""
         along, made = self._newest_along(STORY_COMPANY_NEWEST_COUNTS, story_id, now, limit)
-        return along, lambda rows: [(pk, count or 0) for pk, count, _ in made(rows)]
+        return along, lambda rows: [
+            (pk, count or 0, version) for pk, count, version, _ in made(rows)
+        ]
 
     def _newest_along(self, prepared: Prepared, story_id: int, now, limit) -> tuple:
         """A story_company_newest() query as a read along the story's row, and what makes its
