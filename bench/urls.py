@@ -3,8 +3,10 @@ bench.settings, on 127.0.0.1:
 
 - /__bench__/fixed/: the site's own fixed 5 KB view, through the site's whole middleware stack:
   the second reference (the first is the bare project, bench/bare/);
-- /__bench__/bump/ (POST): moves the content version the way every content write does
-  (articles/versions.py bump()), so that every kept page and API answer misses.
+- /__bench__/bump/ (POST): moves the content version the way an editor's save of a story does
+  (articles/versions.py bump(cards=False), as articles/services.py does), so that every kept
+  page and API answer misses; `?cards=1` moves it as any other write does (a company's, a
+  hashtag's, a picture's renditions), which also moves what story cards are kept under.
 """
 
 from django.db import transaction
@@ -27,7 +29,7 @@ def bump(request):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     with transaction.atomic():
-        versions.bump()
+        versions.bump(cards=request.GET.get("cards") == "1")
     return HttpResponse("bumped\n", content_type="text/plain")
 
 

@@ -3,6 +3,8 @@ largest, targets met or not, and a run that cannot stand for the final numbers s
 
 from types import SimpleNamespace
 
+import pytest
+
 from bench import report
 from bench.pages import marker, rows
 
@@ -139,3 +141,26 @@ def test_miss_rows_ask_a_new_address_or_a_new_story_every_time():
     assert len(set(stories)) == 1000
     assert table["api-detail-miss"]["headers"]["Authorization"] == "Bearer cs_token"
     assert "Authorization" not in table["api-list"]["headers"]
+
+
+@pytest.mark.django_db
+def test_the_benchmark_s_bump_moves_the_version_as_a_story_s_save_unless_told_otherwise(
+    client, settings, django_capture_on_commit_callbacks
+):
+    """Its miss rows follow an editor's save of a story: the cards' number stays; `?cards=1`
+    is any other write's bump."""
+    from articles import versions
+
+    settings.ROOT_URLCONF = "bench.urls"
+    with django_capture_on_commit_callbacks(execute=True):
+        versions.bump()
+    before = versions.current()
+    assert client.get("/__bench__/bump/").status_code == 405
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post("/__bench__/bump/").status_code == 200
+    after = versions.current()
+    assert (after.number, after.cards) == (before.number + 1, before.cards)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post("/__bench__/bump/?cards=1").status_code == 200
+    moved = versions.current()
+    assert (moved.number, moved.cards) == (after.number + 1, after.cards + 1)
