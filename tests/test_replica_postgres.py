@@ -33,7 +33,7 @@ def test_a_published_version_carries_the_primarys_wal_position_after_the_commit(
     save_story(story, by=None)
     record = cache.get(versions.KEY)
     version = versions.Version.of(record)
-    assert len(record) == 4
+    assert record[3] == version.lsn
     assert LSN.fullmatch(version.lsn)
     # Taken after the write's commit: at or past the position before it, and not past now.
     assert replica.lsn_value(before) <= replica.lsn_value(version.lsn)
