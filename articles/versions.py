@@ -66,20 +66,18 @@ COMPLAINT_INTERVAL = 60
 class Version:
     """Content counter `number`, valid from `since` (the last moment the published set changed
     by itself) until `until` (the next one); times in epoch seconds of the database's clock.
-    `lsn`: the primary's WAL position when it was drawn (None on SQLite). `cards`: moved
-    by every write that may have changed what a story card shows besides its own story's row
-    (bump(cards=True)), and by no other: a card kept under it and its story's version is
-    current."""
+    `lsn`: the primary's WAL position when it was drawn (None on SQLite). `cards`: a
+    count moved by every write that may have changed what a story card shows besides its own
+    story's row (bump(cards=True)), and by no other: a card kept under it and its story's
+    version is current."""
 
     number: int
     since: float
     until: float | None
     lsn: str | None = None
+    # None in a record written before versions carried it: no card is kept across versions
+    # under it (a number made up from `number` could equal a later version's `cards`).
     cards: int | None = None
-
-    def __post_init__(self):
-        if self.cards is None:  # not known: any write may have changed a card
-            object.__setattr__(self, "cards", self.number)
 
     @classmethod
     def of(cls, record) -> "Version | None":

@@ -15,8 +15,8 @@ Within one content version a kept card is also found by its story and count alon
 (version_key()): nothing a card shows changes without moving the version, so a list whose
 cards were all drawn under the current version reads no hashtags. Across versions it is found
 by its story, its story's own version and its count (story_key()), under the version's
-`cards` (articles/versions.py): the last write that may have changed what a card shows besides
-its story's own row (a company, a hashtag, a picture). A story page reads its company's newest
+`cards` (articles/versions.py), a count that every write that may change what a card shows
+besides its story's own row moves (a company, a hashtag, a picture). A story page reads its company's newest
 stories' versions with its row, so after another story's save its related cards that are kept
 are still not loaded at all.
 

@@ -207,6 +207,24 @@ def test_a_company_renamed_or_a_new_picture_draws_the_related_cards_again(drawn)
     assert drawn == [stories[-1].title]
 
 
+def test_under_a_version_recorded_without_cards_no_card_is_kept_across_versions(monkeypatch):
+    """A record written by a host on the code before `cards` (four values): its cards are kept
+    under that version alone."""
+    from django.core.cache import cache
+
+    from articles import versions
+
+    company = CompanyFactory()
+    stories = [ArticleFactory(company=company) for _ in range(6)]
+    drawn = versions.draw()
+    cache.set(versions.KEY, drawn.record[:4])
+    assert versions.current().cards is None
+    page = html(stories[0].get_absolute_url())
+    assert related_section(page).count('class="card"') == 4
+    assert cards.entries
+    assert not [key for key in cards.entries if key[0] == "story"]
+
+
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan, without statistics")
 def test_a_story_s_statement_seeks_its_company_s_newest_stories_by_company():
     # The company comes from a subquery on the story's key. SQLite once preferred the
