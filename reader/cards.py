@@ -15,10 +15,10 @@ Within one content version a kept card is also found by its story and count alon
 (version_key()): nothing a card shows changes without moving the version, so a list whose
 cards were all drawn under the current version reads no hashtags. Across versions it is found
 by its story, its story's own version and its count (story_key()), under the version's
-`cards` (articles/versions.py), a count that every write that may change what a card shows
-besides its story's own row moves (a company, a hashtag, a picture). A story page reads its company's newest
-stories' versions with its row, so after another story's save its related cards that are kept
-are still not loaded at all.
+`cards` (articles/versions.py): a count moved by every write that may change what a card
+shows besides its story's own row (a company, a hashtag, a picture). A story page reads its
+company's newest stories' versions with its row, so after another story's save its related
+cards that are kept are still not loaded at all.
 
 A card is kept only while an answer for readers is being rendered (articles/answers.py
 rendering_under): staff renders and previews draw every card afresh. The cards live in this
@@ -335,7 +335,8 @@ def _card(story, popular_days, links) -> str:
     version = rendering_under.get()
     if version is None:
         return card_html(story, shown_tags(story), popular_days, links)
-    quick = version_key(version, story.pk, popular_days, shown_count(story, popular_days))
+    count = shown_count(story, popular_days)
+    quick = version_key(version, story.pk, popular_days, count)
     html = cards.get(quick)
     if html is None:
         tags = shown_tags(story)
@@ -347,7 +348,6 @@ def _card(story, popular_days, links) -> str:
         cards.put(quick, html)
         cards_version = cards_under.get()
         if cards_version is not None:
-            count = shown_count(story, popular_days)
             cards.put(story_key(cards_version, story.pk, story.version, popular_days, count), html)
         drawn_under.put(version, "")
     return html  # card_html()'s output, escaped there
