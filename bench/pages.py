@@ -32,7 +32,7 @@ from pathlib import Path
 
 from bench import corpus, report
 from bench.common import free_port
-from bench.pool.cluster import _chown, initdb, pg_ctl
+from bench.pool.cluster import initdb, pg_ctl
 from bench.servers import BROWSER_AGENT, PYTHON, ROOT, Server, Walk, fetch, load
 
 OUT = ROOT / "bench" / "out"
@@ -133,6 +133,14 @@ def pg_url(args, database: str) -> str:
     return f"{args.pg_server.rstrip('/')}/{database}"
 
 
+def pg_connect(args, database: str = "postgres"):
+    """A connection in autocommit to `database` on the benchmark's PostgreSQL server (its own
+    database by default: to create, drop and look for corpora)."""
+    import psycopg
+
+    return psycopg.connect(pg_url(args, database), autocommit=True)
+
+
 def pg_address(args) -> str:
     """The benchmark's PostgreSQL server as host:port (never its user or password)."""
     server = urllib.parse.urlsplit(args.pg_server)
@@ -173,18 +181,14 @@ def settle(args) -> None:
     rounds: with shared_buffers a quarter of memory, a seeded corpus stays in it unwritten,
     and the checkpointer would write it out (1.5 GB at 100,000 stories) while the rounds are
     measured. A run that reuses the corpus has nothing to write."""
-    import psycopg
-
-    with psycopg.connect(pg_url(args, "postgres"), autocommit=True) as admin:
+    with pg_connect(args) as admin:
         admin.execute("CHECKPOINT")
 
 
 def exists(database: str, name: str, args) -> bool:
     if database == "sqlite":
         return Path(name).exists()
-    import psycopg
-
-    with psycopg.connect(pg_url(args, "postgres"), autocommit=True) as admin:
+    with pg_connect(args) as admin:
         return admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
 
 
@@ -193,10 +197,9 @@ def drop(database: str, name: str, args) -> None:
         for stale in Path(name).parent.glob(Path(name).name + "*"):
             stale.unlink()
         return
-    import psycopg
     from psycopg import sql
 
-    with psycopg.connect(pg_url(args, "postgres"), autocommit=True) as admin:
+    with pg_connect(args) as admin:
         admin.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
@@ -226,8 +229,6 @@ class OwnCluster:
     def start(self) -> str:
         """Start the cluster (made on its first use) and return its URL."""
         if not (self.data / "PG_VERSION").exists():
-            self.root.mkdir(parents=True, exist_ok=True)
-            _chown(self.root)
             initdb(self.data)
         self.port = free_port()
         options = (
@@ -266,7 +267,7 @@ def prewarm(name: str, args) -> None:
     import psycopg
 
     try:
-        with psycopg.connect(pg_url(args, name), autocommit=True) as db:
+        with pg_connect(args, name) as db:
             db.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
             (pages,) = db.execute(
                 "SELECT sum(pg_prewarm(c.oid)) FROM pg_class c "

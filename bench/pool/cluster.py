@@ -34,7 +34,10 @@ def _chown(path: Path) -> None:
 
 
 def initdb(data: Path) -> None:
-    """A new cluster in `data`: superuser postgres (trust), UTF8, the C locale."""
+    """A new cluster in `data` (its folder made and given to postgres): superuser postgres
+    (trust), UTF8, the C locale."""
+    data.parent.mkdir(parents=True, exist_ok=True)
+    _chown(data.parent)
     subprocess.run(
         _as_owner([str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-E", "UTF8",
                    "--locale=C", "--auth=trust", "--no-sync"]),
@@ -61,8 +64,6 @@ class Cluster:
         self.auth = "scram-sha-256"
 
     def init(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        _chown(self.root)
         initdb(self.data)
         with (self.data / "postgresql.conf").open("a") as conf:
             conf.write(
