@@ -172,8 +172,10 @@ def test_exhausted_pool_answers_503_within_the_pool_timeout(client, monkeypatch,
     story = ArticleFactory()
     connection.close()  # this thread's connection goes back to the pool
     pool = connection.pool
-    monkeypatch.setattr(pool, "timeout", 1.0)
     with Holders(pool.max_size) as holders:
+        # Bounded only once the holders have their connections: on a loaded machine the pool
+        # may still be opening them one by one (its minimum size is 1 in CI).
+        monkeypatch.setattr(pool, "timeout", 1.0)
         assert pool.get_stats()["pool_available"] == 0
         started = time.monotonic()
         page = client.get(story.get_absolute_url())
@@ -202,9 +204,11 @@ def test_exhausted_pool_answers_503_within_the_pool_timeout(client, monkeypatch,
 def test_a_full_waiting_queue_answers_503_at_once(client, monkeypatch):
     connection.close()
     pool = connection.pool
-    monkeypatch.setattr(pool, "timeout", 5.0)
-    monkeypatch.setattr(pool, "max_waiting", 1)
     with Holders(pool.max_size):
+        # Set once the holders have their connections: while the pool opens them, more than
+        # one holder may wait, which a queue of one would refuse.
+        monkeypatch.setattr(pool, "timeout", 5.0)
+        monkeypatch.setattr(pool, "max_waiting", 1)
 
         def wait_for_a_connection():
             try:
@@ -277,9 +281,9 @@ def dead_pool(monkeypatch):
     story = ArticleFactory()
     connection.close()
     pool = connection.pool
-    monkeypatch.setattr(pool, "timeout", 2.0)
     with Holders(pool.max_size):
         pass
+    monkeypatch.setattr(pool, "timeout", 2.0)  # once filled (see the exhaustion tests)
     assert pool.get_stats()["pool_available"] == pool.max_size
     name = connection.settings_dict["OPTIONS"]["application_name"]
     with own_connection("pool-tests-admin") as admin:
