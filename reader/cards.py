@@ -27,6 +27,7 @@ process, in a cache bounded by the bytes it holds (least recently used first out
 from django import template
 from django.core.signals import setting_changed
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 
@@ -322,19 +323,20 @@ def grid_html(stories, popular_days=None) -> str:
 
 
 def cards_html(stories, popular_days=None) -> str:
-    """The cards of `stories` one after the other, their links made once (`popular_days`: the
-    window of 인기순 whose views they show, or None)."""
-    links = card_links()
-    return "".join(_card(story, popular_days, links) for story in stories)
+    """The cards of `stories` one after the other, their links, the time zone and each
+    company's line made once (`popular_days`: the window of 인기순 whose views they show, or
+    None)."""
+    made = {"links": card_links(), "zone": timezone.get_current_timezone(), "lines": {}}
+    return "".join(_card(story, popular_days, made) for story in stories)
 
 
-def _card(story, popular_days, links) -> str:
-    """A story's card, kept or drawn (`links`: card_links())."""
+def _card(story, popular_days, made) -> str:
+    """A story's card, kept or drawn (`made`: what card_html() is given for a list)."""
     if isinstance(story, KeptCard):
         return story.html  # card_html()'s output, escaped there
     version = rendering_under.get()
     if version is None:
-        return card_html(story, shown_tags(story), popular_days, links)
+        return card_html(story, shown_tags(story), popular_days, **made)
     count = shown_count(story, popular_days)
     quick = version_key(version, story.pk, popular_days, count)
     html = cards.get(quick)
@@ -343,7 +345,7 @@ def _card(story, popular_days, links) -> str:
         key = card_key(story, tags, popular_days)
         html = cards.get(key)
         if html is None:
-            html = card_html(story, tags, popular_days, links)
+            html = card_html(story, tags, popular_days, **made)
             cards.put(key, html, KEY_BYTES)
         cards.put(quick, html)
         cards_version = cards_under.get()

@@ -204,18 +204,25 @@ def card_links() -> tuple:
     return url_maker("articles:story", keyed=True), url_maker(Tag.url_name)
 
 
-def card_html(story, tags, popular_days, links=None) -> str:
+def card_html(story, tags, popular_days, links=None, *, zone=None, lines=None) -> str:
     """A story card: its cover, kind, company, title, excerpt, 조회수 (of the last
-    `popular_days` days on a 인기순 list), date and hashtags (`tags`, CardTag or Tag);
-    `links`: card_links(), when made for a list."""
+    `popular_days` days on a 인기순 list), date and hashtags (`tags`, CardTag or Tag).
+    For a list, made once for all its cards: `links`, card_links(); `zone`, the current time
+    zone; `lines`, a dict in which each company's line (its logo and name) is kept by the
+    company instance, so the cards of one company (a story page's related ones) write it
+    once."""
     story_url, tag_url = links or card_links()
     company = story.company
-    company_line = (
-        f'<span class="card-company">{logo_html(company, "xs", "20px", decorative=True)}'
-        f"{_e(company.name)}</span>"
-        if company
-        else ""
-    )
+    company_line = ""
+    if company:
+        company_line = None if lines is None else lines.get(id(company))
+        if company_line is None:
+            company_line = (
+                f'<span class="card-company">{logo_html(company, "xs", "20px", decorative=True)}'
+                f"{_e(company.name)}</span>"
+            )
+            if lines is not None:
+                lines[id(company)] = company_line
     excerpt = (
         f'<p class="card-excerpt">{_e(cut(story.excerpt, CARD_EXCERPT_LENGTH))}</p>'
         if story.excerpt
@@ -244,7 +251,7 @@ def card_html(story, tags, popular_days, links=None) -> str:
         f"  {excerpt}\n"
         '  <p class="card-foot">\n'
         f"    {count}\n"
-        f"    {story_date_html(story, 'Y.m.d')}\n"
+        f"    {story_date_html(story, 'Y.m.d', zone)}\n"
         "  </p>\n"
         f"  {hashtags}\n"
         "</article>\n"

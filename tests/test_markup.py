@@ -91,6 +91,22 @@ def test_a_card_drawn_with_its_list_s_links_is_the_card_drawn_alone():
     assert all(f'href="{tag.get_absolute_url()}"' in alone for tag in story.tags.all())
 
 
+def test_cards_drawn_with_their_list_s_zone_and_company_lines_are_the_cards_drawn_alone():
+    company = CompanyFactory(name="한 회사")
+    first, second = ArticleFactory(company=company), ArticleFactory(company=company)
+    other = ArticleFactory(company=CompanyFactory(name="다른 회사"))
+    rows = with_card_tags(Article.objects.card_rows([first.pk, second.pk, other.pk]))
+    rows[1].company = rows[0].company  # one instance, as a story page's related cards share
+    alone = [card_html(row, row.card_tags, None) for row in rows]
+    lines = {}
+    made = {"links": card_links(), "zone": django_timezone.get_current_timezone(), "lines": lines}
+    assert [card_html(row, row.card_tags, None, **made) for row in rows] == alone
+    # Each company's line was written once, kept by its instance.
+    assert len(lines) == 2
+    assert "다른 회사" in alone[2]
+    assert "다른 회사" not in alone[0]
+
+
 def test_a_card_leaves_out_what_the_story_does_not_have():
     story = ArticleFactory(company=None, tags=[])
     Article.objects.filter(pk=story.pk).update(excerpt="")  # a save derives one from the body

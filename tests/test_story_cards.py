@@ -266,9 +266,9 @@ def drawn(monkeypatch):
     titles = []
     real = module.card_html
 
-    def spy(story, tags, popular_days, links=None):
+    def spy(story, tags, popular_days, links=None, **made):
         titles.append(story.title)
-        return real(story, tags, popular_days, links)
+        return real(story, tags, popular_days, links, **made)
 
     monkeypatch.setattr(module, "card_html", spy)
     return titles
