@@ -173,7 +173,11 @@ def related_for_readers(article) -> list:
             kept = _found(version, ((pk, counts.get(pk, 0)) for pk in chosen))
             kept.update(_found_by_story(cards_under.get(), newest, chosen, kept))
         missing = [pk for pk in chosen if pk not in kept]
-        stories, (rows,) = Article.objects.published_cards_with(missing, [card_tags_along(missing)])
+        # The company's own newest, the usual related cards, are loaded without their company.
+        own = article.company if article.company_id and not others else None
+        stories, (rows,) = Article.objects.published_cards_with(
+            missing, [card_tags_along(missing)], company=own
+        )
         tags = tags_by_story_of_along(rows)
     for story in stories:
         story.card_tags = tags.get(story.pk, ())

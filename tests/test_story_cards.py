@@ -143,6 +143,30 @@ def test_the_next_story_of_a_company_shows_the_same_related_cards_with_fewer_que
     assert related_section(html(older.get_absolute_url())) == related_section(second)
 
 
+def test_a_story_page_loads_its_company_s_cards_without_reading_the_company_again():
+    company = CompanyFactory(name="연관회사")
+    stories = [ArticleFactory(title=f"연관 이야기 {n}", company=company) for n in range(6)]
+    with CaptureQueriesContext(connection) as cold:
+        page = html(stories[0].get_absolute_url())
+    loads = [q["sql"] for q in cold.captured_queries if "articles_article_tags" in q["sql"]]
+    card_load = [sql for sql in loads if "articles_company" not in sql.split("UNION")[0]]
+    assert card_load, loads  # the story's own statement joins its company; the cards' does not
+    assert related_section(page).count("연관회사") >= 4
+    # Drawn afresh (staff's way, every card with its company read), the cards are the same.
+    forget()
+    caches["answers"].clear()
+    assert related_section(html(stories[1].get_absolute_url())).count("연관회사") >= 4
+
+
+def test_a_story_moved_to_another_company_meanwhile_shows_its_own_company():
+    company, other = CompanyFactory(name="원래회사"), CompanyFactory(name="옮긴회사")
+    stay, moved = ArticleFactory(company=company), ArticleFactory(company=company)
+    Article.objects.filter(pk=moved.pk).update(company=other)  # after the page read its row
+    stories, _ = Article.objects.published_cards_with([stay.pk, moved.pk], [], company=company)
+    assert [story.company.name for story in stories] == ["원래회사", "옮긴회사"]
+    assert stories[0].company is company
+
+
 def test_a_crawler_s_next_story_of_a_company_reads_its_related_counts_with_its_row():
     company = CompanyFactory(name="연관회사")
     stories = [ArticleFactory(title=f"연관 이야기 {n}", company=company) for n in range(7)]

@@ -96,6 +96,16 @@ COMPANY_NEWEST_CARDS = Prepared(
         .only(*STORY_CARD_FIELDS, "company")[:count]
     )
 )
+# Stories of one company as cards by their keys, without their company (the caller has it).
+PUBLISHED_CARDS_OF_COMPANY = Prepared(
+    lambda model, ids, now: (
+        model.objects.published(now)
+        .by_key(ids)
+        .select_related("view_total")
+        .only(*STORY_CARD_FIELDS, "company")
+        .order_by()
+    )
+)
 SERIES_PARTS = Prepared(
     lambda model, series, now: model.objects.series_parts(series, now).only(
         "pk", "slug", "title", "series_part"
@@ -345,14 +355,22 @@ class ArticleQuerySet(models.QuerySet):
         (articles/prepared.py): a page's related stories, home's cards."""
         return self.published_cards_with(ids, (), now)[0]
 
-    def published_cards_with(self, ids, along, now=None) -> tuple[list, list]:
+    def published_cards_with(self, ids, along, now=None, company=None) -> tuple[list, list]:
         """published_cards() and the rows of each read of `along` (articles/prepared.py
-        Along), in one statement (read_along())."""
+        Along), in one statement (read_along()). With `company`, the stories of `ids` are all
+        its own: it is not read again but given to each (a story page's related cards of its
+        own company: four Company instances fewer to make, a sixth of the load). A story
+        moved to another company since the caller read it reads its own when asked."""
         if not ids:
             return [], [[] for _ in along]
         now = now or clock.now_datetime()
-        found, others = read_along(PUBLISHED_CARDS, self.model, along, ids=list(ids), now=now)
+        prepared = PUBLISHED_CARDS if company is None else PUBLISHED_CARDS_OF_COMPANY
+        found, others = read_along(prepared, self.model, along, ids=list(ids), now=now)
         stories = {story.pk: story for story in found}
+        if company is not None:
+            for story in found:
+                if story.company_id == company.pk:
+                    story.company = company
         return [stories[pk] for pk in ids if pk in stories], others
 
     def published_story(self, pk: int, now=None):
