@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "ninja",
     "articles",
+    "reader",  # its commands: draw_cards
     "ops",
     "tokens",
     "editorial",

@@ -20,18 +20,29 @@ shows besides its story's own row (a company, a hashtag, a picture). A story pag
 company's newest stories' versions with its row, so after another story's save its related
 cards that are kept are still not loaded at all.
 
+A story page's related cards may also come stored with their stories (articles/models/cards.py,
+drawn by `manage.py draw_cards`: reader/stored_cards.py), read with the page's own row: a
+card that shows what its story shows now and was drawn where cards are drawn now
+(drawn_where()) is neither loaded nor drawn, in any process, its 조회수 filled in.
+
 A card is kept only while an answer for readers is being rendered (articles/answers.py
 rendering_under): staff renders and previews draw every card afresh. The cards live in this
 process, in a cache bounded by the bytes it holds (least recently used first out)."""
 
+import functools
+import hashlib
+from pathlib import Path
+
 from django import template
+from django.conf import settings
 from django.core.signals import setting_changed
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, pgettext
 
-from articles import clock
+from articles import clock, renditions
 from articles.answers import cards_under, rendering_under
 from articles.bounded import BoundedTexts
 from articles.listing import (
@@ -45,6 +56,9 @@ from articles.listing import (
     with_card_tags,
 )
 from articles.models import RELATED_COUNT, Article
+from articles.models.cards import RECORD
+from articles.models.common import url_context
+from reader import markup
 from reader.markup import card_html, card_links
 
 register = template.Library()
@@ -65,6 +79,34 @@ def forget(**kwargs):
     the time zone): under test settings the kept cards go with any change."""
     cards.clear()
     drawn_under.clear()
+    _drawn_where.cache_clear()
+
+
+# A stored card's 조회수 (articles/models/cards.py): written where the count goes, filled in
+# when the card is read. No text a card shows can hold it: all of it is escaped ("<" is
+# written "&lt;").
+COUNT_MARK = "<count>"
+# The code that draws a card: a stored card drawn by other code is not used.
+_CODE = hashlib.sha256(
+    b"".join(Path(module.__file__).read_bytes() for module in (markup, renditions))
+).hexdigest()
+
+
+def drawn_where() -> str:
+    """Where a card is drawn now, as a stored card keeps it (StoredCard.context): the code
+    that draws it and everything else its HTML depends on but the story (the media storage and
+    its URL, the time zone, the language and its ellipsis, the URLs of stories and hashtags)."""
+    return _drawn_where(timezone.get_current_timezone_name(), get_language(), url_context())
+
+
+@functools.lru_cache(maxsize=16)
+def _drawn_where(zone: str, language, urls) -> str:
+    story_url, tag_url = card_links()
+    ellipsis = pgettext("String to return when truncating text", "%(truncated_text)s…")
+    default = settings.STORAGES.get("default", {})
+    where = (_CODE, settings.MEDIA_URL, repr(default), zone, language, ellipsis)
+    where += (story_url("slug", 1), tag_url("slug"))
+    return hashlib.sha256(repr(where).encode()).hexdigest()[:32]
 
 
 setting_changed.connect(forget)
@@ -162,7 +204,7 @@ def related_for_readers(article) -> list:
         stories += Article.objects.published_cards([pk for pk in chosen if pk not in loaded])
         kept = {}
     else:
-        counts = {pk: count for pk, count, _ in newest}
+        counts = {pk: count for pk, count, _, _ in newest}
         chosen = Article.objects.related_ids(article, list(counts), limit=RELATED_COUNT)
         others = [pk for pk in chosen if pk not in counts]
         if others:
@@ -173,6 +215,9 @@ def related_for_readers(article) -> list:
             kept = _found(version, ((pk, counts.get(pk, 0)) for pk in chosen))
             kept.update(_found_by_story(cards_under.get(), newest, chosen, kept))
         missing = [pk for pk in chosen if pk not in kept]
+        if missing:
+            kept.update(_stored(newest, missing, version, cards_under.get()))
+            missing = [pk for pk in chosen if pk not in kept]
         # The company's own newest, the usual related cards, are loaded without their company.
         own = article.company if article.company_id and not others else None
         stories, (rows,) = Article.objects.published_cards_with(
@@ -213,11 +258,35 @@ def _found_by_story(cards_version: int | None, newest, chosen, kept: dict) -> di
         return {}
     wanted = set(chosen).difference(kept)
     found = {}
-    for pk, count, version in newest:
+    for pk, count, version, _ in newest:
         if pk in wanted:
             html = cards.get(story_key(cards_version, pk, version, None, count))
             if html is not None:
                 found[pk] = KeptCard(pk, html)
+    return found
+
+
+def _stored(newest, wanted, version: str | None, cards_version: int | None) -> dict:
+    """{story id: KeptCard} of the stories of `wanted` whose stored card `newest` gives (it
+    shows what the story shows now: articles/models/cards.py) and was drawn where cards are
+    drawn now (drawn_where()), its 조회수 filled in. Within a render for readers each is kept
+    in this process as a drawn card is (under `version` and `cards_version`)."""
+    found = {}
+    where = None
+    for pk, count, story_version, stored in newest:
+        if stored is None or pk not in wanted:
+            continue
+        context, _, html = stored.partition(RECORD)
+        where = where or drawn_where()
+        if context != where:
+            continue
+        html = html.replace(COUNT_MARK, str(count))
+        found[pk] = KeptCard(pk, html)
+        if version:
+            cards.put(version_key(version, pk, None, count), html)
+            if cards_version is not None:
+                cards.put(story_key(cards_version, pk, story_version, None, count), html)
+            drawn_under.put(version, "")
     return found
 
 

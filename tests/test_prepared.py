@@ -241,12 +241,15 @@ def test_a_story_s_tags_people_and_company_newest_read_along_its_row_are_each_re
         "하늘",
     ]
     newest_stories = Article.objects.of_company(company.pk, now)
-    assert make_counts(count_rows) == [
-        (pk, count or 0, version)
-        for pk, count, version in newest_stories.values_list("pk", "view_total__count", "version")[
-            :5
+    assert (
+        make_counts(count_rows)
+        == [
+            (pk, count or 0, version, None)  # no card stored
+            for pk, count, version in newest_stories.values_list(
+                "pk", "view_total__count", "version"
+            )[:5]
         ]
-    ]
+    )
     links = make_newest(newest_rows)
     assert links == [
         RelatedLink._make(row)

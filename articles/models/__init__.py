@@ -1,6 +1,7 @@
 """The story hub's content, one module per concern; everything is importable from here."""
 
 from articles.models import (
+    cards,
     collections,
     common,
     entities,
@@ -13,6 +14,7 @@ from articles.models import (
     versioning,
     workflow,
 )
+from articles.models.cards import *  # noqa: F403
 from articles.models.collections import *  # noqa: F403
 from articles.models.common import *  # noqa: F403
 from articles.models.entities import *  # noqa: F403
@@ -27,6 +29,7 @@ from articles.models.workflow import *  # noqa: F403
 
 # What each module exports, declared next to it.
 __all__ = [
+    *cards.__all__,
     *collections.__all__,
     *common.__all__,
     *entities.__all__,

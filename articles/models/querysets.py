@@ -23,6 +23,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from articles import clock
+from articles.models.cards import Shown, StoredHtml
 from articles.models.common import POPULAR_WINDOW_DAYS, RELATED_COUNT
 from articles.models.ordered import tags_in_order
 from articles.models.states import State, state_conditions
@@ -96,6 +97,13 @@ COMPANY_NEWEST_CARDS = Prepared(
         .only(*STORY_CARD_FIELDS, "company")[:count]
     )
 )
+# Stories as cards by their keys with what each card shows (Shown): what draw_cards draws
+# and stores, read in one statement with their hashtags.
+PUBLISHED_CARDS_SHOWN = Prepared(
+    lambda model, ids, now: (
+        model.objects.published(now).by_key(ids).card_columns().annotate(shown=Shown()).order_by()
+    )
+)
 # Stories of one company as cards by their keys, without their company (the caller has it).
 PUBLISHED_CARDS_OF_COMPANY = Prepared(
     lambda model, ids, now: (
@@ -127,21 +135,26 @@ NEWEST_OF_KIND = Prepared(
 )
 
 
-def story_company_newest(*columns: str) -> Prepared:
+def story_company_newest(*columns: str, **annotations) -> Prepared:
     """The newest stories of a story's company, by the story's key (`story`; to be read along
-    the story's row), as a values_list() of `columns`, the last of them `published_at`."""
+    the story's row), as a values_list() of `columns` (which may name `annotations`), the last
+    of them `published_at`."""
     return Prepared(
-        lambda model, count, story, now: model.objects.of_company(
-            models.Subquery(model.objects.filter(pk=story).order_by().values("company_id")), now
-        ).values_list(*columns)[:count]
+        lambda model, count, story, now: (
+            model.objects.of_company(
+                models.Subquery(model.objects.filter(pk=story).order_by().values("company_id")), now
+            )
+            .annotate(**annotations)
+            .values_list(*columns)[:count]
+        )
     )
 
 
-# The first pool of the API's related stories, as links; of a story page's, as their keys and
-# stored 조회수.
+# The first pool of the API's related stories, as links; of a story page's, as their keys,
+# stored 조회수, versions and stored cards (articles/models/cards.py).
 STORY_COMPANY_NEWEST_LINKS = story_company_newest(*LINK_COLUMNS)
 STORY_COMPANY_NEWEST_COUNTS = story_company_newest(
-    "pk", "view_total__count", "version", "published_at"
+    "pk", "view_total__count", "version", "stored", "published_at", stored=StoredHtml()
 )
 # A story page and the API's story show the body's HTML, never its Markdown source: reading
 # that too (a second long text, stored after the others) was 40 % of the query's time.
@@ -315,12 +328,13 @@ class ArticleQuerySet(models.QuerySet):
         return along, lambda rows: [RelatedLink._make(row) for row in made(rows)]
 
     def newest_counts_along(self, story_id: int, now, limit=RELATED_COUNT) -> tuple:
-        """The ids, stored 조회수 and versions of the same first pool (a story page's related
-        cards) as a read along the story's row, and what makes its rows into (id, 조회수,
-        version), newest first."""
+        """The ids, stored 조회수, versions and stored cards of the same first pool (a story
+        page's related cards) as a read along the story's row, and what makes its rows into
+        (id, 조회수, version, stored card), newest first. The stored card is its context and
+        HTML (StoredHtml) while it shows what the story shows now, else None."""
         along, made = self._newest_along(STORY_COMPANY_NEWEST_COUNTS, story_id, now, limit)
         return along, lambda rows: [
-            (pk, count or 0, version) for pk, count, version, _ in made(rows)
+            (pk, count or 0, version, stored) for pk, count, version, stored, _ in made(rows)
         ]
 
     def _newest_along(self, prepared: Prepared, story_id: int, now, limit) -> tuple:
