@@ -162,6 +162,7 @@ def prepare(database: str, count: int, env: dict, name: str, args) -> float | No
     if done.exists() and done.read_text().strip() == str(count) and exists(database, name, args):
         subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
         print(f"Reusing {database} {name} ({count:,} stories)", flush=True)
+        draw_cards(env)
         return None
     done.unlink(missing_ok=True)
     drop(database, name, args)
@@ -170,10 +171,18 @@ def prepare(database: str, count: int, env: dict, name: str, args) -> float | No
     subprocess.run([PYTHON, "-m", "bench.seed", "--stories", str(count)], env=env, cwd=ROOT,
                    check=True)  # fmt: skip
     seconds = time.monotonic() - started
+    draw_cards(env)
     if database == "postgres":
         settle(args)
     done.write_text(f"{count}\n")
     return seconds
+
+
+def draw_cards(env: dict) -> None:
+    """Store the cards that are missing or not current (manage.py draw_cards), as a deploy does
+    after an import or a seed and its timer every few minutes (deploy/draw-cards.timer): none
+    after a run that stored them all, every one after a change to the code that draws them."""
+    subprocess.run([PYTHON, "manage.py", "draw_cards"], env=env, cwd=ROOT, check=True)
 
 
 def settle(args) -> None:
