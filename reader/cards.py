@@ -33,6 +33,7 @@ import functools
 import hashlib
 from pathlib import Path
 
+import django
 from django import template
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -56,6 +57,8 @@ from articles.listing import (
     with_card_tags,
 )
 from articles.models import RELATED_COUNT, Article
+from articles.models import common as common_models
+from articles.models import stories as story_models
 from articles.models.cards import RECORD
 from articles.models.common import url_context
 from reader import markup
@@ -86,9 +89,14 @@ def forget(**kwargs):
 # when the card is read. No text a card shows can hold it: all of it is escaped ("<" is
 # written "&lt;").
 COUNT_MARK = "<count>"
-# The code that draws a card: a stored card drawn by other code is not used.
+# The code that draws a card (the markup, the pictures' URLs, the kinds' labels and a story's
+# date, Django's escaping and cutting): a stored card drawn by other code is not used.
 _CODE = hashlib.sha256(
-    b"".join(Path(module.__file__).read_bytes() for module in (markup, renditions))
+    b"".join(
+        Path(module.__file__).read_bytes()
+        for module in (markup, renditions, common_models, story_models)
+    )
+    + django.get_version().encode()
 ).hexdigest()
 
 

@@ -140,6 +140,20 @@ def test_a_card_stored_where_cards_are_drawn_otherwise_is_not_used(company_stori
     assert "저장 이야기 5" in related(html)
 
 
+def test_a_card_stored_by_other_code_is_not_used(company_stories, monkeypatch):
+    from reader import cards
+
+    _, _, stories = company_stories
+    draw_cards()
+    monkeypatch.setattr(cards, "_CODE", "the code of a later deploy")
+    forget()  # the context is worked out again, with the new code
+    _, ran = page(stories[0])
+    assert len(ran) == 3
+    assert "카드 6개" in draw_cards()  # drawn again where cards are drawn now
+    _, ran = page(stories[0])
+    assert len(ran) == 2
+
+
 def test_a_stored_card_of_a_story_withdrawn_never_shows(company_stories):
     _, _, stories = company_stories
     draw_cards()
