@@ -163,6 +163,8 @@ def prepare(database: str, count: int, env: dict, name: str, args) -> float | No
         subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
         print(f"Reusing {database} {name} ({count:,} stories)", flush=True)
         draw_cards(env)
+        if database == "postgres":
+            settle(args, name)
         return None
     done.unlink(missing_ok=True)
     drop(database, name, args)
@@ -173,7 +175,7 @@ def prepare(database: str, count: int, env: dict, name: str, args) -> float | No
     seconds = time.monotonic() - started
     draw_cards(env)
     if database == "postgres":
-        settle(args)
+        settle(args, name)
     done.write_text(f"{count}\n")
     return seconds
 
@@ -185,11 +187,16 @@ def draw_cards(env: dict) -> None:
     subprocess.run([PYTHON, "manage.py", "draw_cards"], env=env, cwd=ROOT, check=True)
 
 
-def settle(args) -> None:
-    """Write what the seed left in the server's memory to disk now (CHECKPOINT), before the
-    rounds: with shared_buffers a quarter of memory, a seeded corpus stays in it unwritten,
-    and the checkpointer would write it out (1.5 GB at 100,000 stories) while the rounds are
-    measured. A run that reuses the corpus has nothing to write."""
+def settle(args, name: str) -> None:
+    """Leave nothing for the server to do during the rounds that the seed or the stored cards
+    (draw_cards) left: VACUUM (ANALYZE) the corpus (after a draw of every card, 100,000 rows
+    rewritten, autovacuum and the checkpointer ran during the rounds and cost the workers
+    beside them: docs/performance.md, "2026-12-07 (late)"), then write to disk what is in the
+    server's memory (CHECKPOINT): with shared_buffers a quarter of memory a seeded corpus stays
+    in it unwritten, and the checkpointer would write it out (1.5 GB at 100,000 stories) while
+    the rounds are measured. A run with nothing drawn has little to do."""
+    with pg_connect(args, database=name) as corpus:
+        corpus.execute("VACUUM (ANALYZE)")
     with pg_connect(args) as admin:
         admin.execute("CHECKPOINT")
 
