@@ -156,7 +156,10 @@ class Holders:
             self.ready.wait()
         except threading.BrokenBarrierError:
             self.__exit__()
-            raise AssertionError(f"a holder could not get a connection: {self.errors}") from None
+            stats = connection.pool.get_stats()  # what the pool held, for the next reader
+            raise AssertionError(
+                f"a holder could not get a connection: {self.errors}; the pool: {stats}"
+            ) from None
         return self
 
     def __exit__(self, *exc):
