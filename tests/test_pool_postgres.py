@@ -156,9 +156,13 @@ class Holders:
             self.ready.wait()
         except threading.BrokenBarrierError:
             self.__exit__()
-            stats = connection.pool.get_stats()  # what the pool held, for the next reader
+            # What the pool held and who else could hold a connection, for the next reader.
+            stats = connection.pool.get_stats()
+            threads = [thread.name for thread in threading.enumerate()]
+            mine = (connection.connection is not None, connection.in_atomic_block)
             raise AssertionError(
-                f"a holder could not get a connection: {self.errors}; the pool: {stats}"
+                f"a holder could not get a connection: {self.errors}; the pool: {stats}; "
+                f"this thread's connection (open, in a transaction): {mine}; threads: {threads}"
             ) from None
         return self
 
