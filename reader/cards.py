@@ -62,7 +62,7 @@ from articles.models import stories as story_models
 from articles.models.cards import RECORD
 from articles.models.common import url_context
 from reader import markup
-from reader.markup import card_html, card_links
+from reader.markup import card_html, card_links, list_drawing
 
 register = template.Library()
 # About 1.3 KB a card: some 6,000 cards, every card of a large site's first pages.
@@ -407,12 +407,12 @@ def cards_html(stories, popular_days=None) -> str:
     """The cards of `stories` one after the other, their links, the time zone and each
     company's line made once (`popular_days`: the window of 인기순 whose views they show, or
     None)."""
-    made = {"links": card_links(), "zone": timezone.get_current_timezone(), "lines": {}}
+    made = list_drawing()
     return "".join(_card(story, popular_days, made) for story in stories)
 
 
 def _card(story, popular_days, made) -> str:
-    """A story's card, kept or drawn (`made`: what card_html() is given for a list)."""
+    """A story's card, kept or drawn (`made`: list_drawing())."""
     if isinstance(story, KeptCard):
         return story.html  # card_html()'s output, escaped there
     version = rendering_under.get()

@@ -204,13 +204,24 @@ def card_links() -> tuple:
     return url_maker("articles:story", keyed=True), url_maker(Tag.url_name)
 
 
+def list_drawing() -> dict:
+    """What card_html() is given for the cards of one list (a page's, a batch of draw_cards'),
+    each made once: its links, the current time zone, and the company lines drawn so far."""
+    return {"links": card_links(), "zone": timezone.get_current_timezone(), "lines": {}}
+
+
+def count_span(shown: str) -> str:
+    """A card's 조회수 of all time, `shown` written as it is (escaped by the caller)."""
+    return f"<span>조회수 {shown}</span>"
+
+
 def card_html(story, tags, popular_days, links=None, *, zone=None, lines=None) -> str:
     """A story card: its cover, kind, company, title, excerpt, 조회수 (of the last
     `popular_days` days on a 인기순 list), date and hashtags (`tags`, CardTag or Tag).
-    For a list, made once for all its cards: `links`, card_links(); `zone`, the current time
-    zone; `lines`, a dict in which each company's line (its logo and name) is kept by the
-    company instance, so the cards of one company (a story page's related ones) write it
-    once."""
+    For a list, made once for all its cards (list_drawing()): `links`, card_links(); `zone`,
+    the current time zone; `lines`, a dict in which each company's line (its logo and name) is
+    kept by the company instance, so the cards of one company (a story page's related ones)
+    write it once."""
     story_url, tag_url = links or card_links()
     company = story.company
     company_line = ""
@@ -231,7 +242,7 @@ def card_html(story, tags, popular_days, links=None, *, zone=None, lines=None) -
     if popular_days:
         count = f"<span>최근 {_e(popular_days)}일 조회수 {_e(story.recent_views)}</span>"
     else:
-        count = f"<span>조회수 {_e(story.view_count)}</span>"
+        count = count_span(_e(story.view_count))
     hashtags = (
         '\n  <p class="tag-list">'
         + "".join(f'<a href="{_e(tag_url(tag.slug))}">#{_e(tag.name)}</a> ' for tag in tags)

@@ -19,7 +19,7 @@ from articles.models import Article, Shown, StoredCard
 from articles.models.querysets import PUBLISHED_CARDS_SHOWN
 from articles.prepared import read_along
 from reader.cards import COUNT_MARK, drawn_where
-from reader.markup import card_html, card_links
+from reader.markup import card_html, count_span, list_drawing
 
 BATCH = 500
 
@@ -46,15 +46,14 @@ def store_cards(ids) -> int:
     )  # fmt: skip
     tags = tags_by_story_of_along(rows)
     where = drawn_where()
-    made = {"links": card_links(), "zone": timezone.get_current_timezone(), "lines": {}}
+    made = list_drawing()
     drawn = []
     for story in stories:
-        count = story.view_count
         html = card_html(story, tags.get(story.pk, ()), None, **made)
-        shown = f"<span>조회수 {count}</span>"
-        if html.count(shown) != 1:
+        count = count_span(str(story.view_count))
+        if html.count(count) != 1:
             continue  # never: the count is the card's only unescaped "<span>조회수"
-        html = html.replace(shown, f"<span>조회수 {COUNT_MARK}</span>")
+        html = html.replace(count, count_span(COUNT_MARK))
         drawn.append(StoredCard(article_id=story.pk, shown=story.shown, context=where, html=html))
     with transaction.atomic():
         StoredCard.objects.bulk_create(

@@ -25,6 +25,7 @@ from reader.markup import (
     card_links,
     cut,
     kind_label,
+    list_drawing,
     story_date_html,
 )
 from tests.factories import ArticleFactory, CompanyFactory, TagFactory
@@ -98,11 +99,10 @@ def test_cards_drawn_with_their_list_s_zone_and_company_lines_are_the_cards_draw
     rows = with_card_tags(Article.objects.card_rows([first.pk, second.pk, other.pk]))
     rows[1].company = rows[0].company  # one instance, as a story page's related cards share
     alone = [card_html(row, row.card_tags, None) for row in rows]
-    lines = {}
-    made = {"links": card_links(), "zone": django_timezone.get_current_timezone(), "lines": lines}
+    made = list_drawing()
     assert [card_html(row, row.card_tags, None, **made) for row in rows] == alone
     # Each company's line was written once, kept by its instance.
-    assert len(lines) == 2
+    assert len(made["lines"]) == 2
     assert "다른 회사" in alone[2]
     assert "다른 회사" not in alone[0]
 

@@ -115,13 +115,13 @@ def shown_sql(connection, story: str) -> str:
 
 
 class _OfTheRow(models.Func):
-    """An expression over a story row of the query: the one its key (a column, so the
-    query names the row's table however it aliases it) is of."""
+    """An expression over the query's story row: named through its key (a column, so the
+    query names the row's table however it aliases it)."""
 
     output_field = models.TextField()
 
-    def __init__(self, key="pk"):
-        super().__init__(models.F(key))
+    def __init__(self):
+        super().__init__(models.F("pk"))
 
     def as_sql(self, compiler, connection, **extra):
         story = compiler.quote_name_unless_alias(self.source_expressions[0].alias)
