@@ -7,7 +7,7 @@ from pathlib import Path
 import PIL
 import pytest
 from django.core.cache import caches
-from django.db import connection
+from django.db import connection, connections
 
 from articles import renditions
 from reader import beacon, cards
@@ -228,11 +228,48 @@ def chromium():
         browser.close()
 
 
+class ConnectionsBack:
+    """A WSGI application's wrapper: the request's thread gives its database connections back
+    once the response is done, as every request of a gunicorn worker does.
+
+    The live server answers a browser's keep-alive connection in a thread that lives as long
+    as the socket, and Django's request_finished (which gives connections back) can miss: the
+    test client disconnects that signal, for every thread, while it closes a response of its
+    own. A thread that kept its pool connection then starved the pool tests run after it in
+    the same process. An in-memory SQLite database shared with the test ignores the close."""
+
+    def __init__(self, application):
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        try:
+            response = self.application(environ, start_response)
+        except BaseException:
+            connections.close_all()
+            raise
+        return _ClosingThenBack(response)
+
+
+class _ClosingThenBack:
+    def __init__(self, response):
+        self.response = response
+
+    def __iter__(self):
+        return iter(self.response)
+
+    def close(self):
+        try:
+            if hasattr(self.response, "close"):
+                self.response.close()
+        finally:
+            connections.close_all()
+
+
 @pytest.fixture(scope="session")
 def live_server(request):
     """pytest-django's live server, with the site's WSGI application in front as gunicorn
     serves it (culture/wsgi.py): the 조회수 beacon's gate before Django's handler, so that the
-    browser tests count views the way production does."""
+    browser tests count views the way production does; around both, ConnectionsBack."""
     from pytest_django.live_server_helper import LiveServer
 
     address = (
@@ -242,7 +279,9 @@ def live_server(request):
     )
     server = LiveServer(address, start=False)
     static_files = server.thread.static_handler
-    server.thread.static_handler = lambda application: beacon.BeaconGate(static_files(application))
+    server.thread.static_handler = lambda application: ConnectionsBack(
+        beacon.BeaconGate(static_files(application))
+    )
     server.start()
     yield server
     server.stop()
