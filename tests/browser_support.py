@@ -12,10 +12,45 @@ say max-age=0, so they are asked for again) and its compiled scripts.
 """
 
 from collections import defaultdict
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.db import connections
 
 # Playwright's own defaults for a context that names none.
 DEFAULT_VIEWPORT = {"width": 1280, "height": 720}
 OPTIONS = {"viewport", "locale", "color_scheme"}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@contextmanager
+def chromium_session(executable: Path):
+    """Headless Chromium at `executable`, driven by Playwright's sync API, for the duration.
+
+    Playwright leaves its event loop marked as running in this thread until it stops, and
+    meanwhile Django keeps this thread's connections in a store of their own (asgiref's Local:
+    a context variable where a loop runs). A connection the thread had open before, as
+    Django's test database set-up leaves one, would stay out of the pool for good: every
+    connection is given back first."""
+    from playwright.sync_api import sync_playwright
+
+    connections.close_all()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(executable), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 class LentPage:

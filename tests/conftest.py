@@ -208,24 +208,10 @@ def admin_client(client, superuser):
 @pytest.fixture(scope="session")
 def chromium():
     """Debian's headless Chromium driven by Playwright (tests marked `browser`): one per test
-    process."""
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+    process (tests/browser_support.py chromium_session())."""
+    pytest.importorskip("playwright.sync_api")
+    with browser_support.chromium_session(CHROMIUM) as browser:
         yield browser
-        browser.close()
 
 
 class ConnectionsBack:
