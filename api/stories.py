@@ -334,6 +334,7 @@ def list_stories(request: HttpRequest, response: HttpResponse, filters: Query[St
         list_stamp_key(version, filters),
         lambda: list_stamp(filtered(filters), whole=not narrowed(filters)),
         answers.CONTENT_TIMEOUT,
+        shared_too=True,
     )
     # The page's ids and 조회수, so that the ETag follows the counts it shows (a 304 costs
     # this one query); the rest of what it shows moves the content version. An answer written

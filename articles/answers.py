@@ -120,17 +120,35 @@ def answer(kind: str, address: str, render: Callable, *, timeout: int) -> tuple[
     return entry, slot.how
 
 
-def kept(key: str | None, compute: Callable, timeout: int):
+def kept(key: str | None, compute: Callable, timeout: int, *, shared_too: bool = False):
     """compute(), kept in this process's answers cache under `key` for `timeout` seconds: a
     part of answers that only a content change can change (a list's count, a company's newest
     stories), when `key` names the content version. None: computed every time (nothing may be
-    kept now)."""
+    kept now).
+
+    `shared_too`: also kept in the shared store (PAGE_CACHE=redis), for a plain value that
+    costs more than a round trip to it, so that one worker of one host computes it per
+    content version instead of each worker of each host (the API list's count and stamp, an
+    aggregate over every published story: 31 ms at 100,000 stories on SQLite)."""
     if key is None:
         return compute()
     value = front().get(key)
+    if value is not None:
+        return value
+    store = shared() if shared_too else None
+    if store is not None:
+        try:
+            value = store.get(key)
+        except Exception:
+            versions.complain()
     if value is None:
         value = compute()
-        front().set(key, value, timeout)
+        if store is not None:
+            try:
+                store.set(key, value, timeout)
+            except Exception:
+                versions.complain()
+    front().set(key, value, timeout)
     return value
 
 

@@ -292,6 +292,38 @@ def test_with_a_shared_store_a_second_host_gets_the_page_without_rendering(setti
     assert read("/feed/")[1] == "hit"
 
 
+@pytest.mark.parametrize("shared", [True, False], ids=["shared-store", "memory-only"])
+def test_with_a_shared_store_one_host_counts_the_api_list_for_all(settings, monkeypatch, shared):
+    """The API list's count and stamp (every published story read) is computed once per
+    content version for every worker of every host, when there is a shared store."""
+    import api.stories
+
+    if shared:
+        settings.CACHES = {
+            **settings.CACHES,
+            "shared_answers": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        }
+        caches["shared_answers"].clear()
+    ArticleFactory(title="세는 글")
+    token = token_for(editor())
+    counted = []
+    stamp = api.stories.list_stamp
+    monkeypatch.setattr(
+        api.stories,
+        "list_stamp",
+        lambda *args, **kwargs: counted.append(1) or stamp(*args, **kwargs),
+    )
+    lists = []
+    for _ in range(2):
+        answers.front().clear()  # each time another host: its own memory is empty
+        response = Client().get("/api/v1/stories", headers=bearer(token))
+        assert response.status_code == 200
+        lists.append((response.json()["count"], response["Last-Modified"]))
+    assert lists[0] == lists[1]
+    assert lists[0][0] == 1
+    assert len(counted) == (1 if shared else 2)
+
+
 def test_offset_is_measured_once_per_period(django_assert_num_queries):
     clock.now()
     with django_assert_num_queries(0):
