@@ -132,23 +132,13 @@ def kept(key: str | None, compute: Callable, timeout: int, *, shared_too: bool =
     aggregate over every published story: 31 ms at 100,000 stories on SQLite)."""
     if key is None:
         return compute()
-    value = front().get(key)
-    if value is not None:
-        return value
-    store = shared() if shared_too else None
-    if store is not None:
-        try:
-            value = store.get(key)
-        except Exception:
-            versions.complain()
+    value = _lookup(key)[0] if shared_too else front().get(key)
     if value is None:
         value = compute()
-        if store is not None:
-            try:
-                store.set(key, value, timeout)
-            except Exception:
-                versions.complain()
-    front().set(key, value, timeout)
+        if shared_too:
+            _keep(key, value, timeout)
+        else:
+            front().set(key, value, timeout)
     return value
 
 

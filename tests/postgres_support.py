@@ -27,6 +27,11 @@ from psycopg import sql
 from bench.common import free_port, write_pgbouncer_files
 from tests.process_support import last_json, run, run_python
 
+# Tests of the native pool itself: they run where DATABASE_URL's settings turn it on.
+needs_pool = pytest.mark.skipif(
+    not connection.settings_dict["OPTIONS"].get("pool"), reason="needs DB_POOL=true (as CI sets)"
+)
+
 
 def manage(*args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
     """`manage.py *args` in a fresh process whose database settings are only `env`'s."""

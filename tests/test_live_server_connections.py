@@ -12,12 +12,9 @@ from django.db import close_old_connections, connection
 
 from tests.conftest import CHROMIUM
 from tests.factories import ArticleFactory
-from tests.postgres_support import run_django
+from tests.postgres_support import needs_pool, run_django
 
 pytestmark = pytest.mark.postgres
-needs_pool = pytest.mark.skipif(
-    not connection.settings_dict["OPTIONS"].get("pool"), reason="needs DB_POOL=true (as CI sets)"
-)
 
 
 @needs_pool

@@ -20,12 +20,10 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.factories import ArticleFactory, StaffFactory
-from tests.postgres_support import free_port, own_connection, run_django
+from tests.postgres_support import free_port, needs_pool, own_connection, run_django
 from tests.process_support import run
 
 pytestmark = pytest.mark.postgres
-POOLED = bool(settings.DATABASES["default"]["OPTIONS"].get("pool"))
-needs_pool = pytest.mark.skipif(not POOLED, reason="needs DB_POOL=true (as CI sets)")
 
 
 # --- knobs and refusals -------------------------------------------------------------------
