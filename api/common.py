@@ -5,7 +5,7 @@ import hashlib
 import re
 from datetime import UTC, datetime
 
-from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.db.models import Count, Max, Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
@@ -15,8 +15,8 @@ from ninja.renderers import JSONRenderer
 from api.cache import anonymous, wants_full_answer
 from api.errors import ApiError, field_error
 from api.schemas import ErrorOut
-from articles import clock, edge, versions
-from articles.models import Article, Company
+from articles import clock, edge, tally, versions
+from articles.models import Article
 
 
 class KoreanJSONRenderer(JSONRenderer):
@@ -135,26 +135,18 @@ def list_stamp(queryset, *, whole: bool = False) -> dict:
     """How many stories a list holds and the latest edit, publication and company change
     among them (the list's Last-Modified): one query over the list joined to its companies.
 
-    For the whole published list (`whole`, no filter) the companies' latest change is a
-    second query, over the companies that have a story in it (one index probe each), instead
-    of a join of every story to its company: at 100,000 stories on SQLite the stamp costs
-    180 M instructions instead of 340 M (the same second query as a subquery of the first
-    costs 276 M: SQLite takes the maximum again on every row). A filtered list keeps the
-    join, cheaper there than a probe per company."""
-    stories = queryset.order_by()
-    if not whole:
-        return stories.aggregate(
-            count=Count("pk"),
-            updated=Max("updated_at"),
-            published=Max("published_at"),
-            company_updated=Max("company__updated_at"),
-        )
-    stamp = stories.aggregate(
-        count=Count("pk"), updated=Max("updated_at"), published=Max("published_at")
+    The whole published list (`whole`, no filter) is answered from the number of published
+    stories the database keeps as they are written, and indexes walked newest first
+    (articles/tally.py): counting it read every published story's index entry, 31.6 ms at
+    100,000 stories on SQLite against 0.4 ms at 1,000, in every worker after every edit."""
+    if whole and (stamp := tally.published_stamp(clock.now_datetime())) is not None:
+        return stamp
+    return queryset.order_by().aggregate(
+        count=Count("pk"),
+        updated=Max("updated_at"),
+        published=Max("published_at"),
+        company_updated=Max("company__updated_at"),
     )
-    companies = Company.objects.filter(Exists(stories.filter(company=OuterRef("pk"))))
-    stamp["company_updated"] = companies.aggregate(latest=Max("updated_at"))["latest"]
-    return stamp
 
 
 def last_modified_of(*stamps: datetime | None) -> datetime | None:

@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.core import checks
-from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete, pre_save
 
 
 class ArticlesConfig(AppConfig):
@@ -13,7 +13,7 @@ class ArticlesConfig(AppConfig):
         pages and re-indexes search itself. What stories show of companies, people, tags,
         series and collections changes outside it, wherever those are edited (their admin
         pages, the shell, a fixture): for them, and only them, receivers do the same."""
-        from articles import pictures, search, sharecards, uploads, versions
+        from articles import pictures, search, sharecards, tally, uploads, versions
         from articles.models import Collection, CollectionItem, Company, Person, Series, Tag
 
         # Kept answers are derived data: any change to what a page shows moves the version.
@@ -46,5 +46,9 @@ class ArticlesConfig(AppConfig):
             post_delete.connect(
                 search.reindex_after_delete, sender=model, dispatch_uid=f"search-deleted-{model}"
             )
+
+        # A SQLite table rebuilt by a migration loses its triggers: the published tally's are
+        # put back (and the stories counted again) after every migrate and flush.
+        post_migrate.connect(tally.ensured, sender=self, dispatch_uid="published-tally")
 
         checks.register(sharecards.check_font)

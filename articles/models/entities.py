@@ -53,6 +53,9 @@ class Company(Named):
     class Meta(Named.Meta):
         verbose_name = "회사"
         verbose_name_plural = "회사"
+        # The latest change among companies with a published story, walked newest first to
+        # the first such company (articles/tally.py published_stamp()).
+        indexes = [models.Index(fields=["-updated_at"], name="company_recent_change")]
 
     @property
     def tech_list(self) -> list[str]:

@@ -244,6 +244,12 @@ class Article(Provenance, QuickLoad):
                 fields=["id", "status", "published_at", "unpublish_at"],
                 name="article_state_by_id",
             ),
+            # The latest edit among the published stories, walked newest first to the first
+            # published one (articles/tally.py published_stamp()).
+            models.Index(
+                fields=["status", "-updated_at", "published_at", "unpublish_at"],
+                name="article_recent_change",
+            ),
             # The withdrawn stories (UNPUBLISHED) without reading every published one: search
             # counts its matches among the hidden stories (articles/search.py).
             models.Index(
