@@ -15,7 +15,7 @@ from unittest import mock
 
 import pytest
 from django.core.cache import caches
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.test import Client
 
 from api import throttling
@@ -223,3 +223,16 @@ def test_a_failed_count_leaves_the_requests_transaction_usable(client, settings,
 
     assert [response.status_code for response in responses] == [200, 200]
     assert responses[1].json()["count"] == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_counters_write_no_wal_on_postgresql():
+    """A counter lives for a minute: the table is UNLOGGED, so a request with a token does not
+    wait for a WAL flush (migration tokens 0005)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relpersistence FROM pg_class WHERE relname = %s",
+            [ThrottleCounter._meta.db_table],
+        )
+        assert cursor.fetchone() == ("u",)

@@ -171,7 +171,8 @@ class ApiToken(models.Model):
 class ThrottleCounter(models.Model):
     """Requests of one client (or token) in one window of an API rate limit, when the limits
     are counted in the database (no Redis). api/throttling.py adds to a row with one atomic
-    upsert and deletes the rows of windows that have ended."""
+    upsert and deletes the rows of windows that have ended. On PostgreSQL the table is
+    UNLOGGED (migration 0005): no WAL to write and flush for each request."""
 
     key = models.CharField("대상", max_length=200, help_text="한도 종류와 클라이언트 주소나 토큰")
     window_end = models.BigIntegerField("창이 끝나는 때", help_text="Unix 시각(초)")
