@@ -6,6 +6,7 @@ sanitiser is the second wall: even if a plugin let something through, no script,
 or `javascript:` URL survives it.
 """
 
+import html
 import math
 import re
 import resource
@@ -23,6 +24,16 @@ from django.utils.html import strip_tags
 from django.utils.text import slugify
 from markdown_it import MarkdownIt
 from mdit_py_plugins.footnote import footnote_plugin
+
+
+def escape_html(text: str) -> str:
+    """html.escape(text), what Django's escape() runs: a text with none of the five characters
+    it replaces (most titles, names, dates and snippets) comes back as it is, without its five
+    passes of str.replace() (a search page escapes about 260 pieces, a card a dozen)."""
+    if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:
+        return html.escape(text)
+    return text
+
 
 ALLOWED_TAGS = {
     "a", "abbr", "blockquote", "br", "code", "del", "em", "figcaption", "figure", "h2", "h3",

@@ -63,7 +63,7 @@ from articles.models import Article, SearchDocument, by_views
 from articles.models.provenance import Provenance
 from articles.models.states import State
 from articles.prepared import Prepared, read_along
-from articles.rendering import plain_text
+from articles.rendering import escape_html, plain_text
 
 MAX_QUERY_LENGTH = 100
 MAX_QUERY_WORDS = 10
@@ -913,17 +913,17 @@ def _pattern(query: Query) -> _Finder | None:
 def _marked(text: str, pattern: _Finder | None) -> str:
     """`text` escaped, with each match of `pattern` in <mark>. Every piece of the text goes
     through html.escape() (what Django's escape() runs, without its lazy-string wrapper and
-    SafeString for each piece); only the <mark> tags are added as markup."""
+    SafeString for each piece: escape_html()); only the <mark> tags are added as markup."""
     if pattern is None:
-        return html.escape(text)
+        return escape_html(text)
     pieces, end = [], 0
     for start, stop in pattern.finditer(text):
         if stop == start:
             continue
-        marked = html.escape(text[start:stop])
-        pieces += [html.escape(text[end:start]), "<mark>", marked, "</mark>"]
+        marked = escape_html(text[start:stop])
+        pieces += [escape_html(text[end:start]), "<mark>", marked, "</mark>"]
         end = stop
-    pieces.append(html.escape(text[end:]))
+    pieces.append(escape_html(text[end:]))
     return "".join(pieces)
 
 

@@ -11,7 +11,6 @@ time the engine applies. Templates use the pieces through this library's tags
 definition."""
 
 import functools
-import html
 import re
 import unicodedata
 from datetime import datetime
@@ -28,6 +27,7 @@ from django.utils.translation import pgettext
 
 from articles.models import Tag
 from articles.models.common import Kind, fixed_url, url_context, url_maker
+from articles.rendering import escape_html
 
 register = template.Library()
 
@@ -70,7 +70,7 @@ def _e(value) -> str:
     {{ value }} (Django's escape() is html.escape())."""
     if hasattr(value, "__html__"):
         return value.__html__()
-    return html.escape(str(value))
+    return escape_html(str(value))
 
 
 @register.simple_tag(name="picture")

@@ -10,12 +10,13 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from django.utils import dateformat
 from django.utils import timezone as django_timezone
-from django.utils.html import conditional_escape
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
 from articles.listing import with_card_tags
 from articles.models import Article, Kind
+from articles.rendering import escape_html
 from reader import markup
 from reader.markup import (
     _WRITTEN_FORMATS,
@@ -239,3 +240,22 @@ def test_query_with_writes_what_django_s_querystring_tag_writes(query_string, ch
     django_s = querystring(SimpleNamespace(request=SimpleNamespace(GET=query_dict)), **changes)
     assert markup.query_with(query_dict, **changes) == django_s
     assert QueryDict(query_string) == query_dict  # left as it was
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "결산랩",
+        "PostgreSQL로 이사하기 4편: psycopg 커넥션 풀",
+        "/stories/13/postgresql%EB%A1%9C/",
+        "a & b",
+        "<script>alert(1)</script>",
+        'say "hi"',
+        "it's",
+        "&amp; already",
+        "> < & \" '",
+    ],
+)
+def test_escape_html_is_what_djangos_escape_writes(text):
+    assert escape_html(text) == str(escape(text))
