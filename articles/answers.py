@@ -128,8 +128,8 @@ def kept(key: str | None, compute: Callable, timeout: int, *, shared_too: bool =
 
     `shared_too`: also kept in the shared store (PAGE_CACHE=redis), for a plain value that
     costs more than a round trip to it, so that one worker of one host computes it per
-    content version instead of each worker of each host (the API list's count and stamp, an
-    aggregate over every published story: 31 ms at 100,000 stories on SQLite)."""
+    content version instead of each worker of each host (the API list's count and stamp: for
+    a list narrowed by a hashtag, an aggregate over each of its stories)."""
     if key is None:
         return compute()
     value = _lookup(key)[0] if shared_too else front().get(key)
