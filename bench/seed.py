@@ -154,7 +154,7 @@ def seed(count: int, *, pictures: int = 12, log=print) -> None:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from articles import versions
+    from articles import search_frequency, versions
     from articles.models import (
         Article,
         ArticleTag,
@@ -184,7 +184,8 @@ def seed(count: int, *, pictures: int = 12, log=print) -> None:
     now = timezone.now()
     n_companies = max(50, count // 200)
     n_tags = max(100, count // 50)
-    with transaction.atomic():
+    # The documents' pieces are counted once at the end (articles/search_frequency.py).
+    with transaction.atomic(), search_frequency.paused():
         companies = Company.objects.bulk_create(
             Company(
                 name=f"벤치회사{n}", slug=f"bench-company-{n}", one_liner="벤치마크용 회사",
