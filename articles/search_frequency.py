@@ -131,10 +131,9 @@ def drop(schema_editor) -> None:
     schema_editor.execute(f"DROP TABLE {TABLE}")
 
 
-def kept(using=None) -> bool:
-    """Whether this database keeps the table (PostgreSQL, migration 0026 applied)."""
-    db = connection if using is None else using
-    return db.vendor == "postgresql" and TABLE in db.introspection.table_names()
+def kept() -> bool:
+    """Whether the database keeps the table (PostgreSQL, migration 0026 applied)."""
+    return connection.vendor == "postgresql" and TABLE in connection.introspection.table_names()
 
 
 def rebuild() -> None:
