@@ -480,7 +480,8 @@ class TitleFirstPages:
 
     The order is two parts, each newest first: the stories with every word in the title, then
     the other matches. count() counts the matches and the title's in one query, from the search
-    index's own documents less those of hidden stories (HIDDEN_MATCHES, PUBLISHED_MATCHES). On
+    index's own documents less those of hidden stories (HIDDEN_MATCHES, PUBLISHED_MATCHES; on
+    PostgreSQL a word of one piece from the documents' kept count, FREQUENT_MATCHES). On
     SQLite the title's are counted only up to TITLE_COUNTED, each count being a pass over every
     match: a window past that many reads the title's exact count then (_titled()).
 
@@ -514,8 +515,8 @@ class TitleFirstPages:
                 )
                 self._counts = (matched, titled, titled < TITLE_COUNTED)
             elif piece := _one_piece(self.query):
-                ((matched, titled),) = FREQUENT_MATCHES(
-                    Article, now=now, extra=(piece, title, match)
+                (((matched, titled),),) = FREQUENT_MATCHES(
+                    Article, now=now, extra=(piece, HIDDEN_PER_MATCH, title, match, title, match)
                 )
                 self._counts = (matched, titled, True)
             else:
@@ -723,24 +724,34 @@ PUBLISHED_MATCHES = Prepared(_hidden, rewrite=_counted_among_published_documents
 def _counted_from_frequency(sql, connection):
     # A word of one piece: how many documents hold it, and in the title, kept by the database
     # (articles/search_frequency.py), less the matches among the hidden stories' documents,
-    # each read by its key (few). No match's row is read: a common word at 100,000 stories cost
-    # 6-8 ms counted the other way.
+    # each read by its key. No match's row is read: a common word at 100,000 stories cost 6-8
+    # ms counted the other way. But each hidden story's document is read whole (its tsvector,
+    # about 4 kB out of line), some ten times a match's visit: with 2,000 drafts at 100,000
+    # stories that took 36 ms. So the kept count is used only where the word's documents
+    # outnumber the hidden stories HIDDEN_PER_MATCH times; otherwise the matches are counted
+    # as PUBLISHED_MATCHES counts them. Only the branch taken is run.
+    match = "to_tsquery('simple', %s)"
+    pair = f"ARRAY[COUNT(*), COUNT(*) FILTER (WHERE d.title_document @@ {match})]"
     return (
         f"WITH hidden(id) AS ({sql}), "
         "piece AS (SELECT COALESCE(SUM(documents), 0) AS documents, "
         "COALESCE(SUM(titles), 0) AS titles "
-        f"FROM {search_frequency.TABLE} WHERE lexeme = %s), "
-        "among_hidden AS (SELECT COUNT(*) AS documents, COUNT(*) FILTER "
-        "(WHERE d.title_document @@ to_tsquery('simple', %s)) AS titles "
+        f"FROM {search_frequency.TABLE} WHERE lexeme = %s) "
+        "SELECT CASE WHEN piece.documents > %s * (SELECT COUNT(*) FROM hidden) THEN ("
+        f"SELECT ARRAY[piece.documents - COUNT(*), piece.titles - COUNT(*) FILTER "
+        f"(WHERE d.title_document @@ {match})] "
         "FROM hidden JOIN articles_searchdocument d ON d.article_id = hidden.id "
-        "WHERE d.document @@ to_tsquery('simple', %s)) "
-        "SELECT piece.documents - among_hidden.documents, piece.titles - among_hidden.titles "
-        "FROM piece, among_hidden"
+        f"WHERE d.document @@ {match}) "
+        f"ELSE (SELECT {pair} FROM articles_searchdocument d WHERE d.document @@ {match} "
+        "AND d.article_id NOT IN (SELECT id FROM hidden)) END "
+        "FROM piece"
     )
 
 
-# PostgreSQL, a word of one piece (_one_piece()): the same two counts; the call's `extra` gives
-# the piece, then the tsquery twice.
+# Reading a hidden story's document costs about this many visits to a match's row.
+HIDDEN_PER_MATCH = 10
+# PostgreSQL, a word of one piece (_one_piece()): the same two counts, as an array; the call's
+# `extra` gives the piece, HIDDEN_PER_MATCH, then the title's tsquery and the match's, twice.
 FREQUENT_MATCHES = Prepared(_hidden, rewrite=_counted_from_frequency, generic=False)
 
 

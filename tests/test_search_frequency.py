@@ -122,10 +122,13 @@ def counts(q: str) -> tuple[int, int]:
     return pages.count(), pages._titled()
 
 
+@pytest.mark.parametrize("hidden_per_match", [0, 1000])
 @pytest.mark.parametrize("trait", HIDDEN_TRAITS)
-def test_a_word_of_one_piece_is_counted_as_its_matches_are(trait):
+def test_a_word_of_one_piece_is_counted_as_its_matches_are(trait, hidden_per_match, monkeypatch):
     """On PostgreSQL from the kept counts (FREQUENT_MATCHES): the same numbers as counting the
-    matches, with hidden stories matching in the title and the body."""
+    matches, with hidden stories matching in the title and the body; and counted as other
+    words are where hidden stories are many for the word's documents (HIDDEN_PER_MATCH)."""
+    monkeypatch.setattr(search, "HIDDEN_PER_MATCH", hidden_per_match)
     make.ArticleFactory(title="온콜 당번", body="배포")
     make.ArticleFactory(title="배포 이야기", body="온콜 당번을 정합니다")
     make.ArticleFactory(title="온콜 회고", body="온콜")
