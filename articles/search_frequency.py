@@ -8,7 +8,8 @@ query there is: 온콜, 배포, 장애) matches exactly the documents whose tsve
 so its count is the length of that piece's list, which the database keeps here:
 one row per piece (`lexeme`), how many documents hold it anywhere (`documents`) and in the
 title (`titles`). The count of published matches is that less the matches among the hidden
-stories, which are few and read through their keys (search.py FREQUENT_MATCHES).
+stories, read through their keys (search.py FREQUENT_MATCHES; where they are many for the
+word's documents, the matches are counted instead).
 
 Triggers on articles_searchdocument move the rows in the writing statement itself, each
 statement's documents counted together (transition tables): a document written, rewritten or
