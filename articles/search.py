@@ -702,18 +702,27 @@ HIDDEN_TITLE_MATCHES = Prepared(
 )
 
 
+# A tsquery's placeholder, and the two counts of the documents `d` a statement reads: all of
+# them, and those matching in the title (the title's tsquery).
+TSQUERY = "to_tsquery('simple', %s)"
+COUNTS = f"COUNT(*), COUNT(*) FILTER (WHERE d.title_document @@ {TSQUERY})"
+
+
+def _matches_of_published(select: str) -> str:
+    """`select` over the documents matching the match's tsquery but those of hidden stories."""
+    return (
+        f"SELECT {select} FROM articles_searchdocument d WHERE d.document @@ {TSQUERY} "
+        "AND d.article_id NOT IN (SELECT id FROM hidden)"
+    )
+
+
 def _counted_among_published_documents(sql, connection):
     # The documents matching, less those of hidden stories (few, found from the states'
     # indexes and hashed once), each tested for the title on its own row: one pass over the
     # matches' documents. Counting the stories instead (each match's state read from the
     # stories' index, the title's matches hashed apart) took 21-35 ms on the server for 5,000
     # matches at 100,000 stories, in three processes (a parallel plan), against 7-11 ms.
-    return (
-        f"WITH hidden(id) AS ({sql}) "
-        "SELECT COUNT(*), COUNT(*) FILTER (WHERE title_document @@ to_tsquery('simple', %s)) "
-        "FROM articles_searchdocument WHERE document @@ to_tsquery('simple', %s) "
-        "AND article_id NOT IN (SELECT id FROM hidden)"
-    )
+    return f"WITH hidden(id) AS ({sql}) {_matches_of_published(COUNTS)}"
 
 
 # PostgreSQL: how many published stories match, and how many in the title: the call's `extra`
@@ -730,20 +739,17 @@ def _counted_from_frequency(sql, connection):
     # stories that took 36 ms. So the kept count is used only where the word's documents
     # outnumber the hidden stories HIDDEN_PER_MATCH times; otherwise the matches are counted
     # as PUBLISHED_MATCHES counts them. Only the branch taken is run.
-    match = "to_tsquery('simple', %s)"
-    pair = f"ARRAY[COUNT(*), COUNT(*) FILTER (WHERE d.title_document @@ {match})]"
     return (
         f"WITH hidden(id) AS ({sql}), "
         "piece AS (SELECT COALESCE(SUM(documents), 0) AS documents, "
         "COALESCE(SUM(titles), 0) AS titles "
         f"FROM {search_frequency.TABLE} WHERE lexeme = %s) "
         "SELECT CASE WHEN piece.documents > %s * (SELECT COUNT(*) FROM hidden) THEN ("
-        f"SELECT ARRAY[piece.documents - COUNT(*), piece.titles - COUNT(*) FILTER "
-        f"(WHERE d.title_document @@ {match})] "
+        "SELECT ARRAY[piece.documents - COUNT(*), piece.titles - COUNT(*) FILTER "
+        f"(WHERE d.title_document @@ {TSQUERY})] "
         "FROM hidden JOIN articles_searchdocument d ON d.article_id = hidden.id "
-        f"WHERE d.document @@ {match}) "
-        f"ELSE (SELECT {pair} FROM articles_searchdocument d WHERE d.document @@ {match} "
-        "AND d.article_id NOT IN (SELECT id FROM hidden)) END "
+        f"WHERE d.document @@ {TSQUERY}) "
+        f"ELSE ({_matches_of_published(f'ARRAY[{COUNTS}]')}) END "
         "FROM piece"
     )
 

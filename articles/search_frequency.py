@@ -60,13 +60,15 @@ def _add(changes: str) -> str:
     )
 
 
-# (event, transition tables, the changes): one statement trigger each.
+# (event, transition tables, the rows that say whether the statement wrote any, the changes):
+# one statement trigger each.
 TRIGGERS = (
-    ("insert", "NEW TABLE AS new_rows", _pieces("new_rows", "+")),
-    ("delete", "OLD TABLE AS old_rows", _pieces("old_rows", "-")),
+    ("insert", "NEW TABLE AS new_rows", "new_rows", _pieces("new_rows", "+")),
+    ("delete", "OLD TABLE AS old_rows", "old_rows", _pieces("old_rows", "-")),
     (
         "update",
         "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+        "new_rows",
         f"{_pieces('new_rows', '+')} UNION ALL {_pieces('old_rows', '-')}",
     ),
 )
@@ -85,8 +87,7 @@ COUNT_ALL = _add(_pieces(DOCUMENTS, "+"))
 
 def _statements() -> list[str]:
     statements = [LOCK_FUNCTION]
-    for event, tables, changes in TRIGGERS:
-        rows = tables.split()[-1]
+    for event, tables, rows, changes in TRIGGERS:
         name = f"articles_search_frequency_{event}"
         statements += [
             f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
