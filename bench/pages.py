@@ -3,16 +3,17 @@
     .venv/bin/python -m bench.pages                     # the full run (bench/README.md)
     .venv/bin/python -m bench.pages --sizes 1000 --databases sqlite --rounds 1   # a smoke run
 
-For each database (SQLite, PostgreSQL with the native pool) and each corpus size (1,000,
-10,000, 100,000 stories by default, seeded in bulk by bench/seed.py once and reused), serves
-the site with gunicorn beside a bare Django project (bench/bare/: no app, no middleware, a
-fixed 5 KB string) under the same gunicorn settings, and in each of --rounds interleaved
-rounds (rows in a new random order each round) sends every row its batch of requests while
-reading the CPU time of the serving workers from /proc before and after. Each row's CPU per
-request is divided by the bare project's of the same round; the median and the range over
-rounds are reported. The site's own fixed 5 KB view (through its whole middleware) is the
-second reference. After the rounds the workers walk 10,000 stories (all, for a smaller corpus)
-once and their resident memory is read.
+For each database (SQLite, PostgreSQL with the native pool), serves each corpus (1,000,
+10,000, 100,000 stories by default, seeded in bulk by bench/seed.py once and reused) with its
+own gunicorn, all of them at once, beside a bare Django project (bench/bare/: no app, no
+middleware, a fixed 5 KB string) under the same gunicorn settings. In each of --rounds rounds
+the rows come in a new random order; each row's turn sends its batch to every corpus in
+chunks, the corpora taking turns, between two batches of the bare view, while the CPU time of
+the serving workers is read before and after each chunk. A row's CPU per request is divided by
+the mean of the two bare batches around its turn; the median and the range over rounds are
+reported. The site's own fixed 5 KB view (through its whole middleware) is the second
+reference. After the rounds the workers walk 10,000 stories (all, for a smaller corpus) once
+and their resident memory is read.
 
 Writes bench/out/pages.json, docs/performance.json and the tables in docs/performance.md.
 """
@@ -313,87 +314,204 @@ def crawler_token(env: dict) -> str:
 # --- Measuring ----------------------------------------------------------------------------
 
 
-def batch(server: Server, row: dict, requests: int, concurrency: int) -> tuple[float, int]:
-    """CPU milliseconds per request of one batch, and how many answers were not 200."""
-    paths = row["paths"](requests)
-    pids, before = server.cpu()
-    statuses = load(server.port, paths, row["headers"], concurrency)
-    after_pids, after = server.cpu()
-    if after_pids != pids:
-        raise SystemExit(f"gunicorn workers changed during a batch ({pids} → {after_pids})")
-    return (after - before) * 1000 / len(statuses), sum(status != 200 for status in statuses)
+def parts(total: int, chunks: int) -> list[int]:
+    """`total` requests in `chunks` chunks as even as can be (none empty)."""
+    chunks = max(1, min(chunks, total))
+    return [total // chunks + (index < total % chunks) for index in range(chunks)]
 
 
-def measure(database: str, count: int, bare: Server, args) -> dict:
-    env, name = site_env(database, count, args)
-    seeded = prepare(database, count, env, name, args)
-    if database == "sqlite":
-        warm(Path(name))
-    else:
-        prewarm(name, args)
-    token = crawler_token(env)
-    site = Server("culture.wsgi:application", env, workers=args.workers, probe="/__bench__/fixed/")
+def turns(sizes: list[int], chunks: int) -> list[tuple[int, int]]:
+    """The order of one row's chunks across the corpora: (size, chunk index), the sizes taking
+    turns, each chunk of them starting with the next size (1k 10k 100k, 10k 100k 1k, …), so
+    that every corpus's batch is spread over the row's whole turn and none always comes first
+    after the bump or the bare view."""
+    return [
+        (sizes[(chunk + offset) % len(sizes)], chunk)
+        for chunk in range(chunks)
+        for offset in range(len(sizes))
+    ]
+
+
+class Corpus:
+    """One corpus of one database, served by its own site for the whole run of its database."""
+
+    def __init__(self, database: str, count: int, args):
+        self.count = count
+        self.env, self.name = site_env(database, count, args)
+        self.seeded = prepare(database, count, self.env, self.name, args)
+        self.table = None
+        self.site = None
+
+    def serve(self, database: str, args) -> None:
+        if database == "sqlite":
+            warm(Path(self.name))
+        else:
+            prewarm(self.name, args)
+        self.table = rows(self.count, crawler_token(self.env))
+        self.site = Server(
+            "culture.wsgi:application", self.env, workers=args.workers, probe="/__bench__/fixed/"
+        )
+
+
+class Meter:
+    """CPU of one server's workers over several chunks of a batch, and the answers not 200."""
+
+    def __init__(self, server: Server):
+        self.server, self.seconds, self.requests, self.failed = server, 0.0, 0, 0
+
+    def send(self, row: dict, requests: int, concurrency: int) -> None:
+        paths = row["paths"](requests)
+        pids, before = self.server.cpu()
+        statuses = load(self.server.port, paths, row["headers"], concurrency)
+        after_pids, after = self.server.cpu()
+        if after_pids != pids:
+            raise SystemExit(f"gunicorn workers changed during a batch ({pids} → {after_pids})")
+        self.seconds += after - before
+        self.requests += len(statuses)
+        self.failed += sum(status != 200 for status in statuses)
+
+    @property
+    def ms_per_request(self) -> float:
+        return self.seconds * 1000 / self.requests
+
+
+def measure(database: str, bare: Server, args) -> list[dict]:
+    """Every row at every size of `database`, in interleaved rounds.
+
+    Every corpus has its own site, all of them up for the whole run, so that the sizes are
+    measured side by side: in each round the rows come in a new random order, and each row's
+    turn sends its batch to every corpus in --chunks chunks, the corpora taking turns
+    (turns()). Before and after each turn the bare view gets a batch of its own; a row's ratio
+    is its CPU per request over the mean of those two. So a row's cost at 1,000 and at 100,000
+    stories, and the bare view it is divided by, are read within the same few seconds: the
+    machine's speed, which moves by a fifth or more from one minute to the next on a shared
+    host (docs/performance.md), moves all of them together, and the growth from the smallest
+    corpus to the largest compares like with like."""
+    corpora = [Corpus(database, count, args) for count in args.sizes]
     try:
-        site.wait_ready()
-        table = rows(count, token)
-        servers = {"bare": bare, "site": site}
-        for key, row in table.items():
-            server = servers[row.get("server", "site")]
-            status = fetch(server.port, row["paths"](1)[0], row["headers"])
-            if status != 200:
-                raise SystemExit(f"{key} answered {status} on {database} at {count:,} stories")
-            load(server.port, row["paths"](args.workers * 10), row["headers"], args.concurrency)
-
-        costs = {key: [] for key in table}
-        errors = dict.fromkeys(table, 0)
-        order_rng = random.Random(count)
+        for corpus_ in corpora:
+            corpus_.serve(database, args)
+        for corpus_ in corpora:
+            corpus_.site.wait_ready()
+            warm_rows(database, corpus_, bare, args)
+        keys = [key for key in corpora[0].table if key != "bare"]
+        costs = {corpus_.count: {key: [] for key in keys} for corpus_ in corpora}
+        ratios = {corpus_.count: {key: [] for key in keys} for corpus_ in corpora}
+        errors = {corpus_.count: dict.fromkeys(keys, 0) for corpus_ in corpora}
+        bare_rounds, bare_errors = [], 0
+        order_rng = random.Random(len(corpora[0].table) * 7919 + sum(args.sizes))
+        by_size = {corpus_.count: corpus_ for corpus_ in corpora}
+        sizes = [corpus_.count for corpus_ in corpora]
         for round_number in range(args.rounds):
-            order = list(table)
+            order = list(keys)
             order_rng.shuffle(order)
+            before = Meter(bare)
+            before.send(corpora[0].table["bare"], args.bare_requests, args.concurrency)
+            bares = [before.ms_per_request]
+            bare_errors += before.failed
             for key in order:
-                row = table[key]
-                server = servers[row.get("server", "site")]
-                if row["sort"] == "miss":
-                    # A content change, through the site's own mechanism: every kept answer
-                    # misses from now on.
-                    fetch(site.port, "/__bench__/bump/", method="POST")
-                    requests = args.miss_requests
-                else:
-                    # The answer is kept again (a bump before may have dropped it).
-                    load(server.port, row["paths"](args.workers * 5), row["headers"], 2)
-                    requests = args.requests * (2 if row["sort"] == "ref" else 1)
-                cost, failed = batch(server, row, requests, args.concurrency)
-                costs[key].append(cost)
-                errors[key] += failed
-            print(
-                f"  {database} {count:,} round {round_number + 1}/{args.rounds}: "
-                + ", ".join(f"{key} {costs[key][-1]:.2f}" for key in table)
-                + " (CPU ms per request)",
-                flush=True,
-            )
-        rss = walk_memory(site, count, args)
+                meters = row_turn(key, by_size, sizes, args)
+                after = Meter(bare)
+                after.send(corpora[0].table["bare"], args.bare_requests, args.concurrency)
+                bare_errors += after.failed
+                base = (before.ms_per_request + after.ms_per_request) / 2
+                for count, meter in meters.items():
+                    costs[count][key].append(meter.ms_per_request)
+                    ratios[count][key].append(meter.ms_per_request / base)
+                    errors[count][key] += meter.failed
+                bares.append(after.ms_per_request)
+                before = after
+            bare_rounds.append(statistics.mean(bares))
+            for count in sizes:
+                print(
+                    f"  {database} {count:,} round {round_number + 1}/{args.rounds}: "
+                    + ", ".join(f"{key} {ratios[count][key][-1]:.2f}" for key in keys)
+                    + f" (× the bare view, {bare_rounds[-1]:.3f} ms)",
+                    flush=True,
+                )
+        memory = {corpus_.count: walk_memory(corpus_.site, corpus_.count, args) for corpus_ in
+                  corpora}  # fmt: skip
     finally:
-        site.stop()
-    result = {
-        "database": "SQLite" if database == "sqlite" else "PostgreSQL (native pool)",
-        "stories": count,
-        "seed_seconds": None if seeded is None else round(seeded, 1),
-        "rows": {},
-        **rss,
-    }
-    for key, row in table.items():
-        to_bare = [cost / base for cost, base in zip(costs[key], costs["bare"], strict=True)]
-        to_site = [cost / base for cost, base in zip(costs[key], costs["site"], strict=True)]
-        result["rows"][key] = {
-            "sort": row["sort"],
-            "path": row["paths"](1)[0],
-            "cpu_ms_per_request": round(statistics.median(costs[key]), 3),
-            "ratio_to_bare": round(statistics.median(to_bare), 2),
-            "ratio_range": [round(min(to_bare), 2), round(max(to_bare), 2)],
-            "ratio_to_site_view": round(statistics.median(to_site), 2),
-            "errors": errors[key],
+        for corpus_ in corpora:
+            if corpus_.site is not None:
+                corpus_.site.stop()
+    results = []
+    for corpus_ in corpora:
+        count, table = corpus_.count, corpus_.table
+        result = {
+            "database": "SQLite" if database == "sqlite" else "PostgreSQL (native pool)",
+            "stories": count,
+            "seed_seconds": None if corpus_.seeded is None else round(corpus_.seeded, 1),
+            "rows": {
+                "bare": {
+                    "sort": "ref",
+                    "path": table["bare"]["paths"](1)[0],
+                    "cpu_ms_per_request": round(statistics.median(bare_rounds), 3),
+                    "ratio_to_bare": 1.0,
+                    "ratio_range": [1.0, 1.0],
+                    "ratio_to_site_view": round(
+                        statistics.median(
+                            bare / site
+                            for bare, site in zip(bare_rounds, costs[count]["site"], strict=True)
+                        ),
+                        2,
+                    ),
+                    "errors": bare_errors,
+                }
+            },
+            **memory[count],
         }
-    return result
+        for key in keys:
+            to_bare = ratios[count][key]
+            to_site = [
+                cost / site
+                for cost, site in zip(costs[count][key], costs[count]["site"], strict=True)
+            ]
+            result["rows"][key] = {
+                "sort": table[key]["sort"],
+                "path": table[key]["paths"](1)[0],
+                "cpu_ms_per_request": round(statistics.median(costs[count][key]), 3),
+                "ratio_to_bare": round(statistics.median(to_bare), 2),
+                "ratio_range": [round(min(to_bare), 2), round(max(to_bare), 2)],
+                "ratio_rounds": [round(value, 3) for value in to_bare],
+                "ratio_to_site_view": round(statistics.median(to_site), 2),
+                "errors": errors[count][key],
+            }
+        results.append(result)
+    return results
+
+
+def warm_rows(database: str, corpus_: Corpus, bare: Server, args) -> None:
+    """Check that every row answers 200, then send it a few batches: imports, compiled
+    templates and the like are in every worker before the first round."""
+    servers = {"bare": bare, "site": corpus_.site}
+    for key, row in corpus_.table.items():
+        server = servers[row.get("server", "site")]
+        status = fetch(server.port, row["paths"](1)[0], row["headers"])
+        if status != 200:
+            raise SystemExit(f"{key} answered {status} on {database} at {corpus_.count:,} stories")
+        load(server.port, row["paths"](args.workers * 10), row["headers"], args.concurrency)
+
+
+def row_turn(key: str, by_size: dict[int, Corpus], sizes: list[int], args) -> dict[int, Meter]:
+    """One row's turn in a round: its batch at every size, in chunks taking turns."""
+    sort = by_size[sizes[0]].table[key]["sort"]
+    for count in sizes:
+        corpus_ = by_size[count]
+        row = corpus_.table[key]
+        if sort == "miss":
+            # A content change, through the site's own mechanism: every kept answer misses
+            # from now on.
+            fetch(corpus_.site.port, "/__bench__/bump/", method="POST")
+        else:
+            # The answer is kept again (a bump before may have dropped it).
+            load(corpus_.site.port, row["paths"](args.workers * 5), row["headers"], 2)
+    requests = args.miss_requests if sort == "miss" else args.requests
+    chunks = parts(requests, args.chunks)
+    meters = {count: Meter(by_size[count].site) for count in sizes}
+    for count, chunk in turns(sizes, len(chunks)):
+        meters[count].send(by_size[count].table[key], chunks[chunk], args.concurrency)
+    return meters
 
 
 def walk_memory(site: Server, count: int, args) -> dict:
@@ -437,6 +555,8 @@ def run(args) -> dict:
         "concurrency": args.concurrency,
         "requests": args.requests,
         "miss_requests": args.miss_requests,
+        "bare_requests": args.bare_requests,
+        "chunks": args.chunks,
         "rounds": args.rounds,
         "python": sys.version.split()[0],
         "load_average_at_start": os.getloadavg()[0],
@@ -454,8 +574,7 @@ def run(args) -> dict:
             results["postgresql"] = f"the server at {pg_address(args)}"
         bare.wait_ready()
         for database in args.databases:
-            for count in args.sizes:
-                results["runs"].append(measure(database, count, bare, args))
+            results["runs"] += measure(database, bare, args)
     finally:
         bare.stop()
         if cluster is not None:
@@ -476,9 +595,21 @@ def main():
         "--requests",
         type=int,
         default=1000,
-        help="per cached row per round (the references get twice as many)",
+        help="per cached row per round, and the site's own view's",
     )
     parser.add_argument("--miss-requests", type=int, default=200, help="per miss row per round")
+    parser.add_argument(
+        "--bare-requests",
+        type=int,
+        default=1000,
+        help="in each batch of the bare view (one before and one after every row's turn)",
+    )
+    parser.add_argument(
+        "--chunks",
+        type=int,
+        default=4,
+        help="chunks of each row's batch at each size, the sizes taking turns",
+    )
     parser.add_argument(
         "--walk", type=int, default=10_000, help="walk corpora of up to this many stories"
     )

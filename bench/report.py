@@ -158,8 +158,15 @@ def tables(results: dict) -> str:
     lines.append(
         f"gunicorn {results['workers']} sync workers, {results['concurrency']} concurrent "
         f"clients, {results['requests']} requests per cached row and {results['miss_requests']} "
-        f"per miss row in each of {results['rounds']} interleaved round(s), Python "
-        f"{results['python']}; load average {results['load_average_at_start']:.1f} at the start, "
+        f"per miss row in each of {results['rounds']} interleaved round(s)"
+        + (
+            f" (each row's batch sent to every corpus in {results['chunks']} chunks, the corpora "
+            f"taking turns, between two batches of {results['bare_requests']} requests of the "
+            "bare view)"
+            if results.get("chunks")
+            else ""
+        )
+        + f", Python {results['python']}; load average {results['load_average_at_start']:.1f} at the start, "
         f"{results['load_average_at_end']:.1f} at the end; {results['minutes']} minutes"
         + (f"; PostgreSQL: {results['postgresql']}" if results.get("postgresql") else "")
         + (f"; seeded in this run: {', '.join(seeds)}" if seeds else "")

@@ -1,12 +1,16 @@
 """What bench/pages.py reports: ratios to the bare view, growth from the smallest corpus to the
 largest, targets met or not, and a run that cannot stand for the final numbers said so."""
 
+import itertools
+import os
+import time
 from types import SimpleNamespace
 
 import pytest
 
 from bench import report
-from bench.pages import marker, rows
+from bench.pages import marker, parts, rows, turns
+from bench.servers import cpu_seconds
 
 
 def run(database, stories, miss_ratio, rss=(120.0, 125.0), walked=10_000):
@@ -141,6 +145,45 @@ def test_miss_rows_ask_a_new_address_or_a_new_story_every_time():
     assert len(set(stories)) == 1000
     assert table["api-detail-miss"]["headers"]["Authorization"] == "Bearer cs_token"
     assert "Authorization" not in table["api-list"]["headers"]
+
+
+def test_a_rows_batch_is_split_in_even_chunks_that_add_up_to_it():
+    assert parts(200, 4) == [50, 50, 50, 50]
+    assert parts(1001, 4) == [251, 250, 250, 250]
+    assert parts(3, 4) == [1, 1, 1]
+    assert sum(parts(997, 7)) == 997
+
+
+def test_the_corpora_take_turns_and_each_chunk_starts_with_the_next_one():
+    sizes = [1000, 10_000, 100_000]
+    order = turns(sizes, 4)
+    assert len(order) == 12
+    assert [size for size, chunk in order if chunk == 0] == sizes
+    assert [order[index][0] for index in (0, 3, 6, 9)] == [1000, 10_000, 100_000, 1000]
+    # Every corpus gets every chunk once, and no corpus runs twice in a row.
+    assert sorted(order) == sorted((size, chunk) for size in sizes for chunk in range(4))
+    assert all(first[0] != second[0] for first, second in itertools.pairwise(order))
+
+
+def test_a_worker_s_cpu_is_read_finer_than_proc_s_ticks():
+    before = cpu_seconds(os.getpid())
+    spent = time.process_time()
+    while time.process_time() - spent < 0.003:
+        pass
+    grown = cpu_seconds(os.getpid()) - before
+    # 3 ms of work: /proc's ticks (10 ms) would read 0 or 10 ms.
+    assert 0.003 <= grown < 0.009
+    with pytest.raises(FileNotFoundError):
+        cpu_seconds(2**22 + 1)
+
+
+def test_the_footnote_says_how_the_corpora_and_the_bare_view_were_interleaved():
+    given = results([run("SQLite", 1000, 5.0)])
+    given.update(chunks=4, bare_requests=1000)
+    assert (
+        "3 interleaved round(s) (each row's batch sent to every corpus in 4 chunks, the corpora "
+        "taking turns, between two batches of 1000 requests of the bare view)"
+    ) in report.tables(given)
 
 
 @pytest.mark.django_db
