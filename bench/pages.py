@@ -19,10 +19,13 @@ Writes bench/out/pages.json, docs/performance.json and the tables in docs/perfor
 """
 
 import argparse
+import contextlib
+import ctypes
 import itertools
 import json
 import os
 import random
+import resource
 import signal
 import statistics
 import subprocess
@@ -264,19 +267,60 @@ class OwnCluster:
         pg_ctl(self.data, self.log, *args, seconds=120)
 
 
-def warm(path: Path) -> None:
-    """Read a SQLite corpus once, so that its pages are in the OS's file cache as a running
-    server's are. This machine's kernel reclaims cold file pages (DAMON): a 100,000-story file
-    (2.8 GB) read back from disk during the walk charged the workers for the page faults,
-    up to half of a story page's miss, and measured the disk instead of the site."""
-    for file in [path, *path.parent.glob(path.name + "-wal")]:
+class Resident:
+    """The files of a SQLite corpus held in the OS's file cache for the whole measurement, as a
+    running server's are: mapped and locked in memory (mlock) by this process, so the kernel
+    cannot reclaim them. This machine's kernel reclaims cold file pages (DAMON): a
+    100,000-story file (2.8 GB) read once before the rounds was two thirds gone from the cache
+    a few minutes later, and the stories read back from disk during the rounds charged the
+    workers for the page faults, up to half of a story miss, and measured the disk instead of
+    the site. Where the pages cannot be locked (no C library call, a memory-lock limit), the
+    files are read once instead, and a line says so."""
+
+    PROT_READ, MAP_SHARED = 0x1, 0x01
+
+    def __init__(self, path: Path):
+        self.maps: list[tuple[int, int]] = []
+        files = [path, *path.parent.glob(path.name + "-wal")]
+        try:
+            with contextlib.suppress(ValueError, OSError):
+                _, hard = resource.getrlimit(resource.RLIMIT_MEMLOCK)
+                resource.setrlimit(resource.RLIMIT_MEMLOCK, (hard, hard))
+            for file in files:
+                self._lock(file)
+        except OSError as error:
+            self.release()
+            print(f"  {path.name} not locked in memory ({error}); read once instead", flush=True)
+            for file in files:
+                with file.open("rb") as data:
+                    while data.read(8 << 20):
+                        pass
+
+    def _lock(self, file: Path) -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.mmap.restype = ctypes.c_void_p
+        libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                              ctypes.c_int, ctypes.c_long]  # fmt: skip
+        size = file.stat().st_size
+        if not size:
+            return
         with file.open("rb") as data:
-            while data.read(8 << 20):
-                pass
+            address = libc.mmap(None, size, self.PROT_READ, self.MAP_SHARED, data.fileno(), 0)
+        if address in (None, ctypes.c_void_p(-1).value):
+            raise OSError(ctypes.get_errno(), f"mmap of {file.name} failed")
+        self.maps.append((address, size))
+        if libc.mlock(ctypes.c_void_p(address), ctypes.c_size_t(size)) != 0:
+            raise OSError(ctypes.get_errno(), f"mlock of {file.name} failed")
+
+    def release(self) -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        for address, size in self.maps:
+            libc.munmap(ctypes.c_void_p(address), ctypes.c_size_t(size))  # unlocks too
+        self.maps = []
 
 
 def prewarm(name: str, args) -> None:
-    """Load a PostgreSQL corpus into the server's shared buffers (pg_prewarm), as warm() puts
+    """Load a PostgreSQL corpus into the server's shared buffers (pg_prewarm), as Resident holds
     a SQLite corpus in the OS's cache: a server that has been serving the site holds its hot
     rows and indexes there, while one just started reads each page in on first use, during
     the rounds. Left out, with a line that says so, where the server has no pg_prewarm or the
@@ -341,10 +385,11 @@ class Corpus:
         self.seeded = prepare(database, count, self.env, self.name, args)
         self.table = None
         self.site = None
+        self.resident = None
 
     def serve(self, database: str, args) -> None:
         if database == "sqlite":
-            warm(Path(self.name))
+            self.resident = Resident(Path(self.name))
         else:
             prewarm(self.name, args)
         self.table = rows(self.count, crawler_token(self.env))
@@ -435,6 +480,8 @@ def measure(database: str, bare: Server, args) -> list[dict]:
         for corpus_ in corpora:
             if corpus_.site is not None:
                 corpus_.site.stop()
+            if corpus_.resident is not None:
+                corpus_.resident.release()
     results = []
     for corpus_ in corpora:
         count, table = corpus_.count, corpus_.table

@@ -4,12 +4,13 @@ largest, targets met or not, and a run that cannot stand for the final numbers s
 import itertools
 import os
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from bench import report
-from bench.pages import marker, parts, rows, turns
+from bench.pages import Resident, marker, parts, rows, turns
 from bench.servers import cpu_seconds
 
 
@@ -175,6 +176,25 @@ def test_a_worker_s_cpu_is_read_finer_than_proc_s_ticks():
     assert 0.003 <= grown < 0.009
     with pytest.raises(FileNotFoundError):
         cpu_seconds(2**22 + 1)
+
+
+def locked_kb() -> int:
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmLck:")[1].split()[0])
+
+
+def test_a_sqlite_corpus_is_locked_in_memory_while_measured_and_let_go_after(tmp_path):
+    corpus = tmp_path / "stories.sqlite3"
+    corpus.write_bytes(os.urandom(2 << 20))
+    (tmp_path / "stories.sqlite3-wal").write_bytes(os.urandom(1 << 20))
+    before = locked_kb()
+    held = Resident(corpus)
+    if not held.maps:
+        pytest.skip("this process may not lock memory (RLIMIT_MEMLOCK)")
+    assert [size for _, size in held.maps] == [2 << 20, 1 << 20]
+    assert locked_kb() - before >= 3 << 10
+    held.release()
+    assert locked_kb() == before
 
 
 def test_the_footnote_says_how_the_corpora_and_the_bare_view_were_interleaved():
