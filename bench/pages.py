@@ -6,14 +6,14 @@
 For each database (SQLite, PostgreSQL with the native pool), serves each corpus (1,000,
 10,000, 100,000 stories by default, seeded in bulk by bench/seed.py once and reused) with its
 own gunicorn, all of them at once, beside a bare Django project (bench/bare/: no app, no
-middleware, a fixed 5 KB string) under the same gunicorn settings. In each of --rounds rounds
-the rows come in a new random order; each row's turn sends its batch to every corpus in
-chunks, the corpora taking turns, between two batches of the bare view, while the CPU time of
-the serving workers is read before and after each chunk. A row's CPU per request is divided by
-the mean of the two bare batches around its turn; the median and the range over rounds are
-reported. The site's own fixed 5 KB view (through its whole middleware) is the second
-reference. After the rounds the workers walk 10,000 stories (all, for a smaller corpus) once
-and their resident memory is read.
+middleware, a fixed 5 KB string) under the same gunicorn settings. Each of --rounds rounds is
+cut in --chunks slots; each slot sends one chunk of every row's batch to every corpus, in a
+new random order, with a chunk of the bare view after every few, while the CPU time of the
+serving workers is read before and after each chunk. A row's CPU per request in a round is
+divided by the bare view's in that round; the median and the range over rounds are reported.
+The site's own fixed 5 KB view (through its whole middleware) is the second reference. After
+the rounds the workers walk 10,000 stories (all, for a smaller corpus) once and their
+resident memory is read.
 
 Writes bench/out/pages.json, docs/performance.json and the tables in docs/performance.md.
 """
@@ -364,16 +364,26 @@ def parts(total: int, chunks: int) -> list[int]:
     return [total // chunks + (index < total % chunks) for index in range(chunks)]
 
 
-def turns(sizes: list[int], chunks: int) -> list[tuple[int, int]]:
-    """The order of one row's chunks across the corpora: (size, chunk index), the sizes taking
-    turns, each chunk of them starting with the next size (1k 10k 100k, 10k 100k 1k, …), so
-    that every corpus's batch is spread over the row's whole turn and none always comes first
-    after the bump or the bare view."""
-    return [
-        (sizes[(chunk + offset) % len(sizes)], chunk)
-        for chunk in range(chunks)
-        for offset in range(len(sizes))
-    ]
+# A batch of the bare view after every this many chunks of the rows (schedule()).
+BARE_EVERY = 4
+
+
+def schedule(keys: list[str], sizes: list[int], slots: int, rng: random.Random) -> list:
+    """One round's order: `slots` slots, each with one chunk of every row at every corpus, as
+    (row, size, chunk index), in a new random order, and a chunk of the bare view (None)
+    first, after every BARE_EVERY chunks and last. So every row's batch at every corpus, and
+    the bare view's, is spread over the whole round: what the machine's speed does during the
+    round, it does to all of them alike."""
+    order = []
+    for chunk in range(slots):
+        items = [(key, size, chunk) for key in keys for size in sizes]
+        rng.shuffle(items)
+        for index, item in enumerate(items):
+            if index % BARE_EVERY == 0:
+                order.append(None)
+            order.append(item)
+    order.append(None)
+    return order
 
 
 class Corpus:
@@ -424,14 +434,14 @@ def measure(database: str, bare: Server, args) -> list[dict]:
     """Every row at every size of `database`, in interleaved rounds.
 
     Every corpus has its own site, all of them up for the whole run, so that the sizes are
-    measured side by side: in each round the rows come in a new random order, and each row's
-    turn sends its batch to every corpus in --chunks chunks, the corpora taking turns
-    (turns()). Before and after each turn the bare view gets a batch of its own; a row's ratio
-    is its CPU per request over the mean of those two. So a row's cost at 1,000 and at 100,000
-    stories, and the bare view it is divided by, are read within the same few seconds: the
-    machine's speed, which moves by a fifth or more from one minute to the next on a shared
-    host (docs/performance.md), moves all of them together, and the growth from the smallest
-    corpus to the largest compares like with like."""
+    measured side by side. Each round is cut in --chunks slots; each slot sends one chunk of
+    every row's batch to every corpus, in a new random order, with a chunk of the bare view
+    after every few (schedule()). A row's ratio in a round is its CPU per request over the bare
+    view's in that round. So a row's cost at 1,000 and at 100,000 stories, and the bare view
+    it is divided by, are each read across the whole round: the machine's speed, which moves
+    by a fifth or more within a minute on a shared host (docs/performance.md), weighs on all
+    of them alike, and the growth from the smallest corpus to the largest compares like with
+    like."""
     corpora = [Corpus(database, count, args) for count in args.sizes]
     try:
         for corpus_ in corpora:
@@ -448,30 +458,32 @@ def measure(database: str, bare: Server, args) -> list[dict]:
         by_size = {corpus_.count: corpus_ for corpus_ in corpora}
         sizes = [corpus_.count for corpus_ in corpora]
         for round_number in range(args.rounds):
-            order = list(keys)
-            order_rng.shuffle(order)
-            before = Meter(bare)
-            before.send(corpora[0].table["bare"], args.bare_requests, args.concurrency)
-            bares = [before.ms_per_request]
-            bare_errors += before.failed
-            for key in order:
-                meters = row_turn(key, by_size, sizes, args)
-                after = Meter(bare)
-                after.send(corpora[0].table["bare"], args.bare_requests, args.concurrency)
-                bare_errors += after.failed
-                base = (before.ms_per_request + after.ms_per_request) / 2
-                for count, meter in meters.items():
-                    costs[count][key].append(meter.ms_per_request)
-                    ratios[count][key].append(meter.ms_per_request / base)
-                    errors[count][key] += meter.failed
-                bares.append(after.ms_per_request)
-                before = after
-            bare_rounds.append(statistics.mean(bares))
+            bare_meter = Meter(bare)
+            meters = {(key, count): Meter(by_size[count].site) for key in keys for count in sizes}
+            shares = {key: parts(requests_of(corpora[0].table[key], args), args.chunks)
+                      for key in keys}  # fmt: skip
+            for item in schedule(keys, sizes, args.chunks, order_rng):
+                if item is None:
+                    bare_meter.send(corpora[0].table["bare"], args.bare_requests, args.concurrency)
+                    continue
+                key, count, chunk = item
+                if chunk < len(shares[key]):
+                    prepare_chunk(by_size[count], key, args)
+                    meters[key, count].send(
+                        by_size[count].table[key], shares[key][chunk], args.concurrency
+                    )
+            base = bare_meter.ms_per_request
+            bare_rounds.append(base)
+            bare_errors += bare_meter.failed
+            for (key, count), meter in meters.items():
+                costs[count][key].append(meter.ms_per_request)
+                ratios[count][key].append(meter.ms_per_request / base)
+                errors[count][key] += meter.failed
             for count in sizes:
                 print(
                     f"  {database} {count:,} round {round_number + 1}/{args.rounds}: "
                     + ", ".join(f"{key} {ratios[count][key][-1]:.2f}" for key in keys)
-                    + f" (× the bare view, {bare_rounds[-1]:.3f} ms)",
+                    + f" (× the bare view, {base:.3f} ms)",
                     flush=True,
                 )
         memory = {corpus_.count: walk_memory(corpus_.site, corpus_.count, args) for corpus_ in
@@ -540,25 +552,20 @@ def warm_rows(database: str, corpus_: Corpus, bare: Server, args) -> None:
         load(server.port, row["paths"](args.workers * 10), row["headers"], args.concurrency)
 
 
-def row_turn(key: str, by_size: dict[int, Corpus], sizes: list[int], args) -> dict[int, Meter]:
-    """One row's turn in a round: its batch at every size, in chunks taking turns."""
-    sort = by_size[sizes[0]].table[key]["sort"]
-    for count in sizes:
-        corpus_ = by_size[count]
-        row = corpus_.table[key]
-        if sort == "miss":
-            # A content change, through the site's own mechanism: every kept answer misses
-            # from now on.
-            fetch(corpus_.site.port, "/__bench__/bump/", method="POST")
-        else:
-            # The answer is kept again (a bump before may have dropped it).
-            load(corpus_.site.port, row["paths"](args.workers * 5), row["headers"], 2)
-    requests = args.miss_requests if sort == "miss" else args.requests
-    chunks = parts(requests, args.chunks)
-    meters = {count: Meter(by_size[count].site) for count in sizes}
-    for count, chunk in turns(sizes, len(chunks)):
-        meters[count].send(by_size[count].table[key], chunks[chunk], args.concurrency)
-    return meters
+def requests_of(row: dict, args) -> int:
+    """A row's requests at each corpus in a round."""
+    return args.miss_requests if row["sort"] == "miss" else args.requests
+
+
+def prepare_chunk(corpus_: Corpus, key: str, args) -> None:
+    """What comes before each chunk of a row: for a miss, a content change through the site's
+    own mechanism (every kept answer misses from now on); for a cached row, a few requests
+    that put its answer back in the cache (a bump before may have dropped it)."""
+    row = corpus_.table[key]
+    if row["sort"] == "miss":
+        fetch(corpus_.site.port, "/__bench__/bump/", method="POST")
+    else:
+        load(corpus_.site.port, row["paths"](args.workers * 5), row["headers"], 2)
 
 
 def walk_memory(site: Server, count: int, args) -> dict:
@@ -603,6 +610,7 @@ def run(args) -> dict:
         "requests": args.requests,
         "miss_requests": args.miss_requests,
         "bare_requests": args.bare_requests,
+        "bare_every": BARE_EVERY,
         "chunks": args.chunks,
         "rounds": args.rounds,
         "python": sys.version.split()[0],
@@ -648,14 +656,14 @@ def main():
     parser.add_argument(
         "--bare-requests",
         type=int,
-        default=1000,
-        help="in each batch of the bare view (one before and one after every row's turn)",
+        default=250,
+        help=f"in each chunk of the bare view (one after every {BARE_EVERY} chunks of the rows)",
     )
     parser.add_argument(
         "--chunks",
         type=int,
         default=4,
-        help="chunks of each row's batch at each size, the sizes taking turns",
+        help="slots of a round: each row's batch at each size is sent in this many chunks",
     )
     parser.add_argument(
         "--walk", type=int, default=10_000, help="walk corpora of up to this many stories"

@@ -160,9 +160,9 @@ def tables(results: dict) -> str:
         f"clients, {results['requests']} requests per cached row and {results['miss_requests']} "
         f"per miss row in each of {results['rounds']} interleaved round(s)"
         + (
-            f" (each row's batch sent to every corpus in {results['chunks']} chunks, the corpora "
-            f"taking turns, between two batches of {results['bare_requests']} requests of the "
-            "bare view)"
+            f" (each round cut in {results['chunks']} slots, each with a chunk of every row at "
+            "every corpus in a random order and a chunk of the bare view after every "
+            f"{results['bare_every']}, {results['bare_requests']} requests each)"
             if results.get("chunks")
             else ""
         )

@@ -1,8 +1,8 @@
 """What bench/pages.py reports: ratios to the bare view, growth from the smallest corpus to the
 largest, targets met or not, and a run that cannot stand for the final numbers said so."""
 
-import itertools
 import os
+import random
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from bench import report
-from bench.pages import Resident, marker, parts, rows, turns
+from bench.pages import BARE_EVERY, Resident, marker, parts, rows, schedule
 from bench.servers import cpu_seconds
 
 
@@ -155,15 +155,23 @@ def test_a_rows_batch_is_split_in_even_chunks_that_add_up_to_it():
     assert sum(parts(997, 7)) == 997
 
 
-def test_the_corpora_take_turns_and_each_chunk_starts_with_the_next_one():
-    sizes = [1000, 10_000, 100_000]
-    order = turns(sizes, 4)
-    assert len(order) == 12
-    assert [size for size, chunk in order if chunk == 0] == sizes
-    assert [order[index][0] for index in (0, 3, 6, 9)] == [1000, 10_000, 100_000, 1000]
-    # Every corpus gets every chunk once, and no corpus runs twice in a row.
-    assert sorted(order) == sorted((size, chunk) for size in sizes for chunk in range(4))
-    assert all(first[0] != second[0] for first, second in itertools.pairwise(order))
+def test_a_round_sends_a_chunk_of_every_row_at_every_corpus_in_each_slot_with_the_bare_view():
+    keys, sizes = ["story-miss", "home", "site"], [1000, 10_000, 100_000]
+    order = schedule(keys, sizes, 4, random.Random(1))
+    chunks = [item for item in order if item is not None]
+    assert sorted(chunks) == sorted(
+        (key, size, chunk) for key in keys for size in sizes for chunk in range(4)
+    )
+    # Slot by slot: chunk k of everything before any chunk k + 1.
+    assert [chunk for _, _, chunk in chunks] == sorted(chunk for _, _, chunk in chunks)
+    # A new order in every slot.
+    slots = [[item[:2] for item in chunks if item[2] == chunk] for chunk in range(4)]
+    assert len({tuple(slot) for slot in slots}) > 1
+    # The bare view first, last, and never more than BARE_EVERY chunks of rows apart.
+    assert order[0] is None
+    assert order[-1] is None
+    gaps = "".join("b" if item is None else "r" for item in order).split("b")
+    assert max(len(gap) for gap in gaps) == BARE_EVERY
 
 
 def test_a_worker_s_cpu_is_read_finer_than_proc_s_ticks():
@@ -197,12 +205,13 @@ def test_a_sqlite_corpus_is_locked_in_memory_while_measured_and_let_go_after(tmp
     assert locked_kb() == before
 
 
-def test_the_footnote_says_how_the_corpora_and_the_bare_view_were_interleaved():
+def test_the_footnote_says_how_the_rows_the_corpora_and_the_bare_view_were_interleaved():
     given = results([run("SQLite", 1000, 5.0)])
-    given.update(chunks=4, bare_requests=1000)
+    given.update(chunks=4, bare_requests=250, bare_every=4)
     assert (
-        "3 interleaved round(s) (each row's batch sent to every corpus in 4 chunks, the corpora "
-        "taking turns, between two batches of 1000 requests of the bare view)"
+        "3 interleaved round(s) (each round cut in 4 slots, each with a chunk of every row at "
+        "every corpus in a random order and a chunk of the bare view after every 4, 250 "
+        "requests each)"
     ) in report.tables(given)
 
 
