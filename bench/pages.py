@@ -594,6 +594,9 @@ def walk_memory(site: Server, count: int, args) -> dict:
 
 
 def run(args) -> dict:
+    # What else the machine is doing, read before the run's own collectstatic and servers add
+    # to the load average (report.caveat()).
+    load_at_start = os.getloadavg()[0]
     OUT.mkdir(parents=True, exist_ok=True)
     env = base_env()
     env["SQLITE_PATH"] = str(OUT / "static.sqlite3")
@@ -614,7 +617,7 @@ def run(args) -> dict:
         "chunks": args.chunks,
         "rounds": args.rounds,
         "python": sys.version.split()[0],
-        "load_average_at_start": os.getloadavg()[0],
+        "load_average_at_start": load_at_start,
         "runs": [],
     }
     cluster = None
