@@ -278,6 +278,10 @@ class Resident:
     files are read once instead, and a line says so."""
 
     PROT_READ, MAP_SHARED = 0x1, 0x01
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                          ctypes.c_int, ctypes.c_long]  # fmt: skip
 
     def __init__(self, path: Path):
         self.maps: list[tuple[int, int]] = []
@@ -297,25 +301,20 @@ class Resident:
                         pass
 
     def _lock(self, file: Path) -> None:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.mmap.restype = ctypes.c_void_p
-        libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
-                              ctypes.c_int, ctypes.c_long]  # fmt: skip
         size = file.stat().st_size
         if not size:
             return
         with file.open("rb") as data:
-            address = libc.mmap(None, size, self.PROT_READ, self.MAP_SHARED, data.fileno(), 0)
+            address = self.libc.mmap(None, size, self.PROT_READ, self.MAP_SHARED, data.fileno(), 0)
         if address in (None, ctypes.c_void_p(-1).value):
             raise OSError(ctypes.get_errno(), f"mmap of {file.name} failed")
         self.maps.append((address, size))
-        if libc.mlock(ctypes.c_void_p(address), ctypes.c_size_t(size)) != 0:
+        if self.libc.mlock(ctypes.c_void_p(address), ctypes.c_size_t(size)) != 0:
             raise OSError(ctypes.get_errno(), f"mlock of {file.name} failed")
 
     def release(self) -> None:
-        libc = ctypes.CDLL(None, use_errno=True)
         for address, size in self.maps:
-            libc.munmap(ctypes.c_void_p(address), ctypes.c_size_t(size))  # unlocks too
+            self.libc.munmap(ctypes.c_void_p(address), ctypes.c_size_t(size))  # unlocks too
         self.maps = []
 
 
@@ -451,10 +450,9 @@ def measure(database: str, bare: Server, args) -> list[dict]:
             warm_rows(database, corpus_, bare, args)
         keys = [key for key in corpora[0].table if key != "bare"]
         costs = {corpus_.count: {key: [] for key in keys} for corpus_ in corpora}
-        ratios = {corpus_.count: {key: [] for key in keys} for corpus_ in corpora}
         errors = {corpus_.count: dict.fromkeys(keys, 0) for corpus_ in corpora}
         bare_rounds, bare_errors = [], 0
-        order_rng = random.Random(len(corpora[0].table) * 7919 + sum(args.sizes))
+        order_rng = random.Random(sum(args.sizes))
         by_size = {corpus_.count: corpus_ for corpus_ in corpora}
         sizes = [corpus_.count for corpus_ in corpora]
         for round_number in range(args.rounds):
@@ -477,12 +475,11 @@ def measure(database: str, bare: Server, args) -> list[dict]:
             bare_errors += bare_meter.failed
             for (key, count), meter in meters.items():
                 costs[count][key].append(meter.ms_per_request)
-                ratios[count][key].append(meter.ms_per_request / base)
                 errors[count][key] += meter.failed
             for count in sizes:
                 print(
                     f"  {database} {count:,} round {round_number + 1}/{args.rounds}: "
-                    + ", ".join(f"{key} {ratios[count][key][-1]:.2f}" for key in keys)
+                    + ", ".join(f"{key} {costs[count][key][-1] / base:.2f}" for key in keys)
                     + f" (× the bare view, {base:.3f} ms)",
                     flush=True,
                 )
@@ -521,7 +518,9 @@ def measure(database: str, bare: Server, args) -> list[dict]:
             **memory[count],
         }
         for key in keys:
-            to_bare = ratios[count][key]
+            to_bare = [
+                cost / bare for cost, bare in zip(costs[count][key], bare_rounds, strict=True)
+            ]
             to_site = [
                 cost / site
                 for cost, site in zip(costs[count][key], costs[count]["site"], strict=True)

@@ -166,7 +166,8 @@ def tables(results: dict) -> str:
             if results.get("chunks")
             else ""
         )
-        + f", Python {results['python']}; load average {results['load_average_at_start']:.1f} at the start, "
+        + f", Python {results['python']}; load average "
+        f"{results['load_average_at_start']:.1f} at the start, "
         f"{results['load_average_at_end']:.1f} at the end; {results['minutes']} minutes"
         + (f"; PostgreSQL: {results['postgresql']}" if results.get("postgresql") else "")
         + (f"; seeded in this run: {', '.join(seeds)}" if seeds else "")
