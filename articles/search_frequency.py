@@ -125,7 +125,7 @@ def drop(schema_editor) -> None:
     """Migration 0026 reversed."""
     if schema_editor.connection.vendor != "postgresql":
         return
-    for event in ("insert", "delete", "update", "truncate"):
+    for event in [*(event for event, *_ in TRIGGERS), "truncate"]:
         name = f"articles_search_frequency_{event}"
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {DOCUMENTS}")
         schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}()")

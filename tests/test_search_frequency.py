@@ -159,3 +159,27 @@ def test_a_word_of_one_piece_is_counted_as_its_matches_are(trait, hidden_per_mat
 )
 def test_only_a_word_of_one_whole_piece_is_counted_from_the_kept_counts(q, piece):
     assert search._one_piece(parse_query(q)) == piece
+
+
+def frequency_objects() -> tuple[int, int, bool]:
+    """The search frequency's triggers and functions in the database, and whether its table is."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT COUNT(*) FROM pg_trigger WHERE tgname LIKE %s), "
+            "(SELECT COUNT(*) FROM pg_proc WHERE proname LIKE %s), to_regclass(%s) IS NOT NULL",
+            ["articles_search_frequency%", "articles_search_frequency%", search_frequency.TABLE],
+        )
+        return cursor.fetchone()
+
+
+@pytest.mark.postgres
+def test_migration_0026_reversed_drops_every_trigger_function_and_the_table_and_made_again():
+    make.ArticleFactory(title="온콜 당번 이야기", body="배포 전에 온콜을 정합니다.")
+    assert frequency_objects() == (4, 5, True)
+    with connection.schema_editor() as editor:
+        search_frequency.drop(editor)
+    assert frequency_objects() == (0, 0, False)
+    with connection.schema_editor() as editor:
+        search_frequency.create(editor)
+    assert frequency_objects() == (4, 5, True)
+    assert kept() == recounted()
