@@ -232,7 +232,7 @@ class _Compiled:
     def with_along(self, along) -> tuple[str, list[Callable]]:
         """The SQL of this query with the reads of `along` (read_along()), and for each read
         what takes its columns' values out of a row: made once per shape of the reads."""
-        shape = tuple((read.columns, read.source) for read in along)
+        shape = tuple((read.columns, read.source, read.ahead) for read in along)
         made = getattr(self, "_with_along", None)
         if made is None:
             made = self._with_along = {}
@@ -334,11 +334,15 @@ def _rows(alias: str, sql: str, params: list, *, generic: bool) -> list:
 class Along(NamedTuple):
     """A read sent along with a compiled query's own (read_along()): the expressions it
     selects, each (SQL, kind: a value of _KINDS), and its FROM and WHERE (`source`, its
-    placeholders' values `params`)."""
+    placeholders' values `params`). `ahead`: a WITH query the read selects from, written
+    `name AS (…)` (its placeholders' values `ahead_params`), put after `own`: PostgreSQL's
+    INSERT … RETURNING goes there (SQLite takes no write in a WITH)."""
 
     columns: tuple[tuple[str, str], ...]
     source: str
     params: tuple = ()
+    ahead: str = ""
+    ahead_params: tuple = ()
 
 
 # The kinds of column a read along another may be put in, by the internal type of a model
@@ -387,6 +391,9 @@ def read_along(prepared: Prepared, model, along: list[Along], shape=None, window
         return query.run(values, window), []
     sql, places = query.with_along(along)
     params = query.parameters(values, window, ())
+    # In the order of their placeholders: the query's, the WITH queries', the reads'.
+    for read in along:
+        params += read.ahead_params
     for read in along:
         params += read.params
     rows = _rows(query.alias, sql, params, generic=query.generic)
@@ -400,7 +407,8 @@ def read_along(prepared: Prepared, model, along: list[Along], shape=None, window
 
 
 def _with_along(sql: str, kinds: list, along: list[Along]) -> tuple[str, list[Callable]]:
-    parts = [f"WITH own AS ({sql}) SELECT 0, own.* FROM own"]
+    ahead = "".join(f", {read.ahead}" for read in along if read.ahead)
+    parts = [f"WITH own AS ({sql}){ahead} SELECT 0, own.* FROM own"]
     places = []
     for number, read in enumerate(along, 1):
         free = list(enumerate(kinds))

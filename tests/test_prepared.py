@@ -309,6 +309,26 @@ def test_integers_past_the_integer_columns_are_read_along_as_text_and_come_back_
     assert all(type(value) is int for row in read for value in row[:2])
 
 
+def test_a_read_may_select_from_a_with_query_of_its_own_with_values_of_its_own():
+    # Its WITH query goes after `own`, its values after the query's and before the reads'
+    # (a write's RETURNING goes there on PostgreSQL: api/throttling.py's count).
+    stories = [ArticleFactory(title=f"앞 {n}") for n in range(2)]
+    ahead = Along(
+        (("doubled.n", "int"), ("doubled.label", "text")),
+        "FROM doubled WHERE doubled.n > %s",
+        params=(0,),
+        ahead="doubled AS (SELECT %s * 2 AS n, %s AS label)",
+        ahead_params=(21, "라벨"),
+    )
+    plain = Along((("own.pk", "int"),), "FROM own WHERE own.title = %s", params=("앞 1",))
+
+    rows, (doubled, titled) = read_along(TITLES, Article, [ahead, plain], now=clock.now_datetime())
+
+    assert sorted(rows) == [(story.pk, story.title, story.slug) for story in stories]
+    assert doubled == [(42, "라벨")]
+    assert titled == [(stories[1].pk,)]
+
+
 def by_key_and_moment(model, pk, now):
     return model.objects.published(now).filter(pk=pk).values_list("pk", "title")
 
