@@ -25,7 +25,7 @@ from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 from ninja import Router
 
-from api.throttling import ClientRateThrottle
+from api.throttling import ClientRateThrottle, settle_carried
 from articles import answers, versions
 
 # Answers that show view counts: stories, and the series and collections that list them.
@@ -143,9 +143,11 @@ def wants_full_answer(request: HttpRequest) -> bool:
 
 def read_router(tag: str, *, timeout: int) -> Router:
     """A resource's router: every operation counted against the client's read limit unless
-    it names its own throttle, and anonymous reads answered from the kept answers for
-    `timeout` seconds at most."""
+    it names its own throttle (an operation that sends the count along its statement names
+    CarriedRateThrottle, settled here), and anonymous reads answered from the kept answers
+    for `timeout` seconds at most."""
     router = Router(tags=[tag], throttle=[ClientRateThrottle()])
     router.add_decorator(serve_kept, mode="operation")
+    router.add_decorator(settle_carried, mode="operation")
     router.add_decorator(keep_answers(timeout), mode="view")
     return router

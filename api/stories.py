@@ -71,7 +71,7 @@ from api.schemas import (
     StoryPatch,
     Text,
 )
-from api.throttling import TokenRateThrottle
+from api.throttling import CarriedRateThrottle, TokenRateThrottle, read_counted
 from articles import answers, clock, replica, versions
 from articles.bounded import BoundedTexts
 from articles.listing import (
@@ -629,6 +629,7 @@ def list_stamp_key(version, filters: StoryFilter) -> str | None:
 @router.get(
     "/{int:story_id}",
     response=read(StoryDetailOut),
+    throttle=[CarriedRateThrottle()],
     summary="스토리 하나(id)",
     url_name="story",
     operation_id="articles_api_stories_get_story",
@@ -641,6 +642,7 @@ def get_story(request: HttpRequest, response: HttpResponse, story_id: StoryId):
 @router.get(
     "/by-slug/{slug}",
     response=read(StoryDetailOut),
+    throttle=[CarriedRateThrottle()],
     summary="스토리 하나(슬러그)",
     url_name="story-by-slug",
     operation_id="articles_api_stories_get_story_by_slug",
@@ -652,8 +654,9 @@ def get_story_by_slug(request: HttpRequest, response: HttpResponse, slug: Path[S
 
 def detail(request, response, **lookup):
     """A fixed number of queries: the published story with its tags, its people and its
-    company's newest stories (one statement), its series' published parts, and the rest of the
-    related stories (ArticleQuerySet.related_links)."""
+    company's newest stories (one statement, which on PostgreSQL also carries the request's
+    rate-limit count: api/throttling.py read_counted()), its series' published parts, and
+    the rest of the related stories (ArticleQuerySet.related_links)."""
     allow_only(request, ())
     if "pk" in lookup:
         pk = lookup["pk"]
@@ -663,8 +666,11 @@ def detail(request, response, **lookup):
             raise Http404("스토리가 없습니다.")
     now = clock.now_datetime()
     newest, make_newest = Article.objects.newest_links_along(pk, now, RELATED_COUNT)
-    article, (tags, people, newest) = Article.objects.published_story_with(
-        pk, [card_tags_along([pk]), card_people_along([pk]), newest], now
+    article, (tags, people, newest) = read_counted(
+        request,
+        lambda along: Article.objects.published_story_with(pk, along, now),
+        [card_tags_along([pk]), card_people_along([pk]), newest],
+        Article,
     )
     if article is None:
         raise Http404("스토리가 없습니다.")

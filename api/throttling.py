@@ -33,17 +33,21 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
+from functools import wraps
 
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, router, transaction
 from django.http import HttpRequest
+from ninja.errors import Throttled
 from ninja.throttling import BaseThrottle
 
 from articles import clock
+from articles.prepared import Along, NotPreparable
 from ops.http import client_ip
 from tokens.models import ThrottleCounter
 
@@ -76,14 +80,22 @@ class WindowThrottle(BaseThrottle):
 
     def allow_request(self, request: HttpRequest) -> bool:
         self._local.wait = None
+        limited = self.limited(request)
+        if limited is None:
+            return True
+        self._local.wait = over_limit(*limited)
+        return self._local.wait is None
+
+    def limited(self, request: HttpRequest) -> tuple[str, object] | None:
+        """The counter's key and the rate (culture.env.Rate) this request is counted at, or
+        None when it is not limited."""
         ident = self.ident(request)
         if ident is None:
-            return True
+            return None
         rate = settings.API_THROTTLE_RATES.get(self.scope)
         if not rate:  # no limit configured for this scope
-            return True
-        self._local.wait = over_limit(f"throttle:{self.scope}:{ident}", rate)
-        return self._local.wait is None
+            return None
+        return f"throttle:{self.scope}:{ident}", rate
 
     def wait(self) -> float | None:
         wait = getattr(self._local, "wait", None)
@@ -97,6 +109,125 @@ class ClientRateThrottle(WindowThrottle):
 
     def ident(self, request: HttpRequest) -> str | None:
         return client_ip(request) or "unknown"
+
+
+class CarriedRateThrottle(ClientRateThrottle):
+    """ClientRateThrottle for an operation that sends the request's count along its first
+    statement (read_counted()), where that can be: a GET outside a transaction, on
+    PostgreSQL, with the counters in the database (no Redis) and not behind PgBouncer. There
+    the check leaves the count to the operation, which saves the worker a round trip to the
+    database on every such request; a request over the limit is answered 429 before anything
+    is rendered, but after the server read its rows. Anywhere else it counts at once, as
+    ClientRateThrottle does. Its router must settle what was left (settle_carried())."""
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        if not carriable(request):
+            return super().allow_request(request)
+        self._local.wait = None
+        limited = self.limited(request)
+        if limited is not None:
+            request.carried_count = Carried(*limited)
+        return True
+
+
+def carriable(request: HttpRequest) -> bool:
+    """Whether this request's count can go along its operation's first statement."""
+    if request.method != "GET" or connection.vendor != "postgresql":
+        return False
+    if connection.settings_dict.get("PGBOUNCER") or connection.in_atomic_block:
+        return False
+    return isinstance(caches["default"], DatabaseCache)
+
+
+class Carried:
+    """A request's count, left by CarriedRateThrottle for its operation to send along its
+    first statement (read_counted())."""
+
+    def __init__(self, key: str, rate) -> None:
+        self.key = key
+        self.rate = rate
+        self.window_end, self.left = window(rate[1])
+
+    def along(self) -> Along:
+        """The count as a read along a statement (articles/prepared.py read_along()): the
+        upsert as a WITH query, and the number it returns."""
+        return Along(
+            columns=(("counted.count", "int"),),
+            source="FROM counted",
+            ahead=f"counted AS ({_upsert_sql()})",
+            ahead_params=(self.key, self.window_end),
+        )
+
+    def check(self, count: int) -> None:
+        """429 (Throttled) when the request's number in its window is over the limit."""
+        if count > self.rate[0]:
+            raise Throttled(wait=self.left)
+
+    def alone(self) -> None:
+        """Count it by itself, as ClientRateThrottle does (let through when it cannot be)."""
+        wait = over_limit(self.key, self.rate)
+        if wait is not None:
+            raise Throttled(wait=wait)
+
+
+def read_counted(request: HttpRequest, read: Callable[[list], tuple], along: list, model):
+    """`read(along)`, a call of articles/prepared.py read_along() that returns (its query's
+    result, the rows of each read along), with this request's count sent along when
+    CarriedRateThrottle left it: 429 (Throttled) when the count is over the limit, before the
+    caller renders anything. `model`: what the statement reads, which must be read on the
+    counters' database for the count to go with it.
+
+    If the statement fails, the count is made by itself: when that fails as well, the
+    counters' store is what failed the statement, and the request is let through (read
+    without the count, the failure logged, as a limit that cannot be counted always is);
+    otherwise the read's own failure is raised, after the count was checked."""
+    carried = request.__dict__.pop("carried_count", None)
+    if carried is None:
+        return read(along)
+    if router.db_for_read(model) != router.db_for_write(ThrottleCounter):
+        carried.alone()
+        return read(along)
+    try:
+        found, others = read([*along, carried.along()])
+    except (DatabaseError, NotPreparable) as error:
+        try:
+            count = count_request(carried.key, carried.window_end, carried.rate[1])
+        except Exception:
+            store_warnings.warn(
+                "Could not count %s against its rate limit: let through", carried.key
+            )
+            return read(along)
+        carried.check(count)
+        raise error
+    ((count,),) = others.pop()
+    carried.check(count)
+    sweeper.maybe_sweep()
+    return found, others
+
+
+def settle_carried(view):
+    """For a router whose operations may use CarriedRateThrottle (mode="operation", after every
+    other such decorator): an operation that did not send its request's count (it answered
+    before its statement: a 404, a 400, a kept answer) has it counted at its end, and a
+    request over the limit gets its 429 instead of what the operation answered."""
+
+    @wraps(view)
+    def settled(request: HttpRequest, *args, **kwargs):
+        try:
+            response = view(request, *args, **kwargs)
+        except Exception:
+            _count_left(request)
+            raise
+        _count_left(request)
+        return response
+
+    return settled
+
+
+def _count_left(request: HttpRequest) -> None:
+    carried = request.__dict__.pop("carried_count", None)
+    if carried is not None:
+        carried.alone()
 
 
 class TokenRateThrottle(WindowThrottle):
