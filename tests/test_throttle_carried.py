@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from api import throttling
 from api.throttling import StoreWarnings
 from articles.models.querysets import ArticleQuerySet
+from articles.prepared import Along
 from culture.env import parse_rate
 from tests import factories as make
 from tests.api_support import API, error_of
@@ -179,3 +180,21 @@ def test_a_story_read_that_fails_on_its_own_is_counted_once_and_fails(limit, mon
 
     assert response.status_code in (500, 503)
     assert counted() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_count_that_finds_no_column_to_come_back_in_goes_alone(client, limit, monkeypatch):
+    # A read along a statement needs a free column of its kind (articles/prepared.py): one
+    # that finds none is refused before anything is sent, and the count is made by itself.
+    limit(1)
+    monkeypatch.setattr(
+        throttling.Carried,
+        "along",
+        lambda self: Along((("1", "json"),) * 9, "FROM (SELECT 1) AS one"),
+    )
+    story = make.ArticleFactory()
+
+    responses = [client.get(f"{API}/stories/{story.pk}") for _ in range(2)]
+
+    assert [response.status_code for response in responses] == [200, 429]
+    assert counted() == 2
