@@ -196,12 +196,8 @@ def read_counted(request: HttpRequest, read: Callable[[list], tuple], along: lis
         carried.alone()
         return read(along)
     except DatabaseError as error:
-        try:
-            count = count_request(carried.key, carried.window_end, carried.rate[1])
-        except Exception:
-            store_warnings.warn(
-                "Could not count %s against its rate limit: let through", carried.key
-            )
+        count = count_or_none(carried.key, carried.window_end, carried.rate[1])
+        if count is None:
             return read(along)
         carried.check(count)
         raise error
@@ -252,13 +248,19 @@ def over_limit(key: str, rate) -> float | None:
     through, and said in the log)."""
     limit, period = rate
     window_end, left = window(period)
+    count = count_or_none(key, window_end, period)
+    return left if count is not None and count > limit else None
+
+
+def count_or_none(key: str, window_end: int, period: int) -> int | None:
+    """count_request(), or None when the store cannot count: the request is let through, and
+    the log says so."""
     try:
-        count = count_request(key, window_end, period)
+        return count_request(key, window_end, period)
     except Exception:
         # Refusing everything while the store is down would turn its outage into ours.
         store_warnings.warn("Could not count %s against its rate limit: let through", key)
         return None
-    return left if count > limit else None
 
 
 def window(period: int) -> tuple[int, float]:
