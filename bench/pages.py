@@ -455,11 +455,11 @@ def measure(database: str, bare: Server, args) -> list[dict]:
         order_rng = random.Random(sum(args.sizes))
         by_size = {corpus_.count: corpus_ for corpus_ in corpora}
         sizes = [corpus_.count for corpus_ in corpora]
+        shares = {key: parts(requests_of(corpora[0].table[key], args), args.chunks)
+                  for key in keys}  # fmt: skip
         for round_number in range(args.rounds):
             bare_meter = Meter(bare)
             meters = {(key, count): Meter(by_size[count].site) for key in keys for count in sizes}
-            shares = {key: parts(requests_of(corpora[0].table[key], args), args.chunks)
-                      for key in keys}  # fmt: skip
             for item in schedule(keys, sizes, args.chunks, order_rng):
                 if item is None:
                     bare_meter.send(corpora[0].table["bare"], args.bare_requests, args.concurrency)
